@@ -1,0 +1,144 @@
+/**
+ * Core contracts of the engine. Every module in `src/` builds on these few types:
+ * a {@link System} describes the physics, an {@link Engine} produces accelerations for a batch of
+ * states of one system, an {@link Integrator} advances a batch by one fixed step.
+ *
+ * Conventions used everywhere:
+ * - State is batched and flat, float64: `q`, `qd`: `[batch * dof]`, row-major (state b occupies
+ *   `[b*dof, (b+1)*dof)`).
+ * - Time has no explicit dependence: L = L(q, q̇).
+ * - 3D points from forward kinematics are `[pointCount * 3]`, y up, gravity along −y, planar
+ *   systems move in the x–y plane.
+ */
+
+/** Numeric parameters of a system (masses, lengths, g, …), keyed by name. */
+export type Params = Readonly<Record<string, number>>;
+
+/**
+ * Scalar arithmetic over a field T. A Lagrangian written against `Ops<T>` is evaluated on plain
+ * float64 numbers (`T = number`) and on jets that carry exact first and second derivatives.
+ */
+export interface Ops<T> {
+  /** Lift a constant. */
+  c(x: number): T;
+  add(a: T, b: T): T;
+  sub(a: T, b: T): T;
+  mul(a: T, b: T): T;
+  div(a: T, b: T): T;
+  neg(a: T): T;
+  /** a * k for a plain number k. */
+  scale(a: T, k: number): T;
+  /** a^p for a plain real exponent p. */
+  pow(a: T, p: number): T;
+  sqrt(a: T): T;
+  exp(a: T): T;
+  log(a: T): T;
+  sin(a: T): T;
+  cos(a: T): T;
+  tanh(a: T): T;
+}
+
+/** A random source returning uniform numbers in [0, 1). Seeded implementations live in `math/random`. */
+export type Rng = () => number;
+
+/**
+ * A mechanical system given by its Lagrangian. Implementations are immutable; `withParams` returns a
+ * new instance.
+ */
+export interface System {
+  /** Registry id, kebab-case, e.g. `double-pendulum`. */
+  readonly id: string;
+  /** Human-readable name. */
+  readonly name: string;
+  /** Degrees of freedom n. */
+  readonly dof: number;
+  /** Parameter values in use (defaults merged with overrides). */
+  readonly params: Params;
+  /** `angles[i]` is true when q_i is an angle (periodic, wrapped into [−π, π) before a network). */
+  readonly angles: readonly boolean[];
+  /** Number of 3D points produced by {@link System.positions} (pivots/fixed ends included). */
+  readonly pointCount: number;
+  /**
+   * Pairs of point indices joined by a rod/segment when drawn, e.g. `[[0,1],[1,2]]`.
+   */
+  readonly segments: readonly (readonly [number, number])[];
+  /** Natural energy scale for relative energy errors (29.4 for the paper's double pendulum). */
+  readonly energyScale: number;
+
+  /** The Lagrangian over any scalar field; the single source of truth for the `lagrangian` engine. */
+  L<T>(ops: Ops<T>, q: readonly T[], qd: readonly T[]): T;
+  /** L(q, q̇) in float64 for one state. */
+  lagrangian(q: ArrayLike<number>, qd: ArrayLike<number>): number;
+  /**
+   * Closed-form accelerations for a batch.
+   * @param q `[batch * dof]` @param qd `[batch * dof]` @param qdd output `[batch * dof]`
+   */
+  accelerations(q: Float64Array, qd: Float64Array, qdd: Float64Array, batch: number): void;
+  /** Total energy E = q̇·∂L/∂q̇ − L of one state (float64, closed form). */
+  energy(q: ArrayLike<number>, qd: ArrayLike<number>): number;
+  /** Canonical momentum p = ∂L/∂q̇ of one state, written to `out` `[dof]`. */
+  momentum(q: ArrayLike<number>, qd: ArrayLike<number>, out: Float64Array): void;
+  /** Forward kinematics of one state: `out` is `[pointCount * 3]`. */
+  positions(q: ArrayLike<number>, out: Float64Array): void;
+  /** Draw one initial state from the system's default distribution into `q`, `qd` (`[dof]`). */
+  sample(rng: Rng, q: Float64Array, qd: Float64Array): void;
+  /** The same system with some parameters replaced. Unknown keys throw. */
+  withParams(overrides: Partial<Record<string, number>>): System;
+}
+
+/** Batched accelerations: reads `q`, `qd` `[batch * dof]`, writes `qdd` `[batch * dof]`. */
+export type AccelerationFn = (
+  q: Float64Array,
+  qd: Float64Array,
+  qdd: Float64Array,
+  batch: number,
+) => void;
+
+/** Identifier of a fixed-step integrator. */
+export type IntegratorId = 'symplectic-euler' | 'leapfrog' | 'rk4' | 'dopri5';
+
+/**
+ * A one-step method for q̈ = f(q, q̇) over a batch. Instances own scratch buffers (grown on demand,
+ * then reused), so a hot loop of `step` calls allocates nothing.
+ */
+export interface Integrator {
+  readonly id: IntegratorId;
+  /** Human-readable, exact name of the method. */
+  readonly name: string;
+  /** Global order of accuracy. */
+  readonly order: number;
+  /** Whether the method is symplectic (for separable Lagrangians; see docs/integrators.md). */
+  readonly symplectic: boolean;
+  /** Whether the method adapts internal substeps to a tolerance. */
+  readonly adaptive: boolean;
+  /** Advance the batch in place by `dt`. `q`, `qd`: `[batch * dof]`. */
+  step(
+    f: AccelerationFn,
+    q: Float64Array,
+    qd: Float64Array,
+    dof: number,
+    batch: number,
+    dt: number,
+  ): void;
+}
+
+/** Identifier of an engine kind. */
+export type EngineId = 'analytic' | 'lagrangian' | 'lnn' | 'baseline' | 'lgn' | 'cannon' | (string & {});
+
+/**
+ * Produces accelerations for batches of states of one system and advances them. CPU engines advance
+ * with `integrator.step(this.accelerations, …)`; a learned engine may override `step` to keep the state
+ * on the GPU across integrator stages.
+ */
+export interface Engine {
+  readonly id: EngineId;
+  readonly system: System;
+  /** Batched q̈ (see {@link AccelerationFn}). */
+  accelerations(q: Float64Array, qd: Float64Array, qdd: Float64Array, batch: number): void;
+  /** Advance `batch` states in place by `dt` with `integrator`. */
+  step(q: Float64Array, qd: Float64Array, batch: number, dt: number, integrator: Integrator): void;
+  /** Energy of one state as this engine sees it (learned engines: the learned energy). */
+  energy?(q: ArrayLike<number>, qd: ArrayLike<number>): number;
+  /** Free every resource (tensors, GPU buffers). Idempotent. */
+  dispose(): void;
+}
