@@ -1,0 +1,65 @@
+import type { System } from '../core/types';
+import { DoublePendulum } from './DoublePendulum';
+import type { ParamSpec } from './params';
+
+/** A registry entry as listed by {@link listSystems} (for `three-lnn systems`, GUIs, docs). */
+export interface SystemInfo {
+  /** Registry id, e.g. `double-pendulum`. */
+  readonly id: string;
+  /** Human-readable name. */
+  readonly name: string;
+  /** One-sentence description, including the Lagrangian's form where it matters. */
+  readonly description: string;
+  /** Degrees of freedom: a number, or a string saying how it depends on the parameters (e.g. `links`). */
+  readonly dof: number | string;
+  /** Parameters with defaults, meaning and accepted range. */
+  readonly params: readonly ParamSpec[];
+}
+
+/** A registry entry: its description plus a factory. */
+interface Entry extends SystemInfo {
+  readonly create: (params: Partial<Record<string, number>>) => System;
+}
+
+const entries = new Map<string, Entry>();
+
+/**
+ * Add a system to the registry so that {@link createSystem} (and the CLI) can build it by id.
+ * Registering an id twice replaces the earlier entry.
+ * @example registerSystem({ id: 'spring', name: 'Spring', description: '…', dof: 1, params: [] }, () => spring);
+ */
+export function registerSystem(
+  info: SystemInfo,
+  create: (params: Partial<Record<string, number>>) => System,
+): void {
+  entries.set(info.id, { ...info, create });
+}
+
+registerSystem(
+  {
+    id: 'double-pendulum',
+    name: 'Double pendulum',
+    description: 'Planar double pendulum, absolute angles from the downward vertical (Cranmer et al. 2020).',
+    dof: 2,
+    params: DoublePendulum.paramSpecs,
+  },
+  (p) => new DoublePendulum(p),
+);
+
+/**
+ * Build a registered system with optional parameter overrides.
+ * @throws Error for an unknown id (listing the known ones), unknown parameter keys or invalid values
+ * @example const sys = createSystem('double-pendulum', { g: 1.62 });
+ */
+export function createSystem(id: string, params: Partial<Record<string, number>> = {}): System {
+  const entry = entries.get(id);
+  if (!entry) {
+    throw new Error(`Unknown system '${id}'. Known systems: ${[...entries.keys()].join(', ')}.`);
+  }
+  return entry.create(params);
+}
+
+/** Every registered system with its degrees of freedom and parameters, in registration order. */
+export function listSystems(): SystemInfo[] {
+  return [...entries.values()].map(({ create: _create, ...info }) => info);
+}
