@@ -1,0 +1,136 @@
+import { Command, Option } from 'commander';
+import { CliError, EXIT_FAILURE } from '../CliError';
+import { rolloutCsv, rolloutJson } from '../format';
+import { type CliIO, readTextInput, writeResult } from '../io';
+import { addPhysicsOptions, integratorOption, type PhysicsOptions } from '../options';
+import { csvVector, parseStates, positiveInteger, positiveNumber, stepCount, tidyNumber } from '../parse';
+import { buildEngine, buildIntegrator, buildSystem, optionalModel } from '../setup';
+import { simulate } from '../simulate';
+
+/** Parsed options of `three-lnn rollout`. */
+interface RolloutOptions extends PhysicsOptions {
+  q0?: number[];
+  qd0?: number[];
+  states?: string;
+  dt: number;
+  duration: number;
+  integrator: string;
+  every: number;
+  format: 'json' | 'csv';
+  out?: string;
+}
+
+const EXAMPLES = `
+Examples:
+  $ three-lnn rollout --system double-pendulum --engine analytic --q0 2.0,1.0 --qd0 0,0 --dt 0.001 --duration 5
+  $ three-lnn rollout --system double-pendulum --engine analytic --states starts.json --dt 0.01 --duration 10 --every 10 --out run.json
+  $ three-lnn rollout --system double-pendulum --engine lnn --model assets/models/double-pendulum-lnn \\
+      --q0 2,1 --qd0 0,0 --dt 0.005 --duration 20 --format csv
+
+Output (JSON): {"system","engine","integrator","dt","t":[T],"q":[T][n],"qd":[T][n],"energy":[T]} for one start;
+with --states the arrays are q, qd: [T][B][n] and energy: [T][B]. energy is the system's true energy.`;
+
+/** `three-lnn rollout`: integrate one start or a batch and print the trajectory. */
+export function rolloutCommand(io: CliIO): Command {
+  const cmd = new Command('rollout').description(
+    'integrate a system from one initial state or a batch, and print the trajectory with its true energy',
+  );
+  addPhysicsOptions(cmd)
+    .option('--q0 <csv>', 'initial coordinates of one start, comma-separated (n values)', csvVector)
+    .option('--qd0 <csv>', 'initial velocities of one start, comma-separated (n values)', csvVector)
+    .option('--states <file>', 'a batch of starts: JSON {"q":[[...]],"qd":[[...]]}, or - for stdin')
+    .requiredOption('--dt <s>', 'time step in seconds (> 0)', positiveNumber)
+    .requiredOption('--duration <s>', 'simulated time in seconds: a whole multiple of --dt', positiveNumber)
+    .addOption(integratorOption())
+    .option('--every <k>', 'record every k-th step (t = 0 is always recorded)', positiveInteger, 1)
+    .addOption(new Option('--format <fmt>', 'output format').choices(['json', 'csv']).default('json'))
+    .option('--out <file>', 'write to a file instead of standard output')
+    .addHelpText('after', EXAMPLES)
+    .action((opts: RolloutOptions) => runRollout(io, opts));
+  return cmd;
+}
+
+/** Validate the options, run the roll-out and write it; a failure mid-run still writes what was computed. */
+async function runRollout(io: CliIO, opts: RolloutOptions): Promise<void> {
+  const single = opts.q0 !== undefined || opts.qd0 !== undefined;
+  if (single && opts.states !== undefined) {
+    throw new CliError('give either --q0/--qd0 (one start) or --states (a batch), not both.');
+  }
+  if (!single && opts.states === undefined) {
+    throw new CliError(
+      'no initial state: add --q0 <csv> --qd0 <csv> (one start) or --states <file> (a batch).',
+    );
+  }
+  const model = await optionalModel(opts.model);
+  const system = buildSystem(opts.system, opts.params, model);
+  const dof = system.dof;
+  const integrator = buildIntegrator(opts.integrator);
+  const steps = stepCount(opts.duration, opts.dt);
+
+  let q0: number[][];
+  let qd0: number[][];
+  if (single) {
+    for (const [flag, v] of [
+      ['--q0', opts.q0],
+      ['--qd0', opts.qd0],
+    ] as const) {
+      if (v === undefined)
+        throw new CliError(`${flag} is missing: give both --q0 and --qd0 (${dof} values each).`);
+      if (v.length !== dof) {
+        throw new CliError(
+          `${flag} has ${v.length} value${v.length === 1 ? '' : 's'}; ${system.id} has ${dof} degrees of freedom, so give ${dof}.`,
+        );
+      }
+    }
+    q0 = [opts.q0!];
+    qd0 = [opts.qd0!];
+  } else {
+    const states = parseStates(
+      await readTextInput(io, opts.states!, '--states'),
+      `--states ${opts.states}`,
+      dof,
+    );
+    q0 = states.q;
+    qd0 = states.qd;
+  }
+  const batch = q0.length;
+
+  const engine = await buildEngine(opts.engine, system, model);
+  let traj: ReturnType<typeof simulate>;
+  try {
+    traj = simulate(engine, integrator, Float64Array.from(q0.flat()), Float64Array.from(qd0.flat()), batch, {
+      dt: opts.dt,
+      steps,
+      every: opts.every,
+    });
+  } finally {
+    engine.dispose();
+  }
+
+  const header = {
+    system: system.id,
+    engine: opts.engine,
+    integrator: integrator.id,
+    dt: opts.dt,
+    every: opts.every,
+    params: system.params,
+    ...(model ? { model: model.dir } : {}),
+  };
+  await writeResult(
+    io,
+    opts.format === 'csv'
+      ? rolloutCsv(traj, batch, dof, !single)
+      : rolloutJson(header, traj, batch, dof, !single),
+    opts.out,
+  );
+  const f = traj.failure;
+  if (f) {
+    const where = f.index >= 0 ? ` in start ${f.index} of the batch` : '';
+    throw new CliError(
+      `${f.reason} at t = ${tidyNumber(f.t)} s (step ${f.step})${where}; ` +
+        `the ${traj.t.length} states recorded up to t = ${tidyNumber(traj.t[traj.t.length - 1])} s were written` +
+        `${opts.out ? ` to ${opts.out}` : ''}. Try a smaller --dt or another --integrator.`,
+      EXIT_FAILURE,
+    );
+  }
+}

@@ -1,0 +1,105 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { CliError, EXIT_FAILURE, EXIT_USAGE } from './CliError';
+import { accelCommand } from './commands/accel';
+import { inspectCommand } from './commands/inspect';
+import { rolloutCommand } from './commands/rollout';
+import { systemsCommand } from './commands/systems';
+import { type CliIO, processIO } from './io';
+
+/**
+ * The commands of `three-lnn`. Each module exports a factory `(io) => Command`; adding a command is one
+ * line here (and its import). Command modules import heavy dependencies (TensorFlow.js) only inside
+ * their actions, so `--help` and the exact engines start fast.
+ */
+const COMMANDS: readonly ((io: CliIO) => Command)[] = [
+  rolloutCommand,
+  accelCommand,
+  systemsCommand,
+  inspectCommand,
+];
+
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+/** The full `three-lnn` program, with every command attached. */
+export function buildProgram(io: CliIO = processIO): Command {
+  const program = new Command('three-lnn')
+    .description('Learned (LNN) and exact Lagrangian physics from the command line.')
+    .version(VERSION, '-V, --version', 'print the version')
+    .option('--debug', 'show stack traces of unexpected errors')
+    .addHelpText('after', "\nRun 'three-lnn <command> --help' for the options of a command.");
+  for (const make of COMMANDS) program.addCommand(make(io));
+  return program;
+}
+
+/** `three-lnn rollout` for a command, `three-lnn` for the program. */
+function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+/**
+ * Run the CLI on `argv` (as `process.argv`: node, script, args…) and return the exit status: 0 on
+ * success, 2 for bad input, 1 when a run fails. Errors are printed as one line naming the bad input and
+ * the fix; stack traces only with `--debug`.
+ * @example process.exitCode = await main(process.argv);
+ */
+export async function main(argv: readonly string[] = process.argv, io: CliIO = processIO): Promise<number> {
+  const debug = argv.includes('--debug');
+  const program = buildProgram(io);
+  // The command being parsed or run, so that a message can name it.
+  let current: Command = program;
+  const configure = (cmd: Command): void => {
+    cmd
+      .exitOverride()
+      .showSuggestionAfterError()
+      .configureOutput({
+        writeOut: (s) => io.stdout(s),
+        writeErr: (s) => io.stderr(s),
+        outputError: () => {
+          current = cmd;
+        },
+      });
+    cmd.commands.forEach(configure);
+  };
+  configure(program);
+  program.hook('preAction', (_root, action) => {
+    current = action;
+  });
+  if (io === processIO) {
+    // A closed pipe (`three-lnn rollout … | head`) is not an error worth a stack trace.
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+    });
+  }
+
+  try {
+    await program.parseAsync([...argv], { from: 'node' });
+    return 0;
+  } catch (err) {
+    const name = commandPath(current);
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
+      if (err.code === 'commander.help') return err.exitCode;
+      let message = err.message
+        .replace(/^error: /, '')
+        .replace(/\s*\n\s*/g, ' ')
+        .trim();
+      if (!/[.?!)]$/.test(message)) message += '.';
+      io.stderr(`${name}: error: ${message} See '${name} --help'.\n`);
+      return EXIT_USAGE;
+    }
+    if (err instanceof CliError) {
+      io.stderr(`${name}: error: ${err.message}\n`);
+      if (debug && err.stack) io.stderr(err.stack + '\n');
+      return err.exitCode;
+    }
+    const e = err instanceof Error ? err : new Error(String(err));
+    io.stderr(`${name}: error: ${e.message}${debug ? '' : ' (run with --debug for details)'}\n`);
+    if (debug && e.stack) io.stderr(e.stack + '\n');
+    return EXIT_FAILURE;
+  }
+}

@@ -1,0 +1,29 @@
+import { type Command, Option } from 'commander';
+import { INTEGRATOR_IDS } from '../src/integrators/registry';
+import { paramsJson } from './parse';
+
+/** Options shared by the commands that build a system and an engine (`rollout`, `accel`). */
+export interface PhysicsOptions {
+  system: string;
+  engine: string;
+  model?: string;
+  params?: Record<string, number>;
+}
+
+/** Add `--system`, `--engine`, `--model` and `--params` to `cmd`. */
+export function addPhysicsOptions(cmd: Command): Command {
+  return cmd
+    .requiredOption('--system <id>', "system id (see 'three-lnn systems'), e.g. double-pendulum")
+    .requiredOption('--engine <engine>', 'engine: analytic | lagrangian | lnn | baseline | lgn | …')
+    .option('--model <dir>', 'trained model directory (model.json + weights) for the learned engines')
+    .option(
+      '--params <json>',
+      'system parameter overrides as a JSON object, e.g. \'{"g":1.62}\'',
+      paramsJson,
+    );
+}
+
+/** The `--integrator` option with its valid choices. */
+export function integratorOption(): Option {
+  return new Option('--integrator <id>', 'fixed-step integrator').choices(INTEGRATOR_IDS).default('rk4');
+}

@@ -1,0 +1,156 @@
+import { InvalidArgumentError } from 'commander';
+import { CliError } from './CliError';
+
+/**
+ * Value parsers for command-line flags. Parsers given to commander throw `InvalidArgumentError`, which
+ * commander reports as "option '--flag <x>' argument 'v' is invalid. <reason>"; the others throw
+ * {@link CliError} with the flag named in the message.
+ */
+
+/** A number as written on a command line; rejects empty strings, NaN and ±Infinity. */
+function toFinite(text: string): number {
+  const t = text.trim();
+  const v = t === '' ? Number.NaN : Number(t);
+  if (!Number.isFinite(v)) {
+    throw new InvalidArgumentError(`'${text}' is not a finite number.`);
+  }
+  return v;
+}
+
+/** Parser for a strictly positive, finite number (time steps, durations). */
+export function positiveNumber(text: string): number {
+  const v = toFinite(text);
+  if (!(v > 0)) throw new InvalidArgumentError(`It must be > 0, got ${v}.`);
+  return v;
+}
+
+/** Parser for a positive integer (counts, strides). */
+export function positiveInteger(text: string): number {
+  const v = toFinite(text);
+  if (!Number.isInteger(v) || v < 1)
+    throw new InvalidArgumentError(`It must be an integer ≥ 1, got ${text}.`);
+  return v;
+}
+
+/** Parser for a comma-separated vector of finite numbers, e.g. `2.0,1.0` (`[n]`). */
+export function csvVector(text: string): number[] {
+  const parts = text.split(',');
+  return parts.map((p, i) => {
+    const v = p.trim() === '' ? Number.NaN : Number(p);
+    if (!Number.isFinite(v)) {
+      throw new InvalidArgumentError(
+        `Entry ${i + 1} ('${p}') is not a finite number. Give comma-separated numbers, e.g. 2.0,1.0.`,
+      );
+    }
+    return v;
+  });
+}
+
+/** Parser for `--params`: a JSON object of numbers, e.g. `{"g":1.62}`. */
+export function paramsJson(text: string): Record<string, number> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new InvalidArgumentError(
+      `Not valid JSON (${(err as Error).message}). Example: --params '{"g":1.62,"l2":0.5}'.`,
+    );
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new InvalidArgumentError(`It must be a JSON object of numbers, e.g. '{"g":1.62}'.`);
+  }
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      throw new InvalidArgumentError(`Parameter '${k}' must be a finite number, got ${JSON.stringify(v)}.`);
+    }
+    out[k] = v;
+  }
+  return out;
+}
+
+/** A batch of states as read from a `--states` file: `q`, `qd`: `[B][n]`. */
+export interface StateBatch {
+  /** Coordinates, `[B][n]`. */
+  q: number[][];
+  /** Velocities, `[B][n]`. */
+  qd: number[][];
+}
+
+/** Validate a `[B][n]` array of finite numbers read from JSON. */
+function matrix(value: unknown, key: string, source: string, dof: number): number[][] {
+  if (!Array.isArray(value) || value.length === 0) {
+    throw new CliError(
+      `${source}: "${key}" must be a non-empty array of states, each an array of ${dof} numbers.`,
+    );
+  }
+  return value.map((row, b) => {
+    if (!Array.isArray(row)) {
+      throw new CliError(`${source}: "${key}"[${b}] must be an array of ${dof} numbers.`);
+    }
+    if (row.length !== dof) {
+      throw new CliError(
+        `${source}: "${key}"[${b}] has ${row.length} entries; the system has ${dof} degrees of freedom.`,
+      );
+    }
+    return row.map((v, i) => {
+      if (typeof v !== 'number' || !Number.isFinite(v)) {
+        throw new CliError(
+          `${source}: "${key}"[${b}][${i}] is ${JSON.stringify(v)}; every entry must be a finite number.`,
+        );
+      }
+      return v;
+    });
+  });
+}
+
+/**
+ * Parse and validate a JSON batch of states `{"q": [[...]], "qd": [[...]]}` for a system with `dof`
+ * degrees of freedom.
+ * @param source how to name the input in messages, e.g. `--states states.json`
+ * @throws CliError naming the first bad entry
+ */
+export function parseStates(text: string, source: string, dof: number): StateBatch {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new CliError(
+      `${source}: not valid JSON (${(err as Error).message}). Expected {"q": [[...], ...], "qd": [[...], ...]}.`,
+    );
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new CliError(`${source}: expected a JSON object {"q": [[...], ...], "qd": [[...], ...]}.`);
+  }
+  const obj = value as Record<string, unknown>;
+  const q = matrix(obj.q, 'q', source, dof);
+  const qd = matrix(obj.qd, 'qd', source, dof);
+  if (q.length !== qd.length) {
+    throw new CliError(`${source}: "q" has ${q.length} states but "qd" has ${qd.length}; they must match.`);
+  }
+  return { q, qd };
+}
+
+/** A number printed without round-off noise (e.g. 5.001 rather than 5.0009999999999994). */
+export function tidyNumber(x: number): number {
+  return Number(x.toPrecision(12));
+}
+
+/**
+ * Number of steps of size `dt` that make up `duration`, accepting round-off (5 / 0.001 = 4999.999…).
+ * @throws CliError naming the nearest valid durations when `duration` is not a multiple of `dt`
+ */
+export function stepCount(duration: number, dt: number): number {
+  const ratio = duration / dt;
+  const steps = Math.round(ratio);
+  if (Math.abs(ratio - steps) > 1e-9 * Math.max(1, ratio) || steps < 1) {
+    const lo = Math.floor(ratio);
+    const hi = Math.ceil(ratio) === lo ? lo + 1 : Math.ceil(ratio);
+    const options = [lo, hi].filter((k) => k >= 1).map((k) => tidyNumber(k * dt));
+    throw new CliError(
+      `--duration ${duration} is not a whole number of --dt ${dt} steps; ` +
+        `the nearest valid duration${options.length > 1 ? 's are' : ' is'} ${options.join(' and ')}.`,
+    );
+  }
+  return steps;
+}

@@ -1,0 +1,170 @@
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Engine, Integrator, IntegratorId, System } from '../src/core/types';
+import { createEngine, hasEngine, listEngines } from '../src/engines/registry';
+import { createIntegrator, INTEGRATOR_IDS, isIntegratorId } from '../src/integrators/registry';
+import { createSystem, listSystems } from '../src/systems/registry';
+import { CliError } from './CliError';
+
+/** Engines that need a trained model (`--model`) and register themselves when their module loads. */
+export const LEARNED_ENGINES: readonly string[] = ['lnn', 'baseline', 'lgn'];
+
+/**
+ * Modules that register the learned engines, tried in order. Imported only when a learned engine is
+ * asked for, so commands on exact engines never load TensorFlow.js.
+ */
+const LEARNED_ENGINE_MODULES: readonly string[] = ['../src/engines/learned.ts', '../src/model/index.ts'];
+
+/** The physics metadata of a model directory (`model.json` → `userDefinedMetadata.threeLnn`). */
+export interface ModelInfo {
+  /** The directory holding `model.json`. */
+  dir: string;
+  /** `lnn`, `baseline` or `lgn`. */
+  kind: string;
+  /** System id and parameters the model was trained on. */
+  system: { id: string; params: Record<string, number> };
+  /** Degrees of freedom the model was trained with. */
+  dof: number;
+}
+
+/**
+ * Read a model's metadata without loading TensorFlow.js, so that a mismatch is reported before any
+ * weights are read.
+ * @param path a model directory or its `model.json`
+ * @throws CliError when the file is missing or is not a three-lnn model
+ */
+export async function readModelInfo(path: string): Promise<ModelInfo> {
+  let file = path;
+  try {
+    if ((await stat(path)).isDirectory()) file = join(path, 'model.json');
+  } catch {
+    throw new CliError(`--model: '${path}' does not exist. Give a model directory containing model.json.`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(file, 'utf8'));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new CliError(
+      code
+        ? `--model: cannot read '${file}' (${code}). Give a model directory containing model.json.`
+        : `--model: '${file}' is not valid JSON (${(err as Error).message}).`,
+    );
+  }
+  const meta = (json as { userDefinedMetadata?: { threeLnn?: Record<string, unknown> } })?.userDefinedMetadata
+    ?.threeLnn;
+  if (!meta || typeof meta !== 'object') {
+    throw new CliError(
+      `--model: '${file}' has no userDefinedMetadata.threeLnn section; it is not a three-lnn model (see docs/model-format.md).`,
+    );
+  }
+  const system = meta.system as { id?: unknown; params?: unknown } | undefined;
+  if (
+    !system ||
+    typeof system.id !== 'string' ||
+    typeof meta.dof !== 'number' ||
+    typeof meta.kind !== 'string'
+  ) {
+    throw new CliError(
+      `--model: '${file}' lacks system.id, dof or kind in its metadata (see docs/model-format.md).`,
+    );
+  }
+  return {
+    dir: file === path ? dirname(path) : path,
+    kind: meta.kind,
+    system: { id: system.id, params: { ...((system.params as Record<string, number>) ?? {}) } },
+    dof: meta.dof,
+  };
+}
+
+/**
+ * Build the system named by `--system` with `--params` overrides (on top of a model's training
+ * parameters when a model is given).
+ * @throws CliError for an unknown id (listing the valid ones) or bad parameter names/values
+ */
+export function buildSystem(
+  id: string,
+  params: Record<string, number> | undefined,
+  model?: ModelInfo,
+): System {
+  const known = listSystems().map((s) => s.id);
+  if (!known.includes(id)) {
+    throw new CliError(`--system: unknown system '${id}'. Valid systems: ${known.join(', ')}.`);
+  }
+  if (model && model.system.id !== id) {
+    throw new CliError(
+      `--model: the model in '${model.dir}' was trained on '${model.system.id}', not '${id}'. ` +
+        `Use --system ${model.system.id} or a model trained on ${id}.`,
+    );
+  }
+  let system: System;
+  try {
+    system = createSystem(id, { ...(model?.system.params ?? {}), ...(params ?? {}) });
+  } catch (err) {
+    throw new CliError(`--params: ${(err as Error).message}`);
+  }
+  // A graph model runs any number of nodes; the others are tied to the dof they were trained with.
+  if (model && model.kind !== 'lgn' && model.dof !== system.dof) {
+    throw new CliError(
+      `--model: the model in '${model.dir}' has ${model.dof} degrees of freedom but ${id} with these parameters has ${system.dof}.`,
+    );
+  }
+  return system;
+}
+
+/** Make sure the engine `id` is registered, loading the learned engines' module on first use. */
+async function ensureEngine(id: string): Promise<void> {
+  if (hasEngine(id) || !LEARNED_ENGINES.includes(id)) return;
+  for (const spec of LEARNED_ENGINE_MODULES) {
+    try {
+      await import(new URL(spec, import.meta.url).href);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    }
+    if (hasEngine(id)) return;
+  }
+}
+
+/**
+ * Create the engine named by `--engine` for `system`.
+ * @throws CliError for an unknown engine (listing the known ones), a learned engine without a model, or
+ * a model of another kind
+ */
+export async function buildEngine(id: string, system: System, model?: ModelInfo): Promise<Engine> {
+  await ensureEngine(id);
+  if (!hasEngine(id)) {
+    const known = [...new Set([...listEngines(), ...LEARNED_ENGINES.filter(hasEngine)])];
+    throw new CliError(`--engine: unknown engine '${id}'. Available engines: ${known.join(', ')}.`);
+  }
+  if (LEARNED_ENGINES.includes(id)) {
+    if (!model) throw new CliError(`--engine ${id} needs a trained model: add --model <dir>.`);
+    if (model.kind !== id) {
+      throw new CliError(
+        `--model: the model in '${model.dir}' is a '${model.kind}' model; use --engine ${model.kind} with it.`,
+      );
+    }
+  }
+  try {
+    return await createEngine(id, system, model ? { model: model.dir } : {});
+  } catch (err) {
+    throw new CliError(`--engine ${id}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Create the integrator named by `--integrator`.
+ * @throws CliError for an unknown id, listing the known ones
+ */
+export function buildIntegrator(id: string): Integrator {
+  if (!isIntegratorId(id)) {
+    throw new CliError(
+      `--integrator: unknown integrator '${id}'. Valid integrators: ${INTEGRATOR_IDS.join(', ')}.`,
+    );
+  }
+  return createIntegrator(id as IntegratorId);
+}
+
+/** Read `--model` metadata when given. */
+export async function optionalModel(path: string | undefined): Promise<ModelInfo | undefined> {
+  return path === undefined ? undefined : readModelInfo(path);
+}
