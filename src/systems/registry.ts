@@ -1,6 +1,11 @@
 import type { System } from '../core/types';
+import { Chain } from './Chain';
 import { DoublePendulum } from './DoublePendulum';
+import { NewtonianParticle } from './NewtonianParticle';
 import type { ParamSpec } from './params';
+import { RelativisticParticle } from './RelativisticParticle';
+import { SimplePendulum } from './SimplePendulum';
+import { StringSystem } from './StringSystem';
 
 /** A registry entry as listed by {@link listSystems} (for `three-lnn systems`, GUIs, docs). */
 export interface SystemInfo {
@@ -37,6 +42,16 @@ export function registerSystem(
 
 registerSystem(
   {
+    id: 'simple-pendulum',
+    name: 'Simple pendulum',
+    description: 'Point mass on a massless rod; θ from the downward vertical. L = ½ m l² θ̇² + m g l cos θ.',
+    dof: 1,
+    params: SimplePendulum.paramSpecs,
+  },
+  (p) => new SimplePendulum(p),
+);
+registerSystem(
+  {
     id: 'double-pendulum',
     name: 'Double pendulum',
     description: 'Planar double pendulum, absolute angles from the downward vertical (Cranmer et al. 2020).',
@@ -44,6 +59,47 @@ registerSystem(
     params: DoublePendulum.paramSpecs,
   },
   (p) => new DoublePendulum(p),
+);
+registerSystem(
+  {
+    id: 'chain',
+    name: 'N-link chain',
+    description: 'Planar chain of N point masses on massless rods; links = 2 is the double pendulum.',
+    dof: 'links',
+    params: Chain.paramSpecs,
+  },
+  (p) => new Chain(p),
+);
+registerSystem(
+  {
+    id: 'string',
+    name: 'String',
+    description:
+      'Discretised 1D wave equation: N interior nodes, fixed ends, spacing Δx, density ρ, tension τ.',
+    dof: 'nodes',
+    params: StringSystem.paramSpecs,
+  },
+  (p) => new StringSystem(p),
+);
+registerSystem(
+  {
+    id: 'relativistic-particle',
+    name: 'Relativistic particle',
+    description: 'c = m = 1, L = (1 − q̇²)^(−1/2) − 1 + g q (the variant of Cranmer et al. 2020).',
+    dof: 1,
+    params: RelativisticParticle.paramSpecs,
+  },
+  (p) => new RelativisticParticle(p),
+);
+registerSystem(
+  {
+    id: 'newtonian-particle',
+    name: 'Newtonian particle',
+    description: 'Small-velocity limit of the relativistic particle: L = ½ q̇² + g q.',
+    dof: 1,
+    params: NewtonianParticle.paramSpecs,
+  },
+  (p) => new NewtonianParticle(p),
 );
 
 /**
