@@ -1,5 +1,6 @@
 import type { Engine, EngineId, System } from '../core/types';
 import { AnalyticEngine } from './AnalyticEngine';
+import { LagrangianEngine } from './LagrangianEngine';
 
 /**
  * Options passed to an engine factory. Engines read the keys they understand and ignore the rest.
@@ -28,6 +29,7 @@ export type EngineFactory = (system: System, options: EngineOptions) => Engine |
 const factories = new Map<string, EngineFactory>([
   // The exact engines ship with the core and are always available.
   ['analytic', (system) => new AnalyticEngine(system)],
+  ['lagrangian', (system) => new LagrangianEngine(system)],
 ]);
 
 /**

@@ -1,0 +1,34 @@
+import type { System } from '../core/types';
+import { EulerLagrangeSolver } from '../lagrangian/EulerLagrangeSolver';
+import { CpuEngine } from './CpuEngine';
+
+/**
+ * Exact physics from the Lagrangian alone: q̈ from the Euler–Lagrange equation applied to the
+ * system's own `L` by second-order forward-mode differentiation (`EulerLagrangeSolver`), in float64.
+ * Equals the analytic engine to rounding for every built-in system, and works for any system defined
+ * only by its Lagrangian. Slower than the closed form (a small linear solve per state).
+ * @example const engine = new LagrangianEngine(createSystem('double-pendulum'));
+ */
+export class LagrangianEngine extends CpuEngine {
+  readonly id = 'lagrangian' as const;
+  /** The Euler–Lagrange solver for this system's L. */
+  readonly solver: EulerLagrangeSolver;
+
+  constructor(system: System) {
+    super(system);
+    this.solver = new EulerLagrangeSolver((ops, q, qd) => system.L(ops, q, qd), system.dof);
+  }
+
+  /**
+   * Batched exact q̈: `q`, `qd`, `qdd`: `[batch * dof]`.
+   * @throws Error naming the state when ∂²L/∂q̇² is singular there.
+   */
+  accelerations(q: Float64Array, qd: Float64Array, qdd: Float64Array, batch: number): void {
+    this.solver.accelerations(q, qd, qdd, batch);
+  }
+
+  /** Energy q̇·∂L/∂q̇ − L from the Lagrangian (equals the closed form to rounding). */
+  override energy(q: ArrayLike<number>, qd: ArrayLike<number>): number {
+    return this.solver.energy(q, qd);
+  }
+}
