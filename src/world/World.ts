@@ -128,8 +128,9 @@ const BOUNDARY_TOLERANCE = 1e-9;
  *   non-finite guard → `postStep`.
  *
  * A system whose state becomes non-finite (or whose engine or integrator throws) is put back to its
- * last finite state, flagged in `handle.invalid` and frozen, and an `invalid` event is emitted: NaN
- * never propagates.
+ * last finite state — the state before the failed step — flagged in `handle.invalid` and frozen, and an
+ * `invalid` event is emitted: NaN never propagates. The same happens to a copy whose state was set
+ * non-finite from outside between steps (it goes back to the state before the last step).
  *
  * Adding is async, because engines given by id may load models: `await world.add(system, options)`.
  * With an engine instance at hand, {@link World.addSync} adds without awaiting.

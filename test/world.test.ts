@@ -1,0 +1,355 @@
+import { describe, expect, it } from 'vitest';
+import type { Engine } from '../src/core/types';
+import { AnalyticEngine } from '../src/engines/AnalyticEngine';
+import { CpuEngine } from '../src/engines/CpuEngine';
+import { integrate } from '../src/integrators/integrate';
+import { createSystem } from '../src/systems/registry';
+import { Emitter } from '../src/world/Emitter';
+import type { InvalidEvent } from '../src/world/World';
+import { World } from '../src/world/World';
+
+const dp = createSystem('double-pendulum');
+const Q0 = [(3 * Math.PI) / 7, (3 * Math.PI) / 4];
+
+/** Runs `seconds` of frames at `fps` through the accumulator; returns the world. */
+async function runAtFps(fps: number, seconds: number, dt = 1 / 120): Promise<World> {
+  const world = new World();
+  await world.add(dp, { q0: Q0, qd0: [0, 0], name: 'dp' });
+  const frames = Math.round(seconds * fps);
+  for (let f = 0; f < frames; f++) world.step(dt, 1 / fps);
+  return world;
+}
+
+/** q̈ = −sin q except that it returns NaN once q exceeds `limit`: a stand-in for a diverging model. */
+class BlowUpEngine extends CpuEngine {
+  readonly id = 'blow-up';
+  constructor(private readonly limit: number) {
+    super(createSystem('simple-pendulum'));
+  }
+  accelerations(q: Float64Array, _qd: Float64Array, qdd: Float64Array, batch: number): void {
+    for (let i = 0; i < batch; i++) qdd[i] = q[i] > this.limit ? Number.NaN : -Math.sin(q[i]);
+  }
+}
+
+describe('World.step: fixed-timestep accumulator', () => {
+  it('10 s at 144 fps with dt = 1/120 takes exactly 1200 steps', async () => {
+    const world = await runAtFps(144, 10);
+    expect(world.stepCount).toBe(1200);
+    expect(world.droppedSteps).toBe(0);
+    expect(world.time).toBeCloseTo(10, 10);
+  });
+
+  it('30, 60 and 144 fps over 10 s give bitwise identical states', async () => {
+    const states = await Promise.all([30, 60, 144].map((fps) => runAtFps(fps, 10)));
+    const [a, b, c] = states.map((w) => [...w.systems[0].q, ...w.systems[0].qd]);
+    expect(states.map((w) => w.stepCount)).toEqual([1200, 1200, 1200]);
+    expect(b, '60 fps vs 30 fps').toEqual(a);
+    expect(c, '144 fps vs 30 fps').toEqual(a);
+  });
+
+  it('equals the same number of direct integrator steps bitwise', async () => {
+    const world = await runAtFps(60, 2);
+    const q = Float64Array.from(Q0);
+    const qd = new Float64Array(2);
+    integrate((x, v, a, n) => dp.accelerations(x, v, a, n), q, qd, 2, 1, {
+      t1: 2,
+      dt: 1 / 120,
+      integrator: 'rk4',
+    });
+    expect(world.stepCount).toBe(240);
+    expect(Array.from(world.systems[0].q)).toEqual(Array.from(q));
+    expect(Array.from(world.systems[0].qd)).toEqual(Array.from(qd));
+  });
+
+  it('keeps the fraction as alpha and interpolates between the previous and current state', () => {
+    const world = new World();
+    const h = world.addSync(dp, { q0: Q0 });
+    expect(world.step(0.01, 0.025)).toBe(2);
+    expect(world.accumulator).toBeCloseTo(0.005, 15);
+    expect(world.alpha).toBeCloseTo(0.5, 12);
+    for (let i = 0; i < 2; i++) {
+      const expected = h.previousQ[i] + world.alpha * (h.q[i] - h.previousQ[i]);
+      expect(h.interpolatedQ[i], `interpolated q[${i}]`).toBe(expected);
+      expect(h.interpolatedQ[i]).not.toBe(h.q[i]);
+    }
+    // A frame shorter than the remaining fraction takes no step and only moves alpha.
+    const before = Array.from(h.q);
+    expect(world.step(0.01, 0.002)).toBe(0);
+    expect(Array.from(h.q)).toEqual(before);
+    expect(world.alpha).toBeCloseTo(0.7, 10);
+  });
+
+  it('bails out after maxSubSteps, dropping whole steps and keeping the fraction', () => {
+    const world = new World();
+    world.addSync(dp, { q0: Q0 });
+    expect(world.step(0.01, 1.003, 5)).toBe(5);
+    expect(world.stepCount).toBe(5);
+    expect(world.droppedSteps).toBe(95);
+    expect(world.accumulator).toBeCloseTo(0.003, 12);
+    expect(world.time).toBeCloseTo(0.05, 15);
+  });
+
+  it('scales frame time by timeScale', () => {
+    const world = new World();
+    world.addSync(dp, { q0: Q0 });
+    world.timeScale = 0.5;
+    for (let f = 0; f < 60; f++) world.step(1 / 120, 1 / 60);
+    expect(world.stepCount).toBe(60);
+    expect(world.time).toBeCloseTo(0.5, 12);
+  });
+
+  it('does nothing while paused; stepN steps anyway', () => {
+    const world = new World({ fixedTimeStep: 0.01 });
+    const h = world.addSync(dp, { q0: Q0 });
+    world.paused = true;
+    expect(world.step(0.01, 1)).toBe(0);
+    expect(world.step(0.01)).toBe(0);
+    expect(world.stepCount).toBe(0);
+    expect(world.accumulator, 'paused frames do not accumulate').toBe(0);
+    world.stepN(3);
+    expect(world.stepCount).toBe(3);
+    expect(world.time).toBeCloseTo(0.03, 15);
+    expect(Array.from(h.interpolatedQ)).toEqual(Array.from(h.q));
+  });
+
+  it('a single-argument step is one deterministic step', () => {
+    const a = new World();
+    const b = new World();
+    const ha = a.addSync(dp, { q0: Q0 });
+    const hb = b.addSync(dp, { q0: Q0 });
+    for (let i = 0; i < 10; i++) a.step(0.005);
+    b.stepN(10, 0.005);
+    expect(a.stepCount).toBe(10);
+    expect(Array.from(ha.q)).toEqual(Array.from(hb.q));
+    expect(Array.from(ha.interpolatedQ)).toEqual(Array.from(ha.q));
+  });
+
+  it('rejects dt <= 0, a negative frame time and a bad maxSubSteps', () => {
+    const world = new World();
+    expect(() => world.step(0)).toThrow(/dt must be a finite number > 0/);
+    expect(() => world.step(0.01, -1)).toThrow(/timeSinceLastCalled/);
+    expect(() => world.step(0.01, 0.1, 0)).toThrow(/maxSubSteps/);
+    expect(() => world.stepN(1.5)).toThrow(/integer/);
+  });
+});
+
+describe('World events', () => {
+  it('fires preStep and postStep around each step, in order', () => {
+    const world = new World();
+    const h = world.addSync(dp, { q0: Q0 });
+    const log: string[] = [];
+    let qAtPre = 0;
+    world.on('preStep', (e) => {
+      log.push(`pre ${e.dt}`);
+      qAtPre = h.q[0];
+    });
+    world.on('postStep', (e) => {
+      log.push(`post ${e.dt} ${h.q[0] !== qAtPre}`);
+    });
+    world.step(0.01, 0.02);
+    expect(log).toEqual(['pre 0.01', 'post 0.01 true', 'pre 0.01', 'post 0.01 true']);
+  });
+
+  it('emitter: once fires once, off removes, listeners may unsubscribe while firing', () => {
+    const e = new Emitter<{ x: number }>();
+    const seen: string[] = [];
+    const a = (v: number) => seen.push(`a${v}`);
+    const b = (v: number) => {
+      seen.push(`b${v}`);
+      e.off('x', b);
+    };
+    e.on('x', a)
+      .on('x', b)
+      .once('x', (v) => seen.push(`o${v}`));
+    e.emit('x', 1);
+    e.emit('x', 2);
+    e.off('x', a);
+    e.emit('x', 3);
+    expect(seen).toEqual(['a1', 'b1', 'o1', 'a2']);
+    const c = (v: number) => seen.push(`c${v}`);
+    e.once('x', c);
+    e.off('x', c);
+    e.emit('x', 4);
+    expect(seen).toEqual(['a1', 'b1', 'o1', 'a2']);
+  });
+});
+
+describe('World non-finite guard', () => {
+  it('restores the last finite state, flags, freezes and emits invalid; the other copies go on', () => {
+    const world = new World();
+    const engine = new BlowUpEngine(1.0);
+    // Copy 0 swings past q = 1 (q̈ turns NaN); copy 1 stays small.
+    const h = world.addSync(engine.system, { engine, q0: [0.5, 0.1], qd0: [2, 0], count: 2 });
+    const events: InvalidEvent[] = [];
+    world.on('invalid', (e) => events.push(e));
+    let lastFinite = 0;
+    for (let i = 0; i < 200; i++) {
+      if (h.invalid[0] === 0) lastFinite = h.q[0];
+      world.step(0.01);
+      expect(Number.isFinite(h.q[0]) && Number.isFinite(h.qd[0]), `finite at step ${i}`).toBe(true);
+    }
+    expect(Array.from(h.invalid)).toEqual([1, 0]);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ handle: h, index: 0 });
+    expect(events[0].reason).toMatch(/non-finite/);
+    expect(h.q[0], 'frozen at the last finite state').toBe(lastFinite);
+    expect(h.q[0]).toBeLessThanOrEqual(1.0 + 0.05);
+    expect(h.q[1], 'copy 1 keeps moving').not.toBe(0.1);
+  });
+
+  it('freezes the whole handle when the integrator throws (dopri5 on a non-finite q̈)', () => {
+    const world = new World();
+    const engine = new BlowUpEngine(1.0);
+    const h = world.addSync(engine.system, { engine, integrator: 'dopri5', q0: [0.9], qd0: [2] });
+    const events: InvalidEvent[] = [];
+    world.on('invalid', (e) => events.push(e));
+    for (let i = 0; i < 20; i++) world.step(0.05);
+    expect(h.invalid[0]).toBe(1);
+    expect(events).toHaveLength(1);
+    expect(events[0].error).toBeInstanceOf(Error);
+    expect(h.lastError).toBe(events[0].error);
+    expect(Number.isFinite(h.q[0])).toBe(true);
+  });
+
+  it('catches a non-finite state written between steps', () => {
+    const world = new World();
+    const h = world.addSync(dp, { q0: Q0 });
+    world.step(0.01);
+    h.q[1] = Number.NaN;
+    world.step(0.01);
+    expect(h.invalid[0]).toBe(1);
+    // The corrupted state is unusable, so the copy goes back to the state before the last step.
+    expect(Array.from(h.q)).toEqual(Q0);
+    expect(Array.from(h.qd)).toEqual([0, 0]);
+    h.setState(Q0, [0, 0]);
+    expect(h.anyInvalid, 'setState clears the flags').toBe(false);
+  });
+});
+
+describe('World.add', () => {
+  it('validates the state, the engine and the integrator with clear messages', async () => {
+    const world = new World();
+    await expect(world.add(dp, { q0: [1, 2, 3] })).rejects.toThrow(/q0 must have 2 numbers.*got 3/);
+    await expect(world.add(dp, { q0: [1, Number.NaN] })).rejects.toThrow(/q0\[1\] must be a finite number/);
+    await expect(world.add(dp, { engine: 'nope' })).rejects.toThrow(/Unknown engine 'nope'.*analytic/);
+    await expect(world.add(dp, { integrator: 'euler' as 'rk4' })).rejects.toThrow(
+      /Unknown integrator 'euler'/,
+    );
+    await expect(world.add(dp, { count: 0 })).rejects.toThrow(/count must be an integer >= 1/);
+    await world.add(dp, { name: 'a' });
+    await expect(world.add(dp, { name: 'a' })).rejects.toThrow(/already exists/);
+    expect(() => world.addSync(dp, { engine: 'lagrangian' })).toThrow(/await world.add/);
+    const other = new AnalyticEngine(createSystem('simple-pendulum'));
+    expect(() => world.addSync(dp, { engine: other })).toThrow(/engine is for system 'simple-pendulum'/);
+    expect(world.systems).toHaveLength(1);
+  });
+
+  it('a batch of copies equals separate systems bitwise', async () => {
+    const world = new World();
+    const count = 8;
+    const q0: number[] = [];
+    const qd0: number[] = [];
+    for (let c = 0; c < count; c++) {
+      q0.push(0.3 * c, -0.2 * c);
+      qd0.push(0.1 * c, 1 - 0.2 * c);
+    }
+    const batch = await world.add(dp, { q0, qd0, count });
+    const singles = [];
+    for (let c = 0; c < count; c++) {
+      singles.push(await world.add(dp, { q0: q0.slice(2 * c, 2 * c + 2), qd0: qd0.slice(2 * c, 2 * c + 2) }));
+    }
+    world.stepN(100, 0.01);
+    for (let c = 0; c < count; c++) {
+      expect(Array.from(batch.q.subarray(2 * c, 2 * c + 2)), `copy ${c}`).toEqual(Array.from(singles[c].q));
+      expect(Array.from(batch.qd.subarray(2 * c, 2 * c + 2)), `copy ${c}`).toEqual(Array.from(singles[c].qd));
+    }
+  });
+
+  it('a [dof] initial state is shared by every copy; positions and energy read one copy', () => {
+    const world = new World();
+    const h = world.addSync(dp, { q0: Q0, count: 3 });
+    expect(Array.from(h.q)).toEqual([...Q0, ...Q0, ...Q0]);
+    const expected = new Float64Array(9);
+    dp.positions(Q0, expected);
+    expect(Array.from(h.positions(2))).toEqual(Array.from(expected));
+    expect(h.energy(1)).toBe(dp.energy(Q0, [0, 0]));
+    expect(() => h.energy(3)).toThrow(/out of range/);
+  });
+
+  it('the lagrangian engine created by id tracks the analytic one', async () => {
+    const world = new World();
+    const a = await world.add(dp, { q0: Q0, name: 'analytic' });
+    const l = await world.add(dp, { q0: Q0, engine: 'lagrangian', name: 'lagrangian' });
+    world.stepN(200, 0.005);
+    expect(l.engineId).toBe('lagrangian');
+    for (let i = 0; i < 2; i++) expect(Math.abs(l.q[i] - a.q[i]), `q[${i}]`).toBeLessThan(1e-10);
+  });
+
+  it('remove and dispose dispose only the engines the world created', async () => {
+    const world = new World();
+    const mine = new AnalyticEngine(dp);
+    const kept = await world.add(dp, { engine: mine });
+    const created = await world.add(dp);
+    const createdEngine = created.engine as Engine & { disposed: boolean };
+    world.remove(created);
+    expect(createdEngine.disposed).toBe(true);
+    expect(world.systems).toEqual([kept]);
+    world.dispose();
+    expect(mine.disposed).toBe(false);
+    expect(world.systems).toHaveLength(0);
+  });
+});
+
+describe('World snapshots', () => {
+  async function scene(): Promise<World> {
+    const world = new World({ fixedTimeStep: 0.004 });
+    await world.add(dp, { q0: Q0, qd0: [0.3, -1], name: 'dp' });
+    await world.add(createSystem('chain', { links: 3 }), {
+      q0: [0.4, 0.2, -0.1],
+      count: 2,
+      engine: 'lagrangian',
+      integrator: 'dopri5',
+      integratorOptions: { rtol: 1e-10, atol: 1e-10 },
+      name: 'chain',
+    });
+    world.step(0.004, 0.0917);
+    return world;
+  }
+
+  it('round-trips through JSON text exactly and continues identically', async () => {
+    const world = await scene();
+    const json = world.toJSON();
+    const text = JSON.stringify(json);
+    const copy = await World.fromJSON(JSON.parse(text));
+    expect(JSON.stringify(copy.toJSON())).toBe(text);
+    expect(copy.systems[1].engineId).toBe('lagrangian');
+    expect(copy.systems[1].integratorId).toBe('dopri5');
+    for (let f = 0; f < 30; f++) {
+      world.step(0.004, 1 / 60);
+      copy.step(0.004, 1 / 60);
+    }
+    expect(JSON.stringify(copy.toJSON())).toBe(JSON.stringify(world.toJSON()));
+  });
+
+  it('restore rewinds a world in place; a mismatching snapshot is refused', async () => {
+    const world = await scene();
+    const saved = JSON.parse(JSON.stringify(world.toJSON()));
+    world.stepN(50);
+    world.paused = true;
+    world.restore(saved);
+    expect(world.toJSON()).toEqual(saved);
+    const other = new World();
+    other.addSync(dp);
+    expect(() => other.restore(saved)).toThrow(/World.fromJSON/);
+    expect(() => other.restore({ format: 'x' } as never)).toThrow(/three-lnn\/world/);
+  });
+
+  it('keeps the invalid flags', async () => {
+    const world = new World();
+    const h = world.addSync(dp, { q0: Q0, count: 2 });
+    h.q[2] = Number.POSITIVE_INFINITY;
+    world.step(0.01);
+    const copy = await World.fromJSON(JSON.parse(JSON.stringify(world.toJSON())));
+    expect(Array.from(copy.systems[0].invalid)).toEqual([0, 1]);
+  });
+});
