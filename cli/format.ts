@@ -16,8 +16,13 @@ const CHUNK = 512;
 /** `[n]` slice of a flat `[batch * dof]` row as a JSON array. */
 function row(a: Float64Array, start: number, n: number): string {
   let s = '[';
-  for (let i = 0; i < n; i++) s += (i > 0 ? ',' : '') + String(a[start + i]);
+  for (let i = 0; i < n; i++) s += (i > 0 ? ',' : '') + num(a[start + i]);
   return s + ']';
+}
+
+/** A number as JSON; NaN and ±Infinity, which JSON cannot hold, become null. */
+function num(x: number): string {
+  return Number.isFinite(x) ? String(x) : 'null';
 }
 
 /** One record of a per-state quantity: `[n]` for a single start, `[B][n]` for a batch. */
@@ -40,7 +45,7 @@ function* jsonArray(count: number, item: (k: number) => string): Generator<strin
 }
 
 /**
- * A roll-out as JSON text chunks: `{ ...header, "t": [T], "q": [T][n], "qd": [T][n], "energy": [T] }`
+ * A roll-out as JSON text chunks (non-finite numbers written as null): `{ ...header, "t": [T], "q": [T][n], "qd": [T][n], "energy": [T] }`
  * for one start, or `q`, `qd`: `[T][B][n]` and `energy`: `[T][B]` for a batch; `"failure"` when the run
  * stopped early.
  */
@@ -61,7 +66,7 @@ export function* rolloutJson(
     yield* jsonArray(T, (k) => record(traj[key][k], batch, dof, batched));
   }
   yield ',\n"energy":';
-  yield* jsonArray(T, (k) => (batched ? row(traj.energy[k], 0, batch) : String(traj.energy[k][0])));
+  yield* jsonArray(T, (k) => (batched ? row(traj.energy[k], 0, batch) : num(traj.energy[k][0])));
   if (traj.failure) yield `,\n"failure":${JSON.stringify(traj.failure)}`;
   yield '}\n';
 }

@@ -70,7 +70,7 @@ export function simulate(
   const qdPrev = new Float64Array(qd.length);
   const out: Trajectory = { t: [], step: [], q: [], qd: [], energy: [] };
 
-  const record = (k: number, qs: Float64Array, qds: Float64Array): void => {
+  const record = (k: number, qs: Float64Array, qds: Float64Array): number => {
     const e = new Float64Array(batch);
     for (let b = 0; b < batch; b++) {
       e[b] = system.energy(qs.subarray(b * dof, (b + 1) * dof), qds.subarray(b * dof, (b + 1) * dof));
@@ -80,6 +80,7 @@ export function simulate(
     out.q.push(Float64Array.from(qs));
     out.qd.push(Float64Array.from(qds));
     out.energy.push(e);
+    return e.findIndex((v) => !Number.isFinite(v));
   };
 
   record(0, q, qd);
@@ -93,14 +94,26 @@ export function simulate(
       bad = firstNonFinite(q, qd);
       if (bad >= 0) reason = 'the state became non-finite (NaN or Infinity)';
     } catch (err) {
-      reason = `the engine failed: ${(err as Error).message}`;
+      reason = `the engine failed: ${(err as Error).message.replace(/\.$/, '')}`;
     }
     if (reason !== '') {
       if (out.step[out.step.length - 1] !== k - 1) record(k - 1, qPrev, qdPrev);
       out.failure = { t: k * dt, step: k, index: bad >= 0 ? Math.floor(bad / dof) : -1, reason };
       return out;
     }
-    if (k % every === 0) record(k, q, qd);
+    if (k % every === 0) {
+      // A finite state can still lie outside the system's domain (|q̇| ≥ c for a relativistic particle).
+      const outside = record(k, q, qd);
+      if (outside >= 0) {
+        out.failure = {
+          t: k * dt,
+          step: k,
+          index: outside,
+          reason: 'the energy became non-finite (the state overflowed or left the domain of the system)',
+        };
+        return out;
+      }
+    }
   }
   return out;
 }

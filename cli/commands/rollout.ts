@@ -125,11 +125,12 @@ async function runRollout(io: CliIO, opts: RolloutOptions): Promise<void> {
   );
   const f = traj.failure;
   if (f) {
-    const where = f.index >= 0 ? ` in start ${f.index} of the batch` : '';
+    const where = f.index >= 0 && !single ? ` in start ${f.index} of the batch` : '';
+    const last = traj.t.length > 0 ? tidyNumber(traj.t[traj.t.length - 1]) : 0;
     throw new CliError(
-      `${f.reason} at t = ${tidyNumber(f.t)} s (step ${f.step})${where}; ` +
-        `the ${traj.t.length} states recorded up to t = ${tidyNumber(traj.t[traj.t.length - 1])} s were written` +
-        `${opts.out ? ` to ${opts.out}` : ''}. Try a smaller --dt or another --integrator.`,
+      `the run stopped at t = ${tidyNumber(f.t)} s (step ${f.step})${where}: ${f.reason}. ` +
+        `Wrote the ${traj.t.length} states recorded up to t = ${last} s${opts.out ? ` to ${opts.out}` : ''}. ` +
+        'Try a smaller --dt or another --integrator.',
       EXIT_FAILURE,
     );
   }
