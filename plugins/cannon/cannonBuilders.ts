@@ -1,0 +1,13 @@
+import type { World } from 'cannon-es';
+import type { System } from '../../src/core/types';
+import { buildCannonDoublePendulum } from './buildCannonDoublePendulum';
+import type { CannonBuildOptions } from './CannonBuildOptions';
+import type { CannonSystem } from './CannonSystem';
+
+/** A builder of the cannon-es version of one kind of system. */
+export type CannonBuilder = (world: World, system: System, options: CannonBuildOptions) => CannonSystem;
+
+/** The cannon-es builders by system id: the systems the `cannon` engine can run. */
+export const cannonBuilders: ReadonlyMap<string, CannonBuilder> = new Map<string, CannonBuilder>([
+  ['double-pendulum', buildCannonDoublePendulum],
+]);

@@ -1,0 +1,31 @@
+import type { System } from '../../src/core/types';
+import { createSystem } from '../../src/systems/registry';
+
+/**
+ * The System a builder works on: `params` itself when it is a System of kind `id`, else
+ * `createSystem(id, params)`.
+ * @throws Error when a System of another kind is given
+ */
+export function resolveSystem(
+  where: string,
+  id: string,
+  params: Partial<Record<string, number>> | System,
+): System {
+  if (isSystem(params)) {
+    if (params.id !== id) {
+      throw new Error(`${where}: expects a '${id}' system, got '${params.id}'`);
+    }
+    return params;
+  }
+  return createSystem(id, params);
+}
+
+/** Whether `x` is a {@link System} rather than a parameter record. */
+export function isSystem(x: unknown): x is System {
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    typeof (x as System).positions === 'function' &&
+    typeof (x as System).dof === 'number'
+  );
+}
