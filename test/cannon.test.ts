@@ -2,7 +2,10 @@ import { Body, Sphere, Vec3, World } from 'cannon-es';
 import { describe, expect, it } from 'vitest';
 import {
   attachLagrangian,
+  buildCannonChain,
   buildCannonDoublePendulum,
+  buildCannonPendulum,
+  buildCannonString,
   CannonEngine,
   stepCannon,
 } from '../plugins/cannon/index';
@@ -191,6 +194,71 @@ describe('cannon-es builders', () => {
         `ΔE(20 s) = ${(100 * final).toFixed(3)}% of ${scale.toFixed(1)}, max |ΔE| = ${(100 * worst).toFixed(3)}%`,
     );
     expect(Math.abs(final), 'energy change over 20 s, share of the energy scale').toBeLessThan(0.01);
+  });
+});
+
+describe('cannon-es builders for the other systems', () => {
+  it('the pendulum follows the exact solution closely', () => {
+    const world = new World({ gravity: new Vec3(0, -G, 0) });
+    const p = buildCannonPendulum(world, { l: 2 }, { q0: [1.2] });
+    const system = createSystem('simple-pendulum', { l: 2 });
+    const exact = new AnalyticEngine(system);
+    const rk4 = createIntegrator('rk4');
+    const qe = Float64Array.from([1.2]);
+    const qde = new Float64Array(1);
+    const q = new Float64Array(1);
+    const qd = new Float64Array(1);
+    for (let i = 0; i < 120; i++) {
+      stepCannon(world, p.dt, p.substeps);
+      for (let k = 0; k < 4; k++) exact.step(qe, qde, 1, p.dt / 4, rk4);
+    }
+    p.readState(q, qd);
+    expect(Math.abs(q[0] - qe[0]), `θ after 2 s: cannon ${q[0]}, exact ${qe[0]}`).toBeLessThan(5e-3);
+    expect(Math.abs(qd[0] - qde[0]), 'θ̇ after 2 s').toBeLessThan(2e-2);
+  });
+
+  it('a 6-link chain keeps its energy and its rods', () => {
+    const world = new World({ gravity: new Vec3(0, -G, 0) });
+    world.solver.iterations = 30;
+    const q0 = [0.8, 0.6, 0.4, 0.2, 0, -0.2];
+    const chain = buildCannonChain(world, { links: 6 }, { q0 });
+    expect(chain.bodies.length, 'one body per bob').toBe(6);
+    expect(chain.anchors.length, 'one pivot').toBe(1);
+    const e0 = chain.energy();
+    for (let i = 0; i < 5 * 60; i++) stepCannon(world, chain.dt, chain.substeps);
+    const drift = Math.abs(chain.energy() - e0) / chain.system.energyScale;
+    console.log(
+      `cannon 6-link chain: |ΔE(5 s)| = ${(100 * drift).toFixed(3)}% of ${chain.system.energyScale}`,
+    );
+    expect(drift, 'energy drift share over 5 s').toBeLessThan(0.02);
+    const [a, b] = [chain.bodies[2], chain.bodies[3]];
+    expect(Math.abs(a.position.distanceTo(b.position) - 1), 'rod length').toBeLessThan(1e-2);
+  });
+
+  it('the string is the discrete wave equation under symplectic Euler, to round-off', () => {
+    const world = new World({ gravity: new Vec3(0, -G, 0) }); // the string cancels gravity
+    const system = createSystem('string', { nodes: 12 });
+    const n = system.dof;
+    const q0 = Array.from({ length: n }, (_, i) => 0.1 * Math.sin((2 * Math.PI * (i + 1)) / (n + 1)));
+    const s = buildCannonString(world, system, { q0, substeps: 4 });
+    const exact = new AnalyticEngine(system);
+    const euler = createIntegrator('symplectic-euler');
+    const q = Float64Array.from(q0);
+    const qd = new Float64Array(n);
+    for (let i = 0; i < 240; i++) {
+      stepCannon(world, s.dt, s.substeps);
+      for (let k = 0; k < s.substeps; k++) exact.step(q, qd, 1, s.h, euler);
+    }
+    const qc = new Float64Array(n);
+    const qdc = new Float64Array(n);
+    s.readState(qc, qdc);
+    for (let i = 0; i < n; i++) {
+      expect(Math.abs(qc[i] - q[i]), `node ${i} displacement`).toBeLessThan(1e-10);
+      expect(Math.abs(qdc[i] - qd[i]), `node ${i} velocity`).toBeLessThan(1e-9);
+    }
+    expect(s.bodies[0].position.x, 'nodes stay on their x').toBeCloseTo(0.1, 12);
+    s.remove();
+    expect(world.bodies.length, 'remove() takes the bodies out').toBe(0);
   });
 });
 

@@ -11,7 +11,10 @@ export {
   attachLagrangian,
   type LagrangianAttachment,
 } from './attachLagrangian';
+export { buildCannonChain } from './buildCannonChain';
 export { buildCannonDoublePendulum } from './buildCannonDoublePendulum';
+export { buildCannonPendulum } from './buildCannonPendulum';
+export { buildCannonString } from './buildCannonString';
 export type { CannonBuildOptions, Vec3Like } from './CannonBuildOptions';
 export { CannonEngine, type CannonEngineOptions } from './CannonEngine';
 export type { CannonSystem } from './CannonSystem';
