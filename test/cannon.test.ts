@@ -1,4 +1,4 @@
-import { Body, Sphere, Vec3, World } from 'cannon-es';
+import { Body, type GSSolver, Sphere, Vec3, World } from 'cannon-es';
 import { describe, expect, it } from 'vitest';
 import {
   attachLagrangian,
@@ -219,7 +219,7 @@ describe('cannon-es builders for the other systems', () => {
 
   it('a 6-link chain keeps its energy and its rods', () => {
     const world = new World({ gravity: new Vec3(0, -G, 0) });
-    world.solver.iterations = 30;
+    (world.solver as GSSolver).iterations = 30;
     const q0 = [0.8, 0.6, 0.4, 0.2, 0, -0.2];
     const chain = buildCannonChain(world, { links: 6 }, { q0 });
     expect(chain.bodies.length, 'one body per bob').toBe(6);
