@@ -49,7 +49,7 @@ describe('engine registry', () => {
 
 describe('CPU engines', () => {
   it('step hands the integrator one bound q̈ function, created once', () => {
-    const engine = new AnalyticEngine(dp);
+    const engine = new AnalyticEngine(createSystem('simple-pendulum'));
     const seen: AccelerationFn[] = [];
     const spy: Integrator = {
       id: 'rk4',
@@ -68,20 +68,42 @@ describe('CPU engines', () => {
     expect(seen[0]).toBe(engine.accelerationFn);
   });
 
-  it('analytic step equals the integrator on the closed form, bitwise', () => {
-    const engine = new AnalyticEngine(dp);
-    const q = Float64Array.of(2, 1, -0.5, 0.3);
-    const qd = Float64Array.of(0, 0, 3, -2);
-    const q2 = q.slice();
-    const qd2 = qd.slice();
-    const a = createIntegrator('rk4');
-    const b = createIntegrator('rk4');
-    for (let i = 0; i < 100; i++) {
-      engine.step(q, qd, 2, 0.01, a);
-      b.step((x, v, out, n) => dp.accelerations(x, v, out, n), q2, qd2, 2, 2, 0.01);
+  const cases = [
+    { label: 'default parameters', system: dp },
+    {
+      label: 'm1=2, m2=0.7, l1=1.3, l2=0.5, g=1.62',
+      system: dp.withParams({ m1: 2, m2: 0.7, l1: 1.3, l2: 0.5, g: 1.62 }),
+    },
+  ];
+  for (const { label, system } of cases) {
+    for (const id of ['rk4', 'leapfrog', 'dopri5'] as const) {
+      it(`analytic step equals ${id} on the closed form bitwise (double pendulum, ${label})`, () => {
+        const engine = new AnalyticEngine(system);
+        expect(engine.fusedRk4).toBe(true);
+        const batch = 64;
+        const rng = createRng(11);
+        const q = new Float64Array(2 * batch);
+        const qd = new Float64Array(2 * batch);
+        for (let b = 0; b < batch; b++)
+          system.sample(rng, q.subarray(2 * b, 2 * b + 2), qd.subarray(2 * b, 2 * b + 2));
+        const q2 = q.slice();
+        const qd2 = qd.slice();
+        const a = createIntegrator(id);
+        const b = createIntegrator(id);
+        for (let i = 0; i < 50; i++) {
+          engine.step(q, qd, batch, 0.01, a);
+          b.step((x, v, out, n) => system.accelerations(x, v, out, n), q2, qd2, 2, batch, 0.01);
+        }
+        expect(Array.from(q)).toEqual(Array.from(q2));
+        expect(Array.from(qd)).toEqual(Array.from(qd2));
+      });
     }
-    expect(Array.from(q)).toEqual(Array.from(q2));
-    expect(Array.from(qd)).toEqual(Array.from(qd2));
+  }
+
+  it('the fused kernel can be switched off, and is off for other systems', async () => {
+    expect(new AnalyticEngine(dp, { fused: false }).fusedRk4).toBe(false);
+    expect(((await createEngine('analytic', dp, { fused: false })) as AnalyticEngine).fusedRk4).toBe(false);
+    expect(new AnalyticEngine(createSystem('chain', { links: 2 })).fusedRk4).toBe(false);
   });
 
   for (const info of listSystems()) {

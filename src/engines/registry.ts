@@ -28,7 +28,7 @@ export type EngineFactory = (system: System, options: EngineOptions) => Engine |
 /** Registered factories, by engine id. */
 const factories = new Map<string, EngineFactory>([
   // The exact engines ship with the core and are always available.
-  ['analytic', (system) => new AnalyticEngine(system)],
+  ['analytic', (system, options) => new AnalyticEngine(system, { fused: options.fused !== false })],
   ['lagrangian', (system) => new LagrangianEngine(system)],
 ]);
 
