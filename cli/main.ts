@@ -4,6 +4,7 @@ import { CliError, EXIT_FAILURE, EXIT_USAGE } from './CliError';
 import { accelCommand } from './commands/accel';
 import { inspectCommand } from './commands/inspect';
 import { rolloutCommand } from './commands/rollout';
+import { sceneCommand } from './commands/scene';
 import { systemsCommand } from './commands/systems';
 import { type CliIO, processIO } from './io';
 
@@ -17,6 +18,7 @@ const COMMANDS: readonly ((io: CliIO) => Command)[] = [
   accelCommand,
   systemsCommand,
   inspectCommand,
+  sceneCommand,
 ];
 
 const VERSION = (

@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Engine, Integrator, IntegratorId, System } from '../src/core/types';
 import { createEngine, hasEngine, listEngines } from '../src/engines/registry';
 import { createIntegrator, INTEGRATOR_IDS, isIntegratorId } from '../src/integrators/registry';
@@ -10,10 +11,15 @@ import { CliError } from './CliError';
 export const LEARNED_ENGINES: readonly string[] = ['lnn', 'baseline', 'lgn'];
 
 /**
- * Modules that register the learned engines, tried in order. Imported only when a learned engine is
- * asked for, so commands on exact engines never load TensorFlow.js.
+ * Modules that register engines outside the core, by engine id, tried in order. Imported only when
+ * such an engine is asked for, so commands on the exact engines never load TensorFlow.js or cannon-es.
  */
-const LEARNED_ENGINE_MODULES: readonly string[] = ['../src/engines/learned.ts', '../src/model/index.ts'];
+const ENGINE_MODULES: Readonly<Record<string, readonly string[]>> = {
+  lnn: ['../src/engines/learned.ts', '../src/model/index.ts'],
+  baseline: ['../src/engines/learned.ts', '../src/model/index.ts'],
+  lgn: ['../src/engines/learned.ts', '../src/model/index.ts'],
+  cannon: ['../plugins/cannon/registerCannonEngine.ts'],
+};
 
 /** The physics metadata of a model directory (`model.json` → `userDefinedMetadata.threeLnn`). */
 export interface ModelInfo {
@@ -112,17 +118,29 @@ export function buildSystem(
   return system;
 }
 
-/** Make sure the engine `id` is registered, loading the learned engines' module on first use. */
-async function ensureEngine(id: string): Promise<void> {
-  if (hasEngine(id) || !LEARNED_ENGINES.includes(id)) return;
-  for (const spec of LEARNED_ENGINE_MODULES) {
-    try {
-      await import(new URL(spec, import.meta.url).href);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
-    }
+/**
+ * Make sure the engine `id` is registered, importing the module that registers it on first use.
+ * Does nothing for unknown ids (createEngine reports them).
+ */
+export async function ensureEngine(id: string): Promise<void> {
+  for (const spec of ENGINE_MODULES[id] ?? []) {
     if (hasEngine(id)) return;
+    const url = new URL(spec, import.meta.url);
+    try {
+      await import(url.href);
+    } catch (err) {
+      // Only a missing candidate is skipped; a failure inside an existing module is reported.
+      const missing =
+        (err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' &&
+        String((err as Error).message).includes(fileURLToPath(url));
+      if (!missing) throw err;
+    }
   }
+}
+
+/** Engines that are registered or can be loaded on demand. */
+export function knownEngines(): string[] {
+  return [...new Set([...listEngines(), ...Object.keys(ENGINE_MODULES)])];
 }
 
 /**
@@ -133,8 +151,12 @@ async function ensureEngine(id: string): Promise<void> {
 export async function buildEngine(id: string, system: System, model?: ModelInfo): Promise<Engine> {
   await ensureEngine(id);
   if (!hasEngine(id)) {
-    const known = [...new Set([...listEngines(), ...LEARNED_ENGINES.filter(hasEngine)])];
-    throw new CliError(`--engine: unknown engine '${id}'. Available engines: ${known.join(', ')}.`);
+    if (ENGINE_MODULES[id]) {
+      throw new CliError(
+        `--engine: engine '${id}' is not available in this installation (its module did not load).`,
+      );
+    }
+    throw new CliError(`--engine: unknown engine '${id}'. Available engines: ${knownEngines().join(', ')}.`);
   }
   if (LEARNED_ENGINES.includes(id)) {
     if (!model) throw new CliError(`--engine ${id} needs a trained model: add --model <dir>.`);

@@ -1,0 +1,215 @@
+import { SceneError } from './SceneError';
+import type { RecordedQuantity, Scene, SceneDefinition, SceneEvent, SceneSystem } from './types';
+
+const EVENT_TYPES: readonly SceneEvent['type'][] = [
+  'impulse',
+  'setState',
+  'perturb',
+  'pause',
+  'resume',
+  'marker',
+];
+const QUANTITIES: readonly RecordedQuantity[] = ['q', 'qd', 'energy', 'engineEnergy', 'positions'];
+const DEFAULT_QUANTITIES: readonly RecordedQuantity[] = ['q', 'qd', 'energy'];
+
+/** Throws a {@link SceneError} prefixed with the scene's name. */
+function fail(scene: string, message: string): never {
+  throw new SceneError(`scene '${scene}': ${message}`);
+}
+
+function isFiniteNumber(x: unknown): x is number {
+  return typeof x === 'number' && Number.isFinite(x);
+}
+
+function checkVector(scene: string, where: string, v: unknown): void {
+  if (!Array.isArray(v) || !v.every(isFiniteNumber)) {
+    fail(scene, `${where} must be an array of finite numbers, got ${JSON.stringify(v)}.`);
+  }
+}
+
+/** `[dof]` or `[count][dof]` of finite numbers. */
+function checkState(scene: string, where: string, v: unknown, count: number): void {
+  if (!Array.isArray(v))
+    fail(scene, `${where} must be [dof] or [count][dof] numbers, got ${JSON.stringify(v)}.`);
+  if (v.length > 0 && Array.isArray(v[0])) {
+    if (v.length !== count)
+      fail(scene, `${where} has ${v.length} rows but count is ${count}; give one row per copy.`);
+    v.forEach((row, i) => {
+      checkVector(scene, `${where}[${i}]`, row);
+    });
+  } else {
+    checkVector(scene, where, v);
+  }
+}
+
+function checkSystem(scene: string, s: SceneSystem, i: number, ids: Set<string>): void {
+  const where = `systems[${i}]`;
+  if (typeof s !== 'object' || s === null) fail(scene, `${where} must be an object { id, system, … }.`);
+  if (typeof s.id !== 'string' || s.id === '')
+    fail(scene, `${where}.id must be a non-empty string (a name for it).`);
+  if (ids.has(s.id)) fail(scene, `${where}.id '${s.id}' is used twice; system ids must be unique.`);
+  ids.add(s.id);
+  const sys = s.system as unknown;
+  const isSystemObject =
+    typeof sys === 'object' &&
+    sys !== null &&
+    typeof (sys as { accelerations?: unknown }).accelerations === 'function';
+  if (!(typeof sys === 'string' && sys !== '') && !isSystemObject) {
+    fail(scene, `${where}.system must be a system registry id such as 'double-pendulum' or a System object.`);
+  }
+  const count = s.count ?? 1;
+  if (!Number.isInteger(count) || count < 1)
+    fail(scene, `${where}.count must be an integer ≥ 1, got ${s.count}.`);
+  if (s.params !== undefined) {
+    if (typeof s.params !== 'object' || s.params === null || Array.isArray(s.params)) {
+      fail(scene, `${where}.params must be an object of numbers, e.g. { g: 1.62 }.`);
+    }
+    for (const [k, v] of Object.entries(s.params)) {
+      if (!isFiniteNumber(v))
+        fail(scene, `${where}.params.${k} must be a finite number, got ${JSON.stringify(v)}.`);
+    }
+  }
+  if (s.q0 !== undefined) checkState(scene, `${where}.q0 ('${s.id}')`, s.q0, count);
+  if (s.qd0 !== undefined) checkState(scene, `${where}.qd0 ('${s.id}')`, s.qd0, count);
+  for (const key of ['engine', 'model', 'backend', 'integrator'] as const) {
+    if (s[key] !== undefined && typeof s[key] !== 'string') fail(scene, `${where}.${key} must be a string.`);
+  }
+}
+
+function checkEvent(scene: string, e: SceneEvent, i: number, systems: Map<string, SceneSystem>): void {
+  const where = `events[${i}]`;
+  if (typeof e !== 'object' || e === null) fail(scene, `${where} must be an object { at, type, … }.`);
+  if (!EVENT_TYPES.includes(e.type)) {
+    fail(scene, `${where}.type '${String(e.type)}' is unknown; use one of ${EVENT_TYPES.join(', ')}.`);
+  }
+  if (!isFiniteNumber(e.at) || e.at < 0)
+    fail(scene, `${where}.at must be a time ≥ 0 in seconds, got ${e.at}.`);
+  if (e.type === 'marker') {
+    if (typeof e.label !== 'string') fail(scene, `${where}.label must be a string.`);
+    return;
+  }
+  const target = (e as { target?: unknown }).target;
+  const needsTarget = e.type === 'impulse' || e.type === 'setState' || e.type === 'perturb';
+  if (target === undefined && !needsTarget) return;
+  if (typeof target !== 'string' || !systems.has(target)) {
+    fail(
+      scene,
+      `${where}.target ${JSON.stringify(target)} is not a system of the scene; use one of ${[...systems.keys()].join(', ')}.`,
+    );
+  }
+  const sys = systems.get(target)!;
+  if ('index' in e && e.index !== undefined) {
+    const count = sys.count ?? 1;
+    if (!Number.isInteger(e.index) || e.index < 0 || e.index >= count) {
+      fail(scene, `${where}.index must be an integer in [0, ${count}) for '${target}', got ${e.index}.`);
+    }
+  }
+  if (e.type === 'impulse') checkVector(scene, `${where}.qd`, e.qd);
+  if (e.type === 'setState') {
+    if (e.q === undefined && e.qd === undefined) fail(scene, `${where} (setState) needs q, qd or both.`);
+    if (e.q !== undefined) checkVector(scene, `${where}.q`, e.q);
+    if (e.qd !== undefined) checkVector(scene, `${where}.qd`, e.qd);
+  }
+  if (e.type === 'perturb') {
+    for (const key of ['q', 'qd'] as const) {
+      const v = e[key];
+      if (v !== undefined && (!isFiniteNumber(v) || v < 0))
+        fail(scene, `${where}.${key} must be a standard deviation ≥ 0.`);
+    }
+    if (e.seed !== undefined && !Number.isInteger(e.seed)) fail(scene, `${where}.seed must be an integer.`);
+  }
+}
+
+/**
+ * Validate a scene and fill in its defaults. The scene stays plain data; the same object drives a
+ * headless run (`runScene`) and a browser renderer. Checks needing the physics (vector lengths against
+ * each system's dof, parameter names, engines) happen when a run starts.
+ * @throws SceneError naming the field at fault and the fix
+ * @example
+ * export default defineScene({
+ *   name: 'kick',
+ *   dt: 0.01,
+ *   duration: 10,
+ *   systems: [{ id: 'dp', system: 'double-pendulum', q0: [2, 1] }],
+ *   events: [{ at: 5, type: 'impulse', target: 'dp', qd: [1, 0] }],
+ *   recorders: [{ target: 'dp', every: 10, quantities: ['q', 'energy'] }],
+ * });
+ */
+export function defineScene(definition: SceneDefinition): Scene {
+  if (typeof definition !== 'object' || definition === null) {
+    throw new SceneError('defineScene: expected an object { name, dt, duration, systems, … }.');
+  }
+  if ((definition as Partial<Scene>).__scene === 1) return definition as Scene;
+  const name = definition.name;
+  if (typeof name !== 'string' || name === '')
+    throw new SceneError('defineScene: name must be a non-empty string.');
+  const { dt, duration } = definition;
+  if (!isFiniteNumber(dt) || dt <= 0) fail(name, `dt must be a step in seconds > 0, got ${dt}.`);
+  if (!isFiniteNumber(duration) || duration <= 0)
+    fail(name, `duration must be > 0 seconds, got ${duration}.`);
+  const steps = Math.round(duration / dt);
+  if (Math.abs(duration / dt - steps) > 1e-9 * Math.max(1, steps) || steps < 1) {
+    fail(
+      name,
+      `duration ${duration} is not a whole number of dt = ${dt} steps; use ${Number((Math.max(1, steps) * dt).toPrecision(12))}.`,
+    );
+  }
+  if (!Array.isArray(definition.systems) || definition.systems.length === 0) {
+    fail(name, 'systems must be a non-empty array of { id, system, … }.');
+  }
+  const ids = new Set<string>();
+  definition.systems.forEach((s, i) => {
+    checkSystem(name, s, i, ids);
+  });
+  const byId = new Map(definition.systems.map((s) => [s.id, s]));
+  const events = definition.events ?? [];
+  if (!Array.isArray(events)) fail(name, 'events must be an array.');
+  events.forEach((e, i) => {
+    checkEvent(name, e, i, byId);
+  });
+
+  const recorderNames = new Set<string>();
+  const recorders = (definition.recorders ?? []).map((r, i) => {
+    const where = `recorders[${i}]`;
+    if (typeof r !== 'object' || r === null || !byId.has(r.target)) {
+      fail(
+        name,
+        `${where}.target ${JSON.stringify(r?.target)} is not a system of the scene; use one of ${[...ids].join(', ')}.`,
+      );
+    }
+    const every = r.every ?? 1;
+    if (!Number.isInteger(every) || every < 1)
+      fail(name, `${where}.every must be an integer ≥ 1 (steps), got ${r.every}.`);
+    const quantities = r.quantities ?? DEFAULT_QUANTITIES;
+    for (const q of quantities) {
+      if (!QUANTITIES.includes(q))
+        fail(name, `${where}.quantities: '${q}' is unknown; use ${QUANTITIES.join(', ')}.`);
+    }
+    let recName = r.name ?? r.target;
+    if (r.name !== undefined && recorderNames.has(recName))
+      fail(name, `${where}.name '${recName}' is used twice.`);
+    for (let k = 2; recorderNames.has(recName); k++) recName = `${r.target}-${k}`;
+    recorderNames.add(recName);
+    return { ...r, name: recName, every, quantities: [...quantities] };
+  });
+
+  if (definition.camera !== undefined) {
+    const c = definition.camera;
+    checkVector(name, 'camera.position', c.position);
+    if (c.target !== undefined) checkVector(name, 'camera.target', c.target);
+    if (c.up !== undefined) checkVector(name, 'camera.up', c.up);
+  }
+
+  return Object.freeze({
+    ...definition,
+    description: definition.description ?? '',
+    events: [...events],
+    recorders,
+    __scene: 1 as const,
+  });
+}
+
+/** Whether `x` is a scene returned by {@link defineScene}. */
+export function isScene(x: unknown): x is Scene {
+  return typeof x === 'object' && x !== null && (x as Partial<Scene>).__scene === 1;
+}
