@@ -28,6 +28,19 @@ export class JetOps implements Ops<Jet> {
   constructor(n: number) {
     if (!Number.isInteger(n) || n < 1) throw new Error(`JetOps: dof must be a positive integer, got ${n}`);
     this.n = n;
+    // The independent variables live outside the pool: their unit gradients and zero Hessians are set
+    // once here, and arithmetic never writes to its operands, so each evaluation only sets their values.
+    for (let i = 0; i < n; i++) {
+      const a = new Jet(n);
+      a.dep = 1;
+      a.g[i] = 1;
+      this.qVars.push(a);
+      const b = new Jet(n);
+      b.dep = 2;
+      b.g[n + i] = 1;
+      b.h = new Float64Array(2 * n * n);
+      this.qdVars.push(b);
+    }
   }
 
   /**
@@ -41,19 +54,11 @@ export class JetOps implements Ops<Jet> {
     offset = 0,
   ): { q: readonly Jet[]; qd: readonly Jet[] } {
     this.top = 0;
-    const n = this.n;
-    for (let i = 0; i < n; i++) {
-      const a = this.alloc(1);
-      a.v = q[offset + i];
-      a.g.fill(0);
-      a.g[i] = 1;
-      this.qVars[i] = a;
-      const b = this.alloc(2);
-      b.v = qd[offset + i];
-      b.g.fill(0);
-      b.g[n + i] = 1;
-      b.h!.fill(0);
-      this.qdVars[i] = b;
+    const qv = this.qVars;
+    const qdv = this.qdVars;
+    for (let i = 0; i < this.n; i++) {
+      qv[i].v = q[offset + i];
+      qdv[i].v = qd[offset + i];
     }
     return this.vars;
   }
@@ -135,7 +140,8 @@ export class JetOps implements Ops<Jet> {
         const bh = b.h!;
         for (let i = 0; i < h.length; i++) h[i] = al * ah[i] + be * bh[i];
       } else {
-        const [src, k] = a.dep === 2 ? [a.h!, al] : [b.h!, be];
+        const src = a.dep === 2 ? a.h! : b.h!;
+        const k = a.dep === 2 ? al : be;
         for (let i = 0; i < h.length; i++) h[i] = k * src[i];
       }
     }
@@ -170,7 +176,8 @@ export class JetOps implements Ops<Jet> {
         }
       } else {
         // One factor depends on q only: its q̇ entries and Hessian rows vanish.
-        const [x, y] = a.dep === 2 ? [a, b] : [b, a];
+        const x = a.dep === 2 ? a : b;
+        const y = a.dep === 2 ? b : a;
         const xh = x.h!;
         const xg = x.g;
         const yg = y.g;
