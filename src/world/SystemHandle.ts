@@ -112,6 +112,12 @@ export class SystemHandle {
     return this.invalid.includes(1);
   }
 
+  /** Whether every copy is frozen (the world then skips this handle's engine). */
+  get allInvalid(): boolean {
+    for (let i = 0; i < this.count; i++) if (this.invalid[i] === 0) return false;
+    return true;
+  }
+
   /**
    * Replace the whole state (`[count * dof]` each, or `[dof]` for all copies alike), clear the
    * invalid flags and the interpolation history.

@@ -333,7 +333,7 @@ export class World {
     for (const h of this.handles) {
       h.previousQ.set(h.q);
       h.previousQd.set(h.qd);
-      if (h.invalid.every((f) => f === 1)) continue;
+      if (h.allInvalid) continue;
       try {
         h.engine.step(h.q, h.qd, h.count, dt, h.integrator);
       } catch (error) {
