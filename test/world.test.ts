@@ -96,6 +96,8 @@ describe('World.step: fixed-timestep accumulator', () => {
     for (let f = 0; f < 60; f++) world.step(1 / 120, 1 / 60);
     expect(world.stepCount).toBe(60);
     expect(world.time).toBeCloseTo(0.5, 12);
+    world.timeScale = -1;
+    expect(() => world.step(1 / 120, 1 / 60)).toThrow(/timeScale must be/);
   });
 
   it('does nothing while paused; stepN steps anyway', () => {

@@ -293,6 +293,9 @@ export class World {
       );
     }
     checkMaxSubSteps(maxSubSteps);
+    if (!(this.timeScale >= 0) || !Number.isFinite(this.timeScale)) {
+      throw new Error(`World: timeScale must be a finite number >= 0, got ${this.timeScale}`);
+    }
     this.accumulator += timeSinceLastCalled * this.timeScale;
     const due = Math.floor(this.accumulator / dt + BOUNDARY_TOLERANCE);
     const substeps = Math.min(due, maxSubSteps);
