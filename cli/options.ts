@@ -14,7 +14,7 @@ export interface PhysicsOptions {
 export function addPhysicsOptions(cmd: Command): Command {
   return cmd
     .requiredOption('--system <id>', "system id (see 'three-lnn systems'), e.g. double-pendulum")
-    .requiredOption('--engine <engine>', 'engine: analytic | lagrangian | lnn | baseline | lgn | …')
+    .requiredOption('--engine <engine>', 'engine: analytic | lagrangian | cannon | lnn | baseline | lgn')
     .option('--model <dir>', 'trained model directory (model.json + weights) for the learned engines')
     .option(
       '--params <json>',
