@@ -92,6 +92,7 @@ export function buildSystem(
   id: string,
   params: Record<string, number> | undefined,
   model?: ModelInfo,
+  warn: (message: string) => void = () => {},
 ): System {
   const known = listSystems().map((s) => s.id);
   if (!known.includes(id)) {
@@ -108,6 +109,14 @@ export function buildSystem(
     system = createSystem(id, { ...(model?.system.params ?? {}), ...(params ?? {}) });
   } catch (err) {
     throw new CliError(`--params: ${(err as Error).message}`);
+  }
+  for (const [key, value] of Object.entries(params ?? {})) {
+    const trained = model?.system.params[key];
+    if (trained !== undefined && trained !== value) {
+      warn(
+        `--params ${key}=${value} differs from the model's training value ${trained}; the model knows only ${trained}.`,
+      );
+    }
   }
   // A graph model runs any number of nodes; the others are tied to the dof they were trained with.
   if (model && model.kind !== 'lgn' && model.dof !== system.dof) {

@@ -33,7 +33,7 @@ export function accelCommand(io: CliIO): Command {
 
 async function runAccel(io: CliIO, opts: AccelOptions): Promise<void> {
   const model = await optionalModel(opts.model);
-  const system = buildSystem(opts.system, opts.params, model);
+  const system = buildSystem(opts.system, opts.params, model, (m) => io.stderr(`three-lnn: warning: ${m}\n`));
   const dof = system.dof;
   const states = parseStates(
     await readTextInput(io, opts.states, '--states'),

@@ -62,7 +62,7 @@ async function runRollout(io: CliIO, opts: RolloutOptions): Promise<void> {
     );
   }
   const model = await optionalModel(opts.model);
-  const system = buildSystem(opts.system, opts.params, model);
+  const system = buildSystem(opts.system, opts.params, model, (m) => io.stderr(`three-lnn: warning: ${m}\n`));
   const dof = system.dof;
   const integrator = buildIntegrator(opts.integrator);
   const steps = stepCount(opts.duration, opts.dt);
