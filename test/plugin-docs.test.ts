@@ -1,0 +1,85 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Object3D, Scene } from 'three';
+import { describe, expect, it } from 'vitest';
+import type { LNNPhysicsInstance } from '../plugins/three/index';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The code block that follows the `<!-- example: drop-in` marker in docs/plugin.md, unmodified. */
+function dropInExample(): string {
+  const md = readFileSync(join(root, 'docs/plugin.md'), 'utf8');
+  const at = md.indexOf('<!-- example: drop-in');
+  expect(at, 'docs/plugin.md has the drop-in example marker').toBeGreaterThan(-1);
+  const m = /```ts\n([\s\S]*?)```/.exec(md.slice(at));
+  expect(m, 'a ```ts block follows the marker').not.toBeNull();
+  return m![1];
+}
+
+// What "your app" provides: a scene, a camera and a renderer whose animation loop is driven by a fake
+// clock at 60 frames per second (Node has no WebGL and no requestAnimationFrame).
+const PRELUDE = `import { PerspectiveCamera, Scene } from 'three';
+export const scene = new Scene();
+const camera = new PerspectiveCamera();
+export const rendered: number[] = [];
+const renderer = {
+  setAnimationLoop(callback: ((now: number) => void) | null): void {
+    for (let frame = 0; callback && frame < 120; frame++) callback((frame * 1000) / 60);
+  },
+  render(s: Scene, c: PerspectiveCamera): void {
+    if (s === scene && c === camera) rendered.push(s.children.length);
+  },
+};
+`;
+
+describe('docs/plugin.md', () => {
+  it('the drop-in example type-checks and runs verbatim (2 s at 60 fps, fake renderer)', async () => {
+    const code = dropInExample();
+    const dir = join(root, 'tmp'); // git-ignored
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, 'plugin-doc-example.ts');
+    writeFileSync(file, `${PRELUDE}\n${code}\nexport { physics };\n`);
+
+    // Compile: the project's compiler options (strict), the example file alone.
+    const tsc = join(root, 'node_modules/.bin/tsc');
+    const args = [
+      '--ignoreConfig',
+      '--noEmit',
+      '--strict',
+      '--target',
+      'ES2022',
+      '--module',
+      'ESNext',
+      '--moduleResolution',
+    ];
+    args.push('bundler', '--skipLibCheck', '--types', 'node', '--allowImportingTsExtensions', '--lib');
+    args.push('ES2022,DOM', file);
+    try {
+      execFileSync(tsc, args, { cwd: root, encoding: 'utf8' });
+    } catch (error) {
+      const e = error as { stdout?: string; stderr?: string };
+      throw new Error(`the example does not type-check:\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+    }
+
+    const mod = (await import(file)) as { scene: Scene; rendered: number[]; physics: LNNPhysicsInstance };
+    expect(mod.rendered.length, 'one render per frame').toBe(120);
+    // 119 frame intervals of 1/60 s = 238 fixed steps of 1/120 s.
+    expect(mod.physics.world.stepCount, 'fixed steps taken').toBe(238);
+    const dp = mod.physics.systems.get('dp')!;
+    const bobs = mod.scene.children.filter((o: Object3D) => o.userData.physics !== undefined);
+    expect(bobs.length, 'two bobs bound').toBe(2);
+    for (const bob of bobs) {
+      const expected = dp.position(0, bob.userData.physics.point);
+      expect(bob.position.distanceTo(expected), 'bob at the interpolated forward kinematics').toBeLessThan(
+        1e-12,
+      );
+    }
+    expect(bobs[1].position.y, 'the pendulum moved from its start').not.toBeCloseTo(
+      2 - Math.cos(2) - Math.cos(1),
+      3,
+    );
+    mod.physics.dispose();
+  });
+});
