@@ -9,6 +9,7 @@ import {
   CannonEngine,
   stepCannon,
 } from '../plugins/cannon/index';
+import { LNNPhysics } from '../plugins/three/index';
 import { AnalyticEngine } from '../src/engines/AnalyticEngine';
 import { createEngine, listEngines } from '../src/engines/registry';
 import { createIntegrator } from '../src/integrators/registry';
@@ -295,6 +296,21 @@ describe('the cannon engine', () => {
     }
     engine.dispose();
     expect(() => engine.step(q, qd, 2, dt, rk4)).toThrow(/after dispose/);
+  });
+
+  it('runs inside the three.js plugin as a ghost of the exact system', async () => {
+    const physics = await LNNPhysics({ fixedTimeStep: 1 / 120 });
+    const dp = await physics.addSystem('double-pendulum', { name: 'dp', q0: [0.3, 0.2] });
+    const ghost = await physics.addGhost(dp, { engine: 'cannon' });
+    expect(ghost.system.engine).toBeInstanceOf(CannonEngine);
+    for (let f = 0; f < 60; f++) physics.step(1 / 60);
+    for (let i = 0; i < 2; i++) {
+      expect(
+        Math.abs(ghost.system.handle.q[i] - dp.handle.q[i]),
+        `q[${i}] cannon vs exact after 1 s`,
+      ).toBeLessThan(5e-3);
+    }
+    physics.dispose();
   });
 
   it('is repeatable: the same inputs give bit-identical outputs', async () => {

@@ -437,8 +437,6 @@ export async function LNNPhysics(options: LNNPhysicsOptions = {}): Promise<LNNPh
     stepN: (n = 1) => {
       alive('stepN');
       world.stepN(n, fixedTimeStep);
-      world.alpha = 0;
-      world.accumulator = 0;
       lastRenderTime = world.time;
       update(true);
     },
