@@ -1,0 +1,882 @@
+#!/usr/bin/env python3
+"""JAX trainer for the three-lnn shipped models (heavy-training path).
+
+Trains a Lagrangian Neural Network (``lnn``), a black-box acceleration MLP (``baseline``) or a Lagrangian
+Graph Network (``lgn``) on analytic accelerations generated on the fly, and exports the result in the
+three-lnn model format v1 (``docs/model-format.md``).
+
+Recipe (``/work/shared/REFERENCE.md`` §3, "faster recipe"): inputs (wrap(q), q̇·qdScale), LeCun-normal
+weights and zero biases, L1 loss on q̈, Adam with linear warm-up and cosine decay, global-norm gradient
+clipping, non-finite updates skipped, a deterministic restart rule (reseed when validation q̈ L1 is not
+below a threshold at a given step), an optional penalty on a non-positive-definite H_vv.
+
+Usage::
+
+    python training/lnn_train.py train --system double-pendulum --kind lnn --hidden 128,128 \\
+        --seed 0 --minutes 60 --ckpt /tmp/ckpt-dp --out assets/models/double-pendulum-lnn
+    python training/lnn_train.py export --ckpt /tmp/ckpt-dp --out assets/models/double-pendulum-lnn
+
+Everything is deterministic given ``--seed`` and the number of steps; ``--minutes`` only decides where
+a run stops, and the step count reached is recorded in the artefact so that ``--steps`` reproduces it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import math
+import os
+import pickle
+import platform
+import shlex
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+TWO_PI = 2.0 * math.pi
+TRAINER_VERSION = "three-lnn training/lnn_train.py 0.1.0"
+
+
+# ----------------------------------------------------------------------------------------------------
+# Systems: true accelerations and the training distribution
+# ----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SystemSpec:
+    """An analytic system: id and parameters (as in the TypeScript registry), dof, angle flags,
+    the training box and a batched closed-form q̈."""
+
+    id: str
+    params: dict
+    dof: int
+    angles: list
+    q_range: list  # [lo, hi] per coordinate
+    qd_range: list
+    qd_sampling: str = "uniform"  # "uniform" or "rapidity" (q̇ = tanh(u), u uniform)
+
+    def qdd(self, q, qd):
+        """True q̈ for a batch: q, qd [batch, dof] -> [batch, dof]."""
+        return _QDD[self.id](self.params, q, qd)
+
+    def energy(self, q, qd):
+        """True energy for a batch (float)."""
+        return _ENERGY[self.id](self.params, q, qd)
+
+
+def _dp_qdd(p, q, qd):
+    m1, m2, l1, l2, g = p["m1"], p["m2"], p["l1"], p["l2"], p["g"]
+    t1, t2 = q[:, 0], q[:, 1]
+    w1, w2 = qd[:, 0], qd[:, 1]
+    c, s = jnp.cos(t1 - t2), jnp.sin(t1 - t2)
+    # M q̈ = f with M = [[(m1+m2) l1², m2 l1 l2 c], [m2 l1 l2 c, m2 l2²]]
+    a11, a12, a22 = (m1 + m2) * l1 * l1, m2 * l1 * l2 * c, m2 * l2 * l2
+    f1 = -m2 * l1 * l2 * s * w2 * w2 - (m1 + m2) * g * l1 * jnp.sin(t1)
+    f2 = m2 * l1 * l2 * s * w1 * w1 - m2 * g * l2 * jnp.sin(t2)
+    det = a11 * a22 - a12 * a12
+    return jnp.stack([(a22 * f1 - a12 * f2) / det, (a11 * f2 - a12 * f1) / det], axis=1)
+
+
+def _dp_energy(p, q, qd):
+    m1, m2, l1, l2, g = p["m1"], p["m2"], p["l1"], p["l2"], p["g"]
+    t1, t2, w1, w2 = q[:, 0], q[:, 1], qd[:, 0], qd[:, 1]
+    T = 0.5 * (m1 + m2) * l1**2 * w1**2 + 0.5 * m2 * l2**2 * w2**2 + m2 * l1 * l2 * w1 * w2 * jnp.cos(t1 - t2)
+    V = -(m1 + m2) * g * l1 * jnp.cos(t1) - m2 * g * l2 * jnp.cos(t2)
+    return T + V
+
+
+def _chain_masses_lengths(p, n):
+    m = jnp.full((n,), p["m"])
+    l = jnp.full((n,), p["l"])
+    return m, l
+
+
+def _chain_qdd(p, q, qd):
+    """N-link chain of point masses on massless rods: M(q) q̈ = f(q, q̇),
+    M_ij = l_i l_j cos(θ_i−θ_j) μ_ij, μ_ij = Σ_{k≥max(i,j)} m_k;
+    f_i = −Σ_j μ_ij l_i l_j sin(θ_i−θ_j) θ̇_j² − g l_i sin θ_i Σ_{k≥i} m_k."""
+    n = q.shape[1]
+    m, l = _chain_masses_lengths(p, n)
+    tail = jnp.cumsum(m[::-1])[::-1]  # Σ_{k≥i} m_k
+    idx = jnp.arange(n)
+    mu = tail[jnp.maximum(idx[:, None], idx[None, :])]
+    d = q[:, :, None] - q[:, None, :]
+    ll = l[:, None] * l[None, :]
+    M = mu * ll * jnp.cos(d)
+    f = -jnp.einsum("bij,bj->bi", mu * ll * jnp.sin(d), qd * qd) - p["g"] * l * tail * jnp.sin(q)
+    return jnp.linalg.solve(M, f[..., None])[..., 0]
+
+
+def _chain_energy(p, q, qd):
+    n = q.shape[1]
+    m, l = _chain_masses_lengths(p, n)
+    tail = jnp.cumsum(m[::-1])[::-1]
+    idx = jnp.arange(n)
+    mu = tail[jnp.maximum(idx[:, None], idx[None, :])]
+    M = mu * l[:, None] * l[None, :] * jnp.cos(q[:, :, None] - q[:, None, :])
+    T = 0.5 * jnp.einsum("bi,bij,bj->b", qd, M, qd)
+    V = -p["g"] * jnp.sum(l * tail * jnp.cos(q), axis=1)
+    return T + V
+
+
+def _string_qdd(p, q, qd):
+    """Discrete string, fixed ends: q̈_i = τ/(ρ Δx²) (q_{i+1} − 2 q_i + q_{i−1})."""
+    pad = jnp.pad(q, ((0, 0), (1, 1)))
+    lap = pad[:, 2:] - 2.0 * pad[:, 1:-1] + pad[:, :-2]
+    return p["tension"] / (p["density"] * p["spacing"] ** 2) * lap
+
+
+def _string_energy(p, q, qd):
+    pad = jnp.pad(q, ((0, 0), (1, 1)))
+    dq = pad[:, 1:] - pad[:, :-1]
+    return jnp.sum(0.5 * p["density"] * p["spacing"] * qd * qd, axis=1) + jnp.sum(
+        0.5 * p["tension"] * dq * dq / p["spacing"], axis=1
+    )
+
+
+def _rel_qdd(p, q, qd):
+    """The paper's relativistic particle, L = (1 − q̇²)^(−1/2) − 1 + g q (c = m = 1)."""
+    v2 = qd * qd
+    return p["g"] * (1.0 - v2) ** 2.5 / (1.0 + 2.0 * v2)
+
+
+def _rel_energy(p, q, qd):
+    v2 = qd[:, 0] ** 2
+    gam = (1.0 - v2) ** -0.5
+    # E = q̇ ∂L/∂q̇ − L = v² γ³ − γ + 1 − g q
+    return v2 * gam**3 - gam + 1.0 - p["g"] * q[:, 0]
+
+
+_QDD = {
+    "double-pendulum": _dp_qdd,
+    "chain": _chain_qdd,
+    "string": _string_qdd,
+    "relativistic-particle": _rel_qdd,
+}
+_ENERGY = {
+    "double-pendulum": _dp_energy,
+    "chain": _chain_energy,
+    "string": _string_energy,
+    "relativistic-particle": _rel_energy,
+}
+
+
+def make_system(system_id: str, overrides: dict | None = None) -> SystemSpec:
+    """Build the training system with its default distribution. ``overrides`` replaces parameters
+    (``nodes`` and ``links`` change the dof)."""
+    o = dict(overrides or {})
+    if system_id == "double-pendulum":
+        params = {"m1": 1.0, "m2": 1.0, "l1": 1.0, "l2": 1.0, "g": 9.8}
+        params.update(o)
+        return SystemSpec(system_id, params, 2, [True, True], [[0.0, TWO_PI]] * 2, [[-10.0, 10.0]] * 2)
+    if system_id == "chain":
+        params = {"links": 3, "m": 1.0, "l": 1.0, "g": 9.8}
+        params.update(o)
+        n = int(params["links"])
+        return SystemSpec(system_id, params, n, [True] * n, [[0.0, TWO_PI]] * n, [[-5.0, 5.0]] * n)
+    if system_id == "string":
+        params = {"nodes": 8, "density": 1.0, "tension": 1.0, "spacing": 0.1}
+        params.update(o)
+        n = int(params["nodes"])
+        return SystemSpec(system_id, params, n, [False] * n, [[-0.1, 0.1]] * n, [[-1.0, 1.0]] * n)
+    if system_id == "relativistic-particle":
+        params = {"g": 1.0}
+        params.update(o)
+        # Rapidity u ~ U[-4, 4], q̇ = tanh u: covers |q̇| up to 0.9993 (speeds near c matter here).
+        return SystemSpec(system_id, params, 1, [False], [[-1.0, 1.0]], [[-4.0, 4.0]], "rapidity")
+    raise SystemExit(
+        f"Unknown system '{system_id}'. Known: double-pendulum, chain, string, relativistic-particle."
+    )
+
+
+def sample_states(spec: SystemSpec, key, batch: int):
+    """Fresh states from the training box: q, qd [batch, dof] float32."""
+    kq, kv = jax.random.split(key)
+    lo = jnp.array([r[0] for r in spec.q_range], jnp.float32)
+    hi = jnp.array([r[1] for r in spec.q_range], jnp.float32)
+    q = lo + (hi - lo) * jax.random.uniform(kq, (batch, spec.dof), jnp.float32)
+    vlo = jnp.array([r[0] for r in spec.qd_range], jnp.float32)
+    vhi = jnp.array([r[1] for r in spec.qd_range], jnp.float32)
+    u = vlo + (vhi - vlo) * jax.random.uniform(kv, (batch, spec.dof), jnp.float32)
+    qd = jnp.tanh(u) if spec.qd_sampling == "rapidity" else u
+    return q, qd
+
+
+# ----------------------------------------------------------------------------------------------------
+# Networks
+# ----------------------------------------------------------------------------------------------------
+
+
+def wrap(theta):
+    """θ − 2π·floor((θ + π)/2π): into [−π, π)."""
+    return theta - TWO_PI * jnp.floor((theta + math.pi) / TWO_PI)
+
+
+ACTIVATIONS = {"softplus": jax.nn.softplus, "tanh": jnp.tanh, "relu": jax.nn.relu}
+
+
+def init_mlp(key, layers):
+    """LeCun-normal kernels [in, out] (σ = 1/√fan_in), zero biases."""
+    params = []
+    for i in range(len(layers) - 1):
+        key, sub = jax.random.split(key)
+        w = jax.random.normal(sub, (layers[i], layers[i + 1]), jnp.float32) / math.sqrt(layers[i])
+        params.append((w, jnp.zeros((layers[i + 1],), jnp.float32)))
+    return params
+
+
+def mlp(params, x, activation):
+    """x [..., in] -> [..., out]; every layer but the last is followed by the activation."""
+    act = ACTIVATIONS[activation]
+    for w, b in params[:-1]:
+        x = act(x @ w + b)
+    w, b = params[-1]
+    return x @ w + b
+
+
+@dataclass
+class ModelSpec:
+    """What the exported metadata describes: kind, architecture and input/output scaling."""
+
+    kind: str
+    layers: list
+    activation: str
+    q_scale: list
+    qd_scale: list
+    out_scale: float
+    angles: list
+    dof: int
+    extra: dict = field(default_factory=dict)
+
+
+def net_input(ms: ModelSpec, q, qd):
+    """The v1 input map for one state: q, qd [dof] -> x [2 dof]."""
+    ang = jnp.array(ms.angles)
+    qw = jnp.where(ang, wrap(q), q)
+    return jnp.concatenate([qw * jnp.array(ms.q_scale, jnp.float32), qd * jnp.array(ms.qd_scale, jnp.float32)])
+
+
+def lagrangian(params, ms: ModelSpec, q, qd):
+    """Learned L for one state (lnn: the MLP; lgn: Σ over path edges with fixed ends)."""
+    if ms.kind == "lnn":
+        return ms.out_scale * mlp(params, net_input(ms, q, qd), ms.activation)[0]
+    if ms.kind == "lgn":
+        zq = jnp.pad(q, (1, 1))
+        zv = jnp.pad(qd, (1, 1))
+        x = jnp.stack([zq[:-1], zq[1:], zv[:-1], zv[1:]], axis=1)  # [N+1 edges, 4]
+        x = x * jnp.array(ms.q_scale + ms.qd_scale, jnp.float32)
+        return ms.out_scale * jnp.sum(mlp(params, x, ms.activation))
+    raise ValueError(f"kind '{ms.kind}' has no Lagrangian")
+
+
+def lnn_terms(params, ms: ModelSpec, q, qd):
+    """H_vv and the right-hand side g_q − H_vq q̇ for one state (exact: one forward-over-reverse
+    Hessian of L over x = (q, q̇), whose q̇ rows hold H_vq and H_vv)."""
+    n = q.shape[0]
+
+    def grad_and_aux(x):
+        g = jax.grad(lambda y: lagrangian(params, ms, y[:n], y[n:]))(x)
+        return g, g
+
+    hess, g = jax.jacfwd(grad_and_aux, has_aux=True)(jnp.concatenate([q, qd]))
+    hvq, hvv = hess[n:, :n], hess[n:, n:]
+    return hvv, g[:n] - hvq @ qd
+
+
+DERIVS = {
+    "softplus": (jax.nn.softplus, jax.nn.sigmoid, lambda z: jax.nn.sigmoid(z) * (1.0 - jax.nn.sigmoid(z))),
+    "tanh": (jnp.tanh, lambda z: 1.0 - jnp.tanh(z) ** 2, lambda z: -2.0 * jnp.tanh(z) * (1.0 - jnp.tanh(z) ** 2)),
+}
+
+
+def mlp_grad_hessian(params, x, activation):
+    """Exact input gradient and Hessian of a scalar MLP for a batch, without nested autodiff
+    (REFERENCE §1): forward tangents J_l = ∂z_l/∂x, adjoints ḡ_l = ∂y/∂a_l,
+    ∇²y = Σ_l J_lᵀ diag(ḡ_l ⊙ σ''(z_l)) J_l. x [B, d] -> grad [B, d], hess [B, d, d]."""
+    act, d1, d2 = DERIVS[activation]
+    zs, js = [], []
+    a = x
+    jac = None
+    for i, (w, b) in enumerate(params[:-1]):
+        z = a @ w + b
+        if i == 0:
+            jac = jnp.broadcast_to(w, (x.shape[0],) + w.shape)
+        else:  # one 2-D GEMM over the B·d tangent rows
+            jac = (jac.reshape(-1, jac.shape[-1]) @ w).reshape(jac.shape[0], jac.shape[1], w.shape[1])
+        zs.append(z)
+        js.append(jac)
+        a = act(z)
+        jac = jac * d1(z)[:, None, :]
+    w_out = params[-1][0][:, 0]
+    gbar = jnp.broadcast_to(w_out, zs[-1].shape)
+    hess = 0.0
+    grad = None
+    for i in range(len(zs) - 1, -1, -1):
+        z, jac = zs[i], js[i]
+        c = gbar * d2(z)
+        hess = hess + jnp.matmul(jac * c[:, None, :], jnp.swapaxes(jac, 1, 2))
+        delta = gbar * d1(z)  # ∂y/∂z_i
+        if i == 0:
+            grad = delta @ params[0][0].T
+        else:
+            gbar = delta @ params[i][0].T
+    return grad, hess
+
+
+def lnn_terms_batched(params, ms: ModelSpec, q, qd):
+    """Batched H_vv [B, n, n] and right-hand side [B, n] of an `lnn` via the explicit derivatives."""
+    n = q.shape[1]
+    ang = jnp.array(ms.angles)
+    sq = jnp.array(ms.q_scale, jnp.float32)
+    sv = jnp.array(ms.qd_scale, jnp.float32)
+    x = jnp.concatenate([jnp.where(ang, wrap(q), q) * sq, qd * sv], axis=1)
+    g, h = mlp_grad_hessian(params, x, ms.activation)
+    s = jnp.concatenate([sq, sv]) * 1.0
+    g = g * s * ms.out_scale
+    h = h * (s[:, None] * s[None, :]) * ms.out_scale
+    hvq, hvv = h[:, n:, :n], h[:, n:, n:]
+    return hvv, g[:, :n] - jnp.einsum("bij,bj->bi", hvq, qd)
+
+
+def lgn_terms_batched(params, ms: ModelSpec, q, qd):
+    """Batched H_vv as (diagonal [B, N], off-diagonal [B, N−1]) and right-hand side [B, N] of a path-graph `lgn` with fixed
+    ends, from the exact 4×4 derivatives of each edge term."""
+    bsz, n = q.shape
+    zq = jnp.pad(q, ((0, 0), (1, 1)))
+    zv = jnp.pad(qd, ((0, 0), (1, 1)))
+    s = jnp.array(ms.q_scale + ms.qd_scale, jnp.float32)
+    x = jnp.stack([zq[:, :-1], zq[:, 1:], zv[:, :-1], zv[:, 1:]], axis=2) * s  # [B, N+1, 4]
+    g, h = mlp_grad_hessian(params, x.reshape(-1, 4), ms.activation)
+    g = (g * s * ms.out_scale).reshape(bsz, n + 1, 4)
+    h = (h * (s[:, None] * s[None, :]) * ms.out_scale).reshape(bsz, n + 1, 4, 4)
+    left, right = slice(1, n + 1), slice(0, n)  # edge i starts at node i, edge i-1 ends at node i
+    dvv = h[:, left, 2, 2] + h[:, right, 3, 3]
+    off = h[:, 1:n, 2, 3]  # (v_i, v_{i+1}), i = 1..N-1
+    dvq = h[:, left, 2, 0] + h[:, right, 3, 1]
+    up = h[:, left, 2, 1]  # (v_i, q_{i+1})
+    lo = h[:, right, 3, 0]  # (v_i, q_{i-1})
+    gq = g[:, left, 0] + g[:, right, 1]
+    rhs = gq - (dvq * qd + up * zv[:, 2:] + lo * zv[:, :-2])
+    return (dvv, off), rhs
+
+
+def solve_tridiagonal(diag, off, rhs):
+    """Thomas algorithm for symmetric tridiagonal systems, batched: diag [B, N], off [B, N−1],
+    rhs [B, N] -> x [B, N]. O(N); unrolled over N (a static, small count in training)."""
+    n = diag.shape[1]
+    cp, dp = [], []
+    for i in range(n):
+        denom = diag[:, i] - (off[:, i - 1] * cp[i - 1] if i > 0 else 0.0)
+        cp.append(off[:, i] / denom if i < n - 1 else None)
+        dp.append((rhs[:, i] - (off[:, i - 1] * dp[i - 1] if i > 0 else 0.0)) / denom)
+    x = [None] * n
+    x[n - 1] = dp[n - 1]
+    for i in range(n - 2, -1, -1):
+        x[i] = dp[i] - cp[i] * x[i + 1]
+    return jnp.stack(x, axis=1)
+
+
+def solve_small(a, b):
+    """Batched solve a x = b for n ≤ 2 in closed form, otherwise LU. a [B, n, n], b [B, n]."""
+    n = b.shape[1]
+    if n == 1:
+        return b / a[:, :, 0]
+    if n == 2:
+        det = a[:, 0, 0] * a[:, 1, 1] - a[:, 0, 1] * a[:, 1, 0]
+        x0 = (a[:, 1, 1] * b[:, 0] - a[:, 0, 1] * b[:, 1]) / det
+        x1 = (a[:, 0, 0] * b[:, 1] - a[:, 1, 0] * b[:, 0]) / det
+        return jnp.stack([x0, x1], axis=1)
+    return jnp.linalg.solve(a, b[..., None])[..., 0]
+
+
+def predict_qdd_one(params, ms: ModelSpec, q, qd):
+    """Predicted q̈ for one state."""
+    if ms.kind == "baseline":
+        return ms.out_scale * mlp(params, net_input(ms, q, qd), ms.activation)
+    hvv, rhs = lnn_terms(params, ms, q, qd)
+    return jnp.linalg.solve(hvv, rhs)
+
+
+def predict_qdd(params, ms, q, qd):
+    """Batched q̈: q, qd [batch, dof] -> [batch, dof]."""
+    if ms.kind == "lnn" and ms.activation in DERIVS:
+        hvv, rhs = lnn_terms_batched(params, ms, q, qd)
+        return solve_small(hvv, rhs)
+    if ms.kind == "lgn" and ms.activation in DERIVS:
+        (dvv, off), rhs = lgn_terms_batched(params, ms, q, qd)
+        return solve_tridiagonal(dvv, off, rhs)
+    return jax.vmap(lambda a, b: predict_qdd_one(params, ms, a, b))(q, qd)
+
+
+def learned_energy(params, ms, q, qd):
+    """Batched learned energy E = q̇·∂L/∂q̇ − L."""
+
+    def one(a, b):
+        L, gv = jax.value_and_grad(lambda v: lagrangian(params, ms, a, v))(b)
+        return jnp.dot(b, gv) - L
+
+    return jax.vmap(one)(q, qd)
+
+
+def pd_penalty(params, ms, q, qd):
+    """Mean of relu(−λ_min / |λ|_max) of H_vv: zero when H_vv is positive definite; scale-free because
+    q̈ does not depend on the scale of L."""
+
+    def one(a, b):
+        hvv, _ = lnn_terms(params, ms, a, b)
+        ev = jnp.linalg.eigvalsh(hvv)
+        return jax.nn.relu(-ev[0] / (jnp.max(jnp.abs(ev)) + 1e-12) + 1e-3)
+
+    return jnp.mean(jax.vmap(one)(q, qd))
+
+
+# ----------------------------------------------------------------------------------------------------
+# Optimiser (Adam, warm-up + cosine, global-norm clipping, non-finite updates skipped)
+# ----------------------------------------------------------------------------------------------------
+
+
+def lr_at(step, cfg):
+    warm = jnp.minimum(1.0, (step + 1.0) / cfg["warmup"])
+    t = jnp.clip((step - cfg["warmup"]) / jnp.maximum(1.0, cfg["decay_steps"] - cfg["warmup"]), 0.0, 1.0)
+    cos = cfg["lr_min"] + 0.5 * (cfg["lr"] - cfg["lr_min"]) * (1.0 + jnp.cos(math.pi * t))
+    return jnp.where(step < cfg["warmup"], cfg["lr"] * warm, cos)
+
+
+def make_step(spec: SystemSpec, ms: ModelSpec, cfg):
+    """One jitted training step: fresh batch, L1 loss on q̈ (+ optional H_vv penalty), clipped Adam."""
+    b1, b2, eps = 0.9, 0.999, 1e-8
+
+    def loss_fn(params, q, qd, target):
+        pred = predict_qdd(params, ms, q, qd)
+        l1 = jnp.mean(jnp.abs(pred - target))
+        loss = l1
+        if cfg["pd_weight"] > 0 and ms.kind != "baseline":
+            n = min(cfg["pd_batch"], q.shape[0])
+            loss = loss + cfg["pd_weight"] * pd_penalty(params, ms, q[:n], qd[:n])
+        return loss, l1
+
+    @jax.jit
+    def step(state, key):
+        params, m, v, t = state["params"], state["m"], state["v"], state["t"]
+        q, qd = sample_states(spec, key, cfg["batch"])
+        target = spec.qdd(q, qd)
+        (loss, l1), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, q, qd, target)
+        leaves = jax.tree_util.tree_leaves(grads)
+        gnorm = jnp.sqrt(sum(jnp.sum(g * g) for g in leaves))
+        finite = jnp.isfinite(gnorm) & jnp.isfinite(loss)
+        scale = jnp.minimum(1.0, cfg["clip"] / (gnorm + 1e-12))
+        grads = jax.tree_util.tree_map(lambda g: jnp.where(finite, g * scale, 0.0), grads)
+        tn = t + 1.0
+        lr = lr_at(t, cfg)
+        m2 = jax.tree_util.tree_map(lambda a, g: b1 * a + (1 - b1) * g, m, grads)
+        v2 = jax.tree_util.tree_map(lambda a, g: b2 * a + (1 - b2) * g * g, v, grads)
+        upd = jax.tree_util.tree_map(
+            lambda p, a, c: p - lr * (a / (1 - b1**tn)) / (jnp.sqrt(c / (1 - b2**tn)) + eps), params, m2, v2
+        )
+        keep = lambda new, old: jax.tree_util.tree_map(lambda x, y: jnp.where(finite, x, y), new, old)  # noqa: E731
+        new = {"params": keep(upd, params), "m": keep(m2, m), "v": keep(v2, v), "t": jnp.where(finite, tn, t)}
+        return new, {"loss": loss, "l1": l1, "gnorm": gnorm, "finite": finite, "lr": lr}
+
+    return step
+
+
+def make_eval(spec, ms):
+    @jax.jit
+    def qdd_l1(params, q, qd, target):
+        return jnp.mean(jnp.abs(predict_qdd(params, ms, q, qd) - target))
+
+    return qdd_l1
+
+
+def validate(params, spec, ms, val, chunk=2048):
+    """Mean q̈ L1 error on the fixed validation set (non-finite -> inf)."""
+    f = make_eval_cached(spec, ms)
+    q, qd, tgt = val
+    tot, n = 0.0, 0
+    for i in range(0, q.shape[0], chunk):
+        e = float(f(params, q[i : i + chunk], qd[i : i + chunk], tgt[i : i + chunk]))
+        tot += e * q[i : i + chunk].shape[0]
+        n += q[i : i + chunk].shape[0]
+    r = tot / n
+    return r if math.isfinite(r) else float("inf")
+
+
+_EVAL_CACHE: dict = {}
+
+
+def make_eval_cached(spec, ms):
+    k = (id(spec), id(ms))
+    if k not in _EVAL_CACHE:
+        _EVAL_CACHE[k] = make_eval(spec, ms)
+    return _EVAL_CACHE[k]
+
+
+# ----------------------------------------------------------------------------------------------------
+# Model set-up, checkpoints, export
+# ----------------------------------------------------------------------------------------------------
+
+
+def build_model_spec(spec: SystemSpec, kind: str, hidden: list, activation: str) -> ModelSpec:
+    if kind == "lgn":
+        if spec.id != "string":
+            raise SystemExit("--kind lgn is implemented for the path graph of the 'string' system only.")
+        # Scale the local inputs to O(1) over the training box.
+        qs = 1.0 / max(abs(spec.q_range[0][0]), abs(spec.q_range[0][1]))
+        vs = 1.0 / max(abs(spec.qd_range[0][0]), abs(spec.qd_range[0][1]))
+        return ModelSpec("lgn", [4, *hidden, 1], activation, [qs, qs], [vs, vs], 1.0, [False], spec.dof)
+    n = spec.dof
+    q_scale = [1.0 if a else 1.0 / max(abs(r[0]), abs(r[1])) for a, r in zip(spec.angles, spec.q_range)]
+    if spec.qd_sampling == "rapidity":
+        qd_scale = [1.0] * n
+    else:
+        qd_scale = [1.0 / max(abs(r[0]), abs(r[1])) for r in spec.qd_range]
+    out = n if kind == "baseline" else 1
+    out_scale = 1.0
+    if kind == "baseline":
+        # The baseline predicts q̈ directly: scale its output to the typical |q̈| of the training box.
+        q, qd = sample_states(spec, jax.random.PRNGKey(12345), 4096)
+        out_scale = float(jnp.median(jnp.abs(spec.qdd(q, qd))))
+    return ModelSpec(kind, [2 * n, *hidden, out], activation, q_scale, qd_scale, out_scale, list(spec.angles), n)
+
+
+def save_ckpt(path, blob):
+    os.makedirs(path, exist_ok=True)
+    tmp = os.path.join(path, "ckpt.pkl.tmp")
+    with open(tmp, "wb") as f:
+        pickle.dump(jax.device_get(blob), f)
+    os.replace(tmp, os.path.join(path, "ckpt.pkl"))
+
+
+def load_ckpt(path):
+    with open(os.path.join(path, "ckpt.pkl"), "rb") as f:
+        return pickle.load(f)
+
+
+def hardware():
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "logicalCores": os.cpu_count(),
+        "coresUsed": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "jax": jax.__version__,
+        "device": str(jax.devices()[0]),
+    }
+
+
+# Parameter names of early checkpoints, mapped to the TypeScript registry's names.
+LEGACY_PARAM_NAMES = {"mass": "m", "length": "l"}
+
+
+def export_model(blob, out_dir, metrics=None):
+    """Write model.json + weights.bin (format v1) from a checkpoint blob; returns the metadata."""
+    ms = ModelSpec(**blob["model"])
+    spec = SystemSpec(**blob["system"])
+    spec.params = {LEGACY_PARAM_NAMES.get(k, k): v for k, v in spec.params.items()}
+    params = blob["best_params"] if blob.get("best_params") is not None else blob["state"]["params"]
+    os.makedirs(out_dir, exist_ok=True)
+    weights, chunks = [], []
+    for i, (w, b) in enumerate(params):
+        w = np.asarray(w, "<f4")
+        b = np.asarray(b, "<f4")
+        weights.append({"name": f"dense_{i}/kernel", "shape": list(w.shape), "dtype": "float32"})
+        weights.append({"name": f"dense_{i}/bias", "shape": list(b.shape), "dtype": "float32"})
+        chunks += [w.tobytes(order="C"), b.tobytes(order="C")]
+    with open(os.path.join(out_dir, "weights.bin"), "wb") as f:
+        f.write(b"".join(chunks))
+    n_params = int(sum(np.asarray(w).size + np.asarray(b).size for w, b in params))
+    if ms.kind == "lgn":
+        tr = {"q": [spec.q_range[0]], "qd": [spec.qd_range[0]]}
+        angles = [False]
+    else:
+        if spec.qd_sampling == "rapidity":
+            qd_box = [[math.tanh(r[0]), math.tanh(r[1])] for r in spec.qd_range]
+        else:
+            qd_box = spec.qd_range
+        tr = {"q": spec.q_range, "qd": qd_box}
+        angles = spec.angles
+    prov = dict(blob["provenance"])
+    prov["steps"] = int(blob["state"]["t"]) if blob.get("best_step") is None else int(blob["best_step"])
+    prov["stepsRun"] = int(blob["state"]["t"])
+    prov["wallTimeSeconds"] = round(float(blob["wall"]), 1)
+    prov["restarts"] = int(blob.get("restarts", 0))
+    meta = {
+        "formatVersion": 1,
+        "kind": ms.kind,
+        "system": {"id": spec.id, "params": {LEGACY_PARAM_NAMES.get(k, k): v for k, v in spec.params.items()}},
+        "dof": spec.dof,
+        "angles": angles,
+        "input": {"qScale": ms.q_scale, "qdScale": ms.qd_scale},
+        "architecture": {"layers": ms.layers, "activation": ms.activation},
+        "output": {"scale": ms.out_scale},
+        "trainingRanges": tr,
+        "solver": {"hvvEpsilon": 1e-6},
+        "parameterCount": n_params,
+        "provenance": prov,
+        "metrics": dict(blob.get("metrics", {}), **(metrics or {})),
+    }
+    if ms.kind == "lgn":
+        meta["graph"] = {"type": "path", "boundary": "fixed"}
+    model = {
+        "format": "three-lnn",
+        "generatedBy": TRAINER_VERSION,
+        "convertedBy": None,
+        "modelTopology": {"class": "three-lnn/mlp", "layers": ms.layers, "activation": ms.activation},
+        "weightsManifest": [{"paths": ["weights.bin"], "weights": weights}],
+        "userDefinedMetadata": {"threeLnn": meta},
+    }
+    with open(os.path.join(out_dir, "model.json"), "w") as f:
+        json.dump(model, f, indent=2)
+        f.write("\n")
+    return meta
+
+
+def load_exported(model_dir):
+    """Read a v1 artefact back: (params list of (W, b), ModelSpec, metadata)."""
+    with open(os.path.join(model_dir, "model.json")) as f:
+        model = json.load(f)
+    meta = model["userDefinedMetadata"]["threeLnn"]
+    raw = b""
+    for group in model["weightsManifest"]:
+        for p in group["paths"]:
+            with open(os.path.join(model_dir, p), "rb") as f:
+                raw += f.read()
+    arr = np.frombuffer(raw, "<f4")
+    off, tensors = 0, []
+    for group in model["weightsManifest"]:
+        for w in group["weights"]:
+            size = int(np.prod(w["shape"]))
+            tensors.append(jnp.asarray(arr[off : off + size].reshape(w["shape"])))
+            off += size
+    params = [(tensors[i], tensors[i + 1]) for i in range(0, len(tensors), 2)]
+    ms = ModelSpec(
+        meta["kind"],
+        meta["architecture"]["layers"],
+        meta["architecture"]["activation"],
+        meta["input"]["qScale"],
+        meta["input"]["qdScale"],
+        meta["output"]["scale"],
+        meta["angles"],
+        meta["dof"],
+    )
+    return params, ms, meta
+
+
+# ----------------------------------------------------------------------------------------------------
+# Training loop
+# ----------------------------------------------------------------------------------------------------
+
+
+def parse_params(items):
+    out = {}
+    for it in items or []:
+        k, _, v = it.partition("=")
+        out[k] = float(v)
+    return out
+
+
+def train(args):
+    t_start = time.time()
+    ckpt_dir = args.ckpt
+    resume = ckpt_dir and os.path.exists(os.path.join(ckpt_dir, "ckpt.pkl")) and not args.fresh
+    if resume:
+        blob = load_ckpt(ckpt_dir)
+        spec = SystemSpec(**blob["system"])
+        ms = ModelSpec(**blob["model"])
+        cfg = blob["cfg"]
+        print(f"resuming from {ckpt_dir} at step {int(blob['state']['t'])}", flush=True)
+    else:
+        spec = make_system(args.system, parse_params(args.param))
+        hidden = [int(h) for h in args.hidden.split(",") if h]
+        activation = args.activation or ("relu" if args.kind == "baseline" else "softplus")
+        ms = build_model_spec(spec, args.kind, hidden, activation)
+        cfg = {
+            "lr": args.lr,
+            "lr_min": args.lr_min,
+            "warmup": args.warmup,
+            "decay_steps": args.decay_steps,
+            "batch": args.batch,
+            "clip": args.clip,
+            "pd_weight": args.pd_weight,
+            "pd_batch": args.pd_batch,
+            "seed": args.seed,
+            "val_size": args.val_size,
+            "val_every": args.val_every,
+            "restart_step": args.restart_step,
+            "restart_l1": args.restart_l1,
+            "max_restarts": args.max_restarts,
+        }
+        key = jax.random.PRNGKey(args.seed)
+        cmd = "python training/lnn_train.py " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+        blob = {
+            "system": asdict(spec),
+            "model": asdict(ms),
+            "cfg": cfg,
+            "restarts": 0,
+            "state": None,
+            "key": None,
+            "wall": 0.0,
+            "best_params": None,
+            "best_step": None,
+            "best_val": float("inf"),
+            "history": [],
+            "provenance": {
+                "command": cmd,
+                "seed": args.seed,
+                "trainer": TRAINER_VERSION,
+                "batch": args.batch,
+                "data": {
+                    "distribution": "fresh uniform states every step"
+                    + (" (q̇ = tanh(u), u uniform)" if spec.qd_sampling == "rapidity" else ""),
+                    "q": spec.q_range,
+                    "qdOrRapidity": spec.qd_range,
+                    "targets": "closed-form q̈ of the analytic system, float32",
+                },
+                "optimizer": {
+                    "name": "adam",
+                    "lr": args.lr,
+                    "lrMin": args.lr_min,
+                    "warmup": args.warmup,
+                    "decaySteps": args.decay_steps,
+                    "clipGlobalNorm": args.clip,
+                    "loss": "L1 on q̈",
+                    "pdPenalty": args.pd_weight,
+                },
+                "hardware": hardware(),
+                "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            },
+        }
+        blob["key"] = key
+
+    def fresh_state(seed_key):
+        k_init, k_data = jax.random.split(seed_key)
+        params = init_mlp(k_init, ms.layers)
+        zeros = jax.tree_util.tree_map(jnp.zeros_like, params)
+        return {"params": params, "m": zeros, "v": zeros, "t": jnp.float32(0.0)}, k_data
+
+    if blob["state"] is None:
+        blob["state"], blob["key"] = fresh_state(jax.random.fold_in(blob["key"], blob["restarts"]))
+
+    # Fixed validation set, independent of the training stream.
+    vq, vqd = sample_states(spec, jax.random.PRNGKey(cfg["seed"] + 1_000_003), cfg["val_size"])
+    val = (vq, vqd, spec.qdd(vq, vqd))
+    step = make_step(spec, ms, cfg)
+    state, key = blob["state"], blob["key"]
+    deadline = t_start + args.minutes * 60.0 if args.minutes else float("inf")
+    max_steps = args.steps if args.steps else cfg["decay_steps"]
+    wall0 = blob["wall"]
+    last_log = time.time()
+    skipped = 0
+    t_run = time.time()
+    steps_at_run = int(state["t"])
+    while int(state["t"]) < max_steps and time.time() < deadline:
+        # The step counter is the Adam step (skipped updates do not advance it); the data key
+        # advances every call so that a skipped batch is never replayed.
+        key, sub = jax.random.split(key)
+        state, info = step(state, sub)
+        if not bool(info["finite"]):
+            skipped += 1
+        t = int(state["t"])
+        if t % cfg["val_every"] == 0 or int(state["t"]) >= max_steps:
+            v = validate(state["params"], spec, ms, val)
+            blob["history"].append([t, v])
+            if v < blob["best_val"]:
+                blob["best_val"], blob["best_params"], blob["best_step"] = v, state["params"], t
+            now = time.time()
+            sps = (t - steps_at_run) * cfg["batch"] / max(1e-9, now - t_run)
+            print(
+                f"step {t} loss {float(info['loss']):.4g} val_qdd_l1 {v:.4g} best {blob['best_val']:.4g} "
+                f"lr {float(info['lr']):.3g} gnorm {float(info['gnorm']):.3g} skipped {skipped} "
+                f"samples/s {sps:.0f} elapsed {wall0 + now - t_start:.0f}s",
+                flush=True,
+            )
+            # Deterministic restart rule: reseed a stalled run (decided by step, not by wall time).
+            if (
+                t == cfg["restart_step"]
+                and v > cfg["restart_l1"]
+                and blob["restarts"] < cfg["max_restarts"]
+            ):
+                blob["restarts"] += 1
+                print(f"restart {blob['restarts']}: val {v:.4g} > {cfg['restart_l1']} at step {t}", flush=True)
+                state, key = fresh_state(jax.random.fold_in(jax.random.PRNGKey(cfg["seed"]), blob["restarts"]))
+                blob["best_val"], blob["best_params"], blob["best_step"] = float("inf"), None, None
+                steps_at_run, t_run = 0, time.time()
+            if ckpt_dir and now - last_log > 60:
+                blob["state"], blob["key"], blob["wall"] = state, key, wall0 + now - t_start
+                save_ckpt(ckpt_dir, blob)
+                last_log = now
+    blob["state"], blob["key"], blob["wall"] = state, key, wall0 + time.time() - t_start
+    final_val = validate(state["params"], spec, ms, val)
+    if final_val < blob["best_val"]:
+        blob["best_val"], blob["best_params"], blob["best_step"] = final_val, state["params"], int(state["t"])
+    blob["metrics"] = {
+        "validationQddL1": {
+            "value": blob["best_val"],
+            "states": cfg["val_size"],
+            "protocol": "mean |q̈_pred − q̈_true| over a fixed validation set from the training box",
+        }
+    }
+    if ckpt_dir:
+        save_ckpt(ckpt_dir, blob)
+    print(f"done: steps {int(state['t'])} best val {blob['best_val']:.4g} at step {blob['best_step']} "
+          f"wall {blob['wall']:.0f}s restarts {blob['restarts']}", flush=True)
+    if args.out:
+        export_model(blob, args.out)
+        print(f"exported {args.out}", flush=True)
+    return blob
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    t = sub.add_parser("train", help="train a model")
+    t.add_argument("--system", default="double-pendulum")
+    t.add_argument("--kind", choices=["lnn", "baseline", "lgn"], default="lnn")
+    t.add_argument("--hidden", default="128,128")
+    t.add_argument("--activation", default=None, help="softplus (lnn/lgn default), tanh, relu (baseline default)")
+    t.add_argument("--param", action="append", help="system parameter override, e.g. --param nodes=8")
+    t.add_argument("--steps", type=int, default=0, help="stop after this many steps (0: --decay-steps)")
+    t.add_argument("--minutes", type=float, default=0.0, help="wall-clock budget; 0 = none")
+    t.add_argument("--batch", type=int, default=512)
+    t.add_argument("--lr", type=float, default=1e-3)
+    t.add_argument("--lr-min", type=float, default=1e-5)
+    t.add_argument("--warmup", type=int, default=200)
+    t.add_argument("--decay-steps", type=int, default=200_000, help="length of the cosine schedule")
+    t.add_argument("--clip", type=float, default=1.0)
+    t.add_argument("--pd-weight", type=float, default=0.0, help="weight of the H_vv positive-definite penalty")
+    t.add_argument("--pd-batch", type=int, default=64)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--val-size", type=int, default=8192)
+    t.add_argument("--val-every", type=int, default=1000)
+    t.add_argument("--restart-step", type=int, default=0, help="step of the stall check (0: off)")
+    t.add_argument("--restart-l1", type=float, default=3.0)
+    t.add_argument("--max-restarts", type=int, default=3)
+    t.add_argument("--ckpt", default=None, help="checkpoint directory (resumes when it holds one)")
+    t.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
+    t.add_argument("--out", default=None, help="export the best weights here when the run ends")
+    e = sub.add_parser("export", help="export a checkpoint to the model format")
+    e.add_argument("--ckpt", required=True)
+    e.add_argument("--out", required=True)
+    args = ap.parse_args(argv)
+    if args.cmd == "train":
+        train(args)
+    else:
+        export_model(load_ckpt(args.ckpt), args.out)
+
+
+if __name__ == "__main__":
+    main()
