@@ -1,7 +1,63 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 
 const root = import.meta.dirname;
+const modelsDir = resolve(root, 'assets', 'models');
+
+/** One entry of `/models/index.json`. */
+interface ModelListing {
+  name: string;
+  kind: string | null;
+  system: string | null;
+}
+
+/** The models under `assets/models/` that have a readable `model.json`, with kind and system. */
+function listModels(): ModelListing[] {
+  if (!existsSync(modelsDir)) return [];
+  const out: ModelListing[] = [];
+  for (const entry of readdirSync(modelsDir, { withFileTypes: true })) {
+    const file = resolve(modelsDir, entry.name, 'model.json');
+    if (!entry.isDirectory() || !existsSync(file)) continue;
+    try {
+      const meta = JSON.parse(readFileSync(file, 'utf8'))?.userDefinedMetadata?.threeLnn ?? {};
+      out.push({ name: entry.name, kind: meta.kind ?? null, system: meta.system?.id ?? null });
+    } catch {
+      out.push({ name: entry.name, kind: null, system: null });
+    }
+  }
+  return out.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/**
+ * Serves `/models/index.json`, the list of shipped models, so the app learns which models exist without
+ * requesting missing files (a 404 is a console error in the browser).
+ */
+function modelIndex(): Plugin {
+  return {
+    name: 'three-lnn-model-index',
+    configureServer(server) {
+      server.middlewares.use('/models/index.json', (_req, res) => {
+        res.setHeader('Content-Type', 'application/json');
+        res.setHeader('Cache-Control', 'no-store');
+        res.end(JSON.stringify({ models: listModels() }));
+      });
+    },
+    configurePreviewServer(server) {
+      server.middlewares.use('/models/index.json', (_req, res) => {
+        res.setHeader('Content-Type', 'application/json');
+        res.end(JSON.stringify({ models: listModels() }));
+      });
+    },
+    generateBundle() {
+      this.emitFile({
+        type: 'asset',
+        fileName: 'models/index.json',
+        source: JSON.stringify({ models: listModels() }),
+      });
+    },
+  };
+}
 
 /**
  * Dependencies pre-bundled up front. Listing them avoids the dev server discovering a dependency on
@@ -16,10 +72,14 @@ const prebundled = [
   '@tensorflow/tfjs-core',
   '@tensorflow/tfjs-backend-cpu',
   '@tensorflow/tfjs-backend-webgl',
+  // Pre-bundled because its emscripten glue is CommonJS; the .wasm files are located through
+  // setWasmPaths with `?url` imports, so moving the module does not matter.
+  '@tensorflow/tfjs-backend-wasm',
 ];
 
 export default defineConfig({
   root,
+  plugins: [modelIndex()],
   // `assets/` is served at the site root, so a model lives at `/models/<name>/model.json`.
   publicDir: resolve(root, 'assets'),
   server: {
@@ -29,8 +89,6 @@ export default defineConfig({
   },
   optimizeDeps: {
     include: prebundled,
-    // The wasm backend locates its .wasm files relative to its own module; pre-bundling moves it.
-    exclude: ['@tensorflow/tfjs-backend-wasm'],
     entries: ['index.html', 'test/browser/pages/*.html'],
   },
   build: {

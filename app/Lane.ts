@@ -1,0 +1,244 @@
+import type { Engine, EngineId, IntegratorId, System } from '../src/core/types';
+import type { SystemHandle } from '../src/world/SystemHandle';
+import type { World } from '../src/world/World';
+
+/** Where a lane is in its life. */
+export type LaneStatus = 'loading' | 'running' | 'unavailable' | 'stopped';
+
+/** The box a learned model was trained on (see docs/model-format.md `trainingRanges`). */
+export interface TrainingRanges {
+  /** `[lo, hi]` per coordinate; angles are compared after wrapping into [−π, π). */
+  readonly q: readonly (readonly [number, number])[];
+  /** `[lo, hi]` per velocity. */
+  readonly qd: readonly (readonly [number, number])[];
+}
+
+/** Options of a {@link Lane}. */
+export interface LaneOptions {
+  /** Unique key within a scene, used in URLs, exports and the test hook (e.g. `lnn`). */
+  key: string;
+  /** Engine kind. */
+  engine: EngineId;
+  /** Label drawn next to the system. @default the key */
+  label?: string;
+  /** CSS colour of the lane's plots and meshes. */
+  color: string;
+  /** The system this lane advances. */
+  system: System;
+  /** Number of states advanced together. @default 1 */
+  batch?: number;
+  /** Model name under `/models/` for learned engines. @default undefined */
+  model?: string;
+}
+
+/** Angle-aware wrap into [−π, π). */
+export function wrapAngle(x: number): number {
+  return x - 2 * Math.PI * Math.floor((x + Math.PI) / (2 * Math.PI));
+}
+
+/**
+ * One engine's copy of a scene: the system, its engine (once loaded) and, while running, a handle in
+ * the scene's {@link World} holding `batch` states (`q`, `qd`: `[batch * dof]`, float64). The CPU-side
+ * state is the truth: renderers and GPU engines can be rebuilt from it at any time.
+ */
+export class Lane {
+  readonly key: string;
+  readonly engineId: EngineId;
+  readonly label: string;
+  readonly color: string;
+  readonly system: System;
+  readonly batch: number;
+  readonly model: string | undefined;
+  engine: Engine | null = null;
+  /** The lane's systems in the world (null while loading, unavailable or switched off). */
+  handle: SystemHandle | null = null;
+  status: LaneStatus = 'loading';
+  /** Why the lane is unavailable or stopped (shown in the legend). */
+  reason = '';
+  /** Whether the user enabled the lane (disabled lanes neither step nor draw). */
+  enabled = true;
+  /** Initial state `[batch * dof]`. */
+  readonly q0: Float64Array;
+  readonly qd0: Float64Array;
+  /** True energy of each initial state `[batch]` (the system's closed form). */
+  readonly energy0: Float64Array;
+  /** Training box of a learned model, when known. */
+  ranges: TrainingRanges | null = null;
+  /** Whether any state is outside {@link Lane.ranges} right now. */
+  outOfRange = false;
+  /** Simulated time at which a guard stopped the lane, or NaN. */
+  stoppedAt = Number.NaN;
+  /** Model metadata summary for the GUI (kind, size, metrics), when a model is used. */
+  modelInfo: Record<string, unknown> | null = null;
+  private readonly scratchQ: Float64Array;
+  private readonly scratchQd: Float64Array;
+
+  constructor(options: LaneOptions) {
+    this.key = options.key;
+    this.engineId = options.engine;
+    this.label = options.label ?? options.key;
+    this.color = options.color;
+    this.system = options.system;
+    this.batch = options.batch ?? 1;
+    this.model = options.model;
+    const n = this.batch * this.system.dof;
+    this.q0 = new Float64Array(n);
+    this.qd0 = new Float64Array(n);
+    this.energy0 = new Float64Array(this.batch);
+    this.scratchQ = new Float64Array(this.system.dof);
+    this.scratchQd = new Float64Array(this.system.dof);
+  }
+
+  /** Current state `[batch * dof]` (the initial state while not in a world). */
+  get q(): Float64Array {
+    return this.handle?.q ?? this.q0;
+  }
+
+  get qd(): Float64Array {
+    return this.handle?.qd ?? this.qd0;
+  }
+
+  /** State at render time (interpolated between the last two steps) `[batch * dof]`. */
+  get qRender(): Float64Array {
+    return this.handle?.interpolatedQ ?? this.q0;
+  }
+
+  /** Whether the lane is in the world and stepping. */
+  get active(): boolean {
+    return this.handle !== null && this.status === 'running';
+  }
+
+  /** Whether the lane has something to draw (running, or stopped at its last finite state). */
+  get drawable(): boolean {
+    return this.handle !== null && (this.status === 'running' || this.status === 'stopped');
+  }
+
+  /** Set the initial states (`[batch * dof]`, or `[dof]` broadcast to the batch). */
+  setInitial(q0: ArrayLike<number>, qd0: ArrayLike<number>): void {
+    const dof = this.system.dof;
+    if (q0.length !== dof && q0.length !== dof * this.batch) {
+      throw new Error(
+        `lane '${this.key}': q0 has ${q0.length} entries, expected ${dof} or ${dof * this.batch}`,
+      );
+    }
+    for (let b = 0; b < this.batch; b++) {
+      for (let i = 0; i < dof; i++) {
+        const src = q0.length === dof ? i : b * dof + i;
+        this.q0[b * dof + i] = q0[src];
+        this.qd0[b * dof + i] = qd0[src];
+      }
+    }
+    for (let b = 0; b < this.batch; b++) {
+      this.energy0[b] = this.system.energy(
+        this.q0.subarray(b * dof, (b + 1) * dof),
+        this.qd0.subarray(b * dof, (b + 1) * dof),
+      );
+    }
+  }
+
+  /**
+   * Put the lane into `world` (when its engine is loaded and the lane is enabled), at its initial
+   * state. The engine stays owned by the lane, so switching integrators never reloads a model.
+   */
+  attach(world: World, integrator: IntegratorId): void {
+    this.detach(world);
+    if (!this.engine || !this.enabled || this.status === 'unavailable' || this.status === 'loading') return;
+    this.handle = world.addSync(this.system, {
+      engine: this.engine,
+      integrator,
+      q0: this.q0,
+      qd0: this.qd0,
+      count: this.batch,
+      name: this.key,
+    });
+    this.status = 'running';
+    this.reason = '';
+    this.stoppedAt = Number.NaN;
+    this.outOfRange = false;
+    this.checkRange();
+  }
+
+  /** Take the lane out of `world` (its engine is kept). */
+  detach(world: World): void {
+    if (this.handle) world.remove(this.handle);
+    this.handle = null;
+  }
+
+  /** Back to the initial states; clears a guard stop. */
+  reset(): void {
+    if (!this.handle) return;
+    this.handle.setState(this.q0, this.qd0);
+    if (this.status === 'stopped') this.status = 'running';
+    this.reason = '';
+    this.stoppedAt = Number.NaN;
+    this.outOfRange = false;
+    this.checkRange();
+  }
+
+  /**
+   * After each step: a lane whose every copy the world froze (non-finite state) is stopped and
+   * flagged; a batched lane keeps running with the frozen copies counted in the reason. Then the
+   * out-of-training-range check.
+   */
+  afterStep(t: number, invalidReason?: string): void {
+    const h = this.handle;
+    if (!h || this.status !== 'running') return;
+    if (h.anyInvalid) {
+      let frozen = 0;
+      for (let c = 0; c < h.count; c++) frozen += h.invalid[c];
+      if (frozen === h.count) {
+        this.status = 'stopped';
+        this.stoppedAt = t;
+        this.reason = invalidReason ?? `non-finite state at t = ${t.toFixed(3)} s`;
+      } else {
+        this.reason = `${frozen} of ${h.count} copies stopped (non-finite state)`;
+      }
+    }
+    this.checkRange();
+  }
+
+  /** Total true energy of state `b` (closed form of the system, float64). */
+  energy(b = 0): number {
+    const dof = this.system.dof;
+    const q = this.q;
+    const qd = this.qd;
+    for (let i = 0; i < dof; i++) {
+      this.scratchQ[i] = q[b * dof + i];
+      this.scratchQd[i] = qd[b * dof + i];
+    }
+    return this.system.energy(this.scratchQ, this.scratchQd);
+  }
+
+  /** Marks the lane unavailable with a reason (engine missing, model not found, …). */
+  markUnavailable(reason: string): void {
+    this.status = 'unavailable';
+    this.reason = reason;
+  }
+
+  /** Frees the engine (tensors, GPU buffers). Idempotent. */
+  dispose(world?: World): void {
+    if (world) this.detach(world);
+    this.handle = null;
+    this.engine?.dispose();
+    this.engine = null;
+  }
+
+  private checkRange(): void {
+    const r = this.ranges;
+    if (!r || !this.handle) return;
+    const dof = this.system.dof;
+    const angles = this.system.angles;
+    const q = this.q;
+    const qd = this.qd;
+    let out = false;
+    for (let k = 0; k < this.batch * dof && !out; k++) {
+      const i = k % dof;
+      const qr = r.q[i];
+      const vr = r.qd[i];
+      const qv = angles[i] ? wrapAngle(q[k]) : q[k];
+      if (qr && (qv < qr[0] || qv > qr[1])) out = true;
+      if (vr && (qd[k] < vr[0] || qd[k] > vr[1])) out = true;
+    }
+    this.outOfRange = out;
+  }
+}

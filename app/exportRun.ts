@@ -1,0 +1,103 @@
+import type { Lane } from './Lane';
+import type { Recorder } from './Recorder';
+
+/** Metadata written with an exported run. */
+export interface RunInfo {
+  scene: string;
+  dt: number;
+  substeps: number;
+  integrator: string;
+  backend: string;
+}
+
+/**
+ * The recorded run as JSON: per lane its engine and system, and for each sample the time, the first
+ * recorded state (`q`, `qd`: `[T][dof]`), the relative energy drift and the divergence from the
+ * reference lane. Numbers are float64 as recorded.
+ */
+export function runToJson(rec: Recorder, lanes: readonly Lane[], info: RunInfo): string {
+  const n = rec.length;
+  const t = Array.from(rec.t.subarray(0, n));
+  const out = {
+    format: 'three-lnn/app-run',
+    version: 1,
+    ...info,
+    samples: n,
+    every: rec.every,
+    t,
+    lanes: lanes.map((lane, l) => {
+      const tr = rec.tracks[l];
+      const dof = tr?.dof ?? lane.system.dof;
+      const size = (tr?.states ?? 0) * dof;
+      const q: number[][] = [];
+      const qd: number[][] = [];
+      for (let s = 0; s < n && size > 0; s++) {
+        q.push(Array.from(tr.q.subarray(s * size, s * size + dof)));
+        qd.push(Array.from(tr.qd.subarray(s * size, s * size + dof)));
+      }
+      return {
+        key: lane.key,
+        engine: lane.engineId,
+        system: lane.system.id,
+        params: { ...lane.system.params },
+        model: lane.model ?? null,
+        status: lane.status,
+        reason: lane.reason || null,
+        q,
+        qd,
+        drift: tr ? Array.from(tr.drift.subarray(0, n), nullIfNaN) : [],
+        divergence: tr ? Array.from(tr.divergence.subarray(0, n), nullIfNaN) : [],
+      };
+    }),
+  };
+  return JSON.stringify(out);
+}
+
+/** The recorded run as CSV: `t`, then per lane `<key>.q<i>`, `<key>.qd<i>`, `<key>.drift`, `<key>.divergence`. */
+export function runToCsv(rec: Recorder, lanes: readonly Lane[]): string {
+  const head = ['t'];
+  for (let l = 0; l < lanes.length; l++) {
+    const tr = rec.tracks[l];
+    const key = lanes[l].key;
+    const dof = tr && tr.states > 0 ? tr.dof : 0;
+    for (let i = 0; i < dof; i++) head.push(`${key}.q${i}`);
+    for (let i = 0; i < dof; i++) head.push(`${key}.qd${i}`);
+    head.push(`${key}.drift`, `${key}.divergence`);
+  }
+  const rows = [head.join(',')];
+  for (let s = 0; s < rec.length; s++) {
+    const row: string[] = [String(rec.t[s])];
+    for (let l = 0; l < lanes.length; l++) {
+      const tr = rec.tracks[l];
+      if (!tr) continue;
+      const size = tr.states * tr.dof;
+      if (size > 0) {
+        for (let i = 0; i < tr.dof; i++) row.push(String(tr.q[s * size + i]));
+        for (let i = 0; i < tr.dof; i++) row.push(String(tr.qd[s * size + i]));
+      }
+      row.push(csvNum(tr.drift[s]), csvNum(tr.divergence[s]));
+    }
+    rows.push(row.join(','));
+  }
+  return `${rows.join('\n')}\n`;
+}
+
+function nullIfNaN(x: number): number | null {
+  return Number.isFinite(x) ? x : null;
+}
+
+function csvNum(x: number): string {
+  return Number.isFinite(x) ? String(x) : '';
+}
+
+/** Offer `text` as a file download. */
+export function download(filename: string, text: string, type: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}

@@ -1,0 +1,54 @@
+import { createEngine, hasEngine } from '../src/engines/registry';
+import type { Lane } from './Lane';
+import { listModels, modelUrl, readModelSummary } from './models';
+
+/** Engines that need a learned model file. */
+const LEARNED = new Set(['lnn', 'baseline', 'lgn']);
+
+/**
+ * Create the lane's engine. Never throws: a missing engine kind, a model that is not there yet or one
+ * that fails to load leaves the lane `unavailable` with the reason, so the rest of the scene runs.
+ * @param backend TF.js backend passed to learned engines
+ */
+export async function loadLane(lane: Lane, backend: string): Promise<Lane> {
+  lane.status = 'loading';
+  lane.reason = '';
+  try {
+    if (!hasEngine(lane.engineId)) {
+      lane.markUnavailable(`engine '${lane.engineId}' is not available in this build`);
+      return lane;
+    }
+    const options: Record<string, unknown> = {};
+    if (LEARNED.has(lane.engineId)) {
+      if (!lane.model) {
+        lane.markUnavailable('no model chosen');
+        return lane;
+      }
+      const models = await listModels();
+      if (!models.some((m) => m.name === lane.model)) {
+        lane.markUnavailable(`model '${lane.model}' not found in assets/models (not trained yet?)`);
+        return lane;
+      }
+      const summary = await readModelSummary(lane.model);
+      lane.ranges = summary.ranges;
+      lane.modelInfo = {
+        model: summary.name,
+        kind: summary.kind,
+        network: `${summary.layers.join('→')} ${summary.activation}`,
+        ...summary.metrics,
+      };
+      options.model = modelUrl(lane.model);
+      options.backend = backend;
+    }
+    const engine = await createEngine(lane.engineId, lane.system, options);
+    // Warm up (compiles shaders / allocates scratch) before the first frame needs it.
+    const dof = lane.system.dof;
+    const qdd = new Float64Array(lane.batch * dof);
+    engine.accelerations(lane.q.slice(), lane.qd.slice(), qdd, lane.batch);
+    lane.engine = engine;
+    lane.status = 'running';
+  } catch (err) {
+    lane.markUnavailable((err as Error).message ?? String(err));
+  }
+  return lane;
+}

@@ -1,0 +1,17 @@
+/**
+ * Entry point of the comparison app (`npm run dev`): registers the engines the app can show, builds the
+ * app and exposes a small test hook on `window.__threeLnn`.
+ */
+import '../plugins/cannon';
+import './style.css';
+import { App } from './App';
+import { installTestHook } from './testHook';
+
+const root = document.getElementById('app');
+if (!root) throw new Error('index.html must contain <div id="app">');
+const app = new App(root);
+installTestHook(app);
+app.start().catch((err: Error) => {
+  console.error(err);
+  app.banner(`The app failed to start: ${err.message}`, 'error');
+});
