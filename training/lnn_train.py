@@ -258,7 +258,7 @@ def net_input(ms: ModelSpec, q, qd):
     """The v1 input map for one state: q, qd [dof] -> x [2 dof]."""
     ang = jnp.array(ms.angles)
     qw = jnp.where(ang, wrap(q), q)
-    return jnp.concatenate([qw * jnp.array(ms.q_scale, jnp.float32), qd * jnp.array(ms.qd_scale, jnp.float32)])
+    return jnp.concatenate([qw * jnp.array(ms.q_scale, q.dtype), qd * jnp.array(ms.qd_scale, q.dtype)])
 
 
 def lagrangian(params, ms: ModelSpec, q, qd):
@@ -269,7 +269,7 @@ def lagrangian(params, ms: ModelSpec, q, qd):
         zq = jnp.pad(q, (1, 1))
         zv = jnp.pad(qd, (1, 1))
         x = jnp.stack([zq[:-1], zq[1:], zv[:-1], zv[1:]], axis=1)  # [N+1 edges, 4]
-        x = x * jnp.array(ms.q_scale + ms.qd_scale, jnp.float32)
+        x = x * jnp.array(ms.q_scale + ms.qd_scale, q.dtype)
         return ms.out_scale * jnp.sum(mlp(params, x, ms.activation))
     raise ValueError(f"kind '{ms.kind}' has no Lagrangian")
 
@@ -332,8 +332,8 @@ def lnn_terms_batched(params, ms: ModelSpec, q, qd):
     """Batched H_vv [B, n, n] and right-hand side [B, n] of an `lnn` via the explicit derivatives."""
     n = q.shape[1]
     ang = jnp.array(ms.angles)
-    sq = jnp.array(ms.q_scale, jnp.float32)
-    sv = jnp.array(ms.qd_scale, jnp.float32)
+    sq = jnp.array(ms.q_scale, q.dtype)
+    sv = jnp.array(ms.qd_scale, q.dtype)
     x = jnp.concatenate([jnp.where(ang, wrap(q), q) * sq, qd * sv], axis=1)
     g, h = mlp_grad_hessian(params, x, ms.activation)
     s = jnp.concatenate([sq, sv]) * 1.0
@@ -349,7 +349,7 @@ def lgn_terms_batched(params, ms: ModelSpec, q, qd):
     bsz, n = q.shape
     zq = jnp.pad(q, ((0, 0), (1, 1)))
     zv = jnp.pad(qd, ((0, 0), (1, 1)))
-    s = jnp.array(ms.q_scale + ms.qd_scale, jnp.float32)
+    s = jnp.array(ms.q_scale + ms.qd_scale, q.dtype)
     x = jnp.stack([zq[:, :-1], zq[:, 1:], zv[:, :-1], zv[:, 1:]], axis=2) * s  # [B, N+1, 4]
     g, h = mlp_grad_hessian(params, x.reshape(-1, 4), ms.activation)
     g = (g * s * ms.out_scale).reshape(bsz, n + 1, 4)
@@ -453,8 +453,10 @@ def make_step(spec: SystemSpec, ms: ModelSpec, cfg):
 
     def loss_fn(params, q, qd, target):
         pred = predict_qdd(params, ms, q, qd)
-        l1 = jnp.mean(jnp.abs(pred - target))
-        loss = l1
+        err = jnp.abs(pred - target)
+        l1 = jnp.mean(err)
+        # "relative": error over (|q̈| + floor), for systems whose q̈ spans decades (relativistic).
+        loss = l1 if cfg.get("loss", "l1") == "l1" else jnp.mean(err / (jnp.abs(target) + cfg["rel_floor"]))
         if cfg["pd_weight"] > 0 and ms.kind != "baseline":
             n = min(cfg["pd_batch"], q.shape[0])
             loss = loss + cfg["pd_weight"] * pd_penalty(params, ms, q[:n], qd[:n])
@@ -713,6 +715,8 @@ def train(args):
             "clip": args.clip,
             "pd_weight": args.pd_weight,
             "pd_batch": args.pd_batch,
+            "loss": args.loss,
+            "rel_floor": args.rel_floor,
             "seed": args.seed,
             "val_size": args.val_size,
             "val_every": args.val_every,
@@ -753,7 +757,7 @@ def train(args):
                     "warmup": args.warmup,
                     "decaySteps": args.decay_steps,
                     "clipGlobalNorm": args.clip,
-                    "loss": "L1 on q̈",
+                    "loss": "L1 on q̈" if args.loss == "l1" else f"L1 on q̈ relative to |q̈| + {args.rel_floor:g}",
                     "pdPenalty": args.pd_weight,
                 },
                 "hardware": hardware(),
@@ -857,6 +861,8 @@ def main(argv=None):
     t.add_argument("--warmup", type=int, default=200)
     t.add_argument("--decay-steps", type=int, default=200_000, help="length of the cosine schedule")
     t.add_argument("--clip", type=float, default=1.0)
+    t.add_argument("--loss", choices=["l1", "relative"], default="l1")
+    t.add_argument("--rel-floor", type=float, default=1e-6, help="floor of |q̈| in the relative loss")
     t.add_argument("--pd-weight", type=float, default=0.0, help="weight of the H_vv positive-definite penalty")
     t.add_argument("--pd-batch", type=int, default=64)
     t.add_argument("--seed", type=int, default=0)
