@@ -1,0 +1,184 @@
+/**
+ * Types of the three-lnn model format, version 1 (see docs/model-format.md). A model is a TF.js model
+ * artefact (`model.json` + binary weight shards); its physics lives in
+ * `model.json → userDefinedMetadata.threeLnn`, typed here as {@link ModelMetadata}.
+ */
+
+/** The only format version this reader accepts. */
+export const FORMAT_VERSION = 1 as const;
+
+/** The value of `model.json → format`. */
+export const MODEL_FORMAT_NAME = 'three-lnn';
+
+/** The value of `model.json → modelTopology.class`. */
+export const MODEL_TOPOLOGY_CLASS = 'three-lnn/mlp';
+
+/** What the network output means. */
+export type ModelKind = 'lnn' | 'baseline' | 'lgn';
+
+/** Every {@link ModelKind}, for validation and help texts. */
+export const MODEL_KINDS: readonly ModelKind[] = ['lnn', 'baseline', 'lgn'];
+
+/** Hidden-layer nonlinearity σ. `relu` is allowed for `baseline` only (σ'' = 0 breaks a Lagrangian). */
+export type Activation = 'softplus' | 'tanh' | 'relu';
+
+/** Every {@link Activation}. */
+export const ACTIVATIONS: readonly Activation[] = ['softplus', 'tanh', 'relu'];
+
+/** The system a model was trained on. */
+export interface ModelSystemRef {
+  /** Registry id, e.g. `double-pendulum`. */
+  id: string;
+  /** Parameter values used for training, e.g. `{ m1: 1, g: 9.8 }`. */
+  params: Record<string, number>;
+}
+
+/** Network input scaling: one entry per network input coordinate (n for lnn/baseline, 2 for lgn). */
+export interface InputScaling {
+  /** Multiplies the (wrapped) positions. */
+  qScale: number[];
+  /** Multiplies the velocities. */
+  qdScale: number[];
+}
+
+/** Layer widths including input and output, and the hidden nonlinearity. */
+export interface Architecture {
+  /** e.g. `[4, 128, 128, 1]`. */
+  layers: number[];
+  activation: Activation;
+}
+
+/** The graph an `lgn` model's local term is summed over. */
+export interface GraphSpec {
+  type: 'path';
+  boundary: 'fixed';
+}
+
+/** The box the training states were drawn from: one `[lo, hi]` per coordinate. */
+export interface TrainingRanges {
+  q: [number, number][];
+  qd: [number, number][];
+}
+
+/** Options of the linear solve H_vv q̈ = rhs. */
+export interface SolverSpec {
+  /**
+   * Diagonal shift ε added to H_vv when it is not positive definite.
+   * @default 1e-3 · mean |diag H_vv| of that state (1e-3 when the diagonal is zero)
+   */
+  hvvEpsilon?: number;
+}
+
+/** How a model was made. Free-form beyond these documented keys. */
+export interface Provenance {
+  command?: string;
+  seed?: number;
+  data?: string;
+  steps?: number;
+  batch?: number;
+  trainer?: string;
+  wallTimeSeconds?: number;
+  hardware?: string;
+  date?: string;
+  [key: string]: unknown;
+}
+
+/** `model.json → userDefinedMetadata.threeLnn`. */
+export interface ModelMetadata {
+  formatVersion: typeof FORMAT_VERSION;
+  kind: ModelKind;
+  system: ModelSystemRef;
+  /** Degrees of freedom n (`lgn`: nodes of the training graph; the model runs any N). */
+  dof: number;
+  /** Which coordinates are angles: `[n]` (`lgn`: `[1]`, the same for every node). */
+  angles: boolean[];
+  input: InputScaling;
+  architecture: Architecture;
+  /** The network output is multiplied by `scale`. */
+  output: { scale: number };
+  /** `lgn` only. */
+  graph?: GraphSpec;
+  trainingRanges?: TrainingRanges;
+  solver?: SolverSpec;
+  provenance?: Provenance;
+  /** Measured metrics, e.g. `{ qddL1: 0.07, energyError: 0.004, protocol: '…' }`. */
+  metrics?: Record<string, unknown>;
+}
+
+/** One dense layer, `z = a · kernel + bias`, kernel `[inSize, outSize]` row-major. */
+export interface DenseLayer {
+  /** `[inSize * outSize]`, row-major (`kernel[i * outSize + j]`). */
+  kernel: Float32Array;
+  /** `[outSize]`. */
+  bias: Float32Array;
+  inSize: number;
+  outSize: number;
+}
+
+/** One entry of a TF.js weights manifest. */
+export interface WeightSpec {
+  name: string;
+  shape: number[];
+  dtype: string;
+}
+
+/** One shard group of a TF.js weights manifest. */
+export interface WeightsManifestGroup {
+  paths: string[];
+  weights: WeightSpec[];
+}
+
+/** The parsed `model.json` of a three-lnn model. */
+export interface ModelJson {
+  format: string;
+  generatedBy?: string;
+  convertedBy?: string | null;
+  modelTopology: { class: string; layers: number[]; activation: string };
+  weightsManifest: WeightsManifestGroup[];
+  userDefinedMetadata: { threeLnn: ModelMetadata; [key: string]: unknown };
+}
+
+/**
+ * A validated model in memory, independent of any TF.js backend: metadata plus float32 weights.
+ * Produced by `loadModel`; consumed by the learned engines, `saveModel`, the float64 reference and
+ * `inspectModel`.
+ */
+export interface LoadedModel {
+  metadata: ModelMetadata;
+  /** Dense layers in order, `layers.length === metadata.architecture.layers.length - 1`. */
+  layers: DenseLayer[];
+  /** Where the model came from (path, URL or `'memory'`), for messages. */
+  source: string;
+}
+
+/** Weight names of layer `i` in the manifest, in storage order. */
+export function weightNames(i: number): [kernel: string, bias: string] {
+  return [`dense_${i}/kernel`, `dense_${i}/bias`];
+}
+
+/** The manifest entries a network with these layer widths must have, in storage order. */
+export function expectedWeightSpecs(layers: readonly number[]): WeightSpec[] {
+  const specs: WeightSpec[] = [];
+  for (let i = 0; i + 1 < layers.length; i++) {
+    const [k, b] = weightNames(i);
+    specs.push({ name: k, shape: [layers[i], layers[i + 1]], dtype: 'float32' });
+    specs.push({ name: b, shape: [layers[i + 1]], dtype: 'float32' });
+  }
+  return specs;
+}
+
+/** Number of trainable parameters of a dense network with these layer widths. */
+export function parameterCount(layers: readonly number[]): number {
+  let count = 0;
+  for (let i = 0; i + 1 < layers.length; i++) count += layers[i] * layers[i + 1] + layers[i + 1];
+  return count;
+}
+
+/**
+ * Network input width and output width a model of this kind needs for `dof` coordinates
+ * (`lgn`: the local term's 4 inputs and 1 output, independent of dof).
+ */
+export function expectedIo(kind: ModelKind, dof: number): { inputs: number; outputs: number } {
+  if (kind === 'lgn') return { inputs: 4, outputs: 1 };
+  return { inputs: 2 * dof, outputs: kind === 'baseline' ? dof : 1 };
+}

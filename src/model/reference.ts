@@ -1,0 +1,411 @@
+/**
+ * A float64 reference evaluator of three-lnn models in plain JS, written to mirror docs/model-format.md
+ * line by line (explicit input scaling, full input Hessian, no folding or batching tricks). It is the
+ * independent check of the tensor code, and a fast path for a handful of states (no TF.js overhead).
+ */
+import { SolveFlag, type SolveFlagValue, solveSymmetric64, solveTridiagonal64 } from '../nn/solve64';
+import type { Activation, LoadedModel } from './metadata';
+
+/** wrap(θ) = θ − 2π·floor((θ + π) / 2π): maps an angle into [−π, π). */
+export function wrapAngle(theta: number): number {
+  return theta - 2 * Math.PI * Math.floor((theta + Math.PI) / (2 * Math.PI));
+}
+
+/** σ, σ', σ'' of an activation at z. */
+function activate(act: Activation, z: number, out: Float64Array): void {
+  if (act === 'softplus') {
+    // log(1 + e^z) computed without overflow.
+    out[0] = z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
+    const s = 1 / (1 + Math.exp(-z));
+    out[1] = s;
+    out[2] = s * (1 - s);
+  } else if (act === 'tanh') {
+    const t = Math.tanh(z);
+    out[0] = t;
+    out[1] = 1 - t * t;
+    out[2] = -2 * t * (1 - t * t);
+  } else {
+    out[0] = Math.max(z, 0);
+    out[1] = z > 0 ? 1 : 0;
+    out[2] = 0;
+  }
+}
+
+/** Value, input gradient and full input Hessian of a scalar-output MLP. */
+interface Jet {
+  y: number;
+  /** `[m]` */
+  grad: Float64Array;
+  /** `[m * m]` row-major */
+  hess: Float64Array;
+}
+
+/** Float64 copies of a model's weights and scratch space, cached per model. */
+interface Prepared {
+  kernels: Float64Array[];
+  biases: Float64Array[];
+  widths: number[];
+  act: Activation;
+  // scratch
+  z: Float64Array[];
+  a: Float64Array[];
+  d1: Float64Array[];
+  d2: Float64Array[];
+  /** J_l = ∂z_l/∂x, `[width_l * m]`. */
+  J: Float64Array[];
+  gbar: Float64Array[];
+  jet: Jet;
+  sig: Float64Array;
+}
+
+const cache = new WeakMap<LoadedModel, Prepared>();
+
+function prepare(model: LoadedModel): Prepared {
+  let p = cache.get(model);
+  if (p) return p;
+  const widths = model.metadata.architecture.layers;
+  const m = widths[0];
+  const hidden = widths.slice(1);
+  p = {
+    kernels: model.layers.map((l) => Float64Array.from(l.kernel)),
+    biases: model.layers.map((l) => Float64Array.from(l.bias)),
+    widths,
+    act: model.metadata.architecture.activation,
+    z: hidden.map((w) => new Float64Array(w)),
+    a: hidden.map((w) => new Float64Array(w)),
+    d1: hidden.map((w) => new Float64Array(w)),
+    d2: hidden.map((w) => new Float64Array(w)),
+    J: hidden.map((w) => new Float64Array(w * m)),
+    gbar: hidden.map((w) => new Float64Array(w)),
+    jet: { y: 0, grad: new Float64Array(m), hess: new Float64Array(m * m) },
+    sig: new Float64Array(3),
+  };
+  cache.set(model, p);
+  return p;
+}
+
+/** Plain forward pass: all outputs y(x) `[outputs]`. */
+function forward(p: Prepared, x: ArrayLike<number>, out: Float64Array): void {
+  const L = p.kernels.length;
+  let input: ArrayLike<number> = x;
+  for (let l = 0; l < L; l++) {
+    const W = p.kernels[l];
+    const nIn = p.widths[l];
+    const nOut = p.widths[l + 1];
+    const z = l === L - 1 ? out : p.z[l];
+    for (let j = 0; j < nOut; j++) {
+      let s = p.biases[l][j];
+      for (let i = 0; i < nIn; i++) s += input[i] * W[i * nOut + j];
+      z[j] = s;
+    }
+    if (l < L - 1) {
+      for (let j = 0; j < nOut; j++) {
+        activate(p.act, z[j], p.sig);
+        p.a[l][j] = p.sig[0];
+      }
+      input = p.a[l];
+    }
+  }
+}
+
+/**
+ * y, ∇_x y and ∇²_x y of a scalar MLP: tangents J_l = ∂z_l/∂x forward, adjoints ḡ_l = ∂y/∂a_l backward,
+ * ∇²y = Σ_l J_lᵀ diag(ḡ_l ⊙ σ''(z_l)) J_l.
+ */
+function jet(p: Prepared, x: ArrayLike<number>): Jet {
+  const L = p.kernels.length;
+  const m = p.widths[0];
+  const { jet: out } = p;
+  // Forward with tangents.
+  for (let l = 0; l < L - 1; l++) {
+    const W = p.kernels[l];
+    const nIn = p.widths[l];
+    const nOut = p.widths[l + 1];
+    const z = p.z[l];
+    const J = p.J[l];
+    J.fill(0);
+    for (let j = 0; j < nOut; j++) {
+      let s = p.biases[l][j];
+      if (l === 0) {
+        for (let i = 0; i < nIn; i++) {
+          s += x[i] * W[i * nOut + j];
+          J[j * m + i] = W[i * nOut + j];
+        }
+      } else {
+        const aPrev = p.a[l - 1];
+        const d1Prev = p.d1[l - 1];
+        const Jprev = p.J[l - 1];
+        for (let i = 0; i < nIn; i++) {
+          const w = W[i * nOut + j];
+          s += aPrev[i] * w;
+          const wd = w * d1Prev[i];
+          for (let c = 0; c < m; c++) J[j * m + c] += wd * Jprev[i * m + c];
+        }
+      }
+      z[j] = s;
+      activate(p.act, s, p.sig);
+      p.a[l][j] = p.sig[0];
+      p.d1[l][j] = p.sig[1];
+      p.d2[l][j] = p.sig[2];
+    }
+  }
+  // Output layer (linear, one output).
+  const Wout = p.kernels[L - 1];
+  const last = p.widths[L - 1];
+  let y = p.biases[L - 1][0];
+  const aLast: ArrayLike<number> = L >= 2 ? p.a[L - 2] : x;
+  for (let i = 0; i < last; i++) y += aLast[i] * Wout[i];
+  out.y = y;
+  out.grad.fill(0);
+  out.hess.fill(0);
+  if (L === 1) {
+    for (let i = 0; i < m; i++) out.grad[i] = Wout[i];
+    return out;
+  }
+  // Reverse: ḡ_{L-2} = w_out; ḡ_{l-1} = W_l (ḡ_l ⊙ σ'(z_l)).
+  for (let i = 0; i < last; i++) p.gbar[L - 2][i] = Wout[i];
+  for (let l = L - 2; l >= 1; l--) {
+    const W = p.kernels[l];
+    const nIn = p.widths[l];
+    const nOut = p.widths[l + 1];
+    const g = p.gbar[l - 1];
+    for (let i = 0; i < nIn; i++) {
+      let s = 0;
+      for (let j = 0; j < nOut; j++) s += W[i * nOut + j] * p.gbar[l][j] * p.d1[l][j];
+      g[i] = s;
+    }
+  }
+  // Gradient: ∇_x y = J_0ᵀ (ḡ_0 ⊙ σ'(z_0)).
+  const w0 = p.widths[1];
+  for (let j = 0; j < w0; j++) {
+    const c = p.gbar[0][j] * p.d1[0][j];
+    for (let i = 0; i < m; i++) out.grad[i] += c * p.J[0][j * m + i];
+  }
+  // Hessian at the nonlinearities.
+  for (let l = 0; l < L - 1; l++) {
+    const w = p.widths[l + 1];
+    const J = p.J[l];
+    for (let j = 0; j < w; j++) {
+      const c = p.gbar[l][j] * p.d2[l][j];
+      if (c === 0) continue;
+      for (let a = 0; a < m; a++) {
+        const ca = c * J[j * m + a];
+        for (let b = 0; b < m; b++) out.hess[a * m + b] += ca * J[j * m + b];
+      }
+    }
+  }
+  return out;
+}
+
+/** Lagrangian terms of one state, float64. */
+export interface ReferenceTerms {
+  /** L(q, q̇). */
+  L: number;
+  /** ∂L/∂q `[n]`. */
+  gq: Float64Array;
+  /** ∂L/∂q̇ `[n]`. */
+  gv: Float64Array;
+  /** H_vv = ∂²L/∂q̇∂q̇ᵀ `[n * n]` row-major. */
+  hvv: Float64Array;
+  /** H_vq = ∂²L/∂q̇∂qᵀ `[n * n]` row-major (H_vq[i*n+j] = ∂²L/∂q̇_i∂q_j). */
+  hvq: Float64Array;
+}
+
+function requireLagrangian(model: LoadedModel, what: string): void {
+  if (model.metadata.kind === 'baseline') {
+    throw new Error(
+      `${what}: model ${model.source} is a baseline (it predicts q̈ directly and has no Lagrangian); use an lnn or lgn model.`,
+    );
+  }
+}
+
+/**
+ * L, its gradients and the Hessian blocks H_vv, H_vq of one state (lnn or lgn; dense n×n output).
+ * @param q `[n]` @param qd `[n]` (lgn: n = number of nodes, any value)
+ * @example const { hvv } = referenceTerms(model, [0.1, 0.2], [0, 1]);
+ */
+export function referenceTerms(
+  model: LoadedModel,
+  q: ArrayLike<number>,
+  qd: ArrayLike<number>,
+): ReferenceTerms {
+  requireLagrangian(model, 'referenceTerms');
+  const meta = model.metadata;
+  const n = meta.kind === 'lgn' ? q.length : meta.dof;
+  const t: ReferenceTerms = {
+    L: 0,
+    gq: new Float64Array(n),
+    gv: new Float64Array(n),
+    hvv: new Float64Array(n * n),
+    hvq: new Float64Array(n * n),
+  };
+  const p = prepare(model);
+  const s = meta.output.scale;
+  const { qScale, qdScale } = meta.input;
+  if (meta.kind === 'lnn') {
+    const m = 2 * n;
+    const x = new Float64Array(m);
+    for (let i = 0; i < n; i++) {
+      x[i] = (meta.angles[i] ? wrapAngle(q[i]) : q[i]) * qScale[i];
+      x[n + i] = qd[i] * qdScale[i];
+    }
+    const j = jet(p, x);
+    t.L = s * j.y;
+    for (let i = 0; i < n; i++) {
+      t.gq[i] = s * qScale[i] * j.grad[i];
+      t.gv[i] = s * qdScale[i] * j.grad[n + i];
+      for (let k = 0; k < n; k++) {
+        t.hvv[i * n + k] = s * qdScale[i] * qdScale[k] * j.hess[(n + i) * m + n + k];
+        t.hvq[i * n + k] = s * qdScale[i] * qScale[k] * j.hess[(n + i) * m + k];
+      }
+    }
+    return t;
+  }
+  // lgn: L = Σ_{e=0}^{N} ℓ(q_e, q_{e+1}, q̇_e, q̇_{e+1}) over a path with fixed ends q_0 = q_{N+1} = 0.
+  const x = new Float64Array(4);
+  const wrap = meta.angles[0];
+  for (let e = 0; e <= n; e++) {
+    const left = e - 1; // node index of q_e in the 0-based arrays (−1: the fixed end)
+    const right = e < n ? e : -1;
+    const nodes = [left, right];
+    for (let c = 0; c < 2; c++) {
+      const node = nodes[c];
+      const qv = node >= 0 ? q[node] : 0;
+      x[c] = (wrap ? wrapAngle(qv) : qv) * qScale[c];
+      x[2 + c] = (node >= 0 ? qd[node] : 0) * qdScale[c];
+    }
+    const j = jet(p, x);
+    t.L += s * j.y;
+    for (let a = 0; a < 2; a++) {
+      const na = nodes[a];
+      if (na < 0) continue;
+      t.gq[na] += s * qScale[a] * j.grad[a];
+      t.gv[na] += s * qdScale[a] * j.grad[2 + a];
+      for (let b = 0; b < 2; b++) {
+        const nb = nodes[b];
+        if (nb < 0) continue;
+        t.hvv[na * n + nb] += s * qdScale[a] * qdScale[b] * j.hess[(2 + a) * 4 + 2 + b];
+        t.hvq[na * n + nb] += s * qdScale[a] * qScale[b] * j.hess[(2 + a) * 4 + b];
+      }
+    }
+  }
+  return t;
+}
+
+/**
+ * L(q, q̇) of one state (lnn, lgn).
+ * @param q `[n]` @param qd `[n]`
+ */
+export function referenceLagrangian(model: LoadedModel, q: ArrayLike<number>, qd: ArrayLike<number>): number {
+  return referenceTerms(model, q, qd).L;
+}
+
+/**
+ * Learned energy E = q̇·∂L/∂q̇ − L of one state (lnn, lgn).
+ * @param q `[n]` @param qd `[n]`
+ */
+export function referenceEnergy(model: LoadedModel, q: ArrayLike<number>, qd: ArrayLike<number>): number {
+  const t = referenceTerms(model, q, qd);
+  let e = -t.L;
+  for (let i = 0; i < t.gv.length; i++) e += qd[i] * t.gv[i];
+  return e;
+}
+
+/** Options of {@link referenceAccelerations}. */
+export interface ReferenceOptions {
+  /** Per-state solve outcome, written when given: `[batch]` (see SolveFlag). */
+  flags?: Uint8Array;
+  /** Diagonal shift ε for a non-positive-definite H_vv. @default metadata.solver.hvvEpsilon, else relative */
+  epsilon?: number;
+}
+
+/**
+ * Batched q̈ of any model kind in float64: lnn and lgn through q̈ = H_vv⁻¹ (∂L/∂q − H_vq q̇) (lgn with
+ * an O(n) tridiagonal solve), baseline directly.
+ * @param q `[batch * n]` @param qd `[batch * n]` @param qdd output `[batch * n]`
+ * @returns the number of states whose H_vv was regularised or failed
+ * @example referenceAccelerations(model, q, qd, qdd, 1);
+ */
+export function referenceAccelerations(
+  model: LoadedModel,
+  q: ArrayLike<number>,
+  qd: ArrayLike<number>,
+  qdd: Float64Array,
+  batch: number,
+  options: ReferenceOptions = {},
+): number {
+  const meta = model.metadata;
+  const n = q.length / batch;
+  if (!Number.isInteger(n) || qd.length !== q.length || qdd.length < q.length) {
+    throw new Error(
+      `referenceAccelerations: q, qd must both be [batch * dof] (got ${q.length}, ${qd.length} for batch ${batch}) and qdd at least as long.`,
+    );
+  }
+  if (meta.kind !== 'lgn' && n !== meta.dof) {
+    throw new Error(
+      `referenceAccelerations: the model has dof ${meta.dof} but the states have ${n} coordinates.`,
+    );
+  }
+  const eps = options.epsilon ?? meta.solver?.hvvEpsilon;
+  let bad = 0;
+  const qb = new Float64Array(n);
+  const vb = new Float64Array(n);
+  if (meta.kind === 'baseline') {
+    const p = prepare(model);
+    const x = new Float64Array(2 * n);
+    const y = new Float64Array(n);
+    for (let b = 0; b < batch; b++) {
+      let finite = true;
+      for (let i = 0; i < n; i++) {
+        const qi = q[b * n + i];
+        x[i] = (meta.angles[i] ? wrapAngle(qi) : qi) * meta.input.qScale[i];
+        x[n + i] = qd[b * n + i] * meta.input.qdScale[i];
+        if (!Number.isFinite(x[i]) || !Number.isFinite(x[n + i])) finite = false;
+      }
+      forward(p, x, y);
+      for (let i = 0; i < n; i++) qdd[b * n + i] = finite ? meta.output.scale * y[i] : 0;
+      if (options.flags) options.flags[b] = finite ? SolveFlag.ok : SolveFlag.failed;
+      if (!finite) bad++;
+    }
+    return bad;
+  }
+  const rhs = new Float64Array(n);
+  const diag = new Float64Array(n);
+  const off = new Float64Array(Math.max(0, n - 1));
+  for (let b = 0; b < batch; b++) {
+    for (let i = 0; i < n; i++) {
+      qb[i] = q[b * n + i];
+      vb[i] = qd[b * n + i];
+    }
+    const t = referenceTerms(model, qb, vb);
+    for (let i = 0; i < n; i++) {
+      let s = t.gq[i];
+      for (let j = 0; j < n; j++) s -= t.hvq[i * n + j] * vb[j];
+      rhs[i] = s;
+    }
+    let flag: SolveFlagValue;
+    if (meta.kind === 'lgn') {
+      for (let i = 0; i < n; i++) {
+        diag[i] = t.hvv[i * n + i];
+        if (i + 1 < n) off[i] = 0.5 * (t.hvv[i * n + i + 1] + t.hvv[(i + 1) * n + i]);
+      }
+      flag = solveTridiagonal64(diag, 0, off, 0, rhs, 0, qdd, b * n, n, eps);
+    } else {
+      flag = solveSymmetric64(t.hvv, 0, rhs, 0, qdd, b * n, n, eps);
+    }
+    if (options.flags) options.flags[b] = flag;
+    if (flag !== SolveFlag.ok) bad++;
+  }
+  return bad;
+}
+
+/**
+ * Raw network outputs y(x) `[outputs]` for one already scaled input x `[inputs]` (no wrapping, no
+ * scaling): for checking tensor forward passes.
+ */
+export function referenceForward(model: LoadedModel, x: ArrayLike<number>): Float64Array {
+  const p = prepare(model);
+  const out = new Float64Array(p.widths[p.widths.length - 1]);
+  forward(p, x, out);
+  return out;
+}

@@ -1,0 +1,132 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Activation } from '../model/metadata';
+import { type ActivationValues, activation, curvature } from './activations';
+import type { MlpParams } from './mlp';
+import { tidy } from './tidy';
+
+/**
+ * The pieces of the Euler–Lagrange equation for a batch, from one scalar network L(q, q̇).
+ * Solve `hvv · q̈ = gq − hvqQd` for the accelerations.
+ */
+export interface LagrangianTerms {
+  /** L(q, q̇) `[batch]`. */
+  L: tf.Tensor1D;
+  /** ∂L/∂q `[batch, n]`. */
+  gq: tf.Tensor2D;
+  /** ∂L/∂q̇ `[batch, n]`. */
+  gv: tf.Tensor2D;
+  /** H_vv = ∂²L/∂q̇∂q̇ᵀ `[batch, n, n]`. */
+  hvv: tf.Tensor3D;
+  /** H_vq q̇ with H_vq = ∂²L/∂q̇∂qᵀ `[batch, n]`. */
+  hvqQd: tf.Tensor2D;
+}
+
+/**
+ * Everything in three tensors, the compact form for one readback: `hessian` `[batch, n+1, n+1]` holds
+ * the Hessian of L against the tangent directions (e_{q̇_1}, …, e_{q̇_n}, u = (q̇, 0)); its first n rows
+ * are `[H_vv | H_vq q̇]`; `grad` `[batch, 2n]` is (∂L/∂q, ∂L/∂q̇); `value` `[batch]` is L.
+ */
+export interface PackedTerms {
+  hessian: tf.Tensor3D;
+  grad: tf.Tensor2D;
+  value: tf.Tensor1D;
+}
+
+/**
+ * Exact first and second input derivatives of a scalar MLP L(x), x = [q, q̇] (unscaled: fold the
+ * scales in first with `foldScales`), without nested autodiff:
+ * - forward tangents J_l = ∂z_l/∂x only along the n velocity directions and u = (q̇, 0) (enough for
+ *   H_vv and H_vq q̇), carried as extra rows of the layer GEMM: `[batch·(n+1), width]`;
+ * - reverse adjoints ḡ_l = ∂L/∂a_l (ordinary backprop of one scalar);
+ * - curvature at the nonlinearities: ∇²L = Σ_l J_lᵀ diag(ḡ_l ⊙ σ''(z_l)) J_l.
+ *
+ * Differentiable with respect to `params` (first order), so `tf.variableGrads` trains through it.
+ * @param params folded weights; the last layer has one output
+ * @param q positions `[batch, n]` (already wrapped) @param qd velocities `[batch, n]`
+ */
+export function packedLagrangianTerms(
+  params: MlpParams,
+  act: Activation,
+  q: tf.Tensor2D,
+  qd: tf.Tensor2D,
+): PackedTerms {
+  return tidy(() => {
+    const [batch, n] = q.shape;
+    const k = n + 1;
+    const L = params.kernels.length;
+    const W0 = params.kernels[0];
+    const w0 = W0.shape[1];
+    // Layer 0: z = x W0 + b0. Its tangents: along e_{q̇_i} the constant row n+i of W0; along u = (q̇, 0)
+    // the product q̇ · W0[0:n].
+    const x = tf.concat([q, qd], 1);
+    let z = tf.add(tf.matMul(x, W0), params.biases[0]) as tf.Tensor2D;
+    const tv = tf.broadcastTo(tf.reshape(tf.slice(W0, [n, 0], [n, w0]), [1, n, w0]), [batch, n, w0]);
+    const tu = tf.reshape(tf.matMul(qd, tf.slice(W0, [0, 0], [n, w0])), [batch, 1, w0]);
+    let T = tf.concat([tv, tu], 1) as tf.Tensor3D; // [batch, k, width]: ∂z/∂x along the k directions
+    const tangents: tf.Tensor3D[] = [];
+    const values: ActivationValues[] = [];
+    let a: tf.Tensor2D = z;
+    for (let l = 0; l < L - 1; l++) {
+      if (l > 0) {
+        const W = params.kernels[l];
+        const width = W.shape[1];
+        z = tf.add(tf.matMul(a, W), params.biases[l]) as tf.Tensor2D;
+        T = tf.reshape(tf.matMul(tf.reshape(T, [batch * k, T.shape[2]]), W), [batch, k, width]);
+      }
+      const v = activation(act, z);
+      tangents.push(T);
+      values.push(v);
+      a = v.a as tf.Tensor2D;
+      T = tf.mul(T, tf.expandDims(v.d1, 1)) as tf.Tensor3D; // tangents of a_l
+    }
+    const Wout = params.kernels[L - 1];
+    const value = tf.reshape(tf.add(tf.matMul(a, Wout), params.biases[L - 1]), [batch]) as tf.Tensor1D;
+    // Reverse sweep. ḡ of the last hidden layer is the output kernel (a row, broadcast over the batch).
+    let gbar: tf.Tensor = tf.reshape(Wout, [1, Wout.shape[0]]);
+    let hessian: tf.Tensor3D | null = null;
+    let grad: tf.Tensor2D | null = null;
+    if (L === 1) {
+      grad = tf.broadcastTo(gbar, [batch, 2 * n]) as tf.Tensor2D;
+    }
+    for (let l = L - 2; l >= 0; l--) {
+      const v = values[l];
+      const delta = tf.mul(gbar, v.d1) as tf.Tensor2D; // ∂L/∂z_l
+      const c = curvature(act, delta, v);
+      if (c !== null) {
+        const Tl = tangents[l];
+        const h = tf.matMul(tf.mul(Tl, tf.expandDims(c, 1)), Tl, false, true) as tf.Tensor3D;
+        hessian = hessian === null ? h : (tf.add(hessian, h) as tf.Tensor3D);
+      }
+      if (l > 0) gbar = tf.matMul(delta, params.kernels[l], false, true);
+      else grad = tf.matMul(delta, W0, false, true) as tf.Tensor2D;
+    }
+    return {
+      hessian: hessian ?? tf.zeros([batch, k, k]),
+      grad: grad as tf.Tensor2D,
+      value,
+    };
+  });
+}
+
+/**
+ * {@link packedLagrangianTerms} split into named blocks.
+ * @param q `[batch, n]` (wrapped) @param qd `[batch, n]`
+ */
+export function lagrangianTerms(
+  params: MlpParams,
+  act: Activation,
+  q: tf.Tensor2D,
+  qd: tf.Tensor2D,
+): LagrangianTerms {
+  return tidy(() => {
+    const [batch, n] = q.shape;
+    const p = packedLagrangianTerms(params, act, q, qd);
+    return {
+      L: p.value,
+      gq: tf.slice(p.grad, [0, 0], [batch, n]),
+      gv: tf.slice(p.grad, [0, n], [batch, n]),
+      hvv: tf.slice(p.hessian, [0, 0, 0], [batch, n, n]),
+      hvqQd: tf.reshape(tf.slice(p.hessian, [0, 0, n], [batch, n, 1]), [batch, n]),
+    };
+  });
+}

@@ -1,0 +1,209 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { DEFAULT_EPSILON_RELATIVE, PD_TOLERANCE, SolveFlag } from './solve64';
+import { tidy } from './tidy';
+
+/** Solutions of a batch of linear systems with one {@link SolveFlag} per system. */
+export interface TensorSolve {
+  /** `[batch, n]`. */
+  x: tf.Tensor2D;
+  /** `[batch]` int32: SolveFlag.ok, .regularised or .failed. */
+  flags: tf.Tensor1D;
+}
+
+/** Per-state shift: `epsilon`, or the relative default from the mean |diagonal| `[batch]`. */
+function shiftTensor(diagAbsMean: tf.Tensor1D, epsilon: number | undefined): tf.Tensor1D {
+  if (epsilon !== undefined) return tf.fill(diagAbsMean.shape, epsilon) as tf.Tensor1D;
+  const rel = tf.mul(diagAbsMean, DEFAULT_EPSILON_RELATIVE);
+  return tf.where(
+    tf.greater(diagAbsMean, 0),
+    rel,
+    tf.fill(diagAbsMean.shape, DEFAULT_EPSILON_RELATIVE),
+  ) as tf.Tensor1D;
+}
+
+/** Replace non-finite solutions by 0 and mark them failed. */
+function finish(x: tf.Tensor2D, notPd: tf.Tensor1D): TensorSolve {
+  const finiteRow = tf.all(tf.isFinite(x), 1);
+  const flags = tf.where(
+    finiteRow,
+    tf.cast(notPd, 'int32'),
+    tf.fill(notPd.shape, SolveFlag.failed, 'int32'),
+  ) as tf.Tensor1D;
+  const safe = tf.where(tf.expandDims(finiteRow, 1), x, tf.zerosLike(x)) as tf.Tensor2D;
+  return { x: safe, flags };
+}
+
+/**
+ * Solve H x = r for a batch of small symmetric matrices on tensors (differentiable). n ≤ 3 uses closed
+ * forms; larger n unrolled Gauss–Jordan elimination. Each H is symmetrised; when it is not positive
+ * definite (an LDLᵀ pivot ≤ PD_TOLERANCE · max |H_ii|) it is replaced by H + ε·I and flagged
+ * `regularised`; a non-finite solution becomes 0 and is flagged `failed`.
+ * @param h `[batch, n, n]` @param r `[batch, n]`
+ * @param epsilon diagonal shift (default relative: 1e-3 · mean |diag H|)
+ * @example const { x, flags } = solveSymmetric(hvv, rhs);
+ */
+export function solveSymmetric(h: tf.Tensor3D, r: tf.Tensor2D, epsilon?: number): TensorSolve {
+  return tidy(() => {
+    const [batch, n] = r.shape;
+    const hs = tf.mul(tf.add(h, tf.transpose(h, [0, 2, 1])), 0.5) as tf.Tensor3D;
+    if (n > 3) return solveGaussJordan(hs, r, epsilon);
+    // Entries as [batch] tensors.
+    const e = tf.unstack(tf.reshape(hs, [batch, n * n]), 1) as tf.Tensor1D[];
+    const rr = tf.unstack(r, 1) as tf.Tensor1D[];
+    const at = (i: number, j: number) => e[i * n + j];
+    const diagAbs = Array.from({ length: n }, (_, i) => tf.abs(at(i, i)));
+    const diagMax = diagAbs.reduce((m, d) => tf.maximum(m, d));
+    const tol = tf.mul(diagMax, PD_TOLERANCE);
+    const shift = shiftTensor(
+      tf.div(
+        diagAbs.reduce((s, d) => tf.add(s, d)),
+        n,
+      ) as tf.Tensor1D,
+      epsilon,
+    );
+    const le = (a: tf.Tensor, b: tf.Tensor) => tf.logicalNot(tf.greater(a, b));
+    let notPd: tf.Tensor1D;
+    let x: tf.Tensor2D;
+    if (n === 1) {
+      notPd = le(at(0, 0), tol) as tf.Tensor1D;
+      const a = tf.add(at(0, 0), tf.where(notPd, shift, tf.zerosLike(shift)));
+      x = tf.reshape(tf.div(rr[0], a), [batch, 1]);
+    } else if (n === 2) {
+      const [a, b, d] = [at(0, 0), at(0, 1), at(1, 1)];
+      const det = tf.sub(tf.mul(a, d), tf.square(b));
+      // Pivots: a and det/a; det/a > tol ⟺ det > tol·a when a > 0.
+      notPd = tf.logicalOr(le(a, tol), le(det, tf.mul(tol, a))) as tf.Tensor1D;
+      const s = tf.where(notPd, shift, tf.zerosLike(shift));
+      const a2 = tf.add(a, s);
+      const d2 = tf.add(d, s);
+      const det2 = tf.sub(tf.mul(a2, d2), tf.square(b));
+      const x0 = tf.div(tf.sub(tf.mul(d2, rr[0]), tf.mul(b, rr[1])), det2);
+      const x1 = tf.div(tf.sub(tf.mul(a2, rr[1]), tf.mul(b, rr[0])), det2);
+      x = tf.stack([x0, x1], 1) as tf.Tensor2D;
+    } else {
+      const [a, b, c, d, e2, f] = [at(0, 0), at(0, 1), at(0, 2), at(1, 1), at(1, 2), at(2, 2)];
+      const minor2 = tf.sub(tf.mul(a, d), tf.square(b));
+      const det3 = (a2: tf.Tensor, d2: tf.Tensor, f2: tf.Tensor) =>
+        tf.add(
+          tf.sub(
+            tf.mul(a2, tf.sub(tf.mul(d2, f2), tf.square(e2))),
+            tf.mul(b, tf.sub(tf.mul(b, f2), tf.mul(e2, c))),
+          ),
+          tf.mul(c, tf.sub(tf.mul(b, e2), tf.mul(d2, c))),
+        );
+      notPd = tf.logicalOr(
+        tf.logicalOr(le(a, tol), le(minor2, tf.mul(tol, a))),
+        le(det3(a, d, f), tf.mul(tol, minor2)),
+      ) as tf.Tensor1D;
+      const s = tf.where(notPd, shift, tf.zerosLike(shift));
+      const [A, D, F] = [tf.add(a, s), tf.add(d, s), tf.add(f, s)];
+      const det = det3(A, D, F);
+      // Cofactors of the symmetric matrix [[A,b,c],[b,D,e],[c,e,F]].
+      const c00 = tf.sub(tf.mul(D, F), tf.square(e2));
+      const c01 = tf.sub(tf.mul(c, e2), tf.mul(b, F));
+      const c02 = tf.sub(tf.mul(b, e2), tf.mul(c, D));
+      const c11 = tf.sub(tf.mul(A, F), tf.square(c));
+      const c12 = tf.sub(tf.mul(b, c), tf.mul(A, e2));
+      const c22 = tf.sub(tf.mul(A, D), tf.square(b));
+      const row = (p: tf.Tensor, q: tf.Tensor, s2: tf.Tensor) =>
+        tf.div(tf.add(tf.add(tf.mul(p, rr[0]), tf.mul(q, rr[1])), tf.mul(s2, rr[2])), det);
+      x = tf.stack([row(c00, c01, c02), row(c01, c11, c12), row(c02, c12, c22)], 1) as tf.Tensor2D;
+    }
+    return finish(x, notPd as tf.Tensor1D);
+  });
+}
+
+/** Unrolled Gauss–Jordan elimination without pivoting on [H | r], returning the pivots. */
+function eliminate(h: tf.Tensor3D, r: tf.Tensor2D): { x: tf.Tensor2D; pivots: tf.Tensor1D[] } {
+  const [batch, n] = r.shape;
+  let A = tf.concat([h, tf.reshape(r, [batch, n, 1])], 2) as tf.Tensor3D; // [batch, n, n+1]
+  const pivots: tf.Tensor1D[] = [];
+  for (let k = 0; k < n; k++) {
+    const rowK = tf.slice(A, [0, k, 0], [batch, 1, n + 1]); // [batch, 1, n+1]
+    const p = tf.slice(rowK, [0, 0, k], [batch, 1, 1]); // [batch, 1, 1]
+    pivots.push(tf.reshape(p, [batch]));
+    const normalised = tf.div(rowK, p);
+    const col = tf.slice(A, [0, 0, k], [batch, n, 1]); // [batch, n, 1]
+    const mask = tf.tensor3d(
+      Array.from({ length: n }, (_, i) => (i === k ? 0 : 1)),
+      [1, n, 1],
+    );
+    // Rows i ≠ k: A_i −= A_ik · (row_k / p); row k becomes row_k / p.
+    const eliminated = tf.sub(A, tf.mul(tf.mul(col, mask), normalised));
+    const isK = tf.tensor3d(
+      Array.from({ length: n }, (_, i) => (i === k ? 1 : 0)),
+      [1, n, 1],
+    );
+    A = tf.add(tf.mul(eliminated, tf.sub(1, isK)), tf.mul(normalised, isK)) as tf.Tensor3D;
+  }
+  const x = tf.reshape(tf.slice(A, [0, 0, n], [batch, n, 1]), [batch, n]) as tf.Tensor2D;
+  return { x, pivots };
+}
+
+/** General-n symmetric solve with detection and regularisation (see {@link solveSymmetric}). */
+function solveGaussJordan(h: tf.Tensor3D, r: tf.Tensor2D, epsilon: number | undefined): TensorSolve {
+  const [batch, n] = r.shape;
+  const eye = tf.reshape(tf.eye(n), [1, n, n]);
+  const diag = tf.sum(tf.mul(h, eye), 2) as tf.Tensor2D; // [batch, n]
+  const diagAbs = tf.abs(diag);
+  const tol = tf.mul(tf.max(diagAbs, 1), PD_TOLERANCE);
+  const first = eliminate(h, r);
+  let notPd = tf.logicalNot(tf.greater(first.pivots[0], tol)) as tf.Tensor1D;
+  for (let k = 1; k < n; k++) notPd = tf.logicalOr(notPd, tf.logicalNot(tf.greater(first.pivots[k], tol)));
+  const shift = tf.where(notPd, shiftTensor(tf.mean(diagAbs, 1) as tf.Tensor1D, epsilon), tf.zeros([batch]));
+  const shifted = tf.add(h, tf.mul(tf.reshape(shift, [batch, 1, 1]), eye)) as tf.Tensor3D;
+  const second = eliminate(shifted, r);
+  const x = tf.where(tf.expandDims(notPd, 1), second.x, first.x) as tf.Tensor2D;
+  return finish(x, notPd);
+}
+
+/**
+ * Solve batched symmetric tridiagonal systems (Thomas algorithm, unrolled over n, differentiable) with
+ * the detection and regularisation of {@link solveSymmetric} (the Thomas pivots are the LDLᵀ pivots).
+ * @param diag `[batch, n]` @param off `[batch, n−1]` (entry i couples i and i+1) @param r `[batch, n]`
+ */
+export function solveTridiagonal(
+  diag: tf.Tensor2D,
+  off: tf.Tensor2D,
+  r: tf.Tensor2D,
+  epsilon?: number,
+): TensorSolve {
+  return tidy(() => {
+    const [batch, n] = diag.shape;
+    const d = tf.unstack(diag, 1) as tf.Tensor1D[];
+    const o = n > 1 ? (tf.unstack(off, 1) as tf.Tensor1D[]) : [];
+    const rr = tf.unstack(r, 1) as tf.Tensor1D[];
+    const diagAbs = tf.abs(diag);
+    const tol = tf.mul(tf.max(diagAbs, 1), PD_TOLERANCE) as tf.Tensor1D;
+    const thomas = (shift: tf.Tensor1D | null) => {
+      const c: tf.Tensor1D[] = [];
+      const y: tf.Tensor1D[] = [];
+      const pivots: tf.Tensor1D[] = [];
+      for (let i = 0; i < n; i++) {
+        let p: tf.Tensor1D = shift ? tf.add(d[i], shift) : d[i];
+        let rhs: tf.Tensor1D = rr[i];
+        if (i > 0) {
+          p = tf.sub(p, tf.mul(o[i - 1], c[i - 1]));
+          rhs = tf.sub(rhs, tf.mul(o[i - 1], y[i - 1]));
+        }
+        pivots.push(p);
+        c.push(i + 1 < n ? tf.div(o[i], p) : tf.zeros([batch]));
+        y.push(tf.div(rhs, p));
+      }
+      const x: tf.Tensor1D[] = new Array(n);
+      x[n - 1] = y[n - 1];
+      for (let i = n - 2; i >= 0; i--) x[i] = tf.sub(y[i], tf.mul(c[i], x[i + 1]));
+      return { x: tf.stack(x, 1) as tf.Tensor2D, pivots };
+    };
+    const first = thomas(null);
+    let notPd = tf.logicalNot(tf.greater(first.pivots[0], tol)) as tf.Tensor1D;
+    for (let i = 1; i < n; i++) notPd = tf.logicalOr(notPd, tf.logicalNot(tf.greater(first.pivots[i], tol)));
+    const shift = tf.where(
+      notPd,
+      shiftTensor(tf.mean(diagAbs, 1) as tf.Tensor1D, epsilon),
+      tf.zeros([batch]),
+    ) as tf.Tensor1D;
+    const second = thomas(shift);
+    return finish(tf.where(tf.expandDims(notPd, 1), second.x, first.x) as tf.Tensor2D, notPd);
+  });
+}
