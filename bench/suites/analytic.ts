@@ -20,19 +20,34 @@ const DT = 0.005;
 interface Measurement {
   path: string;
   batch: number;
+  /** Median over repeats of batch × steps / wall-clock seconds. */
   stepsPerSecond: number;
-  nsPerStateStep: number;
-  repeats: number[];
+  /** Best repeat (least disturbed by other processes on a shared machine). */
+  bestStepsPerSecond: number;
+  /** Median of batch × steps / CPU-seconds used by this process (all threads): the rate per busy core. */
+  stepsPerCpuSecond: number;
+  repeats: Rate[];
 }
 
-/** Median of steps/s over `repeats` timed runs of about `seconds` each, after a warm-up. */
+function summarise(path: string, batch: number, rates: Rate[]): Measurement {
+  return {
+    path,
+    batch,
+    stepsPerSecond: median(rates.map((r) => r.wall)),
+    bestStepsPerSecond: Math.max(...rates.map((r) => r.wall)),
+    stepsPerCpuSecond: median(rates.map((r) => r.perCpuSecond)),
+    repeats: rates,
+  };
+}
+
+/** `repeats` timed runs of about `seconds` each, after a warm-up. */
 function measure(
   engine: Engine,
   integrator: Integrator,
   batch: number,
   seconds: number,
   repeats: number,
-): number[] {
+): Rate[] {
   const dp = engine.system;
   const q = new Float64Array(2 * batch);
   const qd = new Float64Array(2 * batch);
@@ -46,9 +61,10 @@ function measure(
     if (performance.now() - t0 > 20 || chunk > 1e7) break;
     chunk *= 2;
   }
-  const rates: number[] = [];
+  const rates: Rate[] = [];
   for (let r = 0; r < repeats; r++) {
     let steps = 0;
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     let elapsed = 0;
     while (elapsed < seconds * 1000) {
@@ -56,10 +72,20 @@ function measure(
       steps += chunk;
       elapsed = performance.now() - t0;
     }
-    rates.push((batch * steps) / (elapsed / 1000));
+    rates.push(rateOf(batch * steps, elapsed, process.cpuUsage(c0)));
   }
   if (!q.every(Number.isFinite)) throw new Error('analytic bench: non-finite state');
   return rates;
+}
+
+/** One timed run: wall-clock rate, and the rate per CPU-second of this process (all its threads). */
+interface Rate {
+  wall: number;
+  perCpuSecond: number;
+}
+
+function rateOf(stateSteps: number, wallMs: number, cpu: NodeJS.CpuUsage): Rate {
+  return { wall: stateSteps / (wallMs / 1000), perCpuSecond: stateSteps / ((cpu.user + cpu.system) / 1e6) };
 }
 
 /**
@@ -71,7 +97,7 @@ async function measureThreaded(
   batch: number,
   seconds: number,
   repeats: number,
-): Promise<number[]> {
+): Promise<Rate[]> {
   const dp = createSystem('double-pendulum');
   const qBuf = new SharedArrayBuffer(16 * batch);
   const qdBuf = new SharedArrayBuffer(16 * batch);
@@ -115,9 +141,10 @@ async function measureThreaded(
       if (performance.now() - t0 > 20 || chunk > 1e7) break;
       chunk *= 2;
     }
-    const rates: number[] = [];
+    const rates: Rate[] = [];
     for (let r = 0; r < repeats; r++) {
       let steps = 0;
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       let elapsed = 0;
       while (elapsed < seconds * 1000) {
@@ -125,7 +152,7 @@ async function measureThreaded(
         steps += chunk;
         elapsed = performance.now() - t0;
       }
-      rates.push((batch * steps) / (elapsed / 1000));
+      rates.push(rateOf(batch * steps, elapsed, process.cpuUsage(c0)));
     }
     if (!q.every(Number.isFinite)) throw new Error('analytic bench: non-finite state');
     return rates;
@@ -134,7 +161,9 @@ async function measureThreaded(
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+function median(xs: number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+}
 
 export async function run(options: BenchOptions): Promise<BenchResult> {
   const seconds = options.quick ? 0.05 : 0.6;
@@ -148,23 +177,20 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   const results: Measurement[] = [];
   for (const batch of BATCHES) {
     for (const { path, engine } of paths) {
-      const rates = measure(engine, createIntegrator('rk4'), batch, seconds, repeats);
-      const rate = median(rates);
-      results.push({ path, batch, stepsPerSecond: rate, nsPerStateStep: 1e9 / rate, repeats: rates });
+      results.push(summarise(path, batch, measure(engine, createIntegrator('rk4'), batch, seconds, repeats)));
     }
     if (batch >= 256 && threads > 1) {
-      const rates = await measureThreaded(threads, batch, seconds, repeats);
-      const rate = median(rates);
       const path = `fused kernel, ${threads} worker threads`;
-      results.push({ path, batch, stepsPerSecond: rate, nsPerStateStep: 1e9 / rate, repeats: rates });
+      results.push(summarise(path, batch, await measureThreaded(threads, batch, seconds, repeats)));
     }
   }
   const rows: BenchRow[] = results.map((m) => ({
     path: m.path,
     batch: m.batch,
-    'steps/s (M)': Math.round(m.stepsPerSecond / 1e4) / 100,
-    'ns/state-step': Math.round(m.nsPerStateStep),
-    'min..max (M)': `${(Math.min(...m.repeats) / 1e6).toFixed(2)}..${(Math.max(...m.repeats) / 1e6).toFixed(2)}`,
+    'steps/s median (M)': m.stepsPerSecond / 1e6,
+    'best (M)': m.bestStepsPerSecond / 1e6,
+    'per CPU-s (M)': m.stepsPerCpuSecond / 1e6,
+    'ns/state-step': Math.round(1e9 / m.stepsPerSecond),
   }));
   return {
     rows,
