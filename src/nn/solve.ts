@@ -10,36 +10,52 @@ export interface TensorSolve {
   flags: tf.Tensor1D;
 }
 
-/** Per-state shift: `epsilon`, or the relative default from the mean |diagonal| `[batch]`. */
-function shiftTensor(diagAbsMean: tf.Tensor1D, epsilon: number | undefined): tf.Tensor1D {
-  if (epsilon !== undefined) return tf.fill(diagAbsMean.shape, epsilon) as tf.Tensor1D;
-  const rel = tf.mul(diagAbsMean, DEFAULT_EPSILON_RELATIVE);
-  return tf.where(
-    tf.greater(diagAbsMean, 0),
-    rel,
-    tf.fill(diagAbsMean.shape, DEFAULT_EPSILON_RELATIVE),
-  ) as tf.Tensor1D;
+/**
+ * Per-state signed shift `[batch]`: magnitude `epsilon`, or the relative default from the mean |diagonal|;
+ * sign of the trace (see `shiftFor` in solve64).
+ */
+function shiftTensor(diagAbsMean: tf.Tensor1D, trace: tf.Tensor1D, epsilon: number | undefined): tf.Tensor1D {
+  const size =
+    epsilon !== undefined
+      ? tf.fill(diagAbsMean.shape, epsilon)
+      : tf.where(
+          tf.greater(diagAbsMean, 0),
+          tf.mul(diagAbsMean, DEFAULT_EPSILON_RELATIVE),
+          tf.fill(diagAbsMean.shape, DEFAULT_EPSILON_RELATIVE),
+        );
+  return tf.where(tf.less(trace, 0), tf.neg(size), size) as tf.Tensor1D;
 }
 
 /** Replace non-finite solutions by 0 and mark them failed. */
-function finish(x: tf.Tensor2D, notPd: tf.Tensor1D): TensorSolve {
+function finish(x: tf.Tensor2D, notDefinite: tf.Tensor1D): TensorSolve {
   const finiteRow = tf.all(tf.isFinite(x), 1);
   const flags = tf.where(
     finiteRow,
-    tf.cast(notPd, 'int32'),
-    tf.fill(notPd.shape, SolveFlag.failed, 'int32'),
+    tf.cast(notDefinite, 'int32'),
+    tf.fill(notDefinite.shape, SolveFlag.failed, 'int32'),
   ) as tf.Tensor1D;
   const safe = tf.where(tf.expandDims(finiteRow, 1), x, tf.zerosLike(x)) as tf.Tensor2D;
   return { x: safe, flags };
 }
 
+/** `[batch]` bool: some pivot lacks the sign of the first one or is within `tol` of zero. */
+function indefinite(pivots: tf.Tensor1D[], tol: tf.Tensor1D): tf.Tensor1D {
+  const sign = tf.where(tf.less(pivots[0], 0), tf.fill(pivots[0].shape, -1), tf.onesLike(pivots[0]));
+  let bad = tf.logicalNot(tf.greater(tf.mul(sign, pivots[0]), tol));
+  for (let k = 1; k < pivots.length; k++) {
+    bad = tf.logicalOr(bad, tf.logicalNot(tf.greater(tf.mul(sign, pivots[k]), tol)));
+  }
+  return bad as tf.Tensor1D;
+}
+
 /**
  * Solve H x = r for a batch of small symmetric matrices on tensors (differentiable). n ≤ 3 uses closed
- * forms; larger n unrolled Gauss–Jordan elimination. Each H is symmetrised; when it is not positive
- * definite (an LDLᵀ pivot ≤ PD_TOLERANCE · max |H_ii|) it is replaced by H + ε·I and flagged
- * `regularised`; a non-finite solution becomes 0 and is flagged `failed`.
+ * forms; larger n unrolled Gauss–Jordan elimination. Each H is symmetrised; when it is not definite
+ * (LDLᵀ pivots not all of one sign, or one within PD_TOLERANCE · max |H_ii| of zero; either sign is
+ * accepted, see `PD_TOLERANCE`) it is replaced by H + ε·sign(tr H)·I and flagged `regularised`; a
+ * non-finite solution becomes 0 and is flagged `failed`.
  * @param h `[batch, n, n]` @param r `[batch, n]`
- * @param epsilon diagonal shift (default relative: 1e-3 · mean |diag H|)
+ * @param epsilon magnitude of the diagonal shift (default relative: 1e-3 · mean |diag H|)
  * @example const { x, flags } = solveSymmetric(hvv, rhs);
  */
 export function solveSymmetric(h: tf.Tensor3D, r: tf.Tensor2D, epsilon?: number): TensorSolve {
@@ -53,27 +69,25 @@ export function solveSymmetric(h: tf.Tensor3D, r: tf.Tensor2D, epsilon?: number)
     const at = (i: number, j: number) => e[i * n + j];
     const diagAbs = Array.from({ length: n }, (_, i) => tf.abs(at(i, i)));
     const diagMax = diagAbs.reduce((m, d) => tf.maximum(m, d));
-    const tol = tf.mul(diagMax, PD_TOLERANCE);
-    const shift = shiftTensor(
-      tf.div(
-        diagAbs.reduce((s, d) => tf.add(s, d)),
-        n,
-      ) as tf.Tensor1D,
-      epsilon,
-    );
-    const le = (a: tf.Tensor, b: tf.Tensor) => tf.logicalNot(tf.greater(a, b));
-    let notPd: tf.Tensor1D;
+    const tol = tf.mul(diagMax, PD_TOLERANCE) as tf.Tensor1D;
+    let trace: tf.Tensor = at(0, 0);
+    for (let i = 1; i < n; i++) trace = tf.add(trace, at(i, i));
+    const diagAbsMean = tf.div(
+      diagAbs.reduce((s, d) => tf.add(s, d)),
+      n,
+    ) as tf.Tensor1D;
+    const shift = shiftTensor(diagAbsMean, trace as tf.Tensor1D, epsilon);
+    let bad: tf.Tensor1D;
     let x: tf.Tensor2D;
     if (n === 1) {
-      notPd = le(at(0, 0), tol) as tf.Tensor1D;
-      const a = tf.add(at(0, 0), tf.where(notPd, shift, tf.zerosLike(shift)));
+      bad = indefinite([at(0, 0)], tol);
+      const a = tf.add(at(0, 0), tf.where(bad, shift, tf.zerosLike(shift)));
       x = tf.reshape(tf.div(rr[0], a), [batch, 1]);
     } else if (n === 2) {
       const [a, b, d] = [at(0, 0), at(0, 1), at(1, 1)];
       const det = tf.sub(tf.mul(a, d), tf.square(b));
-      // Pivots: a and det/a; det/a > tol ⟺ det > tol·a when a > 0.
-      notPd = tf.logicalOr(le(a, tol), le(det, tf.mul(tol, a))) as tf.Tensor1D;
-      const s = tf.where(notPd, shift, tf.zerosLike(shift));
+      bad = indefinite([a, tf.div(det, a) as tf.Tensor1D], tol);
+      const s = tf.where(bad, shift, tf.zerosLike(shift));
       const a2 = tf.add(a, s);
       const d2 = tf.add(d, s);
       const det2 = tf.sub(tf.mul(a2, d2), tf.square(b));
@@ -82,7 +96,6 @@ export function solveSymmetric(h: tf.Tensor3D, r: tf.Tensor2D, epsilon?: number)
       x = tf.stack([x0, x1], 1) as tf.Tensor2D;
     } else {
       const [a, b, c, d, e2, f] = [at(0, 0), at(0, 1), at(0, 2), at(1, 1), at(1, 2), at(2, 2)];
-      const minor2 = tf.sub(tf.mul(a, d), tf.square(b));
       const det3 = (a2: tf.Tensor, d2: tf.Tensor, f2: tf.Tensor) =>
         tf.add(
           tf.sub(
@@ -91,11 +104,13 @@ export function solveSymmetric(h: tf.Tensor3D, r: tf.Tensor2D, epsilon?: number)
           ),
           tf.mul(c, tf.sub(tf.mul(b, e2), tf.mul(d2, c))),
         );
-      notPd = tf.logicalOr(
-        tf.logicalOr(le(a, tol), le(minor2, tf.mul(tol, a))),
-        le(det3(a, d, f), tf.mul(tol, minor2)),
-      ) as tf.Tensor1D;
-      const s = tf.where(notPd, shift, tf.zerosLike(shift));
+      // LDLᵀ pivots: a, minor2 / a, det / minor2.
+      const minor2 = tf.sub(tf.mul(a, d), tf.square(b));
+      bad = indefinite(
+        [a, tf.div(minor2, a) as tf.Tensor1D, tf.div(det3(a, d, f), minor2) as tf.Tensor1D],
+        tol,
+      );
+      const s = tf.where(bad, shift, tf.zerosLike(shift));
       const [A, D, F] = [tf.add(a, s), tf.add(d, s), tf.add(f, s)];
       const det = det3(A, D, F);
       // Cofactors of the symmetric matrix [[A,b,c],[b,D,e],[c,e,F]].
@@ -109,7 +124,7 @@ export function solveSymmetric(h: tf.Tensor3D, r: tf.Tensor2D, epsilon?: number)
         tf.div(tf.add(tf.add(tf.mul(p, rr[0]), tf.mul(q, rr[1])), tf.mul(s2, rr[2])), det);
       x = tf.stack([row(c00, c01, c02), row(c01, c11, c12), row(c02, c12, c22)], 1) as tf.Tensor2D;
     }
-    return finish(x, notPd as tf.Tensor1D);
+    return finish(x, bad);
   });
 }
 
@@ -148,9 +163,13 @@ function solveGaussJordan(h: tf.Tensor3D, r: tf.Tensor2D, epsilon: number | unde
   const diagAbs = tf.abs(diag);
   const tol = tf.mul(tf.max(diagAbs, 1), PD_TOLERANCE);
   const first = eliminate(h, r);
-  let notPd = tf.logicalNot(tf.greater(first.pivots[0], tol)) as tf.Tensor1D;
-  for (let k = 1; k < n; k++) notPd = tf.logicalOr(notPd, tf.logicalNot(tf.greater(first.pivots[k], tol)));
-  const shift = tf.where(notPd, shiftTensor(tf.mean(diagAbs, 1) as tf.Tensor1D, epsilon), tf.zeros([batch]));
+  const notPd = indefinite(first.pivots, tol as tf.Tensor1D);
+  const trace = tf.sum(diag, 1) as tf.Tensor1D;
+  const shift = tf.where(
+    notPd,
+    shiftTensor(tf.mean(diagAbs, 1) as tf.Tensor1D, trace, epsilon),
+    tf.zeros([batch]),
+  );
   const shifted = tf.add(h, tf.mul(tf.reshape(shift, [batch, 1, 1]), eye)) as tf.Tensor3D;
   const second = eliminate(shifted, r);
   const x = tf.where(tf.expandDims(notPd, 1), second.x, first.x) as tf.Tensor2D;
@@ -196,11 +215,10 @@ export function solveTridiagonal(
       return { x: tf.stack(x, 1) as tf.Tensor2D, pivots };
     };
     const first = thomas(null);
-    let notPd = tf.logicalNot(tf.greater(first.pivots[0], tol)) as tf.Tensor1D;
-    for (let i = 1; i < n; i++) notPd = tf.logicalOr(notPd, tf.logicalNot(tf.greater(first.pivots[i], tol)));
+    const notPd = indefinite(first.pivots, tol);
     const shift = tf.where(
       notPd,
-      shiftTensor(tf.mean(diagAbs, 1) as tf.Tensor1D, epsilon),
+      shiftTensor(tf.mean(diagAbs, 1) as tf.Tensor1D, tf.sum(diag, 1) as tf.Tensor1D, epsilon),
       tf.zeros([batch]),
     ) as tf.Tensor1D;
     const second = thomas(shift);

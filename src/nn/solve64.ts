@@ -6,9 +6,9 @@
 
 /** Per-state outcome of a solve. */
 export const SolveFlag = {
-  /** H_vv positive definite; solved as is. */
+  /** H_vv definite (positive, or negative for a learned L of flipped sign); solved as is. */
   ok: 0,
-  /** H_vv not positive definite (or nearly singular): solved with H_vv + ε·I. */
+  /** H_vv indefinite or nearly singular: solved with H_vv + ε·sign(tr H_vv)·I. */
   regularised: 1,
   /** No finite solution (non-finite input or H_vv + ε·I singular): q̈ set to 0 for that state. */
   failed: 2,
@@ -18,7 +18,10 @@ export const SolveFlag = {
 export type SolveFlagValue = (typeof SolveFlag)[keyof typeof SolveFlag];
 
 /**
- * A pivot d_k of the LDLᵀ factorisation counts as non-positive when d_k ≤ PD_TOLERANCE · max_i |H_ii|.
+ * H_vv counts as definite when every LDLᵀ pivot d_k has the sign s of the first one and
+ * s·d_k > PD_TOLERANCE · max_i |H_ii|. Either sign is accepted: the Euler–Lagrange equations of L and −L
+ * coincide, so a trained network may learn the Lagrangian with a negative factor (its H_vv is then
+ * negative definite and its learned energy is −E).
  * 1e-6 sits above float32 rounding of a well-conditioned H (≈1e-7 relative) and flags matrices whose
  * condition number exceeds ~1e6, where float32 accelerations are meaningless anyway.
  */
@@ -27,10 +30,14 @@ export const PD_TOLERANCE = 1e-6;
 /** Relative default of the diagonal shift: ε = DEFAULT_EPSILON_RELATIVE · mean |diag H_vv| (or this value itself when the diagonal is zero). */
 export const DEFAULT_EPSILON_RELATIVE = 1e-3;
 
-/** The shift ε for one matrix: `epsilon` when given, else the relative default. */
-export function shiftFor(diagAbsMean: number, epsilon: number | undefined): number {
-  if (epsilon !== undefined) return epsilon;
-  return diagAbsMean > 0 ? DEFAULT_EPSILON_RELATIVE * diagAbsMean : DEFAULT_EPSILON_RELATIVE;
+/**
+ * The signed shift for one matrix: magnitude `epsilon` when given, else the relative default; its sign
+ * follows the trace, so that the shift moves H towards the definiteness it mostly has.
+ */
+export function shiftFor(diagAbsMean: number, trace: number, epsilon: number | undefined): number {
+  const size =
+    epsilon ?? (diagAbsMean > 0 ? DEFAULT_EPSILON_RELATIVE * diagAbsMean : DEFAULT_EPSILON_RELATIVE);
+  return trace < 0 ? -size : size;
 }
 
 /** Scratch for {@link solveSymmetric64}, grown on demand. */
@@ -43,7 +50,7 @@ let scratchX = new Float64Array(0);
  * @param h `[n * n]` row-major, read at `hOff`
  * @param r `[n]`, read at `rOff`
  * @param out `[n]`, written at `outOff`
- * @param epsilon diagonal shift used when H is not positive definite (default: relative, see {@link shiftFor})
+ * @param epsilon diagonal shift used when H is not definite (default: relative, see {@link shiftFor})
  * @returns the {@link SolveFlag} of this system
  */
 export function solveSymmetric64(
@@ -63,6 +70,7 @@ export function solveSymmetric64(
   let finite = true;
   let diagMax = 0;
   let diagSum = 0;
+  let trace = 0;
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) {
       const v = 0.5 * (h[hOff + i * n + j] + h[hOff + j * n + i]);
@@ -75,18 +83,20 @@ export function solveSymmetric64(
     const d = Math.abs(A[i * m + i]);
     diagMax = Math.max(diagMax, d);
     diagSum += d;
+    trace += A[i * m + i];
   }
   if (!finite) {
     for (let i = 0; i < n; i++) out[outOff + i] = 0;
     return SolveFlag.failed;
   }
-  // LDLᵀ pivots without pivoting = Gaussian elimination pivots of a symmetric matrix; all positive iff
-  // H is positive definite (Sylvester). Eliminate on the augmented copy and keep it if it succeeds.
+  // LDLᵀ pivots without pivoting = Gaussian elimination pivots of a symmetric matrix; all of one sign
+  // iff H is definite (Sylvester). Eliminate on the augmented copy and keep it if it succeeds.
   const tol = PD_TOLERANCE * diagMax;
+  const sign = A[0] < 0 ? -1 : 1;
   let pd = diagMax > 0;
   for (let k = 0; k < n && pd; k++) {
     const p = A[k * m + k];
-    if (!(p > tol)) {
+    if (!(sign * p > tol)) {
       pd = false;
       break;
     }
@@ -100,9 +110,9 @@ export function solveSymmetric64(
     backSubstitute(A, n, out, outOff);
     return SolveFlag.ok;
   }
-  // Not positive definite: shift the diagonal, then Gaussian elimination with partial pivoting, which
-  // also handles a shifted matrix that is still indefinite.
-  const eps = shiftFor(diagSum / n, epsilon);
+  // Not definite: shift the diagonal, then Gaussian elimination with partial pivoting, which also
+  // handles a shifted matrix that is still indefinite.
+  const eps = shiftFor(diagSum / n, trace, epsilon);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) A[i * m + j] = 0.5 * (h[hOff + i * n + j] + h[hOff + j * n + i]);
     A[i * m + i] += eps;
@@ -199,9 +209,11 @@ export function solveTridiagonal64(
   }
   let diagMax = 0;
   let diagSum = 0;
+  let trace = 0;
   let finite = true;
   for (let i = 0; i < n; i++) {
     const d = diag[dOff + i];
+    trace += d;
     if (!Number.isFinite(d) || !Number.isFinite(r[rOff + i])) finite = false;
     if (i + 1 < n && !Number.isFinite(off[oOff + i])) finite = false;
     diagMax = Math.max(diagMax, Math.abs(d));
@@ -213,14 +225,15 @@ export function solveTridiagonal64(
   };
   if (!finite) return fail();
   const tol = PD_TOLERANCE * diagMax;
-  // Thomas pivots are the LDLᵀ pivots: all > tol iff positive definite.
+  // Thomas pivots are the LDLᵀ pivots: all of one sign iff definite.
+  const sign = diag[dOff] < 0 ? -1 : 1;
   const thomas = (shift: number, requirePd: boolean): boolean => {
     const c = scratchC;
     const y = scratchD;
     for (let i = 0; i < n; i++) {
       const o = i > 0 ? off[oOff + i - 1] : 0;
       const p = diag[dOff + i] + shift - (i > 0 ? o * c[i - 1] : 0);
-      if (requirePd ? !(p > tol) : p === 0) return false;
+      if (requirePd ? !(sign * p > tol) : p === 0) return false;
       c[i] = i + 1 < n ? off[oOff + i] / p : 0;
       y[i] = (r[rOff + i] - (i > 0 ? o * y[i - 1] : 0)) / p;
     }
@@ -228,7 +241,7 @@ export function solveTridiagonal64(
     return true;
   };
   if (diagMax > 0 && thomas(0, true)) return SolveFlag.ok;
-  if (!thomas(shiftFor(diagSum / n, epsilon), false)) return fail();
+  if (!thomas(shiftFor(diagSum / n, trace, epsilon), false)) return fail();
   for (let i = 0; i < n; i++) if (!Number.isFinite(out[outOff + i])) return fail();
   return SolveFlag.regularised;
 }

@@ -1,0 +1,161 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../backend/backend';
+import { LearnedEngine, type LearnedEngineOptions } from '../backend/LearnedEngine';
+import type { System } from '../core/types';
+import { checkModelForSystem } from '../model/checkSystem';
+import { loadModel, type ModelSource } from '../model/loadModel';
+import type { LoadedModel } from '../model/metadata';
+import { referenceAccelerations, referenceEnergy, wrapAngle } from '../model/reference';
+import { packedLagrangianTerms } from '../nn/lagrangianTerms';
+import { bandedTermsFolded } from '../nn/lgn';
+import type { Accelerations } from '../nn/lnn';
+import {
+  disposeParams,
+  foldScales,
+  type MlpParams,
+  type NetworkSpec,
+  paramsFromModel,
+  specFromModel,
+  wrapAngles,
+} from '../nn/mlp';
+import { solveTridiagonal } from '../nn/solve';
+import { solveTridiagonal64 } from '../nn/solve64';
+import { tidy } from '../nn/tidy';
+
+/**
+ * A Lagrangian Graph Network engine for a path of N nodes with fixed ends (a string, a chain): one
+ * small shared network gives the local term ℓ of every edge, L = Σ ℓ, so one model runs any N. All
+ * edges of all states go through the network as one batch; H_vv is tridiagonal and solved in O(N).
+ * @example const engine = await LGNEngine.load('assets/models/string-lgn', createSystem('string', { nodes: 32 }));
+ */
+export class LGNEngine extends LearnedEngine {
+  readonly id = 'lgn' as const;
+  private readonly spec: NetworkSpec;
+  private readonly folded: MlpParams | null;
+  private xq = new Float32Array(0);
+  private xv = new Float32Array(0);
+  private diag = new Float64Array(0);
+  private off = new Float64Array(0);
+  private rhs = new Float64Array(0);
+
+  /**
+   * Load an lgn model, check it against `system` (any number of nodes), initialise the backend, upload
+   * the weights.
+   * @throws ModelFormatError for a bad file or a non-lgn model
+   */
+  static async load(
+    source: ModelSource,
+    system: System,
+    options: LearnedEngineOptions = {},
+  ): Promise<LGNEngine> {
+    const model = await loadModel(source);
+    const warnings = checkModelForSystem(model, system, 'lgn');
+    for (const w of warnings) console.warn(`three-lnn: ${w}`);
+    const choice = await initBackend(options);
+    return new LGNEngine(system, model, choice.name, [...warnings, ...choice.warnings], options);
+  }
+
+  private constructor(
+    system: System,
+    model: LoadedModel,
+    backend: LGNEngine['backend'],
+    warnings: string[],
+    options: LearnedEngineOptions,
+  ) {
+    super(system, model, backend, warnings, options);
+    this.spec = specFromModel(model);
+    this.folded = backend === 'js' ? null : tidy(() => foldScales(paramsFromModel(model), this.spec));
+  }
+
+  protected jsAccelerations(
+    q: Float64Array,
+    qd: Float64Array,
+    qdd: Float64Array,
+    batch: number,
+    flags: Uint8Array,
+  ): void {
+    const size = batch * this.system.dof;
+    referenceAccelerations(this.model, q.subarray(0, size), qd.subarray(0, size), qdd, batch, {
+      flags,
+      epsilon: this.epsilon,
+    });
+  }
+
+  protected tensorAccelerations(
+    q: Float64Array,
+    qd: Float64Array,
+    qdd: Float64Array,
+    batch: number,
+    flags: Uint8Array,
+  ): void {
+    const n = this.system.dof;
+    const e = n + 1;
+    const rows = batch * e;
+    if (this.xq.length < 2 * rows) {
+      this.xq = new Float32Array(2 * rows);
+      this.xv = new Float32Array(2 * rows);
+    }
+    const wrap = this.spec.angles[0];
+    // Edge e of state b joins node e−1 and node e (0-based; −1 and n are the fixed ends).
+    for (let b = 0; b < batch; b++) {
+      for (let k = 0; k < e; k++) {
+        const r = 2 * (b * e + k);
+        const left = k - 1;
+        const right = k;
+        const ql = left >= 0 ? q[b * n + left] : 0;
+        const qr = right < n ? q[b * n + right] : 0;
+        this.xq[r] = wrap ? wrapAngle(ql) : ql;
+        this.xq[r + 1] = wrap ? wrapAngle(qr) : qr;
+        this.xv[r] = left >= 0 ? qd[b * n + left] : 0;
+        this.xv[r + 1] = right < n ? qd[b * n + right] : 0;
+      }
+    }
+    const folded = this.folded!;
+    const out = tf.tidy(() => {
+      const p = packedLagrangianTerms(
+        folded,
+        this.spec.activation,
+        tf.tensor2d(this.xq.subarray(0, 2 * rows), [rows, 2]),
+        tf.tensor2d(this.xv.subarray(0, 2 * rows), [rows, 2]),
+      );
+      return tf.concat([tf.reshape(p.hessian, [rows, 9]), p.grad], 1);
+    });
+    const data = out.dataSync();
+    out.dispose();
+    if (this.diag.length < n) {
+      this.diag = new Float64Array(n);
+      this.off = new Float64Array(n);
+      this.rhs = new Float64Array(n);
+    }
+    // Per edge row: H over (v_left, v_right, u) at 0..8, then (g_qL, g_qR, g_vL, g_vR) at 9..12.
+    const eps = this.epsilon;
+    for (let b = 0; b < batch; b++) {
+      for (let i = 0; i < n; i++) {
+        const asRight = (b * e + i) * 13; // edge i: node i is its right end
+        const asLeft = (b * e + i + 1) * 13; // edge i+1: node i is its left end
+        this.diag[i] = data[asRight + 4] + data[asLeft + 0];
+        this.rhs[i] = data[asRight + 9 + 1] + data[asLeft + 9 + 0] - (data[asRight + 5] + data[asLeft + 2]);
+        if (i + 1 < n) this.off[i] = 0.5 * (data[asLeft + 1] + data[asLeft + 3]);
+      }
+      flags[b] = solveTridiagonal64(this.diag, 0, this.off, 0, this.rhs, 0, qdd, b * n, n, eps);
+    }
+  }
+
+  protected override residentAccelerations(q: tf.Tensor2D, qd: tf.Tensor2D): Accelerations {
+    return tidy(() => {
+      const angles = new Array<boolean>(q.shape[1]).fill(this.spec.angles[0]);
+      const t = bandedTermsFolded(this.folded!, this.spec, wrapAngles(q, angles), qd);
+      const { x, flags } = solveTridiagonal(t.diag, t.off, t.rhs, this.epsilon);
+      return { qdd: x, flags };
+    });
+  }
+
+  /** Learned energy E = q̇·∂L/∂q̇ − L of one state (float64 evaluation of the network). */
+  energy(q: ArrayLike<number>, qd: ArrayLike<number>): number {
+    return referenceEnergy(this.model, q, qd);
+  }
+
+  protected disposeTensors(): void {
+    if (this.folded) disposeParams(this.folded);
+  }
+}

@@ -1,0 +1,170 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../backend/backend';
+import { LearnedEngine, type LearnedEngineOptions } from '../backend/LearnedEngine';
+import type { System } from '../core/types';
+import { checkModelForSystem } from '../model/checkSystem';
+import { loadModel, type ModelSource } from '../model/loadModel';
+import type { LoadedModel } from '../model/metadata';
+import { referenceAccelerations, referenceEnergy, wrapAngle } from '../model/reference';
+import { packedLagrangianTerms } from '../nn/lagrangianTerms';
+import type { Accelerations } from '../nn/lnn';
+import {
+  disposeParams,
+  foldScales,
+  type MlpParams,
+  type NetworkSpec,
+  paramsFromModel,
+  specFromModel,
+  wrapAngles,
+} from '../nn/mlp';
+import { solveSymmetric } from '../nn/solve';
+import { solveSymmetric64 } from '../nn/solve64';
+import { tidy } from '../nn/tidy';
+
+/**
+ * The Lagrangian Neural Network engine: q̈ = H_vv⁻¹ (∂L/∂q − H_vq q̇) from a learned L(q, q̇), with exact
+ * derivatives of the network (no nested autodiff). All states of one call are evaluated in one batched
+ * TF.js computation (float32), and the small n×n solve runs in float64 JS after a single readback; on
+ * webgl a step keeps the state on the GPU across RK4 stages (see `LearnedEngineOptions.resident`).
+ * A singular or indefinite learned H_vv is regularised and reported in {@link LearnedEngine.lastReport}.
+ * @example
+ * const engine = await LNNEngine.load('assets/models/double-pendulum-lnn', createSystem('double-pendulum'));
+ * engine.step(q, qd, batch, 1 / 120, new RungeKutta4());
+ * engine.dispose();
+ */
+export class LNNEngine extends LearnedEngine {
+  readonly id = 'lnn' as const;
+  private readonly spec: NetworkSpec;
+  private readonly folded: MlpParams | null;
+  private q32 = new Float32Array(0);
+  private v32 = new Float32Array(0);
+  private hvv = new Float64Array(0);
+  private rhs = new Float64Array(0);
+
+  /**
+   * Load a model (path, URL, artefacts or loaded model), check it against `system`, initialise the
+   * backend and upload the weights.
+   * @throws ModelFormatError for a bad file, a non-lnn model or a dof mismatch
+   */
+  static async load(
+    source: ModelSource,
+    system: System,
+    options: LearnedEngineOptions = {},
+  ): Promise<LNNEngine> {
+    const model = await loadModel(source);
+    const warnings = checkModelForSystem(model, system, 'lnn');
+    for (const w of warnings) console.warn(`three-lnn: ${w}`);
+    const choice = await initBackend(options);
+    return new LNNEngine(system, model, choice.name, [...warnings, ...choice.warnings], options);
+  }
+
+  private constructor(
+    system: System,
+    model: LoadedModel,
+    backend: LNNEngine['backend'],
+    warnings: string[],
+    options: LearnedEngineOptions,
+  ) {
+    super(system, model, backend, warnings, options);
+    this.spec = specFromModel(model);
+    this.folded =
+      backend === 'js'
+        ? null
+        : tidy(() => {
+            const raw = paramsFromModel(model);
+            return foldScales(raw, this.spec);
+          });
+  }
+
+  protected jsAccelerations(
+    q: Float64Array,
+    qd: Float64Array,
+    qdd: Float64Array,
+    batch: number,
+    flags: Uint8Array,
+  ): void {
+    const size = batch * this.system.dof;
+    referenceAccelerations(this.model, q.subarray(0, size), qd.subarray(0, size), qdd, batch, {
+      flags,
+      epsilon: this.epsilon,
+    });
+  }
+
+  protected tensorAccelerations(
+    q: Float64Array,
+    qd: Float64Array,
+    qdd: Float64Array,
+    batch: number,
+    flags: Uint8Array,
+  ): void {
+    const n = this.system.dof;
+    const k = n + 1;
+    const size = batch * n;
+    if (this.q32.length < size) {
+      this.q32 = new Float32Array(size);
+      this.v32 = new Float32Array(size);
+    }
+    const { angles } = this.spec;
+    // Wrap in float64 before rounding to float32: large angles keep their precision.
+    for (let b = 0; b < batch; b++) {
+      for (let i = 0; i < n; i++) {
+        const j = b * n + i;
+        this.q32[j] = angles[i] ? wrapAngle(q[j]) : q[j];
+        this.v32[j] = qd[j];
+      }
+    }
+    const folded = this.folded!;
+    const out = tf.tidy(() => {
+      const p = packedLagrangianTerms(
+        folded,
+        this.spec.activation,
+        tf.tensor2d(this.q32.subarray(0, size), [batch, n]),
+        tf.tensor2d(this.v32.subarray(0, size), [batch, n]),
+      );
+      return tf.concat([tf.reshape(p.hessian, [batch, k * k]), p.grad], 1);
+    });
+    const data = out.dataSync();
+    out.dispose();
+    if (this.hvv.length < n * n) {
+      this.hvv = new Float64Array(n * n);
+      this.rhs = new Float64Array(n);
+    }
+    const w = k * k + 2 * n;
+    const eps = this.epsilon;
+    for (let b = 0; b < batch; b++) {
+      const o = b * w;
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) this.hvv[i * n + j] = data[o + i * k + j];
+        // rhs = ∂L/∂q − H_vq q̇; column n of the Hessian rows holds H_vq q̇.
+        this.rhs[i] = data[o + k * k + i] - data[o + i * k + n];
+      }
+      flags[b] = solveSymmetric64(this.hvv, 0, this.rhs, 0, qdd, b * n, n, eps);
+    }
+  }
+
+  protected override residentAccelerations(q: tf.Tensor2D, qd: tf.Tensor2D): Accelerations {
+    return tidy(() => {
+      const [batch, n] = q.shape;
+      const p = packedLagrangianTerms(
+        this.folded!,
+        this.spec.activation,
+        wrapAngles(q, this.spec.angles),
+        qd,
+      );
+      const hvv = tf.slice(p.hessian, [0, 0, 0], [batch, n, n]) as tf.Tensor3D;
+      const hu = tf.reshape(tf.slice(p.hessian, [0, 0, n], [batch, n, 1]), [batch, n]);
+      const gq = tf.slice(p.grad, [0, 0], [batch, n]);
+      const { x, flags } = solveSymmetric(hvv, tf.sub(gq, hu) as tf.Tensor2D, this.epsilon);
+      return { qdd: x, flags };
+    });
+  }
+
+  /** Learned energy E = q̇·∂L/∂q̇ − L of one state (float64 evaluation of the network). */
+  energy(q: ArrayLike<number>, qd: ArrayLike<number>): number {
+    return referenceEnergy(this.model, q, qd);
+  }
+
+  protected disposeTensors(): void {
+    if (this.folded) disposeParams(this.folded);
+  }
+}

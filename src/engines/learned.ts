@@ -1,0 +1,53 @@
+import { BACKEND_NAMES, type BackendName } from '../backend/backend';
+import type { LearnedEngineOptions } from '../backend/LearnedEngine';
+import type { ModelSource } from '../model/loadModel';
+import { BaselineEngine } from './BaselineEngine';
+import { LGNEngine } from './LGNEngine';
+import { LNNEngine } from './LNNEngine';
+import { type EngineOptions, registerEngine } from './registry';
+
+/** The model from engine options, or a clear Error naming the engine and how to pass one. */
+function modelOf(id: string, options: EngineOptions): ModelSource {
+  if (options.model === undefined || options.model === null || options.model === '') {
+    throw new Error(
+      `The '${id}' engine needs a model: pass { model: '<model directory or URL>' } (CLI: --model <dir>), e.g. a directory under assets/models/.`,
+    );
+  }
+  return options.model as ModelSource;
+}
+
+/** Translate registry options into {@link LearnedEngineOptions}, validating the backend name. */
+export function learnedOptions(options: EngineOptions): LearnedEngineOptions {
+  const backend = options.backend;
+  if (backend !== undefined && backend !== 'auto' && !BACKEND_NAMES.includes(backend as BackendName)) {
+    throw new Error(`Unknown backend '${backend}'; expected one of ${BACKEND_NAMES.join(', ')} or auto.`);
+  }
+  const o: LearnedEngineOptions = { backend: backend as BackendName | 'auto' | undefined };
+  if (typeof options.jsBelow === 'number') o.jsBelow = options.jsBelow;
+  if (typeof options.epsilon === 'number') o.epsilon = options.epsilon;
+  if (typeof options.resident === 'boolean') o.resident = options.resident;
+  if (typeof options.wasmPaths === 'string') o.wasmPaths = options.wasmPaths;
+  if (typeof options.allowFloat16 === 'boolean') o.allowFloat16 = options.allowFloat16;
+  if (typeof options.onReport === 'function')
+    o.onReport = options.onReport as LearnedEngineOptions['onReport'];
+  return o;
+}
+
+/**
+ * Register the learned engines `lnn`, `baseline` and `lgn` with the engine registry (done once when this
+ * module is imported; calling again is harmless).
+ * @example await createEngine('lnn', system, { model: 'assets/models/double-pendulum-lnn', backend: 'wasm' });
+ */
+export function registerLearnedEngines(): void {
+  registerEngine('lnn', (system, options) =>
+    LNNEngine.load(modelOf('lnn', options), system, learnedOptions(options)),
+  );
+  registerEngine('baseline', (system, options) =>
+    BaselineEngine.load(modelOf('baseline', options), system, learnedOptions(options)),
+  );
+  registerEngine('lgn', (system, options) =>
+    LGNEngine.load(modelOf('lgn', options), system, learnedOptions(options)),
+  );
+}
+
+registerLearnedEngines();
