@@ -3,6 +3,8 @@ import type { Engine, EngineId, Integrator, IntegratorId, System } from '../../s
 import { createEngine, type EngineOptions } from '../../src/engines/registry';
 import { createIntegrator } from '../../src/integrators/registry';
 import { createSystem } from '../../src/systems/registry';
+import { checkModelSystem } from '../three/checkModelSystem';
+import { ensureEngine } from '../three/ensureEngine';
 import { pointVelocities } from '../three/pointVelocities';
 import type { Vec3Like } from './CannonBuildOptions';
 import { checkVector } from './createCannonSystem';
@@ -144,6 +146,7 @@ export async function attachLagrangian(
       ? options.integrator
       : createIntegrator(options.integrator ?? 'rk4');
   const ownsEngine = typeof options.engine !== 'object';
+  if (typeof options.engine === 'string') await ensureEngine(options.engine);
   const engine =
     typeof options.engine === 'object'
       ? options.engine
@@ -151,11 +154,16 @@ export async function attachLagrangian(
           ...options.engineOptions,
           ...(options.model !== undefined ? { model: options.model } : {}),
         });
-  if (engine.system.id !== system.id || engine.system.dof !== n) {
+  try {
+    if (engine.system.id !== system.id || engine.system.dof !== n) {
+      throw new Error(
+        `${where}: the engine is for '${engine.system.id}' (${engine.system.dof} dof), the system is '${system.id}' (${n} dof)`,
+      );
+    }
+    checkModelSystem(engine, system, where);
+  } catch (error) {
     if (ownsEngine) engine.dispose();
-    throw new Error(
-      `${where}: the engine is for '${engine.system.id}' (${engine.system.dof} dof), the system is '${system.id}' (${n} dof)`,
-    );
+    throw error;
   }
 
   const origin = options.origin ?? { x: 0, y: 0, z: 0 };

@@ -5,7 +5,9 @@ import { createSystem } from '../../src/systems/registry';
 import { Emitter } from '../../src/world/Emitter';
 import type { WorldSnapshot } from '../../src/world/snapshot';
 import { World } from '../../src/world/World';
+import { checkModelSystem } from './checkModelSystem';
 import { DebugHelper, type DebugHelperOptions } from './DebugHelper';
+import { ensureEngine } from './ensureEngine';
 import { InstancedBobs, type InstancedBobsOptions } from './InstancedBobs';
 import type {
   AddSystemOptions,
@@ -264,6 +266,7 @@ export async function LNNPhysics(options: LNNPhysicsOptions = {}): Promise<LNNPh
     const engineOptions: EngineOptions = { ...o.engineOptions };
     if (o.model !== undefined) engineOptions.model = o.model;
     if (o.backend !== undefined) engineOptions.backend = o.backend;
+    if (typeof o.engine === 'string') await ensureEngine(o.engine);
     const handle = await world.add(system, {
       engine: o.engine ?? 'analytic',
       engineOptions,
@@ -274,7 +277,7 @@ export async function LNNPhysics(options: LNNPhysicsOptions = {}): Promise<LNNPh
       name: o.name,
     });
     try {
-      checkModelSystem(handle.engine, system);
+      checkModelSystem(handle.engine, system, 'addSystem');
       const origin = new Vector3(o.origin?.x ?? 0, o.origin?.y ?? 0, o.origin?.z ?? 0);
       const ps = new PhysicsSystem(handle, origin, o.offsets);
       systems.set(ps.name, ps);
@@ -500,21 +503,4 @@ function checkThreshold(t: number): number {
     throw new Error(`energyDriftThreshold must be a finite number > 0, got ${t}`);
   }
   return t;
-}
-
-/**
- * A learned engine must have been trained on this system: compare the model metadata's system id (when the
- * engine exposes it) with the system's.
- */
-function checkModelSystem(engine: unknown, system: System): void {
-  const e = engine as Record<string, unknown>;
-  const meta =
-    (e.metadata as Record<string, unknown> | undefined) ??
-    ((e.model as Record<string, unknown> | undefined)?.metadata as Record<string, unknown> | undefined);
-  const trained = (meta?.system as { id?: unknown } | undefined)?.id;
-  if (typeof trained === 'string' && trained !== system.id) {
-    throw new Error(
-      `addSystem: the model was trained on '${trained}', not '${system.id}'; load a model for '${system.id}'`,
-    );
-  }
 }

@@ -1,0 +1,80 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { Mesh } from 'three';
+import { describe, expect, it } from 'vitest';
+import { LNNPhysics } from '../plugins/three/index';
+import { createRandomModel } from '../src/model/randomModel';
+
+// Random-weight models stand in for trained ones: what is tested here is the plumbing (tensors freed,
+// metadata checks, events), not the physics of the model.
+const BACKEND = 'wasm';
+
+describe('LNNPhysics with a learned engine', () => {
+  it('dispose() brings tf.memory().numTensors back to its baseline', async () => {
+    // Warm the backend up first so that its own one-time tensors are not counted.
+    const warm = await LNNPhysics();
+    await warm.addSystem('double-pendulum', { engine: 'lnn', model: createRandomModel(), backend: BACKEND });
+    warm.stepN(1);
+    warm.dispose();
+    const baseline = tf.memory().numTensors;
+
+    const physics = await LNNPhysics({ fixedTimeStep: 1 / 120 });
+    const dp = await physics.addSystem('double-pendulum', {
+      name: 'dp',
+      engine: 'lnn',
+      model: createRandomModel({ seed: 2 }),
+      backend: BACKEND,
+      q0: [2, 1],
+      count: 4,
+    });
+    await physics.addGhost(dp, {
+      engine: 'baseline',
+      model: createRandomModel({ kind: 'baseline', seed: 3 }),
+    });
+    physics.addMesh(new Mesh(), { system: 'dp', point: 2 });
+    physics.createInstancedBobs(dp);
+    expect(tf.memory().numTensors, 'weights are held while running').toBeGreaterThan(baseline);
+    for (let f = 0; f < 30; f++) physics.step(1 / 60);
+    expect(physics.world.stepCount).toBe(60);
+    expect(Array.from(dp.handle.q).every(Number.isFinite), 'finite states').toBe(true);
+    const during = tf.memory().numTensors;
+    physics.step(1 / 60);
+    expect(tf.memory().numTensors, 'no tensor leaks per step').toBe(during);
+    physics.dispose();
+    expect(tf.memory().numTensors, 'every tensor freed').toBe(baseline);
+  });
+
+  it('reports inputs outside the model’s training ranges', async () => {
+    const physics = await LNNPhysics();
+    const model = createRandomModel(); // trained box: θ ∈ [−π, π] (all angles), θ̇ ∈ [−10, 10]
+    await physics.addSystem('double-pendulum', {
+      name: 'dp',
+      engine: 'lnn',
+      model,
+      backend: BACKEND,
+      qd0: [0, 12],
+    });
+    const events: string[] = [];
+    physics.on('outOfRange', (e) => events.push(`${e.coordinate}[${e.dim}] ${e.range.join('..')}`));
+    physics.stepN(1);
+    expect(events, 'θ̇₂ = 12 is outside [−10, 10]').toEqual(['qd[1] -10..10']);
+    physics.dispose();
+  });
+
+  it('rejects a model of another system with a clear error and leaves nothing behind', async () => {
+    const physics = await LNNPhysics();
+    const before = tf.memory().numTensors;
+    const chainModel = createRandomModel({ system: { id: 'chain', params: { links: 2 } } });
+    await expect(
+      physics.addSystem('double-pendulum', { engine: 'lnn', model: chainModel, backend: BACKEND }),
+    ).rejects.toThrow(/addSystem: the model was trained on 'chain', not 'double-pendulum'/);
+    await expect(
+      physics.addSystem('simple-pendulum', { engine: 'lnn', model: createRandomModel(), backend: BACKEND }),
+    ).rejects.toThrow(/2 degrees of freedom.*'simple-pendulum' has 1/);
+    await expect(physics.addSystem('double-pendulum', { engine: 'lnn', backend: BACKEND })).rejects.toThrow(
+      /needs a model/,
+    );
+    expect(physics.systems.size, 'no system added').toBe(0);
+    expect(tf.memory().numTensors, 'the rejected engine was disposed').toBe(before);
+    physics.dispose();
+  });
+});
