@@ -13,23 +13,24 @@ export interface RolloutHeader {
 /** Records per output chunk: bounds the size of any one string for long or wide runs. */
 const CHUNK = 512;
 
-/** `[n]` slice of a flat `[batch * dof]` row as a JSON array. */
+/** A number as JSON; NaN and ±Infinity, which JSON cannot hold, become null. */
+function num(x: number): string {
+  return Number.isFinite(x) ? String(x) : 'null';
+}
+
+/** `[n]` slice of a flat buffer as a JSON array. */
 function row(a: Float64Array, start: number, n: number): string {
   let s = '[';
   for (let i = 0; i < n; i++) s += (i > 0 ? ',' : '') + num(a[start + i]);
   return s + ']';
 }
 
-/** A number as JSON; NaN and ±Infinity, which JSON cannot hold, become null. */
-function num(x: number): string {
-  return Number.isFinite(x) ? String(x) : 'null';
-}
-
-/** One record of a per-state quantity: `[n]` for a single start, `[B][n]` for a batch. */
-function record(a: Float64Array, batch: number, dof: number, batched: boolean): string {
-  if (!batched) return row(a, 0, dof);
+/** Record k of a per-state quantity: `[n]` for a single start, `[B][n]` for a batch. */
+function record(a: Float64Array, k: number, batch: number, dof: number, batched: boolean): string {
+  const start = k * batch * dof;
+  if (!batched) return row(a, start, dof);
   let s = '[';
-  for (let b = 0; b < batch; b++) s += (b > 0 ? ',' : '') + row(a, b * dof, dof);
+  for (let b = 0; b < batch; b++) s += (b > 0 ? ',' : '') + row(a, start + b * dof, dof);
   return s + ']';
 }
 
@@ -45,28 +46,21 @@ function* jsonArray(count: number, item: (k: number) => string): Generator<strin
 }
 
 /**
- * A roll-out as JSON text chunks (non-finite numbers written as null): `{ ...header, "t": [T], "q": [T][n], "qd": [T][n], "energy": [T] }`
- * for one start, or `q`, `qd`: `[T][B][n]` and `energy`: `[T][B]` for a batch; `"failure"` when the run
- * stopped early.
+ * A roll-out as JSON text chunks (non-finite numbers written as null):
+ * `{ ...header, "t": [T], "q": [T][n], "qd": [T][n], "energy": [T] }` for one start, or `q`, `qd`:
+ * `[T][B][n]` and `energy`: `[T][B]` for a batch; `"failure"` when the run stopped early.
  */
-export function* rolloutJson(
-  header: RolloutHeader,
-  traj: Trajectory,
-  batch: number,
-  dof: number,
-  batched: boolean,
-): Generator<string> {
-  const head = JSON.stringify(header);
-  yield head.slice(0, -1);
-  const T = traj.t.length;
+export function* rolloutJson(header: RolloutHeader, traj: Trajectory, batched: boolean): Generator<string> {
+  const { count: T, batch, dof } = traj;
+  yield JSON.stringify(header).slice(0, -1);
   yield ',\n"t":';
   yield* jsonArray(T, (k) => String(tidyNumber(traj.t[k])));
   for (const key of ['q', 'qd'] as const) {
     yield `,\n"${key}":`;
-    yield* jsonArray(T, (k) => record(traj[key][k], batch, dof, batched));
+    yield* jsonArray(T, (k) => record(traj[key], k, batch, dof, batched));
   }
   yield ',\n"energy":';
-  yield* jsonArray(T, (k) => (batched ? row(traj.energy[k], 0, batch) : num(traj.energy[k][0])));
+  yield* jsonArray(T, (k) => (batched ? row(traj.energy, k * batch, batch) : num(traj.energy[k])));
   if (traj.failure) yield `,\n"failure":${JSON.stringify(traj.failure)}`;
   yield '}\n';
 }
@@ -75,28 +69,25 @@ export function* rolloutJson(
  * A roll-out as CSV text chunks. Header `t,q_0,…,q_{n−1},qd_0,…,qd_{n−1},energy` for one start; with a
  * batch, a column `b` (index of the start) follows `t` and there is one row per start per record.
  */
-export function* rolloutCsv(
-  traj: Trajectory,
-  batch: number,
-  dof: number,
-  batched: boolean,
-): Generator<string> {
+export function* rolloutCsv(traj: Trajectory, batched: boolean): Generator<string> {
+  const { count: T, batch, dof } = traj;
   const cols = ['t'];
   if (batched) cols.push('b');
   for (let i = 0; i < dof; i++) cols.push(`q_${i}`);
   for (let i = 0; i < dof; i++) cols.push(`qd_${i}`);
   cols.push('energy');
   yield cols.join(',') + '\n';
-  const T = traj.t.length;
   for (let k0 = 0; k0 < T; k0 += CHUNK) {
     let s = '';
     for (let k = k0; k < Math.min(T, k0 + CHUNK); k++) {
+      const t = String(tidyNumber(traj.t[k]));
       for (let b = 0; b < batch; b++) {
-        s += String(tidyNumber(traj.t[k]));
+        const o = (k * batch + b) * dof;
+        s += t;
         if (batched) s += ',' + b;
-        for (let i = 0; i < dof; i++) s += ',' + String(traj.q[k][b * dof + i]);
-        for (let i = 0; i < dof; i++) s += ',' + String(traj.qd[k][b * dof + i]);
-        s += ',' + String(traj.energy[k][b]) + '\n';
+        for (let i = 0; i < dof; i++) s += ',' + String(traj.q[o + i]);
+        for (let i = 0; i < dof; i++) s += ',' + String(traj.qd[o + i]);
+        s += ',' + String(traj.energy[k * batch + b]) + '\n';
       }
     }
     yield s;

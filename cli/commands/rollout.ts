@@ -5,7 +5,7 @@ import { type CliIO, readTextInput, writeResult } from '../io';
 import { addPhysicsOptions, integratorOption, type PhysicsOptions } from '../options';
 import { csvVector, parseStates, positiveInteger, positiveNumber, stepCount, tidyNumber } from '../parse';
 import { buildEngine, buildIntegrator, buildSystem, optionalModel } from '../setup';
-import { simulate } from '../simulate';
+import { recordCapacity, simulate } from '../simulate';
 
 /** Parsed options of `three-lnn rollout`. */
 interface RolloutOptions extends PhysicsOptions {
@@ -19,6 +19,9 @@ interface RolloutOptions extends PhysicsOptions {
   format: 'json' | 'csv';
   out?: string;
 }
+
+/** Most numbers a roll-out may record (8 bytes each in memory). */
+const MAX_RECORDED_VALUES = 5e7;
 
 const EXAMPLES = `
 Examples:
@@ -94,6 +97,17 @@ async function runRollout(io: CliIO, opts: RolloutOptions): Promise<void> {
     qd0 = states.qd;
   }
   const batch = q0.length;
+  // Records are kept in memory until written: refuse runs whose output could not fit.
+  const values = recordCapacity(steps, opts.every) * batch * (2 * dof + 1);
+  if (values > MAX_RECORDED_VALUES) {
+    const every = Math.ceil(
+      ((steps + 1) * batch * (2 * dof + 1)) / (MAX_RECORDED_VALUES - 2 * batch * (2 * dof + 1)),
+    );
+    throw new CliError(
+      `this run would record ${values.toExponential(2)} numbers (limit ${MAX_RECORDED_VALUES.toExponential(0)}); ` +
+        `record less often with --every ${every} or more, or shorten --duration.`,
+    );
+  }
 
   const engine = await buildEngine(opts.engine, system, model);
   let traj: ReturnType<typeof simulate>;
@@ -118,18 +132,16 @@ async function runRollout(io: CliIO, opts: RolloutOptions): Promise<void> {
   };
   await writeResult(
     io,
-    opts.format === 'csv'
-      ? rolloutCsv(traj, batch, dof, !single)
-      : rolloutJson(header, traj, batch, dof, !single),
+    opts.format === 'csv' ? rolloutCsv(traj, !single) : rolloutJson(header, traj, !single),
     opts.out,
   );
   const f = traj.failure;
   if (f) {
     const where = f.index >= 0 && !single ? ` in start ${f.index} of the batch` : '';
-    const last = traj.t.length > 0 ? tidyNumber(traj.t[traj.t.length - 1]) : 0;
+    const last = tidyNumber(traj.t[traj.count - 1]);
     throw new CliError(
       `the run stopped at t = ${tidyNumber(f.t)} s (step ${f.step})${where}: ${f.reason}. ` +
-        `Wrote the ${traj.t.length} states recorded up to t = ${last} s${opts.out ? ` to ${opts.out}` : ''}. ` +
+        `Wrote the ${traj.count} states recorded up to t = ${last} s${opts.out ? ` to ${opts.out}` : ''}. ` +
         'Try a smaller --dt or another --integrator.',
       EXIT_FAILURE,
     );
