@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { Body, Box, Plane, Sphere, Vec3, World } from 'cannon-es';
 import { describe, expect, it } from 'vitest';
@@ -8,9 +11,11 @@ import { createIntegrator } from '../src/integrators/registry';
 import { createRandomModel } from '../src/model/randomModel';
 import { createSystem } from '../src/systems/registry';
 
-// A random-weight LNN stands in for the shipped model: the test is that cannon-es runs a learned
-// Lagrangian system among its own bodies, not that this network knows physics.
+// The shipped double-pendulum model when it is present, else a random-weight LNN standing in for it: the
+// test is that cannon-es runs a learned Lagrangian system among its own bodies and that the bodies follow
+// exactly that model's dynamics.
 const BACKEND = 'wasm';
+const SHIPPED = join(dirname(fileURLToPath(import.meta.url)), '../assets/models/double-pendulum-lnn');
 
 describe('a learned double pendulum in a cannon-es scene', () => {
   it('swings by the learned dynamics while ordinary bodies fall, collide and rest under cannon', async () => {
@@ -32,7 +37,10 @@ describe('a learned double pendulum in a cannon-es scene', () => {
       return b;
     });
 
-    const model = createRandomModel({ seed: 7 });
+    const model = existsSync(join(SHIPPED, 'model.json')) ? SHIPPED : createRandomModel({ seed: 7 });
+    console.log(
+      `learned double pendulum model: ${typeof model === 'string' ? model : 'random weights (seed 7)'}`,
+    );
     const origin = { x: 0, y: 3, z: 0 };
     const q0 = [2, 1];
     // Independent reference: the same model in its own engine, stepped by the same dt (created first, so

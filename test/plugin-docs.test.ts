@@ -8,14 +8,33 @@ import type { LNNPhysicsInstance } from '../plugins/three/index';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** The code block that follows the `<!-- example: drop-in` marker in docs/plugin.md, unmodified. */
-function dropInExample(): string {
+/** The code block that follows the `<!-- example: <name>` marker in docs/plugin.md, unmodified. */
+function example(name: string): string {
   const md = readFileSync(join(root, 'docs/plugin.md'), 'utf8');
-  const at = md.indexOf('<!-- example: drop-in');
-  expect(at, 'docs/plugin.md has the drop-in example marker').toBeGreaterThan(-1);
+  const at = md.indexOf(`<!-- example: ${name}`);
+  expect(at, `docs/plugin.md has the ${name} example marker`).toBeGreaterThan(-1);
   const m = /```ts\n([\s\S]*?)```/.exec(md.slice(at));
   expect(m, 'a ```ts block follows the marker').not.toBeNull();
   return m![1];
+}
+
+/** Write `source` under tmp/ (git-ignored), type-check it alone with strict options, and return its path. */
+function compile(name: string, source: string): string {
+  const dir = join(root, 'tmp');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `plugin-doc-${name}.ts`);
+  writeFileSync(file, source);
+  const tsc = join(root, 'node_modules/.bin/tsc');
+  const args = ['--ignoreConfig', '--noEmit', '--strict', '--target', 'ES2022', '--module', 'ESNext'];
+  args.push('--moduleResolution', 'bundler', '--skipLibCheck', '--types', 'node');
+  args.push('--allowImportingTsExtensions', '--lib', 'ES2022,DOM', file);
+  try {
+    execFileSync(tsc, args, { cwd: root, encoding: 'utf8' });
+  } catch (error) {
+    const e = error as { stdout?: string; stderr?: string };
+    throw new Error(`the ${name} example does not type-check:\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+  }
+  return file;
 }
 
 // What "your app" provides: a scene, a camera and a renderer whose animation loop is driven by a fake
@@ -36,33 +55,7 @@ const renderer = {
 
 describe('docs/plugin.md', () => {
   it('the drop-in example type-checks and runs verbatim (2 s at 60 fps, fake renderer)', async () => {
-    const code = dropInExample();
-    const dir = join(root, 'tmp'); // git-ignored
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, 'plugin-doc-example.ts');
-    writeFileSync(file, `${PRELUDE}\n${code}\nexport { physics };\n`);
-
-    // Compile: the project's compiler options (strict), the example file alone.
-    const tsc = join(root, 'node_modules/.bin/tsc');
-    const args = [
-      '--ignoreConfig',
-      '--noEmit',
-      '--strict',
-      '--target',
-      'ES2022',
-      '--module',
-      'ESNext',
-      '--moduleResolution',
-    ];
-    args.push('bundler', '--skipLibCheck', '--types', 'node', '--allowImportingTsExtensions', '--lib');
-    args.push('ES2022,DOM', file);
-    try {
-      execFileSync(tsc, args, { cwd: root, encoding: 'utf8' });
-    } catch (error) {
-      const e = error as { stdout?: string; stderr?: string };
-      throw new Error(`the example does not type-check:\n${e.stdout ?? ''}${e.stderr ?? ''}`);
-    }
-
+    const file = compile('drop-in', `${PRELUDE}\n${example('drop-in')}\nexport { physics };\n`);
     const mod = (await import(file)) as { scene: Scene; rendered: number[]; physics: LNNPhysicsInstance };
     expect(mod.rendered.length, 'one render per frame').toBe(120);
     // 119 frame intervals of 1/60 s = 238 fixed steps of 1/120 s.
@@ -81,5 +74,19 @@ describe('docs/plugin.md', () => {
       3,
     );
     mod.physics.dispose();
+  });
+
+  it('the cannon-es example type-checks and runs verbatim', async () => {
+    const file = compile('cannon', `${example('cannon')}\nexport { bobs, detach };\n`);
+    const mod = (await import(file)) as {
+      bobs: import('cannon-es').Body[];
+      detach: import('../plugins/cannon/index').LagrangianAttachment;
+    };
+    expect(mod.detach.time, '600 steps of 1/600 s').toBeCloseTo(1, 12);
+    const points = new Float64Array(9);
+    mod.detach.system.positions(mod.detach.q, points);
+    expect(mod.bobs[1].position.y, 'the lower bob sits where the system is').toBeCloseTo(3 + points[7], 12);
+    expect(mod.bobs[1].type, 'detached: dynamic again').toBe(1);
+    expect(mod.bobs[1].velocity.length(), 'keeps its velocity').toBeGreaterThan(0);
   });
 });
