@@ -8,7 +8,7 @@ import { engineColor, engineLabels } from '../scenes/palette';
 import { resolveOptions, type SceneModule } from '../scenes/types';
 import type { IntegratorId, System } from '../src/core/types';
 import { INTEGRATOR_IDS } from '../src/integrators/registry';
-import type { SceneDefinition, SceneSystem } from '../src/scene/types';
+import type { AppliedEvent, SceneDefinition, SceneSystem } from '../src/scene/types';
 import { createSystem } from '../src/systems/registry';
 import { type BackendChoice, type BackendReport, initBackend, tensorMemory } from './backend';
 import { download, runToCsv, runToJson } from './exportRun';
@@ -38,6 +38,9 @@ export interface LaneSnapshot {
   outOfRange: boolean;
   finite: boolean;
 }
+
+/** Engines that run a learned model (TF.js). */
+const LEARNED_ENGINES = new Set(['lnn', 'baseline', 'lgn']);
 
 /** Time steps offered in the GUI (seconds). */
 const STEP_CHOICES: Record<string, number> = {
@@ -93,11 +96,13 @@ export class App {
   private lastTime = 0;
   private plotClock = 0;
   private externallyDriven = false;
+  /** When true, only {@link App.runFrames} advances the app (the animation loop just idles). */
+  manualClock = false;
   private contextLost = false;
   private wasPausedBeforeLoss = false;
   /** Index of the recorded sample shown while scrubbing, or −1 when live. */
   private replayIndex = -1;
-  private opening: Promise<void> | null = null;
+  private opening: Promise<unknown> | null = null;
   private backendCtl: {
     update(info: { name: string; precision: string; fallbackReason?: string | null }): void;
   } | null = null;
@@ -159,7 +164,10 @@ export class App {
       } catch (err) {
         this.banner(`Scene '${module.id}': ${(err as Error).message}`, 'error');
         if (module === sceneModules[0]) throw err;
-        return this.openScene(sceneModules[0].id);
+        // A bad option (e.g. a Lagrangian that does not parse) keeps the scene that runs; on first
+        // load, the default scene opens instead.
+        if (!this.module) setTimeout(() => void this.openScene(sceneModules[0].id), 0);
+        return;
       }
       this.teardownScene();
       this.module = module;
@@ -206,8 +214,11 @@ export class App {
       for (const lane of this.lanes) {
         if (lane.status === 'unavailable') this.notices.push(`${lane.key}: ${lane.reason}`);
       }
-      this.sim.setLanes(this.lanes, module.reference ?? 'analytic');
       this.sim.paused = this.url.paused ?? false;
+      await this.sim.build(def, this.lanes, {
+        referenceKey: module.reference ?? 'analytic',
+        onEvent: (e) => this.onSceneEvent(e),
+      });
       this.fieldView?.reset();
       this.rigView?.clearTrails();
       this.buildGui();
@@ -218,17 +229,24 @@ export class App {
       this.plots.update(this.sim.recorder, true);
       this.writeUrl();
     };
-    this.opening = run();
+    await this.settled();
+    const p = run();
+    this.opening = p;
     try {
-      await this.opening;
+      await p;
     } finally {
-      this.opening = null;
+      if (this.opening === p) this.opening = null;
     }
+  }
+
+  /** Resolves when no scene is being opened or rebuilt. */
+  async settled(): Promise<void> {
+    while (this.opening) await this.opening.catch(() => {});
   }
 
   /** Run `n` frames now with a fixed frame time (the test hook; bypasses the animation loop's clock). */
   async runFrames(n: number, frameSeconds = 1 / 60): Promise<void> {
-    if (this.opening) await this.opening;
+    await this.settled();
     this.externallyDriven = true;
     try {
       for (let i = 0; i < n; i++) {
@@ -299,7 +317,7 @@ export class App {
   // ---------------------------------------------------------------- frame loop
 
   private onAnimationFrame(now: number): void {
-    if (this.externallyDriven || this.opening) {
+    if (this.externallyDriven || this.manualClock || this.opening) {
       this.lastTime = now;
       return;
     }
@@ -313,7 +331,7 @@ export class App {
     if (this.contextLost) return;
     if (this.replayIndex < 0) this.sim.advance(delta);
     const loop = this.module?.loopAfter;
-    if (loop && this.sim.t >= loop && this.replayIndex < 0) this.restart();
+    if (loop && this.sim.t >= loop && this.replayIndex < 0 && !this.opening) void this.restart();
     this.rigView?.update();
     this.fieldView?.update(this.sim.t);
     this.render();
@@ -422,13 +440,30 @@ export class App {
     this.lanes = [];
   }
 
-  /** Restart the run from the initial state (keeps lanes and engines). */
-  restart(): void {
+  /** Restart the run from the initial state with the current settings (models stay loaded). */
+  async restart(): Promise<void> {
+    await this.settled();
     this.replayIndex = -1;
-    this.sim.reset();
-    this.rigView?.clearTrails();
-    this.fieldView?.reset();
-    this.plots.update(this.sim.recorder, true);
+    const rebuild = this.sim.rebuild();
+    this.opening = rebuild;
+    try {
+      await rebuild;
+    } catch (err) {
+      this.banner(`Restart failed: ${(err as Error).message}`, 'error');
+    } finally {
+      if (this.opening === rebuild) this.opening = null;
+    }
+    this.afterRestart();
+  }
+
+  /** A scene event fired: show markers, follow scene-wide pauses in the controls. */
+  private onSceneEvent(e: AppliedEvent): void {
+    if (e.type === 'marker' && e.label)
+      this.banner(`t = ${e.t.toFixed(2)} s — ${e.label}`, 'info', 'marker', 3500);
+    if ((e.type === 'pause' || e.type === 'resume') && e.target === undefined) {
+      this.guiRefresh?.();
+      this.updateTimeline();
+    }
   }
 
   private frameCamera(def: SceneDefinition): void {
@@ -515,18 +550,13 @@ export class App {
   /** After a context restore: rebuild GPU resources from the CPU-side state, then resume. */
   private async recoverContext(): Promise<void> {
     this.contextLost = false;
-    // GPU engines lose their buffers with the context: recreate them (their state lives on the CPU).
-    const backend = this.backend?.name ?? 'cpu';
-    if (backend === 'webgl') {
-      for (const lane of this.lanes) {
-        if (lane.engineId === 'lnn' || lane.engineId === 'baseline' || lane.engineId === 'lgn') {
-          const q = Float64Array.from(lane.q);
-          const qd = Float64Array.from(lane.qd);
-          lane.dispose(this.sim.world);
-          await loadLane(lane, backend);
-          lane.attach(this.sim.world, this.sim.settings.integrator);
-          lane.handle?.setState(q, qd);
-        }
+    // GPU engines lose their buffers with the context: rebuild the run's engines and continue from the
+    // CPU-side state and clock.
+    if (this.backend?.name === 'webgl' && this.lanes.some((l) => LEARNED_ENGINES.has(l.engineId))) {
+      try {
+        await this.sim.rebuild(true);
+      } catch (err) {
+        this.banner(`Rebuilding the learned engines failed: ${(err as Error).message}`, 'error');
       }
     }
     await this.warmUp();
@@ -640,7 +670,7 @@ export class App {
       <button class="btn" data-act="csv" title="Download the recorded run as CSV">CSV</button>
       <button class="btn" data-act="json" title="Download the recorded run as JSON">JSON</button>`;
     const q = (sel: string) => t.querySelector(sel) as HTMLElement;
-    q('[data-act=reset]').addEventListener('click', () => this.restart());
+    q('[data-act=reset]').addEventListener('click', () => void this.restart());
     q('[data-act=play]').addEventListener('click', () => this.togglePlay());
     q('[data-act=step]').addEventListener('click', () => this.stepOnce());
     q('[data-act=live]').addEventListener('click', () => this.goLive());
@@ -812,13 +842,12 @@ export class App {
     this.controllers = [];
 
     // Simulation: clock and stepping.
-    const wc = worldControls(gui, sim.world, {
+    const wc = worldControls(gui, sim, {
       title: 'Simulation',
       onStep: () => this.stepOnce(),
-      onReset: () => this.restart(),
+      onReset: () => void this.restart(),
       onChange: () => {
-        sim.settings.timeScale = sim.world.timeScale;
-        this.url.timeScale = sim.world.timeScale;
+        this.url.timeScale = sim.timeScale;
         this.url.paused = sim.paused || undefined;
         this.updateTimeline();
         this.writeUrl();
@@ -834,9 +863,10 @@ export class App {
       .add(settings, 'integrator', INTEGRATOR_IDS)
       .name('Integrator')
       .onChange((id: IntegratorId) => {
-        sim.setIntegrator(id);
+        sim.settings.integrator = id;
         this.url.integrator = id;
-        this.afterRestart();
+        this.writeUrl();
+        void this.restart();
       });
     wc.folder
       .add(settings, 'dt', STEP_CHOICES)
@@ -844,8 +874,8 @@ export class App {
       .onChange((dt: number) => {
         sim.settings.dt = dt;
         this.url.dt = dt;
-        this.restart();
         this.writeUrl();
+        void this.restart();
       });
     wc.folder
       .add(settings, 'substeps', 1, 16, 1)
@@ -853,8 +883,8 @@ export class App {
       .onFinishChange((n: number) => {
         sim.settings.substeps = n;
         this.url.substeps = n;
-        this.restart();
         this.writeUrl();
+        void this.restart();
       });
     this.guiRefresh = () => wc.refresh();
 
@@ -868,9 +898,10 @@ export class App {
         .add(toggles, lane.key)
         .name(lane.label)
         .onChange((on: boolean) => {
-          sim.setEnabled(lane, on);
+          lane.enabled = on;
           this.url.off = this.lanes.filter((l) => !l.enabled).map((l) => l.key);
-          this.afterRestart();
+          this.writeUrl();
+          void this.restart();
         });
       c.domElement.style.setProperty('--lane-color', lane.color);
       c.domElement.classList.add('lane-toggle');
@@ -913,8 +944,7 @@ export class App {
         this.url.q0 = q;
         this.url.qd0 = qd;
         for (const lane of this.lanes) lane.setInitial(q, qd);
-        this.restart();
-        this.writeUrl();
+        void this.restart();
       };
       for (let i = 0; i < dof; i++) {
         const lim = isAngle[i] ? Math.PI : 3;

@@ -1,6 +1,5 @@
-import type { Engine, EngineId, IntegratorId, System } from '../src/core/types';
+import type { Engine, EngineId, System } from '../src/core/types';
 import type { SystemHandle } from '../src/world/SystemHandle';
-import type { World } from '../src/world/World';
 
 /** Where a lane is in its life. */
 export type LaneStatus = 'loading' | 'running' | 'unavailable' | 'stopped';
@@ -37,8 +36,8 @@ export function wrapAngle(x: number): number {
 }
 
 /**
- * One engine's copy of a scene: the system, its engine (once loaded) and, while running, a handle in
- * the scene's {@link World} holding `batch` states (`q`, `qd`: `[batch * dof]`, float64). The CPU-side
+ * One system of a scene as the app shows it: its engine kind, colour and status, and, while the scene
+ * runs, the World handle holding its `batch` states (`q`, `qd`: `[batch * dof]`, float64). The CPU-side
  * state is the truth: renderers and GPU engines can be rebuilt from it at any time.
  */
 export class Lane {
@@ -49,8 +48,11 @@ export class Lane {
   readonly system: System;
   readonly batch: number;
   readonly model: string | undefined;
+  /** An engine created to check that the lane can run (disposed once the scene runs). */
   engine: Engine | null = null;
-  /** The lane's systems in the world (null while loading, unavailable or switched off). */
+  /** Loaded model passed to the scene's engine, so a rebuilt run does not fetch it again. */
+  loadedModel: object | null = null;
+  /** The lane's systems in the running scene (null while loading, unavailable or switched off). */
   handle: SystemHandle | null = null;
   status: LaneStatus = 'loading';
   /** Why the lane is unavailable or stopped (shown in the legend). */
@@ -136,32 +138,15 @@ export class Lane {
     }
   }
 
-  /**
-   * Put the lane into `world` (when its engine is loaded and the lane is enabled), at its initial
-   * state. The engine stays owned by the lane, so switching integrators never reloads a model.
-   */
-  attach(world: World, integrator: IntegratorId): void {
-    this.detach(world);
-    if (!this.engine || !this.enabled || this.status === 'unavailable' || this.status === 'loading') return;
-    this.handle = world.addSync(this.system, {
-      engine: this.engine,
-      integrator,
-      q0: this.q0,
-      qd0: this.qd0,
-      count: this.batch,
-      name: this.key,
-    });
-    this.status = 'running';
+  /** Bind the lane to its systems in a running scene (a fresh run starts `running`). */
+  bind(handle: SystemHandle | null): void {
+    this.handle = handle;
+    if (this.status === 'unavailable' || this.status === 'loading') return;
+    if (this.status === 'stopped') this.status = 'running';
     this.reason = '';
     this.stoppedAt = Number.NaN;
     this.outOfRange = false;
-    this.checkRange();
-  }
-
-  /** Take the lane out of `world` (its engine is kept). */
-  detach(world: World): void {
-    if (this.handle) world.remove(this.handle);
-    this.handle = null;
+    if (handle) this.checkRange();
   }
 
   /** Back to the initial states; clears a guard stop. */
@@ -215,9 +200,8 @@ export class Lane {
     this.reason = reason;
   }
 
-  /** Frees the engine (tensors, GPU buffers). Idempotent. */
-  dispose(world?: World): void {
-    if (world) this.detach(world);
+  /** Drop the handle and free a validation engine still held. Idempotent. */
+  dispose(): void {
     this.handle = null;
     this.engine?.dispose();
     this.engine = null;

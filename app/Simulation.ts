@@ -1,4 +1,6 @@
 import type { IntegratorId } from '../src/core/types';
+import { SceneRunner } from '../src/scene/SceneRunner';
+import type { AppliedEvent, SceneDefinition, SceneSystem } from '../src/scene/types';
 import { World } from '../src/world/World';
 import type { Lane } from './Lane';
 import { Recorder } from './Recorder';
@@ -26,30 +28,47 @@ export const defaultSettings: SimulationSettings = {
   maxStepsPerFrame: 6,
 };
 
+/** Options of {@link Simulation.build}. */
+export interface BuildOptions {
+  /** Lane key divergence is measured against. @default 'analytic' */
+  referenceKey?: string;
+  /** Called for every scene event as it fires (markers, scene pauses). */
+  onEvent?: (event: AppliedEvent) => void;
+}
+
 /**
- * The app's view of a scene's physics: one {@link World} holding every lane, advanced by the frame
- * clock the app owns (fixed timestep, accumulator, interpolation — the World's), plus guards and a
- * recording of the run. A step of `dt` is `substeps` World steps of `dt / substeps`.
+ * The app's view of a scene's physics: the scene runs in the core {@link SceneRunner} (the same code
+ * `three-lnn scene` runs headless, so the numbers match), driven by the frame clock the app owns
+ * (fixed timestep, accumulator, interpolation — the World's). The app's own settings (integrator,
+ * `dt` split into substeps, lanes switched off or unavailable) are applied to the scene definition
+ * before it runs. Adds the guards' bookkeeping and a bounded recording of the run.
  */
 export class Simulation {
-  readonly world = new World();
+  /** The running scene (null before {@link Simulation.build}). */
+  runner: SceneRunner | null = null;
   lanes: Lane[] = [];
   /** Lane that divergence is measured against (normally the analytic one). */
   reference: Lane | null = null;
   readonly settings: SimulationSettings;
   readonly recorder = new Recorder();
-  /** `dt` steps taken since the last reset. */
+  /** `dt` steps taken since the run started. */
   steps = 0;
+  /** The definition as written by the scene (before the app's settings are applied). */
+  definition: SceneDefinition | null = null;
+  private options: BuildOptions = {};
   private substepCount = 0;
   private readonly stepListeners = new Set<(sim: Simulation) => void>();
   private readonly invalidReasons = new Map<string, string>();
+  private readonly idleWorld = new World();
+  private pausedWhileIdle = false;
 
   constructor(settings: Partial<SimulationSettings> = {}) {
     this.settings = { ...defaultSettings, ...settings };
-    this.world.on('postStep', () => this.afterWorldStep());
-    this.world.on('invalid', (e) => {
-      this.invalidReasons.set(e.handle.name, e.reason);
-    });
+  }
+
+  /** The running scene's world (an empty one before the first build). */
+  get world(): World {
+    return this.runner?.world ?? this.idleWorld;
   }
 
   /** Simulated time of the current state, seconds. */
@@ -57,25 +76,29 @@ export class Simulation {
     return this.world.time;
   }
 
+  /** Whether the clock is stopped (by the user or by a scene's `pause` event); survives restarts. */
   get paused(): boolean {
-    return this.world.paused;
+    return this.runner ? this.runner.world.paused : this.pausedWhileIdle;
   }
 
   set paused(p: boolean) {
-    this.world.paused = p;
+    this.pausedWhileIdle = p;
+    if (this.runner) this.runner.world.paused = p;
+  }
+
+  /** Simulated seconds per wall-clock second. */
+  get timeScale(): number {
+    return this.settings.timeScale;
+  }
+
+  set timeScale(s: number) {
+    this.settings.timeScale = s;
+    if (this.runner) this.runner.world.timeScale = s;
   }
 
   /** Render interpolation factor of the last frame. */
   get alpha(): number {
     return this.world.alpha;
-  }
-
-  /** Replace the lanes (and reference), put the loaded ones in the world, start a fresh recording. */
-  setLanes(lanes: Lane[], referenceKey = 'analytic'): void {
-    for (const lane of this.lanes) if (!lanes.includes(lane)) lane.dispose(this.world);
-    this.lanes = lanes;
-    this.reference = lanes.find((l) => l.key === referenceKey) ?? null;
-    this.reset();
   }
 
   /** Called after every `dt` step. Returns an unsubscribe function. */
@@ -84,10 +107,101 @@ export class Simulation {
     return () => this.stepListeners.delete(listener);
   }
 
-  /** Switch every lane to another integrator and restart from the initial state. */
-  setIntegrator(id: IntegratorId): void {
-    this.settings.integrator = id;
-    this.reset();
+  /**
+   * Run `definition` with the current settings over `lanes` (one per scene system, same ids). Lanes that
+   * are unavailable or switched off are left out of the run.
+   * @throws SceneError when the scene is invalid
+   */
+  async build(definition: SceneDefinition, lanes: Lane[], options: BuildOptions = {}): Promise<void> {
+    this.definition = definition;
+    this.lanes = lanes;
+    this.options = options;
+    this.reference = lanes.find((l) => l.key === (options.referenceKey ?? 'analytic')) ?? null;
+    await this.rebuild();
+  }
+
+  /**
+   * Start the run again from t = 0 with the current settings: a new {@link SceneRunner} (engines are
+   * recreated; learned ones from the models already loaded).
+   */
+  async rebuild(keepState = false): Promise<void> {
+    const def = this.definition;
+    if (!def) return;
+    const wasPaused = this.paused;
+    this.pausedWhileIdle = wasPaused;
+    // To continue a run on new engines (after a lost GPU context): the CPU-side state and clock.
+    const kept = keepState
+      ? {
+          states: new Map(
+            this.lanes
+              .filter((l) => l.handle)
+              .map((l) => [l.key, [Float64Array.from(l.q), Float64Array.from(l.qd)]]),
+          ),
+          time: this.world.time,
+          stepCount: this.world.stepCount,
+          steps: this.steps,
+        }
+      : null;
+    this.runner?.dispose();
+    this.runner = null;
+    for (const lane of this.lanes) lane.bind(null);
+    const running = this.lanes.filter(
+      (l) => l.enabled && l.status !== 'unavailable' && l.status !== 'loading',
+    );
+    const ids = new Set(running.map((l) => l.key));
+    const { dt, substeps, integrator } = this.settings;
+    const h = dt / substeps;
+    const byKey = new Map(this.lanes.map((l) => [l.key, l]));
+    const runDef: SceneDefinition = {
+      ...def,
+      dt: h,
+      duration: Math.max(1, Math.round(def.duration / h)) * h,
+      systems: def.systems
+        .filter((s) => ids.has(s.id))
+        .map((s): SceneSystem => {
+          const lane = byKey.get(s.id)!;
+          return {
+            ...s,
+            integrator,
+            ...(lane.model ? { model: lane.model } : {}),
+            q0: Array.from(lane.q0),
+            qd0: Array.from(lane.qd0),
+            count: lane.batch,
+          };
+        }),
+      // The app records on its own, with bounded memory.
+      recorders: [],
+      events: (def.events ?? []).filter(
+        (e) => !('target' in e) || e.target === undefined || ids.has(e.target),
+      ),
+    };
+    const runner = await SceneRunner.create(runDef, {
+      resolveModel: (model, s) => byKey.get(s.id)?.loadedModel ?? model,
+      onEvent: (e) => this.options.onEvent?.(e),
+      world: { fixedTimeStep: h, maxSubSteps: this.settings.maxStepsPerFrame * substeps },
+    });
+    this.runner = runner;
+    // A pause pressed while the run was being rebuilt counts.
+    runner.world.paused = this.pausedWhileIdle;
+    runner.world.timeScale = this.settings.timeScale;
+    runner.world.on('postStep', () => this.afterWorldStep());
+    runner.world.on('invalid', (e) => this.invalidReasons.set(e.handle.name, e.reason));
+    for (const lane of this.lanes) lane.bind(ids.has(lane.key) ? runner.handle(lane.key) : null);
+    this.substepCount = 0;
+    this.invalidReasons.clear();
+    if (kept) {
+      for (const lane of this.lanes) {
+        const st = kept.states.get(lane.key);
+        if (st && lane.handle) lane.handle.setState(st[0], st[1]);
+      }
+      runner.world.time = kept.time;
+      runner.world.stepCount = kept.stepCount;
+      this.steps = kept.steps;
+      return;
+    }
+    this.steps = 0;
+    this.recorder.start(this.lanes);
+    this.recorder.sample(0, 0, this.lanes, this.reference);
   }
 
   /**
@@ -95,75 +209,50 @@ export class Simulation {
    * return to a backlog). Returns the number of World steps taken.
    */
   advance(frameSeconds: number): number {
+    const r = this.runner;
+    if (!r) return 0;
     const { dt, substeps, timeScale, maxStepsPerFrame } = this.settings;
-    this.world.timeScale = timeScale;
+    r.world.timeScale = timeScale;
     const delta = Math.min(Math.max(frameSeconds, 0), 0.25);
-    return this.world.step(dt / substeps, delta, maxStepsPerFrame * substeps);
+    return r.world.step(dt / substeps, delta, maxStepsPerFrame * substeps);
   }
 
   /** One `dt` step of every lane now, also while paused (the ‘step’ button). */
   stepOnce(): void {
-    const { dt, substeps } = this.settings;
-    this.world.stepN(substeps, dt / substeps);
+    this.stepN(1);
   }
 
   /** `n` steps of `dt` now, regardless of pause and clock. */
   stepN(n: number): void {
-    const { dt, substeps } = this.settings;
-    this.world.stepN(n * substeps, dt / substeps);
-  }
-
-  /** Back to the initial states at t = 0 with the current settings, and a new recording. */
-  reset(): void {
-    const w = this.world;
-    for (const lane of this.lanes) lane.attach(w, this.settings.integrator);
-    w.time = 0;
-    w.stepCount = 0;
-    w.accumulator = 0;
-    w.alpha = 0;
-    this.steps = 0;
-    this.substepCount = 0;
-    this.invalidReasons.clear();
-    this.recorder.start(this.lanes);
-    this.recorder.sample(0, 0, this.lanes, this.reference);
-  }
-
-  /** Switch a lane on or off; the run restarts so every lane starts from the same state. */
-  setEnabled(lane: Lane, enabled: boolean): void {
-    lane.enabled = enabled;
-    if (!enabled) lane.detach(this.world);
-    this.reset();
+    this.runner?.advance(n * this.settings.substeps);
   }
 
   /**
-   * Continue the run from recorded sample `index`: restores every lane's state and drops the
-   * recording after it.
+   * Continue the run from recorded sample `index`: restores every lane's state and the clock, drops the
+   * recording after it. Scene events after that moment fire again when it is reached.
    */
   resumeFrom(index: number): void {
     const rec = this.recorder;
-    if (!rec.replayable || index < 0 || index >= rec.length) return;
+    const r = this.runner;
+    if (!r || !rec.replayable || index < 0 || index >= rec.length) return;
     rec.restore(index, this.lanes);
     rec.truncate(index);
-    this.world.time = rec.t[index];
     this.steps = rec.stepIndex[index];
-    this.world.accumulator = 0;
+    r.world.time = rec.t[index];
+    r.world.stepCount = this.steps * this.settings.substeps;
+    r.world.accumulator = 0;
     this.substepCount = 0;
-    for (const lane of this.lanes) {
-      if (lane.status === 'stopped') {
-        lane.status = 'running';
-        lane.reason = '';
-        lane.stoppedAt = Number.NaN;
-      }
-    }
+    for (const lane of this.lanes) lane.bind(lane.handle);
   }
 
-  /** Frees every lane's engine and the world. */
+  /** Frees the run (its engines) and forgets the lanes. */
   dispose(): void {
-    for (const lane of this.lanes) lane.dispose(this.world);
+    this.runner?.dispose();
+    this.runner = null;
+    for (const lane of this.lanes) lane.dispose();
     this.lanes = [];
     this.reference = null;
     this.stepListeners.clear();
-    this.world.dispose();
   }
 
   private afterWorldStep(): void {

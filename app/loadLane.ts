@@ -1,4 +1,5 @@
 import { createEngine, hasEngine } from '../src/engines/registry';
+import { loadModel } from '../src/model/loadModel';
 import type { Lane } from './Lane';
 import { listModels, modelUrl, readModelSummary } from './models';
 
@@ -6,7 +7,8 @@ import { listModels, modelUrl, readModelSummary } from './models';
 const LEARNED = new Set(['lnn', 'baseline', 'lgn']);
 
 /**
- * Create the lane's engine. Never throws: a missing engine kind, a model that is not there yet or one
+ * Check that the lane's engine can run (create it, load its model, compute one q̈ — which also compiles
+ * shaders before the first frame). Never throws: a missing engine kind, a model that is not there yet or one
  * that fails to load leaves the lane `unavailable` with the reason, so the rest of the scene runs.
  * @param backend TF.js backend passed to learned engines
  */
@@ -37,15 +39,20 @@ export async function loadLane(lane: Lane, backend: string): Promise<Lane> {
         network: `${summary.layers.join('→')} ${summary.activation}`,
         ...summary.metrics,
       };
-      options.model = modelUrl(lane.model);
+      lane.loadedModel ??= await loadModel(new URL(modelUrl(lane.model)));
+      options.model = lane.loadedModel;
       options.backend = backend;
     }
     const engine = await createEngine(lane.engineId, lane.system, options);
     // Warm up (compiles shaders / allocates scratch) before the first frame needs it.
     const dof = lane.system.dof;
     const qdd = new Float64Array(lane.batch * dof);
-    engine.accelerations(lane.q.slice(), lane.qd.slice(), qdd, lane.batch);
-    lane.engine = engine;
+    try {
+      engine.accelerations(lane.q.slice(), lane.qd.slice(), qdd, lane.batch);
+    } finally {
+      // The running scene creates its own engine; this one only proved that the lane can run.
+      engine.dispose();
+    }
     lane.status = 'running';
   } catch (err) {
     lane.markUnavailable((err as Error).message ?? String(err));

@@ -21,6 +21,15 @@ export interface TestHook {
   openScene(id: string, options?: Record<string, string | number>): Promise<void>;
   /** Render `n` frames now with a fixed frame time (default 1/60 s), independent of the page's clock. */
   frames(n: number, frameSeconds?: number): Promise<void>;
+  /**
+   * With `true`, the page's own animation loop stops advancing the app: only {@link TestHook.frames}
+   * does (deterministic tests). `false` gives the clock back.
+   */
+  manual(on: boolean): void;
+  /** Resolves when no scene is being opened or restarted. */
+  settled(): Promise<void>;
+  /** Pause the clock and take exactly `n` steps of `dt` (deterministic, for comparisons). */
+  step(n: number): Promise<void>;
   /** Points drawn by each plot at the last redraw, and the redraw count. */
   plots(): { energy: number; divergence: number; phase: number; redraws: number };
   /** TF.js and three.js memory in use. */
@@ -56,6 +65,16 @@ export function installTestHook(app: App): TestHook {
     lanes: () => app.snapshot(),
     openScene: (id, options = {}) => app.openScene(id, options),
     frames: (n, frameSeconds) => app.runFrames(n, frameSeconds),
+    manual: (on) => {
+      app.manualClock = on;
+    },
+    settled: () => app.settled(),
+    step: async (n) => {
+      await app.settled();
+      app.sim.paused = true;
+      app.sim.stepN(n);
+      await app.runFrames(1);
+    },
     plots: () => app.plotStats,
     memory: () => app.memory(),
     backend: () =>

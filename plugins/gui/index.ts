@@ -8,4 +8,9 @@
  */
 export { type BackendInfo, backendInfo } from './backendInfo';
 export { type ParamControlsOptions, paramControls } from './paramControls';
-export { type WorldControls, type WorldControlsOptions, worldControls } from './worldControls';
+export {
+  type ClockLike,
+  type WorldControls,
+  type WorldControlsOptions,
+  worldControls,
+} from './worldControls';

@@ -1,15 +1,29 @@
 import type GUI from 'lil-gui';
-import type { World } from '../../src/world/World';
+
+/**
+ * What {@link worldControls} drives: a core `World`, or anything with the same clock fields (for example
+ * an object that swaps its World when a run restarts).
+ */
+export interface ClockLike {
+  /** While true, the clock does not advance. */
+  paused: boolean;
+  /** Simulated seconds per wall-clock second. */
+  timeScale: number;
+  /** Step used by the ‘step’ button when `dt` is not given. */
+  readonly fixedTimeStep?: number;
+  /** Take `n` steps of `dt` now (World.stepN). */
+  stepN?(n: number, dt?: number): void;
+}
 
 /** Options of {@link worldControls}. */
 export interface WorldControlsOptions {
   /** Folder title. @default 'Simulation' */
   title?: string;
-  /** Step taken by the ‘step’ button, seconds. @default world.fixedTimeStep */
+  /** Step taken by the ‘step’ button, seconds. @default clock.fixedTimeStep */
   dt?: number;
   /** Called after any control changed the world (e.g. to redraw). @default undefined */
   onChange?: () => void;
-  /** Replaces the ‘step’ button's `world.stepN(1, dt)` (e.g. to take several sub-steps). @default undefined */
+  /** Replaces the ‘step’ button's `clock.stepN(1, dt)` (e.g. to take several sub-steps). @default undefined */
   onStep?: () => void;
   /** Called by the ‘reset’ button; omitted hides the button. @default undefined */
   onReset?: () => void;
@@ -25,13 +39,14 @@ export interface WorldControls {
 }
 
 /**
- * lil-gui controls for a {@link World}: play / pause, a single step, reset and the time scale. The
- * world stays the single source of truth: the controls write to it and read back from it.
+ * lil-gui controls for a core `World` (or any {@link ClockLike}): play / pause, a single step, reset and
+ * the time scale. The clock stays the single source of truth: the controls write to it and read back
+ * from it.
  * @example
  * const gui = new GUI();
  * worldControls(gui, world, { dt: 1 / 120, onReset: () => handle.setState(q0, qd0) });
  */
-export function worldControls(gui: GUI, world: World, options: WorldControlsOptions = {}): WorldControls {
+export function worldControls(gui: GUI, world: ClockLike, options: WorldControlsOptions = {}): WorldControls {
   const folder = gui.addFolder(options.title ?? 'Simulation');
   const changed = () => options.onChange?.();
   const actions = {
@@ -43,7 +58,7 @@ export function worldControls(gui: GUI, world: World, options: WorldControlsOpti
     step: () => {
       world.paused = true;
       if (options.onStep) options.onStep();
-      else world.stepN(1, options.dt ?? world.fixedTimeStep);
+      else world.stepN?.(1, options.dt ?? world.fixedTimeStep);
       playCtl.name('▶ Play');
       changed();
     },
