@@ -223,17 +223,19 @@ export async function LNNPhysics(options: LNNPhysicsOptions = {}): Promise<LNNPh
     }
   };
 
-  const update = (sample = true): void => {
-    for (const [mesh, b] of meshes) {
-      b.system.position(b.index, b.point, scratch);
-      const parent = mesh.parent;
-      if (parent && parent.parent !== null) {
-        // Positions are world space; a mesh inside a transformed group needs them in its parent's frame.
-        parent.updateWorldMatrix(true, false);
-        parent.worldToLocal(scratch);
-      }
-      mesh.position.copy(scratch);
+  const place = (mesh: Object3D, b: { system: PhysicsSystem; point: number; index: number }): void => {
+    b.system.position(b.index, b.point, scratch);
+    const parent = mesh.parent;
+    if (parent && parent.parent !== null) {
+      // Positions are world space; a mesh inside a transformed group needs them in its parent's frame.
+      parent.updateWorldMatrix(true, false);
+      parent.worldToLocal(scratch);
     }
+    mesh.position.copy(scratch);
+  };
+
+  const update = (sample = true): void => {
+    for (const [mesh, b] of meshes) place(mesh, b);
     for (const u of updatables) u.update(sample);
   };
 
@@ -308,8 +310,9 @@ export async function LNNPhysics(options: LNNPhysicsOptions = {}): Promise<LNNPh
     } catch (error) {
       throw new Error(`${label}: ${(error as Error).message}`);
     }
-    meshes.set(mesh, { system, point: b.point, index });
-    system.position(index, b.point, mesh.position);
+    const bound = { system, point: b.point, index };
+    meshes.set(mesh, bound);
+    place(mesh, bound);
     return mesh;
   };
 
