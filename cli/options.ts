@@ -8,20 +8,26 @@ export interface PhysicsOptions {
   engine: string;
   model?: string;
   params?: Record<string, number>;
+  backend?: string;
 }
 
-/** Add `--system`, `--engine`, `--model` and `--params` to `cmd`. */
+/** Add `--system`, `--engine`, `--model`, `--params` and `--backend` to `cmd`. */
 export function addPhysicsOptions(cmd: Command): Command {
   return cmd
     .requiredOption('--system <id>', "system id (see 'three-lnn systems'), e.g. double-pendulum")
     .requiredOption('--engine <engine>', 'engine: analytic | lagrangian | cannon | lnn | baseline | lgn')
     .option('--model <dir>', 'trained model directory (model.json + weights) for the learned engines')
-    .option(
-      '--params <json>',
-      'system parameter overrides as a JSON object, e.g. \'{"g":1.62}\'',
-      paramsJson,
+    .option('--params <json>', 'system parameter overrides as a JSON object, e.g. \'{"g":1.62}\'', paramsJson)
+    .addOption(
+      new Option(
+        '--backend <name>',
+        "TF.js backend of a learned engine (default: the engine's choice)",
+      ).choices(BACKENDS),
     );
 }
+
+/** Backends a learned engine accepts (`js`: plain float32 JavaScript; `auto`: the engine picks). */
+const BACKENDS = ['wasm', 'cpu', 'webgl', 'js', 'auto'];
 
 /** The `--integrator` option with its valid choices. */
 export function integratorOption(): Option {

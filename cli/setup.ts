@@ -157,7 +157,12 @@ export function knownEngines(): string[] {
  * @throws CliError for an unknown engine (listing the known ones), a learned engine without a model, or
  * a model of another kind
  */
-export async function buildEngine(id: string, system: System, model?: ModelInfo): Promise<Engine> {
+export async function buildEngine(
+  id: string,
+  system: System,
+  model?: ModelInfo,
+  backend?: string,
+): Promise<Engine> {
   await ensureEngine(id);
   if (!hasEngine(id)) {
     if (ENGINE_MODULES[id]) {
@@ -176,7 +181,10 @@ export async function buildEngine(id: string, system: System, model?: ModelInfo)
     }
   }
   try {
-    return await createEngine(id, system, model ? { model: model.dir } : {});
+    return await createEngine(id, system, {
+      ...(model ? { model: model.dir } : {}),
+      ...(backend ? { backend } : {}),
+    });
   } catch (err) {
     throw new CliError(`--engine ${id}: ${(err as Error).message}`);
   }

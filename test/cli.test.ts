@@ -2,7 +2,11 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadModel } from '../src/model/loadModel';
+import { createRandomModel } from '../src/model/randomModel';
+import { referenceAccelerations } from '../src/model/reference';
+import { writeModel } from '../src/model/saveModel';
 
 /** End-to-end tests of the `three-lnn` command, run as a child process exactly as a user runs it. */
 
@@ -503,5 +507,93 @@ describe('bad input: one clear line, non-zero exit, no stack trace', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/trained on 'simple-pendulum', not 'double-pendulum'/);
     expect(r.stderr).not.toMatch(STACK_FRAME);
+  });
+});
+
+describe('learned engines through the CLI', () => {
+  const lnnDir = join(dir, 'lnn-model');
+  const baselineDir = join(dir, 'baseline-model');
+  beforeAll(async () => {
+    await writeModel(lnnDir, createRandomModel({ kind: 'lnn', hidden: [16, 16], seed: 2 }));
+    await writeModel(baselineDir, createRandomModel({ kind: 'baseline', hidden: [16, 16], seed: 2 }));
+  });
+
+  it('accel --engine lnn matches the float64 reference of the model (float32 tolerance)', async () => {
+    const states = {
+      q: [
+        [0.1, 0.2],
+        [2, -1],
+      ],
+      qd: [
+        [0, 0],
+        [0.5, -0.3],
+      ],
+    };
+    const r = await cli(
+      [
+        'accel',
+        '--system',
+        'double-pendulum',
+        '--engine',
+        'lnn',
+        '--model',
+        lnnDir,
+        '--backend',
+        'wasm',
+        '--states',
+        '-',
+      ],
+      JSON.stringify(states),
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const { qdd } = JSON.parse(r.stdout) as { qdd: number[][] };
+    const want = new Float64Array(4);
+    referenceAccelerations(await loadModel(lnnDir), states.q.flat(), states.qd.flat(), want, 2);
+    const scale = Math.max(...want.map(Math.abs));
+    qdd.flat().forEach((v, i) => {
+      expect(Math.abs(v - want[i]), `q̈[${i}] = ${v} vs reference ${want[i]}`).toBeLessThan(1e-4 * scale);
+    });
+  });
+
+  it('rollout --engine lnn records the true energy; a model of another kind is refused', async () => {
+    const common = [
+      '--system',
+      'double-pendulum',
+      '--q0',
+      '0.1,0.2',
+      '--qd0',
+      '0,0',
+      '--dt',
+      '0.01',
+      '--duration',
+      '0.05',
+    ];
+    const [run, wrongKind, noModel] = await Promise.all([
+      cli(['rollout', '--engine', 'lnn', '--model', lnnDir, '--backend', 'js', ...common]),
+      cli(['rollout', '--engine', 'lnn', '--model', baselineDir, ...common]),
+      cli(['rollout', '--engine', 'lnn', ...common]),
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout) as Single & { model: string };
+    expect(out.engine).toBe('lnn');
+    expect(out.model).toBe(lnnDir);
+    expect(out.t.length).toBe(6);
+    out.t.forEach((_, k) => {
+      expect(out.energy[k], 'true (closed-form) energy').toBeCloseTo(dpEnergy(out.q[k], out.qd[k]), 10);
+    });
+    expect(wrongKind.code).toBe(2);
+    expect(wrongKind.stderr).toMatch(/is a 'baseline' model; use --engine baseline/);
+    expect(noModel.code).toBe(2);
+    expect(noModel.stderr).toMatch(/--engine lnn needs a trained model: add --model <dir>/);
+  });
+
+  it('inspect reports the metadata and the parameter count', async () => {
+    const r = await cli(['inspect', '--model', lnnDir, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.metadata.kind).toBe('lnn');
+    expect(s.metadata.system.id).toBe('double-pendulum');
+    expect(s.parameterCount, '4·16 + 16 + 16·16 + 16 + 16·1 + 1').toBe(369);
+    expect(s.shards[0].bytes).toBe(369 * 4);
   });
 });

@@ -44,7 +44,7 @@ async function runAccel(io: CliIO, opts: AccelOptions): Promise<void> {
   const q = Float64Array.from(states.q.flat());
   const qd = Float64Array.from(states.qd.flat());
   const qdd = new Float64Array(batch * dof);
-  const engine = await buildEngine(opts.engine, system, model);
+  const engine = await buildEngine(opts.engine, system, model, opts.backend);
   try {
     engine.accelerations(q, qd, qdd, batch);
   } catch (err) {

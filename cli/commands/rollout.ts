@@ -109,7 +109,7 @@ async function runRollout(io: CliIO, opts: RolloutOptions): Promise<void> {
     );
   }
 
-  const engine = await buildEngine(opts.engine, system, model);
+  const engine = await buildEngine(opts.engine, system, model, opts.backend);
   let traj: ReturnType<typeof simulate>;
   try {
     traj = simulate(engine, integrator, Float64Array.from(q0.flat()), Float64Array.from(qd0.flat()), batch, {
