@@ -14,6 +14,11 @@ import {
   type SceneRun,
   SceneRunner,
 } from '../src/scene/index';
+import '../src/engines/learned';
+import { loadModel } from '../src/model/loadModel';
+import { createRandomModel } from '../src/model/randomModel';
+import { referenceEnergy } from '../src/model/reference';
+import { writeModel } from '../src/model/saveModel';
 import { createSystem } from '../src/systems/registry';
 
 /** Scene scripting: the docs' example, determinism, event semantics, failures and validation. */
@@ -370,6 +375,40 @@ describe('failures and validation', () => {
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr).toMatch(messages[i]);
       expect(r.stderr.trim().split('\n').length, r.stderr).toBe(1);
+    });
+  });
+});
+
+describe('learned engines in scenes', () => {
+  it('runs an lnn system from a model path, records the learned energy, and is deterministic', async () => {
+    const modelDir = join(dir, 'lnn');
+    await writeModel(modelDir, createRandomModel({ kind: 'lnn', hidden: [16, 16], seed: 4 }));
+    const scene = defineScene({
+      name: 'learned',
+      dt: 0.01,
+      duration: 0.1,
+      systems: [
+        { id: 'exact', system: 'double-pendulum', q0: [0.1, 0.2] },
+        {
+          id: 'net',
+          system: 'double-pendulum',
+          engine: 'lnn',
+          model: modelDir,
+          backend: 'js',
+          q0: [0.1, 0.2],
+        },
+      ],
+      recorders: [{ target: 'net', every: 5, quantities: ['q', 'qd', 'energy', 'engineEnergy'] }],
+    });
+    const [a, b] = [await runScene(scene), await runScene(scene)];
+    expect(a.recordings).toEqual(b.recordings);
+    expect(a.systems[1].engine).toBe('lnn');
+    const rec = a.recordings.net;
+    const model = await loadModel(modelDir);
+    rec.t.forEach((t, k) => {
+      const learned = referenceEnergy(model, rec.q![k][0], rec.qd![k][0]);
+      expect(rec.engineEnergy![k][0]!, `learned energy at t = ${t}`).toBeCloseTo(learned, 3);
+      expect(rec.energy![k][0]).toBe(createSystem('double-pendulum').energy(rec.q![k][0], rec.qd![k][0]));
     });
   });
 });
