@@ -10,6 +10,20 @@ export interface TensorSolve {
   flags: tf.Tensor1D;
 }
 
+// Masks are float 0/1 tensors built from ops that have (zero) gradients — Step, Maximum, Min, Cast,
+// IsFinite — so that tf.grad / tf.variableGrads can run through a solve: TF.js has no gradient for
+// Greater, Less, LogicalOr or All and refuses any tape that contains them.
+
+/** 1 where a > b, else 0. */
+function gt(a: tf.Tensor, b: tf.Tensor | number): tf.Tensor {
+  return tf.step(tf.sub(a, b));
+}
+
+/** A 0/1 mask as a boolean condition for tf.where. */
+function toBool(mask: tf.Tensor): tf.Tensor {
+  return tf.cast(mask, 'bool');
+}
+
 /**
  * Per-state signed shift `[batch]`: magnitude `epsilon`, or the relative default from the mean |diagonal|;
  * sign of the trace (see `shiftFor` in solve64).
@@ -19,33 +33,34 @@ function shiftTensor(diagAbsMean: tf.Tensor1D, trace: tf.Tensor1D, epsilon: numb
     epsilon !== undefined
       ? tf.fill(diagAbsMean.shape, epsilon)
       : tf.where(
-          tf.greater(diagAbsMean, 0),
+          toBool(gt(diagAbsMean, 0)),
           tf.mul(diagAbsMean, DEFAULT_EPSILON_RELATIVE),
           tf.fill(diagAbsMean.shape, DEFAULT_EPSILON_RELATIVE),
         );
-  return tf.where(tf.less(trace, 0), tf.neg(size), size) as tf.Tensor1D;
+  // sign(trace) with sign(0) = +1.
+  return tf.mul(size, tf.sub(1, tf.mul(gt(tf.neg(trace), 0), 2))) as tf.Tensor1D;
 }
 
-/** Replace non-finite solutions by 0 and mark them failed. */
-function finish(x: tf.Tensor2D, notDefinite: tf.Tensor1D): TensorSolve {
-  const finiteRow = tf.all(tf.isFinite(x), 1);
-  const flags = tf.where(
-    finiteRow,
-    tf.cast(notDefinite, 'int32'),
-    tf.fill(notDefinite.shape, SolveFlag.failed, 'int32'),
+/** Replace non-finite solutions by 0 and mark them failed; `bad` is the 0/1 regularised mask. */
+function finish(x: tf.Tensor2D, bad: tf.Tensor1D): TensorSolve {
+  const finiteRow = tf.min(tf.cast(tf.isFinite(x), 'float32'), 1);
+  const flags = tf.cast(
+    tf.where(toBool(finiteRow), bad, tf.fill(bad.shape, SolveFlag.failed)),
+    'int32',
   ) as tf.Tensor1D;
-  const safe = tf.where(tf.expandDims(finiteRow, 1), x, tf.zerosLike(x)) as tf.Tensor2D;
+  const safe = tf.where(toBool(tf.expandDims(finiteRow, 1)), x, tf.zerosLike(x)) as tf.Tensor2D;
   return { x: safe, flags };
 }
 
-/** `[batch]` bool: some pivot lacks the sign of the first one or is within `tol` of zero. */
+/** `[batch]` 0/1: some pivot lacks the sign of the first one or is within `tol` of zero. */
 function indefinite(pivots: tf.Tensor1D[], tol: tf.Tensor1D): tf.Tensor1D {
-  const sign = tf.where(tf.less(pivots[0], 0), tf.fill(pivots[0].shape, -1), tf.onesLike(pivots[0]));
-  let bad = tf.logicalNot(tf.greater(tf.mul(sign, pivots[0]), tol));
+  const sign = tf.sub(1, tf.mul(gt(tf.neg(pivots[0]), 0), 2));
+  let bad = tf.sub(1, gt(tf.mul(sign, pivots[0]), tol));
   for (let k = 1; k < pivots.length; k++) {
-    bad = tf.logicalOr(bad, tf.logicalNot(tf.greater(tf.mul(sign, pivots[k]), tol)));
+    bad = tf.maximum(bad, tf.sub(1, gt(tf.mul(sign, pivots[k]), tol)));
   }
-  return bad as tf.Tensor1D;
+  // A 0/0 pivot (e.g. an all-zero H) is NaN here: count it as not definite.
+  return tf.where(tf.isNaN(bad), tf.onesLike(bad), bad) as tf.Tensor1D;
 }
 
 /**
@@ -81,13 +96,13 @@ export function solveSymmetric(h: tf.Tensor3D, r: tf.Tensor2D, epsilon?: number)
     let x: tf.Tensor2D;
     if (n === 1) {
       bad = indefinite([at(0, 0)], tol);
-      const a = tf.add(at(0, 0), tf.where(bad, shift, tf.zerosLike(shift)));
+      const a = tf.add(at(0, 0), tf.mul(bad, shift));
       x = tf.reshape(tf.div(rr[0], a), [batch, 1]);
     } else if (n === 2) {
       const [a, b, d] = [at(0, 0), at(0, 1), at(1, 1)];
       const det = tf.sub(tf.mul(a, d), tf.square(b));
       bad = indefinite([a, tf.div(det, a) as tf.Tensor1D], tol);
-      const s = tf.where(bad, shift, tf.zerosLike(shift));
+      const s = tf.mul(bad, shift);
       const a2 = tf.add(a, s);
       const d2 = tf.add(d, s);
       const det2 = tf.sub(tf.mul(a2, d2), tf.square(b));
@@ -110,7 +125,7 @@ export function solveSymmetric(h: tf.Tensor3D, r: tf.Tensor2D, epsilon?: number)
         [a, tf.div(minor2, a) as tf.Tensor1D, tf.div(det3(a, d, f), minor2) as tf.Tensor1D],
         tol,
       );
-      const s = tf.where(bad, shift, tf.zerosLike(shift));
+      const s = tf.mul(bad, shift);
       const [A, D, F] = [tf.add(a, s), tf.add(d, s), tf.add(f, s)];
       const det = det3(A, D, F);
       // Cofactors of the symmetric matrix [[A,b,c],[b,D,e],[c,e,F]].
@@ -165,14 +180,10 @@ function solveGaussJordan(h: tf.Tensor3D, r: tf.Tensor2D, epsilon: number | unde
   const first = eliminate(h, r);
   const notPd = indefinite(first.pivots, tol as tf.Tensor1D);
   const trace = tf.sum(diag, 1) as tf.Tensor1D;
-  const shift = tf.where(
-    notPd,
-    shiftTensor(tf.mean(diagAbs, 1) as tf.Tensor1D, trace, epsilon),
-    tf.zeros([batch]),
-  );
+  const shift = tf.mul(notPd, shiftTensor(tf.mean(diagAbs, 1) as tf.Tensor1D, trace, epsilon));
   const shifted = tf.add(h, tf.mul(tf.reshape(shift, [batch, 1, 1]), eye)) as tf.Tensor3D;
   const second = eliminate(shifted, r);
-  const x = tf.where(tf.expandDims(notPd, 1), second.x, first.x) as tf.Tensor2D;
+  const x = tf.where(toBool(tf.expandDims(notPd, 1)), second.x, first.x) as tf.Tensor2D;
   return finish(x, notPd);
 }
 
@@ -216,12 +227,11 @@ export function solveTridiagonal(
     };
     const first = thomas(null);
     const notPd = indefinite(first.pivots, tol);
-    const shift = tf.where(
+    const shift = tf.mul(
       notPd,
       shiftTensor(tf.mean(diagAbs, 1) as tf.Tensor1D, tf.sum(diag, 1) as tf.Tensor1D, epsilon),
-      tf.zeros([batch]),
     ) as tf.Tensor1D;
     const second = thomas(shift);
-    return finish(tf.where(tf.expandDims(notPd, 1), second.x, first.x) as tf.Tensor2D, notPd);
+    return finish(tf.where(toBool(tf.expandDims(notPd, 1)), second.x, first.x) as tf.Tensor2D, notPd);
   });
 }

@@ -1,0 +1,363 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { initBackend } from '../src/backend/backend';
+import { createModel } from '../src/model/artifacts';
+import type { LoadedModel } from '../src/model/metadata';
+import { createRandomModel } from '../src/model/randomModel';
+import { referenceAccelerations, referenceTerms, wrapAngle } from '../src/model/reference';
+import { eulerLagrange, lnnAccelerations, lnnEnergy, lnnTerms } from '../src/nn/lnn';
+import { type MlpParams, paramsFromModel, specFromModel } from '../src/nn/mlp';
+import { registerGradients } from '../src/nn/registerGradients';
+import { DoublePendulum } from '../src/systems/DoublePendulum';
+
+/** max |a − b| / (max |b| + floor): a scale-aware error for float32 vs float64 comparisons. */
+function relErr(a: ArrayLike<number>, b: ArrayLike<number>, floor = 1e-6): number {
+  let num = 0;
+  let den = floor;
+  for (let i = 0; i < b.length; i++) {
+    num = Math.max(num, Math.abs(a[i] - b[i]));
+    den = Math.max(den, Math.abs(b[i]));
+  }
+  return num / den;
+}
+
+/** A model whose L is convex in (q, q̇): one softplus layer with positive output weights (H_vv ≻ 0). */
+function convexModel(dof: number, width: number, seed: number): LoadedModel {
+  const m = createRandomModel({ dof, hidden: [width], seed, biasStd: 0.5, qdScale: 0.5 });
+  const layers = m.layers.map((l, i) => ({
+    kernel: i === m.layers.length - 1 ? l.kernel.map(Math.abs) : l.kernel,
+    bias: l.bias,
+  }));
+  return createModel(m.metadata, layers);
+}
+
+/** Deterministic test states: q spread over several turns (wrapping), q̇ in [−8, 8]. */
+function states(batch: number, n: number, seed = 1): { q: Float64Array; qd: Float64Array } {
+  const q = new Float64Array(batch * n);
+  const qd = new Float64Array(batch * n);
+  for (let i = 0; i < q.length; i++) {
+    q[i] = 7 * Math.sin(1.3 * i + seed) + 0.1 * i;
+    qd[i] = 8 * Math.cos(0.7 * i * seed + 0.4);
+  }
+  return { q, qd };
+}
+
+const hvqTimesQd = (hvq: Float64Array, qd: ArrayLike<number>, n: number): number[] =>
+  Array.from({ length: n }, (_, i) => {
+    let s = 0;
+    for (let j = 0; j < n; j++) s += hvq[i * n + j] * qd[j];
+    return s;
+  });
+
+describe('float64 reference evaluator vs central finite differences', () => {
+  for (const activation of ['softplus', 'tanh'] as const) {
+    it(`gradient, H_vv and H_vq of a ${activation} LNN match finite differences of L and ∇L`, () => {
+      const n = 2;
+      const model = createRandomModel({ dof: n, hidden: [24, 16], activation, seed: 5, biasStd: 0.4 });
+      const q = [0.4, -1.1];
+      const qd = [2.5, -3.5];
+      const t = referenceTerms(model, q, qd);
+      const h = 1e-5;
+      const shifted = (arr: number[], i: number, d: number) => arr.map((v, j) => (j === i ? v + d : v));
+      for (let i = 0; i < n; i++) {
+        const dLdq =
+          (referenceTerms(model, shifted(q, i, h), qd).L - referenceTerms(model, shifted(q, i, -h), qd).L) /
+          (2 * h);
+        const dLdv =
+          (referenceTerms(model, q, shifted(qd, i, h)).L - referenceTerms(model, q, shifted(qd, i, -h)).L) /
+          (2 * h);
+        expect(Math.abs(dLdq - t.gq[i]), `∂L/∂q_${i}`).toBeLessThan(1e-8 * (1 + Math.abs(t.gq[i])));
+        expect(Math.abs(dLdv - t.gv[i]), `∂L/∂q̇_${i}`).toBeLessThan(1e-8 * (1 + Math.abs(t.gv[i])));
+        // Column i of H_vv and H_vq from differences of ∂L/∂q̇.
+        const vp = referenceTerms(model, q, shifted(qd, i, h)).gv;
+        const vm = referenceTerms(model, q, shifted(qd, i, -h)).gv;
+        const qp = referenceTerms(model, shifted(q, i, h), qd).gv;
+        const qm = referenceTerms(model, shifted(q, i, -h), qd).gv;
+        for (let r = 0; r < n; r++) {
+          const hvv = (vp[r] - vm[r]) / (2 * h);
+          const hvq = (qp[r] - qm[r]) / (2 * h);
+          expect(Math.abs(hvv - t.hvv[r * n + i]), `H_vv[${r},${i}]`).toBeLessThan(
+            1e-7 * (1e-3 + Math.abs(hvv)),
+          );
+          expect(Math.abs(hvq - t.hvq[r * n + i]), `H_vq[${r},${i}]`).toBeLessThan(
+            1e-7 * (1e-3 + Math.abs(hvq)),
+          );
+        }
+      }
+    });
+  }
+
+  it('q̈ satisfies the Euler–Lagrange equation H_vv q̈ + H_vq q̇ = ∂L/∂q', () => {
+    const model = convexModel(3, 32, 2);
+    const { q, qd } = states(4, 3);
+    const qdd = new Float64Array(12);
+    const flags = new Uint8Array(4);
+    referenceAccelerations(model, q, qd, qdd, 4, { flags });
+    expect(Array.from(flags), 'a convex L has a positive definite H_vv').toEqual([0, 0, 0, 0]);
+    for (let b = 0; b < 4; b++) {
+      const t = referenceTerms(model, q.subarray(3 * b, 3 * b + 3), qd.subarray(3 * b, 3 * b + 3));
+      const hq = hvqTimesQd(t.hvq, qd.subarray(3 * b), 3);
+      for (let i = 0; i < 3; i++) {
+        let lhs = hq[i];
+        for (let j = 0; j < 3; j++) lhs += t.hvv[i * 3 + j] * qdd[3 * b + j];
+        expect(Math.abs(lhs - t.gq[i]), `state ${b}, row ${i}`).toBeLessThan(1e-10 * (1 + Math.abs(t.gq[i])));
+      }
+    }
+  });
+
+  it('angle inputs are wrapped: q and q + 2π give identical terms', () => {
+    const model = createRandomModel({ dof: 2, hidden: [16], seed: 9 });
+    const a = referenceTerms(model, [0.3, -2], [1, 2]);
+    const b = referenceTerms(model, [0.3 + 2 * Math.PI, -2 - 4 * Math.PI], [1, 2]);
+    expect(relErr(b.hvv, a.hvv), 'H_vv').toBeLessThan(1e-12);
+    expect(Math.abs(b.L - a.L), 'L').toBeLessThan(1e-12);
+    expect(wrapAngle(Math.PI), 'wrap(π) = −π').toBeCloseTo(-Math.PI, 14);
+  });
+});
+
+for (const backend of ['cpu', 'wasm'] as const) {
+  describe(`exact LNN derivatives on TF.js tensors (${backend})`, () => {
+    beforeAll(async () => {
+      await registerGradients();
+      const choice = await initBackend({ backend });
+      expect(choice.name, 'backend initialised without fallback').toBe(backend);
+    });
+
+    const cases = [
+      { n: 1, hidden: [32, 32], activation: 'softplus' as const },
+      { n: 2, hidden: [48, 48], activation: 'softplus' as const },
+      { n: 2, hidden: [16, 16, 16], activation: 'tanh' as const },
+      { n: 3, hidden: [32, 24], activation: 'softplus' as const },
+      { n: 5, hidden: [32], activation: 'softplus' as const },
+    ];
+    for (const c of cases) {
+      it(`L, ∇L, H_vv, H_vq q̇ and q̈ match the float64 reference: n=${c.n}, ${c.hidden.join('×')} ${c.activation}`, () => {
+        const model = createRandomModel({
+          dof: c.n,
+          hidden: c.hidden,
+          activation: c.activation,
+          seed: c.n,
+          biasStd: 0.3,
+        });
+        const batch = 7;
+        const { q, qd } = states(batch, c.n, c.n);
+        const params = paramsFromModel(model);
+        const spec = specFromModel(model);
+        const before = tf.memory().numTensors;
+        const [Lt, gq, gv, hvv, hu, qdd, flags] = tf.tidy(() => {
+          const Q = tf.tensor2d(Float32Array.from(q), [batch, c.n]);
+          const V = tf.tensor2d(Float32Array.from(qd), [batch, c.n]);
+          const t = lnnTerms(params, spec, Q, V);
+          const a = lnnAccelerations(params, spec, Q, V);
+          return [t.L, t.gq, t.gv, t.hvv, t.hvqQd, a.qdd, a.flags].map((x) => x.dataSync());
+        });
+        expect(tf.memory().numTensors, 'no tensors leak').toBe(before);
+        const refQdd = new Float64Array(batch * c.n);
+        const refFlags = new Uint8Array(batch);
+        referenceAccelerations(model, q, qd, refQdd, batch, { flags: refFlags });
+        for (let b = 0; b < batch; b++) {
+          const s = (x: ArrayLike<number>, len: number) => Array.from(x).slice(b * len, (b + 1) * len);
+          const r = referenceTerms(
+            model,
+            q.subarray(b * c.n, (b + 1) * c.n),
+            qd.subarray(b * c.n, (b + 1) * c.n),
+          );
+          expect(relErr([Lt[b]], [r.L]), `L of state ${b}`).toBeLessThan(2e-5);
+          expect(relErr(s(gq, c.n), r.gq), `∂L/∂q of state ${b}`).toBeLessThan(2e-5);
+          expect(relErr(s(gv, c.n), r.gv), `∂L/∂q̇ of state ${b}`).toBeLessThan(2e-5);
+          expect(relErr(s(hvv, c.n * c.n), r.hvv), `H_vv of state ${b}`).toBeLessThan(2e-5);
+          expect(
+            relErr(s(hu, c.n), hvqTimesQd(r.hvq, qd.subarray(b * c.n), c.n)),
+            `H_vq q̇ of state ${b}`,
+          ).toBeLessThan(2e-5);
+          expect(flags[b], `solve flag of state ${b}`).toBe(refFlags[b]);
+          // q̈ inherits H_vv's conditioning: compare relative to its own size, looser.
+          expect(relErr(s(qdd, c.n), s(refQdd, c.n)), `q̈ of state ${b}`).toBeLessThan(2e-3);
+        }
+        for (const t of [...params.kernels, ...params.biases]) t.dispose();
+      });
+    }
+
+    it('the explicit Hessian equals nested tf.grad through tf.softplus', () => {
+      const model = createRandomModel({
+        dof: 2,
+        hidden: [16, 16],
+        seed: 4,
+        biasStd: 0.3,
+        angles: [false, false],
+      });
+      const params = paramsFromModel(model);
+      const spec = specFromModel(model);
+      const q = tf.tensor2d([0.3, -0.7, 1.1, 0.2], [2, 2]);
+      const qd = tf.tensor2d([1.5, -2, 0.3, 4], [2, 2]);
+      const explicit = tf.tidy(() => lnnTerms(params, spec, q, qd).hvv.dataSync());
+      // ∂/∂q̇ of (∂L/∂q̇_j), summed over the batch (states are independent), for each j.
+      const gv = (v: tf.Tensor) =>
+        tf.grad((x: tf.Tensor) => tf.sum(plainLagrangian(params, spec, q, x as tf.Tensor2D)))(v);
+      const rows = [0, 1].map((j) =>
+        tf.tidy(() =>
+          tf
+            .grad((v: tf.Tensor) => tf.sum(tf.slice(gv(v), [0, j], [2, 1])))(qd)
+            .dataSync(),
+        ),
+      );
+      for (let b = 0; b < 2; b++) {
+        for (let j = 0; j < 2; j++) {
+          for (let i = 0; i < 2; i++) {
+            const auto = rows[j][b * 2 + i];
+            const mine = explicit[b * 4 + j * 2 + i];
+            expect(Math.abs(auto - mine), `H_vv[${b}][${j},${i}]`).toBeLessThan(
+              1e-4 * (1e-3 + Math.abs(auto)),
+            );
+          }
+        }
+      }
+      for (const t of [...params.kernels, ...params.biases, q, qd]) t.dispose();
+    });
+
+    it('Euler–Lagrange assembly and solve reproduce the closed-form double pendulum from an analytic L in tensor ops', () => {
+      const dp = new DoublePendulum({ m1: 1.3, m2: 0.8, l1: 1.1, l2: 0.7, g: 9.8 });
+      const { m1, m2, l1, l2, g } = dp.params;
+      const batch = 6;
+      const { q, qd } = states(batch, 2, 3);
+      // L(q, q̇) of the double pendulum, written in TF.js ops, per state [batch].
+      const L = (Q: tf.Tensor, V: tf.Tensor): tf.Tensor => {
+        const [t1, t2] = tf.unstack(Q, 1);
+        const [w1, w2] = tf.unstack(V, 1);
+        const T = tf.addN([
+          tf.mul(tf.square(w1), 0.5 * (m1 + m2) * l1 * l1),
+          tf.mul(tf.square(w2), 0.5 * m2 * l2 * l2),
+          tf.mul(tf.mul(tf.mul(w1, w2), tf.cos(tf.sub(t1, t2))), m2 * l1 * l2),
+        ]);
+        const negV = tf.add(tf.mul(tf.cos(t1), (m1 + m2) * g * l1), tf.mul(tf.cos(t2), m2 * g * l2));
+        return tf.add(T, negV);
+      };
+      const qdd = tf.tidy(() => {
+        const Q = tf.tensor2d(Float32Array.from(q), [batch, 2]);
+        const V = tf.tensor2d(Float32Array.from(qd), [batch, 2]);
+        const grads = (fq: tf.Tensor, fv: tf.Tensor, f: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor) =>
+          tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(f(a, b)))([fq, fv]);
+        const [gq, gv] = grads(Q, V, L);
+        // Row j of H_vv and H_vq: derivatives of ∂L/∂q̇_j.
+        const rows = [0, 1].map((j) =>
+          grads(Q, V, (a, b) => tf.slice(grads(a, b, L)[1], [0, j], [batch, 1])),
+        );
+        const hvv = tf.stack(
+          rows.map((r) => r[1]),
+          1,
+        ) as tf.Tensor3D;
+        const hvq = tf.stack(
+          rows.map((r) => r[0]),
+          1,
+        ) as tf.Tensor3D;
+        const hvqQd = tf.reshape(tf.matMul(hvq, tf.reshape(V, [batch, 2, 1])), [batch, 2]) as tf.Tensor2D;
+        const terms = { L: L(Q, V) as tf.Tensor1D, gq: gq as tf.Tensor2D, gv: gv as tf.Tensor2D, hvv, hvqQd };
+        const { x, flags } = eulerLagrange(terms);
+        expect(Array.from(flags.dataSync()), 'the true H_vv is positive definite').toEqual(
+          new Array(batch).fill(0),
+        );
+        return x.dataSync();
+      });
+      const exact = new Float64Array(batch * 2);
+      dp.accelerations(q, qd, exact, batch);
+      expect(relErr(qdd, exact), 'q̈ vs closed form').toBeLessThan(1e-4);
+    });
+
+    it('tf.variableGrads differentiates q̈ with respect to the weights (vs float64 finite differences)', () => {
+      const model = convexModel(2, 16, 7);
+      const spec = specFromModel(model);
+      const batch = 5;
+      const { q, qd } = states(batch, 2, 2);
+      const target = new Float64Array(batch * 2).map((_, i) => Math.sin(i));
+      // Variables copy their initial value; the tidy frees the initial tensors.
+      const vars: MlpParams = tf.tidy(() => ({
+        kernels: model.layers.map((l) => tf.variable(tf.tensor2d(l.kernel, [l.inSize, l.outSize]))),
+        biases: model.layers.map((l) => tf.variable(tf.tensor1d(l.bias))),
+      }));
+      const Q = tf.tensor2d(Float32Array.from(q), [batch, 2]);
+      const V = tf.tensor2d(Float32Array.from(qd), [batch, 2]);
+      const T = tf.tensor2d(Float32Array.from(target), [batch, 2]);
+      const { value, grads } = tf.variableGrads(
+        () => tf.mean(tf.square(tf.sub(lnnAccelerations(vars, spec, Q, V).qdd, T))) as tf.Scalar,
+      );
+      // The same loss in float64 with one weight nudged.
+      const loss64 = (layer: number, which: 'kernel' | 'bias', index: number, d: number): number => {
+        const layers = model.layers.map((l, i) => {
+          const kernel = Float64Array.from(l.kernel);
+          const bias = Float64Array.from(l.bias);
+          if (i === layer) (which === 'kernel' ? kernel : bias)[index] += d;
+          return { kernel, bias };
+        });
+        const m = createModel(model.metadata, layers);
+        // Weights are stored as float32; h = 1e-3 stays far above their rounding (~1e-8).
+        const out = new Float64Array(batch * 2);
+        referenceAccelerations(m, q, qd, out, batch);
+        let s = 0;
+        for (let i = 0; i < out.length; i++) s += (out[i] - target[i]) ** 2;
+        return s / out.length;
+      };
+      const probes: [number, 'kernel' | 'bias', number][] = [
+        [0, 'kernel', 3],
+        [0, 'kernel', 20],
+        [0, 'bias', 5],
+        [1, 'kernel', 7],
+        [0, 'bias', 11],
+      ];
+      for (const [layer, which, index] of probes) {
+        const h = 1e-3;
+        const fd = (loss64(layer, which, index, h) - loss64(layer, which, index, -h)) / (2 * h);
+        const v = (which === 'kernel' ? vars.kernels : vars.biases)[layer] as tf.Variable;
+        const g = grads[v.name].dataSync()[index];
+        expect(
+          Math.abs(g - fd),
+          `∂loss/∂${which}${layer}[${index}]: autodiff ${g}, finite difference ${fd}`,
+        ).toBeLessThan(2e-2 * Math.abs(fd) + 1e-3);
+      }
+      tf.dispose([value, ...Object.values(grads), Q, V, T, ...vars.kernels, ...vars.biases]);
+    });
+
+    it('learned energy E = q̇·∂L/∂q̇ − L matches the reference', () => {
+      const model = createRandomModel({ dof: 2, hidden: [32, 32], seed: 12, biasStd: 0.2 });
+      const params = paramsFromModel(model);
+      const { q, qd } = states(3, 2);
+      const e = tf.tidy(() =>
+        lnnEnergy(
+          params,
+          specFromModel(model),
+          tf.tensor2d(Float32Array.from(q), [3, 2]),
+          tf.tensor2d(Float32Array.from(qd), [3, 2]),
+        ).dataSync(),
+      );
+      for (let b = 0; b < 3; b++) {
+        const r = referenceTerms(model, q.subarray(2 * b, 2 * b + 2), qd.subarray(2 * b, 2 * b + 2));
+        const ref = qd[2 * b] * r.gv[0] + qd[2 * b + 1] * r.gv[1] - r.L;
+        expect(Math.abs(e[b] - ref), `E of state ${b}`).toBeLessThan(1e-5 * (1 + Math.abs(ref)));
+      }
+      for (const t of [...params.kernels, ...params.biases]) t.dispose();
+    });
+
+    let tensorsBefore = 0;
+    beforeEach(() => {
+      tensorsBefore = tf.memory().numTensors;
+    });
+    afterEach((ctx) => {
+      expect(tf.memory().numTensors, `${ctx.task.name}: tensors left behind`).toBe(tensorsBefore);
+    });
+  });
+}
+
+/** L(q, q̇) `[batch]` as a plain differentiable forward pass (for the nested-autodiff cross-check). */
+function plainLagrangian(
+  params: MlpParams,
+  spec: ReturnType<typeof specFromModel>,
+  q: tf.Tensor2D,
+  qd: tf.Tensor2D,
+): tf.Tensor {
+  let a: tf.Tensor = tf.concat([tf.mul(q, spec.qScale as number[]), tf.mul(qd, spec.qdScale as number[])], 1);
+  const last = params.kernels.length - 1;
+  for (let l = 0; l <= last; l++) {
+    const z = tf.add(tf.matMul(a as tf.Tensor2D, params.kernels[l]), params.biases[l]);
+    a = l === last ? z : tf.softplus(z);
+  }
+  return tf.mul(tf.reshape(a, [-1]), spec.outputScale);
+}
