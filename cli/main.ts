@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { CliError, EXIT_FAILURE, EXIT_USAGE } from './CliError';
 import { accelCommand } from './commands/accel';
+import { evalCommand } from './commands/eval';
 import { inspectCommand } from './commands/inspect';
 import { rolloutCommand } from './commands/rollout';
 import { sceneCommand } from './commands/scene';
@@ -19,6 +20,7 @@ const COMMANDS: readonly ((io: CliIO) => Command)[] = [
   systemsCommand,
   inspectCommand,
   sceneCommand,
+  evalCommand,
 ];
 
 const VERSION = (
@@ -34,6 +36,11 @@ export function buildProgram(io: CliIO = processIO): Command {
     .addHelpText('after', "\nRun 'three-lnn <command> --help' for the options of a command.");
   for (const make of COMMANDS) program.addCommand(make(io));
   return program;
+}
+
+/** A message on one line (compiler and loader errors span several). */
+function oneLine(message: string): string {
+  return message.replace(/\s*\n\s*/g, ' ').trim();
 }
 
 /** `three-lnn rollout` for a command, `three-lnn` for the program. */
@@ -86,21 +93,18 @@ export async function main(argv: readonly string[] = process.argv, io: CliIO = p
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
       if (err.code === 'commander.help') return err.exitCode;
-      let message = err.message
-        .replace(/^error: /, '')
-        .replace(/\s*\n\s*/g, ' ')
-        .trim();
+      let message = oneLine(err.message.replace(/^error: /, ''));
       if (!/[.?!)]$/.test(message)) message += '.';
       io.stderr(`${name}: error: ${message} See '${name} --help'.\n`);
       return EXIT_USAGE;
     }
     if (err instanceof CliError) {
-      io.stderr(`${name}: error: ${err.message}\n`);
+      io.stderr(`${name}: error: ${oneLine(err.message)}\n`);
       if (debug && err.stack) io.stderr(err.stack + '\n');
       return err.exitCode;
     }
     const e = err instanceof Error ? err : new Error(String(err));
-    io.stderr(`${name}: error: ${e.message}${debug ? '' : ' (run with --debug for details)'}\n`);
+    io.stderr(`${name}: error: ${oneLine(e.message)}${debug ? '' : ' (run with --debug for details)'}\n`);
     if (debug && e.stack) io.stderr(e.stack + '\n');
     return EXIT_FAILURE;
   }

@@ -76,7 +76,7 @@ export function sceneCommand(io: CliIO): Command {
       try {
         scene = defineScene(raw as Parameters<typeof defineScene>[0]);
       } catch (err) {
-        throw new CliError(`<file>: ${(err as Error).message}`);
+        throw new CliError(`${file}: ${(err as Error).message}`);
       }
       if (opts.duration !== undefined) {
         const ratio = opts.duration / scene.dt;
@@ -93,7 +93,7 @@ export function sceneCommand(io: CliIO): Command {
       try {
         run = await runScene(scene, opts.duration !== undefined ? { duration: opts.duration } : {});
       } catch (err) {
-        if (err instanceof SceneError) throw new CliError(`<file>: ${err.message}`);
+        if (err instanceof SceneError) throw new CliError(`${file}: ${err.message}`);
         throw err;
       }
       await writeResult(io, JSON.stringify(run, null, opts.pretty ? 2 : undefined) + '\n', opts.out);
