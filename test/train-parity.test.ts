@@ -57,13 +57,19 @@ describe('Python/TypeScript parity (training/tests/fixtures/parity)', () => {
         if (flags[b] !== SolveFlag.ok) continue;
         compared++;
         for (let i = 0; i < n; i++) {
-          expect(relErr(out[b * n + i], want[b * n + i], 1), `${name} reference q̈[${b},${i}]`).toBeLessThan(1e-8);
+          expect(relErr(out[b * n + i], want[b * n + i], 1), `${name} reference q̈[${b},${i}]`).toBeLessThan(
+            1e-8,
+          );
         }
         if (exp.L && exp.energy) {
           const qb = exp.q[b];
           const vb = exp.qd[b];
-          expect(relErr(referenceLagrangian(model, qb, vb), exp.L[b], 1), `${name} L[${b}]`).toBeLessThan(1e-9);
-          expect(relErr(referenceEnergy(model, qb, vb), exp.energy[b], 1), `${name} E[${b}]`).toBeLessThan(1e-9);
+          expect(relErr(referenceLagrangian(model, qb, vb), exp.L[b], 1), `${name} L[${b}]`).toBeLessThan(
+            1e-9,
+          );
+          expect(relErr(referenceEnergy(model, qb, vb), exp.energy[b], 1), `${name} E[${b}]`).toBeLessThan(
+            1e-9,
+          );
         }
       }
       expect(compared, `${name}: every state has a positive-definite H_vv`).toBe(batch);

@@ -1,0 +1,220 @@
+/**
+ * `three-lnn eval`: measure a learned model with the paper's protocols (double pendulum, chain) or the
+ * per-system equivalents (string: normal modes and energy on 100 nodes; relativistic particle: the speed
+ * bound and held-out q̈), using a learned engine for q̈ and the exact system for ground truth.
+ */
+import type { Engine, System } from '../core/types';
+import '../engines/learned';
+import { createEngine } from '../engines/registry';
+import { createRng, uniform } from '../math/random';
+import { loadModel } from '../model/loadModel';
+import type { LoadedModel } from '../model/metadata';
+import { createSystem } from '../systems/registry';
+import { stringModeFrequencies } from '../systems/stringModeFrequencies';
+import {
+  energyDrift,
+  energyDriftFromSampler,
+  type Metric,
+  qddError,
+  rollout,
+  stringModes,
+} from './protocols';
+
+/** Options of {@link evaluateModel}. */
+export interface EvaluateOptions {
+  /**
+   * Small, fast subsets of every protocol (for CI): 8 starts × 10 s, 5,000 states.
+   * @default false
+   */
+  quick?: boolean;
+  /** Backend of the learned engine (`wasm`, `cpu`, `js` = float64 reference, …). @default 'wasm' */
+  backend?: string;
+  /** Seed of every random draw. @default 0 */
+  seed?: number;
+  /** Override the number of energy-protocol starts. */
+  starts?: number;
+  /** Override the roll-out length in seconds. */
+  seconds?: number;
+  /** Override the number of q̈ states. */
+  states?: number;
+}
+
+/** What {@link evaluateModel} measured. */
+export interface EvaluationReport {
+  /** Where the model came from. */
+  model: string;
+  kind: string;
+  system: { id: string; params: Record<string, number> };
+  /** Whether the quick subsets were used. */
+  quick: boolean;
+  backend: string;
+  /** Named metrics, each with its protocol. */
+  metrics: Record<string, Metric>;
+  /** Wall time of the evaluation in seconds. */
+  seconds: number;
+}
+
+function accelerationsOf(engine: Engine) {
+  return (q: Float64Array, qd: Float64Array, qdd: Float64Array, batch: number) =>
+    engine.accelerations(q, qd, qdd, batch);
+}
+
+async function withEngine<T>(
+  model: LoadedModel,
+  system: System,
+  backend: string,
+  fn: (e: Engine) => T,
+): Promise<T> {
+  const engine = await createEngine(model.metadata.kind, system, { model, backend });
+  try {
+    return fn(engine);
+  } finally {
+    engine.dispose();
+  }
+}
+
+/** Protocols for systems with angle coordinates (double pendulum, chain). */
+async function evalMechanical(
+  model: LoadedModel,
+  backend: string,
+  o: Required<Omit<EvaluateOptions, 'backend'>>,
+): Promise<Record<string, Metric>> {
+  const meta = model.metadata;
+  const system = createSystem(meta.system.id, meta.system.params);
+  const ranges = meta.trainingRanges;
+  if (!ranges) throw new Error('eval: the model has no trainingRanges; q̈ error needs the training box.');
+  return withEngine(model, system, backend, (engine) => {
+    const f = accelerationsOf(engine);
+    return {
+      qddL1: qddError(f, system, {
+        states: o.states,
+        seed: o.seed + 1,
+        qRanges: ranges.q as [number, number][],
+        qdRanges: ranges.qd as [number, number][],
+        source: 'the training box (metadata.trainingRanges)',
+      }),
+      energyError: energyDrift(f, system, { starts: o.starts, seconds: o.seconds, seed: o.seed }),
+    };
+  });
+}
+
+/** String (lgn): normal modes on 100 nodes, energy over 10 s, q̈ error on the training graph. */
+async function evalString(
+  model: LoadedModel,
+  backend: string,
+  o: Required<Omit<EvaluateOptions, 'backend'>>,
+) {
+  const meta = model.metadata;
+  const big = createSystem('string', { ...meta.system.params, nodes: 100 });
+  const modes = await withEngine(model, big, backend, (engine) =>
+    stringModes(accelerationsOf(engine), big, stringModeFrequencies(big)),
+  );
+  const energy = await withEngine(model, big, backend, (engine) =>
+    energyDriftFromSampler(accelerationsOf(engine), big, {
+      starts: o.quick ? 2 : 10,
+      seconds: o.quick ? 2 : 10,
+      seed: o.seed,
+    }),
+  );
+  const small = createSystem('string', meta.system.params);
+  const ranges = meta.trainingRanges;
+  const n = small.dof;
+  const qdd = await withEngine(model, small, backend, (engine) =>
+    qddError(accelerationsOf(engine), small, {
+      states: o.states,
+      seed: o.seed + 1,
+      qRanges: Array.from({ length: n }, () => (ranges?.q[0] ?? [-0.1, 0.1]) as [number, number]),
+      qdRanges: Array.from({ length: n }, () => (ranges?.qd[0] ?? [-1, 1]) as [number, number]),
+      source: `the training box per node, N=${n}`,
+    }),
+  );
+  return { modeFrequencies: modes.metric, energyError: energy, qddL1: qdd };
+}
+
+/** Relativistic particle: |q̇| stays below c along roll-outs; q̈ on held-out states. */
+async function evalRelativistic(
+  model: LoadedModel,
+  backend: string,
+  o: Required<Omit<EvaluateOptions, 'backend'>>,
+) {
+  const meta = model.metadata;
+  const system = createSystem(meta.system.id, meta.system.params);
+  return withEngine(model, system, backend, (engine) => {
+    const f = accelerationsOf(engine);
+    const starts = o.starts;
+    const q = new Float64Array(starts);
+    const qd = new Float64Array(starts);
+    // The system's own sampler box: q ~ U[-1, 1), q̇ ~ U[-0.9, 0.9).
+    const rng = createRng(o.seed);
+    for (let b = 0; b < starts; b++) {
+      q[b] = uniform(rng, -1, 1);
+      qd[b] = uniform(rng, -0.9, 0.9);
+    }
+    const qA = q.slice();
+    const vA = qd.slice();
+    const dt = 0.01;
+    const steps = Math.round(o.seconds / dt);
+    const learned = rollout(f, q, qd, 1, starts, dt, steps);
+    const exact = rollout((a, b, c, n) => system.accelerations(a, b, c, n), qA, vA, 1, starts, dt, steps);
+    return {
+      maxSpeed: {
+        value: learned.finite ? learned.maxSpeed : Number.POSITIVE_INFINITY,
+        exact: exact.maxSpeed,
+        belowC: learned.finite && learned.maxSpeed < 1,
+        protocol: `${starts} starts q~U[-1,1), qd~U[-0.9,0.9) (seed ${o.seed}); RK4 dt=${dt} for ${o.seconds} s; max |qd| along the learned roll-outs (c = 1)`,
+      },
+      heldOutQddL1: qddError(f, system, {
+        states: o.states,
+        seed: o.seed + 1,
+        qRanges: [[-1, 1]],
+        qdRanges: [[-0.9, 0.9]],
+        source: 'q~U[-1,1), qd~U[-0.9,0.9) (held out: training draws rapidities)',
+      }),
+    } satisfies Record<string, Metric>;
+  });
+}
+
+/**
+ * Evaluate a model directory (or loaded model) with the protocols of its system.
+ * @example const report = await evaluateModel('assets/models/double-pendulum-lnn', { quick: true });
+ */
+export async function evaluateModel(
+  source: string | LoadedModel,
+  options: EvaluateOptions = {},
+): Promise<EvaluationReport> {
+  const t0 = performance.now();
+  const model = await loadModel(source);
+  const meta = model.metadata;
+  const quick = options.quick ?? false;
+  const backend = options.backend ?? 'wasm';
+  const isRel = meta.system.id === 'relativistic-particle';
+  const o: Required<Omit<EvaluateOptions, 'backend'>> = {
+    quick,
+    seed: options.seed ?? 0,
+    starts: options.starts ?? (quick ? 8 : 40),
+    seconds: options.seconds ?? (quick ? (isRel ? 20 : 10) : 100),
+    states: options.states ?? (quick ? 5000 : 100_000),
+  };
+  let metrics: Record<string, Metric>;
+  if (meta.kind === 'lgn') {
+    if (meta.system.id !== 'string') throw new Error(`eval: no protocol for an lgn on '${meta.system.id}'.`);
+    metrics = await evalString(model, backend, o);
+  } else if (isRel) {
+    metrics = await evalRelativistic(model, backend, o);
+  } else if (meta.system.id === 'double-pendulum' || meta.system.id === 'chain') {
+    metrics = await evalMechanical(model, backend, o);
+  } else {
+    throw new Error(
+      `eval: no protocol for system '${meta.system.id}'; supported: double-pendulum, chain, string (lgn), relativistic-particle.`,
+    );
+  }
+  return {
+    model: typeof source === 'string' ? source : model.source,
+    kind: meta.kind,
+    system: { id: meta.system.id, params: { ...meta.system.params } },
+    quick,
+    backend,
+    metrics,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
