@@ -1,0 +1,118 @@
+import type { LoadedModel, ModelKind } from './metadata';
+import { parameterCount } from './metadata';
+
+/** A model summary for people (the CLI's `inspect`, the app's model panel). */
+export interface ModelSummary {
+  source: string;
+  kind: ModelKind;
+  /** What the kind means, in words. */
+  kindDescription: string;
+  system: { id: string; params: Record<string, number> };
+  dof: number;
+  angles: boolean[];
+  /** e.g. `4→128→128→1 softplus`. */
+  architecture: string;
+  layers: number[];
+  activation: string;
+  parameters: number;
+  input: { qScale: number[]; qdScale: number[] };
+  outputScale: number;
+  hvvEpsilon: number | null;
+  trainingRanges: { q: [number, number][]; qd: [number, number][] } | null;
+  provenance: Record<string, unknown> | null;
+  metrics: Record<string, unknown> | null;
+  graph: string | null;
+}
+
+const KIND_TEXT: Record<ModelKind, string> = {
+  lnn: 'Lagrangian neural network: the network is L(q, q̇); q̈ from the Euler–Lagrange equation',
+  baseline: 'black-box baseline: the network predicts q̈ directly (no Lagrangian, no energy)',
+  lgn: 'Lagrangian graph network: one local term per edge of a path graph, summed; runs any number of nodes',
+};
+
+/**
+ * Summarise a loaded model.
+ * @example console.log(formatModelSummary(inspectModel(await loadModel(dir))));
+ */
+export function inspectModel(model: LoadedModel): ModelSummary {
+  const m = model.metadata;
+  const layers = [...m.architecture.layers];
+  return {
+    source: model.source,
+    kind: m.kind,
+    kindDescription: KIND_TEXT[m.kind],
+    system: { id: m.system.id, params: { ...m.system.params } },
+    dof: m.dof,
+    angles: [...m.angles],
+    architecture: `${layers.join('→')} ${m.architecture.activation}`,
+    layers,
+    activation: m.architecture.activation,
+    parameters: parameterCount(layers),
+    input: { qScale: [...m.input.qScale], qdScale: [...m.input.qdScale] },
+    outputScale: m.output.scale,
+    hvvEpsilon: m.solver?.hvvEpsilon ?? null,
+    trainingRanges: m.trainingRanges ?? null,
+    provenance: m.provenance ?? null,
+    metrics: m.metrics ?? null,
+    graph: m.graph ? `${m.graph.type}, ${m.graph.boundary} ends` : null,
+  };
+}
+
+function fmt(x: unknown): string {
+  if (typeof x === 'number') return Number.isInteger(x) ? String(x) : Number(x.toPrecision(6)).toString();
+  if (Array.isArray(x)) return `[${x.map(fmt).join(', ')}]`;
+  if (x !== null && typeof x === 'object') {
+    return `{ ${Object.entries(x)
+      .map(([k, v]) => `${k}: ${fmt(v)}`)
+      .join(', ')} }`;
+  }
+  return String(x);
+}
+
+/**
+ * The summary as aligned plain text, one `label  value` line per field, nested objects flattened with
+ * dotted keys.
+ */
+export function formatModelSummary(s: ModelSummary): string {
+  const rows: [string, string][] = [
+    ['model', s.source],
+    ['kind', `${s.kind} — ${s.kindDescription}`],
+    ['system', `${s.system.id} ${fmt(s.system.params)}`],
+    ['dof', s.kind === 'lgn' ? `${s.dof} (training graph; runs any number of nodes)` : String(s.dof)],
+    ['angles', fmt(s.angles)],
+    ['network', s.architecture],
+    ['parameters', s.parameters.toLocaleString('en-US')],
+    ['input scale', `q ${fmt(s.input.qScale)}, q̇ ${fmt(s.input.qdScale)}`],
+    ['output scale', fmt(s.outputScale)],
+  ];
+  if (s.kind !== 'baseline') {
+    rows.push([
+      'H_vv shift ε',
+      s.hvvEpsilon === null ? 'default (1e-3 · mean |diag H_vv|)' : fmt(s.hvvEpsilon),
+    ]);
+  }
+  if (s.graph) rows.push(['graph', s.graph]);
+  if (s.trainingRanges) {
+    rows.push(['training q', fmt(s.trainingRanges.q)]);
+    rows.push(['training q̇', fmt(s.trainingRanges.qd)]);
+  } else {
+    rows.push(['training ranges', '(not recorded)']);
+  }
+  const nested = (prefix: string, obj: Record<string, unknown> | null) => {
+    if (!obj || Object.keys(obj).length === 0) {
+      rows.push([prefix, '(not recorded)']);
+      return;
+    }
+    for (const [k, v] of Object.entries(obj)) {
+      if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+        for (const [k2, v2] of Object.entries(v)) rows.push([`${prefix}.${k}.${k2}`, fmt(v2)]);
+      } else {
+        rows.push([`${prefix}.${k}`, fmt(v)]);
+      }
+    }
+  };
+  nested('provenance', s.provenance);
+  nested('metrics', s.metrics);
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
+}
