@@ -1,0 +1,282 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { LoadedModel } from '../model/metadata';
+import { wrapAngle } from '../model/reference';
+import {
+  activationProgram,
+  adjointProgram,
+  type LnnProgram,
+  type LnnShape,
+  layer0Program,
+  linearProgram,
+  rk4CombineProgram,
+  solveProgram,
+} from './lnnPrograms';
+
+/** The part of TF.js's WebGL backend (`MathBackendWebGL`) used to run custom programs. */
+interface WebGLBackendLike {
+  compileAndRun(
+    program: LnnProgram,
+    inputs: tf.TensorInfo[],
+    outputDtype?: tf.DataType,
+    customUniformValues?: number[][],
+  ): tf.TensorInfo;
+}
+
+/** Options of {@link FusedWebGLLnn}. */
+export interface FusedWebGLLnnOptions {
+  /**
+   * Diagonal shift ε for a non-positive-definite H_vv.
+   * @default the model's solver.hvvEpsilon, else relative (1e-3 · mean |diag H_vv|)
+   */
+  epsilon?: number;
+}
+
+/**
+ * The LNN q̈ and RK4 stepping of an `lnn` model as fused TF.js WebGL programs (see `lnnPrograms.ts`):
+ * 3H − 1 shader passes per q̈ for H hidden layers, an RK4 step as four q̈ plus one combine pass, the
+ * state kept in GPU textures across stages and substeps, and one readback per {@link advance} call.
+ * Needs the TF.js `webgl` backend to be active (float32 render targets for float32 accuracy).
+ * @example
+ * await tf.setBackend('webgl');
+ * const gpu = new FusedWebGLLnn(model);
+ * gpu.advance(q, qd, batch, 1 / 120, 2); // one frame of two substeps, one readback
+ * gpu.dispose();
+ */
+export class FusedWebGLLnn {
+  /** Degrees of freedom n. */
+  readonly dof: number;
+  /** SolveFlag per state of the last call (worst over the stages of an advance) `[capacity]`. */
+  flags = new Uint8Array(0);
+  /** States flagged (≥ 1) in the last call. */
+  lastBad = 0;
+  private readonly shape: LnnShape;
+  private readonly W: tf.Tensor2D[];
+  private readonly B: tf.Tensor1D[];
+  private readonly Wout: tf.Tensor1D;
+  private zeros: { batch: number; a: tf.Tensor2D; d: tf.Tensor2D } | null = null;
+  private s32 = new Float32Array(0);
+  private disposed = false;
+
+  /**
+   * Upload the folded weights of an `lnn` model.
+   * @throws Error when the model is not `lnn`, has no hidden layer, or the webgl backend is not active
+   */
+  constructor(model: LoadedModel, options: FusedWebGLLnnOptions = {}) {
+    const meta = model.metadata;
+    if (meta.kind !== 'lnn') {
+      throw new Error(`FusedWebGLLnn: model ${model.source} is '${meta.kind}'; only lnn models are fused.`);
+    }
+    if (meta.architecture.layers.length < 3) {
+      throw new Error(`FusedWebGLLnn: model ${model.source} has no hidden layer (H_vv would be zero).`);
+    }
+    if (tf.getBackend() !== 'webgl') {
+      throw new Error(
+        `FusedWebGLLnn needs the TF.js webgl backend active (current: ${tf.getBackend()}); await initBackend({ backend: 'webgl' }) first.`,
+      );
+    }
+    const n = meta.dof;
+    const widths = meta.architecture.layers;
+    const depth = widths.length - 1;
+    this.dof = n;
+    this.shape = {
+      n,
+      hidden: widths.slice(1, depth),
+      activation: meta.architecture.activation,
+      angles: meta.angles,
+      epsilon: options.epsilon ?? meta.solver?.hvvEpsilon,
+    };
+    const inScale = [...meta.input.qScale, ...meta.input.qdScale];
+    const out = meta.output.scale;
+    this.W = [];
+    this.B = [];
+    for (let l = 0; l < depth - 1; l++) {
+      const layer = model.layers[l];
+      const w = Float32Array.from(layer.kernel);
+      if (l === 0)
+        for (let i = 0; i < layer.inSize; i++)
+          for (let j = 0; j < layer.outSize; j++) w[i * layer.outSize + j] *= inScale[i];
+      this.W.push(tf.tensor2d(w, [layer.inSize, layer.outSize], 'float32'));
+      this.B.push(tf.tensor1d(layer.bias, 'float32'));
+    }
+    const last = model.layers[depth - 1];
+    this.Wout = tf.tensor1d(
+      last.kernel.map((v) => v * out),
+      'float32',
+    );
+  }
+
+  private get backend(): WebGLBackendLike {
+    if (this.disposed) throw new Error('FusedWebGLLnn: used after dispose().');
+    if (tf.getBackend() !== 'webgl') {
+      throw new Error(
+        `FusedWebGLLnn: the active TF.js backend changed to ${tf.getBackend()}; switch back to webgl.`,
+      );
+    }
+    return tf.backend() as unknown as WebGLBackendLike;
+  }
+
+  private run(program: LnnProgram, inputs: tf.Tensor[], uniforms?: number[][]): tf.Tensor {
+    const info = this.backend.compileAndRun(program, inputs, 'float32', uniforms);
+    return tf.engine().makeTensorFromTensorInfo(info);
+  }
+
+  private zerosFor(batch: number): { a: tf.Tensor2D; d: tf.Tensor2D } {
+    if (this.zeros?.batch !== batch) {
+      this.zeros?.a.dispose();
+      this.zeros?.d.dispose();
+      this.zeros = tf.tidy(() => ({
+        batch,
+        a: tf.keep(tf.zeros([batch, this.dof + 1])) as tf.Tensor2D,
+        d: tf.keep(tf.zeros([batch, 2 * this.dof + 1])) as tf.Tensor2D,
+      }));
+    }
+    return this.zeros;
+  }
+
+  /**
+   * q̈ and flags `[B, n+1]` at the stage state q = q0 + cqv·q̇0 + cqa·Aq, q̇ = q̇0 + cva·Av, where
+   * (q0, q̇0) = S0 + D. The caller owns the result (call inside `tf.tidy`).
+   * @param S0 `[B, 2n]` @param D `[B, 2n+1]` @param Aq `[B, n+1]` @param Av `[B, n+1]`
+   */
+  stage(
+    S0: tf.Tensor2D,
+    D: tf.Tensor2D,
+    Aq: tf.Tensor2D,
+    Av: tf.Tensor2D,
+    cqv: number,
+    cqa: number,
+    cva: number,
+  ): tf.Tensor2D {
+    const batch = S0.shape[0];
+    const s = this.shape;
+    const H = s.hidden.length;
+    return tf.tidy(() => {
+      const X: tf.Tensor[] = [];
+      X.push(this.run(layer0Program(s, batch), [S0, D, Aq, Av, this.W[0], this.B[0]], [[cqv], [cqa], [cva]]));
+      for (let l = 1; l < H; l++) {
+        const Y = this.run(linearProgram(s, l, batch), [X[l - 1], this.W[l], this.B[l]]);
+        X.push(this.run(activationProgram(s, l, batch), [Y]));
+      }
+      const G: tf.Tensor[] = new Array(Math.max(0, H - 1));
+      for (let l = H - 2; l >= 0; l--) {
+        const lastNext = l + 1 === H - 1;
+        G[l] = this.run(adjointProgram(s, l, batch, lastNext), [
+          X[l + 1],
+          this.W[l + 1],
+          lastNext ? this.Wout : G[l + 1],
+        ]);
+      }
+      return this.run(solveProgram(s, batch), [...X, ...G, this.Wout, this.W[0]]) as tf.Tensor2D;
+    });
+  }
+
+  /**
+   * q̈ and flags `[B, n+1]` for states `[B, 2n]` (q then q̇ per row; angles need not be wrapped), all on
+   * the GPU. The caller owns the result.
+   */
+  accelerationsTensor(state: tf.Tensor2D): tf.Tensor2D {
+    const z = this.zerosFor(state.shape[0]);
+    return this.stage(state, z.d, z.a, z.a, 0, 0, 0);
+  }
+
+  /**
+   * `substeps` RK4 steps of `dt` from S0 + D, on the GPU: returns the new increment D `[B, 2n+1]`
+   * (last column: worst solve flag over all stages). The caller owns the result.
+   * @param S0 `[B, 2n]` @param D `[B, 2n+1]` (e.g. zeros)
+   */
+  rk4Tensor(S0: tf.Tensor2D, D: tf.Tensor2D, dt: number, substeps = 1): tf.Tensor2D {
+    const z = this.zerosFor(S0.shape[0]);
+    const h = dt;
+    const n = this.dof;
+    const batch = S0.shape[0];
+    return tf.tidy(() => {
+      let d = D;
+      for (let s = 0; s < substeps; s++) {
+        const a1 = this.stage(S0, d, z.a, z.a, 0, 0, 0);
+        const a2 = this.stage(S0, d, z.a, a1, h / 2, 0, h / 2);
+        const a3 = this.stage(S0, d, a1, a2, h / 2, (h * h) / 4, h / 2);
+        const a4 = this.stage(S0, d, a2, a3, h, (h * h) / 2, h);
+        d = this.run(rk4CombineProgram(n, batch), [S0, d, a1, a2, a3, a4], [[h]]) as tf.Tensor2D;
+      }
+      return d === D ? (tf.clone(D) as tf.Tensor2D) : d;
+    });
+  }
+
+  /** Upload `[batch * n]` float64 q (angles wrapped in float64 first), q̇ as a `[B, 2n]` float32 state. */
+  private upload(q: Float64Array, qd: Float64Array, batch: number): tf.Tensor2D {
+    const n = this.dof;
+    if (this.s32.length < batch * 2 * n) this.s32 = new Float32Array(batch * 2 * n);
+    const angles = this.shape.angles;
+    for (let b = 0; b < batch; b++) {
+      for (let i = 0; i < n; i++) {
+        const qi = q[b * n + i];
+        this.s32[b * 2 * n + i] = angles[i] ? wrapAngle(qi) : qi;
+        this.s32[b * 2 * n + n + i] = qd[b * n + i];
+      }
+    }
+    return tf.tensor2d(this.s32.subarray(0, batch * 2 * n), [batch, 2 * n], 'float32');
+  }
+
+  private growFlags(batch: number): void {
+    if (this.flags.length < batch) this.flags = new Uint8Array(batch);
+  }
+
+  /**
+   * Batched q̈ (an `AccelerationFn`): `q`, `qd`, `qdd` `[batch * n]`; one upload and one readback.
+   */
+  accelerations(q: Float64Array, qd: Float64Array, qdd: Float64Array, batch: number): void {
+    const n = this.dof;
+    const S = this.upload(q, qd, batch);
+    const A = this.accelerationsTensor(S);
+    S.dispose();
+    const data = A.dataSync();
+    A.dispose();
+    this.growFlags(batch);
+    let bad = 0;
+    for (let b = 0; b < batch; b++) {
+      for (let i = 0; i < n; i++) qdd[b * n + i] = data[b * (n + 1) + i];
+      const fl = data[b * (n + 1) + n];
+      this.flags[b] = fl;
+      if (fl >= 1) bad++;
+    }
+    this.lastBad = bad;
+  }
+
+  /**
+   * Advance `batch` states in place by `substeps` RK4 steps of `dt`: one upload, 5·substeps·(3H−1)/… GPU
+   * passes, one readback. Increments are summed in float32 on the GPU and added to the float64 state.
+   * @param q `[batch * n]` @param qd `[batch * n]`
+   */
+  advance(q: Float64Array, qd: Float64Array, batch: number, dt: number, substeps = 1): void {
+    const n = this.dof;
+    const S = this.upload(q, qd, batch);
+    const z = this.zerosFor(batch);
+    const D = this.rk4Tensor(S, z.d, dt, substeps);
+    S.dispose();
+    const data = D.dataSync();
+    D.dispose();
+    this.growFlags(batch);
+    const w = 2 * n + 1;
+    let bad = 0;
+    for (let b = 0; b < batch; b++) {
+      for (let i = 0; i < n; i++) {
+        q[b * n + i] += data[b * w + i];
+        qd[b * n + i] += data[b * w + n + i];
+      }
+      const fl = data[b * w + 2 * n];
+      this.flags[b] = fl;
+      if (fl >= 1) bad++;
+    }
+    this.lastBad = bad;
+  }
+
+  /** Free the weight tensors and scratch. Idempotent. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const t of [...this.W, ...this.B, this.Wout]) t.dispose();
+    this.zeros?.a.dispose();
+    this.zeros?.d.dispose();
+    this.zeros = null;
+  }
+}

@@ -1,0 +1,373 @@
+/**
+ * Fused WebGL programs (TF.js `GPGPUProgram`s) for the LNN q̈ and an RK4 step. One q̈ of a network with
+ * H hidden layers is 3H − 1 shader passes (5 for 4→128→128→1) instead of dozens of op-by-op dispatches;
+ * an RK4 step is four of those plus one combine pass, with the state kept in textures between them.
+ *
+ * Layout (per state b, n degrees of freedom, k = n + 1 tangent directions e_{q̇_1} … e_{q̇_n}, u = (q̇, 0),
+ * R = 2k + 3 rows per state):
+ * - `X_l` `[B·R, w_l]`, layer l after its activation: row 0 σ(z), rows 1…k σ'(z)·T_r (tangents of the
+ *   activation), row k+1 σ'(z), row k+2 σ''(z), rows k+3…2k+2 T_r = ∂z/∂(direction r).
+ * - `Y_l` `[B·(k+1), w_l]`, layer l ≥ 1 before its activation: row 0 z, rows 1…k T_r.
+ * - `G_l` `[B, w_l]`: adjoints ḡ_l = ∂L/∂a_l (the last hidden layer's is the output kernel).
+ * - state `S0` `[B, 2n]` (q wrapped, q̇) at the start of a frame, increment `D` `[B, 2n+1]` since then
+ *   (last column: worst solve flag), accelerations `A` `[B, n+1]` (last column: solve flag).
+ * Weights are folded (input and output scales applied), float32.
+ */
+import type { Activation } from '../model/metadata';
+
+/** The subset of TF.js's GPGPUProgram these programs use. */
+export interface LnnProgram {
+  variableNames: string[];
+  outputShape: number[];
+  userCode: string;
+  customUniforms?: { name: string; type: 'float' }[];
+}
+
+/** Shape of the network the programs are generated for. */
+export interface LnnShape {
+  /** Degrees of freedom n. */
+  n: number;
+  /** Hidden widths w_0 … w_{H−1}. */
+  hidden: readonly number[];
+  activation: Activation;
+  /** Which coordinates are angles (wrapped into [−π, π) at each stage). */
+  angles: readonly boolean[];
+  /** Diagonal shift ε for a non-definite H_vv, or undefined for the relative default. */
+  epsilon?: number;
+}
+
+/** Rows per state in an `X` texture. */
+export function rowsPerState(n: number): number {
+  return 2 * (n + 1) + 3;
+}
+
+const f = (x: number) => (Number.isInteger(x) ? `${x}.0` : `${x}`);
+
+/** GLSL σ, σ', σ'' of z written to the named variables. */
+function activationGlsl(act: Activation, z: string, a: string, d1: string, d2: string): string {
+  if (act === 'softplus') {
+    return `
+      float e_ = exp(-abs(${z}));
+      float ${a} = max(${z}, 0.0) + log(1.0 + e_);
+      float ${d1} = ${z} >= 0.0 ? 1.0 / (1.0 + e_) : e_ / (1.0 + e_);
+      float ${d2} = ${d1} * (1.0 - ${d1});`;
+  }
+  if (act === 'tanh') {
+    return `
+      float ${a} = tanh(clamp(${z}, -15.0, 15.0));
+      float ${d1} = 1.0 - ${a} * ${a};
+      float ${d2} = -2.0 * ${a} * ${d1};`;
+  }
+  throw new Error(`Fused WebGL LNN: activation '${act}' has no second derivative; use softplus or tanh.`);
+}
+
+/**
+ * Pass Act_0: layer 0 with activation, straight from the stage state
+ * q = q0 + cqv·q̇0 + cqa·Aq, q̇ = q̇0 + cva·Av where (q0, q̇0) = S0 + D. Output `X_0`.
+ */
+export function layer0Program(shape: LnnShape, batch: number): LnnProgram {
+  const { n } = shape;
+  const k = n + 1;
+  const R = rowsPerState(n);
+  const w = shape.hidden[0];
+  const wrap = shape.angles
+    .map((isAngle, i) =>
+      isAngle
+        ? `q[${i}] = q[${i}] - 6.283185307179586 * floor((q[${i}] + 3.141592653589793) / 6.283185307179586);`
+        : '',
+    )
+    .join('\n');
+  return {
+    variableNames: ['S0', 'D', 'Aq', 'Av', 'W0', 'B0'],
+    outputShape: [batch * R, w],
+    customUniforms: [
+      { name: 'cqv', type: 'float' },
+      { name: 'cqa', type: 'float' },
+      { name: 'cva', type: 'float' },
+    ],
+    userCode: `
+    void main() {
+      ivec2 rc = getOutputCoords();
+      int b = rc.x / ${R};
+      int rr = rc.x - b * ${R};
+      int j = rc.y;
+      float q[${n}];
+      float v[${n}];
+      for (int i = 0; i < ${n}; i++) {
+        float v0 = getS0(b, ${n} + i) + getD(b, ${n} + i);
+        q[i] = getS0(b, i) + getD(b, i) + cqv * v0 + cqa * getAq(b, i);
+        v[i] = v0 + cva * getAv(b, i);
+      }
+      ${wrap}
+      float z = getB0(j);
+      float u = 0.0;
+      for (int i = 0; i < ${n}; i++) {
+        float wq = getW0(i, j);
+        z += q[i] * wq + v[i] * getW0(${n} + i, j);
+        u += v[i] * wq;
+      }
+      ${activationGlsl(shape.activation, 'z', 'a', 's1', 's2')}
+      // Tangent r: along e_{q̇_r} the kernel row n+r, along u = (q̇, 0) the sum u.
+      int r = rr <= ${k} ? rr - 1 : rr - ${k + 3};
+      float t = r < ${n} ? getW0(${n} + clamp(r, 0, ${n - 1}), j) : u;
+      float outV;
+      if (rr == 0) outV = a;
+      else if (rr <= ${k}) outV = s1 * t;
+      else if (rr == ${k + 1}) outV = s1;
+      else if (rr == ${k + 2}) outV = s2;
+      else outV = t;
+      setOutput(outV);
+    }`,
+  };
+}
+
+/**
+ * Pass Lin_l (l ≥ 1): z_l = a_{l−1} W_l + b_l and T_l = (σ'·T)_{l−1} W_l, reading rows 0…k of `X_{l−1}`.
+ * Output `Y_l`.
+ */
+export function linearProgram(shape: LnnShape, l: number, batch: number): LnnProgram {
+  const { n } = shape;
+  const k = n + 1;
+  const R = rowsPerState(n);
+  const wIn = shape.hidden[l - 1];
+  const w = shape.hidden[l];
+  return {
+    variableNames: ['X', 'W', 'Bias'],
+    outputShape: [batch * (k + 1), w],
+    userCode: `
+    void main() {
+      ivec2 rc = getOutputCoords();
+      int b = rc.x / ${k + 1};
+      int r = rc.x - b * ${k + 1};
+      int j = rc.y;
+      int src = b * ${R} + r;
+      float acc = 0.0;
+      for (int i = 0; i < ${wIn}; i++) acc += getX(src, i) * getW(i, j);
+      setOutput(r == 0 ? acc + getBias(j) : acc);
+    }`,
+  };
+}
+
+/** Pass Act_l (l ≥ 1): activation of `Y_l` into `X_l`. */
+export function activationProgram(shape: LnnShape, l: number, batch: number): LnnProgram {
+  const { n } = shape;
+  const k = n + 1;
+  const R = rowsPerState(n);
+  const w = shape.hidden[l];
+  return {
+    variableNames: ['Y'],
+    outputShape: [batch * R, w],
+    userCode: `
+    void main() {
+      ivec2 rc = getOutputCoords();
+      int b = rc.x / ${R};
+      int rr = rc.x - b * ${R};
+      int j = rc.y;
+      float z = getY(b * ${k + 1}, j);
+      ${activationGlsl(shape.activation, 'z', 'a', 's1', 's2')}
+      int r = rr <= ${k} ? rr - 1 : rr - ${k + 3};
+      float t = getY(b * ${k + 1} + 1 + clamp(r, 0, ${k - 1}), j);
+      float outV;
+      if (rr == 0) outV = a;
+      else if (rr <= ${k}) outV = s1 * t;
+      else if (rr == ${k + 1}) outV = s1;
+      else if (rr == ${k + 2}) outV = s2;
+      else outV = t;
+      setOutput(outV);
+    }`,
+  };
+}
+
+/**
+ * Pass G_l (l ≤ H−2): ḡ_l[i] = Σ_j W_{l+1}[i, j] ḡ_{l+1}[j] σ'(z_{l+1}[j]). `Gnext` is the output kernel
+ * `[w_{H−1}]` when l + 1 is the last hidden layer (`lastNext`), else `G_{l+1}` `[B, w_{l+1}]`.
+ */
+export function adjointProgram(shape: LnnShape, l: number, batch: number, lastNext: boolean): LnnProgram {
+  const { n } = shape;
+  const k = n + 1;
+  const R = rowsPerState(n);
+  const w = shape.hidden[l];
+  const wNext = shape.hidden[l + 1];
+  return {
+    variableNames: ['Xnext', 'W', 'Gnext'],
+    outputShape: [batch, w],
+    userCode: `
+    void main() {
+      ivec2 rc = getOutputCoords();
+      int b = rc.x;
+      int i = rc.y;
+      int row = b * ${R} + ${k + 1};
+      float acc = 0.0;
+      for (int j = 0; j < ${wNext}; j++) {
+        acc += getW(i, j) * ${lastNext ? 'getGnext(j)' : 'getGnext(b, j)'} * getXnext(row, j);
+      }
+      setOutput(acc);
+    }`,
+  };
+}
+
+/**
+ * Pass Solve: assembles H (the n velocity rows against all k directions) = Σ_l Σ_j ḡσ'' T_r T_s and
+ * ∂L/∂q = W0[0:n] (ḡ_0 ⊙ σ'_0), then solves H_vv q̈ = ∂L/∂q − H_vq q̇ with the same definiteness test and
+ * regularisation as the float64 solver (src/nn/solve64.ts). Output `A` `[B, n+1]`: q̈ and the flag
+ * (0 ok, 1 regularised, 2 failed with q̈ = 0). Inputs: `X_0 … X_{H−1}`, `G_0 … G_{H−2}`, `Wout`, `W0`.
+ */
+export function solveProgram(shape: LnnShape, batch: number): LnnProgram {
+  const { n } = shape;
+  const k = n + 1;
+  const R = rowsPerState(n);
+  const H = shape.hidden.length;
+  const xs = shape.hidden.map((_, l) => `X${l}`);
+  const gs = shape.hidden.slice(0, -1).map((_, l) => `G${l}`);
+  const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+  const layers = shape.hidden
+    .map((w, l) => {
+      const X = `get${cap(xs[l])}`;
+      const g = l === H - 1 ? 'getWout(j)' : `getG${l}(b, j)`;
+      const tangents = Array.from({ length: k }, (_, r) => `t[${r}] = ${X}(base + ${k + 3 + r}, j);`).join(
+        ' ',
+      );
+      const grad =
+        l === 0
+          ? `float delta = gb * ${X}(base + ${k + 1}, j);
+             for (int a = 0; a < ${n}; a++) gq[a] += getW0(a, j) * delta;`
+          : '';
+      return `
+      for (int j = 0; j < ${w}; j++) {
+        float gb = ${g};
+        float c = gb * ${X}(base + ${k + 2}, j);
+        ${tangents}
+        for (int r = 0; r < ${n}; r++) {
+          float cr = c * t[r];
+          for (int s = 0; s < ${k}; s++) hm[r * ${k} + s] += cr * t[s];
+        }
+        ${grad}
+      }`;
+    })
+    .join('\n');
+  const eps = shape.epsilon;
+  return {
+    variableNames: [...xs, ...gs, 'Wout', 'W0'],
+    outputShape: [batch, n + 1],
+    userCode: `
+    bool finiteF(float x) { return abs(x) < 3.0e38; }
+    void main() {
+      ivec2 rc = getOutputCoords();
+      int b = rc.x;
+      int col = rc.y;
+      int base = b * ${R};
+      float hm[${n * k}];
+      float gq[${n}];
+      float t[${k}];
+      for (int i = 0; i < ${n * k}; i++) hm[i] = 0.0;
+      for (int i = 0; i < ${n}; i++) gq[i] = 0.0;
+      ${layers}
+      // Augmented [H_vv | rhs], symmetrised like the float64 solver.
+      float A[${n * k}];
+      float H0[${n * k}];
+      bool finite = true;
+      float diagMax = 0.0;
+      float diagSum = 0.0;
+      float trace = 0.0;
+      for (int i = 0; i < ${n}; i++) {
+        for (int j = 0; j < ${n}; j++) {
+          float hij = i <= j ? hm[i * ${k} + j] : hm[j * ${k} + i];
+          A[i * ${k} + j] = hij;
+          if (!finiteF(hij)) finite = false;
+        }
+        float ri = gq[i] - hm[i * ${k} + ${n}];
+        A[i * ${k} + ${n}] = ri;
+        if (!finiteF(ri)) finite = false;
+        float d = abs(A[i * ${k} + i]);
+        diagMax = max(diagMax, d);
+        diagSum += d;
+        trace += A[i * ${k} + i];
+      }
+      for (int i = 0; i < ${n * k}; i++) H0[i] = A[i];
+      float x[${n}];
+      for (int i = 0; i < ${n}; i++) x[i] = 0.0;
+      float flag = 0.0;
+      if (!finite) {
+        flag = 2.0;
+      } else {
+        float tol = ${f(1e-6)} * diagMax;
+        float sgn = A[0] < 0.0 ? -1.0 : 1.0;
+        bool pd = diagMax > 0.0;
+        for (int p = 0; p < ${n}; p++) {
+          if (!pd) break;
+          float piv = A[p * ${k} + p];
+          if (!(sgn * piv > tol)) { pd = false; break; }
+          for (int i = p + 1; i < ${n}; i++) {
+            float m = A[i * ${k} + p] / piv;
+            for (int j = p; j < ${k}; j++) A[i * ${k} + j] -= m * A[p * ${k} + j];
+          }
+        }
+        if (!pd) {
+          flag = 1.0;
+          float mag = ${eps === undefined ? `diagSum > 0.0 ? ${f(1e-3)} * diagSum / ${f(n)} : ${f(1e-3)}` : f(eps)};
+          float shift = trace < 0.0 ? -mag : mag;
+          for (int i = 0; i < ${n * k}; i++) A[i] = H0[i];
+          for (int i = 0; i < ${n}; i++) A[i * ${k} + i] += shift;
+          for (int p = 0; p < ${n}; p++) {
+            int best = p;
+            for (int i = p + 1; i < ${n}; i++) if (abs(A[i * ${k} + p]) > abs(A[best * ${k} + p])) best = i;
+            if (best != p) {
+              for (int j = 0; j < ${k}; j++) {
+                float tmp = A[p * ${k} + j];
+                A[p * ${k} + j] = A[best * ${k} + j];
+                A[best * ${k} + j] = tmp;
+              }
+            }
+            float piv = A[p * ${k} + p];
+            if (piv == 0.0) { flag = 2.0; break; }
+            for (int i = p + 1; i < ${n}; i++) {
+              float m = A[i * ${k} + p] / piv;
+              for (int j = p; j < ${k}; j++) A[i * ${k} + j] -= m * A[p * ${k} + j];
+            }
+          }
+        }
+        if (flag < 2.0) {
+          for (int i = ${n - 1}; i >= 0; i--) {
+            float s = A[i * ${k} + ${n}];
+            for (int j = i + 1; j < ${n}; j++) s -= A[i * ${k} + j] * x[j];
+            x[i] = s / A[i * ${k} + i];
+          }
+          for (int i = 0; i < ${n}; i++) if (!finiteF(x[i])) flag = 2.0;
+        }
+        if (flag == 2.0) for (int i = 0; i < ${n}; i++) x[i] = 0.0;
+      }
+      float outV = flag;
+      for (int i = 0; i < ${n}; i++) if (col == i) outV = x[i];
+      setOutput(outV);
+    }`,
+  };
+}
+
+/**
+ * Pass Combine of RK4: D ← D + (h q̇0 + h²/6 (a1 + a2 + a3), h/6 (a1 + 2a2 + 2a3 + a4)), the flag column
+ * the worst of D's and the four stages'. Uniform `h`.
+ */
+export function rk4CombineProgram(n: number, batch: number): LnnProgram {
+  return {
+    variableNames: ['S0', 'D', 'A1', 'A2', 'A3', 'A4'],
+    outputShape: [batch, 2 * n + 1],
+    customUniforms: [{ name: 'h', type: 'float' }],
+    userCode: `
+    void main() {
+      ivec2 rc = getOutputCoords();
+      int b = rc.x;
+      int c = rc.y;
+      float d = getD(b, c);
+      if (c == ${2 * n}) {
+        float w = max(max(getA1(b, ${n}), getA2(b, ${n})), max(getA3(b, ${n}), getA4(b, ${n})));
+        setOutput(max(d, w));
+      } else if (c < ${n}) {
+        float v0 = getS0(b, ${n} + c) + getD(b, ${n} + c);
+        setOutput(d + h * v0 + h * h / 6.0 * (getA1(b, c) + getA2(b, c) + getA3(b, c)));
+      } else {
+        int i = c - ${n};
+        setOutput(d + h / 6.0 * (getA1(b, i) + 2.0 * getA2(b, i) + 2.0 * getA3(b, i) + getA4(b, i)));
+      }
+    }`,
+  };
+}
