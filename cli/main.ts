@@ -7,6 +7,7 @@ import { inspectCommand } from './commands/inspect';
 import { rolloutCommand } from './commands/rollout';
 import { sceneCommand } from './commands/scene';
 import { systemsCommand } from './commands/systems';
+import { trainCommand } from './commands/train';
 import { type CliIO, processIO } from './io';
 
 /**
@@ -21,6 +22,7 @@ const COMMANDS: readonly ((io: CliIO) => Command)[] = [
   inspectCommand,
   sceneCommand,
   evalCommand,
+  trainCommand,
 ];
 
 const VERSION = (

@@ -123,3 +123,31 @@ describe('Trainer', () => {
     }
   });
 });
+
+const SHIPPED = new URL('../assets/models/double-pendulum-lnn/', import.meta.url).pathname;
+
+describe('fine-tuning (--from)', () => {
+  it('a short fine-tune of the shipped double-pendulum LNN on other arm lengths lowers its error there', async () => {
+    const t = await Trainer.create({
+      system: 'double-pendulum',
+      params: { l1: 0.8, l2: 1.2 },
+      from: SHIPPED,
+      steps: 30,
+      batch: 128,
+      lr: 3e-4,
+      warmup: 2,
+      valEvery: 10,
+      valSize: 512,
+      seed: 1,
+    });
+    expect(t.layers, 'architecture of the shipped model is kept').toEqual([4, 128, 128, 1]);
+    const before = t.validate();
+    t.run();
+    const after = t.history[t.history.length - 1][1];
+    expect(after, `q̈ L1 on the new system: ${before} → ${after}`).toBeLessThan(before);
+    const m = t.toModel();
+    expect(m.metadata.system.params.l1).toBe(0.8);
+    expect(String(m.metadata.provenance?.from)).toContain('double-pendulum-lnn');
+    t.dispose();
+  });
+});

@@ -1,0 +1,206 @@
+import { cpus } from 'node:os';
+import { Command, Option } from 'commander';
+import type { CliIO } from '../io';
+import { csvVector, paramsJson, positiveInteger, positiveNumber } from '../parse';
+
+/** Parsed options of `three-lnn train`. */
+interface TrainCliOptions {
+  system: string;
+  params?: Record<string, number>;
+  kind?: 'lnn' | 'baseline' | 'lgn';
+  hidden?: number[];
+  activation?: 'softplus' | 'tanh' | 'relu';
+  steps: number;
+  batch: number;
+  lr: number;
+  lrMin: number;
+  warmup?: number;
+  clip: number;
+  loss: 'l1' | 'l2' | 'huber';
+  seed: number;
+  valEvery: number;
+  valSize: number;
+  out?: string;
+  resume?: string;
+  from?: string;
+  checkpointEvery?: number;
+  minutes?: number;
+  backend: string;
+  progress: boolean;
+}
+
+const EXAMPLES = `
+Examples:
+  $ three-lnn train --system double-pendulum --kind lnn --hidden 64,64 --steps 2000 --batch 256 --out out/dp
+  $ three-lnn train --resume out/dp --steps 4000
+  $ three-lnn train --system double-pendulum --params '{"l1":0.8,"l2":1.2}' --from assets/models/double-pendulum-lnn \\
+      --steps 200 --lr 3e-4 --out out/dp-short-arms
+  $ three-lnn train --system string --params '{"nodes":8}' --kind lgn --hidden 64,64 --out out/string
+
+For the shipped models (hours of training) use the JAX trainer in training/ (docs/training.md).`;
+
+/** A one-line description of this machine for the provenance. */
+function hardware(): string {
+  const c = cpus();
+  return `${c[0]?.model ?? 'unknown CPU'}, ${c.length} logical cores, Node ${process.version}`;
+}
+
+/**
+ * Register TF.js's gradient functions in plain Node. @tensorflow/tfjs-core's CommonJS build (what Node
+ * loads) ships none; its ES-module tree has them but uses extensionless and directory imports that Node's
+ * resolver rejects. A resolve hook adds `.js` / `/index.js` for relative imports inside tfjs-core/dist;
+ * the registries are global, so the CommonJS engine then sees the gradients.
+ */
+async function registerNodeGradients(): Promise<void> {
+  const tf = await import('@tensorflow/tfjs-core');
+  if (tf.getGradient('Softplus') !== undefined) return;
+  const hook = `export async function resolve(spec, ctx, next) {
+  try { return await next(spec, ctx); } catch (e) {
+    if (ctx.parentURL && ctx.parentURL.includes('/@tensorflow/tfjs-core/dist/') && spec.startsWith('.')) {
+      for (const s of ['.js', '/index.js']) { try { return await next(spec + s, ctx); } catch {} }
+    }
+    throw e;
+  }
+}`;
+  const { register } = await import('node:module');
+  register(`data:text/javascript,${encodeURIComponent(hook)}`);
+  await import('@tensorflow/tfjs-core/dist/register_all_gradients.js');
+}
+
+/** `three-lnn train`: train a model on the fly-generated analytic data of a system (TF.js, wasm). */
+export function trainCommand(io: CliIO): Command {
+  return new Command('train')
+    .description(
+      'train an LNN, a black-box baseline or a graph LNN on analytic data (TF.js; checkpoints, resume, fine-tune)',
+    )
+    .option('--system <id>', 'system id (three-lnn systems)', 'double-pendulum')
+    .option('--params <json>', 'system parameter overrides as JSON, e.g. \'{"l1":0.8}\'', paramsJson)
+    .addOption(
+      new Option('--kind <kind>', 'model kind (default lnn; lgn for string)').choices([
+        'lnn',
+        'baseline',
+        'lgn',
+      ]),
+    )
+    .option('--hidden <csv>', 'hidden widths, e.g. 128,128', csvVector)
+    .addOption(
+      new Option('--activation <name>', 'activation (default softplus; relu for baseline)').choices([
+        'softplus',
+        'tanh',
+        'relu',
+      ]),
+    )
+    .option('--steps <n>', 'Adam steps (the total, also when resuming)', positiveInteger, 1000)
+    .option('--batch <n>', 'fresh states per step', positiveInteger, 256)
+    .option('--lr <x>', 'peak learning rate', positiveNumber, 1e-3)
+    .option('--lr-min <x>', 'final learning rate of the cosine decay', positiveNumber, 1e-5)
+    .option('--warmup <n>', 'linear warm-up steps (default min(200, steps/10))', positiveInteger)
+    .option('--clip <x>', 'global-norm gradient clipping', positiveNumber, 1)
+    .addOption(new Option('--loss <name>', 'loss on q̈').choices(['l1', 'l2', 'huber']).default('l1'))
+    .option('--seed <n>', 'seed of weights, batches and validation set', (s) => Number.parseInt(s, 10), 0)
+    .option('--val-every <n>', 'validate every n steps', positiveInteger, 100)
+    .option('--val-size <n>', 'validation states', positiveInteger, 1024)
+    .option('--out <dir>', 'write the model (and a resumable checkpoint) here')
+    .option('--resume <dir>', 'continue exactly from a checkpoint directory (written by --out)')
+    .option('--from <dir>', 'fine-tune: start from this model (kind, architecture and scaling kept)')
+    .option('--checkpoint-every <n>', 'also write the checkpoint every n steps', positiveInteger)
+    .option(
+      '--minutes <m>',
+      'stop after this much wall time (the step count reached is recorded)',
+      positiveNumber,
+    )
+    .option('--backend <name>', 'TF.js backend: wasm or cpu', 'wasm')
+    .option('--no-progress', 'no progress bar (log lines at each validation instead)')
+    .addHelpText('after', EXAMPLES)
+    .action(async (opts: TrainCliOptions) => {
+      const [{ initBackend }, { Trainer }] = await Promise.all([
+        import('../../src/backend/backend'),
+        import('../../src/train/Trainer'),
+      ]);
+      await registerNodeGradients();
+      await initBackend({ backend: opts.backend as 'wasm' | 'cpu' });
+      const command = `three-lnn ${process.argv.slice(2).join(' ')}`;
+      const trainer = opts.resume
+        ? await Trainer.resume(opts.resume, { steps: opts.steps, command })
+        : await Trainer.create({
+            system: opts.system,
+            params: opts.params,
+            kind: opts.kind,
+            hidden: opts.hidden,
+            activation: opts.activation,
+            steps: opts.steps,
+            batch: opts.batch,
+            lr: opts.lr,
+            lrMin: opts.lrMin,
+            warmup: opts.warmup,
+            clip: opts.clip,
+            loss: opts.loss,
+            seed: opts.seed,
+            valEvery: opts.valEvery,
+            valSize: opts.valSize,
+            from: opts.from,
+            command,
+            hardware: hardware(),
+          });
+      const out = opts.out ?? opts.resume;
+      try {
+        const o = trainer.options;
+        io.stderr(
+          `${o.kind} on ${o.system} ${JSON.stringify(o.params)}: layers ${trainer.layers.join('→')}, batch ${o.batch}, steps ${trainer.currentStep}→${o.steps}\n`,
+        );
+        const start = performance.now();
+        const startStep = trainer.currentStep;
+        const deadline = opts.minutes ? start + opts.minutes * 60_000 : Number.POSITIVE_INFINITY;
+        let bar: import('cli-progress').SingleBar | undefined;
+        if (opts.progress && process.stderr.isTTY) {
+          const { SingleBar, Presets } = await import('cli-progress');
+          bar = new SingleBar(
+            {
+              format:
+                'train [{bar}] {value}/{total} | loss {loss} | val {val} | {rate} samples/s | ETA {eta_formatted}',
+              stream: process.stderr,
+            },
+            Presets.shades_classic,
+          );
+          bar.start(o.steps, trainer.currentStep, { loss: '-', val: '-', rate: '-' });
+        }
+        let pending: Promise<void> = Promise.resolve();
+        trainer.run(
+          (info, t) => {
+            const sec = (performance.now() - start) / 1000;
+            const rate = (((t.currentStep - startStep) * o.batch) / Math.max(sec, 1e-9)).toFixed(0);
+            const last = t.history[t.history.length - 1];
+            const val = last ? last[1].toPrecision(4) : '-';
+            if (bar) bar.update(t.currentStep, { loss: info.loss.toPrecision(4), val, rate });
+            else if (last && last[0] === t.currentStep) {
+              io.stderr(
+                `step ${t.currentStep} loss ${info.loss.toPrecision(4)} val_qdd_l1 ${val} ${rate} samples/s\n`,
+              );
+            }
+            if (out && opts.checkpointEvery && t.currentStep % opts.checkpointEvery === 0 && !info.skipped) {
+              pending = pending.then(() => t.saveCheckpoint(out));
+            }
+          },
+          () => performance.now() > deadline,
+        );
+        bar?.stop();
+        await pending;
+        const sec = (performance.now() - start) / 1000;
+        const samples = (trainer.currentStep - startStep) * o.batch;
+        const last = trainer.history[trainer.history.length - 1];
+        io.stdout(
+          `${JSON.stringify({
+            steps: trainer.currentStep,
+            validationQddL1: last ? last[1] : null,
+            skippedUpdates: trainer.skippedUpdates,
+            seconds: Math.round(sec * 10) / 10,
+            samplesPerSecond: Math.round(samples / Math.max(sec, 1e-9)),
+            out: out ?? null,
+          })}\n`,
+        );
+        if (out) await trainer.saveCheckpoint(out);
+      } finally {
+        trainer.dispose();
+      }
+    });
+}
