@@ -612,6 +612,18 @@ def export_model(blob, out_dir, metrics=None):
         tr = {"q": spec.q_range, "qd": qd_box}
         angles = spec.angles
     prov = dict(blob["provenance"])
+    # The format's provenance fields `data` and `hardware` are strings; details go alongside.
+    if isinstance(prov.get("data"), dict):
+        d = prov["data"]
+        prov["dataDetails"] = d
+        prov["data"] = f"{d['distribution']}; q box {d['q']}, q̇ (or rapidity) box {d['qdOrRapidity']}; {d['targets']}"
+    if isinstance(prov.get("hardware"), dict):
+        h = prov["hardware"]
+        prov["hardwareDetails"] = h
+        prov["hardware"] = (
+            f"{h['cpu']}, {h['coresUsed']} of {h['logicalCores']} logical cores, {h['platform']}, "
+            f"jax {h['jax']} ({h['device']})"
+        )
     prov["steps"] = int(blob["state"]["t"]) if blob.get("best_step") is None else int(blob["best_step"])
     prov["stepsRun"] = int(blob["state"]["t"])
     prov["wallTimeSeconds"] = round(float(blob["wall"]), 1)
@@ -787,7 +799,12 @@ def train(args):
     skipped = 0
     t_run = time.time()
     steps_at_run = int(state["t"])
+    steady_t0, steady_s0 = None, 0
     while int(state["t"]) < max_steps and time.time() < deadline:
+        if steady_t0 is None and int(state["t"]) > steps_at_run:
+            # Steady-state throughput excludes the first step (XLA compilation).
+            jax.block_until_ready(state["params"])
+            steady_t0, steady_s0 = time.time(), int(state["t"])
         # The step counter is the Adam step (skipped updates do not advance it); the data key
         # advances every call so that a skipped batch is never replayed.
         key, sub = jax.random.split(key)
@@ -823,6 +840,10 @@ def train(args):
                 blob["state"], blob["key"], blob["wall"] = state, key, wall0 + now - t_start
                 save_ckpt(ckpt_dir, blob)
                 last_log = now
+    jax.block_until_ready(state["params"])
+    if steady_t0 is not None and int(state["t"]) > steady_s0:
+        sps = (int(state["t"]) - steady_s0) * cfg["batch"] / max(1e-9, time.time() - steady_t0)
+        print(f"steady samples/s {sps:.0f}", flush=True)
     blob["state"], blob["key"], blob["wall"] = state, key, wall0 + time.time() - t_start
     final_val = validate(state["params"], spec, ms, val)
     if final_val < blob["best_val"]:

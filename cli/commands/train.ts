@@ -165,8 +165,15 @@ export function trainCommand(io: CliIO): Command {
           bar.start(o.steps, trainer.currentStep, { loss: '-', val: '-', rate: '-' });
         }
         let pending: Promise<void> = Promise.resolve();
+        // Steady-state throughput excludes the first step (kernel set-up, first allocations).
+        let steadyStart = 0;
+        let steadyStep = 0;
         trainer.run(
           (info, t) => {
+            if (steadyStart === 0) {
+              steadyStart = performance.now();
+              steadyStep = t.currentStep;
+            }
             const sec = (performance.now() - start) / 1000;
             const rate = (((t.currentStep - startStep) * o.batch) / Math.max(sec, 1e-9)).toFixed(0);
             const last = t.history[t.history.length - 1];
@@ -195,6 +202,10 @@ export function trainCommand(io: CliIO): Command {
             skippedUpdates: trainer.skippedUpdates,
             seconds: Math.round(sec * 10) / 10,
             samplesPerSecond: Math.round(samples / Math.max(sec, 1e-9)),
+            steadySamplesPerSecond: Math.round(
+              ((trainer.currentStep - steadyStep) * o.batch) /
+                Math.max((performance.now() - steadyStart) / 1000, 1e-9),
+            ),
             out: out ?? null,
           })}\n`,
         );
