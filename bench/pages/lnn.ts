@@ -9,6 +9,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import * as bench from './bench';
 import { checkFused } from './check';
 
 tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
@@ -23,6 +24,8 @@ export interface LnnPage {
   /** Backends that initialised. */
   backends: string[];
   checkFused: typeof checkFused;
+  /** Benchmark functions (bench/pages/bench.ts). */
+  bench: typeof bench;
   /** Make `name` the active TF.js backend. */
   use(name: string): Promise<boolean>;
 }
@@ -46,6 +49,7 @@ async function init(): Promise<void> {
   window.__lnn = {
     backends,
     checkFused,
+    bench,
     async use(name: string) {
       return (await tf.setBackend(name)) && tf.getBackend() === name;
     },

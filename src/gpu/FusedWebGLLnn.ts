@@ -9,6 +9,7 @@ import {
   layer0Program,
   linearProgram,
   rk4CombineProgram,
+  rowsPerState,
   solveProgram,
 } from './lnnPrograms';
 
@@ -150,17 +151,19 @@ export class FusedWebGLLnn {
     const batch = S0.shape[0];
     const s = this.shape;
     const H = s.hidden.length;
+    // Textures of [B·R, w] keep their logical shape while B·R fits the maximum texture size.
+    const direct = batch * rowsPerState(s.n) <= tf.env().getNumber('WEBGL_MAX_TEXTURE_SIZE');
     return tf.tidy(() => {
       const X: tf.Tensor[] = [];
       X.push(this.run(layer0Program(s, batch), [S0, D, Aq, Av, this.W[0], this.B[0]], [[cqv], [cqa], [cva]]));
       for (let l = 1; l < H; l++) {
-        const Y = this.run(linearProgram(s, l, batch), [X[l - 1], this.W[l], this.B[l]]);
+        const Y = this.run(linearProgram(s, l, batch, direct), [X[l - 1], this.W[l], this.B[l]]);
         X.push(this.run(activationProgram(s, l, batch), [Y]));
       }
       const G: tf.Tensor[] = new Array(Math.max(0, H - 1));
       for (let l = H - 2; l >= 0; l--) {
         const lastNext = l + 1 === H - 1;
-        G[l] = this.run(adjointProgram(s, l, batch, lastNext), [
+        G[l] = this.run(adjointProgram(s, l, batch, lastNext, direct), [
           X[l + 1],
           this.W[l + 1],
           lastNext ? this.Wout : G[l + 1],

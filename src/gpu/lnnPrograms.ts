@@ -41,6 +41,16 @@ export function rowsPerState(n: number): number {
   return 2 * (n + 1) + 3;
 }
 
+/**
+ * A read of `name[row, col]`: a direct texelFetch when the texture is known to have the logical 2-D shape
+ * (weights always; state-sized textures while they fit the maximum texture size), else TF.js's sampler,
+ * which maps a flat index onto a reshaped texture. texelFetch skips the normalised-coordinate arithmetic,
+ * which software GL pays for on every read.
+ */
+function fetch(name: string, row: string, col: string, direct: boolean): string {
+  return direct ? `texelFetch(${name}, ivec2(${col}, ${row}), 0).r` : `get${name}(${row}, ${col})`;
+}
+
 const f = (x: number) => (Number.isInteger(x) ? `${x}.0` : `${x}`);
 
 /** GLSL σ, σ', σ'' of z written to the named variables. */
@@ -125,7 +135,7 @@ export function layer0Program(shape: LnnShape, batch: number): LnnProgram {
  * Pass Lin_l (l ≥ 1): z_l = a_{l−1} W_l + b_l and T_l = (σ'·T)_{l−1} W_l, reading rows 0…k of `X_{l−1}`.
  * Output `Y_l`.
  */
-export function linearProgram(shape: LnnShape, l: number, batch: number): LnnProgram {
+export function linearProgram(shape: LnnShape, l: number, batch: number, direct = false): LnnProgram {
   const { n } = shape;
   const k = n + 1;
   const R = rowsPerState(n);
@@ -142,7 +152,7 @@ export function linearProgram(shape: LnnShape, l: number, batch: number): LnnPro
       int j = rc.y;
       int src = b * ${R} + r;
       float acc = 0.0;
-      for (int i = 0; i < ${wIn}; i++) acc += getX(src, i) * getW(i, j);
+      for (int i = 0; i < ${wIn}; i++) acc += ${fetch('X', 'src', 'i', direct)} * ${fetch('W', 'i', 'j', true)};
       setOutput(r == 0 ? acc + getBias(j) : acc);
     }`,
   };
@@ -182,7 +192,13 @@ export function activationProgram(shape: LnnShape, l: number, batch: number): Ln
  * Pass G_l (l ≤ H−2): ḡ_l[i] = Σ_j W_{l+1}[i, j] ḡ_{l+1}[j] σ'(z_{l+1}[j]). `Gnext` is the output kernel
  * `[w_{H−1}]` when l + 1 is the last hidden layer (`lastNext`), else `G_{l+1}` `[B, w_{l+1}]`.
  */
-export function adjointProgram(shape: LnnShape, l: number, batch: number, lastNext: boolean): LnnProgram {
+export function adjointProgram(
+  shape: LnnShape,
+  l: number,
+  batch: number,
+  lastNext: boolean,
+  direct = false,
+): LnnProgram {
   const { n } = shape;
   const k = n + 1;
   const R = rowsPerState(n);
@@ -199,7 +215,7 @@ export function adjointProgram(shape: LnnShape, l: number, batch: number, lastNe
       int row = b * ${R} + ${k + 1};
       float acc = 0.0;
       for (int j = 0; j < ${wNext}; j++) {
-        acc += getW(i, j) * ${lastNext ? 'getGnext(j)' : 'getGnext(b, j)'} * getXnext(row, j);
+        acc += ${fetch('W', 'i', 'j', true)} * ${lastNext ? 'getGnext(j)' : 'getGnext(b, j)'} * ${fetch('Xnext', 'row', 'j', direct)};
       }
       setOutput(acc);
     }`,
