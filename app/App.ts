@@ -5,7 +5,7 @@ import { CSS2DRenderer } from 'three/examples/jsm/renderers/CSS2DRenderer.js';
 import { backendInfo, worldControls } from '../plugins/gui';
 import { sceneModules } from '../scenes/index';
 import { engineColor, engineLabels } from '../scenes/palette';
-import { resolveOptions, type SceneModule } from '../scenes/types';
+import { resolveOptions, type SceneModule, viewOf } from '../scenes/types';
 import type { IntegratorId, System } from '../src/core/types';
 import { INTEGRATOR_IDS } from '../src/integrators/registry';
 import type { AppliedEvent, SceneDefinition, SceneSystem } from '../src/scene/types';
@@ -79,6 +79,8 @@ export class App {
   backend: BackendReport | null = null;
   /** Frames rendered since start. */
   frame = 0;
+  /** Milliseconds spent per part of the frame since the scene opened (physics, views, render, plots). */
+  readonly timings = { frames: 0, physics: 0, views: 0, render: 0, plots: 0 };
   /** Errors the app flagged (engine failures, guards), newest last. */
   readonly notices: string[] = [];
   private renderer: THREE.WebGLRenderer | null = null;
@@ -170,6 +172,7 @@ export class App {
         return;
       }
       this.teardownScene();
+      Object.assign(this.timings, { frames: 0, physics: 0, views: 0, render: 0, plots: 0 });
       this.module = module;
       this.definition = def;
       if (!keepUrlState) {
@@ -205,8 +208,11 @@ export class App {
       this.lanes = def.systems.map((sys) => this.makeLane(sys));
       for (const lane of this.lanes) lane.enabled = !this.url.off.includes(lane.key);
       this.applyInitialOverride();
-      this.buildView();
-      this.plots.phaseIndex = Math.min(this.url.phase ?? 0, (this.lanes[0]?.system.dof ?? 1) - 1);
+      this.buildView(opts);
+      this.plots.phaseIndex = Math.min(
+        this.url.phase ?? module.phaseCoordinate?.(opts) ?? 0,
+        (this.lanes[0]?.system.dof ?? 1) - 1,
+      );
       this.plots.setLanes(this.lanes, module.coordinates);
       this.renderLegend();
       const backend = this.backend?.name ?? 'cpu';
@@ -329,12 +335,17 @@ export class App {
   /** One frame: advance the clock, loop the scene if it asks to, update views, plots and timeline. */
   private tick(delta: number): void {
     if (this.contextLost) return;
+    const tm = this.timings;
+    const t0 = performance.now();
     if (this.replayIndex < 0) this.sim.advance(delta);
     const loop = this.module?.loopAfter;
     if (loop && this.sim.t >= loop && this.replayIndex < 0 && !this.opening) void this.restart();
-    this.rigView?.update();
+    const t1 = performance.now();
+    this.rigView?.update(this.sim.t);
     this.fieldView?.update(this.sim.t);
+    const t2 = performance.now();
     this.render();
+    const t3 = performance.now();
     this.plotClock += delta;
     if (this.plotClock > 0.12) {
       this.plotClock = 0;
@@ -342,6 +353,12 @@ export class App {
       this.updateTimeline();
       this.renderLegend();
     }
+    const t4 = performance.now();
+    tm.frames++;
+    tm.physics += t1 - t0;
+    tm.views += t2 - t1;
+    tm.render += t3 - t2;
+    tm.plots += t4 - t3;
     this.frame++;
   }
 
@@ -399,8 +416,8 @@ export class App {
     }
   }
 
-  private buildView(): void {
-    const view = this.module!.view;
+  private buildView(options: Record<string, string | number>): void {
+    const view = viewOf(this.module!, options);
     if (view.kind === 'field') {
       const ref = this.lanes.find((l) => l.key === (this.module!.reference ?? 'analytic')) ?? null;
       this.fieldView = new FieldView(this.lanes, view, ref);
@@ -410,22 +427,19 @@ export class App {
     this.rigView = new RigView(this.lanes, {
       layout: this.url.layout ?? view.layout ?? 'side',
       spacing: view.spacing,
-      fixedPoints: view.fixedPoints,
-      pointRadius:
-        view.pointRadius !== undefined ? this.pointRadiusFn(view.pointRadius, view.fixedPoints) : undefined,
+      pointRadius: view.pointRadius,
       rodRadius: view.rodRadius,
       trailPoint: view.trailPoint,
       trailLength: view.trailLength,
       labelY: view.labelY,
       referenceKey: this.module!.reference ?? 'analytic',
       stackVertically: view.stackVertically,
+      offset: view.offset,
+      ruler: view.ruler,
+      lightFront: view.lightFront,
     });
     this.rigView.setTrails(this.url.trails ?? (view.trailLength ?? 240) > 0);
     this.scene3.add(this.rigView.group);
-  }
-
-  private pointRadiusFn(r: number, fixed: readonly number[] = [0]): (i: number) => number {
-    return (i) => (fixed.includes(i) ? Math.min(0.04, r * 0.6) : r);
   }
 
   private teardownScene(): void {
@@ -471,9 +485,16 @@ export class App {
     const target = new THREE.Vector3(...(cam?.target ?? [0, 0, 0]));
     const pos = new THREE.Vector3(...(cam?.position ?? [0, 0, 10]));
     this.camera.fov = cam?.fov ?? 45;
-    // Pull back until the lanes fit horizontally in this viewport's aspect.
-    const width = (this.rigView?.width ?? this.fieldView?.width ?? 4) + 0.6;
-    const height = this.fieldView ? this.fieldView.size + 1.4 : 5.4;
+    // Pull back until the lanes fit in this viewport's aspect.
+    let width = (this.fieldView?.width ?? 4) + 0.6;
+    let height = this.fieldView ? this.fieldView.size + 1.4 : 5.4;
+    if (this.rigView) {
+      const b = this.rigView.bounds();
+      const size = b.getSize(new THREE.Vector3());
+      // Room around the target for the part of the lanes farthest from it.
+      width = 2 * Math.max(Math.abs(b.min.x - target.x), Math.abs(b.max.x - target.x), size.x / 2) + 0.4;
+      height = 2 * Math.max(Math.abs(b.min.y - target.y), Math.abs(b.max.y - target.y), size.y / 2) + 0.4;
+    }
     const vfov = THREE.MathUtils.degToRad(this.camera.fov);
     const hfov = 2 * Math.atan(Math.tan(vfov / 2) * this.camera.aspect);
     const needed = Math.max(width / 2 / Math.tan(hfov / 2), height / 2 / Math.tan(vfov / 2));

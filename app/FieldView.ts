@@ -176,7 +176,9 @@ export class FieldView {
     const mk = (text: string, x: number, y: number, cls: string) => {
       const el = document.createElement('div');
       el.className = `axis-label ${cls}`;
-      el.textContent = text;
+      const span = document.createElement('span');
+      span.textContent = text;
+      el.append(span);
       const o = new CSS2DObject(el);
       o.position.set(x, y, 0);
       this.group.add(o);
@@ -184,7 +186,7 @@ export class FieldView {
     };
     const h = this.size / 2;
     mk(`${this.spec.xLabel}  −π … π`, x0, -h - 0.25, 'x');
-    mk(`${this.spec.yLabel}  −π … π`, x0 - h - 0.25, 0, 'y');
+    mk(`${this.spec.yLabel}  −π … π`, x0 - h - 0.2, 0, 'y');
   }
 
   private updateLabel(g: Grid): void {

@@ -47,7 +47,8 @@ export class Lane {
   readonly color: string;
   readonly system: System;
   readonly batch: number;
-  readonly model: string | undefined;
+  /** Model name under `/models/` (learned engines); may be replaced by a matching shipped model. */
+  model: string | undefined;
   /** An engine created to check that the lane can run (disposed once the scene runs). */
   engine: Engine | null = null;
   /** Loaded model passed to the scene's engine, so a rebuilt run does not fetch it again. */
@@ -118,17 +119,18 @@ export class Lane {
   /** Set the initial states (`[batch * dof]`, or `[dof]` broadcast to the batch). */
   setInitial(q0: ArrayLike<number>, qd0: ArrayLike<number>): void {
     const dof = this.system.dof;
-    if (q0.length !== dof && q0.length !== dof * this.batch) {
-      throw new Error(
-        `lane '${this.key}': q0 has ${q0.length} entries, expected ${dof} or ${dof * this.batch}`,
-      );
-    }
-    for (let b = 0; b < this.batch; b++) {
-      for (let i = 0; i < dof; i++) {
-        const src = q0.length === dof ? i : b * dof + i;
-        this.q0[b * dof + i] = q0[src];
-        this.qd0[b * dof + i] = qd0[src];
+    const n = dof * this.batch;
+    for (const [name, v] of [
+      ['q0', q0],
+      ['qd0', qd0],
+    ] as const) {
+      if (v.length !== dof && v.length !== n) {
+        throw new Error(`lane '${this.key}': ${name} has ${v.length} entries, expected ${dof} or ${n}`);
       }
+    }
+    for (let k = 0; k < n; k++) {
+      this.q0[k] = q0[q0.length === dof ? k % dof : k];
+      this.qd0[k] = qd0[qd0.length === dof ? k % dof : k];
     }
     for (let b = 0; b < this.batch; b++) {
       this.energy0[b] = this.system.energy(

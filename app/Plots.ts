@@ -94,7 +94,7 @@ export class Plots {
         legend: { show: false },
         cursor: { show: false },
         scales: { x: { time: false }, y: { distr: 3, range: logRange } },
-        axes: [axisStyle, { ...axisStyle, space: 18, values: (_u, v) => v.map(fmtDecade) }],
+        axes: [axisStyle, { ...axisStyle, space: 18, values: (_u, v) => decadeLabels(v) }],
         series: [{ label: 't (s)' }, ...lanes.map(lanesSeries)],
       },
       [[], ...lanes.map(() => [])],
@@ -110,7 +110,7 @@ export class Plots {
         height: h,
         legend: { show: false },
         cursor: { show: false },
-        scales: { x: { time: false, auto: true }, y: { auto: true } },
+        scales: { x: { time: false, auto: true, range: paddedRange }, y: { auto: true, range: paddedRange } },
         axes: [axisStyle, axisStyle],
         series: [
           {},
@@ -242,11 +242,31 @@ function symmetricRange(_u: uPlot, min: number, max: number): uPlot.Range.MinMax
   return [-m, m];
 }
 
+/** Data range padded by 5%; a single value (one sample) gets ±1 so the axis never has zero width. */
+function paddedRange(_u: uPlot, min: number, max: number): uPlot.Range.MinMax {
+  if (!Number.isFinite(min) || !Number.isFinite(max)) return [-1, 1];
+  if (max - min < 1e-9 * Math.max(1, Math.abs(min))) return [min - 1, max + 1];
+  const pad = 0.05 * (max - min);
+  return [min - pad, max + pad];
+}
+
 /** Decade-aligned log range. */
 function logRange(_u: uPlot, min: number, max: number): uPlot.Range.MinMax {
   const lo = Number.isFinite(min) && min > 0 ? min : 1e-12;
   const hi = Number.isFinite(max) && max > 0 ? max : 1;
   return [10 ** Math.floor(Math.log10(lo)), 10 ** Math.ceil(Math.log10(Math.max(hi, lo * 10)))];
+}
+
+/** Labels of a log axis: powers of ten only, thinned to at most six (1e-9, 1e-6, 1e-3, 1). */
+export function decadeLabels(splits: number[]): string[] {
+  const exps = splits.map((v) => (v > 0 ? Math.log10(v) : Number.NaN));
+  const decades = exps.filter((e) => Math.abs(e - Math.round(e)) < 1e-6);
+  const step = Math.max(1, Math.ceil(decades.length / 6));
+  return splits.map((v, i) => {
+    const e = exps[i];
+    if (!(Math.abs(e - Math.round(e)) < 1e-6) || Math.round(e) % step !== 0) return '';
+    return fmtDecade(v);
+  });
 }
 
 /** Label only the powers of ten of a log axis (1e-3, 0.01, 1, …); minor ticks stay blank. */

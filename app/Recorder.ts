@@ -3,8 +3,10 @@ import { type Lane, wrapAngle } from './Lane';
 /** One lane's recorded channels. */
 export interface LaneTrack {
   readonly key: string;
-  /** States per sample kept for replay (`min(batch, maxStates)`), 0 when the lane is too large. */
+  /** Copies per sample recorded: the whole batch, or only the first copy of a large one. */
   readonly states: number;
+  /** Copies in the lane. */
+  readonly batch: number;
   readonly dof: number;
   /** `[samples * states * dof]` */
   q: Float64Array;
@@ -55,10 +57,12 @@ export class Recorder {
     const cap = this.capacity;
     this.tracks = lanes.map((lane) => {
       const dof = lane.system.dof;
-      const states = lane.batch * dof <= this.maxStateValues ? lane.batch : 0;
+      // Large batches keep their first copy only (enough for the phase portrait, not for replay).
+      const states = lane.batch * dof <= this.maxStateValues ? lane.batch : Math.min(1, lane.batch);
       return {
         key: lane.key,
         states,
+        batch: lane.batch,
         dof,
         q: new Float64Array(cap * states * dof),
         qd: new Float64Array(cap * states * dof),
@@ -71,9 +75,9 @@ export class Recorder {
     this.version++;
   }
 
-  /** Whether every lane can be replayed from the recording. */
+  /** Whether every lane can be replayed from the recording (every copy of every lane recorded). */
   get replayable(): boolean {
-    return this.tracks.every((tr) => tr.states > 0 || tr.dof === 0);
+    return this.tracks.every((tr) => tr.states === tr.batch);
   }
 
   /** Record the lanes' current state if `step` falls on the sampling grid. */

@@ -1,5 +1,9 @@
 import * as THREE from 'three';
 import { CSS2DObject } from 'three/examples/jsm/renderers/CSS2DRenderer.js';
+import { InstancedBobs } from '../plugins/three/InstancedBobs';
+import { PhysicsSystem } from '../plugins/three/PhysicsSystem';
+import { SystemHelper } from '../plugins/three/SystemHelper';
+import type { SystemHandle } from '../src/world/SystemHandle';
 import type { Lane } from './Lane';
 
 /** How lanes are placed: next to each other, or on top of each other with the non-reference ones as ghosts. */
@@ -9,101 +13,104 @@ export type RigLayout = 'side' | 'overlay';
 export interface RigViewOptions {
   /** Placement of the lanes. @default 'side' */
   layout?: RigLayout;
-  /** Distance between lane origins along x in the side layout. @default 2.6 */
+  /** Distance between lane origins in the side layout. @default 2.6 */
   spacing?: number;
-  /** Radius of the sphere drawn at point i. @default 0.09 for moving points, 0.04 for the first (pivot) */
-  pointRadius?: (i: number) => number;
-  /** Points drawn as fixed anchors (grey, small). @default [0] */
-  fixedPoints?: readonly number[];
+  /** Lay lanes out along y (rows, first on top) instead of x. @default false */
+  stackVertically?: boolean;
+  /** Added to every lane's origin. @default [0, 0, 0] */
+  offset?: readonly [number, number, number];
+  /** Tick marks along x under each lane. @default none */
+  ruler?: { readonly from: number; readonly to: number; readonly step: number };
+  /** A vertical marker at x = x₀ + t (the speed of light, c = 1) across the lanes. @default false */
+  lightFront?: boolean;
+  /** Radius of the spheres at the moving points. @default 0.09 */
+  pointRadius?: number;
   /** Rod radius. @default 0.025 */
   rodRadius?: number;
   /** Point whose path is traced. @default the last point */
   trailPoint?: number;
   /** Trail length in frames. @default 240 */
   trailLength?: number;
-  /** Height of the lane labels above the origin. @default 2.35 */
+  /** Height of the lane labels above the lane's origin. @default 2.35 */
   labelY?: number;
   /** Lane key drawn solid in the overlay layout. @default 'analytic' */
   referenceKey?: string;
-  /** Lay lanes out along y (rows, first on top) instead of x. @default false */
-  stackVertically?: boolean;
-  /** How many states of a batched lane are drawn. @default 1 */
-  maxStates?: number;
   /** Scene background colour the trails fade into. @default '#0d1117' */
   background?: string;
-}
-
-const UP = new THREE.Vector3(0, 1, 0);
-const va = new THREE.Vector3();
-const vb = new THREE.Vector3();
-const dir = new THREE.Vector3();
-const m4 = new THREE.Matrix4();
-const quat = new THREE.Quaternion();
-const scl = new THREE.Vector3();
-
-/** Meshes of one drawn state of one lane. */
-interface RigMeshes {
-  rods: THREE.InstancedMesh;
-  bobs: THREE.InstancedMesh;
-  trail: THREE.Line;
-  trailFill: number;
 }
 
 /** The meshes of one lane. */
 interface LaneRig {
   lane: Lane;
+  /** Placed at the lane's origin: reach ring, mount, label. Its `position` is the helpers' origin. */
   group: THREE.Group;
-  states: RigMeshes[];
   label: CSS2DObject;
   labelEl: HTMLDivElement;
-  materials: THREE.Material[];
-  extraGeometries: THREE.BufferGeometry[];
-  points: Float64Array;
-  qi: Float64Array;
   lastLabel: string;
+  rodMat: THREE.MeshStandardMaterial;
+  bobMat: THREE.MeshStandardMaterial;
+  trailMat: THREE.LineBasicMaterial;
+  ownMaterials: THREE.Material[];
+  ownGeometries: THREE.BufferGeometry[];
+  /** Rods and bobs from the three.js plugin, rebuilt whenever a restarted run brings a new handle. */
+  rods: SystemHelper | null;
+  bobs: InstancedBobs | null;
+  bound: SystemHandle | null;
+  trail: THREE.Line;
+  trailFill: number;
+  points: Float64Array;
+  /** Region the lane occupies around its origin (for camera framing). */
+  extent: THREE.Box3;
 }
 
 /**
- * Draws small-batch lanes (pendulums, chains, strings, particles) from their systems' forward
- * kinematics: rods between `system.segments`, spheres at the points, a fading trail of one point and a
- * label per lane. Positions are interpolated between fixed steps with the simulation's alpha.
+ * Draws small-batch lanes (pendulums, chains, strings, particles) with the three.js plugin's helpers —
+ * tubes along `system.segments` ({@link SystemHelper}) and instanced bobs ({@link InstancedBobs}) at the
+ * interpolated state — plus, per lane, a fading trail of one point, a faint ring of the reachable region
+ * and a label with the lane's status. In the overlay layout, every lane but the reference is a
+ * translucent ghost on top of it.
  */
 export class RigView {
   readonly group = new THREE.Group();
   private readonly rigs: LaneRig[] = [];
-  private readonly options: Required<Omit<RigViewOptions, 'pointRadius' | 'trailPoint'>> &
-    Pick<RigViewOptions, 'pointRadius' | 'trailPoint'>;
-  private readonly rodGeometry = new THREE.CylinderGeometry(1, 1, 1, 14, 1);
-  private readonly bobGeometry = new THREE.SphereGeometry(1, 24, 16);
+  private readonly o: Required<Omit<RigViewOptions, 'trailPoint' | 'ruler'>> &
+    Pick<RigViewOptions, 'trailPoint' | 'ruler'>;
   private showTrails = true;
+  private front: THREE.Group | null = null;
+  private readonly shared: { materials: THREE.Material[]; geometries: THREE.BufferGeometry[] } = {
+    materials: [],
+    geometries: [],
+  };
 
   constructor(lanes: readonly Lane[], options: RigViewOptions = {}) {
-    this.options = {
+    this.o = {
       layout: options.layout ?? 'side',
       spacing: options.spacing ?? 2.6,
-      fixedPoints: options.fixedPoints ?? [0],
+      stackVertically: options.stackVertically ?? false,
+      offset: options.offset ?? [0, 0, 0],
+      ruler: options.ruler,
+      lightFront: options.lightFront ?? false,
+      pointRadius: options.pointRadius ?? 0.09,
       rodRadius: options.rodRadius ?? 0.025,
       trailLength: options.trailLength ?? 240,
       labelY: options.labelY ?? 2.35,
       referenceKey: options.referenceKey ?? 'analytic',
-      maxStates: options.maxStates ?? 1,
-      stackVertically: options.stackVertically ?? false,
       background: options.background ?? '#0d1117',
-      pointRadius: options.pointRadius,
       trailPoint: options.trailPoint,
     };
     for (const lane of lanes) this.rigs.push(this.buildRig(lane));
+    if (this.o.lightFront) this.buildLightFront();
     this.applyLayout();
   }
 
   /** Current layout. */
   get layout(): RigLayout {
-    return this.options.layout;
+    return this.o.layout;
   }
 
   /** Switch between side-by-side and overlaid ghosts. */
   setLayout(layout: RigLayout): void {
-    this.options.layout = layout;
+    this.o.layout = layout;
     this.applyLayout();
     this.clearTrails();
   }
@@ -111,49 +118,103 @@ export class RigView {
   /** Show or hide the trails. */
   setTrails(on: boolean): void {
     this.showTrails = on;
-    for (const rig of this.rigs) for (const s of rig.states) s.trail.visible = on;
   }
 
-  /** Forget the trails (after a reset or a jump in the timeline). */
+  /** Forget the trails (after a restart or a jump in the timeline). */
   clearTrails(): void {
-    for (const rig of this.rigs) for (const s of rig.states) s.trailFill = 0;
+    for (const rig of this.rigs) rig.trailFill = 0;
   }
 
-  /** The x offset of a lane's origin. */
-  originOf(lane: Lane): THREE.Vector3 {
-    const rig = this.rigs.find((r) => r.lane === lane);
-    return rig ? rig.group.position.clone() : new THREE.Vector3();
+  /** The region all lanes occupy in the current layout, labels included. */
+  bounds(): THREE.Box3 {
+    const box = new THREE.Box3();
+    for (const rig of this.rigs) {
+      const b = rig.extent.clone().translate(rig.group.position);
+      box.union(b);
+      box.expandByPoint(
+        new THREE.Vector3(rig.group.position.x, rig.group.position.y + this.o.labelY + 0.25, 0),
+      );
+    }
+    return box;
   }
 
-  /** Total width the lanes occupy (for camera framing). */
-  get width(): number {
-    if (this.options.layout === 'overlay' || this.options.stackVertically) return this.options.spacing;
-    return this.options.spacing * this.rigs.length;
-  }
-
-  /** Total height the lanes' origins span (stacked layout), 0 otherwise. */
-  get stackHeight(): number {
-    if (this.options.layout === 'overlay' || !this.options.stackVertically) return 0;
-    return this.options.spacing * (this.rigs.length - 1);
-  }
-
-  /** Move every mesh to the lanes' render-time (interpolated) states. */
-  update(): void {
+  /** Move every mesh to the lanes' render-time (interpolated) states; `t` is the simulated time. */
+  update(t = 0): void {
     for (const rig of this.rigs) this.updateRig(rig);
+    if (this.front) {
+      const x0 = this.rigs[0]?.lane.q0[0] ?? 0;
+      this.front.position.x = this.o.offset[0] + x0 + t;
+    }
   }
 
-  /** Free geometries, materials and labels. */
+  /** Free every geometry, material and label. */
   dispose(): void {
     for (const rig of this.rigs) {
-      for (const m of rig.materials) m.dispose();
-      for (const s of rig.states) s.trail.geometry.dispose();
-      for (const g of rig.extraGeometries) g.dispose();
+      this.unbind(rig);
+      for (const m of rig.ownMaterials) m.dispose();
+      for (const g of rig.ownGeometries) g.dispose();
+      rig.trail.geometry.dispose();
       rig.label.removeFromParent();
       rig.labelEl.remove();
     }
-    this.rodGeometry.dispose();
-    this.bobGeometry.dispose();
+    for (const m of this.shared.materials) m.dispose();
+    for (const g of this.shared.geometries) g.dispose();
+    this.front?.traverse((o) => {
+      if (o instanceof CSS2DObject) o.element.remove();
+    });
     this.group.removeFromParent();
+  }
+
+  /** Tick marks every `step` along x, just under the lane's axis, with a label every unit. */
+  private buildRuler(
+    group: THREE.Group,
+    color: THREE.Color,
+    materials: THREE.Material[],
+    geometries: THREE.BufferGeometry[],
+  ): void {
+    const { from, to, step } = this.o.ruler!;
+    const pts: THREE.Vector3[] = [new THREE.Vector3(from, -0.18, -0.02), new THREE.Vector3(to, -0.18, -0.02)];
+    for (let x = from; x <= to + 1e-9; x += step) {
+      const major = Math.abs(x - Math.round(x)) < 1e-9;
+      pts.push(new THREE.Vector3(x, -0.18, -0.02), new THREE.Vector3(x, major ? -0.28 : -0.23, -0.02));
+    }
+    const mat = new THREE.LineBasicMaterial({ color, transparent: true, opacity: 0.35 });
+    const lines = new THREE.LineSegments(new THREE.BufferGeometry().setFromPoints(pts), mat);
+    group.add(lines);
+    materials.push(mat);
+    geometries.push(lines.geometry);
+  }
+
+  /** A vertical line spanning the lanes that moves at c = 1, labelled. */
+  private buildLightFront(): void {
+    const n = this.rigs.length;
+    const top = this.o.stackVertically ? ((n - 1) / 2) * this.o.spacing + 0.5 : 2.5;
+    const front = new THREE.Group();
+    const mat = new THREE.LineDashedMaterial({
+      color: 0xfde68a,
+      dashSize: 0.08,
+      gapSize: 0.06,
+      transparent: true,
+      opacity: 0.7,
+    });
+    const line = new THREE.Line(
+      new THREE.BufferGeometry().setFromPoints([
+        new THREE.Vector3(0, top, 0.01),
+        new THREE.Vector3(0, -top, 0.01),
+      ]),
+      mat,
+    );
+    line.computeLineDistances();
+    const el = document.createElement('div');
+    el.className = 'axis-label light';
+    el.textContent = 'light: x = c·t';
+    const label = new CSS2DObject(el);
+    label.position.set(0, top + 0.15, 0);
+    front.add(line, label);
+    this.shared.materials.push(mat);
+    this.shared.geometries.push(line.geometry);
+    this.front = front;
+    this.group.add(front);
   }
 
   private buildRig(lane: Lane): LaneRig {
@@ -170,35 +231,19 @@ export class RigView {
       emissiveIntensity: 0.25,
     });
     const trailMat = new THREE.LineBasicMaterial({ vertexColors: true, transparent: true, opacity: 0.9 });
-    const materials: THREE.Material[] = [rodMat, bobMat, trailMat];
-    const extraGeometries: THREE.BufferGeometry[] = [];
-    const states: RigMeshes[] = [];
-    const nStates = Math.min(lane.batch, this.options.maxStates);
-    for (let s = 0; s < nStates; s++) {
-      const rods = new THREE.InstancedMesh(this.rodGeometry, rodMat, Math.max(sys.segments.length, 1));
-      rods.count = sys.segments.length;
-      const bobs = new THREE.InstancedMesh(this.bobGeometry, bobMat, sys.pointCount);
-      rods.frustumCulled = false;
-      bobs.frustumCulled = false;
-      const n = this.options.trailLength;
-      const tg = new THREE.BufferGeometry();
-      tg.setAttribute('position', new THREE.BufferAttribute(new Float32Array(n * 3), 3));
-      const colors = new Float32Array(n * 3);
-      const bg = new THREE.Color(this.options.background);
-      for (let i = 0; i < n; i++) {
-        const c = bg.clone().lerp(color, (i / (n - 1)) ** 1.5);
-        colors.set([c.r, c.g, c.b], i * 3);
-      }
-      tg.setAttribute('color', new THREE.BufferAttribute(colors, 3));
-      tg.setDrawRange(0, 0);
-      const trail = new THREE.Line(tg, trailMat);
-      trail.frustumCulled = false;
-      group.add(rods, bobs);
-      this.group.add(trail);
-      states.push({ rods, bobs, trail, trailFill: 0 });
-    }
-    // A faint circle of the reachable region (pendulums and chains hang from point 0 at the origin):
-    // it marks each lane's place even while the lane is unavailable.
+    const ownMaterials: THREE.Material[] = [rodMat, bobMat, trailMat];
+    const ownGeometries: THREE.BufferGeometry[] = [];
+
+    // Extent: the points at the initial state, padded.
+    const extent = new THREE.Box3();
+    const p0 = new Float64Array(sys.pointCount * 3);
+    sys.positions(lane.q0.subarray(0, sys.dof), p0);
+    for (let i = 0; i < sys.pointCount; i++)
+      extent.expandByPoint(new THREE.Vector3(p0[3 * i], p0[3 * i + 1], 0));
+    extent.expandByVector(new THREE.Vector3(0.3, 0.3, 0));
+
+    // Pendulums and chains (all coordinates angles, hanging from point 0): a faint circle of the
+    // reachable region and a mount, which also mark the lane's place while it is unavailable.
     if (sys.angles.length > 0 && sys.angles.every(Boolean)) {
       const p = new Float64Array(sys.pointCount * 3);
       sys.positions(new Float64Array(sys.dof), p);
@@ -212,49 +257,93 @@ export class RigView {
         pts.push(new THREE.Vector3(Math.cos(a) * reach, Math.sin(a) * reach, -0.02));
       }
       const ringMat = new THREE.LineBasicMaterial({ color, transparent: true, opacity: 0.13 });
-      materials.push(ringMat);
       const ring = new THREE.Line(new THREE.BufferGeometry().setFromPoints(pts), ringMat);
-      ring.name = 'reach';
-      group.add(ring);
-      const mount = new THREE.Mesh(
-        new THREE.BoxGeometry(0.5, 0.06, 0.06),
-        new THREE.MeshStandardMaterial({ color: 0x3a4658, roughness: 0.6 }),
-      );
-      mount.name = 'mount';
-      materials.push(mount.material as THREE.Material);
-      group.add(mount);
-      extraGeometries.push(ring.geometry, mount.geometry);
+      const mountMat = new THREE.MeshStandardMaterial({ color: 0x3a4658, roughness: 0.6 });
+      const mount = new THREE.Mesh(new THREE.BoxGeometry(0.5, 0.06, 0.06), mountMat);
+      group.add(ring, mount);
+      extent.union(new THREE.Box3(new THREE.Vector3(-reach, -reach, 0), new THREE.Vector3(reach, reach, 0)));
+      ownMaterials.push(ringMat, mountMat);
+      ownGeometries.push(ring.geometry, mount.geometry);
     }
+
+    const n = this.o.trailLength;
+    const tg = new THREE.BufferGeometry();
+    tg.setAttribute('position', new THREE.BufferAttribute(new Float32Array(n * 3), 3));
+    const colors = new Float32Array(n * 3);
+    const bg = new THREE.Color(this.o.background);
+    for (let i = 0; i < n; i++) {
+      const c = bg.clone().lerp(color, (i / Math.max(1, n - 1)) ** 1.5);
+      colors.set([c.r, c.g, c.b], i * 3);
+    }
+    tg.setAttribute('color', new THREE.BufferAttribute(colors, 3));
+    tg.setDrawRange(0, 0);
+    const trail = new THREE.Line(tg, trailMat);
+    trail.frustumCulled = false;
+    this.group.add(trail);
+
     const labelEl = document.createElement('div');
     labelEl.className = 'lane-label';
     labelEl.style.setProperty('--lane-color', lane.color);
     const label = new CSS2DObject(labelEl);
-    label.position.set(0, this.options.labelY, 0);
+    label.position.set((extent.min.x + extent.max.x) / 2, this.o.labelY, 0);
     group.add(label);
+    if (this.o.ruler) this.buildRuler(group, color, ownMaterials, ownGeometries);
     this.group.add(group);
     return {
       lane,
       group,
-      states,
       label,
       labelEl,
-      materials,
-      extraGeometries,
-      points: new Float64Array(sys.pointCount * 3),
-      qi: new Float64Array(sys.dof),
       lastLabel: '',
+      rodMat,
+      bobMat,
+      trailMat,
+      ownMaterials,
+      ownGeometries,
+      rods: null,
+      bobs: null,
+      bound: null,
+      trail,
+      trailFill: 0,
+      points: new Float64Array(sys.pointCount * 3),
+      extent,
     };
+  }
+
+  /** Build the plugin's helpers for the lane's current handle. */
+  private bind(rig: LaneRig, handle: SystemHandle): void {
+    this.unbind(rig);
+    // The group's position object is the helpers' origin, so layout changes move them too.
+    const ps = new PhysicsSystem(handle, rig.group.position);
+    if (handle.system.segments.length > 0) {
+      rig.rods = new SystemHelper(ps, { style: 'tube', radius: this.o.rodRadius, material: rig.rodMat });
+      this.group.add(rig.rods);
+    }
+    rig.bobs = new InstancedBobs(ps, { radius: this.o.pointRadius, material: rig.bobMat });
+    this.group.add(rig.bobs);
+    rig.bound = handle;
+    rig.trailFill = 0;
+  }
+
+  private unbind(rig: LaneRig): void {
+    rig.rods?.dispose();
+    rig.bobs?.dispose();
+    rig.rods = null;
+    rig.bobs = null;
+    rig.bound = null;
   }
 
   private applyLayout(): void {
     const n = this.rigs.length;
-    const overlay = this.options.layout === 'overlay';
+    const overlay = this.o.layout === 'overlay';
     this.rigs.forEach((rig, i) => {
-      const offset = overlay ? 0 : (i - (n - 1) / 2) * this.options.spacing;
-      if (this.options.stackVertically) rig.group.position.set(0, -offset, overlay ? -0.01 * i : 0);
-      else rig.group.position.set(offset, 0, overlay ? -0.01 * i : 0);
-      const ghost = overlay && rig.lane.key !== this.options.referenceKey;
-      for (const m of rig.materials.slice(0, 2)) {
+      const offset = overlay ? 0 : (i - (n - 1) / 2) * this.o.spacing;
+      const z = overlay ? -0.01 * i : 0;
+      const [ox, oy, oz] = this.o.offset;
+      if (this.o.stackVertically) rig.group.position.set(ox, oy - offset, oz + z);
+      else rig.group.position.set(ox + offset, oy, oz + z);
+      const ghost = overlay && rig.lane.key !== this.o.referenceKey;
+      for (const m of [rig.rodMat, rig.bobMat]) {
         m.transparent = ghost;
         m.opacity = ghost ? 0.4 : 1;
         m.depthWrite = !ghost;
@@ -265,75 +354,39 @@ export class RigView {
   }
 
   private updateRig(rig: LaneRig): void {
-    const { lane, points, qi } = rig;
-    const sys = lane.system;
-    const dof = sys.dof;
+    const lane = rig.lane;
+    const handle = lane.handle;
+    if (handle !== rig.bound) {
+      if (handle) this.bind(rig, handle);
+      else this.unbind(rig);
+    }
     const drawable = lane.enabled && lane.drawable;
     this.updateLabel(rig);
-    const q = lane.qRender;
-    for (let s = 0; s < rig.states.length; s++) {
-      const meshes = rig.states[s];
-      meshes.rods.visible = drawable;
-      meshes.bobs.visible = drawable;
-      meshes.trail.visible = drawable && this.showTrails;
-      if (!drawable) continue;
-      for (let i = 0; i < dof; i++) qi[i] = q[s * dof + i];
-      sys.positions(qi, points);
-      this.placeRods(meshes.rods, sys.segments, points);
-      this.placeBobs(meshes.bobs, points);
-      this.pushTrail(meshes, points, rig.group.position);
-    }
+    if (rig.rods) rig.rods.visible = drawable;
+    if (rig.bobs) rig.bobs.visible = drawable;
+    rig.trail.visible = drawable && this.showTrails;
+    if (!drawable || !handle) return;
+    rig.rods?.update();
+    rig.bobs?.update();
+    handle.positions(0, rig.points);
+    this.pushTrail(rig);
   }
 
-  private placeRods(rods: THREE.InstancedMesh, segments: Lane['system']['segments'], p: Float64Array): void {
-    const r = this.options.rodRadius;
-    for (let j = 0; j < segments.length; j++) {
-      const [i0, i1] = segments[j];
-      va.set(p[i0 * 3], p[i0 * 3 + 1], p[i0 * 3 + 2]);
-      vb.set(p[i1 * 3], p[i1 * 3 + 1], p[i1 * 3 + 2]);
-      dir.subVectors(vb, va);
-      const len = dir.length();
-      if (len > 1e-12) quat.setFromUnitVectors(UP, dir.multiplyScalar(1 / len));
-      else quat.identity();
-      scl.set(r, len, r);
-      va.add(vb).multiplyScalar(0.5);
-      m4.compose(va, quat, scl);
-      rods.setMatrixAt(j, m4);
-    }
-    rods.instanceMatrix.needsUpdate = true;
-  }
-
-  private placeBobs(bobs: THREE.InstancedMesh, p: Float64Array): void {
-    const fixed = this.options.fixedPoints;
-    const radius = this.options.pointRadius ?? ((i: number) => (fixed.includes(i) ? 0.04 : 0.09));
-    quat.identity();
-    for (let i = 0; i < bobs.count; i++) {
-      const r = radius(i);
-      va.set(p[i * 3], p[i * 3 + 1], p[i * 3 + 2]);
-      scl.set(r, r, r);
-      m4.compose(va, quat, scl);
-      bobs.setMatrixAt(i, m4);
-    }
-    bobs.instanceMatrix.needsUpdate = true;
-  }
-
-  private pushTrail(meshes: RigMeshes, p: Float64Array, origin: THREE.Vector3): void {
-    const pc = p.length / 3;
-    const idx = this.options.trailPoint ?? pc - 1;
-    const attr = meshes.trail.geometry.getAttribute('position') as THREE.BufferAttribute;
+  private pushTrail(rig: LaneRig): void {
+    const p = rig.points;
+    const origin = rig.group.position;
+    const idx = this.o.trailPoint ?? p.length / 3 - 1;
+    const attr = rig.trail.geometry.getAttribute('position') as THREE.BufferAttribute;
     const arr = attr.array as Float32Array;
-    const n = this.options.trailLength;
-    const x = p[idx * 3] + origin.x;
-    const y = p[idx * 3 + 1] + origin.y;
-    const z = p[idx * 3 + 2] + origin.z;
-    // Newest vertex last, so it gets the brightest end of the colour ramp; the drawn range grows
-    // from the end while the trail fills.
+    const n = this.o.trailLength;
+    // Newest vertex last, so it gets the brightest end of the colour ramp; the drawn range grows from
+    // the end while the trail fills.
     arr.copyWithin(0, 3);
-    arr[(n - 1) * 3] = x;
-    arr[(n - 1) * 3 + 1] = y;
-    arr[(n - 1) * 3 + 2] = z;
-    if (meshes.trailFill < n) meshes.trailFill++;
-    meshes.trail.geometry.setDrawRange(n - meshes.trailFill, meshes.trailFill);
+    arr[(n - 1) * 3] = p[idx * 3] + origin.x;
+    arr[(n - 1) * 3 + 1] = p[idx * 3 + 1] + origin.y;
+    arr[(n - 1) * 3 + 2] = p[idx * 3 + 2] + origin.z;
+    if (rig.trailFill < n) rig.trailFill++;
+    rig.trail.geometry.setDrawRange(n - rig.trailFill, rig.trailFill);
     attr.needsUpdate = true;
   }
 

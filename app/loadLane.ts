@@ -22,16 +22,21 @@ export async function loadLane(lane: Lane, backend: string): Promise<Lane> {
     }
     const options: Record<string, unknown> = {};
     if (LEARNED.has(lane.engineId)) {
-      if (!lane.model) {
-        lane.markUnavailable('no model chosen');
-        return lane;
-      }
       const models = await listModels();
-      if (!models.some((m) => m.name === lane.model)) {
-        lane.markUnavailable(`model '${lane.model}' not found in assets/models (not trained yet?)`);
-        return lane;
+      if (!lane.model || !models.some((m) => m.name === lane.model)) {
+        // Fall back to any shipped model of this kind for this system.
+        const match = models.find((m) => m.kind === lane.engineId && m.system === lane.system.id);
+        if (!match) {
+          lane.markUnavailable(
+            `no ${lane.engineId} model for '${lane.system.id}' in assets/models yet` +
+              (lane.model ? ` (looked for '${lane.model}')` : ''),
+          );
+          return lane;
+        }
+        lane.model = match.name;
       }
-      const summary = await readModelSummary(lane.model);
+      const model = lane.model;
+      const summary = await readModelSummary(model);
       lane.ranges = summary.ranges;
       lane.modelInfo = {
         model: summary.name,
@@ -39,7 +44,7 @@ export async function loadLane(lane: Lane, backend: string): Promise<Lane> {
         network: `${summary.layers.join('→')} ${summary.activation}`,
         ...summary.metrics,
       };
-      lane.loadedModel ??= await loadModel(new URL(modelUrl(lane.model)));
+      lane.loadedModel ??= await loadModel(new URL(modelUrl(model)));
       options.model = lane.loadedModel;
       options.backend = backend;
     }

@@ -44,6 +44,8 @@ export interface TestHook {
   exportText(kind: 'csv' | 'json'): string;
   /** Warnings and errors the app showed. */
   notices(): string[];
+  /** Milliseconds spent per part of the frame since the scene opened. */
+  timings(): { frames: number; physics: number; views: number; render: number; plots: number };
   /** Whether the WebGL context is lost right now. */
   contextLost(): boolean;
 }
@@ -90,6 +92,7 @@ export function installTestHook(app: App): TestHook {
     exportText: (kind) => app.exportText(kind),
     notices: () => [...app.notices],
     contextLost: () => app.isContextLost,
+    timings: () => ({ ...app.timings }),
   };
   window.__threeLnn = hook;
   const wait = () => {

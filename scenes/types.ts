@@ -43,8 +43,8 @@ export interface RigsView {
   readonly spacing?: number;
   /** Lay lanes out along y (rows) instead of x. @default false */
   readonly stackVertically?: boolean;
-  /** Points drawn as fixed anchors. @default [0] */
-  readonly fixedPoints?: readonly number[];
+  /** Added to every lane's origin (e.g. to centre a string that starts at x = 0). @default [0, 0, 0] */
+  readonly offset?: readonly [number, number, number];
   /** Radius of the moving points. @default 0.09 */
   readonly pointRadius?: number;
   /** Rod radius. @default 0.025 */
@@ -55,6 +55,18 @@ export interface RigsView {
   readonly trailLength?: number;
   /** Height of lane labels above each lane's origin. @default 2.35 */
   readonly labelY?: number;
+  /** Tick marks along x under each lane, every `step` from `from` to `to` (a ruler for particles). */
+  readonly ruler?: { readonly from: number; readonly to: number; readonly step: number };
+  /** A vertical marker moving at the speed of light (x = x₀ + c·t, c = 1) across every lane. @default false */
+  readonly lightFront?: boolean;
+}
+
+/** How the app draws a scene. */
+export type SceneViewSpec = RigsView | FieldView;
+
+/** The view of `module` for the given option values. */
+export function viewOf(module: SceneModule, options: SceneOptionValues): SceneViewSpec {
+  return typeof module.view === 'function' ? module.view(options) : module.view;
 }
 
 /**
@@ -72,12 +84,14 @@ export interface SceneModule {
   readonly options?: readonly SceneOption[];
   /** The scene for the given option values (missing ones take their defaults). */
   build(options: SceneOptionValues): SceneDefinition;
-  /** How the app draws the scene's systems. */
-  readonly view: RigsView | FieldView;
+  /** How the app draws the scene's systems (may depend on the option values). */
+  readonly view: SceneViewSpec | ((options: SceneOptionValues) => SceneViewSpec);
   /** Scene system id that divergence is measured against. @default 'analytic' */
   readonly reference?: string;
   /** Names of the coordinates (for the initial-state controls and the phase portrait). */
   readonly coordinates?: readonly string[];
+  /** Coordinate shown first in the phase portrait. @default 0 */
+  readonly phaseCoordinate?: (options: SceneOptionValues) => number;
   /** Whether the GUI offers per-coordinate initial-state sliders. @default true when dof ≤ 4 */
   readonly initialStateControls?: boolean;
   /** Restart the run automatically after this many simulated seconds. @default none */

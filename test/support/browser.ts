@@ -207,7 +207,8 @@ export async function startBrowserHarness(options: BrowserHarnessOptions = {}): 
       errors.push(entry);
     });
     page.on('pageerror', (err) => {
-      const entry = `${err.name}: ${err.message}`;
+      const where = err.stack?.split('\n').slice(1, 4).join(' | ').trim();
+      const entry = `${err.name}: ${err.message}${where ? ` [${where}]` : ''}`;
       pageErrors.push(entry);
       errors.push(entry);
     });
