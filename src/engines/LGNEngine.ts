@@ -6,6 +6,13 @@ import { checkModelForSystem } from '../model/checkSystem';
 import { loadModel, type ModelSource } from '../model/loadModel';
 import type { LoadedModel } from '../model/metadata';
 import { referenceAccelerations, referenceEnergy, wrapAngle } from '../model/reference';
+import {
+  disposeFusedWeights,
+  type FusedWeights,
+  fusedLagrangianPack,
+  prepareFusedWeights,
+  registerFusedKernels,
+} from '../nn/fused';
 import { packedLagrangianTerms } from '../nn/lagrangianTerms';
 import { bandedTermsFolded } from '../nn/lgn';
 import type { Accelerations } from '../nn/lnn';
@@ -34,6 +41,9 @@ export class LGNEngine extends LearnedEngine {
   private readonly folded: MlpParams | null;
   private xq = new Float32Array(0);
   private xv = new Float32Array(0);
+  private xs32 = new Float32Array(0);
+  /** Weights for the fused wasm/cpu kernels, or null on webgl / js. */
+  private readonly fused: FusedWeights | null;
   private diag = new Float64Array(0);
   private off = new Float64Array(0);
   private rhs = new Float64Array(0);
@@ -65,6 +75,10 @@ export class LGNEngine extends LearnedEngine {
     super(system, model, backend, warnings, options);
     this.spec = specFromModel(model);
     this.folded = backend === 'js' ? null : tidy(() => foldScales(paramsFromModel(model), this.spec));
+    this.fused =
+      this.folded && registerFusedKernels(backend) && model.layers.length > 1
+        ? prepareFusedWeights(this.folded)
+        : null;
   }
 
   protected jsAccelerations(
@@ -96,7 +110,7 @@ export class LGNEngine extends LearnedEngine {
       this.xv = new Float32Array(2 * rows);
     }
     const wrap = this.spec.angles[0];
-    // Edge e of state b joins node e−1 and node e (0-based; −1 and n are the fixed ends).
+    // Edge k of state b joins node k−1 and node k (0-based; −1 and n are the fixed ends).
     for (let b = 0; b < batch; b++) {
       for (let k = 0; k < e; k++) {
         const r = 2 * (b * e + k);
@@ -110,6 +124,56 @@ export class LGNEngine extends LearnedEngine {
         this.xv[r + 1] = right < n ? qd[b * n + right] : 0;
       }
     }
+    const data = this.fused ? this.fusedPack(rows) : this.plainPack(rows);
+    if (this.diag.length < n) {
+      this.diag = new Float64Array(n);
+      this.off = new Float64Array(n);
+      this.rhs = new Float64Array(n);
+    }
+    // Per edge row: H over rows (v_left, v_right) × columns (v_left, v_right, u) at 0..5, then
+    // (g_qL, g_qR, g_vL, g_vR) at 6..9.
+    const eps = this.epsilon;
+    for (let b = 0; b < batch; b++) {
+      for (let i = 0; i < n; i++) {
+        const asRight = (b * e + i) * 10; // edge i: node i is its right end
+        const asLeft = (b * e + i + 1) * 10; // edge i+1: node i is its left end
+        this.diag[i] = data[asRight + 4] + data[asLeft + 0];
+        this.rhs[i] = data[asRight + 6 + 1] + data[asLeft + 6 + 0] - (data[asRight + 5] + data[asLeft + 2]);
+        if (i + 1 < n) this.off[i] = 0.5 * (data[asLeft + 1] + data[asLeft + 3]);
+      }
+      flags[b] = solveTridiagonal64(this.diag, 0, this.off, 0, this.rhs, 0, qdd, b * n, n, eps);
+    }
+  }
+
+  /** Fused wasm/cpu pass over all edges: primal rows, then 3 tangent rows per edge. */
+  private fusedPack(rows: number): Float32Array {
+    const total = rows * 4;
+    if (this.xs32.length < total * 4) this.xs32 = new Float32Array(total * 4);
+    const xs = this.xs32;
+    xs.fill(0, 0, total * 4);
+    for (let r = 0; r < rows; r++) {
+      const ql = this.xq[2 * r];
+      const qr = this.xq[2 * r + 1];
+      const vl = this.xv[2 * r];
+      const vr = this.xv[2 * r + 1];
+      xs.set([ql, qr, vl, vr], 4 * r);
+      const t = 4 * (rows + 3 * r);
+      xs[t + 2] = 1; // e_{v_left}
+      xs[t + 4 + 3] = 1; // e_{v_right}
+      xs[t + 8] = vl; // u = (v_left, v_right, 0, 0)
+      xs[t + 9] = vr;
+    }
+    const fused = this.fused!;
+    const out = tf.tidy(() =>
+      fusedLagrangianPack(fused, this.spec.activation, tf.tensor2d(xs.subarray(0, total * 4), [total, 4]), 2),
+    );
+    const data = out.dataSync() as Float32Array;
+    out.dispose();
+    return data;
+  }
+
+  /** Plain-op pass (webgl), same row layout as the fused one. */
+  private plainPack(rows: number): Float32Array {
     const folded = this.folded!;
     const out = tf.tidy(() => {
       const p = packedLagrangianTerms(
@@ -118,27 +182,12 @@ export class LGNEngine extends LearnedEngine {
         tf.tensor2d(this.xq.subarray(0, 2 * rows), [rows, 2]),
         tf.tensor2d(this.xv.subarray(0, 2 * rows), [rows, 2]),
       );
-      return tf.concat([tf.reshape(p.hessian, [rows, 9]), p.grad], 1);
+      const h = tf.reshape(tf.slice(p.hessian, [0, 0, 0], [rows, 2, 3]), [rows, 6]);
+      return tf.concat([h, p.grad], 1);
     });
-    const data = out.dataSync();
+    const data = out.dataSync() as Float32Array;
     out.dispose();
-    if (this.diag.length < n) {
-      this.diag = new Float64Array(n);
-      this.off = new Float64Array(n);
-      this.rhs = new Float64Array(n);
-    }
-    // Per edge row: H over (v_left, v_right, u) at 0..8, then (g_qL, g_qR, g_vL, g_vR) at 9..12.
-    const eps = this.epsilon;
-    for (let b = 0; b < batch; b++) {
-      for (let i = 0; i < n; i++) {
-        const asRight = (b * e + i) * 13; // edge i: node i is its right end
-        const asLeft = (b * e + i + 1) * 13; // edge i+1: node i is its left end
-        this.diag[i] = data[asRight + 4] + data[asLeft + 0];
-        this.rhs[i] = data[asRight + 9 + 1] + data[asLeft + 9 + 0] - (data[asRight + 5] + data[asLeft + 2]);
-        if (i + 1 < n) this.off[i] = 0.5 * (data[asLeft + 1] + data[asLeft + 3]);
-      }
-      flags[b] = solveTridiagonal64(this.diag, 0, this.off, 0, this.rhs, 0, qdd, b * n, n, eps);
-    }
+    return data;
   }
 
   protected override residentAccelerations(q: tf.Tensor2D, qd: tf.Tensor2D): Accelerations {
@@ -157,5 +206,6 @@ export class LGNEngine extends LearnedEngine {
 
   protected disposeTensors(): void {
     if (this.folded) disposeParams(this.folded);
+    if (this.fused) disposeFusedWeights(this.fused);
   }
 }

@@ -6,6 +6,13 @@ import { checkModelForSystem } from '../model/checkSystem';
 import { loadModel, type ModelSource } from '../model/loadModel';
 import type { LoadedModel } from '../model/metadata';
 import { referenceAccelerations, referenceEnergy, wrapAngle } from '../model/reference';
+import {
+  disposeFusedWeights,
+  type FusedWeights,
+  fusedLagrangianPack,
+  prepareFusedWeights,
+  registerFusedKernels,
+} from '../nn/fused';
 import { packedLagrangianTerms } from '../nn/lagrangianTerms';
 import type { Accelerations } from '../nn/lnn';
 import {
@@ -36,8 +43,13 @@ export class LNNEngine extends LearnedEngine {
   readonly id = 'lnn' as const;
   private readonly spec: NetworkSpec;
   private readonly folded: MlpParams | null;
+  /** Weights for the fused wasm/cpu kernels, or null on webgl / js. */
+  private readonly fused: FusedWeights | null;
   private q32 = new Float32Array(0);
   private v32 = new Float32Array(0);
+  private xs32 = new Float32Array(0);
+  /** The batch size the constant tangent rows of `xs32` are laid out for. */
+  private xsBatch = 0;
   private hvv = new Float64Array(0);
   private rhs = new Float64Array(0);
 
@@ -74,6 +86,10 @@ export class LNNEngine extends LearnedEngine {
             const raw = paramsFromModel(model);
             return foldScales(raw, this.spec);
           });
+    this.fused =
+      this.folded && registerFusedKernels(backend) && model.layers.length > 1
+        ? prepareFusedWeights(this.folded)
+        : null;
   }
 
   protected jsAccelerations(
@@ -99,13 +115,76 @@ export class LNNEngine extends LearnedEngine {
   ): void {
     const n = this.system.dof;
     const k = n + 1;
+    const data = this.fused ? this.fusedPack(q, qd, batch) : this.plainPack(q, qd, batch);
+    if (this.hvv.length < n * n) {
+      this.hvv = new Float64Array(n * n);
+      this.rhs = new Float64Array(n);
+    }
+    // Row layout (both paths): H[i][j] for i < n, j < k, then ∂L/∂x (2n). Column n of H is H_vq q̇.
+    const w = n * k + 2 * n;
+    const eps = this.epsilon;
+    for (let b = 0; b < batch; b++) {
+      const o = b * w;
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) this.hvv[i * n + j] = data[o + i * k + j];
+        this.rhs[i] = data[o + n * k + i] - data[o + i * k + n];
+      }
+      flags[b] = solveSymmetric64(this.hvv, 0, this.rhs, 0, qdd, b * n, n, eps);
+    }
+  }
+
+  /** Fused wasm/cpu pass: inputs and tangent directions stacked here, one readback. */
+  private fusedPack(q: Float64Array, qd: Float64Array, batch: number): Float32Array {
+    const n = this.system.dof;
+    const k = n + 1;
+    const m = 2 * n;
+    const rows = batch * (1 + k);
+    if (this.xs32.length < rows * m) {
+      this.xs32 = new Float32Array(rows * m);
+      this.xsBatch = 0;
+    }
+    if (this.xsBatch !== batch) {
+      // Tangent directions e_{q̇_i} are constant; u = (q̇, 0) is rewritten every call.
+      this.xs32.fill(0);
+      for (let b = 0; b < batch; b++) {
+        for (let i = 0; i < n; i++) this.xs32[(batch + b * k + i) * m + n + i] = 1;
+      }
+      this.xsBatch = batch;
+    }
+    const { angles } = this.spec;
+    for (let b = 0; b < batch; b++) {
+      for (let i = 0; i < n; i++) {
+        const j = b * n + i;
+        // Wrap in float64 before rounding to float32: large angles keep their precision.
+        this.xs32[b * m + i] = angles[i] ? wrapAngle(q[j]) : q[j];
+        this.xs32[b * m + n + i] = qd[j];
+        this.xs32[(batch + b * k + n) * m + i] = qd[j];
+      }
+    }
+    const fused = this.fused!;
+    const out = tf.tidy(() =>
+      fusedLagrangianPack(
+        fused,
+        this.spec.activation,
+        tf.tensor2d(this.xs32.subarray(0, rows * m), [rows, m]),
+        n,
+      ),
+    );
+    const data = out.dataSync() as Float32Array;
+    out.dispose();
+    return data;
+  }
+
+  /** Plain-op pass (webgl and any backend without fused kernels), same row layout as the fused one. */
+  private plainPack(q: Float64Array, qd: Float64Array, batch: number): Float32Array {
+    const n = this.system.dof;
+    const k = n + 1;
     const size = batch * n;
     if (this.q32.length < size) {
       this.q32 = new Float32Array(size);
       this.v32 = new Float32Array(size);
     }
     const { angles } = this.spec;
-    // Wrap in float64 before rounding to float32: large angles keep their precision.
     for (let b = 0; b < batch; b++) {
       for (let i = 0; i < n; i++) {
         const j = b * n + i;
@@ -121,25 +200,12 @@ export class LNNEngine extends LearnedEngine {
         tf.tensor2d(this.q32.subarray(0, size), [batch, n]),
         tf.tensor2d(this.v32.subarray(0, size), [batch, n]),
       );
-      return tf.concat([tf.reshape(p.hessian, [batch, k * k]), p.grad], 1);
+      const rows = tf.reshape(tf.slice(p.hessian, [0, 0, 0], [batch, n, k]), [batch, n * k]);
+      return tf.concat([rows, p.grad], 1);
     });
-    const data = out.dataSync();
+    const data = out.dataSync() as Float32Array;
     out.dispose();
-    if (this.hvv.length < n * n) {
-      this.hvv = new Float64Array(n * n);
-      this.rhs = new Float64Array(n);
-    }
-    const w = k * k + 2 * n;
-    const eps = this.epsilon;
-    for (let b = 0; b < batch; b++) {
-      const o = b * w;
-      for (let i = 0; i < n; i++) {
-        for (let j = 0; j < n; j++) this.hvv[i * n + j] = data[o + i * k + j];
-        // rhs = ∂L/∂q − H_vq q̇; column n of the Hessian rows holds H_vq q̇.
-        this.rhs[i] = data[o + k * k + i] - data[o + i * k + n];
-      }
-      flags[b] = solveSymmetric64(this.hvv, 0, this.rhs, 0, qdd, b * n, n, eps);
-    }
+    return data;
   }
 
   protected override residentAccelerations(q: tf.Tensor2D, qd: tf.Tensor2D): Accelerations {
@@ -166,5 +232,6 @@ export class LNNEngine extends LearnedEngine {
 
   protected disposeTensors(): void {
     if (this.folded) disposeParams(this.folded);
+    if (this.fused) disposeFusedWeights(this.fused);
   }
 }
