@@ -5,8 +5,14 @@ import { createModel } from '../src/model/artifacts';
 import type { LoadedModel } from '../src/model/metadata';
 import { createRandomModel } from '../src/model/randomModel';
 import { referenceAccelerations, referenceTerms, wrapAngle } from '../src/model/reference';
+import {
+  disposeFusedWeights,
+  fusedLagrangianPack,
+  prepareFusedWeights,
+  registerFusedKernels,
+} from '../src/nn/fused';
 import { eulerLagrange, lnnAccelerations, lnnEnergy, lnnTerms } from '../src/nn/lnn';
-import { type MlpParams, paramsFromModel, specFromModel } from '../src/nn/mlp';
+import { foldScales, type MlpParams, paramsFromModel, specFromModel } from '../src/nn/mlp';
 import { registerGradients } from '../src/nn/registerGradients';
 import { DoublePendulum } from '../src/systems/DoublePendulum';
 
@@ -175,6 +181,62 @@ for (const backend of ['cpu', 'wasm'] as const) {
           expect(relErr(s(qdd, c.n), s(refQdd, c.n)), `q̈ of state ${b}`).toBeLessThan(2e-3);
         }
         for (const t of [...params.kernels, ...params.biases]) t.dispose();
+      });
+    }
+
+    for (const activation of ['softplus', 'tanh'] as const) {
+      it(`the fused ${backend} kernels give the same H_vv, H_vq q̇ and ∂L/∂x as the reference (${activation})`, () => {
+        expect(registerFusedKernels(backend), 'fused kernels exist for this backend').toBe(true);
+        for (const n of [1, 2, 3]) {
+          const model = createRandomModel({
+            dof: n,
+            hidden: [24, 20, 16],
+            activation,
+            seed: 20 + n,
+            biasStd: 0.5,
+          });
+          const batch = 5;
+          const k = n + 1;
+          const { q, qd } = states(batch, n, n + 1);
+          // Stacked input rows: x = (wrap(q), q̇) per state, then the directions e_{q̇_i} and u = (q̇, 0).
+          const xs = new Float32Array(batch * (1 + k) * 2 * n);
+          for (let b = 0; b < batch; b++) {
+            for (let i = 0; i < n; i++) {
+              xs[b * 2 * n + i] = wrapAngle(q[b * n + i]);
+              xs[b * 2 * n + n + i] = qd[b * n + i];
+              xs[(batch + b * k + i) * 2 * n + n + i] = 1;
+              xs[(batch + b * k + n) * 2 * n + i] = qd[b * n + i];
+            }
+          }
+          const spec = specFromModel(model);
+          const params = paramsFromModel(model);
+          const data = tf.tidy(() => {
+            const weights = prepareFusedWeights(foldScales(params, spec));
+            const out = fusedLagrangianPack(
+              weights,
+              activation,
+              tf.tensor2d(xs, [batch * (1 + k), 2 * n]),
+              n,
+            ).dataSync();
+            disposeFusedWeights(weights);
+            return out;
+          });
+          tf.dispose([...params.kernels, ...params.biases]);
+          const width = n * k + 2 * n;
+          for (let b = 0; b < batch; b++) {
+            const r = referenceTerms(model, q.subarray(b * n, (b + 1) * n), qd.subarray(b * n, (b + 1) * n));
+            const row = Array.from(data.subarray(b * width, (b + 1) * width));
+            const hvv = Array.from({ length: n * n }, (_, t) => row[Math.floor(t / n) * k + (t % n)]);
+            const hu = Array.from({ length: n }, (_, i) => row[i * k + n]);
+            expect(relErr(hvv, r.hvv), `n=${n} state ${b}: H_vv`).toBeLessThan(2e-5);
+            expect(
+              relErr(hu, hvqTimesQd(r.hvq, qd.subarray(b * n), n)),
+              `n=${n} state ${b}: H_vq q̇`,
+            ).toBeLessThan(2e-5);
+            expect(relErr(row.slice(n * k, n * k + n), r.gq), `n=${n} state ${b}: ∂L/∂q`).toBeLessThan(2e-5);
+            expect(relErr(row.slice(n * k + n), r.gv), `n=${n} state ${b}: ∂L/∂q̇`).toBeLessThan(2e-5);
+          }
+        }
       });
     }
 
