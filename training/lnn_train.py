@@ -178,7 +178,7 @@ def make_system(system_id: str, overrides: dict | None = None) -> SystemSpec:
         params = {"links": 3, "m": 1.0, "l": 1.0, "g": 9.8}
         params.update(o)
         n = int(params["links"])
-        return SystemSpec(system_id, params, n, [True] * n, [[0.0, TWO_PI]] * n, [[-5.0, 5.0]] * n)
+        return SystemSpec(system_id, params, n, [True] * n, [[0.0, TWO_PI]] * n, [[-10.0, 10.0]] * n)
     if system_id == "string":
         params = {"nodes": 8, "density": 1.0, "tension": 1.0, "spacing": 0.1}
         params.update(o)
@@ -628,6 +628,18 @@ def export_model(blob, out_dir, metrics=None):
     prov["stepsRun"] = int(blob["state"]["t"])
     prov["wallTimeSeconds"] = round(float(blob["wall"]), 1)
     prov["restarts"] = int(blob.get("restarts", 0))
+    # A time-budgeted run is reproduced by its step count: same seed, schedule and batches.
+    words = shlex.split(prov.get("command", ""))
+    out_words, skip = [], False
+    for w in words:
+        if skip:
+            skip = False
+            continue
+        if w in ("--minutes", "--steps"):
+            skip = True
+            continue
+        out_words.append(w)
+    prov["reproduce"] = " ".join(shlex.quote(w) for w in out_words) + f" --steps {prov['steps']}"
     meta = {
         "formatVersion": 1,
         "kind": ms.kind,

@@ -15,7 +15,7 @@ export interface TrainingBox {
 
 /**
  * The default training distribution of a system (the same boxes as training/lnn_train.py): the paper's
- * for the double pendulum (q ~ U[0, 2π), q̇ ~ U[−10, 10)); chain: q̇ ~ U[−5, 5); string: q ~ U[−0.1, 0.1),
+ * for the double pendulum and the chain (q ~ U[0, 2π), q̇ ~ U[−10, 10)); string: q ~ U[−0.1, 0.1),
  * q̇ ~ U[−1, 1) per node; relativistic particle: q ~ U[−1, 1), rapidity ~ U[−4, 4).
  * @throws Error for a system without a default box
  */
@@ -27,7 +27,7 @@ export function defaultTrainingBox(system: System): TrainingBox {
     case 'simple-pendulum':
       return { q: rep(0, 2 * Math.PI), qd: rep(-10, 10), rapidity: false };
     case 'chain':
-      return { q: rep(0, 2 * Math.PI), qd: rep(-5, 5), rapidity: false };
+      return { q: rep(0, 2 * Math.PI), qd: rep(-10, 10), rapidity: false };
     case 'string':
       return { q: rep(-0.1, 0.1), qd: rep(-1, 1), rapidity: false };
     case 'relativistic-particle':
