@@ -630,6 +630,9 @@ def export_model(blob, out_dir, metrics=None):
     prov["restarts"] = int(blob.get("restarts", 0))
     # A time-budgeted run is reproduced by its step count: same seed, schedule and batches.
     words = shlex.split(prov.get("command", ""))
+    if len(words) > 2 and words[2] != "train":  # early checkpoints recorded the command without it
+        words.insert(2, "train")
+        prov["command"] = " ".join(shlex.quote(w) for w in words)
     out_words, skip = [], False
     for w in words:
         if skip:
@@ -749,7 +752,7 @@ def train(args):
             "max_restarts": args.max_restarts,
         }
         key = jax.random.PRNGKey(args.seed)
-        cmd = "python training/lnn_train.py " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+        cmd = "python training/lnn_train.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
         blob = {
             "system": asdict(spec),
             "model": asdict(ms),
