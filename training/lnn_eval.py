@@ -254,7 +254,7 @@ def main(argv=None):
     ap.add_argument("--dt", type=float, default=0.005)
     ap.add_argument("--states", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--write", action="store_true", help="record the metrics in the model's metadata")
+    ap.add_argument("--write", action="store_true", help="record the metrics in the model's metadata (metrics.jax)")
     a = ap.parse_args(argv)
     res, _ = evaluate(a.model, a.starts, a.seconds, a.dt, a.states, a.seed)
     took = res.pop("_seconds")
@@ -264,8 +264,9 @@ def main(argv=None):
         path = os.path.join(a.model, "model.json")
         with open(path) as f:
             model = json.load(f)
+        # Stored apart from the TypeScript `three-lnn eval --write` metrics, as a cross-check.
         m = model["userDefinedMetadata"]["threeLnn"].setdefault("metrics", {})
-        m.update(res)
+        m["jax"] = res
         with open(path, "w") as f:
             json.dump(model, f, indent=2)
             f.write("\n")
