@@ -129,7 +129,7 @@ describe('learned engines: the same q̈ on every path', () => {
     const refFlags = new Uint8Array(batch);
     referenceAccelerations(model, q, qd, ref, batch, { flags: refFlags });
     for (const backend of backends) {
-      const engine = await LNNEngine.load(model, dp, { backend });
+      const engine = await LNNEngine.load(model, dp, { backend, jsBelow: 0 });
       const qdd = new Float64Array(2 * batch);
       engine.accelerations(q, qd, qdd, batch);
       const tol = backend === 'js' ? 1e-12 : 2e-3;
@@ -153,7 +153,7 @@ describe('learned engines: the same q̈ on every path', () => {
     const ref = new Float64Array(2 * batch);
     referenceAccelerations(model, q, qd, ref, batch);
     for (const backend of backends) {
-      const engine = await BaselineEngine.load(model, dp, { backend });
+      const engine = await BaselineEngine.load(model, dp, { backend, jsBelow: 0 });
       const qdd = new Float64Array(2 * batch);
       engine.accelerations(q, qd, qdd, batch);
       expect(relErr(qdd, ref), `${backend} q̈`).toBeLessThan(backend === 'js' ? 1e-12 : 1e-5);
@@ -179,7 +179,7 @@ describe('learned engines: the same q̈ on every path', () => {
       const flags = new Uint8Array(batch);
       referenceAccelerations(model, q, qd, ref, batch, { flags });
       for (const backend of backends) {
-        const engine = await LGNEngine.load(model, string, { backend });
+        const engine = await LGNEngine.load(model, string, { backend, jsBelow: 0 });
         const qdd = new Float64Array(nodes * batch);
         engine.accelerations(q, qd, qdd, batch);
         expect(relErr(qdd, ref), `${backend}, ${nodes} nodes`).toBeLessThan(backend === 'js' ? 1e-12 : 2e-3);
@@ -194,8 +194,8 @@ describe('learned engines: the same q̈ on every path', () => {
     const batch = 6;
     const rk4 = new RungeKutta4();
     for (const backend of ['cpu', 'wasm'] as const) {
-      const staged = await LNNEngine.load(model, dp, { backend, resident: false });
-      const resident = await LNNEngine.load(model, dp, { backend, resident: true });
+      const staged = await LNNEngine.load(model, dp, { backend, resident: false, jsBelow: 0 });
+      const resident = await LNNEngine.load(model, dp, { backend, resident: true, jsBelow: 0 });
       const a = states(batch, 2, 0.5);
       const b = states(batch, 2, 0.5);
       for (let s = 0; s < 10; s++) {
@@ -260,6 +260,7 @@ describe('learned engines: physics and guards', () => {
     for (const backend of ['cpu', 'wasm', 'js'] as const) {
       const engine = await LNNEngine.load(model, dp, {
         backend,
+        jsBelow: 0,
         onReport: (r) => reports.push(r.regularised),
       });
       const q = Float64Array.from([0.5, 0.1, Number.NaN, 0, 1, 2]);
@@ -296,6 +297,7 @@ describe('learned engines: physics and guards', () => {
     const resident = await LNNEngine.load(createRandomModel({ hidden: [8, 8], seed: 10 }), dp, {
       backend: 'wasm',
       resident: true,
+      jsBelow: 0,
     });
     const withBoth = tf.memory().numTensors;
     const rk4 = new RungeKutta4();
@@ -304,6 +306,24 @@ describe('learned engines: physics and guards', () => {
     engine.dispose();
     resident.dispose();
     expect(tf.memory().numTensors, 'dispose freed every tensor').toBe(base);
+  });
+
+  it('small batches take the plain-JS route below the calibrated threshold, with the same q̈', async () => {
+    const model = createRandomModel({ hidden: [32, 32], seed: 12, biasStd: 0.2 });
+    const engine = await LNNEngine.load(model, dp, { backend: 'wasm' });
+    expect(engine.jsBelow, 'calibrated threshold').toBeGreaterThanOrEqual(0);
+    expect(engine.jsBelow, 'calibrated threshold is capped').toBeLessThanOrEqual(256);
+    const { q, qd } = states(3, 2);
+    const viaTensor = new Float64Array(6);
+    const viaJs = new Float64Array(6);
+    engine.jsBelow = 0;
+    engine.accelerations(q, qd, viaTensor, 3);
+    expect(engine.lastReport.path, 'tensor route').toBe('tensor');
+    engine.jsBelow = 3;
+    engine.accelerations(q, qd, viaJs, 3);
+    expect(engine.lastReport.path, 'JS route').toBe('js');
+    expect(relErr(viaJs, viaTensor), 'both routes agree').toBeLessThan(2e-3);
+    engine.dispose();
   });
 
   it('engines implement the core Engine contract', async () => {

@@ -9,11 +9,12 @@ import { type BackendName, type BackendOptions, ensureBackend } from './backend'
 /** Options shared by the learned engines (`lnn`, `baseline`, `lgn`). */
 export interface LearnedEngineOptions extends BackendOptions {
   /**
-   * Calls with at most this many states use the float64 plain-JS evaluator instead of tensors
-   * (no TF.js per-op overhead: faster for a handful of states). 0 disables it.
-   * @default 0
+   * Calls with at most this many states use the float64 plain-JS evaluator instead of tensors (no TF.js
+   * per-op overhead: faster for a handful of states). 0 disables it; `'auto'` times both paths once when
+   * the engine is created and sets the crossover (see {@link LearnedEngine.jsBelow}).
+   * @default 'auto'
    */
-  jsBelow?: number;
+  jsBelow?: number | 'auto';
   /**
    * Magnitude of the diagonal shift for an indefinite H_vv.
    * @default the model's solver.hvvEpsilon, else relative (1e-3 · mean |diag H_vv|)
@@ -69,6 +70,12 @@ export abstract class LearnedEngine implements Engine {
   readonly accelerationFn: AccelerationFn;
   protected readonly options: LearnedEngineOptions;
   protected disposed = false;
+  /**
+   * The batch size up to which `accelerations` uses the plain-JS path (the small-batch route), after
+   * calibration when `jsBelow` is `'auto'`. Visible so that apps can show the route; assignable to
+   * override it.
+   */
+  jsBelow: number;
   /** True while a step runs: stage flags are merged instead of replaced. */
   private merging = false;
   private readonly resident: boolean;
@@ -86,6 +93,7 @@ export abstract class LearnedEngine implements Engine {
     this.warnings = warnings;
     this.options = options;
     this.resident = backend !== 'js' && (options.resident ?? backend === 'webgl');
+    this.jsBelow = typeof options.jsBelow === 'number' ? options.jsBelow : 0;
     this.lastReport = {
       batch: 0,
       flags: new Uint8Array(0),
@@ -133,7 +141,7 @@ export abstract class LearnedEngine implements Engine {
   accelerations(q: Float64Array, qd: Float64Array, qdd: Float64Array, batch: number): void {
     this.checkState(q, qd, batch, qdd);
     const flags = this.callFlags(batch);
-    if (this.backend === 'js' || batch <= (this.options.jsBelow ?? 0)) {
+    if (this.backend === 'js' || batch <= this.jsBelow) {
       this.jsAccelerations(q, qd, qdd, batch, flags);
       this.record(flags, batch, 'js');
     } else {
@@ -167,7 +175,7 @@ export abstract class LearnedEngine implements Engine {
     this.checkState(q, qd, batch);
     const residentOk =
       this.resident &&
-      batch > (this.options.jsBelow ?? 0) &&
+      batch > this.jsBelow &&
       (integrator.id === 'rk4' || integrator.id === 'symplectic-euler');
     this.merging = true;
     this.resetReport(batch);
@@ -255,6 +263,43 @@ export abstract class LearnedEngine implements Engine {
     }
     this.record(flags, batch, 'resident', (method === 'rk4' ? 4 : 1) * substeps);
     return true;
+  }
+
+  /**
+   * Time the plain-JS and tensor paths once and set {@link LearnedEngine.jsBelow} to the batch size where
+   * they cost the same (JS: a·B; tensors: t0 + t1·B). Called by the engines' `load` unless `jsBelow` is a
+   * number; cheap (a few calls of each path).
+   * @returns the threshold chosen
+   */
+  calibrate(maxThreshold = 256): number {
+    if (this.backend === 'js') return this.jsBelow;
+    ensureBackend(this.backend);
+    const n = this.system.dof;
+    const big = 8;
+    const q = new Float64Array(big * n).map((_, i) => Math.sin(i));
+    const qd = new Float64Array(big * n).map((_, i) => Math.cos(i));
+    const qdd = new Float64Array(big * n);
+    const flags = new Uint8Array(big);
+    // Two untimed calls first (JIT, kernel set-up), then the best of three.
+    const best = (f: () => void) => {
+      f();
+      f();
+      let t = Number.POSITIVE_INFINITY;
+      for (let r = 0; r < 3; r++) {
+        const t0 = performance.now();
+        f();
+        t = Math.min(t, performance.now() - t0);
+      }
+      return t;
+    };
+    const js1 = best(() => this.jsAccelerations(q, qd, qdd, 1, flags));
+    const tensor1 = best(() => this.tensorAccelerations(q, qd, qdd, 1, flags));
+    const tensorBig = best(() => this.tensorAccelerations(q, qd, qdd, big, flags));
+    const perState = Math.max(0, (tensorBig - tensor1) / (big - 1));
+    const overhead = Math.max(0, tensor1 - perState);
+    const threshold = js1 <= perState ? maxThreshold : Math.floor(overhead / (js1 - perState));
+    this.jsBelow = Math.max(0, Math.min(maxThreshold, threshold));
+    return this.jsBelow;
   }
 
   /** Free the weight tensors. Idempotent. */

@@ -44,7 +44,9 @@ export class BaselineEngine extends LearnedEngine {
     const warnings = checkModelForSystem(model, system, 'baseline');
     for (const w of warnings) console.warn(`three-lnn: ${w}`);
     const choice = await initBackend(options);
-    return new BaselineEngine(system, model, choice.name, [...warnings, ...choice.warnings], options);
+    const engine = new BaselineEngine(system, model, choice.name, [...warnings, ...choice.warnings], options);
+    if (options.jsBelow === undefined || options.jsBelow === 'auto') engine.calibrate();
+    return engine;
   }
 
   private constructor(

@@ -62,7 +62,9 @@ export class LGNEngine extends LearnedEngine {
     const warnings = checkModelForSystem(model, system, 'lgn');
     for (const w of warnings) console.warn(`three-lnn: ${w}`);
     const choice = await initBackend(options);
-    return new LGNEngine(system, model, choice.name, [...warnings, ...choice.warnings], options);
+    const engine = new LGNEngine(system, model, choice.name, [...warnings, ...choice.warnings], options);
+    if (options.jsBelow === undefined || options.jsBelow === 'auto') engine.calibrate();
+    return engine;
   }
 
   private constructor(

@@ -13,6 +13,7 @@ import {
   prepareFusedWeights,
   registerFusedKernels,
 } from '../nn/fused';
+import { JsLagrangian } from '../nn/JsLagrangian';
 import { packedLagrangianTerms } from '../nn/lagrangianTerms';
 import type { Accelerations } from '../nn/lnn';
 import {
@@ -45,6 +46,8 @@ export class LNNEngine extends LearnedEngine {
   private readonly folded: MlpParams | null;
   /** Weights for the fused wasm/cpu kernels, or null on webgl / js. */
   private readonly fused: FusedWeights | null;
+  /** The fast float64 plain-JS evaluator (small batches and the `js` backend). */
+  private readonly js: JsLagrangian | null;
   private q32 = new Float32Array(0);
   private v32 = new Float32Array(0);
   private xs32 = new Float32Array(0);
@@ -67,7 +70,9 @@ export class LNNEngine extends LearnedEngine {
     const warnings = checkModelForSystem(model, system, 'lnn');
     for (const w of warnings) console.warn(`three-lnn: ${w}`);
     const choice = await initBackend(options);
-    return new LNNEngine(system, model, choice.name, [...warnings, ...choice.warnings], options);
+    const engine = new LNNEngine(system, model, choice.name, [...warnings, ...choice.warnings], options);
+    if (options.jsBelow === undefined || options.jsBelow === 'auto') engine.calibrate();
+    return engine;
   }
 
   private constructor(
@@ -90,6 +95,7 @@ export class LNNEngine extends LearnedEngine {
       this.folded && registerFusedKernels(backend) && model.layers.length > 1
         ? prepareFusedWeights(this.folded)
         : null;
+    this.js = model.layers.length > 1 ? new JsLagrangian(model, options.epsilon) : null;
   }
 
   protected jsAccelerations(
@@ -99,6 +105,10 @@ export class LNNEngine extends LearnedEngine {
     batch: number,
     flags: Uint8Array,
   ): void {
+    if (this.js) {
+      this.js.accelerations(q, qd, qdd, batch, flags);
+      return;
+    }
     const size = batch * this.system.dof;
     referenceAccelerations(this.model, q.subarray(0, size), qd.subarray(0, size), qdd, batch, {
       flags,

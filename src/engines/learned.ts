@@ -23,7 +23,7 @@ export function learnedOptions(options: EngineOptions): LearnedEngineOptions {
     throw new Error(`Unknown backend '${backend}'; expected one of ${BACKEND_NAMES.join(', ')} or auto.`);
   }
   const o: LearnedEngineOptions = { backend: backend as BackendName | 'auto' | undefined };
-  if (typeof options.jsBelow === 'number') o.jsBelow = options.jsBelow;
+  if (typeof options.jsBelow === 'number' || options.jsBelow === 'auto') o.jsBelow = options.jsBelow;
   if (typeof options.epsilon === 'number') o.epsilon = options.epsilon;
   if (typeof options.resident === 'boolean') o.resident = options.resident;
   if (typeof options.wasmPaths === 'string') o.wasmPaths = options.wasmPaths;
