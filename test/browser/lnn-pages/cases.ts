@@ -1,0 +1,121 @@
+/**
+ * Deterministic models and states shared by the webgl page and the Node side of
+ * test/browser/lnn-webgl.test.ts, so both compute exactly the same problem.
+ */
+import { createModel } from '../../../src/model/artifacts';
+import type { LoadedModel } from '../../../src/model/metadata';
+import { createRandomModel } from '../../../src/model/randomModel';
+
+/** What the page publishes. */
+export interface LnnWebglResult {
+  error?: string;
+  backend: string;
+  warnings: string[];
+  float32: boolean;
+  lnnQdd: number[];
+  lnnFlags: number[];
+  lnnWasmQdd: number[];
+  lgnQdd: number[];
+  baselineQdd: number[];
+  residentQ: number[];
+  residentQd: number[];
+  residentPath: string;
+  numTensorsBefore: number;
+  numTensorsAfter: number;
+}
+
+function states(batch: number, n: number, scale: number): { q: Float64Array; qd: Float64Array } {
+  return {
+    q: new Float64Array(batch * n).map((_, i) => 3 * Math.sin(1.7 * i + 0.3) * scale),
+    qd: new Float64Array(batch * n).map((_, i) => 4 * Math.cos(0.9 * i) * scale),
+  };
+}
+
+/**
+ * A random two-dof L shaped like mechanics (kinetic units see only q̇ with positive weights, coupling units
+ * q and q̇, weak potential units only q): H_vv ≻ 0 and bounded motion, so trajectories can be compared.
+ */
+function mechanicalModel(width: number, seed: number): LoadedModel {
+  const m = createRandomModel({ dof: 2, hidden: [width], seed, biasStd: 0.3, qdScale: 1 });
+  const third = Math.floor(width / 3);
+  const k0 = Float32Array.from(m.layers[0].kernel);
+  for (let j = 0; j < width; j++) {
+    for (let r = 0; r < 4; r++) {
+      if ((j < third && r < 2) || (j >= 2 * third && r >= 2)) k0[r * width + j] = 0;
+    }
+  }
+  const k1 = Float32Array.from(m.layers[1].kernel).map((v, j) =>
+    j < third ? Math.abs(v) : j < 2 * third ? 0.2 * Math.abs(v) : 0.05 * v,
+  );
+  return createModel(m.metadata, [
+    { kernel: k0, bias: m.layers[0].bias },
+    { kernel: k1, bias: m.layers[1].bias },
+  ]);
+}
+
+/** A mechanical-shaped LNN (H_vv ≻ 0), 8 states, 40 RK4 steps of 0.01: for the resident GPU step. */
+export function trajectoryCase(): {
+  model: LoadedModel;
+  batch: number;
+  q: Float64Array;
+  qd: Float64Array;
+  steps: number;
+  dt: number;
+} {
+  return { model: mechanicalModel(48, 24), batch: 8, ...states(8, 2, 0.3), steps: 40, dt: 0.01 };
+}
+
+/** A 4→128→128→1 softplus LNN with random weights (H_vv mostly indefinite: regularised), 16 states. */
+export function lnnCase(): {
+  model: LoadedModel;
+  batch: number;
+  q: Float64Array;
+  qd: Float64Array;
+  steps: number;
+  dt: number;
+} {
+  return {
+    model: createRandomModel({ hidden: [128, 128], seed: 21, biasStd: 0.3 }),
+    batch: 16,
+    ...states(16, 2, 1),
+    steps: 20,
+    dt: 0.005,
+  };
+}
+
+/** A 4→32→32→1 lgn on a string of 6 nodes, 3 states. */
+export function lgnCase(): {
+  model: LoadedModel;
+  nodes: number;
+  batch: number;
+  q: Float64Array;
+  qd: Float64Array;
+} {
+  return {
+    model: createRandomModel({
+      kind: 'lgn',
+      hidden: [32, 32],
+      seed: 22,
+      biasStd: 0.2,
+      system: { id: 'string', params: {} },
+    }),
+    nodes: 6,
+    batch: 3,
+    ...states(3, 6, 0.3),
+  };
+}
+
+/** A 4→64→64→2 relu baseline, 8 states. */
+export function baselineCase(): { model: LoadedModel; batch: number; q: Float64Array; qd: Float64Array } {
+  return {
+    model: createRandomModel({
+      kind: 'baseline',
+      hidden: [64, 64],
+      activation: 'relu',
+      seed: 23,
+      biasStd: 0.2,
+    }),
+    batch: 8,
+    ...states(8, 2, 1),
+  };
+}

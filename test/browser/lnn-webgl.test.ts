@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../src/backend/backend';
+import { BaselineEngine } from '../../src/engines/BaselineEngine';
+import { LGNEngine } from '../../src/engines/LGNEngine';
+import { LNNEngine } from '../../src/engines/LNNEngine';
+import { RungeKutta4 } from '../../src/integrators/RungeKutta4';
+import { createSystem } from '../../src/systems/registry';
+import { type BrowserHarness, startBrowserHarness } from '../support/browser';
+import { baselineCase, type LnnWebglResult, lgnCase, lnnCase, trajectoryCase } from './lnn-pages/cases';
+
+declare const window: Window & { __lnnWebgl?: LnnWebglResult };
+
+/** max |a − b| / max(1, max |b|). */
+function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let num = 0;
+  let den = 1;
+  for (let i = 0; i < b.length; i++) {
+    num = Math.max(num, Math.abs(a[i] - b[i]));
+    den = Math.max(den, Math.abs(b[i]));
+  }
+  return num / den;
+}
+
+describe('learned engines on webgl in headless Chromium give the numbers of wasm in Node', () => {
+  let h: BrowserHarness;
+  let r: LnnWebglResult;
+
+  beforeAll(async () => {
+    h = await startBrowserHarness();
+    const p = await h.openPage('/test/browser/lnn-pages/lnn-webgl.html');
+    await p.page.waitForFunction(() => window.__lnnWebgl !== undefined, null, { timeout: 120_000 });
+    r = (await p.page.evaluate(() => window.__lnnWebgl)) as LnnWebglResult;
+    expect(p.errors, p.errors.join('\n')).toEqual([]);
+    await p.close();
+    await initBackend({ backend: 'wasm' });
+  });
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('ran on webgl with float32 render targets, without fallback', () => {
+    expect(r.error, `page error: ${r.error}`).toBeUndefined();
+    expect(r.backend, 'backend').toBe('webgl');
+    expect(r.float32, 'WEBGL_RENDER_FLOAT32_CAPABLE').toBe(true);
+    expect(r.warnings, 'fallback warnings').toEqual([]);
+    expect(r.numTensorsAfter, 'engines disposed every tensor').toBe(r.numTensorsBefore);
+  });
+
+  it('lnn q̈ and solve flags: webgl (browser) = wasm (browser) = wasm (Node), float32 tolerance', async () => {
+    const c = lnnCase();
+    const engine = await LNNEngine.load(c.model, createSystem('double-pendulum'), {
+      backend: 'wasm',
+      jsBelow: 0,
+    });
+    const qdd = new Float64Array(c.q.length);
+    engine.accelerations(c.q, c.qd, qdd, c.batch);
+    const flags = Array.from(engine.lastReport.flags);
+    engine.dispose();
+    expect(relErr(r.lnnQdd, qdd), 'webgl vs Node wasm').toBeLessThan(2e-3);
+    expect(relErr(r.lnnWasmQdd, qdd), 'browser wasm vs Node wasm').toBeLessThan(1e-4);
+    expect(r.lnnFlags, 'per-state solve flags').toEqual(flags);
+  });
+
+  it('resident RK4 on the GPU (one readback per step) follows the Node trajectory', async () => {
+    const c = trajectoryCase();
+    expect(r.residentPath, 'the webgl step stayed on the GPU').toBe('resident');
+    const engine = await LNNEngine.load(c.model, createSystem('double-pendulum'), {
+      backend: 'wasm',
+      jsBelow: 0,
+    });
+    const q = c.q.slice();
+    const qd = c.qd.slice();
+    const rk4 = new RungeKutta4();
+    for (let s = 0; s < c.steps; s++) engine.step(q, qd, c.batch, c.dt, rk4);
+    engine.dispose();
+    expect(relErr(r.residentQ, q), 'q after the steps').toBeLessThan(1e-3);
+    expect(relErr(r.residentQd, qd), 'q̇ after the steps').toBeLessThan(1e-3);
+  });
+
+  it('lgn and baseline q̈: webgl = wasm in Node', async () => {
+    const l = lgnCase();
+    const lgn = await LGNEngine.load(l.model, createSystem('string', { nodes: l.nodes }), {
+      backend: 'wasm',
+      jsBelow: 0,
+    });
+    const lq = new Float64Array(l.q.length);
+    lgn.accelerations(l.q, l.qd, lq, l.batch);
+    lgn.dispose();
+    expect(relErr(r.lgnQdd, lq), 'lgn').toBeLessThan(2e-3);
+    const b = baselineCase();
+    const base = await BaselineEngine.load(b.model, createSystem('double-pendulum'), {
+      backend: 'wasm',
+      jsBelow: 0,
+    });
+    const bq = new Float64Array(b.q.length);
+    base.accelerations(b.q, b.qd, bq, b.batch);
+    base.dispose();
+    expect(relErr(r.baselineQdd, bq), 'baseline').toBeLessThan(1e-4);
+  });
+});
