@@ -215,8 +215,9 @@ export class App {
       );
       this.plots.setLanes(this.lanes, module.coordinates);
       this.renderLegend();
-      const backend = this.backend?.name ?? 'cpu';
-      await Promise.all(this.lanes.map((lane) => loadLane(lane, backend)));
+      const choice = this.url.backend ?? 'auto';
+      this.sim.settings.learnedBackend = choice === 'auto' ? undefined : choice;
+      await Promise.all(this.lanes.map((lane) => loadLane(lane, this.sim.settings.learnedBackend)));
       for (const lane of this.lanes) {
         if (lane.status === 'unavailable') this.notices.push(`${lane.key}: ${lane.reason}`);
       }
@@ -485,21 +486,26 @@ export class App {
     const target = new THREE.Vector3(...(cam?.target ?? [0, 0, 0]));
     const pos = new THREE.Vector3(...(cam?.position ?? [0, 0, 10]));
     this.camera.fov = cam?.fov ?? 45;
-    // Pull back until the lanes fit in this viewport's aspect.
+    // Fit what is drawn into this viewport's aspect: the field's grids, or the lanes' bounds (centred,
+    // seen from the scene camera's direction).
     let width = (this.fieldView?.width ?? 4) + 0.6;
     let height = this.fieldView ? this.fieldView.size + 1.4 : 5.4;
+    let fit = false;
     if (this.rigView) {
       const b = this.rigView.bounds();
       const size = b.getSize(new THREE.Vector3());
-      // Room around the target for the part of the lanes farthest from it.
-      width = 2 * Math.max(Math.abs(b.min.x - target.x), Math.abs(b.max.x - target.x), size.x / 2) + 0.4;
-      height = 2 * Math.max(Math.abs(b.min.y - target.y), Math.abs(b.max.y - target.y), size.y / 2) + 0.4;
+      const centre = b.getCenter(new THREE.Vector3());
+      pos.add(new THREE.Vector3(centre.x - target.x, centre.y - target.y, 0));
+      target.set(centre.x, centre.y, target.z);
+      width = size.x + 0.5;
+      height = size.y + 0.5;
+      fit = true;
     }
     const vfov = THREE.MathUtils.degToRad(this.camera.fov);
     const hfov = 2 * Math.atan(Math.tan(vfov / 2) * this.camera.aspect);
     const needed = Math.max(width / 2 / Math.tan(hfov / 2), height / 2 / Math.tan(vfov / 2));
     const dir = pos.clone().sub(target);
-    if (dir.length() < needed) dir.setLength(needed);
+    if (fit || dir.length() < needed) dir.setLength(needed);
     this.camera.position.copy(target).add(dir);
     this.camera.updateProjectionMatrix();
     if (this.controls) {
@@ -811,7 +817,7 @@ export class App {
               ? ['warn', 'outside training range']
               : lane.reason
                 ? ['warn', lane.reason]
-                : ['ok', 'running']
+                : ['ok', runningNote(lane)]
             : ['muted', 'off']
           : lane.status === 'loading'
             ? ['muted', 'loading…']
@@ -934,8 +940,8 @@ export class App {
     void this.addModelChoices(engines);
     const backendSel = { backend: (this.url.backend ?? 'auto') as BackendChoice };
     engines
-      .add(backendSel, 'backend', ['auto', 'webgl', 'wasm', 'cpu'])
-      .name('TF.js backend')
+      .add(backendSel, 'backend', ['auto', 'webgl', 'wasm', 'cpu', 'js'])
+      .name('Learned backend')
       .onChange(async (b: BackendChoice) => {
         this.url.backend = b;
         this.backend = await initBackend(b);
@@ -1101,6 +1107,26 @@ export class App {
     const search = formatUrlState(this.url);
     if (search !== location.search) history.replaceState(null, '', `${location.pathname}${search}`);
   }
+}
+
+/** Route report of a learned engine (`lastReport` of the core LearnedEngine), when it has one. */
+interface RouteReport {
+  backend: string;
+  path: string;
+  totals?: { regularised: number; failed: number };
+}
+
+/** ‘running’, plus where a learned engine computes and how many of its solves needed help. */
+function runningNote(lane: Lane): string {
+  const r = (lane.handle?.engine as { lastReport?: RouteReport } | undefined)?.lastReport;
+  if (!r || !LEARNED_ENGINES.has(lane.engineId)) return 'running';
+  const route =
+    r.path === 'js' ? 'plain JS, float64' : `${r.backend}${r.path === 'resident' ? ', GPU-resident' : ''}`;
+  const fixes =
+    r.totals && r.totals.regularised + r.totals.failed > 0
+      ? ` · ${r.totals.regularised} regularised solves`
+      : '';
+  return `running on ${route}${fixes}`;
 }
 
 function closestStep(dt: number): number {

@@ -1,3 +1,4 @@
+import { inRange } from '../plugins/three/trainingRanges';
 import type { Engine, EngineId, System } from '../src/core/types';
 import type { SystemHandle } from '../src/world/SystemHandle';
 
@@ -6,7 +7,7 @@ export type LaneStatus = 'loading' | 'running' | 'unavailable' | 'stopped';
 
 /** The box a learned model was trained on (see docs/model-format.md `trainingRanges`). */
 export interface TrainingRanges {
-  /** `[lo, hi]` per coordinate; angles are compared after wrapping into [−π, π). */
+  /** `[lo, hi]` per coordinate; angles are compared modulo 2π (see the three.js plugin's `inRange`). */
   readonly q: readonly (readonly [number, number])[];
   /** `[lo, hi]` per velocity. */
   readonly qd: readonly (readonly [number, number])[];
@@ -221,9 +222,8 @@ export class Lane {
       const i = k % dof;
       const qr = r.q[i];
       const vr = r.qd[i];
-      const qv = angles[i] ? wrapAngle(q[k]) : q[k];
-      if (qr && (qv < qr[0] || qv > qr[1])) out = true;
-      if (vr && (qd[k] < vr[0] || qd[k] > vr[1])) out = true;
+      if (qr && !inRange(q[k], qr, angles[i])) out = true;
+      if (vr && !inRange(qd[k], vr, false)) out = true;
     }
     this.outOfRange = out;
   }

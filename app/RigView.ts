@@ -155,7 +155,7 @@ export class RigView {
       for (const g of rig.ownGeometries) g.dispose();
       rig.trail.geometry.dispose();
       rig.label.removeFromParent();
-      rig.labelEl.remove();
+      rig.label.element.remove();
     }
     for (const m of this.shared.materials) m.dispose();
     for (const g of this.shared.geometries) g.dispose();
@@ -281,13 +281,26 @@ export class RigView {
     trail.frustumCulled = false;
     this.group.add(trail);
 
+    // The CSS2D renderer owns the anchor's transform; the label inside it can be shifted freely.
+    const anchor = document.createElement('div');
     const labelEl = document.createElement('div');
     labelEl.className = 'lane-label';
     labelEl.style.setProperty('--lane-color', lane.color);
-    const label = new CSS2DObject(labelEl);
-    label.position.set((extent.min.x + extent.max.x) / 2, this.o.labelY, 0);
+    anchor.append(labelEl);
+    const label = new CSS2DObject(anchor);
+    if (this.o.stackVertically) {
+      // Rows: the label sits just above the start of the row, left-aligned to it.
+      anchor.className = 'label-anchor start';
+      label.position.set(extent.min.x, this.o.labelY, 0);
+    } else {
+      label.position.set((extent.min.x + extent.max.x) / 2, this.o.labelY, 0);
+    }
     group.add(label);
-    if (this.o.ruler) this.buildRuler(group, color, ownMaterials, ownGeometries);
+    if (this.o.ruler) {
+      this.buildRuler(group, color, ownMaterials, ownGeometries);
+      extent.expandByPoint(new THREE.Vector3(this.o.ruler.from, -0.3, 0));
+      extent.expandByPoint(new THREE.Vector3(this.o.ruler.to, 0.3, 0));
+    }
     this.group.add(group);
     return {
       lane,

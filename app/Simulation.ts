@@ -17,6 +17,8 @@ export interface SimulationSettings {
   timeScale: number;
   /** Most `dt` steps one frame may take; the rest of the backlog is dropped (bail-out). @default 6 */
   maxStepsPerFrame: number;
+  /** Backend passed to learned engines (`webgl`, `wasm`, `cpu`, `js`); undefined = the engine's choice. */
+  learnedBackend?: string;
 }
 
 /** Default {@link SimulationSettings}. */
@@ -160,10 +162,12 @@ export class Simulation {
         .filter((s) => ids.has(s.id))
         .map((s): SceneSystem => {
           const lane = byKey.get(s.id)!;
+          const learned = lane.engineId === 'lnn' || lane.engineId === 'baseline' || lane.engineId === 'lgn';
           return {
             ...s,
             integrator,
             ...(lane.model ? { model: lane.model } : {}),
+            ...(learned && this.settings.learnedBackend ? { backend: this.settings.learnedBackend } : {}),
             q0: Array.from(lane.q0),
             qd0: Array.from(lane.qd0),
             count: lane.batch,

@@ -6,8 +6,11 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 
-/** A TF.js backend the app can ask for. `auto` = WebGL with float32, else WASM, else CPU. */
-export type BackendChoice = 'auto' | 'webgl' | 'wasm' | 'cpu';
+/**
+ * Where learned engines compute, as the app offers it: `auto` (the engine's choice: WebGL with float32,
+ * else WASM, else CPU, and plain JS for small batches), a TF.js backend, or `js` (float64 plain JS).
+ */
+export type BackendChoice = 'auto' | 'webgl' | 'wasm' | 'cpu' | 'js';
 
 /** What the app shows about the active TF.js backend. */
 export interface BackendReport {
@@ -63,7 +66,9 @@ function probeGl(): number {
  * textures (float16 would make learned accelerations visibly wrong); otherwise the app falls back to
  * WASM, then CPU, and says why.
  */
-export async function initBackend(choice: BackendChoice = 'auto'): Promise<BackendReport> {
+export async function initBackend(requested: BackendChoice = 'auto'): Promise<BackendReport> {
+  // Plain-JS learned engines need no TF.js backend; TF.js is still set up for the report.
+  const choice = requested === 'js' ? 'auto' : requested;
   const glVersion = webglVersionAvailable();
   let reason: string | null = null;
   const wantsGl = choice === 'auto' || choice === 'webgl';

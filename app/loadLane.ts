@@ -10,9 +10,9 @@ const LEARNED = new Set(['lnn', 'baseline', 'lgn']);
  * Check that the lane's engine can run (create it, load its model, compute one q̈ — which also compiles
  * shaders before the first frame). Never throws: a missing engine kind, a model that is not there yet or one
  * that fails to load leaves the lane `unavailable` with the reason, so the rest of the scene runs.
- * @param backend TF.js backend passed to learned engines
+ * @param backend backend passed to learned engines (undefined: the engine's own choice)
  */
-export async function loadLane(lane: Lane, backend: string): Promise<Lane> {
+export async function loadLane(lane: Lane, backend: string | undefined): Promise<Lane> {
   lane.status = 'loading';
   lane.reason = '';
   try {
@@ -46,7 +46,7 @@ export async function loadLane(lane: Lane, backend: string): Promise<Lane> {
       };
       lane.loadedModel ??= await loadModel(new URL(modelUrl(model)));
       options.model = lane.loadedModel;
-      options.backend = backend;
+      if (backend) options.backend = backend;
     }
     const engine = await createEngine(lane.engineId, lane.system, options);
     // Warm up (compiles shaders / allocates scratch) before the first frame needs it.

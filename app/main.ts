@@ -1,8 +1,10 @@
 /**
- * Entry point of the comparison app (`npm run dev`): registers the engines the app can show, builds the
+ * Entry point of the comparison app (`npm run dev`): registers the engines the app can show (cannon-es and
+ * the learned `lnn`, `baseline`, `lgn`), builds the
  * app and exposes a small test hook on `window.__threeLnn`.
  */
 import '../plugins/cannon';
+import '../src/engines/learned';
 import './style.css';
 import { App } from './App';
 import { installTestHook } from './testHook';

@@ -4,7 +4,7 @@ import type { SceneModule } from './types';
 
 /** Options of {@link chainScene}. */
 export interface ChainOptions {
-  /** Number of links (the chain is 2 units long whatever their number). @default 5 */
+  /** Number of links (unit links up to 3, then 3 units long in total). @default 3 */
   links?: number;
   /** Initial angle of every link from the downward vertical, radians. @default 1.2 */
   angle?: number;
@@ -17,7 +17,7 @@ export interface ChainOptions {
  * Euler–Lagrange solver (jets on the chain's own L), cannon-es and a learned model of the chain.
  */
 export function chainScene(options: ChainOptions = {}): SceneDefinition {
-  const links = options.links ?? 5;
+  const links = options.links ?? 3;
   const angle = options.angle ?? 1.2;
   // A gentle curl so the links do not start collinear.
   const q0 = Array.from({ length: links }, (_, i) => angle + 0.25 * i);
@@ -25,7 +25,7 @@ export function chainScene(options: ChainOptions = {}): SceneDefinition {
     { id: 'analytic' },
     { id: 'lagrangian' },
     { id: 'cannon' },
-    { id: 'lnn', model: 'assets/models/chain-lnn' },
+    { id: 'lnn', model: 'assets/models/chain3-lnn' },
   ];
   return {
     name: 'chain',
@@ -35,7 +35,8 @@ export function chainScene(options: ChainOptions = {}): SceneDefinition {
     systems: engines.map(({ id, model }) => ({
       id,
       system: 'chain',
-      params: { links, l: 2 / links },
+      // Unit links up to three (the shipped chain model's), then a chain 3 units long.
+      params: { links, l: Math.min(1, 3 / links) },
       engine: id,
       ...(model ? { model } : {}),
       integrator: 'rk4' as const,
@@ -53,11 +54,11 @@ export const chain: SceneModule = {
   summary:
     'A pendulum chain of up to 24 links: closed form vs the generic Euler–Lagrange solver vs cannon-es constraints vs a learned model.',
   options: [
-    { name: 'links', label: 'Links', default: 5, min: 2, max: 24, step: 1 },
+    { name: 'links', label: 'Links', default: 3, min: 2, max: 24, step: 1 },
     { name: 'angle', label: 'Initial angle', default: 1.2, min: -3.1, max: 3.1, step: 0.05 },
   ],
   build: (o) => chainScene({ links: Number(o.links), angle: Number(o.angle) }),
-  view: { kind: 'rigs', layout: 'side', spacing: 4.3, labelY: 2.3, pointRadius: 0.06, rodRadius: 0.02 },
+  view: { kind: 'rigs', layout: 'side', spacing: 6.4, labelY: 3.3, pointRadius: 0.07, rodRadius: 0.022 },
   coordinates: Array.from({ length: 24 }, (_, i) => `θ${i + 1}`),
   initialStateControls: false,
 };

@@ -56,7 +56,7 @@ export function relativisticParticleScene(options: RelativisticParticleOptions =
         view: { color: '#facc15', label: 'Newtonian (same force)' },
       },
     ],
-    camera: { position: [2.5, -0.6, 9], target: [2.5, -0.6, 0], fov: 45 },
+    camera: { position: [1.6, -0.6, 9], target: [1.6, -0.6, 0], fov: 45 },
   };
 }
 

@@ -53,7 +53,7 @@ export function vibratingStringScene(options: VibratingStringOptions = {}): Scen
       qd0: new Array(nodes).fill(0),
       view: { color: engineColors[id], label: engineLabels[id], trail: 0 },
     })),
-    camera: { position: [0, -0.5, 5], target: [0, -0.5, 0], fov: 45 },
+    camera: { position: [-0.9, -0.6, 5], target: [-0.9, -0.6, 0], fov: 45 },
   };
 }
 
@@ -77,7 +77,7 @@ export const vibratingString: SceneModule = {
     kind: 'rigs',
     layout: 'side',
     stackVertically: true,
-    spacing: 0.6,
+    spacing: 0.55,
     // Centre the string (it runs from x = 0 to (nodes + 1)·Δx, Δx = 0.1).
     offset: [-((Number(o.nodes) + 1) * 0.1) / 2, 0, 0],
     pointRadius: 0.03,

@@ -17,8 +17,8 @@ export interface BackendInfo {
  */
 export function backendInfo(gui: GUI, info: BackendInfo): { update(info: BackendInfo): void } {
   const view = { backend: info.name, precision: info.precision };
-  const b = gui.add(view, 'backend').name('Active backend').disable();
-  const p = gui.add(view, 'precision').name('Precision').disable();
+  const b = gui.add(view, 'backend').name('TF.js backend').disable();
+  const p = gui.add(view, 'precision').name('TF.js precision').disable();
   const apply = (i: BackendInfo) => {
     view.backend = i.fallbackReason ? `${i.name} (fallback)` : i.name;
     view.precision = i.precision;
