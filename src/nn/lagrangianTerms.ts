@@ -97,8 +97,8 @@ export function packedLagrangianTerms(
         const h = tf.matMul(tf.mul(Tl, tf.expandDims(c, 1)), Tl, false, true) as tf.Tensor3D;
         hessian = hessian === null ? h : (tf.add(hessian, h) as tf.Tensor3D);
       }
-      if (l > 0) gbar = tf.matMul(delta, params.kernels[l], false, true);
-      else grad = tf.matMul(delta, W0, false, true) as tf.Tensor2D;
+      if (l > 0) gbar = timesTransposed(delta, params.kernels[l]);
+      else grad = timesTransposed(delta, W0);
     }
     return {
       hessian: hessian ?? tf.zeros([batch, k, k]),
@@ -106,6 +106,15 @@ export function packedLagrangianTerms(
       value,
     };
   });
+}
+
+/**
+ * a · Wᵀ. WebGL reads a transposed operand for free; the wasm and cpu backends fall back to a much
+ * slower GEMM for it (≈10× on wasm), so there the transpose is materialised first.
+ */
+function timesTransposed(a: tf.Tensor2D, W: tf.Tensor2D): tf.Tensor2D {
+  if (tf.getBackend() === 'webgl') return tf.matMul(a, W, false, true);
+  return tf.matMul(a, tf.transpose(W));
 }
 
 /**
