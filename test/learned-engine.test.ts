@@ -326,6 +326,37 @@ describe('learned engines: physics and guards', () => {
     engine.dispose();
   });
 
+  it('worker threads (Node, wasm) give bitwise the same q̈ as one thread', async () => {
+    const model = createRandomModel({ hidden: [32, 32], seed: 13, biasStd: 0.2 });
+    const batch = 301;
+    const { q, qd } = states(batch, 2);
+    const one = await LNNEngine.load(model, dp, { backend: 'wasm', jsBelow: 0 });
+    const two = await LNNEngine.load(model, dp, {
+      backend: 'wasm',
+      jsBelow: 0,
+      threads: 2,
+      parallelAbove: 16,
+    });
+    expect(two.threads, 'pool started').toBe(2);
+    const a = new Float64Array(2 * batch);
+    const b = new Float64Array(2 * batch);
+    for (let r = 0; r < 3; r++) {
+      one.accelerations(q, qd, a, batch);
+      two.accelerations(q, qd, b, batch);
+      expect(Array.from(b), `call ${r}: identical q̈`).toEqual(Array.from(a));
+    }
+    // A larger batch grows the shared buffers.
+    const big = states(700, 2);
+    const c = new Float64Array(1400);
+    const d = new Float64Array(1400);
+    one.accelerations(big.q, big.qd, c, 700);
+    two.accelerations(big.q, big.qd, d, 700);
+    expect(Array.from(d), 'identical after the buffers grew').toEqual(Array.from(c));
+    expect(Array.from(two.lastReport.flags), 'flags').toEqual(Array.from(one.lastReport.flags));
+    one.dispose();
+    two.dispose();
+  });
+
   it('engines implement the core Engine contract', async () => {
     const engine: Engine = await LNNEngine.load(createRandomModel({ hidden: [4], seed: 11 }), dp, {
       backend: 'js',

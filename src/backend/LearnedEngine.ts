@@ -26,6 +26,15 @@ export interface LearnedEngineOptions extends BackendOptions {
    * @default true on webgl, false elsewhere (reading back is free on wasm/cpu and the float64 solve is exact)
    */
   resident?: boolean;
+  /**
+   * Node + wasm: threads evaluating large batches (worker threads with their own TF.js instance, driven
+   * synchronously through shared memory); `'auto'` = the machine's available parallelism. Used by the
+   * `lnn` engine.
+   * @default 1
+   */
+  threads?: number | 'auto';
+  /** With `threads` > 1: batches of at least this many states are split across the threads. @default 64 */
+  parallelAbove?: number;
   /** Called after every step / acceleration call with its {@link EngineReport}. @default undefined */
   onReport?: (report: EngineReport) => void;
 }

@@ -1,10 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend/backend';
 import { LearnedEngine, type LearnedEngineOptions } from '../backend/LearnedEngine';
+import type { TermsPool } from '../backend/TermsPool';
 import type { System } from '../core/types';
 import { checkModelForSystem } from '../model/checkSystem';
 import { loadModel, type ModelSource } from '../model/loadModel';
 import type { LoadedModel } from '../model/metadata';
+import { isNode, nodeOs } from '../model/nodeIo';
 import { referenceAccelerations, referenceEnergy, wrapAngle } from '../model/reference';
 import {
   disposeFusedWeights,
@@ -51,8 +53,11 @@ export class LNNEngine extends LearnedEngine {
   private q32 = new Float32Array(0);
   private v32 = new Float32Array(0);
   private xs32 = new Float32Array(0);
-  /** The batch size the constant tangent rows of `xs32` are laid out for. */
-  private xsBatch = 0;
+  private packOut = new Float32Array(0);
+  /** Worker threads for large batches (Node, wasm, `threads` > 1), or null. */
+  private pool: TermsPool | null = null;
+  /** Batches of at least this many states use the pool. */
+  private readonly parallelAbove: number;
   private hvv = new Float64Array(0);
   private rhs = new Float64Array(0);
 
@@ -71,6 +76,12 @@ export class LNNEngine extends LearnedEngine {
     for (const w of warnings) console.warn(`three-lnn: ${w}`);
     const choice = await initBackend(options);
     const engine = new LNNEngine(system, model, choice.name, [...warnings, ...choice.warnings], options);
+    try {
+      await engine.startPool();
+    } catch (e) {
+      engine.dispose();
+      throw e;
+    }
     if (options.jsBelow === undefined || options.jsBelow === 'auto') engine.calibrate();
     return engine;
   }
@@ -96,6 +107,18 @@ export class LNNEngine extends LearnedEngine {
         ? prepareFusedWeights(this.folded)
         : null;
     this.js = model.layers.length > 1 ? new JsLagrangian(model, options.epsilon) : null;
+    this.parallelAbove = options.parallelAbove ?? 64;
+  }
+
+  /** Start worker threads when `threads` asks for them and the platform allows (Node, wasm). */
+  private async startPool(): Promise<void> {
+    const requested = this.options.threads ?? 1;
+    if (this.backend !== 'wasm' || !this.fused || !isNode()) return;
+    const { availableParallelism } = await nodeOs();
+    const threads = requested === 'auto' ? availableParallelism() : requested;
+    if (threads <= 1) return;
+    const { TermsPool } = await import('../backend/TermsPool');
+    this.pool = await TermsPool.create(this.model, this.system.dof, threads);
   }
 
   protected jsAccelerations(
@@ -143,46 +166,69 @@ export class LNNEngine extends LearnedEngine {
     }
   }
 
-  /** Fused wasm/cpu pass: inputs and tangent directions stacked here, one readback. */
-  private fusedPack(q: Float64Array, qd: Float64Array, batch: number): Float32Array {
+  /**
+   * Write the stacked fused-pass input of states `[start, start + count)` into `xs`: the primal rows
+   * x = (wrap(q), q̇), then per state the directions e_{q̇_i} and u = (q̇, 0).
+   */
+  private fillStacked(
+    xs: Float32Array<ArrayBufferLike>,
+    q: Float64Array,
+    qd: Float64Array,
+    start: number,
+    count: number,
+  ): void {
     const n = this.system.dof;
     const k = n + 1;
     const m = 2 * n;
-    const rows = batch * (1 + k);
-    if (this.xs32.length < rows * m) {
-      this.xs32 = new Float32Array(rows * m);
-      this.xsBatch = 0;
-    }
-    if (this.xsBatch !== batch) {
-      // Tangent directions e_{q̇_i} are constant; u = (q̇, 0) is rewritten every call.
-      this.xs32.fill(0);
-      for (let b = 0; b < batch; b++) {
-        for (let i = 0; i < n; i++) this.xs32[(batch + b * k + i) * m + n + i] = 1;
-      }
-      this.xsBatch = batch;
-    }
     const { angles } = this.spec;
-    for (let b = 0; b < batch; b++) {
+    xs.fill(0, count * m, count * (1 + k) * m);
+    for (let b = 0; b < count; b++) {
+      const t = (count + b * k) * m;
       for (let i = 0; i < n; i++) {
-        const j = b * n + i;
+        const j = (start + b) * n + i;
         // Wrap in float64 before rounding to float32: large angles keep their precision.
-        this.xs32[b * m + i] = angles[i] ? wrapAngle(q[j]) : q[j];
-        this.xs32[b * m + n + i] = qd[j];
-        this.xs32[(batch + b * k + n) * m + i] = qd[j];
+        xs[b * m + i] = angles[i] ? wrapAngle(q[j]) : q[j];
+        xs[b * m + n + i] = qd[j];
+        xs[t + i * m + n + i] = 1;
+        xs[t + n * m + i] = qd[j];
       }
     }
+  }
+
+  /** The fused pass on this thread for `count` states whose stacked input is in `xs`. */
+  private localPack(xs: Float32Array<ArrayBufferLike>, count: number): Float32Array {
+    const n = this.system.dof;
+    const m = 2 * n;
+    const rows = count * (n + 2);
     const fused = this.fused!;
     const out = tf.tidy(() =>
-      fusedLagrangianPack(
-        fused,
-        this.spec.activation,
-        tf.tensor2d(this.xs32.subarray(0, rows * m), [rows, m]),
-        n,
-      ),
+      fusedLagrangianPack(fused, this.spec.activation, tf.tensor2d(xs.subarray(0, rows * m), [rows, m]), n),
     );
     const data = out.dataSync() as Float32Array;
     out.dispose();
     return data;
+  }
+
+  /** Fused wasm/cpu pass, split across worker threads for large batches when a pool exists. */
+  private fusedPack(q: Float64Array, qd: Float64Array, batch: number): Float32Array {
+    const n = this.system.dof;
+    const width = n * (n + 1) + 2 * n;
+    if (this.pool && batch >= this.parallelAbove) {
+      if (this.packOut.length < batch * width) this.packOut = new Float32Array(batch * width);
+      this.pool.run(
+        batch,
+        {
+          fill: (xs, start, count) => this.fillStacked(xs, q, qd, start, count),
+          local: (xs, count) => this.localPack(xs, count),
+        },
+        this.packOut,
+      );
+      return this.packOut;
+    }
+    const size = batch * (n + 2) * 2 * n;
+    if (this.xs32.length < size) this.xs32 = new Float32Array(size);
+    this.fillStacked(this.xs32, q, qd, 0, batch);
+    return this.localPack(this.xs32, batch);
   }
 
   /** Plain-op pass (webgl and any backend without fused kernels), same row layout as the fused one. */
@@ -243,5 +289,11 @@ export class LNNEngine extends LearnedEngine {
   protected disposeTensors(): void {
     if (this.folded) disposeParams(this.folded);
     if (this.fused) disposeFusedWeights(this.fused);
+    this.pool?.dispose();
+  }
+
+  /** Threads evaluating large batches (1: no worker pool). */
+  get threads(): number {
+    return this.pool?.threads ?? 1;
   }
 }

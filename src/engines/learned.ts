@@ -26,6 +26,8 @@ export function learnedOptions(options: EngineOptions): LearnedEngineOptions {
   if (typeof options.jsBelow === 'number' || options.jsBelow === 'auto') o.jsBelow = options.jsBelow;
   if (typeof options.epsilon === 'number') o.epsilon = options.epsilon;
   if (typeof options.resident === 'boolean') o.resident = options.resident;
+  if (typeof options.threads === 'number' || options.threads === 'auto') o.threads = options.threads;
+  if (typeof options.parallelAbove === 'number') o.parallelAbove = options.parallelAbove;
   if (typeof options.wasmPaths === 'string') o.wasmPaths = options.wasmPaths;
   if (typeof options.allowFloat16 === 'boolean') o.allowFloat16 = options.allowFloat16;
   if (typeof options.onReport === 'function')

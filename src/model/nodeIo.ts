@@ -7,11 +7,13 @@ type Fs = typeof import('node:fs/promises');
 type Path = typeof import('node:path');
 type Url = typeof import('node:url');
 type NodeModule = typeof import('node:module');
+type NodeOs = typeof import('node:os');
 
 const FS = 'node:fs/promises';
 const PATH = 'node:path';
 const URL_MODULE = 'node:url';
 const MODULE = 'node:module';
+const OS = 'node:os';
 
 /** Whether the code runs in Node (as opposed to a browser or worker). */
 export function isNode(): boolean {
@@ -37,4 +39,9 @@ export async function nodeUrl(): Promise<Url> {
 /** `node:module`, loaded on first use. */
 export async function nodeModule(): Promise<NodeModule> {
   return (await import(/* @vite-ignore */ MODULE)) as NodeModule;
+}
+
+/** `node:os`, loaded on first use. */
+export async function nodeOs(): Promise<NodeOs> {
+  return (await import(/* @vite-ignore */ OS)) as NodeOs;
 }
