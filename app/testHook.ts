@@ -46,6 +46,13 @@ export interface TestHook {
   notices(): string[];
   /** Milliseconds spent per part of the frame since the scene opened. */
   timings(): { frames: number; physics: number; views: number; render: number; plots: number };
+  /**
+   * Write NaN into a lane's state (as a faulty engine would), to exercise the guards: the next step
+   * restores the last finite state, freezes the lane and flags it.
+   */
+  poison(laneKey: string): void;
+  /** Text of the legend entry of a lane. */
+  legend(laneKey: string): string;
   /** Whether the WebGL context is lost right now. */
   contextLost(): boolean;
 }
@@ -92,6 +99,12 @@ export function installTestHook(app: App): TestHook {
     exportText: (kind) => app.exportText(kind),
     notices: () => [...app.notices],
     contextLost: () => app.isContextLost,
+    poison: (key) => {
+      const h = app.lanes.find((l) => l.key === key)?.handle;
+      if (!h) throw new Error(`no running lane '${key}'`);
+      h.q[0] = Number.NaN;
+    },
+    legend: (key) => document.querySelector(`.legend li[data-lane="${key}"]`)?.textContent ?? '',
     timings: () => ({ ...app.timings }),
   };
   window.__threeLnn = hook;

@@ -240,6 +240,59 @@ describe('the comparison app in headless Chromium', () => {
     expect(unexpected, unexpected.join('\n')).toEqual([]);
   });
 
+  it('a NaN guard flags and stops a system instead of drawing garbage; the others keep running', async () => {
+    await p.page.evaluate(() => window.__threeLnn.openScene('double-pendulum'));
+    await p.page.evaluate(() => window.__threeLnn.frames(10));
+    await p.page.evaluate(() => window.__threeLnn.poison('cannon'));
+    await p.page.evaluate(() => window.__threeLnn.frames(30));
+    const lanes = await p.page.evaluate(() => window.__threeLnn.lanes());
+    const cannon = lanes.find((l) => l.key === 'cannon')!;
+    expect(cannon.status, 'the poisoned lane is stopped').toBe('stopped');
+    expect(cannon.finite, 'its state went back to the last finite one').toBe(true);
+    expect(cannon.reason, 'with a reason').toMatch(/non-finite/);
+    expect(lanes.find((l) => l.key === 'analytic')?.status, 'other lanes keep running').toBe('running');
+    expect(await p.page.evaluate(() => window.__threeLnn.legend('cannon')), 'flagged in the legend').toMatch(
+      /stopped/,
+    );
+    expect(p.errors, p.errors.join('\n')).toEqual([]);
+  });
+
+  it('without WebGL: a clear message, learned engines fall back to WASM, physics and plots still run', async () => {
+    // Take WebGL away before the page's scripts run.
+    const noGl = `(() => {
+      const orig = HTMLCanvasElement.prototype.getContext;
+      HTMLCanvasElement.prototype.getContext = function (type, ...rest) {
+        if (String(type).startsWith('webgl') || type === 'experimental-webgl') return null;
+        return orig.call(this, type, ...rest);
+      };
+    })();`;
+    const q = await h.openPage('/?scene=relativistic-particle', {
+      viewport: { width: 800, height: 500 },
+      initScript: noGl,
+      // three.js reports the failed context itself before the app shows its own message.
+      ignoreConsole: ['Error creating WebGL context'],
+    });
+    await q.page.waitForFunction(() => window.__threeLnn?.ready === true, null, { timeout: 90_000 });
+    await q.page.evaluate(() => window.__threeLnn.manual(true));
+    const banner = await q.page.textContent('.banners');
+    expect(banner, 'the page says WebGL is missing').toMatch(/WebGL is not available/);
+    const backend = await q.page.evaluate(() => window.__threeLnn.backend());
+    expect(backend?.name, 'TF.js fell back').toBe('wasm');
+    expect(backend?.fallbackReason, 'and says why').toMatch(/WebGL/);
+    const t0 = await q.page.evaluate(() => window.__threeLnn.time().t);
+    await q.page.evaluate(() => window.__threeLnn.frames(60));
+    const s = await q.page.evaluate(() => ({
+      t: window.__threeLnn.time().t,
+      lanes: window.__threeLnn.lanes(),
+      plots: window.__threeLnn.plots(),
+    }));
+    expect(s.t - t0, 'the simulation runs without a 3D view').toBeCloseTo(1, 6);
+    for (const l of s.lanes.filter((x) => x.status === 'running')) expect(l.finite, l.key).toBe(true);
+    expect(s.plots.energy, 'plots still update').toBeGreaterThan(0);
+    expect(q.errors, q.errors.join('\n')).toEqual([]);
+    await q.close();
+  });
+
   it('does not grow tensor or GPU memory over 200 frames', async () => {
     await p.page.evaluate(() => window.__threeLnn.frames(20));
     const m0 = await p.page.evaluate(() => window.__threeLnn.memory());

@@ -60,7 +60,10 @@ describe("a scene's numbers in the browser match the headless run (SceneRunner i
       const lane = b.lanes.find((l) => l.key === key)!;
       expect(lane.status, `${key} runs in the page`).toBe('running');
       for (let i = 0; i < 2; i++) {
-        expect(Math.abs(lane.q[i] - n[key].q[i]), `${key} q${i}: page ${lane.q[i]} vs Node ${n[key].q[i]}`).toBeLessThan(1e-9);
+        expect(
+          Math.abs(lane.q[i] - n[key].q[i]),
+          `${key} q${i}: page ${lane.q[i]} vs Node ${n[key].q[i]}`,
+        ).toBeLessThan(1e-9);
         expect(Math.abs(lane.qd[i] - n[key].qd[i]), `${key} q̇${i}`).toBeLessThan(1e-9);
       }
     }
@@ -77,10 +80,13 @@ describe("a scene's numbers in the browser match the headless run (SceneRunner i
       const lane = b.lanes.find((l) => l.key === key)!;
       // Learned engines may compute in float32 on one side (webgl/wasm) and float64 JS on the other.
       const tol = key === 'lnn' ? 1e-4 : 1e-12;
-      expect(Math.abs(lane.q[0] - n[key].q[0]), `${key} q: page ${lane.q[0]} vs Node ${n[key].q[0]}`).toBeLessThan(
-        tol * Math.max(1, Math.abs(n[key].q[0])),
+      expect(
+        Math.abs(lane.q[0] - n[key].q[0]),
+        `${key} q: page ${lane.q[0]} vs Node ${n[key].q[0]}`,
+      ).toBeLessThan(tol * Math.max(1, Math.abs(n[key].q[0])));
+      expect(Math.abs(lane.qd[0] - n[key].qd[0]), `${key} q̇`).toBeLessThan(
+        tol * Math.max(1, Math.abs(n[key].qd[0])),
       );
-      expect(Math.abs(lane.qd[0] - n[key].qd[0]), `${key} q̇`).toBeLessThan(tol * Math.max(1, Math.abs(n[key].qd[0])));
     }
     expect(p.errors, p.errors.join('\n')).toEqual([]);
   });

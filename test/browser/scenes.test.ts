@@ -31,7 +31,9 @@ describe('every registered scene in headless Chromium', () => {
   it('the gallery lists exactly the registered scenes, default first', async () => {
     const ids = await p.page.evaluate(() => window.__threeLnn.scenes);
     expect(ids, 'scene ids in the page').toEqual(sceneModules.map((m) => m.id));
-    const cards = await p.page.locator('.gallery .card').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.scene));
+    const cards = await p.page
+      .locator('.gallery .card')
+      .evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.scene));
     expect(cards, 'gallery cards').toEqual(ids);
   });
 
@@ -80,7 +82,9 @@ describe('every registered scene in headless Chromium', () => {
     expect(p.errors.slice(errorsBefore), 'no uncaught error').toEqual([]);
     // Text is parsed, never run: an expression that would be code is rejected the same way.
     await p.page.evaluate(() => window.__threeLnn.openScene('your-lagrangian', { L: 'alert(1)' }));
-    expect(await p.page.evaluate(() => window.__threeLnn.notices().at(-1)), 'code is not a formula').toMatch(/your-lagrangian/);
+    expect(await p.page.evaluate(() => window.__threeLnn.notices().at(-1)), 'code is not a formula').toMatch(
+      /your-lagrangian/,
+    );
     expect(p.errors.slice(errorsBefore), 'no dialog, no error').toEqual([]);
   });
 });

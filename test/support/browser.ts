@@ -125,6 +125,12 @@ export interface OpenPageOptions {
    * @default []
    */
   ignoreConsole?: readonly string[];
+  /**
+   * Script run in the page before any of its own scripts (Playwright `addInitScript`), e.g. to take
+   * WebGL away and test a fallback.
+   * @default undefined
+   */
+  initScript?: string;
 }
 
 /** A running Chromium plus a Vite dev server serving the repository. */
@@ -188,6 +194,7 @@ export async function startBrowserHarness(options: BrowserHarnessOptions = {}): 
 
   async function openPage(path: string, opts: OpenPageOptions = {}): Promise<OpenedPage> {
     const context = await browser.newContext({ viewport: opts.viewport ?? { width: 1280, height: 800 } });
+    if (opts.initScript) await context.addInitScript(opts.initScript);
     const page = await context.newPage();
     pages.add(page);
     const consoleErrors: string[] = [];
