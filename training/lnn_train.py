@@ -447,6 +447,17 @@ def lr_at(step, cfg):
     return jnp.where(step < cfg["warmup"], cfg["lr"] * warm, cos)
 
 
+def shift_invariant(params):
+    """Tie the first-layer weights of an edge term so that q_i and q_{i+1} enter only as q_{i+1} − q_i
+    (rows 0 and 1 of the first kernel opposite): the local term is then exactly invariant to a common
+    shift of its two nodes, as a string's (or any spring's) potential is. A projection, applied after
+    every update."""
+    (w0, b0), rest = params[0], params[1:]
+    d = 0.5 * (w0[1] - w0[0])
+    w0 = w0.at[0].set(-d).at[1].set(d)
+    return [(w0, b0), *rest]
+
+
 def make_step(spec: SystemSpec, ms: ModelSpec, cfg):
     """One jitted training step: fresh batch, L1 loss on q̈ (+ optional H_vv penalty), clipped Adam."""
     b1, b2, eps = 0.9, 0.999, 1e-8
@@ -481,6 +492,8 @@ def make_step(spec: SystemSpec, ms: ModelSpec, cfg):
             lambda p, a, c: p - lr * (a / (1 - b1**tn)) / (jnp.sqrt(c / (1 - b2**tn)) + eps), params, m2, v2
         )
         keep = lambda new, old: jax.tree_util.tree_map(lambda x, y: jnp.where(finite, x, y), new, old)  # noqa: E731
+        if cfg.get("shift_invariant"):
+            upd = shift_invariant(upd)
         new = {"params": keep(upd, params), "m": keep(m2, m), "v": keep(v2, v), "t": jnp.where(finite, tn, t)}
         return new, {"loss": loss, "l1": l1, "gnorm": gnorm, "finite": finite, "lr": lr}
 
@@ -642,7 +655,18 @@ def export_model(blob, out_dir, metrics=None):
             skip = True
             continue
         out_words.append(w)
-    prov["reproduce"] = " ".join(shlex.quote(w) for w in out_words) + f" --steps {prov['steps']}"
+    changes = prov.get("scheduleChanges", [])
+    if changes:
+        first = " ".join(shlex.quote(w) for w in out_words) + f" --steps {changes[0]['atStep']}"
+        ckpt = words[words.index("--ckpt") + 1] if "--ckpt" in words else "<ckpt>"
+        rest = [
+            f"python training/lnn_train.py train --ckpt {shlex.quote(ckpt)} --decay-steps {c['decayStepsTo']} "
+            f"--steps {changes[i + 1]['atStep'] if i + 1 < len(changes) else prov['steps']}"
+            for i, c in enumerate(changes)
+        ]
+        prov["reproduce"] = " && ".join([first, *rest])
+    else:
+        prov["reproduce"] = " ".join(shlex.quote(w) for w in out_words) + f" --steps {prov['steps']}"
     meta = {
         "formatVersion": 1,
         "kind": ms.kind,
@@ -728,6 +752,13 @@ def train(args):
         ms = ModelSpec(**blob["model"])
         cfg = blob["cfg"]
         print(f"resuming from {ckpt_dir} at step {int(blob['state']['t'])}", flush=True)
+        if args.decay_steps is not None and args.decay_steps != cfg["decay_steps"]:
+            # A schedule change on resume (e.g. to finish the cosine decay within a time budget) is
+            # recorded, so that the run stays reproducible.
+            blob["provenance"].setdefault("scheduleChanges", []).append(
+                {"atStep": int(blob["state"]["t"]), "decayStepsFrom": cfg["decay_steps"], "decayStepsTo": args.decay_steps}
+            )
+            cfg["decay_steps"] = args.decay_steps
     else:
         spec = make_system(args.system, parse_params(args.param))
         hidden = [int(h) for h in args.hidden.split(",") if h]
@@ -737,13 +768,14 @@ def train(args):
             "lr": args.lr,
             "lr_min": args.lr_min,
             "warmup": args.warmup,
-            "decay_steps": args.decay_steps,
+            "decay_steps": args.decay_steps or 200_000,
             "batch": args.batch,
             "clip": args.clip,
             "pd_weight": args.pd_weight,
             "pd_batch": args.pd_batch,
             "loss": args.loss,
             "rel_floor": args.rel_floor,
+            "shift_invariant": bool(args.shift_invariant),
             "seed": args.seed,
             "val_size": args.val_size,
             "val_every": args.val_every,
@@ -782,10 +814,11 @@ def train(args):
                     "lr": args.lr,
                     "lrMin": args.lr_min,
                     "warmup": args.warmup,
-                    "decaySteps": args.decay_steps,
+                    "decaySteps": args.decay_steps or 200_000,
                     "clipGlobalNorm": args.clip,
                     "loss": "L1 on q̈" if args.loss == "l1" else f"L1 on q̈ relative to |q̈| + {args.rel_floor:g}",
                     "pdPenalty": args.pd_weight,
+                    "shiftInvariantEdges": bool(args.shift_invariant),
                 },
                 "hardware": hardware(),
                 "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -796,6 +829,8 @@ def train(args):
     def fresh_state(seed_key):
         k_init, k_data = jax.random.split(seed_key)
         params = init_mlp(k_init, ms.layers)
+        if cfg.get("shift_invariant"):
+            params = shift_invariant(params)
         zeros = jax.tree_util.tree_map(jnp.zeros_like, params)
         return {"params": params, "m": zeros, "v": zeros, "t": jnp.float32(0.0)}, k_data
 
@@ -895,9 +930,12 @@ def main(argv=None):
     t.add_argument("--lr", type=float, default=1e-3)
     t.add_argument("--lr-min", type=float, default=1e-5)
     t.add_argument("--warmup", type=int, default=200)
-    t.add_argument("--decay-steps", type=int, default=200_000, help="length of the cosine schedule")
+    t.add_argument("--decay-steps", type=int, default=None,
+                   help="length of the cosine schedule (default 200000); on resume: change it (recorded)")
     t.add_argument("--clip", type=float, default=1.0)
     t.add_argument("--loss", choices=["l1", "relative"], default="l1")
+    t.add_argument("--shift-invariant", action="store_true",
+                   help="lgn: edge term depends on q_i, q_{i+1} only through their difference (tied weights)")
     t.add_argument("--rel-floor", type=float, default=1e-6, help="floor of |q̈| in the relative loss")
     t.add_argument("--pd-weight", type=float, default=0.0, help="weight of the H_vv positive-definite penalty")
     t.add_argument("--pd-batch", type=int, default=64)
