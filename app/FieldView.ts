@@ -177,6 +177,7 @@ export class FieldView {
       const el = document.createElement('div');
       el.className = `axis-label ${cls}`;
       const span = document.createElement('span');
+      span.className = 'rot';
       span.textContent = text;
       el.append(span);
       const o = new CSS2DObject(el);
