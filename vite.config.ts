@@ -66,6 +66,7 @@ function modelIndex(): Plugin {
 const prebundled = [
   'three',
   'three/examples/jsm/controls/OrbitControls.js',
+  'three/examples/jsm/renderers/CSS2DRenderer.js',
   'lil-gui',
   'uplot',
   'cannon-es',
