@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { AccelerationFn, Engine, EngineId, Integrator, System } from '../core/types';
 import type { LoadedModel } from '../model/metadata';
+import { wrapAngle } from '../model/reference';
 import type { Accelerations } from '../nn/lnn';
 import { SolveFlag } from '../nn/solve64';
 import { tidy } from '../nn/tidy';
@@ -217,8 +218,12 @@ export abstract class LearnedEngine implements Engine {
     const size = batch * n;
     const result = tidy(() => {
       // Increments are accumulated in float32 and added to the float64 state afterwards, so the state
-      // itself keeps float64 precision over a step.
-      const Q0 = tf.tensor2d(Float32Array.from(q.subarray(0, size)), [batch, n]);
+      // itself keeps float64 precision over a step. Angles the network wraps anyway are wrapped here in
+      // float64 first, so that a large unwrapped angle loses no precision in float32.
+      const wrapped = Float32Array.from(q.subarray(0, size));
+      const wrapFlags = this.wrapFlags();
+      for (let j = 0; j < size; j++) if (wrapFlags[j % n]) wrapped[j] = wrapAngle(q[j]);
+      const Q0 = tf.tensor2d(wrapped, [batch, n]);
       const V0 = tf.tensor2d(Float32Array.from(qd.subarray(0, size)), [batch, n]);
       let dQ: tf.Tensor2D = tf.zeros([batch, n]);
       let dV: tf.Tensor2D = tf.zeros([batch, n]);
@@ -316,6 +321,12 @@ export abstract class LearnedEngine implements Engine {
     if (this.disposed) return;
     this.disposed = true;
     this.disposeTensors();
+  }
+
+  /** Which state coordinates the network wraps as angles (`[dof]`). */
+  private wrapFlags(): readonly boolean[] {
+    const m = this.model.metadata;
+    return m.kind === 'lgn' ? new Array<boolean>(this.system.dof).fill(m.angles[0]) : m.angles;
   }
 
   /** Subclasses free their tensors here. */
