@@ -2,14 +2,14 @@ import GUI, { type Controller } from 'lil-gui';
 import * as THREE from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 import { CSS2DRenderer } from 'three/examples/jsm/renderers/CSS2DRenderer.js';
-import { backendInfo, worldControls } from '../plugins/gui';
+import { backendInfo, paramControls, worldControls } from '../plugins/gui';
 import { sceneModules } from '../scenes/index';
 import { engineColor, engineLabels } from '../scenes/palette';
 import { resolveOptions, type SceneModule, viewOf } from '../scenes/types';
 import type { IntegratorId, System } from '../src/core/types';
 import { INTEGRATOR_IDS } from '../src/integrators/registry';
 import type { AppliedEvent, SceneDefinition, SceneSystem } from '../src/scene/types';
-import { createSystem } from '../src/systems/registry';
+import { createSystem, listSystems } from '../src/systems/registry';
 import { type BackendChoice, type BackendReport, initBackend, tensorMemory } from './backend';
 import { download, runToCsv, runToJson } from './exportRun';
 import { FieldView } from './FieldView';
@@ -30,6 +30,8 @@ export interface LaneSnapshot {
   reason: string;
   enabled: boolean;
   batch: number;
+  /** The lane's system parameters. */
+  params: Record<string, number>;
   q: number[];
   qd: number[];
   energy: number;
@@ -184,6 +186,7 @@ export class App {
           qd0: undefined,
           off: [],
           models: {},
+          params: {},
         };
         this.url.dt = undefined;
         this.url.substeps = undefined;
@@ -284,6 +287,7 @@ export class App {
         reason: lane.reason,
         enabled: lane.enabled,
         batch: lane.batch,
+        params: { ...lane.system.params },
         q: q.slice(0, 64),
         qd: qd.slice(0, 64),
         energy: lane.energy(0),
@@ -388,8 +392,14 @@ export class App {
 
   private makeLane(sys: SceneSystem): Lane {
     let system: System;
-    if (typeof sys.system === 'string') system = createSystem(sys.system, sys.params ?? {});
-    else
+    if (typeof sys.system === 'string') {
+      // Parameter overrides from the GUI / URL, for the parameters this system has.
+      const specs = listSystems().find((x) => x.id === sys.system)?.params ?? [];
+      const extra = Object.fromEntries(
+        Object.entries(this.url.params).filter(([k]) => specs.some((p) => p.name === k && !p.integer)),
+      );
+      system = createSystem(sys.system, { ...(sys.params ?? {}), ...extra });
+    } else
       system = sys.params && Object.keys(sys.params).length ? sys.system.withParams(sys.params) : sys.system;
     const engine = sys.engine ?? 'analytic';
     const lane = new Lane({
@@ -1013,6 +1023,29 @@ export class App {
           'random',
         )
         .name('Random state');
+    }
+
+    // System parameters (masses, lengths, g, …) when every lane runs the same registry system; counts
+    // (links, nodes) stay with the scene's options, which also size the initial state.
+    const sysId = this.definition?.systems[0]?.system;
+    const sameSystem =
+      typeof sysId === 'string' && (this.definition?.systems ?? []).every((s) => s.system === sysId);
+    const specs = sameSystem
+      ? (listSystems().find((x) => x.id === sysId)?.params ?? []).filter((p) => !p.integer)
+      : [];
+    if (specs.length > 0 && this.lanes[0]) {
+      const pf = paramControls(gui, specs, this.lanes[0].system.params, {
+        title: 'System parameters',
+        onChange: (values) => {
+          this.url.params = Object.fromEntries(
+            specs.filter((p) => values[p.name] !== p.default).map((p) => [p.name, values[p.name]]),
+          );
+          this.writeUrl();
+          void this.openScene(module.id, this.url.options, true);
+        },
+      });
+      pf.close();
+      folders.push(pf);
     }
 
     // Scene options (e.g. number of links, the typed Lagrangian).

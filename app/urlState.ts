@@ -21,6 +21,8 @@ export interface AppUrlState {
   off: string[];
   /** Model override per lane key (`m.<key>` in the URL). */
   models: Record<string, string>;
+  /** System parameter overrides (`p.<name>` in the URL), applied to every lane of a registry system. */
+  params: Record<string, number>;
   /** TF.js backend choice. */
   backend?: string;
   /** Coordinate in the phase portrait. */
@@ -46,9 +48,11 @@ export function parseUrlState(search: string): AppUrlState {
   const p = new URLSearchParams(search);
   const options: Record<string, string> = {};
   const models: Record<string, string> = {};
+  const params: Record<string, number> = {};
   for (const [k, v] of p) {
     if (k.startsWith('o.')) options[k.slice(2)] = v;
     if (k.startsWith('m.')) models[k.slice(2)] = v;
+    if (k.startsWith('p.') && num(v) !== undefined) params[k.slice(2)] = num(v)!;
   }
   const layout = p.get('layout');
   return {
@@ -64,6 +68,7 @@ export function parseUrlState(search: string): AppUrlState {
     trails: p.has('trails') ? p.get('trails') !== '0' : undefined,
     off: (p.get('off') ?? '').split(',').filter(Boolean),
     models,
+    params,
     backend: p.get('backend') ?? undefined,
     phase: num(p.get('phase')),
     paused: p.get('paused') === '1' ? true : undefined,
@@ -85,6 +90,7 @@ export function formatUrlState(s: AppUrlState): string {
   if (s.trails === false) p.set('trails', '0');
   if (s.off.length) p.set('off', s.off.join(','));
   for (const [k, v] of Object.entries(s.models)) p.set(`m.${k}`, v);
+  for (const [k, v] of Object.entries(s.params)) p.set(`p.${k}`, fmt(v));
   if (s.backend && s.backend !== 'auto') p.set('backend', s.backend);
   if (s.phase) p.set('phase', String(s.phase));
   if (s.paused) p.set('paused', '1');

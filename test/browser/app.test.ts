@@ -157,7 +157,8 @@ describe('the comparison app in headless Chromium', () => {
 
   it('a shared URL reopens the same view (scene state travels in the query string)', async () => {
     const search = await p.page.evaluate(() => location.search);
-    const q = await h.openPage(`/${search}`, { viewport: { width: 800, height: 500 } });
+    // Plus a system parameter, as the ‘System parameters’ folder writes it.
+    const q = await h.openPage(`/${search}&p.g=1.62`, { viewport: { width: 800, height: 500 } });
     await q.page.waitForFunction(() => window.__threeLnn?.ready === true, null, { timeout: 90_000 });
     const s = await q.page.evaluate(() => ({
       settings: window.__threeLnn.settings(),
@@ -166,6 +167,7 @@ describe('the comparison app in headless Chromium', () => {
     expect(s.settings.integrator, 'integrator from the URL').toBe('leapfrog');
     expect(s.settings.dt, 'time step from the URL').toBeCloseTo(1 / 240, 15);
     expect(s.lanes.find((l) => l.key === 'cannon')?.enabled, 'engine switched off in the URL').toBe(false);
+    expect(s.lanes.find((l) => l.key === 'analytic')?.params.g, 'system parameter from the URL').toBe(1.62);
     expect(q.errors, q.errors.join('\n')).toEqual([]);
     await q.close();
   });
