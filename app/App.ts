@@ -827,7 +827,9 @@ export class App {
               ? ['warn', 'outside training range']
               : lane.reason
                 ? ['warn', lane.reason]
-                : ['ok', runningNote(lane)]
+                : lane.warnings.length > 0
+                  ? ['warn', `${runningNote(lane)} · ${lane.warnings[0]}`]
+                  : ['ok', runningNote(lane)]
             : ['muted', 'off']
           : lane.status === 'loading'
             ? ['muted', 'loading…']

@@ -72,6 +72,8 @@ export class Lane {
   outOfRange = false;
   /** Simulated time at which a guard stopped the lane, or NaN. */
   stoppedAt = Number.NaN;
+  /** Warnings of a learned engine when it loaded (e.g. a model trained on other parameters). */
+  warnings: readonly string[] = [];
   /** Model metadata summary for the GUI (kind, size, metrics), when a model is used. */
   modelInfo: Record<string, unknown> | null = null;
   private readonly scratchQ: Float64Array;

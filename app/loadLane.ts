@@ -49,6 +49,7 @@ export async function loadLane(lane: Lane, backend: string | undefined): Promise
       if (backend) options.backend = backend;
     }
     const engine = await createEngine(lane.engineId, lane.system, options);
+    lane.warnings = (engine as { warnings?: readonly string[] }).warnings ?? [];
     // Warm up (compiles shaders / allocates scratch) before the first frame needs it.
     const dof = lane.system.dof;
     const qdd = new Float64Array(lane.batch * dof);
