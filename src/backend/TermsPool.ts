@@ -82,8 +82,10 @@ export class TermsPool {
     const count = Math.max(0, Math.floor(threads) - 1);
     const ctrlBuffer = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * SLOTS * Math.max(1, count));
     const ctrl = new Int32Array(ctrlBuffer);
-    const boot = new URL('./termsWorkerBoot.mjs', import.meta.url);
-    const entry = new URL('./termsWorker.ts', import.meta.url).href;
+    // Not `new URL('…', import.meta.url)` literally: bundlers would copy these Node-only files as assets.
+    const here = import.meta.url;
+    const boot = new URL('./termsWorkerBoot.mjs', here);
+    const entry = new URL('./termsWorker.ts', here).href;
     const workers: import('node:worker_threads').Worker[] = [];
     const ports: import('node:worker_threads').MessagePort[] = [];
     try {
