@@ -76,12 +76,14 @@ describe('the comparison app in headless Chromium', () => {
     expect(p.errors, p.errors.join('\n')).toEqual([]);
   });
 
-  it('takes a non-blank screenshot (saved as docs/img/app.png)', async () => {
+  // The screenshot goes to test-results/app.png; `UPDATE_SCREENSHOTS=1 npm test` refreshes the README's
+  // docs/img/app.png from the same test, so a plain test run never modifies tracked files.
+  it('takes a non-blank screenshot (test-results/app.png; docs/img/app.png with UPDATE_SCREENSHOTS=1)', async () => {
     await p.page.setViewportSize({ width: 1440, height: 900 });
     // Let the resize reach the renderer before drawing.
     await p.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
     await p.page.evaluate(() => window.__threeLnn.frames(30));
-    const dir = resolve(repoRoot, 'docs', 'img');
+    const dir = process.env.UPDATE_SCREENSHOTS ? resolve(repoRoot, 'docs', 'img') : resolve(repoRoot, 'test-results');
     mkdirSync(dir, { recursive: true });
     const png = await p.page.screenshot({ path: resolve(dir, 'app.png') });
     expect(png.length, 'screenshot PNG size (a blank page compresses to a few KB)').toBeGreaterThan(30_000);
