@@ -5,9 +5,10 @@ import * as tf from '@tensorflow/tfjs-core';
  * (`tf.grad` / `tf.variableGrads` otherwise throw "gradient function not found"). Only training code
  * needs them; the engines never differentiate.
  *
- * Works where tfjs-core's ES-module build is in use (browsers, Vite, Vitest). Plain Node loads the
- * CommonJS build (`main`), which has no gradient registrations at all; this function then throws an
- * Error saying so instead of letting training fail later.
+ * Browsers, Vite and Vitest load tfjs-core's ES-module build and its gradient module. Plain Node (the
+ * CLI) loads the CommonJS build, which has none; there the umbrella `@tensorflow/tfjs` CommonJS build
+ * registers them on the same tfjs-core instance. If neither works, this throws instead of letting
+ * training fail later.
  * @example await registerGradients(); const { grads } = tf.variableGrads(loss);
  */
 export async function registerGradients(): Promise<void> {
@@ -15,13 +16,19 @@ export async function registerGradients(): Promise<void> {
   try {
     await import('@tensorflow/tfjs-core/dist/register_all_gradients');
   } catch {
-    // Falls through to the check below, which explains the situation.
+    // Plain Node: the ES-module file above cannot load there (its imports have no extensions).
+  }
+  if (tf.getGradient('Softplus') === undefined && typeof process !== 'undefined' && process.versions?.node) {
+    // Plain Node resolves tfjs-core to its CommonJS build, which has no gradient registrations. The
+    // umbrella package's CommonJS build registers them on that same tfjs-core instance.
+    const { createRequire } = await import('node:module');
+    createRequire(import.meta.url)('@tensorflow/tfjs');
   }
   if (tf.getGradient('Softplus') === undefined) {
     throw new Error(
-      'TF.js gradients are unavailable: this runtime loaded the CommonJS build of @tensorflow/tfjs-core, ' +
-        'which ships without gradient registrations. Run TF.js training under Vite/Vitest or in a browser ' +
-        '(ES-module build), or train with the Python trainer in training/.',
+      'TF.js gradients are unavailable in this runtime: neither the ES-module gradient registrations of ' +
+        '@tensorflow/tfjs-core nor the CommonJS ones of @tensorflow/tfjs could be loaded. Reinstall the ' +
+        'dependencies (npm install), or train with the Python trainer in training/.',
     );
   }
 }
