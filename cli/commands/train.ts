@@ -148,6 +148,9 @@ export function trainCommand(io: CliIO): Command {
         io.stderr(
           `${o.kind} on ${o.system} ${JSON.stringify(o.params)}: layers ${trainer.layers.join('→')}, batch ${o.batch}, steps ${trainer.currentStep}→${o.steps}\n`,
         );
+        // The starting point's validation error (for a fine-tune: the model's error on the new system).
+        const initialVal = trainer.validate();
+        io.stderr(`step ${trainer.currentStep} val_qdd_l1 ${initialVal.toPrecision(4)}\n`);
         const start = performance.now();
         const startStep = trainer.currentStep;
         const deadline = opts.minutes ? start + opts.minutes * 60_000 : Number.POSITIVE_INFINITY;
@@ -198,6 +201,7 @@ export function trainCommand(io: CliIO): Command {
         io.stdout(
           `${JSON.stringify({
             steps: trainer.currentStep,
+            initialValidationQddL1: initialVal,
             validationQddL1: last ? last[1] : null,
             skippedUpdates: trainer.skippedUpdates,
             seconds: Math.round(sec * 10) / 10,
