@@ -4,13 +4,14 @@
  * function measures for a time budget and returns plain numbers.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { RouteName } from '../../src/backend/LearnedEngine';
 import { AnalyticEngine } from '../../src/engines/AnalyticEngine';
 import { RungeKutta4 } from '../../src/integrators/RungeKutta4';
 import { loadModel } from '../../src/model/loadModel';
 import type { LoadedModel } from '../../src/model/metadata';
 import { createRandomModel } from '../../src/model/randomModel';
-import { createFusedRoute, type RouteName } from '../../src/nn/fusedRoutes';
 import { createSystem } from '../../src/systems/registry';
+import { routeEngine } from './routeEngine';
 
 let cached: { model: LoadedModel; label: string } | null = null;
 
@@ -61,7 +62,7 @@ function timeIt(fn: () => void, budgetMs: number, minCalls = 2): { msPerCall: nu
 /** q̈ evaluations per second of `route` at `batch`. */
 export async function qddRate(route: RouteName, batch: number, budgetMs: number): Promise<number> {
   const { model } = await benchModel();
-  const r = createFusedRoute(model, route);
+  const r = await routeEngine(model, route);
   try {
     const { q, qd } = states(batch);
     const out = new Float64Array(2 * batch);
@@ -78,7 +79,7 @@ export async function qddRate(route: RouteName, batch: number, budgetMs: number)
  */
 export async function singleRk4(route: RouteName, substeps: number, budgetMs: number): Promise<number> {
   const { model } = await benchModel();
-  const r = createFusedRoute(model, route);
+  const r = await routeEngine(model, route);
   try {
     const { q, qd } = states(1);
     const t = timeIt(() => r.advance(q, qd, 1, 1 / 120, substeps), budgetMs);
@@ -91,7 +92,7 @@ export async function singleRk4(route: RouteName, substeps: number, budgetMs: nu
 /** Milliseconds per RK4 step (dt = 1/60) of `batch` learned pendulums on `route`. */
 export async function stepMs(route: RouteName, batch: number, budgetMs: number): Promise<number> {
   const { model } = await benchModel();
-  const r = createFusedRoute(model, route);
+  const r = await routeEngine(model, route);
   try {
     const { q, qd } = states(batch);
     return timeIt(() => r.advance(q, qd, batch, 1 / 60, 1), budgetMs, 1).msPerCall;
@@ -111,7 +112,7 @@ export function analyticStepMs(batch: number, budgetMs: number): number {
 /** tf.memory() before and after `steps` RK4 steps (dt = 1/120) of one pendulum on `route`. */
 export async function memoryOver(route: RouteName, steps: number, substeps: number) {
   const { model } = await benchModel();
-  const r = createFusedRoute(model, route);
+  const r = await routeEngine(model, route);
   try {
     const { q, qd } = states(1);
     r.advance(q, qd, 1, 1 / 120, substeps);

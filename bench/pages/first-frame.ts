@@ -3,10 +3,10 @@
  * loading, backend initialisation, model load and one frame (two RK4 substeps of 1/120 s) of a learned
  * double pendulum on the route named in `?route=` (default js). Published on `window.__firstFrame`.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-webgl';
-import { createFusedRoute, type RouteName } from '../../src/nn/fusedRoutes';
+import type { RouteName } from '../../src/backend/LearnedEngine';
 import { benchModel } from './bench';
+import { routeEngine } from './routeEngine';
 
 declare global {
   interface Window {
@@ -24,9 +24,8 @@ declare global {
 async function main(): Promise<void> {
   const modulesMs = performance.now();
   const route = (new URLSearchParams(location.search).get('route') ?? 'js') as RouteName;
-  if (route !== 'js') await tf.setBackend(route === 'webgl-fused' ? 'webgl' : route);
   const { model, label } = await benchModel();
-  const r = createFusedRoute(model, route);
+  const r = await routeEngine(model, route);
   const readyMs = performance.now();
   const q = Float64Array.of(1, 0.5);
   const qd = Float64Array.of(0, 0);

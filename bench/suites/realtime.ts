@@ -1,14 +1,18 @@
 /**
  * Small-batch learned stepping in Node, one run per comparison: q̈/s of the fused plain-JS route against
  * TF.js wasm (op by op) and the float64 reference evaluator at batch 1 … 64, RK4 of a single learned
- * double pendulum (dt = 1/120) per route, the route `autoSelectBackend` picks per batch, and the
- * real-time capacity (pendulums at 60 RK4 steps/s of 1/60 s) per route.
+ * double pendulum (dt = 1/120) per route, the routes the `lnn` engine's automatic choice
+ * (`route: 'auto'`) gives per batch, and the real-time capacity (pendulums at 60 RK4 steps/s of 1/60 s)
+ * per route.
  */
 import { cpuUsage } from 'node:process';
 import { initBackend } from '../../src/backend/backend';
+import type { RouteName } from '../../src/backend/LearnedEngine';
+import { LNNEngine } from '../../src/engines/LNNEngine';
 import { createRandomModel } from '../../src/model/randomModel';
 import { referenceAccelerations } from '../../src/model/reference';
-import { autoSelectBackend, createFusedRoute, type RouteName } from '../../src/nn/fusedRoutes';
+import { createSystem } from '../../src/systems/registry';
+import { routeEngine } from '../pages/routeEngine';
 import type { BenchOptions, BenchResult, BenchRow } from '../types';
 
 export const name = 'realtime';
@@ -51,7 +55,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     const { q, qd } = states(batch);
     const out = new Float64Array(2 * batch);
     for (const route of ['js', 'wasm'] as RouteName[]) {
-      const r = createFusedRoute(model, route);
+      const r = await routeEngine(model, route);
       const x = rate(() => r.accelerations(q, qd, out, batch), budget);
       qdd[route][batch] = { wall: x.wall * batch, cpu: x.cpu * batch };
       r.dispose();
@@ -69,7 +73,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
 
   const single: Record<string, unknown> = {};
   for (const route of ['js', 'wasm'] as RouteName[]) {
-    const r = createFusedRoute(model, route);
+    const r = await routeEngine(model, route);
     const { q, qd } = states(1);
     const x = rate(() => r.advance(q, qd, 1, 1 / 120, 1), budget);
     r.dispose();
@@ -83,20 +87,17 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   json.singlePendulum = single;
 
   const auto: Record<string, unknown> = {};
-  for (const batch of [1, 16, 64]) {
-    const c = autoSelectBackend(model, batch, {
-      candidates: ['js', 'wasm'],
-      budgetMs: options.quick ? 20 : 80,
-    });
-    auto[batch] = { chosen: c.name, rates: c.rates };
-    rows.push({ measure: 'autoSelectBackend', route: c.name, [`batch ${batch}`]: c.summary });
-    c.route.dispose();
-  }
+  const engine = await LNNEngine.load(model, createSystem('double-pendulum'), { backend: 'wasm' });
+  for (const batch of [1, 16, 64]) auto[batch] = engine.routeFor(batch);
+  auto.jsBelow = engine.jsBelow;
+  auto.timings = engine.routeTimings;
+  rows.push({ measure: "route: 'auto' (engine.routeSummary)", route: engine.routeSummary });
+  engine.dispose();
   json.autoSelect = auto;
 
   const capacity: Record<string, unknown> = {};
   for (const route of ['js', 'wasm'] as RouteName[]) {
-    const r = createFusedRoute(model, route);
+    const r = await routeEngine(model, route);
     const per: { batch: number; msPerStep: number; capacity: number }[] = [];
     for (const batch of [64, 256]) {
       const { q, qd } = states(batch);

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { AccelerationFn, Engine, EngineId, Integrator, System } from '../core/types';
+import { RungeKutta4 } from '../integrators/RungeKutta4';
 import type { LoadedModel } from '../model/metadata';
 import { wrapAngle } from '../model/reference';
 import type { Accelerations } from '../nn/lnn';
@@ -7,12 +8,63 @@ import { SolveFlag } from '../nn/solve64';
 import { tidy } from '../nn/tidy';
 import { type BackendName, type BackendOptions, ensureBackend } from './backend';
 
+/**
+ * How a learned engine evaluates q̈ and steps:
+ * - `js`: plain JS, no TF.js (the fused allocation-free evaluator for `lnn`, the float64 reference for
+ *   the others); fastest for a handful of states;
+ * - `webgl-fused`: `lnn` on webgl only — fused WebGL programs (`FusedWebGLLnn`, 3H − 1 passes per q̈) with
+ *   RK4 stages and substeps resident on the GPU and one readback per `advance`;
+ * - `webgl`, `wasm`, `cpu`: TF.js on that backend (the engine's backend): exact tangents on tensors, and
+ *   either a float64 solve in JS after one readback per q̈ or, when resident, the whole step on the backend.
+ */
+export type RouteName = 'js' | 'webgl-fused' | 'webgl' | 'wasm' | 'cpu';
+
+/** Every {@link RouteName}. */
+export const ROUTE_NAMES: readonly RouteName[] = ['js', 'webgl-fused', 'webgl', 'wasm', 'cpu'];
+
+/** One timing of {@link LearnedEngine.calibrate}. */
+export interface RouteTiming {
+  route: RouteName;
+  /** States advanced together. */
+  batch: number;
+  /** Milliseconds per `advance` call (RK4, {@link CALIBRATION_SUBSTEPS} substeps of 1/120 s). */
+  ms: number;
+  /** State-steps per second: batch × substeps / (ms / 1000). */
+  stateStepsPerSecond: number;
+}
+
+/** Substeps per timed `advance` call in {@link LearnedEngine.calibrate} (one 60 Hz frame at dt = 1/120). */
+export const CALIBRATION_SUBSTEPS = 2;
+
+/**
+ * A fused GPU stepper (see `FusedWebGLLnn`): q̈ and whole RK4 advances with one readback each.
+ * @internal shape shared by the engine and `src/gpu`
+ */
+export interface FusedStepper {
+  /** `q`, `qd`, `qdd` `[batch * dof]`; per-state flags in {@link FusedStepper.flags}. */
+  accelerations(q: Float64Array, qd: Float64Array, qdd: Float64Array, batch: number): void;
+  /** `substeps` RK4 steps of `dt` in place; flags: worst over all stages. */
+  advance(q: Float64Array, qd: Float64Array, batch: number, dt: number, substeps?: number): void;
+  /** SolveFlag per state of the last call `[capacity]`. */
+  readonly flags: Uint8Array;
+  /** Free its programs' tensors. Idempotent. */
+  dispose(): void;
+}
+
 /** Options shared by the learned engines (`lnn`, `baseline`, `lgn`). */
 export interface LearnedEngineOptions extends BackendOptions {
   /**
-   * Calls with at most this many states use the float64 plain-JS evaluator instead of tensors (no TF.js
-   * per-op overhead: faster for a handful of states). 0 disables it; `'auto'` times both paths once when
-   * the engine is created and sets the crossover (see {@link LearnedEngine.jsBelow}).
+   * Where q̈ is computed (see {@link RouteName}). `'auto'` chooses per batch size from timings taken
+   * when the engine is created ({@link LearnedEngine.calibrate}); a route name forces that route (it must
+   * be available: `js` always, the engine's backend, `webgl-fused` for `lnn` on webgl). The setting can
+   * be changed later through {@link LearnedEngine.route}.
+   * @default 'auto'
+   */
+  route?: 'auto' | RouteName;
+  /**
+   * With `route: 'auto'`: calls with at most this many states take the `js` route. A number fixes the
+   * threshold and skips the timing (no `webgl-fused`); `'auto'` sets it by timing (see
+   * {@link LearnedEngine.jsBelow}).
    * @default 'auto'
    */
   jsBelow?: number | 'auto';
@@ -55,16 +107,21 @@ export interface EngineReport {
    * per call, or per step on the resident path).
    */
   totals: { evaluations: number; regularised: number; failed: number };
-  /** Where q̈ was computed: `tensor` (TF.js, float64 solve in JS), `resident` (all on the backend), `js`. */
+  /**
+   * Where q̈ was computed: `tensor` (one readback per q̈), `resident` (whole steps on the backend, one
+   * readback per step or advance), `js`.
+   */
   path: 'tensor' | 'resident' | 'js';
+  /** The route of the last call (see {@link RouteName}). */
+  route: RouteName;
   /** The backend in use. */
   backend: BackendName;
 }
 
 /**
- * Shared machinery of the learned engines: backend switching, the small-batch JS path, per-state
- * solve reports, scratch buffers and an accelerator-resident RK4 / symplectic Euler step. Subclasses
- * supply the q̈ computations.
+ * Shared machinery of the learned engines: backend switching, route selection (plain JS, TF.js on the
+ * backend, fused WebGL) per batch size, per-state solve reports, scratch buffers and an
+ * accelerator-resident RK4 / symplectic Euler step. Subclasses supply the q̈ computations.
  */
 export abstract class LearnedEngine implements Engine {
   abstract readonly id: EngineId;
@@ -74,21 +131,33 @@ export abstract class LearnedEngine implements Engine {
   readonly backend: BackendName;
   /** Notices about the model/system pairing and backend fallbacks. */
   readonly warnings: readonly string[];
-  /** The last step's report (see {@link EngineReport}). */
+  /** The last step's report (see {@link EngineReport}); `route` names the route it took. */
   readonly lastReport: EngineReport;
   /** `accelerations` bound to this engine, for integrators. */
   readonly accelerationFn: AccelerationFn;
   protected readonly options: LearnedEngineOptions;
   protected disposed = false;
   /**
-   * The batch size up to which `accelerations` uses the plain-JS path (the small-batch route), after
-   * calibration when `jsBelow` is `'auto'`. Visible so that apps can show the route; assignable to
-   * override it.
+   * With `route` `'auto'`: calls with at most this many states take the `js` route. Set by
+   * {@link LearnedEngine.calibrate}; visible so that apps can show it, assignable to override it.
    */
   jsBelow: number;
+  /**
+   * With `route` `'auto'`, above `jsBelow`: calls with at most this many states take `webgl-fused`
+   * (0 when that route is unavailable or never faster). Set by {@link LearnedEngine.calibrate}; assignable.
+   */
+  fusedBelow = 0;
+  /** The timings behind the automatic choice (empty until {@link LearnedEngine.calibrate} runs). */
+  routeTimings: RouteTiming[] = [];
   /** True while a step runs: stage flags are merged instead of replaced. */
   private merging = false;
   private readonly resident: boolean;
+  private routeSetting: 'auto' | RouteName = 'auto';
+  /** Route forced for the duration of a calibration timing. */
+  private forced: RouteName | null = null;
+  private calibrating = false;
+  /** The fused GPU stepper: undefined until first asked for, null when the engine has none. */
+  private stepper: FusedStepper | null | undefined;
 
   protected constructor(
     system: System,
@@ -111,14 +180,84 @@ export abstract class LearnedEngine implements Engine {
       failed: 0,
       totals: { evaluations: 0, regularised: 0, failed: 0 },
       path: backend === 'js' ? 'js' : 'tensor',
+      route: backend === 'js' ? 'js' : backend,
       backend,
     };
     this.accelerationFn = (q, qd, qdd, batch) => this.accelerations(q, qd, qdd, batch);
+    // Validated in `ready()`: availability depends on subclass state not yet built here.
+    this.routeSetting = options.route ?? 'auto';
   }
 
   /** The diagonal shift magnitude in use, or undefined for the relative default. */
   protected get epsilon(): number | undefined {
     return this.options.epsilon ?? this.model.metadata.solver?.hvvEpsilon;
+  }
+
+  /**
+   * The route setting: `'auto'` (per batch size: `js` up to {@link LearnedEngine.jsBelow}, then
+   * `webgl-fused` up to {@link LearnedEngine.fusedBelow}, then the backend) or a forced route.
+   * @throws Error when set to a route this engine does not have (see {@link LearnedEngine.availableRoutes})
+   */
+  get route(): 'auto' | RouteName {
+    return this.routeSetting;
+  }
+
+  set route(value: 'auto' | RouteName) {
+    if (value !== 'auto' && !this.availableRoutes.includes(value)) {
+      throw new Error(
+        `${this.id} engine: route '${value}' is not available here (backend ${this.backend}); use one of auto, ${this.availableRoutes.join(', ')}.`,
+      );
+    }
+    this.routeSetting = value;
+  }
+
+  /** Routes this engine can take: `js`, its TF.js backend, and `webgl-fused` for `lnn` on webgl. */
+  get availableRoutes(): RouteName[] {
+    const routes: RouteName[] = ['js'];
+    if (this.backend !== 'js') routes.push(this.backend);
+    if (this.fusedStepper() !== null) routes.push('webgl-fused');
+    return routes;
+  }
+
+  /** The route a call of `batch` states takes under the current setting. */
+  routeFor(batch: number): RouteName {
+    if (this.forced !== null) return this.forced;
+    if (this.routeSetting !== 'auto') return this.routeSetting;
+    if (this.backend === 'js' || batch <= this.jsBelow) return 'js';
+    if (batch <= this.fusedBelow && this.fusedStepper() !== null) return 'webgl-fused';
+    return this.backend;
+  }
+
+  /**
+   * One line for a UI: the setting, the batch ranges of each route, and the measured rates, e.g.
+   * `auto: js ≤ 12 states, then wasm · state-steps/s at 1 / 8 states: js 1,900 / 1,900; wasm 700 / 4,800`.
+   */
+  get routeSummary(): string {
+    const fmt = (v: number) => Math.round(v).toLocaleString('en-US');
+    let head: string;
+    if (this.routeSetting !== 'auto') head = `${this.routeSetting} (forced)`;
+    else if (this.backend === 'js') head = 'auto: js';
+    else {
+      const parts: string[] = [];
+      if (this.jsBelow > 0) parts.push(`js ≤ ${fmt(this.jsBelow)} states`);
+      if (this.fusedBelow > this.jsBelow && this.fusedStepper() !== null)
+        parts.push(`webgl-fused ≤ ${fmt(this.fusedBelow)}`);
+      parts.push(this.resident ? `${this.backend} (resident)` : this.backend);
+      head = `auto: ${parts.join(', then ')}`;
+    }
+    if (this.routeTimings.length === 0) return head;
+    const batches = [...new Set(this.routeTimings.map((t) => t.batch))];
+    const routes = [...new Set(this.routeTimings.map((t) => t.route))];
+    const rates = routes.map(
+      (r) =>
+        `${r} ${batches
+          .map((b) => {
+            const t = this.routeTimings.find((x) => x.route === r && x.batch === b);
+            return t ? fmt(t.stateStepsPerSecond) : '–';
+          })
+          .join(' / ')}`,
+    );
+    return `${head} · state-steps/s at ${batches.join(' / ')} states: ${rates.join('; ')}`;
   }
 
   /** Float64 q̈ of `batch` states in plain JS; writes per-state flags. */
@@ -147,17 +286,35 @@ export abstract class LearnedEngine implements Engine {
     return null;
   }
 
+  /** Engines with a fused GPU stepper (`lnn` on webgl) create it here; null when there is none. */
+  protected createFusedStepper(): FusedStepper | null {
+    return null;
+  }
+
+  /** The fused GPU stepper, created on first use. */
+  private fusedStepper(): FusedStepper | null {
+    if (this.stepper === undefined) this.stepper = this.disposed ? null : this.createFusedStepper();
+    return this.stepper;
+  }
+
   /** Batched q̈ (see `AccelerationFn`): `q`, `qd`, `qdd`: `[batch * dof]`. */
   accelerations(q: Float64Array, qd: Float64Array, qdd: Float64Array, batch: number): void {
     this.checkState(q, qd, batch, qdd);
     const flags = this.callFlags(batch);
-    if (this.backend === 'js' || batch <= this.jsBelow) {
+    const route = this.routeFor(batch);
+    if (route === 'js') {
       this.jsAccelerations(q, qd, qdd, batch, flags);
-      this.record(flags, batch, 'js');
+      this.record(flags, batch, 'js', route);
+    } else if (route === 'webgl-fused') {
+      const gpu = this.fusedStepper()!;
+      ensureBackend('webgl');
+      gpu.accelerations(q, qd, qdd, batch);
+      flags.set(gpu.flags.subarray(0, batch));
+      this.record(flags, batch, 'tensor', route);
     } else {
-      ensureBackend(this.backend);
+      ensureBackend(this.backend as Exclude<BackendName, 'js'>);
       this.tensorAccelerations(q, qd, qdd, batch, flags);
-      this.record(flags, batch, 'tensor');
+      this.record(flags, batch, 'tensor', route);
     }
   }
 
@@ -170,8 +327,9 @@ export abstract class LearnedEngine implements Engine {
   }
 
   /**
-   * Advance by `substeps` steps of `dt` with one readback in total when resident (the frame's substeps
-   * share it); otherwise `substeps` ordinary steps. `lastReport` merges the flags of all stages.
+   * Advance by `substeps` steps of `dt` with one readback in total on the GPU-resident routes (resident
+   * backend with `rk4` / `symplectic-euler`, `webgl-fused` with `rk4`); otherwise `substeps` ordinary
+   * steps. `lastReport` merges the flags of all stages.
    * @param q `[batch * dof]` @param qd `[batch * dof]`
    */
   advance(
@@ -183,13 +341,23 @@ export abstract class LearnedEngine implements Engine {
     substeps = 1,
   ): void {
     this.checkState(q, qd, batch);
-    const residentOk =
-      this.resident &&
-      batch > this.jsBelow &&
-      (integrator.id === 'rk4' || integrator.id === 'symplectic-euler');
+    const route = this.routeFor(batch);
     this.merging = true;
     this.resetReport(batch);
     try {
+      if (route === 'webgl-fused' && integrator.id === 'rk4') {
+        const gpu = this.fusedStepper()!;
+        ensureBackend('webgl');
+        gpu.advance(q, qd, batch, dt, substeps);
+        const flags = this.callFlags(batch);
+        flags.set(gpu.flags.subarray(0, batch));
+        this.record(flags, batch, 'resident', route, 4 * substeps);
+        return;
+      }
+      const residentOk =
+        route === this.backend &&
+        this.resident &&
+        (integrator.id === 'rk4' || integrator.id === 'symplectic-euler');
       if (
         residentOk &&
         this.residentStep(q, qd, batch, dt, integrator.id as 'rk4' | 'symplectic-euler', substeps)
@@ -200,7 +368,7 @@ export abstract class LearnedEngine implements Engine {
         integrator.step(this.accelerationFn, q, qd, this.system.dof, batch, dt);
     } finally {
       this.merging = false;
-      this.options.onReport?.(this.lastReport);
+      if (!this.calibrating) this.options.onReport?.(this.lastReport);
     }
   }
 
@@ -275,51 +443,107 @@ export abstract class LearnedEngine implements Engine {
       }
       flags[b] = data[b * w + 2 * n];
     }
-    this.record(flags, batch, 'resident', (method === 'rk4' ? 4 : 1) * substeps);
+    this.record(flags, batch, 'resident', this.backend as RouteName, (method === 'rk4' ? 4 : 1) * substeps);
     return true;
   }
 
   /**
-   * Time the plain-JS and tensor paths once and set {@link LearnedEngine.jsBelow} to the batch size where
-   * they cost the same (JS: a·B; tensors: t0 + t1·B). Called by the engines' `load` unless `jsBelow` is a
-   * number; cheap (a few calls of each path).
-   * @returns the threshold chosen
+   * Time every available route on scratch states (an `advance` of {@link CALIBRATION_SUBSTEPS} RK4
+   * substeps of 1/120 s, at 1 and 8 states), model each as a fixed cost plus a cost per state, and set
+   * {@link LearnedEngine.jsBelow} (largest batch where `js` is the cheapest) and
+   * {@link LearnedEngine.fusedBelow} (largest batch where `webgl-fused` beats the backend route). Called
+   * by the engines' `load` when `route` and `jsBelow` are `'auto'`; the timings land in
+   * {@link LearnedEngine.routeTimings} and {@link LearnedEngine.routeSummary}.
+   * @param maxThreshold cap of both thresholds
+   * @returns the `js` threshold chosen
    */
   calibrate(maxThreshold = 256): number {
     if (this.backend === 'js') return this.jsBelow;
-    ensureBackend(this.backend);
+    const routes = this.availableRoutes;
     const n = this.system.dof;
     const big = 8;
-    const q = new Float64Array(big * n).map((_, i) => Math.sin(i));
-    const qd = new Float64Array(big * n).map((_, i) => Math.cos(i));
-    const qdd = new Float64Array(big * n);
-    const flags = new Uint8Array(big);
-    // Two untimed calls first (JIT, kernel set-up), then the best of three.
-    const best = (f: () => void) => {
-      f();
-      f();
-      let t = Number.POSITIVE_INFINITY;
-      for (let r = 0; r < 3; r++) {
-        const t0 = performance.now();
-        f();
-        t = Math.min(t, performance.now() - t0);
+    const rk4 = new RungeKutta4();
+    const q = new Float64Array(big * n);
+    const qd = new Float64Array(big * n);
+    const timings: RouteTiming[] = [];
+    const cost: Partial<Record<RouteName, { fixed: number; perState: number }>> = {};
+    this.calibrating = true;
+    try {
+      for (const route of routes) {
+        this.forced = route;
+        const ms = [1, big].map((batch) => {
+          for (let i = 0; i < q.length; i++) {
+            q[i] = 0.3 * Math.sin(i + 1);
+            qd[i] = 0.5 * Math.cos(i + 1);
+          }
+          const call = () => this.advance(q, qd, batch, 1 / 120, rk4, CALIBRATION_SUBSTEPS);
+          // One untimed call (JIT, shader compilation), then the best of up to three within ~100 ms.
+          call();
+          let best = Number.POSITIVE_INFINITY;
+          const start = performance.now();
+          for (let r = 0; r < 3 && (r === 0 || performance.now() - start < 100); r++) {
+            const t0 = performance.now();
+            call();
+            best = Math.min(best, performance.now() - t0);
+          }
+          const t = Math.max(best, 1e-4);
+          timings.push({
+            route,
+            batch,
+            ms: t,
+            stateStepsPerSecond: (batch * CALIBRATION_SUBSTEPS) / (t / 1000),
+          });
+          return t;
+        });
+        const perState = Math.max(0, (ms[1] - ms[0]) / (big - 1));
+        cost[route] = { fixed: Math.max(0, ms[0] - perState), perState };
       }
-      return t;
+    } finally {
+      this.forced = null;
+      this.calibrating = false;
+      const r = this.lastReport;
+      r.totals.evaluations = 0;
+      r.totals.regularised = 0;
+      r.totals.failed = 0;
+      this.resetReport(0);
+    }
+    const at = (route: RouteName, batch: number) => {
+      const c = cost[route];
+      return c === undefined ? Number.POSITIVE_INFINITY : c.fixed + c.perState * batch;
     };
-    const js1 = best(() => this.jsAccelerations(q, qd, qdd, 1, flags));
-    const tensor1 = best(() => this.tensorAccelerations(q, qd, qdd, 1, flags));
-    const tensorBig = best(() => this.tensorAccelerations(q, qd, qdd, big, flags));
-    const perState = Math.max(0, (tensorBig - tensor1) / (big - 1));
-    const overhead = Math.max(0, tensor1 - perState);
-    const threshold = js1 <= perState ? maxThreshold : Math.floor(overhead / (js1 - perState));
-    this.jsBelow = Math.max(0, Math.min(maxThreshold, threshold));
+    const others = routes.filter((r) => r !== 'js');
+    let js = 0;
+    while (js < maxThreshold && others.every((r) => at('js', js + 1) <= at(r, js + 1))) js++;
+    let fused = 0;
+    if (cost['webgl-fused'])
+      while (fused < maxThreshold && at('webgl-fused', fused + 1) < at(this.backend, fused + 1)) fused++;
+    this.jsBelow = js;
+    this.fusedBelow = fused;
+    this.routeTimings = timings;
     return this.jsBelow;
   }
 
-  /** Free the weight tensors. Idempotent. */
+  /**
+   * End of `load`: check the `route` option against the available routes, then calibrate unless a route
+   * is forced or `jsBelow` is a number.
+   * @throws Error for an unavailable route (the engine is disposed first)
+   */
+  protected ready(): void {
+    try {
+      this.route = this.routeSetting;
+    } catch (e) {
+      this.dispose();
+      throw e;
+    }
+    if (this.routeSetting === 'auto' && typeof this.options.jsBelow !== 'number') this.calibrate();
+  }
+
+  /** Free the weight tensors and the fused GPU stepper. Idempotent. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.stepper?.dispose();
+    this.stepper = null;
     this.disposeTensors();
   }
 
@@ -356,7 +580,13 @@ export abstract class LearnedEngine implements Engine {
    * Fold one call's flags into the report: replace outside a step, keep the worst flag per state over
    * the stages of a step. Totals count flagged states per call (per step on the resident path).
    */
-  private record(flags: Uint8Array, batch: number, path: EngineReport['path'], stages = 1): void {
+  private record(
+    flags: Uint8Array,
+    batch: number,
+    path: EngineReport['path'],
+    route: RouteName,
+    stages = 1,
+  ): void {
     const r = this.lastReport;
     if (!this.merging || r.flags.length !== batch) this.resetReport(batch);
     let regularised = 0;
@@ -375,10 +605,11 @@ export abstract class LearnedEngine implements Engine {
     r.regularised = regularised;
     r.failed = failed;
     r.path = path;
+    r.route = route;
     r.totals.evaluations += batch * stages;
     r.totals.regularised += callBad;
     r.totals.failed += callFailed;
-    if (!this.merging) this.options.onReport?.(r);
+    if (!this.merging && !this.calibrating) this.options.onReport?.(r);
   }
 
   /** Throw a clear Error for wrong array sizes or use after dispose. */

@@ -63,7 +63,7 @@ export class LGNEngine extends LearnedEngine {
     for (const w of warnings) console.warn(`three-lnn: ${w}`);
     const choice = await initBackend(options);
     const engine = new LGNEngine(system, model, choice.name, [...warnings, ...choice.warnings], options);
-    if (options.jsBelow === undefined || options.jsBelow === 'auto') engine.calibrate();
+    engine.ready();
     return engine;
   }
 

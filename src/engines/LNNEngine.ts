@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../backend/backend';
-import { LearnedEngine, type LearnedEngineOptions } from '../backend/LearnedEngine';
+import { ensureBackend, initBackend } from '../backend/backend';
+import { type FusedStepper, LearnedEngine, type LearnedEngineOptions } from '../backend/LearnedEngine';
 import type { TermsPool } from '../backend/TermsPool';
 import type { System } from '../core/types';
+import { FusedWebGLLnn } from '../gpu/FusedWebGLLnn';
 import { checkModelForSystem } from '../model/checkSystem';
 import { loadModel, type ModelSource } from '../model/loadModel';
 import type { LoadedModel } from '../model/metadata';
@@ -15,7 +16,7 @@ import {
   prepareFusedWeights,
   registerFusedKernels,
 } from '../nn/fused';
-import { JsLagrangian } from '../nn/JsLagrangian';
+import { createFusedLnn, type FusedLnn } from '../nn/fusedLnn';
 import { packedLagrangianTerms } from '../nn/lagrangianTerms';
 import type { Accelerations } from '../nn/lnn';
 import {
@@ -36,6 +37,8 @@ import { tidy } from '../nn/tidy';
  * derivatives of the network (no nested autodiff). All states of one call are evaluated in one batched
  * TF.js computation (float32), and the small n×n solve runs in float64 JS after a single readback; on
  * webgl a step keeps the state on the GPU across RK4 stages (see `LearnedEngineOptions.resident`).
+ * Small batches take the plain-JS route (`createFusedLnn`), and on webgl the fused WebGL programs
+ * (`FusedWebGLLnn`, route `webgl-fused`) when they measure faster (see `LearnedEngineOptions.route`).
  * A singular or indefinite learned H_vv is regularised and reported in {@link LearnedEngine.lastReport}.
  * @example
  * const engine = await LNNEngine.load('assets/models/double-pendulum-lnn', createSystem('double-pendulum'));
@@ -48,8 +51,8 @@ export class LNNEngine extends LearnedEngine {
   private readonly folded: MlpParams | null;
   /** Weights for the fused wasm/cpu kernels, or null on webgl / js. */
   private readonly fused: FusedWeights | null;
-  /** The fast float64 plain-JS evaluator (small batches and the `js` backend). */
-  private readonly js: JsLagrangian | null;
+  /** The allocation-free plain-JS evaluator (the `js` route), or null for a network without hidden layer. */
+  private readonly js: FusedLnn | null;
   private q32 = new Float32Array(0);
   private v32 = new Float32Array(0);
   private xs32 = new Float32Array(0);
@@ -82,7 +85,7 @@ export class LNNEngine extends LearnedEngine {
       engine.dispose();
       throw e;
     }
-    if (options.jsBelow === undefined || options.jsBelow === 'auto') engine.calibrate();
+    engine.ready();
     return engine;
   }
 
@@ -106,7 +109,7 @@ export class LNNEngine extends LearnedEngine {
       this.folded && registerFusedKernels(backend) && model.layers.length > 1
         ? prepareFusedWeights(this.folded)
         : null;
-    this.js = model.layers.length > 1 ? new JsLagrangian(model, options.epsilon) : null;
+    this.js = model.layers.length > 1 ? createFusedLnn(model, { epsilon: options.epsilon }) : null;
     this.parallelAbove = options.parallelAbove ?? 64;
   }
 
@@ -129,7 +132,8 @@ export class LNNEngine extends LearnedEngine {
     flags: Uint8Array,
   ): void {
     if (this.js) {
-      this.js.accelerations(q, qd, qdd, batch, flags);
+      this.js.accelerations(q, qd, qdd, batch);
+      flags.set(this.js.flags.subarray(0, batch));
       return;
     }
     const size = batch * this.system.dof;
@@ -262,6 +266,13 @@ export class LNNEngine extends LearnedEngine {
     const data = out.dataSync() as Float32Array;
     out.dispose();
     return data;
+  }
+
+  /** The `webgl-fused` route: fused WebGL programs, on the webgl backend for a network with hidden layers. */
+  protected override createFusedStepper(): FusedStepper | null {
+    if (this.backend !== 'webgl' || this.model.layers.length < 2) return null;
+    ensureBackend('webgl');
+    return new FusedWebGLLnn(this.model, { epsilon: this.options.epsilon });
   }
 
   protected override residentAccelerations(q: tf.Tensor2D, qd: tf.Tensor2D): Accelerations {

@@ -1,5 +1,5 @@
 import { BACKEND_NAMES, type BackendName } from '../backend/backend';
-import type { LearnedEngineOptions } from '../backend/LearnedEngine';
+import { type LearnedEngineOptions, ROUTE_NAMES, type RouteName } from '../backend/LearnedEngine';
 import type { ModelSource } from '../model/loadModel';
 import { BaselineEngine } from './BaselineEngine';
 import { LGNEngine } from './LGNEngine';
@@ -23,6 +23,13 @@ export function learnedOptions(options: EngineOptions): LearnedEngineOptions {
     throw new Error(`Unknown backend '${backend}'; expected one of ${BACKEND_NAMES.join(', ')} or auto.`);
   }
   const o: LearnedEngineOptions = { backend: backend as BackendName | 'auto' | undefined };
+  const route = options.route;
+  if (route !== undefined) {
+    if (route !== 'auto' && !ROUTE_NAMES.includes(route as RouteName)) {
+      throw new Error(`Unknown route '${String(route)}'; expected auto or one of ${ROUTE_NAMES.join(', ')}.`);
+    }
+    o.route = route as RouteName | 'auto';
+  }
   if (typeof options.jsBelow === 'number' || options.jsBelow === 'auto') o.jsBelow = options.jsBelow;
   if (typeof options.epsilon === 'number') o.epsilon = options.epsilon;
   if (typeof options.resident === 'boolean') o.resident = options.resident;

@@ -1,9 +1,11 @@
 /**
  * A fused plain-JS LNN q̈ for small batches (one to a few dozen states): the whole evaluation — input
  * wrapping and scaling, forward pass with tangents, reverse adjoints, Hessian at the nonlinearities and
- * the n×n solve — in preallocated typed arrays, with no TF.js and no allocation per call. Weights are
- * float32 (as stored) with the input and output scales folded in; sums are carried in float64 (plain JS
- * numbers), so results match the float64 reference to float32 rounding of the weights.
+ * the n×n solve — in preallocated typed arrays, with no TF.js and no allocation per call. The stored
+ * float32 weights are widened to float64 before the input and output scales are folded in, and every sum
+ * is float64, so results equal the float64 reference (`model/reference.ts`) up to summation order; float64
+ * weights cost no speed here against float32 ones (both fit in cache for the small networks this route is
+ * for). The float64 reference itself stays the literal, unoptimised transcription of the format.
  */
 import type { AccelerationFn } from '../core/types';
 import type { Activation, LoadedModel } from '../model/metadata';
@@ -78,9 +80,9 @@ export function createFusedLnn(model: LoadedModel, options: FusedLnnOptions = {}
   const inScale = [...meta.input.qScale, ...meta.input.qdScale];
   const outScale = meta.output.scale;
 
-  // Folded float32 weights.
+  // Folded float64 weights.
   const W = model.layers.map((l, li) => {
-    const w = Float32Array.from(l.kernel);
+    const w = Float64Array.from(l.kernel);
     if (li === 0)
       for (let i = 0; i < l.inSize; i++)
         for (let j = 0; j < l.outSize; j++) w[i * l.outSize + j] *= inScale[i];
@@ -88,7 +90,7 @@ export function createFusedLnn(model: LoadedModel, options: FusedLnnOptions = {}
     return w;
   });
   const bias = model.layers.map((l, li) => {
-    const b = Float32Array.from(l.bias);
+    const b = Float64Array.from(l.bias);
     if (li === depth - 1) for (let i = 0; i < b.length; i++) b[i] *= outScale;
     return b;
   });
@@ -179,7 +181,7 @@ export function createFusedLnn(model: LoadedModel, options: FusedLnnOptions = {}
 
   /** y_g += Σ_i c_g[i] · W[i, :] for up to four rows at once (one read of each weight). */
   function gemmGroup(
-    Wl: Float32Array,
+    Wl: Float64Array,
     nIn: number,
     nOut: number,
     c0: Float64Array,

@@ -1,0 +1,111 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../src/backend/backend';
+import type { EngineReport } from '../src/backend/LearnedEngine';
+import { LNNEngine } from '../src/engines/LNNEngine';
+import { learnedOptions } from '../src/engines/learned';
+import { RungeKutta4 } from '../src/integrators/RungeKutta4';
+import { createRandomModel } from '../src/model/randomModel';
+import { referenceAccelerations } from '../src/model/reference';
+import { createSystem } from '../src/systems/registry';
+
+describe('learned engine routes (Node: js and wasm)', () => {
+  const model = createRandomModel({ seed: 12, hidden: [32, 32], biasStd: 0.2 });
+  const dp = createSystem('double-pendulum');
+  const batch = 6;
+  const q = Float64Array.from({ length: 2 * batch }, (_, i) => Math.sin(3 * i) * 4);
+  const qd = Float64Array.from({ length: 2 * batch }, (_, i) => Math.cos(5 * i) * 8);
+  const ref = new Float64Array(2 * batch);
+  const refFlags = new Uint8Array(batch);
+  beforeAll(async () => {
+    await initBackend({ backend: 'wasm' });
+    referenceAccelerations(model, q, qd, ref, batch, { flags: refFlags });
+  });
+
+  for (const route of ['js', 'wasm'] as const) {
+    it(`forced route ${route}: q̈ equals the float64 reference, RK4 advances stay finite, dispose frees tensors`, async () => {
+      const before = tf.memory().numTensors;
+      const engine = await LNNEngine.load(model, dp, { backend: 'wasm', route });
+      expect(engine.route, 'setting').toBe(route);
+      expect(engine.routeFor(10_000), 'a forced route ignores the batch size').toBe(route);
+      expect(engine.routeTimings, 'no timing when a route is forced').toEqual([]);
+      const out = new Float64Array(2 * batch);
+      engine.accelerations(q, qd, out, batch);
+      expect(engine.lastReport.route, 'reported route').toBe(route);
+      const tol = route === 'js' ? 1e-9 : 1e-3;
+      for (let b = 0; b < batch; b++) {
+        if (engine.lastReport.flags[b] !== refFlags[b]) continue;
+        const scale = Math.max(1, Math.abs(ref[2 * b]), Math.abs(ref[2 * b + 1]));
+        for (let i = 2 * b; i < 2 * b + 2; i++) {
+          expect(Math.abs(out[i] - ref[i]) / scale, `${route} q̈[${i}] ${out[i]} vs ${ref[i]}`).toBeLessThan(
+            tol,
+          );
+        }
+      }
+      const q1 = q.slice();
+      const v1 = qd.slice().map((v) => v * 0.01);
+      const rk4 = new RungeKutta4();
+      for (let s = 0; s < 50; s++) engine.advance(q1, v1, batch, 1 / 240, rk4, 2);
+      expect(q1.every(Number.isFinite), 'state finite after 100 RK4 steps').toBe(true);
+      engine.dispose();
+      expect(tf.memory().numTensors, 'tensors freed after dispose').toBe(before);
+    });
+  }
+
+  it("'auto' times every available route and splits batch sizes at the measured crossover", async () => {
+    const reports: EngineReport[] = [];
+    const engine = await LNNEngine.load(model, dp, {
+      backend: 'wasm',
+      onReport: (r) => reports.push(r),
+    });
+    expect(engine.route, 'default setting').toBe('auto');
+    expect(engine.availableRoutes, 'routes in Node').toEqual(['js', 'wasm']);
+    const timed = engine.routeTimings.map((t) => `${t.route}@${t.batch}`).sort();
+    expect(timed, 'both routes timed at 1 and 8 states').toEqual(['js@1', 'js@8', 'wasm@1', 'wasm@8']);
+    for (const t of engine.routeTimings) {
+      expect(t.stateStepsPerSecond, `${t.route}@${t.batch} rate`).toBeGreaterThan(0);
+    }
+    expect(engine.fusedBelow, 'no webgl-fused in Node').toBe(0);
+    expect(reports, 'calibration does not report').toEqual([]);
+    expect(engine.lastReport.totals.evaluations, 'calibration does not count').toBe(0);
+    // The crossover is where the timed costs meet: js up to jsBelow, the backend above it.
+    expect(engine.routeFor(Math.max(1, engine.jsBelow)), 'at the threshold').toBe(
+      engine.jsBelow >= 1 ? 'js' : 'wasm',
+    );
+    expect(engine.routeFor(engine.jsBelow + 1), 'above the threshold').toBe('wasm');
+    expect(engine.routeSummary, 'summary names the setting and the rates').toMatch(
+      /^auto: .*state-steps\/s at 1 \/ 8 states: .*js .*wasm/,
+    );
+    engine.jsBelow = 0;
+    engine.accelerations(q, qd, new Float64Array(2 * batch), batch);
+    expect(engine.lastReport.route, 'threshold overridden').toBe('wasm');
+    expect(reports.length, 'reports after calibration').toBe(1);
+    engine.dispose();
+  });
+
+  it('the route can be overridden after load; an unavailable route is a clear error', async () => {
+    const engine = await LNNEngine.load(model, dp, { backend: 'wasm', jsBelow: 0 });
+    expect(engine.routeTimings, 'a numeric jsBelow skips the timing').toEqual([]);
+    engine.route = 'js';
+    engine.advance(q.slice(), qd.slice(), batch, 1 / 120, new RungeKutta4());
+    expect(engine.lastReport.route, 'forced js').toBe('js');
+    expect(engine.lastReport.path, 'js path').toBe('js');
+    expect(engine.routeSummary).toBe('js (forced)');
+    expect(() => {
+      engine.route = 'webgl-fused';
+    }, 'no webgl in Node').toThrow(/route 'webgl-fused' is not available.*auto, js, wasm/);
+    expect(engine.route, 'setting unchanged after a rejected override').toBe('js');
+    engine.route = 'auto';
+    expect(engine.routeFor(batch), 'back to auto with jsBelow 0').toBe('wasm');
+    engine.dispose();
+    await expect(
+      LNNEngine.load(model, dp, { backend: 'wasm', route: 'cpu' }),
+      'other backend',
+    ).rejects.toThrow(/route 'cpu' is not available/);
+  });
+
+  it('registry options pass a route through and reject an unknown one', () => {
+    expect(learnedOptions({ route: 'js' }).route).toBe('js');
+    expect(() => learnedOptions({ route: 'gpu' }), 'unknown route').toThrow(/Unknown route 'gpu'/);
+  });
+});
