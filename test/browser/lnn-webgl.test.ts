@@ -78,6 +78,59 @@ describe('learned engines on webgl in headless Chromium give the numbers of wasm
     expect(relErr(r.residentQd, qd), 'q̇ after the steps').toBeLessThan(1e-3);
   });
 
+  it('the webgl-fused route of the lnn engine gives the q̈ of wasm in Node and follows its trajectory', async () => {
+    const c = lnnCase();
+    const engine = await LNNEngine.load(c.model, createSystem('double-pendulum'), {
+      backend: 'wasm',
+      jsBelow: 0,
+    });
+    const qdd = new Float64Array(c.q.length);
+    engine.accelerations(c.q, c.qd, qdd, c.batch);
+    const flags = Array.from(engine.lastReport.flags);
+    engine.dispose();
+    // A state whose H_vv sits at the definiteness threshold may be regularised on one side only.
+    let compared = 0;
+    for (let b = 0; b < c.batch; b++) {
+      if (r.fusedFlags[b] !== flags[b]) continue;
+      compared++;
+      const a = r.fusedQdd.slice(2 * b, 2 * b + 2);
+      expect(relErr(a, qdd.subarray(2 * b, 2 * b + 2)), `state ${b}: webgl-fused vs Node wasm`).toBeLessThan(
+        2e-3,
+      );
+    }
+    expect(compared, 'states with the same solve flag').toBeGreaterThanOrEqual(Math.ceil(0.9 * c.batch));
+
+    const t = trajectoryCase();
+    expect(r.fusedReport, 'advance ran GPU-resident on webgl-fused').toEqual({
+      path: 'resident',
+      route: 'webgl-fused',
+    });
+    const stepper = await LNNEngine.load(t.model, createSystem('double-pendulum'), {
+      backend: 'wasm',
+      jsBelow: 0,
+    });
+    const q = t.q.slice();
+    const qd = t.qd.slice();
+    const rk4 = new RungeKutta4();
+    for (let s = 0; s < t.steps; s++) stepper.step(q, qd, t.batch, t.dt, rk4);
+    stepper.dispose();
+    expect(relErr(r.fusedQ, q), 'q after the steps').toBeLessThan(1e-3);
+    expect(relErr(r.fusedQd, qd), 'q̇ after the steps').toBeLessThan(1e-3);
+  });
+
+  it("route 'auto' on webgl times js, webgl and webgl-fused", () => {
+    expect(r.autoRoutes, 'available routes').toEqual(['js', 'webgl', 'webgl-fused']);
+    expect(r.autoTimed, 'timed at 1 and 8 states').toEqual([
+      'js@1',
+      'js@8',
+      'webgl-fused@1',
+      'webgl-fused@8',
+      'webgl@1',
+      'webgl@8',
+    ]);
+    expect(r.autoSummary, 'summary').toMatch(/^auto: .*webgl.*state-steps\/s/);
+  });
+
   it('lgn and baseline q̈: webgl = wasm in Node', async () => {
     const l = lgnCase();
     const lgn = await LGNEngine.load(l.model, createSystem('string', { nodes: l.nodes }), {

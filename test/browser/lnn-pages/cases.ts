@@ -20,6 +20,17 @@ export interface LnnWebglResult {
   residentQ: number[];
   residentQd: number[];
   residentPath: string;
+  /** lnnCase on the engine's `webgl-fused` route. */
+  fusedQdd: number[];
+  fusedFlags: number[];
+  /** trajectoryCase on `webgl-fused`, two RK4 substeps per `advance` (one readback each). */
+  fusedQ: number[];
+  fusedQd: number[];
+  fusedReport: { path: string; route: string };
+  /** `route: 'auto'` on webgl: routes, what was timed (`route@batch`), the summary line. */
+  autoRoutes: string[];
+  autoTimed: string[];
+  autoSummary: string;
   numTensorsBefore: number;
   numTensorsAfter: number;
 }

@@ -43,6 +43,14 @@ async function run(): Promise<LnnWebglResult> {
     residentQ: [],
     residentQd: [],
     residentPath: '',
+    fusedQdd: [],
+    fusedFlags: [],
+    fusedQ: [],
+    fusedQd: [],
+    fusedReport: { path: '', route: '' },
+    autoRoutes: [],
+    autoTimed: [],
+    autoSummary: '',
     numTensorsBefore: 0,
     numTensorsAfter: 0,
   };
@@ -67,6 +75,29 @@ async function run(): Promise<LnnWebglResult> {
   result.residentQd = Array.from(qd);
   result.residentPath = stepper.lastReport.path;
   stepper.dispose();
+
+  // The fused WebGL programs as the engine's `webgl-fused` route.
+  const fused = await LNNEngine.load(lnn.model, dp, { backend: 'webgl', route: 'webgl-fused' });
+  const fusedQdd = new Float64Array(lnn.q.length);
+  fused.accelerations(lnn.q, lnn.qd, fusedQdd, lnn.batch);
+  result.fusedQdd = Array.from(fusedQdd);
+  result.fusedFlags = Array.from(fused.lastReport.flags);
+  fused.dispose();
+  const fusedStepper = await LNNEngine.load(traj.model, dp, { backend: 'webgl', route: 'webgl-fused' });
+  const fq = traj.q.slice();
+  const fqd = traj.qd.slice();
+  for (let s = 0; s < traj.steps / 2; s++) fusedStepper.advance(fq, fqd, traj.batch, traj.dt, rk4, 2);
+  result.fusedQ = Array.from(fq);
+  result.fusedQd = Array.from(fqd);
+  result.fusedReport = { path: fusedStepper.lastReport.path, route: fusedStepper.lastReport.route };
+  fusedStepper.dispose();
+
+  // Automatic routing on webgl times js, webgl (resident) and webgl-fused.
+  const auto = await LNNEngine.load(traj.model, dp, { backend: 'webgl' });
+  result.autoRoutes = auto.availableRoutes;
+  result.autoTimed = auto.routeTimings.map((t) => `${t.route}@${t.batch}`).sort();
+  result.autoSummary = auto.routeSummary;
+  auto.dispose();
 
   const lgn = lgnCase();
   const lgnEngine = await LGNEngine.load(lgn.model, createSystem('string', { nodes: lgn.nodes }), {
