@@ -1,8 +1,9 @@
 /**
  * Learned-engine speed in headless Chromium (SwiftShader WebGL2 here, no GPU): q̈/s per route and batch,
  * RK4 of a single learned double pendulum, real-time capacity (learned and analytic), time to the first
- * simulated frame and tensor memory over 1,000 steps. Routes (src/nn/fusedRoutes.ts): `js` fused plain
- * JS, `wasm` and `webgl` TF.js op by op, `webgl-fused` the fused shader passes with GPU-resident RK4.
+ * simulated frame and tensor memory over 1,000 steps. Routes (the `lnn` engine pinned to one route, see
+ * bench/pages/routeEngine.ts): `js` fused plain JS, `wasm` fused kernels, `webgl` TF.js op by op
+ * (GPU-resident RK4), `webgl-fused` the fused shader passes with GPU-resident RK4.
  * All figures of one run come from the same browser session, so each is measured against its comparison.
  */
 import { startBrowserHarness } from '../../test/support/browser';
