@@ -104,6 +104,15 @@ describe('learned engine routes (Node: js and wasm)', () => {
     ).rejects.toThrow(/route 'cpu' is not available/);
   });
 
+  it('a route whose backend fell back follows the fallback with a warning', async () => {
+    // No WebGL in Node: webgl falls back to wasm, so webgl-fused becomes auto.
+    const engine = await LNNEngine.load(model, dp, { backend: 'webgl', route: 'webgl-fused', jsBelow: 0 });
+    expect(engine.backend, 'fallback backend').toBe('wasm');
+    expect(engine.route, 'route after the fallback').toBe('auto');
+    expect(engine.warnings.join('\n'), 'warning').toMatch(/route 'webgl-fused' needs the webgl backend/);
+    engine.dispose();
+  });
+
   it('registry options pass a route through and reject an unknown one', () => {
     expect(learnedOptions({ route: 'js' }).route).toBe('js');
     expect(() => learnedOptions({ route: 'gpu' }), 'unknown route').toThrow(/Unknown route 'gpu'/);

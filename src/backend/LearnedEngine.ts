@@ -6,7 +6,7 @@ import { wrapAngle } from '../model/reference';
 import type { Accelerations } from '../nn/lnn';
 import { SolveFlag } from '../nn/solve64';
 import { tidy } from '../nn/tidy';
-import { type BackendName, type BackendOptions, ensureBackend } from './backend';
+import { type BackendName, type BackendOptions, defaultBackend, ensureBackend } from './backend';
 
 /**
  * How a learned engine evaluates q̈ and steps:
@@ -36,10 +36,7 @@ export interface RouteTiming {
 /** Substeps per timed `advance` call in {@link LearnedEngine.calibrate} (one 60 Hz frame at dt = 1/120). */
 export const CALIBRATION_SUBSTEPS = 2;
 
-/**
- * A fused GPU stepper (see `FusedWebGLLnn`): q̈ and whole RK4 advances with one readback each.
- * @internal shape shared by the engine and `src/gpu`
- */
+/** A fused GPU stepper (`FusedWebGLLnn`, the `webgl-fused` route): q̈ and whole RK4 advances, one readback each. */
 export interface FusedStepper {
   /** `q`, `qd`, `qdd` `[batch * dof]`; per-state flags in {@link FusedStepper.flags}. */
   accelerations(q: Float64Array, qd: Float64Array, qdd: Float64Array, batch: number): void;
@@ -534,10 +531,21 @@ export abstract class LearnedEngine implements Engine {
 
   /**
    * End of `load`: check the `route` option against the available routes, then calibrate unless a route
-   * is forced or `jsBelow` is a number.
+   * is forced or `jsBelow` is a number. A route whose backend fell back becomes `'auto'` with a warning.
    * @throws Error for an unavailable route (the engine is disposed first)
    */
   protected ready(): void {
+    const wanted = this.routeSetting;
+    const needs = wanted === 'webgl-fused' ? 'webgl' : wanted;
+    const requested =
+      !this.options.backend || this.options.backend === 'auto' ? defaultBackend() : this.options.backend;
+    if (wanted !== 'auto' && needs === requested && needs !== this.backend) {
+      // The backend the route needs fell back (see `warnings`): follow the fallback, as the backend did.
+      const notice = `route '${wanted}' needs the ${needs} backend, which fell back to ${this.backend}; using route 'auto'.`;
+      console.warn(`three-lnn: ${notice}`);
+      (this.warnings as string[]).push(notice);
+      this.routeSetting = 'auto';
+    }
     try {
       this.route = this.routeSetting;
     } catch (e) {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { FusedStepper } from '../backend/LearnedEngine';
 import type { LoadedModel } from '../model/metadata';
 import { wrapAngle } from '../model/reference';
 import {
@@ -43,7 +44,7 @@ export interface FusedWebGLLnnOptions {
  * gpu.advance(q, qd, batch, 1 / 120, 2); // one frame of two substeps, one readback
  * gpu.dispose();
  */
-export class FusedWebGLLnn {
+export class FusedWebGLLnn implements FusedStepper {
   /** Degrees of freedom n. */
   readonly dof: number;
   /** SolveFlag per state of the last call (worst over the stages of an advance) `[capacity]`. */
