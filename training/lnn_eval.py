@@ -246,6 +246,15 @@ def evaluate(model_dir, starts=40, seconds=100.0, dt=0.005, states=100_000, seed
     return res, meta
 
 
+def finite_or_none(x):
+    """JSON has no Infinity/NaN: non-finite numbers are stored as null (as JSON.stringify does)."""
+    if isinstance(x, dict):
+        return {k: finite_or_none(v) for k, v in x.items()}
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("model")
@@ -266,7 +275,7 @@ def main(argv=None):
             model = json.load(f)
         # Stored apart from the TypeScript `three-lnn eval --write` metrics, as a cross-check.
         m = model["userDefinedMetadata"]["threeLnn"].setdefault("metrics", {})
-        m["jax"] = res
+        m["jax"] = finite_or_none(res)
         with open(path, "w") as f:
             json.dump(model, f, indent=2)
             f.write("\n")

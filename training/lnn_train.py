@@ -761,6 +761,10 @@ def train(args):
             cfg["decay_steps"] = args.decay_steps
     else:
         spec = make_system(args.system, parse_params(args.param))
+        if args.q_range:
+            spec.q_range = [[float(x) for x in args.q_range.split(",")]] * spec.dof
+        if args.qd_range:
+            spec.qd_range = [[float(x) for x in args.qd_range.split(",")]] * spec.dof
         hidden = [int(h) for h in args.hidden.split(",") if h]
         activation = args.activation or ("relu" if args.kind == "baseline" else "softplus")
         ms = build_model_spec(spec, args.kind, hidden, activation)
@@ -924,6 +928,9 @@ def main(argv=None):
     t.add_argument("--hidden", default="128,128")
     t.add_argument("--activation", default=None, help="softplus (lnn/lgn default), tanh, relu (baseline default)")
     t.add_argument("--param", action="append", help="system parameter override, e.g. --param nodes=8")
+    t.add_argument("--q-range", default=None, help="training box of every q, 'lo,hi' (default: the system's)")
+    t.add_argument("--qd-range", default=None,
+                   help="training box of every q̇ (rapidity for relativistic-particle), 'lo,hi' (default: the system's)")
     t.add_argument("--steps", type=int, default=0, help="stop after this many steps (0: --decay-steps)")
     t.add_argument("--minutes", type=float, default=0.0, help="wall-clock budget; 0 = none")
     t.add_argument("--batch", type=int, default=512)
