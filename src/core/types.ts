@@ -87,12 +87,7 @@ export interface System {
 }
 
 /** Batched accelerations: reads `q`, `qd` `[batch * dof]`, writes `qdd` `[batch * dof]`. */
-export type AccelerationFn = (
-  q: Float64Array,
-  qd: Float64Array,
-  qdd: Float64Array,
-  batch: number,
-) => void;
+export type AccelerationFn = (q: Float64Array, qd: Float64Array, qdd: Float64Array, batch: number) => void;
 
 /** Identifier of a fixed-step integrator. */
 export type IntegratorId = 'symplectic-euler' | 'leapfrog' | 'rk4' | 'dopri5';
@@ -112,14 +107,7 @@ export interface Integrator {
   /** Whether the method adapts internal substeps to a tolerance. */
   readonly adaptive: boolean;
   /** Advance the batch in place by `dt`. `q`, `qd`: `[batch * dof]`. */
-  step(
-    f: AccelerationFn,
-    q: Float64Array,
-    qd: Float64Array,
-    dof: number,
-    batch: number,
-    dt: number,
-  ): void;
+  step(f: AccelerationFn, q: Float64Array, qd: Float64Array, dof: number, batch: number, dt: number): void;
 }
 
 /** Identifier of an engine kind. */

@@ -83,7 +83,9 @@ describe('the comparison app in headless Chromium', () => {
     // Let the resize reach the renderer before drawing.
     await p.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
     await p.page.evaluate(() => window.__threeLnn.frames(30));
-    const dir = process.env.UPDATE_SCREENSHOTS ? resolve(repoRoot, 'docs', 'img') : resolve(repoRoot, 'test-results');
+    const dir = process.env.UPDATE_SCREENSHOTS
+      ? resolve(repoRoot, 'docs', 'img')
+      : resolve(repoRoot, 'test-results');
     mkdirSync(dir, { recursive: true });
     const png = await p.page.screenshot({ path: resolve(dir, 'app.png') });
     expect(png.length, 'screenshot PNG size (a blank page compresses to a few KB)').toBeGreaterThan(30_000);
