@@ -1,30 +1,33 @@
 import { type Body, Broadphase, Vec3, World } from 'cannon-es';
 import type { Engine, Integrator, System } from '../../src/core/types';
-import type { CannonBuildOptions } from './CannonBuildOptions';
+import { type CannonBuildOptions, cannonSubsteps, cannonTuning } from './CannonBuildOptions';
 import type { CannonSystem } from './CannonSystem';
 import { cannonBuilders } from './cannonBuilders';
 
-/** Options of {@link CannonEngine} (also read from `createEngine('cannon', system, options)`). */
+/**
+ * Options of {@link CannonEngine} (also read from `createEngine('cannon', system, options)`). The defaults are
+ * {@link cannonTuning}, shared with the builders.
+ */
 export interface CannonEngineOptions {
   /**
    * Longest cannon step, in seconds: a `step(…, dt, …)` call runs `k = ceil(dt / maxSubstep)` cannon steps
-   * of `dt / k`, and the constraints are tuned for that step.
-   * @default 1/600
+   * of `dt / k`, and the constraints are tuned for that step. The energy error is first order in it.
+   * @default 1/600 ({@link cannonTuning})
    */
   maxSubstep?: number;
   /**
    * Gauss–Seidel iterations of cannon's solver per step.
-   * @default 10
+   * @default 10 ({@link cannonTuning})
    */
   iterations?: number;
   /**
    * SPOOK stiffness of the constraints.
-   * @default 1e9
+   * @default 1e9 ({@link cannonTuning})
    */
   stiffness?: number;
   /**
    * SPOOK relaxation of the constraints, in steps.
-   * @default 2
+   * @default 2 ({@link cannonTuning})
    */
   relaxation?: number;
 }
@@ -71,10 +74,10 @@ export class CannonEngine implements Engine {
     }
     this.system = system;
     this.options = {
-      maxSubstep: options.maxSubstep ?? 1 / 600,
-      iterations: options.iterations ?? 10,
-      stiffness: options.stiffness ?? 1e9,
-      relaxation: options.relaxation ?? 2,
+      maxSubstep: options.maxSubstep ?? cannonTuning.substep,
+      iterations: options.iterations ?? cannonTuning.iterations,
+      stiffness: options.stiffness ?? cannonTuning.stiffness,
+      relaxation: options.relaxation ?? cannonTuning.relaxation,
     };
     for (const [k, v] of Object.entries(this.options)) {
       if (!(Number.isFinite(v) && v > 0))
@@ -88,7 +91,7 @@ export class CannonEngine implements Engine {
   step(q: Float64Array, qd: Float64Array, batch: number, dt: number, _integrator?: Integrator): void {
     this.checkAlive();
     if (!(Number.isFinite(dt) && dt > 0)) throw new Error(`CannonEngine.step: dt must be > 0, got ${dt}`);
-    const k = Math.max(1, Math.ceil(dt / this.options.maxSubstep - 1e-9));
+    const k = cannonSubsteps(dt, this.options.maxSubstep);
     const h = dt / k;
     this.prepare(batch, h);
     this.place(q, qd, batch);

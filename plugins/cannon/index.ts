@@ -15,7 +15,7 @@ export { buildCannonChain } from './buildCannonChain';
 export { buildCannonDoublePendulum } from './buildCannonDoublePendulum';
 export { buildCannonPendulum } from './buildCannonPendulum';
 export { buildCannonString } from './buildCannonString';
-export type { CannonBuildOptions, Vec3Like } from './CannonBuildOptions';
+export { type CannonBuildOptions, cannonSubsteps, cannonTuning, type Vec3Like } from './CannonBuildOptions';
 export { CannonEngine, type CannonEngineOptions } from './CannonEngine';
 export type { CannonSystem } from './CannonSystem';
 export { type CannonBuilder, cannonBuilders } from './cannonBuilders';
