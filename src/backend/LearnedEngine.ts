@@ -1,12 +1,29 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { AccelerationFn, Engine, EngineId, Integrator, System } from '../core/types';
 import { RungeKutta4 } from '../integrators/RungeKutta4';
-import type { LoadedModel } from '../model/metadata';
-import { wrapAngle } from '../model/reference';
+import { checkModelForSystem } from '../model/checkSystem';
+import { loadModel, type ModelSource } from '../model/loadModel';
+import type { LoadedModel, ModelKind } from '../model/metadata';
+import { referenceAccelerations, wrapAngle } from '../model/reference';
+import {
+  disposeFusedWeights,
+  type FusedWeights,
+  prepareFusedWeights,
+  registerFusedKernels,
+} from '../nn/fused';
 import type { Accelerations } from '../nn/lnn';
+import {
+  disposeParams,
+  foldScales,
+  type MlpParams,
+  type NetworkSpec,
+  paramsFromModel,
+  specFromModel,
+  wrapAngles,
+} from '../nn/mlp';
 import { SolveFlag } from '../nn/solve64';
 import { tidy } from '../nn/tidy';
-import { type BackendName, type BackendOptions, defaultBackend, ensureBackend } from './backend';
+import { type BackendName, type BackendOptions, defaultBackend, ensureBackend, initBackend } from './backend';
 
 /**
  * How a learned engine evaluates q̈ and steps:
@@ -115,10 +132,24 @@ export interface EngineReport {
   backend: BackendName;
 }
 
+/** What {@link LearnedEngine.open} hands to an engine's constructor: the checked model and the backend. */
+export interface LearnedEngineInit {
+  system: System;
+  /** The loaded model, already checked against `system`. */
+  model: LoadedModel;
+  /** The backend actually in use (after fallbacks). */
+  backend: BackendName;
+  /** Notices about the model/system pairing and backend fallbacks. */
+  warnings: string[];
+  options: LearnedEngineOptions;
+}
+
 /**
- * Shared machinery of the learned engines: backend switching, route selection (plain JS, TF.js on the
- * backend, fused WebGL) per batch size, per-state solve reports, scratch buffers and an
- * accelerator-resident RK4 / symplectic Euler step. Subclasses supply the q̈ computations.
+ * Shared machinery of the learned engines: loading (model, system check, backend), the network's
+ * weights as folded float32 tensors (plus fused-kernel weights for Lagrangian models), backend
+ * switching, route selection (plain JS, TF.js on the backend, fused WebGL) per batch size, per-state
+ * solve reports, scratch buffers and an accelerator-resident RK4 / symplectic Euler step. Subclasses
+ * supply the q̈ computations specific to their kind of model.
  */
 export abstract class LearnedEngine implements Engine {
   abstract readonly id: EngineId;
@@ -133,6 +164,15 @@ export abstract class LearnedEngine implements Engine {
   /** `accelerations` bound to this engine, for integrators. */
   readonly accelerationFn: AccelerationFn;
   protected readonly options: LearnedEngineOptions;
+  /** The network's activation, angle flags and scales. */
+  protected readonly spec: NetworkSpec;
+  /** The weights with the input/output scales folded in (float32 tensors), or null on the `js` backend. */
+  protected readonly folded: MlpParams | null;
+  /**
+   * Weights for the fused wasm/cpu Lagrangian kernels (`lnn`, `lgn` with a hidden layer), or null on
+   * webgl / js and for `baseline` models.
+   */
+  protected readonly fused: FusedWeights | null;
   protected disposed = false;
   /**
    * With `route` `'auto'`: calls with at most this many states take the `js` route. Set by
@@ -156,13 +196,51 @@ export abstract class LearnedEngine implements Engine {
   /** The fused GPU stepper: undefined until first asked for, null when the engine has none. */
   private stepper: FusedStepper | null | undefined;
 
-  protected constructor(
+  /**
+   * Load a model, check it against `system` and `kind`, initialise the backend, build the engine with
+   * `create`, run its {@link LearnedEngine.start} and finish with {@link LearnedEngine.ready}. The
+   * engines' static `load` methods call this.
+   * @throws ModelFormatError for a bad file, a model of another kind or a dof mismatch
+   */
+  protected static async open<E extends LearnedEngine>(
+    kind: ModelKind,
+    source: ModelSource,
     system: System,
-    model: LoadedModel,
-    backend: BackendName,
-    warnings: string[],
     options: LearnedEngineOptions,
-  ) {
+    create: (init: LearnedEngineInit) => E,
+  ): Promise<E> {
+    const model = await loadModel(source);
+    const warnings = checkModelForSystem(model, system, kind);
+    for (const w of warnings) console.warn(`three-lnn: ${w}`);
+    const choice = await initBackend(options);
+    const engine = create({
+      system,
+      model,
+      backend: choice.name,
+      warnings: [...warnings, ...choice.warnings],
+      options,
+    });
+    try {
+      await engine.start();
+    } catch (e) {
+      engine.dispose();
+      throw e;
+    }
+    engine.ready();
+    return engine;
+  }
+
+  protected constructor({ system, model, backend, warnings, options }: LearnedEngineInit) {
+    this.spec = specFromModel(model);
+    this.folded = backend === 'js' ? null : tidy(() => foldScales(paramsFromModel(model), this.spec));
+    // The fused kernels compute Lagrangian terms: a baseline model has none.
+    this.fused =
+      this.folded &&
+      model.metadata.kind !== 'baseline' &&
+      registerFusedKernels(backend) &&
+      model.layers.length > 1
+        ? prepareFusedWeights(this.folded)
+        : null;
     this.system = system;
     this.model = model;
     this.backend = backend;
@@ -257,14 +335,26 @@ export abstract class LearnedEngine implements Engine {
     return `${head} · state-steps/s at ${batches.join(' / ')} states: ${rates.join('; ')}`;
   }
 
-  /** Float64 q̈ of `batch` states in plain JS; writes per-state flags. */
-  protected abstract jsAccelerations(
+  /** Asynchronous set-up after construction (worker threads); when it throws, the engine is disposed. */
+  protected async start(): Promise<void> {}
+
+  /**
+   * Float64 q̈ of `batch` states in plain JS; writes per-state flags. By default the float64 reference
+   * evaluation of the model (see `referenceAccelerations`).
+   */
+  protected jsAccelerations(
     q: Float64Array,
     qd: Float64Array,
     qdd: Float64Array,
     batch: number,
     flags: Uint8Array,
-  ): void;
+  ): void {
+    const size = batch * this.system.dof;
+    referenceAccelerations(this.model, q.subarray(0, size), qd.subarray(0, size), qdd, batch, {
+      flags,
+      epsilon: this.epsilon,
+    });
+  }
 
   /** q̈ through TF.js with one readback; writes per-state flags. Runs with the engine's backend active. */
   protected abstract tensorAccelerations(
@@ -449,8 +539,8 @@ export abstract class LearnedEngine implements Engine {
    * substeps of 1/120 s, at 1 and 8 states), model each as a fixed cost plus a cost per state, and set
    * {@link LearnedEngine.jsBelow} (largest batch where `js` is the cheapest) and
    * {@link LearnedEngine.fusedBelow} (largest batch where `webgl-fused` beats the backend route). Called
-   * by the engines' `load` when `route` and `jsBelow` are `'auto'`; the timings land in
-   * {@link LearnedEngine.routeTimings} and {@link LearnedEngine.routeSummary}.
+   * by {@link LearnedEngine.open} (the engines' `load`) when `route` and `jsBelow` are `'auto'`; the
+   * timings land in {@link LearnedEngine.routeTimings} and {@link LearnedEngine.routeSummary}.
    * @param maxThreshold cap of both thresholds
    * @returns the `js` threshold chosen
    */
@@ -530,8 +620,9 @@ export abstract class LearnedEngine implements Engine {
   }
 
   /**
-   * End of `load`: check the `route` option against the available routes, then calibrate unless a route
-   * is forced or `jsBelow` is a number. A route whose backend fell back becomes `'auto'` with a warning.
+   * End of {@link LearnedEngine.open}: check the `route` option against the available routes, then
+   * calibrate unless a route is forced or `jsBelow` is a number. A route whose backend fell back becomes
+   * `'auto'` with a warning.
    * @throws Error for an unavailable route (the engine is disposed first)
    */
   protected ready(): void {
@@ -555,13 +646,15 @@ export abstract class LearnedEngine implements Engine {
     if (this.routeSetting === 'auto' && typeof this.options.jsBelow !== 'number') this.calibrate();
   }
 
-  /** Free the weight tensors and the fused GPU stepper. Idempotent. */
+  /** Free the weight tensors, the fused GPU stepper and whatever the subclass holds. Idempotent. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
     this.stepper?.dispose();
     this.stepper = null;
-    this.disposeTensors();
+    if (this.folded) disposeParams(this.folded);
+    if (this.fused) disposeFusedWeights(this.fused);
+    this.disposeResources();
   }
 
   /** Which state coordinates the network wraps as angles (`[dof]`). */
@@ -570,8 +663,13 @@ export abstract class LearnedEngine implements Engine {
     return m.kind === 'lgn' ? new Array<boolean>(this.system.dof).fill(m.angles[0]) : m.angles;
   }
 
-  /** Subclasses free their tensors here. */
-  protected abstract disposeTensors(): void;
+  /** `q: [batch, dof]` with the coordinates the network treats as angles wrapped (see `wrapAngles`). */
+  protected wrapTensorAngles(q: tf.Tensor2D): tf.Tensor2D {
+    return wrapAngles(q, this.wrapFlags());
+  }
+
+  /** Subclasses free what they hold beyond the weights here (called once, from `dispose`). */
+  protected disposeResources(): void {}
 
   private scratchFlags = new Uint8Array(0);
 

@@ -1,30 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../backend/backend';
 import { LearnedEngine, type LearnedEngineOptions } from '../backend/LearnedEngine';
+import { readBack } from '../backend/readBack';
 import type { System } from '../core/types';
-import { checkModelForSystem } from '../model/checkSystem';
-import { loadModel, type ModelSource } from '../model/loadModel';
-import type { LoadedModel } from '../model/metadata';
-import { referenceAccelerations, referenceEnergy, wrapAngle } from '../model/reference';
-import {
-  disposeFusedWeights,
-  type FusedWeights,
-  fusedLagrangianPack,
-  prepareFusedWeights,
-  registerFusedKernels,
-} from '../nn/fused';
+import type { ModelSource } from '../model/loadModel';
+import { referenceEnergy, wrapAngle } from '../model/reference';
+import { fusedLagrangianPack } from '../nn/fused';
 import { packedLagrangianTerms } from '../nn/lagrangianTerms';
 import { bandedTermsFolded } from '../nn/lgn';
 import type { Accelerations } from '../nn/lnn';
-import {
-  disposeParams,
-  foldScales,
-  type MlpParams,
-  type NetworkSpec,
-  paramsFromModel,
-  specFromModel,
-  wrapAngles,
-} from '../nn/mlp';
 import { solveTridiagonal } from '../nn/solve';
 import { solveTridiagonal64 } from '../nn/solve64';
 import { tidy } from '../nn/tidy';
@@ -37,13 +20,9 @@ import { tidy } from '../nn/tidy';
  */
 export class LGNEngine extends LearnedEngine {
   readonly id = 'lgn' as const;
-  private readonly spec: NetworkSpec;
-  private readonly folded: MlpParams | null;
   private xq = new Float32Array(0);
   private xv = new Float32Array(0);
   private xs32 = new Float32Array(0);
-  /** Weights for the fused wasm/cpu kernels, or null on webgl / js. */
-  private readonly fused: FusedWeights | null;
   private diag = new Float64Array(0);
   private off = new Float64Array(0);
   private rhs = new Float64Array(0);
@@ -53,48 +32,8 @@ export class LGNEngine extends LearnedEngine {
    * the weights.
    * @throws ModelFormatError for a bad file or a non-lgn model
    */
-  static async load(
-    source: ModelSource,
-    system: System,
-    options: LearnedEngineOptions = {},
-  ): Promise<LGNEngine> {
-    const model = await loadModel(source);
-    const warnings = checkModelForSystem(model, system, 'lgn');
-    for (const w of warnings) console.warn(`three-lnn: ${w}`);
-    const choice = await initBackend(options);
-    const engine = new LGNEngine(system, model, choice.name, [...warnings, ...choice.warnings], options);
-    engine.ready();
-    return engine;
-  }
-
-  private constructor(
-    system: System,
-    model: LoadedModel,
-    backend: LGNEngine['backend'],
-    warnings: string[],
-    options: LearnedEngineOptions,
-  ) {
-    super(system, model, backend, warnings, options);
-    this.spec = specFromModel(model);
-    this.folded = backend === 'js' ? null : tidy(() => foldScales(paramsFromModel(model), this.spec));
-    this.fused =
-      this.folded && registerFusedKernels(backend) && model.layers.length > 1
-        ? prepareFusedWeights(this.folded)
-        : null;
-  }
-
-  protected jsAccelerations(
-    q: Float64Array,
-    qd: Float64Array,
-    qdd: Float64Array,
-    batch: number,
-    flags: Uint8Array,
-  ): void {
-    const size = batch * this.system.dof;
-    referenceAccelerations(this.model, q.subarray(0, size), qd.subarray(0, size), qdd, batch, {
-      flags,
-      epsilon: this.epsilon,
-    });
+  static load(source: ModelSource, system: System, options: LearnedEngineOptions = {}): Promise<LGNEngine> {
+    return LearnedEngine.open('lgn', source, system, options, (init) => new LGNEngine(init));
   }
 
   protected tensorAccelerations(
@@ -166,18 +105,15 @@ export class LGNEngine extends LearnedEngine {
       xs[t + 9] = vr;
     }
     const fused = this.fused!;
-    const out = tf.tidy(() =>
+    return readBack(() =>
       fusedLagrangianPack(fused, this.spec.activation, tf.tensor2d(xs.subarray(0, total * 4), [total, 4]), 2),
     );
-    const data = out.dataSync() as Float32Array;
-    out.dispose();
-    return data;
   }
 
   /** Plain-op pass (webgl), same row layout as the fused one. */
   private plainPack(rows: number): Float32Array {
     const folded = this.folded!;
-    const out = tf.tidy(() => {
+    return readBack(() => {
       const p = packedLagrangianTerms(
         folded,
         this.spec.activation,
@@ -187,15 +123,11 @@ export class LGNEngine extends LearnedEngine {
       const h = tf.reshape(tf.slice(p.hessian, [0, 0, 0], [rows, 2, 3]), [rows, 6]);
       return tf.concat([h, p.grad], 1);
     });
-    const data = out.dataSync() as Float32Array;
-    out.dispose();
-    return data;
   }
 
   protected override residentAccelerations(q: tf.Tensor2D, qd: tf.Tensor2D): Accelerations {
     return tidy(() => {
-      const angles = new Array<boolean>(q.shape[1]).fill(this.spec.angles[0]);
-      const t = bandedTermsFolded(this.folded!, this.spec, wrapAngles(q, angles), qd);
+      const t = bandedTermsFolded(this.folded!, this.spec, this.wrapTensorAngles(q), qd);
       const { x, flags } = solveTridiagonal(t.diag, t.off, t.rhs, this.epsilon);
       return { qdd: x, flags };
     });
@@ -204,10 +136,5 @@ export class LGNEngine extends LearnedEngine {
   /** Learned energy E = q̇·∂L/∂q̇ − L of one state (float64 evaluation of the network). */
   energy(q: ArrayLike<number>, qd: ArrayLike<number>): number {
     return referenceEnergy(this.model, q, qd);
-  }
-
-  protected disposeTensors(): void {
-    if (this.folded) disposeParams(this.folded);
-    if (this.fused) disposeFusedWeights(this.fused);
   }
 }

@@ -1,33 +1,22 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ensureBackend, initBackend } from '../backend/backend';
-import { type FusedStepper, LearnedEngine, type LearnedEngineOptions } from '../backend/LearnedEngine';
+import { ensureBackend } from '../backend/backend';
+import {
+  type FusedStepper,
+  LearnedEngine,
+  type LearnedEngineInit,
+  type LearnedEngineOptions,
+} from '../backend/LearnedEngine';
+import { readBack } from '../backend/readBack';
 import type { TermsPool } from '../backend/TermsPool';
 import type { System } from '../core/types';
 import { FusedWebGLLnn } from '../gpu/FusedWebGLLnn';
-import { checkModelForSystem } from '../model/checkSystem';
-import { loadModel, type ModelSource } from '../model/loadModel';
-import type { LoadedModel } from '../model/metadata';
+import type { ModelSource } from '../model/loadModel';
 import { isNode, nodeOs } from '../model/nodeIo';
-import { referenceAccelerations, referenceEnergy, wrapAngle } from '../model/reference';
-import {
-  disposeFusedWeights,
-  type FusedWeights,
-  fusedLagrangianPack,
-  prepareFusedWeights,
-  registerFusedKernels,
-} from '../nn/fused';
+import { referenceEnergy, wrapAngle } from '../model/reference';
+import { fusedLagrangianPack } from '../nn/fused';
 import { createFusedLnn, type FusedLnn } from '../nn/fusedLnn';
 import { packedLagrangianTerms } from '../nn/lagrangianTerms';
 import type { Accelerations } from '../nn/lnn';
-import {
-  disposeParams,
-  foldScales,
-  type MlpParams,
-  type NetworkSpec,
-  paramsFromModel,
-  specFromModel,
-  wrapAngles,
-} from '../nn/mlp';
 import { solveSymmetric } from '../nn/solve';
 import { solveSymmetric64 } from '../nn/solve64';
 import { tidy } from '../nn/tidy';
@@ -47,10 +36,6 @@ import { tidy } from '../nn/tidy';
  */
 export class LNNEngine extends LearnedEngine {
   readonly id = 'lnn' as const;
-  private readonly spec: NetworkSpec;
-  private readonly folded: MlpParams | null;
-  /** Weights for the fused wasm/cpu kernels, or null on webgl / js. */
-  private readonly fused: FusedWeights | null;
   /** The allocation-free plain-JS evaluator (the `js` route), or null for a network without hidden layer. */
   private readonly js: FusedLnn | null;
   private q32 = new Float32Array(0);
@@ -69,52 +54,19 @@ export class LNNEngine extends LearnedEngine {
    * backend and upload the weights.
    * @throws ModelFormatError for a bad file, a non-lnn model or a dof mismatch
    */
-  static async load(
-    source: ModelSource,
-    system: System,
-    options: LearnedEngineOptions = {},
-  ): Promise<LNNEngine> {
-    const model = await loadModel(source);
-    const warnings = checkModelForSystem(model, system, 'lnn');
-    for (const w of warnings) console.warn(`three-lnn: ${w}`);
-    const choice = await initBackend(options);
-    const engine = new LNNEngine(system, model, choice.name, [...warnings, ...choice.warnings], options);
-    try {
-      await engine.startPool();
-    } catch (e) {
-      engine.dispose();
-      throw e;
-    }
-    engine.ready();
-    return engine;
+  static load(source: ModelSource, system: System, options: LearnedEngineOptions = {}): Promise<LNNEngine> {
+    return LearnedEngine.open('lnn', source, system, options, (init) => new LNNEngine(init));
   }
 
-  private constructor(
-    system: System,
-    model: LoadedModel,
-    backend: LNNEngine['backend'],
-    warnings: string[],
-    options: LearnedEngineOptions,
-  ) {
-    super(system, model, backend, warnings, options);
-    this.spec = specFromModel(model);
-    this.folded =
-      backend === 'js'
-        ? null
-        : tidy(() => {
-            const raw = paramsFromModel(model);
-            return foldScales(raw, this.spec);
-          });
-    this.fused =
-      this.folded && registerFusedKernels(backend) && model.layers.length > 1
-        ? prepareFusedWeights(this.folded)
-        : null;
+  private constructor(init: LearnedEngineInit) {
+    super(init);
+    const { model, options } = init;
     this.js = model.layers.length > 1 ? createFusedLnn(model, { epsilon: options.epsilon }) : null;
     this.parallelAbove = options.parallelAbove ?? 64;
   }
 
   /** Start worker threads when `threads` asks for them and the platform allows (Node, wasm). */
-  private async startPool(): Promise<void> {
+  protected override async start(): Promise<void> {
     const requested = this.options.threads ?? 1;
     if (this.backend !== 'wasm' || !this.fused || !isNode()) return;
     const { availableParallelism } = await nodeOs();
@@ -124,23 +76,20 @@ export class LNNEngine extends LearnedEngine {
     this.pool = await TermsPool.create(this.model, this.system.dof, threads);
   }
 
-  protected jsAccelerations(
+  /** The allocation-free fused evaluator; the float64 reference for a network without hidden layer. */
+  protected override jsAccelerations(
     q: Float64Array,
     qd: Float64Array,
     qdd: Float64Array,
     batch: number,
     flags: Uint8Array,
   ): void {
-    if (this.js) {
-      this.js.accelerations(q, qd, qdd, batch);
-      flags.set(this.js.flags.subarray(0, batch));
+    if (!this.js) {
+      super.jsAccelerations(q, qd, qdd, batch, flags);
       return;
     }
-    const size = batch * this.system.dof;
-    referenceAccelerations(this.model, q.subarray(0, size), qd.subarray(0, size), qdd, batch, {
-      flags,
-      epsilon: this.epsilon,
-    });
+    this.js.accelerations(q, qd, qdd, batch);
+    flags.set(this.js.flags.subarray(0, batch));
   }
 
   protected tensorAccelerations(
@@ -205,12 +154,9 @@ export class LNNEngine extends LearnedEngine {
     const m = 2 * n;
     const rows = count * (n + 2);
     const fused = this.fused!;
-    const out = tf.tidy(() =>
+    return readBack(() =>
       fusedLagrangianPack(fused, this.spec.activation, tf.tensor2d(xs.subarray(0, rows * m), [rows, m]), n),
     );
-    const data = out.dataSync() as Float32Array;
-    out.dispose();
-    return data;
   }
 
   /** Fused wasm/cpu pass, split across worker threads for large batches when a pool exists. */
@@ -253,7 +199,7 @@ export class LNNEngine extends LearnedEngine {
       }
     }
     const folded = this.folded!;
-    const out = tf.tidy(() => {
+    return readBack(() => {
       const p = packedLagrangianTerms(
         folded,
         this.spec.activation,
@@ -263,9 +209,6 @@ export class LNNEngine extends LearnedEngine {
       const rows = tf.reshape(tf.slice(p.hessian, [0, 0, 0], [batch, n, k]), [batch, n * k]);
       return tf.concat([rows, p.grad], 1);
     });
-    const data = out.dataSync() as Float32Array;
-    out.dispose();
-    return data;
   }
 
   /** The `webgl-fused` route: fused WebGL programs, on the webgl backend for a network with hidden layers. */
@@ -278,12 +221,7 @@ export class LNNEngine extends LearnedEngine {
   protected override residentAccelerations(q: tf.Tensor2D, qd: tf.Tensor2D): Accelerations {
     return tidy(() => {
       const [batch, n] = q.shape;
-      const p = packedLagrangianTerms(
-        this.folded!,
-        this.spec.activation,
-        wrapAngles(q, this.spec.angles),
-        qd,
-      );
+      const p = packedLagrangianTerms(this.folded!, this.spec.activation, this.wrapTensorAngles(q), qd);
       const hvv = tf.slice(p.hessian, [0, 0, 0], [batch, n, n]) as tf.Tensor3D;
       const hu = tf.reshape(tf.slice(p.hessian, [0, 0, n], [batch, n, 1]), [batch, n]);
       const gq = tf.slice(p.grad, [0, 0], [batch, n]);
@@ -297,9 +235,7 @@ export class LNNEngine extends LearnedEngine {
     return referenceEnergy(this.model, q, qd);
   }
 
-  protected disposeTensors(): void {
-    if (this.folded) disposeParams(this.folded);
-    if (this.fused) disposeFusedWeights(this.fused);
+  protected override disposeResources(): void {
     this.pool?.dispose();
   }
 
