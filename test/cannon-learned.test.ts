@@ -46,14 +46,16 @@ describe('a learned double pendulum in a cannon-es scene', () => {
     // Independent reference: the same model in its own engine, stepped by the same dt (created first, so
     // the backend is up before the tensor count is taken).
     const system = createSystem('double-pendulum');
-    const reference = await createEngine('lnn', system, { model, backend: BACKEND });
+    // Both engines pinned to one route: with route 'auto' each times the routes on load, and on a busy
+    // machine one may pick float64 JS and the other float32 tensors.
+    const reference = await createEngine('lnn', system, { model, backend: BACKEND, route: BACKEND });
     const tensorsBefore = tf.memory().numTensors;
     const attached = await attachLagrangian(world, {
       bodies: bobs,
       system: 'double-pendulum',
       engine: 'lnn',
       model,
-      engineOptions: { backend: BACKEND },
+      engineOptions: { backend: BACKEND, route: BACKEND },
       q0,
       origin,
     });
