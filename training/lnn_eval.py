@@ -71,10 +71,18 @@ def cast64(params):
 
 
 def system_for(meta, nodes=None):
+    """The exact system of a model, with the model's training box (metadata.trainingRanges) as the
+    distribution of fresh states (speeds, uniform), like `three-lnn eval`."""
     p = dict(meta["system"]["params"])
     if nodes is not None:
         p["nodes"] = nodes
-    return T.make_system(meta["system"]["id"], p)
+    spec = T.make_system(meta["system"]["id"], p)
+    tr = meta.get("trainingRanges")
+    if tr and spec.qd_sampling == "uniform":
+        n = spec.dof
+        spec.q_range = [list(tr["q"][0])] * n if len(tr["q"]) == 1 else [list(r) for r in tr["q"]]
+        spec.qd_range = [list(tr["qd"][0])] * n if len(tr["qd"]) == 1 else [list(r) for r in tr["qd"]]
+    return spec
 
 
 def fresh_states(spec, key, n):
@@ -173,6 +181,7 @@ def string_protocol(params, ms, meta, nodes=100, seconds=10.0, dt=0.005, starts=
     traj = float(jnp.sqrt(jnp.mean((qf - qa) ** 2)) / jnp.sqrt(jnp.mean(qa**2)))
     return {
         "modeFrequencies": {
+            "value": float(rel.max()),
             "nodes": nodes,
             "maxRelError": float(rel.max()),
             "meanRelError": float(rel.mean()),

@@ -761,6 +761,12 @@ def train(args):
             cfg["decay_steps"] = args.decay_steps
     else:
         spec = make_system(args.system, parse_params(args.param))
+        if args.periodic_q:
+            # For a system whose dynamics do not depend on q (L changes by a constant under q → q + a, as
+            # for a particle in a uniform field) the network may see q wrapped into [−π, π): roll-outs
+            # then never leave the training box in q.
+            spec.angles = [True] * spec.dof
+            spec.q_range = [[-math.pi, math.pi]] * spec.dof
         if args.q_range:
             spec.q_range = [[float(x) for x in args.q_range.split(",")]] * spec.dof
         if args.qd_range:
@@ -768,6 +774,8 @@ def train(args):
         hidden = [int(h) for h in args.hidden.split(",") if h]
         activation = args.activation or ("relu" if args.kind == "baseline" else "softplus")
         ms = build_model_spec(spec, args.kind, hidden, activation)
+        if args.qd_scale:
+            ms.qd_scale = [args.qd_scale] * len(ms.qd_scale)
         cfg = {
             "lr": args.lr,
             "lr_min": args.lr_min,
@@ -931,6 +939,9 @@ def main(argv=None):
     t.add_argument("--q-range", default=None, help="training box of every q, 'lo,hi' (default: the system's)")
     t.add_argument("--qd-range", default=None,
                    help="training box of every q̇ (rapidity for relativistic-particle), 'lo,hi' (default: the system's)")
+    t.add_argument("--periodic-q", action="store_true",
+                   help="feed wrap(q) to the network (only for dynamics invariant under q → q + a)")
+    t.add_argument("--qd-scale", type=float, default=None, help="network input scale of q̇ (default 1/max|q̇ box|)")
     t.add_argument("--steps", type=int, default=0, help="stop after this many steps (0: --decay-steps)")
     t.add_argument("--minutes", type=float, default=0.0, help="wall-clock budget; 0 = none")
     t.add_argument("--batch", type=int, default=512)

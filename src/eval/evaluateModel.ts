@@ -154,14 +154,17 @@ async function evalRelativistic(
     const vA = qd.slice();
     const dt = 0.01;
     const steps = Math.round(o.seconds / dt);
-    const learned = rollout(f, q, qd, 1, starts, dt, steps);
+    const box = (meta.trainingRanges?.q[0] ?? [-1, 1]) as [number, number];
+    const learned = rollout(f, q, qd, 1, starts, dt, steps, box);
     const exact = rollout((a, b, c, n) => system.accelerations(a, b, c, n), qA, vA, 1, starts, dt, steps);
     return {
       maxSpeed: {
         value: learned.finite ? learned.maxSpeed : Number.POSITIVE_INFINITY,
         exact: exact.maxSpeed,
         belowC: learned.finite && learned.maxSpeed < 1,
-        protocol: `${starts} starts q~U[-1,1), qd~U[-0.9,0.9) (seed ${o.seed}); RK4 dt=${dt} for ${o.seconds} s; max |qd| along the learned roll-outs (c = 1)`,
+        maxSpeedWhileInTrainingBox: learned.maxSpeedInBox,
+        belowCInTrainingBox: learned.maxSpeedInBox < 1,
+        protocol: `${starts} starts q~U[-1,1), qd~U[-0.9,0.9) (seed ${o.seed}); RK4 dt=${dt} for ${o.seconds} s; max |qd| along the learned roll-outs (c = 1); also while q was inside the training box [${box[0]}, ${box[1]})`,
       },
       heldOutQddL1: qddError(f, system, {
         states: o.states,

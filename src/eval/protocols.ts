@@ -46,7 +46,10 @@ function drawStarts(system: System, o: Required<EnergyDriftOptions>): { q: Float
   return { q, qd };
 }
 
-/** RK4 roll-out of a batch in place; returns the largest |q̇| seen and whether every state stayed finite. */
+/**
+ * RK4 roll-out of a batch in place; returns the largest |q̇| seen (overall, and while q was inside
+ * `qBox` when given) and whether every state stayed finite.
+ */
 export function rollout(
   f: AccelerationFn,
   q: Float64Array,
@@ -55,19 +58,22 @@ export function rollout(
   batch: number,
   dt: number,
   steps: number,
-): { maxSpeed: number; finite: boolean } {
+  qBox?: readonly [number, number],
+): { maxSpeed: number; maxSpeedInBox: number; finite: boolean } {
   const rk4 = new RungeKutta4();
   let maxSpeed = 0;
+  let maxSpeedInBox = 0;
   for (let s = 0; s < steps; s++) {
     rk4.step(f, q, qd, dof, batch, dt);
     for (let i = 0; i < qd.length; i++) {
       const v = Math.abs(qd[i]);
       if (v > maxSpeed) maxSpeed = v;
+      if (qBox && q[i] >= qBox[0] && q[i] < qBox[1] && v > maxSpeedInBox) maxSpeedInBox = v;
     }
   }
   let finite = true;
   for (let i = 0; i < q.length; i++) if (!Number.isFinite(q[i]) || !Number.isFinite(qd[i])) finite = false;
-  return { maxSpeed, finite };
+  return { maxSpeed, maxSpeedInBox, finite };
 }
 
 /**
