@@ -108,6 +108,21 @@ describe('Trainer', () => {
     resumed.dispose();
   });
 
+  it('shiftInvariant keeps the edge term a function of q_{i+1} − q_i (tied first-layer rows)', async () => {
+    const t = await Trainer.create({
+      ...small,
+      system: 'string',
+      params: { nodes: 5 },
+      kind: 'lgn',
+      steps: 5,
+      shiftInvariant: true,
+    });
+    t.run();
+    const w = t.toModel().layers[0].kernel; // [4, 16] row-major
+    for (let j = 0; j < 16; j++) expect(w[j] + w[16 + j], `column ${j}`).toBe(0);
+    t.dispose();
+  });
+
   it('trains the baseline and the graph network kinds', async () => {
     for (const o of [
       { ...small, kind: 'baseline' as const },

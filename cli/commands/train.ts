@@ -23,6 +23,7 @@ interface TrainCliOptions {
   out?: string;
   resume?: string;
   from?: string;
+  shiftInvariant?: boolean;
   checkpointEvery?: number;
   minutes?: number;
   backend: string;
@@ -103,6 +104,7 @@ export function trainCommand(io: CliIO): Command {
     .option('--out <dir>', 'write the model (and a resumable checkpoint) here')
     .option('--resume <dir>', 'continue exactly from a checkpoint directory (written by --out)')
     .option('--from <dir>', 'fine-tune: start from this model (kind, architecture and scaling kept)')
+    .option('--shift-invariant', 'lgn: the edge term sees neighbouring q only through their difference')
     .option('--checkpoint-every <n>', 'also write the checkpoint every n steps', positiveInteger)
     .option(
       '--minutes <m>',
@@ -139,6 +141,7 @@ export function trainCommand(io: CliIO): Command {
             valEvery: opts.valEvery,
             valSize: opts.valSize,
             from: opts.from,
+            shiftInvariant: opts.shiftInvariant,
             command,
             hardware: hardware(),
           });

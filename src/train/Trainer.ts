@@ -51,6 +51,12 @@ export interface TrainerOptions {
   valEvery?: number;
   /** Validation states. @default 1024 */
   valSize?: number;
+  /**
+   * lgn only: the edge term sees q_i and q_{i+1} only through q_{i+1} − q_i (first-layer rows tied), as a
+   * spring's potential does; exact shift invariance is what lets a string model get its lowest modes right.
+   * @default false
+   */
+  shiftInvariant?: boolean;
   /** Start from this model's weights and scaling (fine-tuning); its kind and architecture are kept. */
   from?: string | LoadedModel;
   /** Training distribution. @default defaultTrainingBox(system) */
@@ -168,6 +174,7 @@ export class Trainer {
         );
       }),
     );
+    if (options.shiftInvariant) this.tieEdgeInputs();
     this.m = tf.tidy(() => this.vars.map((x, i) => tf.variable(tf.zerosLike(x), false, `${id}/m${i}`)));
     this.v = tf.tidy(() => this.vars.map((x, i) => tf.variable(tf.zerosLike(x), false, `${id}/v${i}`)));
     this.params = {
@@ -194,6 +201,9 @@ export class Trainer {
     const system = createSystem(options.system, options.params ?? {});
     const fromModel = options.from === undefined ? undefined : await loadModel(options.from);
     const kind = fromModel?.metadata.kind ?? options.kind ?? (system.id === 'string' ? 'lgn' : 'lnn');
+    if (options.shiftInvariant && kind !== 'lgn') {
+      throw new Error('shiftInvariant applies to lgn models only (the edge term of a graph).');
+    }
     if (kind === 'lgn' && system.id !== 'string') {
       throw new Error(`kind 'lgn' trains on the path graph of the 'string' system, not '${system.id}'.`);
     }
@@ -226,6 +236,7 @@ export class Trainer {
       clip: options.clip ?? 1,
       loss: options.loss ?? 'l1',
       huberDelta: options.huberDelta ?? 1,
+      shiftInvariant: options.shiftInvariant ?? false,
       seed: options.seed ?? 0,
       valEvery: options.valEvery ?? 100,
       valSize: options.valSize ?? 1024,
@@ -365,7 +376,18 @@ export class Trainer {
         const upd = tf.div(tf.mul(this.m[i], c1), tf.add(tf.sqrt(tf.mul(this.v[i], c2)), 1e-8));
         this.vars[i].assign(tf.sub(this.vars[i], tf.mul(upd, lr)));
       }
+      if (o.shiftInvariant) this.tieEdgeInputs();
       return { step: t, loss, gradNorm, lr, skipped: false };
+    });
+  }
+
+  /** Project the first kernel `[4, h]` so that rows 0 and 1 (q_i, q_{i+1}) are opposite. */
+  private tieEdgeInputs(): void {
+    tf.tidy(() => {
+      const w = this.vars[0];
+      const [a, b, rest] = tf.split(w, [1, 1, w.shape[0] - 2], 0);
+      const d = tf.mul(tf.sub(b, a), 0.5);
+      w.assign(tf.concat([tf.neg(d), d, rest], 0));
     });
   }
 
