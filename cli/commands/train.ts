@@ -46,28 +46,6 @@ function hardware(): string {
   return `${c[0]?.model ?? 'unknown CPU'}, ${c.length} logical cores, Node ${process.version}`;
 }
 
-/**
- * Register TF.js's gradient functions in plain Node. @tensorflow/tfjs-core's CommonJS build (what Node
- * loads) ships none; its ES-module tree has them but uses extensionless and directory imports that Node's
- * resolver rejects. A resolve hook adds `.js` / `/index.js` for relative imports inside tfjs-core/dist;
- * the registries are global, so the CommonJS engine then sees the gradients.
- */
-async function registerNodeGradients(): Promise<void> {
-  const tf = await import('@tensorflow/tfjs-core');
-  if (tf.getGradient('Softplus') !== undefined) return;
-  const hook = `export async function resolve(spec, ctx, next) {
-  try { return await next(spec, ctx); } catch (e) {
-    if (ctx.parentURL && ctx.parentURL.includes('/@tensorflow/tfjs-core/dist/') && spec.startsWith('.')) {
-      for (const s of ['.js', '/index.js']) { try { return await next(spec + s, ctx); } catch {} }
-    }
-    throw e;
-  }
-}`;
-  const { register } = await import('node:module');
-  register(`data:text/javascript,${encodeURIComponent(hook)}`);
-  await import('@tensorflow/tfjs-core/dist/register_all_gradients.js');
-}
-
 /** `three-lnn train`: train a model on the fly-generated analytic data of a system (TF.js, wasm). */
 export function trainCommand(io: CliIO): Command {
   return new Command('train')
@@ -119,7 +97,6 @@ export function trainCommand(io: CliIO): Command {
         import('../../src/backend/backend'),
         import('../../src/train/Trainer'),
       ]);
-      await registerNodeGradients();
       await initBackend({ backend: opts.backend as 'wasm' | 'cpu' });
       const command = `three-lnn ${process.argv.slice(2).join(' ')}`;
       const trainer = opts.resume
