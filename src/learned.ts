@@ -47,3 +47,9 @@ export { referenceAccelerations, referenceEnergy, referenceLagrangian, wrapAngle
 export { saveModel, writeModel } from './model/saveModel';
 export { createFusedLnn, type FusedLnn, type FusedLnnOptions } from './nn/fusedLnn';
 export { SolveFlag, type SolveFlagValue, solveSymmetric64 } from './nn/solve64';
+
+// Training (TF.js; `three-lnn train`) and evaluation protocols (`three-lnn eval`).
+export { type LossName, sampleBox, type StepInfo, Trainer, type TrainerOptions } from './train/Trainer';
+export { defaultTrainingBox, type TrainingBox } from './train/trainingBox';
+export { type EvaluateOptions, type EvaluationReport, evaluateModel } from './eval/evaluateModel';
+export { energyDrift, energyDriftFromSampler, type Metric, qddError, stringModes } from './eval/protocols';
