@@ -5,7 +5,7 @@ Trains a Lagrangian Neural Network (``lnn``), a black-box acceleration MLP (``ba
 Graph Network (``lgn``) on analytic accelerations generated on the fly, and exports the result in the
 three-lnn model format v1 (``docs/model-format.md``).
 
-Recipe (``/work/shared/REFERENCE.md`` §3, "faster recipe"): inputs (wrap(q), q̇·qdScale), LeCun-normal
+Recipe: inputs (wrap(q), q̇·qdScale), LeCun-normal
 weights and zero biases, L1 loss on q̈, Adam with linear warm-up and cosine decay, global-norm gradient
 clipping, non-finite updates skipped, a deterministic restart rule (reseed when validation q̈ L1 is not
 below a threshold at a given step), an optional penalty on a non-positive-definite H_vv.
@@ -296,7 +296,7 @@ DERIVS = {
 
 def mlp_grad_hessian(params, x, activation):
     """Exact input gradient and Hessian of a scalar MLP for a batch, without nested autodiff
-    (REFERENCE §1): forward tangents J_l = ∂z_l/∂x, adjoints ḡ_l = ∂y/∂a_l,
+    (explicit method): forward tangents J_l = ∂z_l/∂x, adjoints ḡ_l = ∂y/∂a_l,
     ∇²y = Σ_l J_lᵀ diag(ḡ_l ⊙ σ''(z_l)) J_l. x [B, d] -> grad [B, d], hess [B, d, d]."""
     act, d1, d2 = DERIVS[activation]
     zs, js = [], []
