@@ -38,29 +38,30 @@ export class RungeKutta4 implements Integrator {
       vs[i] = v + h2 * ai;
     }
     f(qs, vs, a, batch);
-    // Stage 3 at (q + h/2 v₂, q̇ + h/2 a₂).
-    for (let i = 0; i < n; i++) {
-      const v = vs[i];
-      const ai = a[i];
-      sv[i] += 2 * v;
-      sa[i] += 2 * ai;
-      qs[i] = q[i] + h2 * v;
-      vs[i] = qd[i] + h2 * ai;
-    }
+    // Stage 3 at (q + h/2 v₂, q̇ + h/2 a₂); stage 4 at (q + h v₃, q̇ + h a₃).
+    this.midStage(q, qd, n, h2);
     f(qs, vs, a, batch);
-    // Stage 4 at (q + h v₃, q̇ + h a₃).
-    for (let i = 0; i < n; i++) {
-      const v = vs[i];
-      const ai = a[i];
-      sv[i] += 2 * v;
-      sa[i] += 2 * ai;
-      qs[i] = q[i] + dt * v;
-      vs[i] = qd[i] + dt * ai;
-    }
+    this.midStage(q, qd, n, dt);
     f(qs, vs, a, batch);
     for (let i = 0; i < n; i++) {
       q[i] += h6 * (sv[i] + vs[i]);
       qd[i] += h6 * (sa[i] + a[i]);
+    }
+  }
+
+  /**
+   * Add the last stage (weight 2) to the running sums and place the next stage at (q + h v, q̇ + h a).
+   * Stages 2 and 3 end the same way, with h = dt/2 and h = dt.
+   */
+  private midStage(q: Float64Array, qd: Float64Array, n: number, h: number): void {
+    const { qs, vs, a, sv, sa } = this;
+    for (let i = 0; i < n; i++) {
+      const v = vs[i];
+      const ai = a[i];
+      sv[i] += 2 * v;
+      sa[i] += 2 * ai;
+      qs[i] = q[i] + h * v;
+      vs[i] = qd[i] + h * ai;
     }
   }
 

@@ -37,69 +37,44 @@ export function rk4DoublePendulum(
     const v1 = qd[i];
     const v2 = qd[i + 1];
 
-    // Stage 1 at (q, q̇).
+    // Stages 1–3 each end by adding their slope to the running sums (weights 1, 2, 2) and placing the
+    // next stage at (q + h w, q̇ + h a) with h = dt/2, dt/2, dt; stage 4 only evaluates.
     let t1 = q1;
     let t2 = q2;
     let w1 = v1;
     let w2 = v2;
-    let s = Math.sin(t1 - t2);
-    let c = Math.cos(t1 - t2);
-    let f1 = nm2l2 * s * w2 * w2 - Mg * Math.sin(t1);
-    let f2 = l1 * s * w1 * w1 - g * Math.sin(t2);
-    let den = m1 + m2 * s * s;
-    let a1 = (f1 - m2 * c * f2) / (l1 * den);
-    let a2 = (M * f2 - c * f1) / (l2 * den);
-    let sv1 = w1;
-    let sv2 = w2;
-    let sa1 = a1;
-    let sa2 = a2;
-    t1 = q1 + h2 * w1;
-    t2 = q2 + h2 * w2;
-    w1 = v1 + h2 * a1;
-    w2 = v2 + h2 * a2;
-
-    // Stage 2 at the half step.
-    s = Math.sin(t1 - t2);
-    c = Math.cos(t1 - t2);
-    f1 = nm2l2 * s * w2 * w2 - Mg * Math.sin(t1);
-    f2 = l1 * s * w1 * w1 - g * Math.sin(t2);
-    den = m1 + m2 * s * s;
-    a1 = (f1 - m2 * c * f2) / (l1 * den);
-    a2 = (M * f2 - c * f1) / (l2 * den);
-    sv1 += 2 * w1;
-    sv2 += 2 * w2;
-    sa1 += 2 * a1;
-    sa2 += 2 * a2;
-    t1 = q1 + h2 * w1;
-    t2 = q2 + h2 * w2;
-    w1 = v1 + h2 * a1;
-    w2 = v2 + h2 * a2;
-
-    // Stage 3 at the half step, corrected.
-    s = Math.sin(t1 - t2);
-    c = Math.cos(t1 - t2);
-    f1 = nm2l2 * s * w2 * w2 - Mg * Math.sin(t1);
-    f2 = l1 * s * w1 * w1 - g * Math.sin(t2);
-    den = m1 + m2 * s * s;
-    a1 = (f1 - m2 * c * f2) / (l1 * den);
-    a2 = (M * f2 - c * f1) / (l2 * den);
-    sv1 += 2 * w1;
-    sv2 += 2 * w2;
-    sa1 += 2 * a1;
-    sa2 += 2 * a2;
-    t1 = q1 + dt * w1;
-    t2 = q2 + dt * w2;
-    w1 = v1 + dt * a1;
-    w2 = v2 + dt * a2;
-
-    // Stage 4 at the full step.
-    s = Math.sin(t1 - t2);
-    c = Math.cos(t1 - t2);
-    f1 = nm2l2 * s * w2 * w2 - Mg * Math.sin(t1);
-    f2 = l1 * s * w1 * w1 - g * Math.sin(t2);
-    den = m1 + m2 * s * s;
-    a1 = (f1 - m2 * c * f2) / (l1 * den);
-    a2 = (M * f2 - c * f1) / (l2 * den);
+    let sv1 = 0;
+    let sv2 = 0;
+    let sa1 = 0;
+    let sa2 = 0;
+    let a1 = 0;
+    let a2 = 0;
+    for (let stage = 0; stage < 4; stage++) {
+      const s = Math.sin(t1 - t2);
+      const c = Math.cos(t1 - t2);
+      const f1 = nm2l2 * s * w2 * w2 - Mg * Math.sin(t1);
+      const f2 = l1 * s * w1 * w1 - g * Math.sin(t2);
+      const den = m1 + m2 * s * s;
+      a1 = (f1 - m2 * c * f2) / (l1 * den);
+      a2 = (M * f2 - c * f1) / (l2 * den);
+      if (stage === 3) break;
+      if (stage === 0) {
+        sv1 = w1;
+        sv2 = w2;
+        sa1 = a1;
+        sa2 = a2;
+      } else {
+        sv1 += 2 * w1;
+        sv2 += 2 * w2;
+        sa1 += 2 * a1;
+        sa2 += 2 * a2;
+      }
+      const h = stage === 2 ? dt : h2;
+      t1 = q1 + h * w1;
+      t2 = q2 + h * w2;
+      w1 = v1 + h * a1;
+      w2 = v2 + h * a2;
+    }
     q[i] = q1 + h6 * (sv1 + w1);
     q[i + 1] = q2 + h6 * (sv2 + w2);
     qd[i] = v1 + h6 * (sa1 + a1);
