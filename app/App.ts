@@ -898,33 +898,25 @@ export class App {
       dt: closestStep(sim.settings.dt),
       substeps: sim.settings.substeps,
     };
+    // A stepping setting is kept in the simulation and the URL, and restarts the run from its start state.
+    const applyStepping = <K extends keyof typeof settings>(key: K, value: (typeof settings)[K]): void => {
+      (sim.settings as typeof settings)[key] = value;
+      (this.url as Partial<typeof settings>)[key] = value;
+      this.writeUrl();
+      void this.restart();
+    };
     wc.folder
       .add(settings, 'integrator', INTEGRATOR_IDS)
       .name('Integrator')
-      .onChange((id: IntegratorId) => {
-        sim.settings.integrator = id;
-        this.url.integrator = id;
-        this.writeUrl();
-        void this.restart();
-      });
+      .onChange((id: IntegratorId) => applyStepping('integrator', id));
     wc.folder
       .add(settings, 'dt', STEP_CHOICES)
       .name('Time step')
-      .onChange((dt: number) => {
-        sim.settings.dt = dt;
-        this.url.dt = dt;
-        this.writeUrl();
-        void this.restart();
-      });
+      .onChange((dt: number) => applyStepping('dt', dt));
     wc.folder
       .add(settings, 'substeps', 1, 16, 1)
       .name('Substeps')
-      .onFinishChange((n: number) => {
-        sim.settings.substeps = n;
-        this.url.substeps = n;
-        this.writeUrl();
-        void this.restart();
-      });
+      .onFinishChange((n: number) => applyStepping('substeps', n));
     this.guiRefresh = () => wc.refresh();
 
     // Engines: on/off per lane, model choice for learned lanes, TF.js backend.
