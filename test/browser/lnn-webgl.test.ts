@@ -21,6 +21,35 @@ function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return num / den;
 }
 
+/** q̈ and solve flags of the lnn case on wasm in Node: the reference the browser results are held to. */
+async function nodeAccelerations(): Promise<{ qdd: Float64Array; flags: number[] }> {
+  const c = lnnCase();
+  const engine = await LNNEngine.load(c.model, createSystem('double-pendulum'), {
+    backend: 'wasm',
+    jsBelow: 0,
+  });
+  const qdd = new Float64Array(c.q.length);
+  engine.accelerations(c.q, c.qd, qdd, c.batch);
+  const flags = Array.from(engine.lastReport.flags);
+  engine.dispose();
+  return { qdd, flags };
+}
+
+/** The trajectory case stepped with RK4 on wasm in Node. */
+async function nodeTrajectory(): Promise<{ q: Float64Array; qd: Float64Array }> {
+  const t = trajectoryCase();
+  const engine = await LNNEngine.load(t.model, createSystem('double-pendulum'), {
+    backend: 'wasm',
+    jsBelow: 0,
+  });
+  const q = t.q.slice();
+  const qd = t.qd.slice();
+  const rk4 = new RungeKutta4();
+  for (let s = 0; s < t.steps; s++) engine.step(q, qd, t.batch, t.dt, rk4);
+  engine.dispose();
+  return { q, qd };
+}
+
 describe('learned engines on webgl in headless Chromium give the numbers of wasm in Node', () => {
   let h: BrowserHarness;
   let r: LnnWebglResult;
@@ -48,46 +77,22 @@ describe('learned engines on webgl in headless Chromium give the numbers of wasm
   });
 
   it('lnn q̈ and solve flags: webgl (browser) = wasm (browser) = wasm (Node), float32 tolerance', async () => {
-    const c = lnnCase();
-    const engine = await LNNEngine.load(c.model, createSystem('double-pendulum'), {
-      backend: 'wasm',
-      jsBelow: 0,
-    });
-    const qdd = new Float64Array(c.q.length);
-    engine.accelerations(c.q, c.qd, qdd, c.batch);
-    const flags = Array.from(engine.lastReport.flags);
-    engine.dispose();
+    const { qdd, flags } = await nodeAccelerations();
     expect(relErr(r.lnnQdd, qdd), 'webgl vs Node wasm').toBeLessThan(2e-3);
     expect(relErr(r.lnnWasmQdd, qdd), 'browser wasm vs Node wasm').toBeLessThan(1e-4);
     expect(r.lnnFlags, 'per-state solve flags').toEqual(flags);
   });
 
   it('resident RK4 on the GPU (one readback per step) follows the Node trajectory', async () => {
-    const c = trajectoryCase();
     expect(r.residentPath, 'the webgl step stayed on the GPU').toBe('resident');
-    const engine = await LNNEngine.load(c.model, createSystem('double-pendulum'), {
-      backend: 'wasm',
-      jsBelow: 0,
-    });
-    const q = c.q.slice();
-    const qd = c.qd.slice();
-    const rk4 = new RungeKutta4();
-    for (let s = 0; s < c.steps; s++) engine.step(q, qd, c.batch, c.dt, rk4);
-    engine.dispose();
+    const { q, qd } = await nodeTrajectory();
     expect(relErr(r.residentQ, q), 'q after the steps').toBeLessThan(1e-3);
     expect(relErr(r.residentQd, qd), 'q̇ after the steps').toBeLessThan(1e-3);
   });
 
   it('the webgl-fused route of the lnn engine gives the q̈ of wasm in Node and follows its trajectory', async () => {
     const c = lnnCase();
-    const engine = await LNNEngine.load(c.model, createSystem('double-pendulum'), {
-      backend: 'wasm',
-      jsBelow: 0,
-    });
-    const qdd = new Float64Array(c.q.length);
-    engine.accelerations(c.q, c.qd, qdd, c.batch);
-    const flags = Array.from(engine.lastReport.flags);
-    engine.dispose();
+    const { qdd, flags } = await nodeAccelerations();
     // A state whose H_vv sits at the definiteness threshold may be regularised on one side only.
     let compared = 0;
     for (let b = 0; b < c.batch; b++) {
@@ -100,20 +105,11 @@ describe('learned engines on webgl in headless Chromium give the numbers of wasm
     }
     expect(compared, 'states with the same solve flag').toBeGreaterThanOrEqual(Math.ceil(0.9 * c.batch));
 
-    const t = trajectoryCase();
     expect(r.fusedReport, 'advance ran GPU-resident on webgl-fused').toEqual({
       path: 'resident',
       route: 'webgl-fused',
     });
-    const stepper = await LNNEngine.load(t.model, createSystem('double-pendulum'), {
-      backend: 'wasm',
-      jsBelow: 0,
-    });
-    const q = t.q.slice();
-    const qd = t.qd.slice();
-    const rk4 = new RungeKutta4();
-    for (let s = 0; s < t.steps; s++) stepper.step(q, qd, t.batch, t.dt, rk4);
-    stepper.dispose();
+    const { q, qd } = await nodeTrajectory();
     expect(relErr(r.fusedQ, q), 'q after the steps').toBeLessThan(1e-3);
     expect(relErr(r.fusedQd, qd), 'q̇ after the steps').toBeLessThan(1e-3);
   });
