@@ -254,11 +254,40 @@ class ModelSpec:
     extra: dict = field(default_factory=dict)
 
 
+def embedding(ms: ModelSpec) -> str:
+    """How angles enter the network: "wrap" (wrap(θ)·scale, one input) or "sincos" (cos θ, sin θ: two
+    inputs, smooth and periodic)."""
+    return ms.extra.get("angleEmbedding", "wrap")
+
+
+def q_features(ms: ModelSpec, q):
+    """The q part of the network input, q [..., dof] -> [..., d_q], and its Jacobian dx_q/dq as
+    [..., d_q, dof] (sincos: per angle the rows (cos θ, sin θ) with derivatives (−sin θ, cos θ))."""
+    sq = jnp.array(ms.q_scale, q.dtype)
+    if embedding(ms) == "wrap":
+        ang = jnp.array(ms.angles)
+        x = jnp.where(ang, wrap(q), q) * sq
+        jac = jnp.broadcast_to(jnp.diag(sq), q.shape[:-1] + (q.shape[-1], q.shape[-1]))
+        return x, jac
+    cols, jrows = [], []
+    n = q.shape[-1]
+    eye = jnp.eye(n, dtype=q.dtype)
+    for i in range(n):
+        qi = q[..., i]
+        if ms.angles[i]:
+            c, s = jnp.cos(qi), jnp.sin(qi)
+            cols += [c * sq[i], s * sq[i]]
+            jrows += [(-s * sq[i])[..., None] * eye[i], (c * sq[i])[..., None] * eye[i]]
+        else:
+            cols.append(qi * sq[i])
+            jrows.append(jnp.broadcast_to(sq[i] * eye[i], q.shape[:-1] + (n,)))
+    return jnp.stack(cols, axis=-1), jnp.stack(jrows, axis=-2)
+
+
 def net_input(ms: ModelSpec, q, qd):
-    """The v1 input map for one state: q, qd [dof] -> x [2 dof]."""
-    ang = jnp.array(ms.angles)
-    qw = jnp.where(ang, wrap(q), q)
-    return jnp.concatenate([qw * jnp.array(ms.q_scale, q.dtype), qd * jnp.array(ms.qd_scale, q.dtype)])
+    """The v1 input map for one state: q, qd [dof] -> x [d_q + dof]."""
+    xq, _ = q_features(ms, q)
+    return jnp.concatenate([xq, qd * jnp.array(ms.qd_scale, q.dtype)])
 
 
 def lagrangian(params, ms: ModelSpec, q, qd):
@@ -331,16 +360,15 @@ def mlp_grad_hessian(params, x, activation):
 def lnn_terms_batched(params, ms: ModelSpec, q, qd):
     """Batched H_vv [B, n, n] and right-hand side [B, n] of an `lnn` via the explicit derivatives."""
     n = q.shape[1]
-    ang = jnp.array(ms.angles)
-    sq = jnp.array(ms.q_scale, q.dtype)
     sv = jnp.array(ms.qd_scale, q.dtype)
-    x = jnp.concatenate([jnp.where(ang, wrap(q), q) * sq, qd * sv], axis=1)
+    xq, jq = q_features(ms, q)  # jq [B, d_q, n]
+    dq = xq.shape[1]
+    x = jnp.concatenate([xq, qd * sv], axis=1)
     g, h = mlp_grad_hessian(params, x, ms.activation)
-    s = jnp.concatenate([sq, sv]) * 1.0
-    g = g * s * ms.out_scale
-    h = h * (s[:, None] * s[None, :]) * ms.out_scale
-    hvq, hvv = h[:, n:, :n], h[:, n:, n:]
-    return hvv, g[:, :n] - jnp.einsum("bij,bj->bi", hvq, qd)
+    gq = jnp.einsum("bk,bki->bi", g[:, :dq], jq) * ms.out_scale
+    hvv = h[:, dq:, dq:] * (sv[:, None] * sv[None, :]) * ms.out_scale
+    hvq = jnp.einsum("bjk,bki->bji", h[:, dq:, :dq], jq) * sv[None, :, None] * ms.out_scale
+    return hvv, gq - jnp.einsum("bij,bj->bi", hvq, qd)
 
 
 def lgn_terms_batched(params, ms: ModelSpec, q, qd):
@@ -536,7 +564,7 @@ def make_eval_cached(spec, ms):
 # ----------------------------------------------------------------------------------------------------
 
 
-def build_model_spec(spec: SystemSpec, kind: str, hidden: list, activation: str) -> ModelSpec:
+def build_model_spec(spec: SystemSpec, kind: str, hidden: list, activation: str, angle_embedding: str = "wrap") -> ModelSpec:
     if kind == "lgn":
         if spec.id != "string":
             raise SystemExit("--kind lgn is implemented for the path graph of the 'string' system only.")
@@ -556,7 +584,12 @@ def build_model_spec(spec: SystemSpec, kind: str, hidden: list, activation: str)
         # The baseline predicts q̈ directly: scale its output to the typical |q̈| of the training box.
         q, qd = sample_states(spec, jax.random.PRNGKey(12345), 4096)
         out_scale = float(jnp.median(jnp.abs(spec.qdd(q, qd))))
-    return ModelSpec(kind, [2 * n, *hidden, out], activation, q_scale, qd_scale, out_scale, list(spec.angles), n)
+    extra = {}
+    d_q = n
+    if angle_embedding == "sincos" and any(spec.angles):
+        extra["angleEmbedding"] = "sincos"
+        d_q = n + sum(1 for a in spec.angles if a)
+    return ModelSpec(kind, [d_q + n, *hidden, out], activation, q_scale, qd_scale, out_scale, list(spec.angles), n, extra)
 
 
 def save_ckpt(path, blob):
@@ -673,7 +706,8 @@ def export_model(blob, out_dir, metrics=None):
         "system": {"id": spec.id, "params": {LEGACY_PARAM_NAMES.get(k, k): v for k, v in spec.params.items()}},
         "dof": spec.dof,
         "angles": angles,
-        "input": {"qScale": ms.q_scale, "qdScale": ms.qd_scale},
+        "input": {"qScale": ms.q_scale, "qdScale": ms.qd_scale,
+                  **({"angleEmbedding": embedding(ms)} if embedding(ms) != "wrap" else {})},
         "architecture": {"layers": ms.layers, "activation": ms.activation},
         "output": {"scale": ms.out_scale},
         "trainingRanges": tr,
@@ -725,6 +759,7 @@ def load_exported(model_dir):
         meta["output"]["scale"],
         meta["angles"],
         meta["dof"],
+        {"angleEmbedding": meta["input"]["angleEmbedding"]} if "angleEmbedding" in meta["input"] else {},
     )
     return params, ms, meta
 
@@ -773,7 +808,7 @@ def train(args):
             spec.qd_range = [[float(x) for x in args.qd_range.split(",")]] * spec.dof
         hidden = [int(h) for h in args.hidden.split(",") if h]
         activation = args.activation or ("relu" if args.kind == "baseline" else "softplus")
-        ms = build_model_spec(spec, args.kind, hidden, activation)
+        ms = build_model_spec(spec, args.kind, hidden, activation, args.angle_embedding)
         if args.qd_scale:
             ms.qd_scale = [args.qd_scale] * len(ms.qd_scale)
         cfg = {
@@ -941,6 +976,8 @@ def main(argv=None):
                    help="training box of every q̇ (rapidity for relativistic-particle), 'lo,hi' (default: the system's)")
     t.add_argument("--periodic-q", action="store_true",
                    help="feed wrap(q) to the network (only for dynamics invariant under q → q + a)")
+    t.add_argument("--angle-embedding", choices=["wrap", "sincos"], default="wrap",
+                   help="how angle coordinates enter the network: wrap(θ), or (cos θ, sin θ)")
     t.add_argument("--qd-scale", type=float, default=None, help="network input scale of q̇ (default 1/max|q̇ box|)")
     t.add_argument("--steps", type=int, default=0, help="stop after this many steps (0: --decay-steps)")
     t.add_argument("--minutes", type=float, default=0.0, help="wall-clock budget; 0 = none")

@@ -4,6 +4,8 @@
  * `model.json → userDefinedMetadata.threeLnn`, typed here as {@link ModelMetadata}.
  */
 
+import type { AngleEmbedding } from './inputMap';
+
 /** The only format version this reader accepts. */
 export const FORMAT_VERSION = 1 as const;
 
@@ -33,12 +35,20 @@ export interface ModelSystemRef {
   params: Record<string, number>;
 }
 
-/** Network input scaling: one entry per network input coordinate (n for lnn/baseline, 2 for lgn). */
+/**
+ * Network input map: scales with one entry per coordinate (n for lnn/baseline, 2 for lgn) and how angles
+ * enter (see `inputMapOf` in ./inputMap).
+ */
 export interface InputScaling {
-  /** Multiplies the (wrapped) positions. */
+  /** Multiplies the position inputs (wrap(q), q, or cos q and sin q). */
   qScale: number[];
   /** Multiplies the velocities. */
   qdScale: number[];
+  /**
+   * How angle coordinates enter the network (`lnn` only for `sincos`).
+   * @default 'wrap'
+   */
+  angleEmbedding?: AngleEmbedding;
 }
 
 /** Layer widths including input and output, and the hidden nonlinearity. */

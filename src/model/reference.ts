@@ -6,10 +6,9 @@
 import { SolveFlag, type SolveFlagValue, solveSymmetric64, solveTridiagonal64 } from '../nn/solve64';
 import type { Activation, LoadedModel } from './metadata';
 
-/** wrap(θ) = θ − 2π·floor((θ + π) / 2π): maps an angle into [−π, π). */
-export function wrapAngle(theta: number): number {
-  return theta - 2 * Math.PI * Math.floor((theta + Math.PI) / (2 * Math.PI));
-}
+import { wrapAngle } from './inputMap';
+
+export { wrapAngle };
 
 /** σ, σ', σ'' of an activation at z. */
 function activate(act: Activation, z: number, out: Float64Array): void {
