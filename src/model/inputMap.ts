@@ -10,15 +10,11 @@ export type AngleEmbedding = 'wrap' | 'sincos';
 /** Every {@link AngleEmbedding}. */
 export const ANGLE_EMBEDDINGS: readonly AngleEmbedding[] = ['wrap', 'sincos'];
 
-/** What a q input of the network is as a function of its coordinate. */
-export const enum Feature {
-  /** q_i, or wrap(q_i) for an angle under `wrap`: slope 1. */
-  identity = 0,
-  /** cos q_i: slope −sin q_i. */
-  cos = 1,
-  /** sin q_i: slope cos q_i. */
-  sin = 2,
-}
+/**
+ * What a q input of the network is as a function of its coordinate: `identity` (q_i, or wrap(q_i) for an
+ * angle under `wrap`; slope 1), `cos` (cos q_i; slope −sin q_i), `sin` (sin q_i; slope cos q_i).
+ */
+export const Feature = { identity: 0, cos: 1, sin: 2 } as const;
 
 /**
  * The map from a state (q, q̇) with n coordinates to the network input x of an `lnn`/`baseline` model:
@@ -64,9 +60,7 @@ export function angleEmbeddingOf(meta: Pick<ModelMetadata, 'input'>): AngleEmbed
  * The input map of an `lnn`/`baseline` model from its metadata (dof, angles, input scales, embedding).
  * @example const map = inputMapOf(model.metadata); // map.width === model.metadata.architecture.layers[0]
  */
-export function inputMapOf(
-  meta: Pick<ModelMetadata, 'dof' | 'angles' | 'input'>,
-): InputMap {
+export function inputMapOf(meta: Pick<ModelMetadata, 'dof' | 'angles' | 'input'>): InputMap {
   const n = meta.dof;
   const embedding = angleEmbeddingOf(meta);
   const coord: number[] = [];

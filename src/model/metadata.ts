@@ -187,8 +187,13 @@ export function parameterCount(layers: readonly number[]): number {
 /**
  * Network input width and output width a model of this kind needs for `dof` coordinates
  * (`lgn`: the local term's 4 inputs and 1 output, independent of dof).
+ * @param sincosAngles angles embedded as (cos, sin), one extra input each (`input.angleEmbedding`)
  */
-export function expectedIo(kind: ModelKind, dof: number): { inputs: number; outputs: number } {
+export function expectedIo(
+  kind: ModelKind,
+  dof: number,
+  sincosAngles = 0,
+): { inputs: number; outputs: number } {
   if (kind === 'lgn') return { inputs: 4, outputs: 1 };
-  return { inputs: 2 * dof, outputs: kind === 'baseline' ? dof : 1 };
+  return { inputs: 2 * dof + sincosAngles, outputs: kind === 'baseline' ? dof : 1 };
 }

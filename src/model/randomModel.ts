@@ -1,5 +1,6 @@
 import { createRng, normal } from '../math/random';
 import { createModel } from './artifacts';
+import type { AngleEmbedding } from './inputMap';
 import {
   type Activation,
   FORMAT_VERSION,
@@ -32,6 +33,8 @@ export interface RandomModelOptions {
   outputScale?: number;
   /** Standard deviation of the biases. @default 0 */
   biasStd?: number;
+  /** How angles enter the network (lnn only for `sincos`). @default 'wrap' */
+  angleEmbedding?: AngleEmbedding;
 }
 
 /**
@@ -45,10 +48,12 @@ export function createRandomModel(options: RandomModelOptions = {}): LoadedModel
   const hidden = options.hidden ?? [128, 128];
   const rng = createRng(options.seed ?? 1);
   const perInput = kind === 'lgn' ? 2 : dof;
-  const inputs = 2 * perInput;
+  const angles = options.angles ?? (kind === 'lgn' ? [false] : new Array<boolean>(dof).fill(true));
+  const embedding = options.angleEmbedding ?? 'wrap';
+  const sincosAngles = embedding === 'sincos' ? angles.filter(Boolean).length : 0;
+  const inputs = 2 * perInput + sincosAngles;
   const outputs = kind === 'baseline' ? dof : 1;
   const layers = [inputs, ...hidden, outputs];
-  const angles = options.angles ?? (kind === 'lgn' ? [false] : new Array<boolean>(dof).fill(true));
   const metadata: ModelMetadata = {
     formatVersion: FORMAT_VERSION,
     kind,
@@ -58,6 +63,7 @@ export function createRandomModel(options: RandomModelOptions = {}): LoadedModel
     input: {
       qScale: new Array<number>(perInput).fill(options.qScale ?? 1),
       qdScale: new Array<number>(perInput).fill(options.qdScale ?? 0.1),
+      ...(embedding === 'sincos' ? { angleEmbedding: embedding } : {}),
     },
     architecture: { layers, activation: options.activation ?? 'softplus' },
     output: { scale: options.outputScale ?? 1 },

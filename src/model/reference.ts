@@ -4,9 +4,8 @@
  * independent check of the tensor code, and a fast path for a handful of states (no TF.js overhead).
  */
 import { SolveFlag, type SolveFlagValue, solveSymmetric64, solveTridiagonal64 } from '../nn/solve64';
-import type { Activation, LoadedModel } from './metadata';
-
 import { wrapAngle } from './inputMap';
+import type { Activation, LoadedModel } from './metadata';
 
 export { wrapAngle };
 

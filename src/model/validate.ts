@@ -1,3 +1,4 @@
+import { ANGLE_EMBEDDINGS, type AngleEmbedding } from './inputMap';
 import { ModelFormatError } from './ModelFormatError';
 import {
   ACTIVATIONS,
@@ -112,6 +113,20 @@ export function validateMetadata(meta: unknown, source: string): ModelMetadata {
       fail('bad-field', `input.${key} must hold finite, non-zero numbers, got ${JSON.stringify(arr)}.`);
     }
   }
+  const embedding = (input as Json).angleEmbedding;
+  if (embedding !== undefined && !ANGLE_EMBEDDINGS.includes(embedding as AngleEmbedding)) {
+    fail(
+      'bad-field',
+      `input.angleEmbedding ${JSON.stringify(embedding)} is unknown; expected one of ${ANGLE_EMBEDDINGS.join(', ')} (or leave it out for wrap).`,
+    );
+  }
+  if (embedding === 'sincos' && k !== 'lnn') {
+    fail(
+      'bad-field',
+      `input.angleEmbedding "sincos" is supported for lnn models only, not ${k}; use "wrap".`,
+    );
+  }
+  const sincosAngles = embedding === 'sincos' ? (angles as boolean[]).filter(Boolean).length : 0;
 
   const arch = need('architecture');
   if (!isObject(arch)) fail('bad-field', 'architecture must be { "layers": int[], "activation": string }.');
@@ -136,7 +151,7 @@ export function validateMetadata(meta: unknown, source: string): ModelMetadata {
       `activation relu has a zero second derivative, so a ${k} model cannot use it (H_vv would be zero). Use softplus or tanh.`,
     );
   }
-  const io = expectedIo(k, n);
+  const io = expectedIo(k, n, sincosAngles);
   if (widths[0] !== io.inputs || widths[widths.length - 1] !== io.outputs) {
     fail(
       'shape-mismatch',
