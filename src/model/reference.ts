@@ -1,10 +1,11 @@
 /**
  * A float64 reference evaluator of three-lnn models in plain JS, written to mirror docs/model-format.md
- * line by line (explicit input scaling, full input Hessian, no folding or batching tricks). It is the
+ * line by line (explicit input scaling, full input Hessian, no folding or batching tricks; the input map,
+ * wrap or sin/cos of angles, from src/model/inputMap.ts). It is the
  * independent check of the tensor code, and a fast path for a handful of states (no TF.js overhead).
  */
 import { SolveFlag, type SolveFlagValue, solveSymmetric64, solveTridiagonal64 } from '../nn/solve64';
-import { wrapAngle } from './inputMap';
+import { featureSlope, fillInput, inputMapOf, wrapAngle } from './inputMap';
 import type { Activation, LoadedModel } from './metadata';
 
 export { wrapAngle };
@@ -241,20 +242,28 @@ export function referenceTerms(
   const s = meta.output.scale;
   const { qScale, qdScale } = meta.input;
   if (meta.kind === 'lnn') {
-    const m = 2 * n;
+    // x = [features of q (scaled), q̇·qdScale] as in docs/model-format.md "Inputs"; the jet gives ∂L/∂x and
+    // the full ∂²L/∂x². Back to q with the chain rule: a q input k depends on coordinate coord[k] only,
+    // with dx_k/dq = qScale·slope_k (1, −sin q or cos q). H_qq would need the features' curvature, but
+    // q̈ never uses it.
+    const map = inputMapOf(meta);
+    const { qWidth, width: m, coord, scale } = map;
     const x = new Float64Array(m);
-    for (let i = 0; i < n; i++) {
-      x[i] = (meta.angles[i] ? wrapAngle(q[i]) : q[i]) * qScale[i];
-      x[n + i] = qd[i] * qdScale[i];
-    }
+    fillInput(map, q, 0, qd, 0, x, 0, true);
     const j = jet(p, x);
     t.L = s * j.y;
+    const dxdq = new Float64Array(qWidth);
+    for (let k = 0; k < qWidth; k++) dxdq[k] = scale[k] * featureSlope(map, k, q[coord[k]]);
+    for (let k = 0; k < qWidth; k++) t.gq[coord[k]] += s * dxdq[k] * j.grad[k];
     for (let i = 0; i < n; i++) {
-      t.gq[i] = s * qScale[i] * j.grad[i];
-      t.gv[i] = s * qdScale[i] * j.grad[n + i];
-      for (let k = 0; k < n; k++) {
-        t.hvv[i * n + k] = s * qdScale[i] * qdScale[k] * j.hess[(n + i) * m + n + k];
-        t.hvq[i * n + k] = s * qdScale[i] * qScale[k] * j.hess[(n + i) * m + k];
+      const vi = qWidth + i;
+      t.gv[i] = s * scale[vi] * j.grad[vi];
+      for (let c = 0; c < n; c++) {
+        const vc = qWidth + c;
+        t.hvv[i * n + c] = s * scale[vi] * scale[vc] * j.hess[vi * m + vc];
+      }
+      for (let k = 0; k < qWidth; k++) {
+        t.hvq[i * n + coord[k]] += s * scale[vi] * dxdq[k] * j.hess[vi * m + k];
       }
     }
     return t;
@@ -350,16 +359,13 @@ export function referenceAccelerations(
   const vb = new Float64Array(n);
   if (meta.kind === 'baseline') {
     const p = prepare(model);
-    const x = new Float64Array(2 * n);
+    const map = inputMapOf(meta);
+    const x = new Float64Array(map.width);
     const y = new Float64Array(n);
     for (let b = 0; b < batch; b++) {
+      fillInput(map, q, b * n, qd, b * n, x, 0, true);
       let finite = true;
-      for (let i = 0; i < n; i++) {
-        const qi = q[b * n + i];
-        x[i] = (meta.angles[i] ? wrapAngle(qi) : qi) * meta.input.qScale[i];
-        x[n + i] = qd[b * n + i] * meta.input.qdScale[i];
-        if (!Number.isFinite(x[i]) || !Number.isFinite(x[n + i])) finite = false;
-      }
+      for (let k = 0; k < map.width; k++) if (!Number.isFinite(x[k])) finite = false;
       forward(p, x, y);
       for (let i = 0; i < n; i++) qdd[b * n + i] = finite ? meta.output.scale * y[i] : 0;
       if (options.flags) options.flags[b] = finite ? SolveFlag.ok : SolveFlag.failed;

@@ -1,0 +1,208 @@
+/**
+ * The sin/cos angle embedding (`input.angleEmbedding: "sincos"`) in the float64 reference evaluator:
+ * its ∂L/∂q, H_vv, H_vq and q̈ against finite differences of L alone (model-independent), exact
+ * periodicity and smoothness across θ = ±π, the input ordering written out by hand, and q̈ against the
+ * JAX trainer's float64 evaluation of a model it exported.
+ */
+import { describe, expect, it } from 'vitest';
+import type { LoadedModel } from '../src/model/metadata';
+import { createRandomModel } from '../src/model/randomModel';
+import {
+  referenceAccelerations,
+  referenceEnergy,
+  referenceForward,
+  referenceLagrangian,
+  referenceTerms,
+} from '../src/model/reference';
+
+const TAU = 2 * Math.PI;
+
+function sincosModel(extra: Parameters<typeof createRandomModel>[0] = {}): LoadedModel {
+  return createRandomModel({ angleEmbedding: 'sincos', hidden: [16, 16], biasStd: 0.3, seed: 7, ...extra });
+}
+
+/**
+ * Central difference of f at 0 with Richardson extrapolation ((4 D(h/2) − D(h)) / 3): error O(h⁴), so a
+ * coarse h keeps the float64 rounding error (≈ ε·|f| / h or / h²) small.
+ */
+function richardson(d: (h: number) => number, h: number): number {
+  return (4 * d(h / 2) - d(h)) / 3;
+}
+
+/** ∂L/∂q, ∂L/∂q̇, H_vv and H_vq of one state by finite differences of referenceLagrangian only. */
+function finiteDifferenceTerms(model: LoadedModel, q: number[], qd: number[]) {
+  const n = q.length;
+  const L = (dq: number[], dv: number[]) =>
+    referenceLagrangian(
+      model,
+      q.map((v, i) => v + dq[i]),
+      qd.map((v, i) => v + dv[i]),
+    );
+  const e = (i: number, h: number) => Array.from({ length: n }, (_, k) => (k === i ? h : 0));
+  const zero = new Array<number>(n).fill(0);
+  const h = 1e-2;
+  const gq = Array.from({ length: n }, (_, i) =>
+    richardson((s) => (L(e(i, s), zero) - L(e(i, -s), zero)) / (2 * s), h),
+  );
+  const gv = Array.from({ length: n }, (_, i) =>
+    richardson((s) => (L(zero, e(i, s)) - L(zero, e(i, -s))) / (2 * s), h),
+  );
+  const hvv: number[] = [];
+  const hvq: number[] = [];
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < n; c++) {
+      // ∂²L/∂q̇_i∂q̇_c (the plain second difference when i = c: the mixed formula with equal directions
+      // is the same second difference at step 2s).
+      hvv.push(
+        richardson(
+          (s) =>
+            (L(zero, add(e(i, s), e(c, s))) -
+              L(zero, add(e(i, s), e(c, -s))) -
+              L(zero, add(e(i, -s), e(c, s))) +
+              L(zero, add(e(i, -s), e(c, -s)))) /
+            (4 * s * s),
+          h,
+        ),
+      );
+      hvq.push(
+        richardson(
+          (s) =>
+            (L(e(c, s), e(i, s)) - L(e(c, -s), e(i, s)) - L(e(c, s), e(i, -s)) + L(e(c, -s), e(i, -s))) /
+            (4 * s * s),
+          h,
+        ),
+      );
+    }
+  }
+  return { gq, gv, hvv, hvq };
+}
+
+function add(a: number[], b: number[]): number[] {
+  return a.map((v, i) => v + b[i]);
+}
+
+/** q̈ = H_vv⁻¹ (∂L/∂q − H_vq q̇) for n = 2 in closed form. */
+function solve2(hvv: ArrayLike<number>, hvq: ArrayLike<number>, gq: ArrayLike<number>, qd: number[]) {
+  const r0 = gq[0] - hvq[0] * qd[0] - hvq[1] * qd[1];
+  const r1 = gq[1] - hvq[2] * qd[0] - hvq[3] * qd[1];
+  const det = hvv[0] * hvv[3] - hvv[1] * hvv[2];
+  return [(hvv[3] * r0 - hvv[1] * r1) / det, (hvv[0] * r1 - hvv[2] * r0) / det];
+}
+
+function maxAbs(a: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
+  return m;
+}
+
+function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, rel: number, what: string): void {
+  const scale = Math.max(maxAbs(want), 1e-300);
+  for (let i = 0; i < want.length; i++) {
+    expect(Math.abs(got[i] - want[i]) / scale, `${what}[${i}]: ${got[i]} vs ${want[i]}`).toBeLessThan(rel);
+  }
+}
+
+describe('sincos angle embedding in the float64 reference', () => {
+  const states: [string, number[], number[]][] = [
+    ['generic state', [0.7, -2.1], [1.3, -0.4]],
+    ['on the seam θ = ±π (where wrap is not smooth)', [Math.PI, -Math.PI], [-2, 3]],
+    ['far outside [−π, π)', [0.7 + 3 * TAU, -2.1 - 5 * TAU], [0.5, 2]],
+  ];
+  for (const [label, q, qd] of states) {
+    it(`∂L/∂q, ∂L/∂q̇, H_vv, H_vq, energy and q̈ match finite differences of L (${label})`, () => {
+      const model = sincosModel();
+      expect(model.metadata.architecture.layers[0]).toBe(6);
+      const t = referenceTerms(model, q, qd);
+      const fd = finiteDifferenceTerms(model, q, qd);
+      expectClose(t.gq, fd.gq, 1e-9, '∂L/∂q');
+      expectClose(t.gv, fd.gv, 1e-9, '∂L/∂q̇');
+      expectClose(t.hvv, fd.hvv, 1e-7, 'H_vv');
+      expectClose(t.hvq, fd.hvq, 1e-7, 'H_vq');
+      const e = qd[0] * fd.gv[0] + qd[1] * fd.gv[1] - referenceLagrangian(model, q, qd);
+      expect(Math.abs(referenceEnergy(model, q, qd) - e)).toBeLessThan(1e-9 * Math.max(1, Math.abs(e)));
+      const qdd = new Float64Array(2);
+      referenceAccelerations(model, q, qd, qdd, 1, { epsilon: 0 });
+      expectClose(qdd, solve2(fd.hvv, fd.hvq, fd.gq, qd), 1e-6, 'q̈');
+    });
+  }
+
+  it('is exactly periodic: q and q + 2πk give the same terms and q̈', () => {
+    const model = sincosModel({ seed: 11 });
+    const q = [0.4, -1.2];
+    const qd = [0.8, -1.5];
+    const t0 = referenceTerms(model, q, qd);
+    const a0 = new Float64Array(2);
+    referenceAccelerations(model, q, qd, a0, 1, { epsilon: 0 });
+    for (const k of [
+      [1, 0],
+      [0, -1],
+      [3, 7],
+    ]) {
+      const qk = [q[0] + TAU * k[0], q[1] + TAU * k[1]];
+      const t = referenceTerms(model, qk, qd);
+      // Only the rounding of q + 2πk separates the two (|Δq| ≲ 1e-15·|q|).
+      expect(Math.abs(t.L - t0.L)).toBeLessThan(1e-13);
+      expectClose(t.gq, t0.gq, 1e-12, `∂L/∂q, shift ${k}`);
+      expectClose(t.hvv, t0.hvv, 1e-12, `H_vv, shift ${k}`);
+      expectClose(t.hvq, t0.hvq, 1e-12, `H_vq, shift ${k}`);
+      const a = new Float64Array(2);
+      referenceAccelerations(model, qk, qd, a, 1, { epsilon: 0 });
+      expectClose(a, a0, 1e-11, `q̈, shift ${k}`);
+    }
+  });
+
+  it('feeds the network (cos θ, sin θ)·qScale per angle, in coordinate order, then q̇·qdScale', () => {
+    // Input scales ≠ 1 so that a missing scale shows; the input written out by hand, not via inputMap.
+    const model = sincosModel({ qScale: 0.8, qdScale: 0.3, outputScale: 2.5, seed: 5 });
+    const q = [0.9, -2.4];
+    const qd = [1.1, -0.7];
+    const y = (x: number[]) => 2.5 * referenceForward(model, x)[0];
+    const x = [
+      0.8 * Math.cos(q[0]),
+      0.8 * Math.sin(q[0]),
+      0.8 * Math.cos(q[1]),
+      0.8 * Math.sin(q[1]),
+      0.3 * qd[0],
+      0.3 * qd[1],
+    ];
+    const L = referenceLagrangian(model, q, qd);
+    expect(Math.abs(L - y(x))).toBeLessThan(1e-14 * Math.max(1, Math.abs(L)));
+    // The check can fail: sin before cos, or the two angles swapped, is another function.
+    const swapped = [x[1], x[0], x[3], x[2], x[4], x[5]];
+    const angles = [x[2], x[3], x[0], x[1], x[4], x[5]];
+    expect(Math.abs(L - y(swapped))).toBeGreaterThan(1e-6);
+    expect(Math.abs(L - y(angles))).toBeGreaterThan(1e-6);
+  });
+
+  it('is smooth across θ = ±π, where the wrap embedding of the same kind of network jumps', () => {
+    const d = 1e-9;
+    const qd = [0.6, -1.3];
+    const jump = (model: LoadedModel) =>
+      Math.abs(
+        referenceLagrangian(model, [Math.PI - d, 0.3], qd) -
+          referenceLagrangian(model, [Math.PI + d, 0.3], qd),
+      );
+    const sincos = sincosModel({ seed: 9 });
+    const wrap = createRandomModel({ hidden: [16, 16], biasStd: 0.3, seed: 9 });
+    expect(wrap.metadata.input.angleEmbedding).toBeUndefined();
+    expect(jump(sincos)).toBeLessThan(1e-7);
+    expect(jump(wrap)).toBeGreaterThan(1e-3);
+    // ∂L/∂q is continuous too (it is −∂L/∂x_cos·sin θ + ∂L/∂x_sin·cos θ).
+    const gm = referenceTerms(sincos, [Math.PI - d, 0.3], qd).gq;
+    const gp = referenceTerms(sincos, [Math.PI + d, 0.3], qd).gq;
+    expectClose(gp, gm, 1e-7, '∂L/∂q across the seam');
+  });
+
+  it('mixes a sin/cos angle with a non-angle coordinate (one identity input)', () => {
+    // A sincos model with one non-angle coordinate: 2 + 1 + 2 inputs, and FD still agree.
+    const model = sincosModel({ angles: [true, false], seed: 13 });
+    expect(model.metadata.architecture.layers[0]).toBe(5);
+    const q = [2.9, 0.35];
+    const qd = [-0.8, 1.7];
+    const t = referenceTerms(model, q, qd);
+    const fd = finiteDifferenceTerms(model, q, qd);
+    expectClose(t.gq, fd.gq, 1e-9, '∂L/∂q');
+    expectClose(t.hvq, fd.hvq, 1e-7, 'H_vq');
+    expectClose(t.hvv, fd.hvv, 1e-7, 'H_vv');
+  });
+});
