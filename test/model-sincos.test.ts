@@ -4,7 +4,13 @@
  * periodicity and smoothness across θ = ±π, the input ordering written out by hand, and q̈ against the
  * JAX trainer's float64 evaluation of a model it exported.
  */
-import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createModel } from '../src/model/artifacts';
+import { loadModel } from '../src/model/loadModel';
 import type { LoadedModel } from '../src/model/metadata';
 import { createRandomModel } from '../src/model/randomModel';
 import {
@@ -14,6 +20,12 @@ import {
   referenceLagrangian,
   referenceTerms,
 } from '../src/model/reference';
+import { writeModel } from '../src/model/saveModel';
+import { SolveFlag } from '../src/nn/solve64';
+
+const repo = resolve(import.meta.dirname, '..');
+const dir = mkdtempSync(join(tmpdir(), 'three-lnn-sincos-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const TAU = 2 * Math.PI;
 
@@ -205,4 +217,133 @@ describe('sincos angle embedding in the float64 reference', () => {
     expectClose(t.hvq, fd.hvq, 1e-7, 'H_vq');
     expectClose(t.hvv, fd.hvv, 1e-7, 'H_vv');
   });
+});
+
+/** The trainer's Python (CI creates it: `python3 -m venv .venv && .venv/bin/pip install -r training/requirements.txt`). */
+function trainerPython(): string {
+  const exe = join(repo, '.venv', 'bin', 'python');
+  if (!existsSync(exe)) {
+    throw new Error(
+      'This test needs the trainer environment .venv (python3 -m venv .venv && .venv/bin/pip install -r training/requirements.txt): it compares with the JAX trainer.',
+    );
+  }
+  return exe;
+}
+
+/**
+ * q̈ of exported models in the JAX trainer, float64 from the stored float32 weights: through the trainer's
+ * explicit derivatives (predict_qdd) and through nested autodiff of its Lagrangian (predict_qdd_one).
+ */
+const JAX_QDD = `
+import json, os, sys
+import jax
+jax.config.update("jax_enable_x64", True)
+import jax.numpy as jnp
+sys.path.insert(0, os.path.join(sys.argv[1], "training"))
+import lnn_train as T
+out = []
+for path, q, qd in json.loads(sys.argv[2]):
+    params, ms, meta = T.load_exported(path)
+    params = [(jnp.asarray(w, jnp.float64), jnp.asarray(b, jnp.float64)) for w, b in params]
+    q, qd = jnp.asarray(q, jnp.float64), jnp.asarray(qd, jnp.float64)
+    explicit = T.predict_qdd(params, ms, q, qd)
+    autodiff = jax.vmap(lambda a, b: T.predict_qdd_one(params, ms, a, b))(q, qd)
+    out.append({"embedding": meta["input"].get("angleEmbedding", "wrap"),
+                "explicit": jnp.ravel(explicit).tolist(), "autodiff": jnp.ravel(autodiff).tolist()})
+print(json.dumps(out))
+`;
+
+describe('sincos models: the float64 reference reproduces the JAX trainer', () => {
+  it('q̈ of a trainer-exported model and of a TypeScript-written model agree to ~1e-9', async () => {
+    const py = trainerPython();
+    // 1. A tiny model trained and exported by the trainer (its metadata, its weight layout).
+    const trained = join(dir, 'trained');
+    execFileSync(
+      py,
+      [
+        join(repo, 'training', 'lnn_train.py'),
+        'train',
+        ...[
+          '--system',
+          'double-pendulum',
+          '--kind',
+          'lnn',
+          '--hidden',
+          '16,16',
+          '--angle-embedding',
+          'sincos',
+        ],
+        ...['--steps', '20', '--batch', '256', '--val-size', '256', '--val-every', '20'],
+        ...['--ckpt', join(dir, 'ckpt'), '--out', trained],
+      ],
+      { stdio: 'ignore' },
+    );
+    // 2. A model written by TypeScript and read by the trainer: softplus with non-negative kernels after
+    // the first layer is convex in its inputs, so H_vv is positive definite at every state.
+    const rnd = sincosModel({ seed: 21, outputScale: 1.7, qScale: 0.9, qdScale: 0.2 });
+    const convex = createModel(
+      rnd.metadata,
+      rnd.layers.map((l, i) => ({ kernel: i === 0 ? l.kernel : l.kernel.map(Math.abs), bias: l.bias })),
+    );
+    const written = join(dir, 'written');
+    await writeModel(written, convex);
+
+    const q = [
+      [0.3, -1.1],
+      [2.9, 3.4],
+      [-3.1, 0.2],
+      [Math.PI, -Math.PI],
+      [7.5, -9.2],
+      [-0.6, 1.6],
+    ];
+    const qd = [
+      [1.2, -0.5],
+      [-3, 4],
+      [0.1, 0.2],
+      [2, -2],
+      [-6, 5],
+      [0.7, 8],
+    ];
+    const models: [string, string, LoadedModel][] = [
+      ['trainer-exported', trained, await loadModel(trained)],
+      ['TypeScript-written', written, convex],
+    ];
+    expect(models[0][2].metadata.input.angleEmbedding).toBe('sincos');
+    expect(models[0][2].metadata.architecture.layers[0]).toBe(6);
+    const cases = JSON.stringify(models.map(([, path]) => [path, q, qd]));
+    const jax = JSON.parse(execFileSync(py, ['-c', JAX_QDD, repo, cases], { encoding: 'utf8' })) as {
+      embedding: string;
+      explicit: number[];
+      autodiff: number[];
+    }[];
+
+    const batch = q.length;
+    for (const [m, [label, , model]] of models.entries()) {
+      expect(jax[m].embedding, `${label}: the trainer reads the embedding`).toBe('sincos');
+      const ref = new Float64Array(batch * 2);
+      const flags = new Uint8Array(batch);
+      // ε = 0: an indefinite H_vv (likely after 20 training steps) is solved as is, as the trainer does.
+      referenceAccelerations(model, q.flat(), qd.flat(), ref, batch, { flags, epsilon: 0 });
+      if (label === 'TypeScript-written') {
+        expect([...flags], `${label}: H_vv positive definite at every state`).toEqual(
+          new Array(batch).fill(SolveFlag.ok),
+        );
+      }
+      for (let b = 0; b < batch; b++) {
+        expect(flags[b], `${label}: state ${b} solved`).not.toBe(SolveFlag.failed);
+        for (let i = 0; i < 2; i++) {
+          const r = ref[b * 2 + i];
+          const tol = 1e-9 * Math.max(1, Math.abs(r));
+          const e = jax[m].explicit[b * 2 + i];
+          const a = jax[m].autodiff[b * 2 + i];
+          expect(Math.abs(e - r), `${label} q̈[${b},${i}]: explicit JAX ${e}, reference ${r}`).toBeLessThan(
+            tol,
+          );
+          expect(Math.abs(a - r), `${label} q̈[${b},${i}]: autodiff JAX ${a}, reference ${r}`).toBeLessThan(
+            tol,
+          );
+        }
+      }
+    }
+  }, 180_000);
 });
