@@ -473,8 +473,9 @@ export abstract class LearnedEngine implements Engine {
     const size = batch * n;
     const result = tidy(() => {
       // Increments are accumulated in float32 and added to the float64 state afterwards, so the state
-      // itself keeps float64 precision over a step. Angles the network wraps anyway are wrapped here in
-      // float64 first, so that a large unwrapped angle loses no precision in float32.
+      // itself keeps float64 precision over a step. Angles (which the network wraps, or sees through the
+      // periodic cos/sin under `sincos`) are wrapped here in float64 first, so that a large unwrapped
+      // angle loses no precision in float32.
       const wrapped = Float32Array.from(q.subarray(0, size));
       const wrapFlags = this.wrapFlags();
       for (let j = 0; j < size; j++) if (wrapFlags[j % n]) wrapped[j] = wrapAngle(q[j]);

@@ -24,6 +24,8 @@ export interface TermsWorkerData {
   model: LoadedModel;
   /** Coordinates per network state (n for lnn, 2 for an lgn edge). */
   nLocal: number;
+  /** Network input width m (2·nLocal, more with a `sincos` input map). */
+  inWidth: number;
   ctrl: SharedArrayBuffer;
   slot: number;
   port: import('node:worker_threads').MessagePort;
@@ -62,22 +64,29 @@ export class TermsPool {
     ports: import('node:worker_threads').MessagePort[],
     ctrl: Int32Array,
     nLocal: number,
+    inWidth: number,
   ) {
     this.workers = workers;
     this.ports = ports;
     this.ctrl = ctrl;
     this.threads = workers.length + 1;
     const k = nLocal + 1;
-    this.inWidth = 2 * nLocal;
+    this.inWidth = inWidth;
     this.perRowIn = (1 + k) * this.inWidth;
-    this.outWidth = nLocal * k + 2 * nLocal;
+    this.outWidth = nLocal * k + inWidth;
   }
 
   /**
    * Start `threads − 1` workers that evaluate `model`'s network; resolves when all are ready.
    * @param nLocal coordinates per network state (n for lnn, 2 for lgn)
+   * @param inWidth network input width m (see `inputMapOf`; 2·nLocal unless angles enter as cos/sin)
    */
-  static async create(model: LoadedModel, nLocal: number, threads: number): Promise<TermsPool> {
+  static async create(
+    model: LoadedModel,
+    nLocal: number,
+    threads: number,
+    inWidth = 2 * nLocal,
+  ): Promise<TermsPool> {
     const wt = (await import(/* @vite-ignore */ 'node:worker_threads')) as WorkerThreads;
     const count = Math.max(0, Math.floor(threads) - 1);
     const ctrlBuffer = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * SLOTS * Math.max(1, count));
@@ -95,6 +104,7 @@ export class TermsPool {
           const data: TermsWorkerData = {
             model: { metadata: model.metadata, layers: model.layers, source: model.source },
             nLocal,
+            inWidth,
             ctrl: ctrlBuffer,
             slot,
             port: channel.port2,
@@ -122,7 +132,7 @@ export class TermsPool {
       w.removeAllListeners('exit');
       w.unref();
     }
-    return new TermsPool(workers, ports, ctrl, nLocal);
+    return new TermsPool(workers, ports, ctrl, nLocal, inWidth);
   }
 
   /** Make every part's shared input/output buffers hold at least `rowsPerPart` rows. */
@@ -144,7 +154,7 @@ export class TermsPool {
 
   /**
    * Evaluate `rows` network states: parts 1… on the workers, part 0 here, all at once.
-   * @returns `[rows * (n(n+1) + 2n)]`, the rows of `fusedLagrangianPack` in order
+   * @returns `[rows * (n(n+1) + m)]`, the rows of `fusedLagrangianPack` in order
    */
   run(rows: number, job: PoolJob, out: Float32Array): void {
     if (this.disposed) throw new Error('TermsPool used after dispose().');

@@ -10,6 +10,7 @@ import { readBack } from '../backend/readBack';
 import type { TermsPool } from '../backend/TermsPool';
 import type { System } from '../core/types';
 import { FusedWebGLLnn } from '../gpu/FusedWebGLLnn';
+import { featureSlope, fillInput, type InputMap } from '../model/inputMap';
 import type { ModelSource } from '../model/loadModel';
 import { isNode, nodeOs } from '../model/nodeIo';
 import { referenceEnergy, wrapAngle } from '../model/reference';
@@ -48,6 +49,8 @@ export class LNNEngine extends LearnedEngine {
   private readonly parallelAbove: number;
   private hvv = new Float64Array(0);
   private rhs = new Float64Array(0);
+  /** The network's input map (`inputMapOf`): wrap(q) and q̇, or cos/sin of the angles under `sincos`. */
+  private readonly input: InputMap;
 
   /**
    * Load a model (path, URL, artefacts or loaded model), check it against `system`, initialise the
@@ -62,6 +65,7 @@ export class LNNEngine extends LearnedEngine {
     super(init);
     const { model, options } = init;
     this.js = model.layers.length > 1 ? createFusedLnn(model, { epsilon: options.epsilon }) : null;
+    this.input = this.spec.inputMap!;
     this.parallelAbove = options.parallelAbove ?? 64;
   }
 
@@ -73,7 +77,7 @@ export class LNNEngine extends LearnedEngine {
     const threads = requested === 'auto' ? availableParallelism() : requested;
     if (threads <= 1) return;
     const { TermsPool } = await import('../backend/TermsPool');
-    this.pool = await TermsPool.create(this.model, this.system.dof, threads);
+    this.pool = await TermsPool.create(this.model, this.system.dof, threads, this.input.width);
   }
 
   /** The allocation-free fused evaluator; the float64 reference for a network without hidden layer. */
@@ -106,9 +110,28 @@ export class LNNEngine extends LearnedEngine {
       this.hvv = new Float64Array(n * n);
       this.rhs = new Float64Array(n);
     }
-    // Row layout (both paths): H[i][j] for i < n, j < k, then ∂L/∂x (2n). Column n of H is H_vq q̇.
-    const w = n * k + 2 * n;
     const eps = this.epsilon;
+    const map = this.input;
+    if (this.fused && !map.identity) {
+      // Fused rows of a sincos model end in ∂L/∂x (m): ∂L/∂q_i sums slope · ∂L/∂x over the q inputs of
+      // coordinate i, with the slopes in float64 from the state.
+      const w = n * k + map.width;
+      for (let b = 0; b < batch; b++) {
+        const o = b * w;
+        for (let i = 0; i < n; i++) {
+          for (let j = 0; j < n; j++) this.hvv[i * n + j] = data[o + i * k + j];
+          this.rhs[i] = -data[o + i * k + n];
+        }
+        for (let c = 0; c < map.qWidth; c++) {
+          const i = map.coord[c];
+          this.rhs[i] += featureSlope(map, c, q[b * n + i]) * data[o + n * k + c];
+        }
+        flags[b] = solveSymmetric64(this.hvv, 0, this.rhs, 0, qdd, b * n, n, eps);
+      }
+      return;
+    }
+    // Row layout: H[i][j] for i < n, j < k, then (∂L/∂q, ∂L/∂q̇) (2n). Column n of H is H_vq q̇.
+    const w = n * k + 2 * n;
     for (let b = 0; b < batch; b++) {
       const o = b * w;
       for (let i = 0; i < n; i++) {
@@ -130,6 +153,10 @@ export class LNNEngine extends LearnedEngine {
     start: number,
     count: number,
   ): void {
+    if (!this.input.identity) {
+      this.fillStackedEmbedded(xs, q, qd, start, count);
+      return;
+    }
     const n = this.system.dof;
     const k = n + 1;
     const m = 2 * n;
@@ -148,10 +175,40 @@ export class LNNEngine extends LearnedEngine {
     }
   }
 
+  /**
+   * {@link LNNEngine.fillStacked} for an input map with q features (sincos): primal rows are the features
+   * (computed in float64), the e_{q̇_i} rows are unit vectors at input qWidth + i, and the u row holds
+   * slope ⊙ q̇ per q input (0 on the velocity inputs).
+   */
+  private fillStackedEmbedded(
+    xs: Float32Array<ArrayBufferLike>,
+    q: Float64Array,
+    qd: Float64Array,
+    start: number,
+    count: number,
+  ): void {
+    const map = this.input;
+    const n = this.system.dof;
+    const k = n + 1;
+    const m = map.width;
+    const { qWidth, coord } = map;
+    xs.fill(0, count * m, count * (1 + k) * m);
+    for (let b = 0; b < count; b++) {
+      const t = (count + b * k) * m;
+      const o = (start + b) * n;
+      fillInput(map, q, o, qd, o, xs, b * m, false);
+      for (let i = 0; i < n; i++) xs[t + i * m + qWidth + i] = 1;
+      for (let c = 0; c < qWidth; c++) {
+        const j = o + coord[c];
+        xs[t + n * m + c] = featureSlope(map, c, q[j]) * qd[j];
+      }
+    }
+  }
+
   /** The fused pass on this thread for `count` states whose stacked input is in `xs`. */
   private localPack(xs: Float32Array<ArrayBufferLike>, count: number): Float32Array {
     const n = this.system.dof;
-    const m = 2 * n;
+    const m = this.input.width;
     const rows = count * (n + 2);
     const fused = this.fused!;
     return readBack(() =>
@@ -162,7 +219,8 @@ export class LNNEngine extends LearnedEngine {
   /** Fused wasm/cpu pass, split across worker threads for large batches when a pool exists. */
   private fusedPack(q: Float64Array, qd: Float64Array, batch: number): Float32Array {
     const n = this.system.dof;
-    const width = n * (n + 1) + 2 * n;
+    const m = this.input.width;
+    const width = n * (n + 1) + m;
     if (this.pool && batch >= this.parallelAbove) {
       if (this.packOut.length < batch * width) this.packOut = new Float32Array(batch * width);
       this.pool.run(
@@ -175,13 +233,17 @@ export class LNNEngine extends LearnedEngine {
       );
       return this.packOut;
     }
-    const size = batch * (n + 2) * 2 * n;
+    const size = batch * (n + 2) * m;
     if (this.xs32.length < size) this.xs32 = new Float32Array(size);
     this.fillStacked(this.xs32, q, qd, 0, batch);
     return this.localPack(this.xs32, batch);
   }
 
-  /** Plain-op pass (webgl and any backend without fused kernels), same row layout as the fused one. */
+  /**
+   * Plain-op pass (webgl and any backend without fused kernels): rows of H as in the fused pass, then
+   * (∂L/∂q, ∂L/∂q̇) — already mapped through the input map. Angles are wrapped in float64 before the
+   * float32 upload (also under sincos, where it keeps the precision of a large angle).
+   */
   private plainPack(q: Float64Array, qd: Float64Array, batch: number): Float32Array {
     const n = this.system.dof;
     const k = n + 1;
@@ -205,6 +267,7 @@ export class LNNEngine extends LearnedEngine {
         this.spec.activation,
         tf.tensor2d(this.q32.subarray(0, size), [batch, n]),
         tf.tensor2d(this.v32.subarray(0, size), [batch, n]),
+        this.input,
       );
       const rows = tf.reshape(tf.slice(p.hessian, [0, 0, 0], [batch, n, k]), [batch, n * k]);
       return tf.concat([rows, p.grad], 1);
@@ -221,7 +284,9 @@ export class LNNEngine extends LearnedEngine {
   protected override residentAccelerations(q: tf.Tensor2D, qd: tf.Tensor2D): Accelerations {
     return tidy(() => {
       const [batch, n] = q.shape;
-      const p = packedLagrangianTerms(this.folded!, this.spec.activation, this.wrapTensorAngles(q), qd);
+      // cos/sin of an embedded angle are periodic: only the identity layout needs wrapped angles.
+      const qIn = this.input.identity ? this.wrapTensorAngles(q) : q;
+      const p = packedLagrangianTerms(this.folded!, this.spec.activation, qIn, qd, this.input);
       const hvv = tf.slice(p.hessian, [0, 0, 0], [batch, n, n]) as tf.Tensor3D;
       const hu = tf.reshape(tf.slice(p.hessian, [0, 0, n], [batch, n, 1]), [batch, n]);
       const gq = tf.slice(p.grad, [0, 0], [batch, n]);

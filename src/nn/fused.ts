@@ -244,12 +244,16 @@ export function disposeFusedWeights(w: FusedWeights): void {
 
 /**
  * The Euler–Lagrange pieces of a batch in one tensor, with fused kernels (wasm/cpu only; register them
- * first): row b is `[H[i][j] for i < n, j < n+1 (row-major), ∂L/∂x (2n)]`, where H's columns are the
+ * first): row b is `[H[i][j] for i < n, j < n+1 (row-major), ∂L/∂x (m)]`, where H's columns are the
  * directions (e_{q̇_1}, …, e_{q̇_n}, u = (q̇, 0)), so H[i][j<n] = H_vv and H[i][n] = (H_vq q̇)_i.
- * Each layer is one GEMM over the primal rows and the tangent rows stacked together.
- * @param xs `[batch·(n+2), 2n]`: rows 0…batch−1 are x = (wrap(q), q̇); then, per state b, the n + 1
- *   tangent directions at rows `batch + b·(n+1) + i`
- * @returns `[batch, n(n+1) + 2n]`
+ * Each layer is one GEMM over the primal rows and the tangent rows stacked together. The kernels never
+ * look at the input layout: for an input map with q features (`sincos`), the caller writes the features
+ * as the primal rows and slope ⊙ q̇ (per q input, 0 on the velocity inputs) as the u row, and maps
+ * ∂L/∂x back to ∂L/∂q through the slopes (`inputMapOf`).
+ * @param xs `[batch·(n+2), m]` with m the input width (2n for x = (wrap(q), q̇)): rows 0…batch−1 are the
+ *   network inputs; then, per state b, the n + 1 tangent directions in input space at rows
+ *   `batch + b·(n+1) + i`
+ * @returns `[batch, n(n+1) + m]`
  */
 export function fusedLagrangianPack(
   w: FusedWeights,

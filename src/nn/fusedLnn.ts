@@ -1,6 +1,6 @@
 /**
- * A fused plain-JS LNN q̈ for small batches (one to a few dozen states): the whole evaluation — input
- * wrapping and scaling, forward pass with tangents, reverse adjoints, Hessian at the nonlinearities and
+ * A fused plain-JS LNN q̈ for small batches (one to a few dozen states): the whole evaluation — network
+ * input (wrapped angles, or cos/sin of them under `input.angleEmbedding: "sincos"`) and scaling, forward pass with tangents, reverse adjoints, Hessian at the nonlinearities and
  * the n×n solve — in preallocated typed arrays, with no TF.js and no allocation per call. The stored
  * float32 weights are widened to float64 before the input and output scales are folded in, and every sum
  * is float64, so results equal the float64 reference (`model/reference.ts`) up to summation order; float64
@@ -8,8 +8,8 @@
  * for). The float64 reference itself stays the literal, unoptimised transcription of the format.
  */
 import type { AccelerationFn } from '../core/types';
+import { featureSlope, fillInput, inputMapOf, wrapAngle } from '../model/inputMap';
 import type { Activation, LoadedModel } from '../model/metadata';
-import { wrapAngle } from '../model/reference';
 import { SolveFlag, solveSymmetric64 } from './solve64';
 
 /** A prepared fused evaluator of one `lnn` model (see {@link createFusedLnn}). */
@@ -77,7 +77,12 @@ export function createFusedLnn(model: LoadedModel, options: FusedLnnOptions = {}
   const depth = widths.length - 1; // dense layers
   const hiddenCount = depth - 1;
   const angles = meta.angles;
-  const inScale = [...meta.input.qScale, ...meta.input.qdScale];
+  const map = inputMapOf(meta);
+  // The identity layout x = (wrap(q), q̇) keeps its own, shorter loops (the common case); the other maps
+  // (sincos) go through the feature/slope description, chosen once per call below.
+  const identity = map.identity;
+  const qWidth = map.qWidth;
+  const inScale = map.scale;
   const outScale = meta.output.scale;
 
   // Folded float64 weights.
@@ -112,7 +117,11 @@ export function createFusedLnn(model: LoadedModel, options: FusedLnnOptions = {}
   const hvv = new Float64Array(n * n);
   const rhs = new Float64Array(n);
   const gq = new Float64Array(n);
-  const x = new Float64Array(2 * n);
+  const x = new Float64Array(map.width);
+  /** Per q input: slope ⊙ q̇ of its coordinate, the input-space tangent along u (non-identity maps). */
+  const ux = new Float64Array(qWidth);
+  /** Per q input: d feature / d q (non-identity maps). */
+  const slope = new Float64Array(qWidth);
   // Rows of each hidden GEMM, padded to a multiple of GROUP: sources a_{l−1} and the k post-activation
   // tangents of layer l−1; targets z_l and the k tangents of layer l.
   const sources: Float64Array[][] = [];
@@ -209,15 +218,46 @@ export function createFusedLnn(model: LoadedModel, options: FusedLnnOptions = {}
     }
   }
 
+  /**
+   * Layer 0 for a non-identity input map: z = x W0 + b0 with x the features; tangent along e_{q̇_i} is
+   * row qWidth+i of W0, along u it is (slope ⊙ q̇) · W0[0:qWidth].
+   */
+  function embeddedLayer0(q: Float64Array, qd: Float64Array, o: number): void {
+    fillInput(map, q, o, qd, o, x, 0, false);
+    for (let kk = 0; kk < qWidth; kk++) {
+      const c = map.coord[kk];
+      slope[kk] = featureSlope(map, kk, q[o + c]);
+      ux[kk] = slope[kk] * qd[o + c];
+    }
+    const W0 = W[0];
+    const w0 = widths[1];
+    const z0 = z[0];
+    const T0 = T[0];
+    const b0 = bias[0];
+    const m = map.width;
+    for (let j = 0; j < w0; j++) {
+      let s = b0[j];
+      let u = 0;
+      for (let kk = 0; kk < m; kk++) s += x[kk] * W0[kk * w0 + j];
+      for (let kk = 0; kk < qWidth; kk++) u += ux[kk] * W0[kk * w0 + j];
+      z0[j] = s;
+      for (let i = 0; i < n; i++) T0[i][j] = W0[(qWidth + i) * w0 + j];
+      T0[n][j] = u;
+    }
+    activate(0);
+  }
+
   /** q̈ of the state at offset `o`; returns its SolveFlag. */
   function one(q: Float64Array, qd: Float64Array, o: number, qdd: Float64Array): number {
-    for (let i = 0; i < n; i++) {
-      const qi = q[o + i];
-      x[i] = angles[i] ? wrapAngle(qi) : qi;
-      x[n + i] = qd[o + i];
-    }
-    // Layer 0: z = x W0 + b0; tangent along e_{q̇_i} is row n+i of W0, along u it is q̇ · W0[0:n].
-    {
+    if (!identity) {
+      embeddedLayer0(q, qd, o);
+    } else {
+      // Layer 0: z = x W0 + b0; tangent along e_{q̇_i} is row n+i of W0, along u it is q̇ · W0[0:n].
+      for (let i = 0; i < n; i++) {
+        const qi = q[o + i];
+        x[i] = angles[i] ? wrapAngle(qi) : qi;
+        x[n + i] = qd[o + i];
+      }
       const W0 = W[0];
       const w0 = widths[1];
       const z0 = z[0];
@@ -295,13 +335,23 @@ export function createFusedLnn(model: LoadedModel, options: FusedLnnOptions = {}
           for (let j = 0; j < w; j++) s += Wl[row + j] * g[j];
           gPrev[i] = s;
         }
-      } else {
+      } else if (identity) {
         const W0 = W[0];
         for (let i = 0; i < n; i++) {
           let s = 0;
           const row = i * w;
           for (let j = 0; j < w; j++) s += W0[row + j] * g[j];
           gq[i] = s;
+        }
+      } else {
+        // ∂L/∂q_i = Σ over the q inputs of coordinate i of slope · ∂L/∂x.
+        const W0 = W[0];
+        gq.fill(0);
+        for (let kk = 0; kk < qWidth; kk++) {
+          let s = 0;
+          const row = kk * w;
+          for (let j = 0; j < w; j++) s += W0[row + j] * g[j];
+          gq[map.coord[kk]] += slope[kk] * s;
         }
       }
     }

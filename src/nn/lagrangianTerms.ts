@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { InputMap } from '../model/inputMap';
 import type { Activation } from '../model/metadata';
 import { type ActivationValues, activation, curvature } from './activations';
-import type { MlpParams } from './mlp';
+import { embedQ, type MlpParams, spreadToInputs, sumToCoordinates } from './mlp';
 import { tidy } from './tidy';
 
 /**
@@ -40,15 +41,22 @@ export interface PackedTerms {
  * - reverse adjoints ḡ_l = ∂L/∂a_l (ordinary backprop of one scalar);
  * - curvature at the nonlinearities: ∇²L = Σ_l J_lᵀ diag(ḡ_l ⊙ σ''(z_l)) J_l.
  *
+ * With an input map that is not the identity (`sincos`: angles enter as cos q, sin q), x is the feature
+ * vector of `map` (unscaled), the tangent along u is (slope ⊙ q̇ per q input, 0) and ∂L/∂q_i sums
+ * slope ⊙ ∂L/∂x over the inputs of coordinate i; the output layout is the same.
+ *
  * Differentiable with respect to `params` (first order), so `tf.variableGrads` trains through it.
  * @param params folded weights; the last layer has one output
- * @param q positions `[batch, n]` (already wrapped) @param qd velocities `[batch, n]`
+ * @param q positions `[batch, n]` (already wrapped when `map` is absent or the identity)
+ * @param qd velocities `[batch, n]`
+ * @param map the model's input map (`inputMapOf`); absent: x = (q, q̇)
  */
 export function packedLagrangianTerms(
   params: MlpParams,
   act: Activation,
   q: tf.Tensor2D,
   qd: tf.Tensor2D,
+  map?: InputMap,
 ): PackedTerms {
   return tidy(() => {
     const [batch, n] = q.shape;
@@ -56,12 +64,26 @@ export function packedLagrangianTerms(
     const L = params.kernels.length;
     const W0 = params.kernels[0];
     const w0 = W0.shape[1];
-    // Layer 0: z = x W0 + b0. Its tangents: along e_{q̇_i} the constant row n+i of W0; along u = (q̇, 0)
-    // the product q̇ · W0[0:n].
-    const x = tf.concat([q, qd], 1);
+    const embedded = map !== undefined && !map.identity ? map : null;
+    // Layer 0: z = x W0 + b0. Its tangents: along e_{q̇_i} the constant row qWidth+i of W0; along
+    // u = (q̇, 0) the input-space direction u_x = (slope ⊙ q̇ per q input, 0) times W0, which is
+    // q̇ · W0[0:n] for x = (q, q̇).
+    let x: tf.Tensor2D;
+    let tu: tf.Tensor;
+    let slopes: tf.Tensor2D | null = null;
+    const qWidth = embedded ? embedded.qWidth : n;
+    if (embedded) {
+      const e = embedQ(embedded, q);
+      slopes = e.slopes;
+      x = tf.concat([e.features, qd], 1);
+      const ux = tf.mul(e.slopes, spreadToInputs(embedded, qd)) as tf.Tensor2D;
+      tu = tf.reshape(tf.matMul(ux, tf.slice(W0, [0, 0], [qWidth, w0])), [batch, 1, w0]);
+    } else {
+      x = tf.concat([q, qd], 1);
+      tu = tf.reshape(tf.matMul(qd, tf.slice(W0, [0, 0], [n, w0])), [batch, 1, w0]);
+    }
     let z = tf.add(tf.matMul(x, W0), params.biases[0]) as tf.Tensor2D;
-    const tv = tf.broadcastTo(tf.reshape(tf.slice(W0, [n, 0], [n, w0]), [1, n, w0]), [batch, n, w0]);
-    const tu = tf.reshape(tf.matMul(qd, tf.slice(W0, [0, 0], [n, w0])), [batch, 1, w0]);
+    const tv = tf.broadcastTo(tf.reshape(tf.slice(W0, [qWidth, 0], [n, w0]), [1, n, w0]), [batch, n, w0]);
     let T = tf.concat([tv, tu], 1) as tf.Tensor3D; // [batch, k, width]: ∂z/∂x along the k directions
     const tangents: tf.Tensor3D[] = [];
     const values: ActivationValues[] = [];
@@ -86,7 +108,7 @@ export function packedLagrangianTerms(
     let hessian: tf.Tensor3D | null = null;
     let grad: tf.Tensor2D | null = null;
     if (L === 1) {
-      grad = tf.broadcastTo(gbar, [batch, 2 * n]) as tf.Tensor2D;
+      grad = tf.broadcastTo(gbar, [batch, qWidth + n]) as tf.Tensor2D;
     }
     for (let l = L - 2; l >= 0; l--) {
       const v = values[l];
@@ -99,6 +121,12 @@ export function packedLagrangianTerms(
       }
       if (l > 0) gbar = timesTransposed(delta, params.kernels[l]);
       else grad = timesTransposed(delta, W0);
+    }
+    if (embedded && slopes && grad) {
+      // ∂L/∂x → (∂L/∂q, ∂L/∂q̇): chain rule through the q features.
+      const gx = tf.slice(grad, [0, 0], [batch, qWidth]) as tf.Tensor2D;
+      const gq = sumToCoordinates(embedded, tf.mul(gx, slopes) as tf.Tensor2D);
+      grad = tf.concat([gq, tf.slice(grad, [0, qWidth], [batch, n])], 1) as tf.Tensor2D;
     }
     return {
       hessian: hessian ?? tf.zeros([batch, k, k]),
@@ -119,17 +147,19 @@ function timesTransposed(a: tf.Tensor2D, W: tf.Tensor2D): tf.Tensor2D {
 
 /**
  * {@link packedLagrangianTerms} split into named blocks.
- * @param q `[batch, n]` (wrapped) @param qd `[batch, n]`
+ * @param q `[batch, n]` (wrapped unless `map` embeds the angles) @param qd `[batch, n]`
+ * @param map the model's input map; absent: x = (q, q̇)
  */
 export function lagrangianTerms(
   params: MlpParams,
   act: Activation,
   q: tf.Tensor2D,
   qd: tf.Tensor2D,
+  map?: InputMap,
 ): LagrangianTerms {
   return tidy(() => {
     const [batch, n] = q.shape;
-    const p = packedLagrangianTerms(params, act, q, qd);
+    const p = packedLagrangianTerms(params, act, q, qd, map);
     return {
       L: p.value,
       gq: tf.slice(p.grad, [0, 0], [batch, n]),

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type LagrangianTerms, lagrangianTerms } from './lagrangianTerms';
-import { foldScales, type MlpParams, type NetworkSpec, wrapAngles } from './mlp';
+import { embeddedInputMap, foldScales, type MlpParams, type NetworkSpec, wrapAngles } from './mlp';
 import { solveSymmetric, type TensorSolve } from './solve';
 import { tidy } from './tidy';
 
@@ -13,8 +13,9 @@ export interface Accelerations {
 }
 
 /**
- * Lagrangian terms of an `lnn` model for raw (unfolded) weights: wraps the angle inputs, folds the input
- * and output scales into the weights, then takes exact derivatives. Differentiable in `params`.
+ * Lagrangian terms of an `lnn` model for raw (unfolded) weights: builds the network input (wrapped
+ * angles, or cos/sin of them under `input.angleEmbedding: "sincos"`), folds the input and output scales
+ * into the weights, then takes exact derivatives. Differentiable in `params`.
  * @param q `[batch, n]` @param qd `[batch, n]`
  * @example const { hvv } = lnnTerms(params, spec, q, qd);
  */
@@ -24,9 +25,13 @@ export function lnnTerms(
   q: tf.Tensor2D,
   qd: tf.Tensor2D,
 ): LagrangianTerms {
-  return tidy(() =>
-    lagrangianTerms(foldScales(params, spec), spec.activation, wrapAngles(q, spec.angles), qd),
-  );
+  return tidy(() => {
+    const folded = foldScales(params, spec);
+    const map = embeddedInputMap(spec);
+    // cos/sin are periodic: an embedded q needs no wrapping.
+    if (map) return lagrangianTerms(folded, spec.activation, q, qd, map);
+    return lagrangianTerms(folded, spec.activation, wrapAngles(q, spec.angles), qd);
+  });
 }
 
 /**

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { Feature, type InputMap, inputMapOf } from '../model/inputMap';
 import type { Activation, LoadedModel } from '../model/metadata';
 import { sigma } from './activations';
 import { tidy } from './tidy';
@@ -28,6 +29,13 @@ export interface NetworkSpec {
   /** The network output is multiplied by this. */
   outputScale: number;
   /**
+   * The input map of an `lnn`/`baseline` model (`inputMapOf`): which features of q the network sees
+   * (wrap(q), or cos/sin of angles under `input.angleEmbedding: "sincos"`) and the scale of every input.
+   * Absent for `lgn` (whose edge inputs are q_i, q_{i+1}, q̇_i, q̇_{i+1}) and for hand-built specs: the
+   * input is then x = (q, q̇) scaled by `qScale`, `qdScale`.
+   */
+  inputMap?: InputMap;
+  /**
    * Diagonal shift ε for a non-positive-definite H_vv.
    * @default undefined (relative: 1e-3 · mean |diag H_vv| per state)
    */
@@ -44,7 +52,13 @@ export function specFromModel(model: LoadedModel): NetworkSpec {
     qdScale: [...m.input.qdScale],
     outputScale: m.output.scale,
     hvvEpsilon: m.solver?.hvvEpsilon,
+    ...(m.kind === 'lgn' ? {} : { inputMap: inputMapOf(m) }),
   };
+}
+
+/** The spec's input map when it is not the identity layout x = (wrap(q), q̇) (a `sincos` model), else null. */
+export function embeddedInputMap(spec: NetworkSpec): InputMap | null {
+  return spec.inputMap && !spec.inputMap.identity ? spec.inputMap : null;
 }
 
 /**
@@ -65,13 +79,14 @@ export function disposeParams(params: MlpParams): void {
 
 /**
  * Fold the input scales into the first kernel (row i times its scale) and the output scale into the
- * last layer, so that the folded network maps the unscaled input x = [wrap(q), q̇] straight to the
- * physical output. Differentiable (use inside the loss when training).
+ * last layer, so that the folded network maps the unscaled input x (features of q, then q̇; see
+ * `inputMapOf`) straight to the physical output. Differentiable (use inside the loss when training).
  * @returns new tensors; the caller owns them (or calls this inside tf.tidy)
  */
 export function foldScales(params: MlpParams, spec: NetworkSpec): MlpParams {
   const last = params.kernels.length - 1;
-  const inScale = tf.tensor2d([...spec.qScale, ...spec.qdScale], [spec.qScale.length * 2, 1]);
+  const scales = spec.inputMap ? Array.from(spec.inputMap.scale) : [...spec.qScale, ...spec.qdScale];
+  const inScale = tf.tensor2d(scales, [scales.length, 1]);
   const kernels = params.kernels.map((k, l) => {
     let w: tf.Tensor2D = k;
     if (l === 0) w = tf.mul(w, inScale);
@@ -116,5 +131,58 @@ export function mlpForward(params: MlpParams, act: Activation, x: tf.Tensor2D): 
       a = l === last ? z : (sigma(act, z) as tf.Tensor2D);
     }
     return a;
+  });
+}
+
+/** The unscaled q features of a batch and their slopes d feature / d q (see {@link embedQ}). */
+export interface EmbeddedQ {
+  /** q inputs `[batch, qWidth]`: cos q_i, sin q_i, wrap(q_i) or q_i per input. */
+  features: tf.Tensor2D;
+  /** d features / d q_{coord} `[batch, qWidth]`: −sin q_i, cos q_i or 1. */
+  slopes: tf.Tensor2D;
+}
+
+/**
+ * The q inputs of the network for `q` `[batch, n]` through `map` (see `inputMapOf`), with their slopes,
+ * on tensors: the tensor form of `featureValue` / `featureSlope`. Backend-agnostic ops.
+ */
+export function embedQ(map: InputMap, q: tf.Tensor2D): EmbeddedQ {
+  return tidy(() => {
+    const { qWidth, feature, wrapped } = map;
+    const picked = spreadToInputs(map, q);
+    const mask = (f: number) =>
+      Array.from({ length: qWidth }, (_, k) => (feature[k] === f ? 1 : 0)) as number[];
+    const cosMask = mask(Feature.cos);
+    const sinMask = mask(Feature.sin);
+    const idMask = mask(Feature.identity);
+    const c = tf.cos(picked);
+    const s = tf.sin(picked);
+    const row = (m: number[]) => tf.tensor2d(m, [1, qWidth]);
+    let features = tf.add(tf.mul(c, row(cosMask)), tf.mul(s, row(sinMask)));
+    let slopes = tf.sub(tf.mul(c, row(sinMask)), tf.mul(s, row(cosMask)));
+    if (idMask.some((v) => v !== 0)) {
+      const id = wrapAngles(picked, Array.from(wrapped, Boolean));
+      features = tf.add(features, tf.mul(id, row(idMask)));
+      slopes = tf.add(slopes, row(idMask));
+    }
+    return { features: features as tf.Tensor2D, slopes: slopes as tf.Tensor2D };
+  });
+}
+
+/** Per q input k, column coord[k] of `v` `[batch, n]`: `[batch, qWidth]`. */
+export function spreadToInputs(map: InputMap, v: tf.Tensor2D): tf.Tensor2D {
+  return tidy(() => tf.gather(v, tf.tensor1d(map.coord, 'int32'), 1) as tf.Tensor2D);
+}
+
+/**
+ * Per coordinate i, the sum of `g` `[batch, qWidth]` over the q inputs of coordinate i: `[batch, n]`
+ * (∂L/∂q from slope ⊙ ∂L/∂x). A GEMM with a constant 0/1 matrix, so differentiable in `g`.
+ */
+export function sumToCoordinates(map: InputMap, g: tf.Tensor2D): tf.Tensor2D {
+  return tidy(() => {
+    const { qWidth, dof, coord } = map;
+    const sum = new Float32Array(qWidth * dof);
+    for (let k = 0; k < qWidth; k++) sum[k * dof + coord[k]] = 1;
+    return tf.matMul(g, tf.tensor2d(sum, [qWidth, dof]));
   });
 }
