@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { FusedStepper } from '../backend/LearnedEngine';
+import { inputMapOf, wrapAngle } from '../model/inputMap';
 import type { LoadedModel } from '../model/metadata';
-import { wrapAngle } from '../model/reference';
 import {
   activationProgram,
   adjointProgram,
@@ -11,6 +11,7 @@ import {
   linearProgram,
   rk4CombineProgram,
   rowsPerState,
+  solveNeedsState,
   solveProgram,
 } from './lnnPrograms';
 
@@ -52,6 +53,8 @@ export class FusedWebGLLnn implements FusedStepper {
   /** States flagged (≥ 1) in the last call. */
   lastBad = 0;
   private readonly shape: LnnShape;
+  /** Which coordinates are angles (wrapped in float64 before upload; every input map is 2π-periodic there). */
+  private readonly angles: readonly boolean[];
   private readonly W: tf.Tensor2D[];
   private readonly B: tf.Tensor1D[];
   private readonly Wout: tf.Tensor1D;
@@ -79,15 +82,22 @@ export class FusedWebGLLnn implements FusedStepper {
     const n = meta.dof;
     const widths = meta.architecture.layers;
     const depth = widths.length - 1;
+    const input = inputMapOf(meta);
+    if (model.layers[0].inSize !== input.width) {
+      throw new Error(
+        `FusedWebGLLnn: model ${model.source} has ${model.layers[0].inSize} inputs but its input map (dof ${n}, angleEmbedding '${input.embedding}') needs ${input.width}; fix architecture.layers[0] or input.angleEmbedding.`,
+      );
+    }
     this.dof = n;
+    this.angles = meta.angles;
     this.shape = {
       n,
       hidden: widths.slice(1, depth),
       activation: meta.architecture.activation,
-      angles: meta.angles,
+      input,
       epsilon: options.epsilon ?? meta.solver?.hvvEpsilon,
     };
-    const inScale = [...meta.input.qScale, ...meta.input.qdScale];
+    const inScale = input.scale;
     const out = meta.output.scale;
     this.W = [];
     this.B = [];
@@ -170,6 +180,13 @@ export class FusedWebGLLnn implements FusedStepper {
           lastNext ? this.Wout : G[l + 1],
         ]);
       }
+      if (solveNeedsState(s)) {
+        return this.run(
+          solveProgram(s, batch),
+          [...X, ...G, this.Wout, this.W[0], S0, D, Aq],
+          [[cqv], [cqa]],
+        ) as tf.Tensor2D;
+      }
       return this.run(solveProgram(s, batch), [...X, ...G, this.Wout, this.W[0]]) as tf.Tensor2D;
     });
   }
@@ -210,7 +227,7 @@ export class FusedWebGLLnn implements FusedStepper {
   private upload(q: Float64Array, qd: Float64Array, batch: number): tf.Tensor2D {
     const n = this.dof;
     if (this.s32.length < batch * 2 * n) this.s32 = new Float32Array(batch * 2 * n);
-    const angles = this.shape.angles;
+    const angles = this.angles;
     for (let b = 0; b < batch; b++) {
       for (let i = 0; i < n; i++) {
         const qi = q[b * n + i];

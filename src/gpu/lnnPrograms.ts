@@ -12,7 +12,13 @@
  * - state `S0` `[B, 2n]` (q wrapped, q̇) at the start of a frame, increment `D` `[B, 2n+1]` since then
  *   (last column: worst solve flag), accelerations `A` `[B, n+1]` (last column: solve flag).
  * Weights are folded (input and output scales applied), float32.
+ *
+ * The network input is built in the layer-0 pass from the stage state through the model's input map
+ * (src/model/inputMap.ts): per q input k a feature of coordinate coord[k] (q, wrap(q), cos q or sin q),
+ * then q̇. The map is known when the programs are generated, so its GLSL is straight-line code with no
+ * per-element branching; the `wrap` layout (x = (wrap(q), q̇)) keeps its plain loops.
  */
+import { Feature, type InputMap } from '../model/inputMap';
 import type { Activation } from '../model/metadata';
 
 /** The subset of TF.js's GPGPUProgram these programs use. */
@@ -30,8 +36,11 @@ export interface LnnShape {
   /** Hidden widths w_0 … w_{H−1}. */
   hidden: readonly number[];
   activation: Activation;
-  /** Which coordinates are angles (wrapped into [−π, π) at each stage). */
-  angles: readonly boolean[];
+  /**
+   * The input map (`inputMapOf(model.metadata)`): which q inputs are which feature of which coordinate;
+   * the coordinates of `wrap` inputs are wrapped into [−π, π) at each stage.
+   */
+  input: Pick<InputMap, 'qWidth' | 'coord' | 'feature' | 'wrapped' | 'identity'>;
   /** Diagonal shift ε for a non-definite H_vv, or undefined for the relative default. */
   epsilon?: number;
 }
@@ -72,21 +81,124 @@ function activationGlsl(act: Activation, z: string, a: string, d1: string, d2: s
 }
 
 /**
+ * GLSL that declares `float q[n]` (and `float v[n]` when `withV`) holding the stage state
+ * q = q0 + cqv·q̇0 + cqa·Aq, q̇ = q̇0 + cva·Av with (q0, q̇0) = S0 + D, reading row `b`, and wraps the
+ * coordinates of `wrap` inputs into [−π, π). Uniforms `cqv`, `cqa` (and `cva`).
+ */
+function stageStateGlsl(shape: LnnShape, withV: boolean): string {
+  const { n } = shape;
+  const { coord, wrapped, qWidth } = shape.input;
+  const wrap: string[] = [];
+  for (let k = 0; k < qWidth; k++) {
+    if (!wrapped[k]) continue;
+    const i = coord[k];
+    wrap.push(
+      `q[${i}] = q[${i}] - 6.283185307179586 * floor((q[${i}] + 3.141592653589793) / 6.283185307179586);`,
+    );
+  }
+  return `
+      float q[${n}];
+      ${withV ? `float v[${n}];` : ''}
+      for (int i = 0; i < ${n}; i++) {
+        float v0 = getS0(b, ${n} + i) + getD(b, ${n} + i);
+        q[i] = getS0(b, i) + getD(b, i) + cqv * v0 + cqa * getAq(b, i);
+        ${withV ? 'v[i] = v0 + cva * getAv(b, i);' : ''}
+      }
+      ${wrap.join('\n      ')}`;
+}
+
+/**
+ * GLSL `vec2 cosSin(float x)` = (cos x, sin x) to float32 accuracy: a Cody–Waite reduction by π/2 (π/2
+ * split in three parts) and the Cephes minimax polynomials on [−π/4, π/4]. The built-in GLSL sin/cos
+ * carry no accuracy guarantee and differ by vendor (SwiftShader's err by ~2e-4), which would dominate
+ * the float32 error of q̈.
+ */
+const COS_SIN_GLSL = `
+    vec2 cosSin(float x) {
+      float j = floor(x * 0.6366197723675814 + 0.5);
+      float r = ((x - j * 1.5703125) - j * 4.837512969970703125e-4) - j * 7.549789954891882e-8;
+      float z = r * r;
+      float s = r + r * z * (-1.6666654611e-1 + z * (8.3321608736e-3 + z * -1.9515295891e-4));
+      float c = 1.0 - 0.5 * z + z * z * (4.166664568298827e-2 + z * (-1.388731625493765e-3 + z * 2.443315711809948e-5));
+      float m = j - 4.0 * floor(0.25 * j);
+      bool odd = m == 1.0 || m == 3.0;
+      float sv = odd ? c : s;
+      float cv = odd ? s : c;
+      return vec2(m == 1.0 || m == 2.0 ? -cv : cv, m >= 2.0 ? -sv : sv);
+    }`;
+
+/** Whether some q input is cos/sin of its coordinate (the program then needs {@link COS_SIN_GLSL}). */
+function hasTrig(input: LnnShape['input']): boolean {
+  for (let k = 0; k < input.qWidth; k++) if (input.feature[k] !== Feature.identity) return true;
+  return false;
+}
+
+/** GLSL declaring `cq<i>` = cos q[i] and `sq<i>` = sin q[i] for every coordinate with a cos/sin input. */
+function trigGlsl(input: LnnShape['input']): string {
+  const done = new Set<number>();
+  const lines: string[] = [];
+  for (let k = 0; k < input.qWidth; k++) {
+    const i = input.coord[k];
+    if (input.feature[k] === Feature.identity || done.has(i)) continue;
+    done.add(i);
+    lines.push(`vec2 cs${i} = cosSin(q[${i}]);`, `float cq${i} = cs${i}.x;`, `float sq${i} = cs${i}.y;`);
+  }
+  return lines.join('\n      ');
+}
+
+/** GLSL expressions of q input k: its (unscaled) value and its slope d x_k / d q_{coord k}. */
+function featureGlsl(input: LnnShape['input'], k: number): { value: string; slope: string | null } {
+  const i = input.coord[k];
+  switch (input.feature[k]) {
+    case Feature.cos:
+      return { value: `cq${i}`, slope: `-sq${i}` };
+    case Feature.sin:
+      return { value: `sq${i}`, slope: `cq${i}` };
+    default:
+      return { value: `q[${i}]`, slope: null };
+  }
+}
+
+/**
  * Pass Act_0: layer 0 with activation, straight from the stage state
- * q = q0 + cqv·q̇0 + cqa·Aq, q̇ = q̇0 + cva·Av where (q0, q̇0) = S0 + D. Output `X_0`.
+ * q = q0 + cqv·q̇0 + cqa·Aq, q̇ = q̇0 + cva·Av where (q0, q̇0) = S0 + D. The input x = (features of q, q̇)
+ * is formed from the input map; the tangent along u is T0_u = u_x·W0 with u_x[k] = slope_k · q̇_{coord k}
+ * (the motion of the q inputs), along e_{q̇_r} the kernel row qWidth + r. Output `X_0`.
  */
 export function layer0Program(shape: LnnShape, batch: number): LnnProgram {
-  const { n } = shape;
+  const { n, input } = shape;
   const k = n + 1;
   const R = rowsPerState(n);
   const w = shape.hidden[0];
-  const wrap = shape.angles
-    .map((isAngle, i) =>
-      isAngle
-        ? `q[${i}] = q[${i}] - 6.283185307179586 * floor((q[${i}] + 3.141592653589793) / 6.283185307179586);`
-        : '',
-    )
-    .join('\n');
+  const qw = input.qWidth;
+  let pre: string;
+  if (input.identity) {
+    // x = (wrap(q), q̇), u_x = (q̇, 0): one loop over the coordinates.
+    pre = `
+      float z = getB0(j);
+      float u = 0.0;
+      for (int i = 0; i < ${n}; i++) {
+        float wq = getW0(i, j);
+        z += q[i] * wq + v[i] * getW0(${n} + i, j);
+        u += v[i] * wq;
+      }`;
+  } else {
+    const terms: string[] = [];
+    for (let kk = 0; kk < qw; kk++) {
+      const { value, slope } = featureGlsl(input, kk);
+      const vi = `v[${input.coord[kk]}]`;
+      terms.push(
+        `wq = getW0(${kk}, j); z += ${value} * wq; u += ${slope === null ? vi : `(${slope}) * ${vi}`} * wq;`,
+      );
+    }
+    pre = `
+      ${trigGlsl(input)}
+      float z = getB0(j);
+      float u = 0.0;
+      float wq;
+      ${terms.join('\n      ')}
+      for (int i = 0; i < ${n}; i++) z += v[i] * getW0(${qw} + i, j);`;
+  }
   return {
     variableNames: ['S0', 'D', 'Aq', 'Av', 'W0', 'B0'],
     outputShape: [batch * R, w],
@@ -95,31 +207,18 @@ export function layer0Program(shape: LnnShape, batch: number): LnnProgram {
       { name: 'cqa', type: 'float' },
       { name: 'cva', type: 'float' },
     ],
-    userCode: `
+    userCode: `${hasTrig(input) ? COS_SIN_GLSL : ''}
     void main() {
       ivec2 rc = getOutputCoords();
       int b = rc.x / ${R};
       int rr = rc.x - b * ${R};
       int j = rc.y;
-      float q[${n}];
-      float v[${n}];
-      for (int i = 0; i < ${n}; i++) {
-        float v0 = getS0(b, ${n} + i) + getD(b, ${n} + i);
-        q[i] = getS0(b, i) + getD(b, i) + cqv * v0 + cqa * getAq(b, i);
-        v[i] = v0 + cva * getAv(b, i);
-      }
-      ${wrap}
-      float z = getB0(j);
-      float u = 0.0;
-      for (int i = 0; i < ${n}; i++) {
-        float wq = getW0(i, j);
-        z += q[i] * wq + v[i] * getW0(${n} + i, j);
-        u += v[i] * wq;
-      }
+      ${stageStateGlsl(shape, true)}
+      ${pre}
       ${activationGlsl(shape.activation, 'z', 'a', 's1', 's2')}
-      // Tangent r: along e_{q̇_r} the kernel row n+r, along u = (q̇, 0) the sum u.
+      // Tangent r: along e_{q̇_r} the kernel row qWidth+r, along u the sum u.
       int r = rr <= ${k} ? rr - 1 : rr - ${k + 3};
-      float t = r < ${n} ? getW0(${n} + clamp(r, 0, ${n - 1}), j) : u;
+      float t = r < ${n} ? getW0(${qw} + clamp(r, 0, ${n - 1}), j) : u;
       float outV;
       if (rr == 0) outV = a;
       else if (rr <= ${k}) outV = s1 * t;
@@ -224,12 +323,17 @@ export function adjointProgram(
 
 /**
  * Pass Solve: assembles H (the n velocity rows against all k directions) = Σ_l Σ_j ḡσ'' T_r T_s and
- * ∂L/∂q = W0[0:n] (ḡ_0 ⊙ σ'_0), then solves H_vv q̈ = ∂L/∂q − H_vq q̇ with the same definiteness test and
- * regularisation as the float64 solver (src/nn/solve64.ts). Output `A` `[B, n+1]`: q̈ and the flag
- * (0 ok, 1 regularised, 2 failed with q̈ = 0). Inputs: `X_0 … X_{H−1}`, `G_0 … G_{H−2}`, `Wout`, `W0`.
+ * ∂L/∂q_i = Σ_{k: coord k = i} slope_k · (W0 (ḡ_0 ⊙ σ'_0))_k (for the `wrap` layout W0[0:n] (ḡ_0 ⊙ σ'_0)),
+ * then solves H_vv q̈ = ∂L/∂q − H_vq q̇ with the same definiteness test and regularisation as the float64
+ * solver (src/nn/solve64.ts). Output `A` `[B, n+1]`: q̈ and the flag (0 ok, 1 regularised, 2 failed with
+ * q̈ = 0). Inputs: `X_0 … X_{H−1}`, `G_0 … G_{H−2}`, `Wout`, `W0`; when the input map has cos/sin inputs
+ * (see {@link solveNeedsState}) also `S0`, `D`, `Aq` and uniforms `cqv`, `cqa` for the slopes at the
+ * stage state.
  */
 export function solveProgram(shape: LnnShape, batch: number): LnnProgram {
-  const { n } = shape;
+  const { n, input } = shape;
+  const withState = solveNeedsState(shape);
+  const qw = input.qWidth;
   const k = n + 1;
   const R = rowsPerState(n);
   const H = shape.hidden.length;
@@ -246,7 +350,7 @@ export function solveProgram(shape: LnnShape, batch: number): LnnProgram {
       const grad =
         l === 0
           ? `float delta = gb * ${X}(base + ${k + 1}, j);
-             for (int a = 0; a < ${n}; a++) gq[a] += getW0(a, j) * delta;`
+             for (int a = 0; a < ${qw}; a++) ${withState ? 'gx' : 'gq'}[a] += getW0(a, j) * delta;`
           : '';
       return `
       for (int j = 0; j < ${w}; j++) {
@@ -261,11 +365,34 @@ export function solveProgram(shape: LnnShape, batch: number): LnnProgram {
       }`;
     })
     .join('\n');
+  // ∂L/∂q from ∂L/∂x (gx) through the slopes of the cos/sin inputs at the stage state.
+  let chain = '';
+  if (withState) {
+    const terms: string[] = [];
+    for (let kk = 0; kk < qw; kk++) {
+      const { slope } = featureGlsl(input, kk);
+      const i = input.coord[kk];
+      terms.push(slope === null ? `gq[${i}] += gx[${kk}];` : `gq[${i}] += (${slope}) * gx[${kk}];`);
+    }
+    chain = `{
+      ${stageStateGlsl(shape, false)}
+      ${trigGlsl(input)}
+      ${terms.join('\n      ')}
+      }`;
+  }
   const eps = shape.epsilon;
   return {
-    variableNames: [...xs, ...gs, 'Wout', 'W0'],
+    variableNames: [...xs, ...gs, 'Wout', 'W0', ...(withState ? ['S0', 'D', 'Aq'] : [])],
     outputShape: [batch, n + 1],
-    userCode: `
+    ...(withState
+      ? {
+          customUniforms: [
+            { name: 'cqv', type: 'float' as const },
+            { name: 'cqa', type: 'float' as const },
+          ],
+        }
+      : {}),
+    userCode: `${hasTrig(input) ? COS_SIN_GLSL : ''}
     bool finiteF(float x) { return abs(x) < 3.0e38; }
     void main() {
       ivec2 rc = getOutputCoords();
@@ -277,7 +404,9 @@ export function solveProgram(shape: LnnShape, batch: number): LnnProgram {
       float t[${k}];
       for (int i = 0; i < ${n * k}; i++) hm[i] = 0.0;
       for (int i = 0; i < ${n}; i++) gq[i] = 0.0;
+      ${withState ? `float gx[${qw}]; for (int i = 0; i < ${qw}; i++) gx[i] = 0.0;` : ''}
       ${layers}
+      ${chain}
       // Augmented [H_vv | rhs], symmetrised like the float64 solver.
       float A[${n * k}];
       float H0[${n * k}];
@@ -357,6 +486,14 @@ export function solveProgram(shape: LnnShape, batch: number): LnnProgram {
       setOutput(outV);
     }`,
   };
+}
+
+/**
+ * Whether {@link solveProgram} needs the stage state (inputs `S0`, `D`, `Aq`, uniforms `cqv`, `cqa`): when
+ * some q input is not the identity of its coordinate, ∂L/∂q depends on q through the slopes.
+ */
+export function solveNeedsState(shape: LnnShape): boolean {
+  return !shape.input.identity;
 }
 
 /**

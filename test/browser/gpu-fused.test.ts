@@ -41,6 +41,35 @@ describe('fused WebGL LNN in headless Chromium', () => {
     ],
     ['n = 3, tanh', { dof: 3, hidden: [24, 16], activation: 'tanh', seed: 6, biasStd: 0.3 }, 9, false],
     ['n = 1, one hidden layer, convex', { dof: 1, hidden: [32], seed: 7, biasStd: 0.5 }, 5, true],
+    // Angles as (cos θ, sin θ) inputs: 6→32→32→1, the slopes −sin θ, cos θ enter T0_u and ∂L/∂q.
+    [
+      'sincos angles, 6→32→32→1, convex',
+      { dof: 2, hidden: [32, 32], seed: 8, biasStd: 0.3, angleEmbedding: 'sincos' },
+      17,
+      true,
+    ],
+    [
+      'sincos angles, 6→32→32→1, indefinite H_vv',
+      { dof: 2, hidden: [32, 32], seed: 9, biasStd: 0.3, angleEmbedding: 'sincos' },
+      17,
+      false,
+    ],
+    [
+      'sincos, n = 3 with angles [true, false, true] (inputs cos, sin, q, cos, sin), scales, convex',
+      {
+        dof: 3,
+        angles: [true, false, true],
+        hidden: [32, 32],
+        seed: 10,
+        biasStd: 0.3,
+        qScale: 0.7,
+        qdScale: 0.2,
+        outputScale: 4,
+        angleEmbedding: 'sincos',
+      },
+      9,
+      true,
+    ],
   ];
   for (const [label, opts, batch, convex] of cases) {
     it(`equals the float64 reference within float32 tolerance and leaks no tensors: ${label}`, async () => {
