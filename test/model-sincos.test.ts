@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createModel } from '../src/model/artifacts';
+import { formatModelSummary, inspectModel } from '../src/model/inspect';
 import { loadModel } from '../src/model/loadModel';
 import type { LoadedModel } from '../src/model/metadata';
 import { createRandomModel } from '../src/model/randomModel';
@@ -346,4 +347,26 @@ describe('sincos models: the float64 reference reproduces the JAX trainer', () =
       }
     }
   }, 180_000);
+});
+
+describe('inspect shows how angles enter the network', () => {
+  it('names every network input, in order, for sincos, wrap and lgn models', () => {
+    const cases: [LoadedModel, string, string[]][] = [
+      [sincosModel(), 'sincos', ['cos q1', 'sin q1', 'cos q2', 'sin q2', 'q̇1', 'q̇2']],
+      [sincosModel({ angles: [false, true] }), 'sincos', ['q1', 'cos q2', 'sin q2', 'q̇1', 'q̇2']],
+      [createRandomModel({ hidden: [8] }), 'wrap', ['wrap(q1)', 'wrap(q2)', 'q̇1', 'q̇2']],
+      [createRandomModel({ kind: 'lgn', hidden: [8] }), 'wrap', ['q_a', 'q_b', 'q̇_a', 'q̇_b']],
+    ];
+    for (const [model, embedding, names] of cases) {
+      const s = inspectModel(model);
+      expect(s.input.angleEmbedding).toBe(embedding);
+      expect(s.input.names).toEqual(names);
+      expect(s.input.names.length).toBe(model.metadata.architecture.layers[0]);
+      expect(formatModelSummary(s)).toContain(`x = (${names.join(', ')})`);
+    }
+    expect(formatModelSummary(inspectModel(sincosModel()))).toMatch(/^input +sin\/cos of angles: /m);
+    expect(formatModelSummary(inspectModel(createRandomModel({ hidden: [8] })))).toMatch(
+      /^input +wrapped angles: /m,
+    );
+  });
 });

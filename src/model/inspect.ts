@@ -1,4 +1,5 @@
-import type { LoadedModel, ModelKind } from './metadata';
+import { type AngleEmbedding, angleEmbeddingOf, Feature, inputMapOf } from './inputMap';
+import type { LoadedModel, ModelKind, ModelMetadata } from './metadata';
 import { parameterCount } from './metadata';
 
 /** A model summary for people (the CLI's `inspect`, the app's model panel). */
@@ -15,7 +16,12 @@ export interface ModelSummary {
   layers: number[];
   activation: string;
   parameters: number;
-  input: { qScale: number[]; qdScale: number[] };
+  /**
+   * Input scaling and layout: `angleEmbedding` (`wrap` when the metadata leaves it out) and `names`, one
+   * per network input before scaling (`layers[0]` entries; lgn: the 4 inputs of one edge term), e.g.
+   * `['cos q1', 'sin q1', 'cos q2', 'sin q2', 'q̇1', 'q̇2']`.
+   */
+  input: { qScale: number[]; qdScale: number[]; angleEmbedding: AngleEmbedding; names: string[] };
   outputScale: number;
   hvvEpsilon: number | null;
   trainingRanges: { q: [number, number][]; qd: [number, number][] } | null;
@@ -29,6 +35,37 @@ const KIND_TEXT: Record<ModelKind, string> = {
   baseline: 'black-box baseline: the network predicts q̈ directly (no Lagrangian, no energy)',
   lgn: 'Lagrangian graph network: one local term per edge of a path graph, summed; runs any number of nodes',
 };
+
+/** The network inputs of a model before scaling, in order (docs/model-format.md, "Inputs"). */
+function inputNames(m: ModelMetadata): string[] {
+  if (m.kind === 'lgn') {
+    const q = m.angles[0] ? (s: string) => `wrap(q_${s})` : (s: string) => `q_${s}`;
+    return [q('a'), q('b'), 'q̇_a', 'q̇_b'];
+  }
+  const map = inputMapOf(m);
+  const names: string[] = [];
+  for (let k = 0; k < map.qWidth; k++) {
+    const q = `q${map.coord[k] + 1}`;
+    if (map.feature[k] === Feature.cos) names.push(`cos ${q}`);
+    else if (map.feature[k] === Feature.sin) names.push(`sin ${q}`);
+    else names.push(map.wrapped[k] ? `wrap(${q})` : q);
+  }
+  for (let i = 1; i <= map.dof; i++) names.push(`q̇${i}`);
+  return names;
+}
+
+/** One line for people: how the angles enter and the input vector. */
+function inputText(s: ModelSummary): string {
+  const how =
+    s.kind === 'lgn'
+      ? 'one edge term (a, b) of the path graph'
+      : s.input.angleEmbedding === 'sincos'
+        ? 'sin/cos of angles'
+        : s.angles.some(Boolean)
+          ? 'wrapped angles'
+          : 'coordinates as given';
+  return `${how}: x = (${s.input.names.join(', ')}) · input scale`;
+}
 
 /**
  * Summarise a loaded model.
@@ -48,7 +85,12 @@ export function inspectModel(model: LoadedModel): ModelSummary {
     layers,
     activation: m.architecture.activation,
     parameters: parameterCount(layers),
-    input: { qScale: [...m.input.qScale], qdScale: [...m.input.qdScale] },
+    input: {
+      qScale: [...m.input.qScale],
+      qdScale: [...m.input.qdScale],
+      angleEmbedding: angleEmbeddingOf(m),
+      names: inputNames(m),
+    },
     outputScale: m.output.scale,
     hvvEpsilon: m.solver?.hvvEpsilon ?? null,
     trainingRanges: m.trainingRanges ?? null,
@@ -82,6 +124,7 @@ export function formatModelSummary(s: ModelSummary): string {
     ['angles', fmt(s.angles)],
     ['network', s.architecture],
     ['parameters', s.parameters.toLocaleString('en-US')],
+    ['input', inputText(s)],
     ['input scale', `q ${fmt(s.input.qScale)}, q̇ ${fmt(s.input.qdScale)}`],
     ['output scale', fmt(s.outputScale)],
   ];
