@@ -8,8 +8,17 @@
  * Reported per combination: the median wall-clock rate over repeats, the best repeat (least disturbed
  * on a shared machine) and the rate per CPU-second used by this process. A combination whose single
  * call is predicted to exceed `maxCallSeconds` is not run (the row says so).
+ *
+ * The comparison is measured in the same run: bench/jax_qdd.py times the same-size network's exact q̈
+ * in JAX/XLA (jitted explicit derivatives, float32) at batch 1024 on one XLA thread and on all threads,
+ * when the project's Python environment (.venv/bin/python with JAX) exists; otherwise a note is printed
+ * and the comparison is left out.
  */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { LearnedEngineOptions } from '../../src/backend/LearnedEngine';
 import { LNNEngine } from '../../src/engines/LNNEngine';
 import { createRng, uniform } from '../../src/math/random';
@@ -63,6 +72,53 @@ function timeCalls(call: () => void, seconds: number): { calls: number; wall: nu
   const wall = (performance.now() - t0) / 1000;
   const c = process.cpuUsage(c0);
   return { calls, wall, cpu: (c.user + c.system) / 1e6 };
+}
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** Batch of the JAX comparison (the paper-size target's batch). */
+const JAX_BATCH = 1024;
+
+/** What bench/jax_qdd.py reports per thread setting. */
+interface JaxMeasurement {
+  qddPerSecond: number;
+  bestQddPerSecond: number;
+  msPerCall: number;
+  repeats: number;
+  xlaFlags: string;
+  finite: boolean;
+}
+
+/** Output of bench/jax_qdd.py. */
+interface JaxReport {
+  network: string;
+  batch: number;
+  jax: string;
+  method: string;
+  results: Record<string, JaxMeasurement>;
+}
+
+/**
+ * Run bench/jax_qdd.py for the paper-size network at batch 1024, or return why not (no Python
+ * environment, or the script failed).
+ */
+function measureJax(quick: boolean): JaxReport | { skipped: string } {
+  const python = join(repoRoot, '.venv', 'bin', 'python');
+  if (!existsSync(python)) {
+    return { skipped: `no ${python}: create the training environment (docs/training.md) to measure JAX/XLA` };
+  }
+  const hidden = NETWORKS[1].hidden.join(',');
+  const args = [join(repoRoot, 'bench', 'jax_qdd.py'), '--batch', String(JAX_BATCH), '--hidden', hidden];
+  if (quick) args.push('--quick');
+  const r = spawnSync(python, args, { cwd: repoRoot, encoding: 'utf8', timeout: 600_000 });
+  if (r.status !== 0) {
+    const why = (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n').slice(-3).join(' ');
+    return { skipped: `bench/jax_qdd.py failed: ${why}` };
+  }
+  try {
+    return JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as JaxReport;
+  } catch {
+    return { skipped: `bench/jax_qdd.py printed no JSON: ${r.stdout.slice(-200)}` };
+  }
 }
 
 export async function run(options: BenchOptions): Promise<BenchResult> {
@@ -144,6 +200,44 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     measurements.find((m) => m.network === net && m.backend === backend && m.batch === batch)?.qddPerSecond ??
     null;
   const threaded = PATHS[1].label;
+
+  // The JAX/XLA comparison, same network and batch, measured now.
+  console.error('  lnn: timing the JAX/XLA comparison (bench/jax_qdd.py)…');
+  const jax = measureJax(options.quick);
+  const comparison: Record<string, unknown> = {};
+  if ('skipped' in jax) {
+    console.log(`JAX/XLA comparison skipped: ${jax.skipped}`);
+    comparison.skipped = jax.skipped;
+  } else {
+    const node: Record<string, number | null> = {
+      wasm: pick(NETWORKS[1].label, JAX_BATCH, 'wasm'),
+      [threaded]: pick(NETWORKS[1].label, JAX_BATCH, threaded),
+    };
+    for (const [setting, m] of Object.entries(jax.results)) {
+      rows.push({
+        network: NETWORKS[1].label,
+        backend: `JAX/XLA, ${setting}`,
+        batch: jax.batch,
+        'q̈/s': m.qddPerSecond,
+        'best q̈/s': m.bestQddPerSecond,
+        'q̈/CPU-s': '—',
+        'ms/call': m.msPerCall,
+        note: `jax ${jax.jax}, bench/jax_qdd.py`,
+      });
+    }
+    const ratios: Record<string, Record<string, number | null>> = {};
+    for (const [path, rate] of Object.entries(node)) {
+      ratios[path] = {};
+      for (const [setting, m] of Object.entries(jax.results)) {
+        const ratio = rate === null ? null : Math.round((rate / m.qddPerSecond) * 100) / 100;
+        ratios[path][setting] = ratio;
+        console.log(
+          `${NETWORKS[1].label} batch ${JAX_BATCH}: Node ${path} ${rate ?? '—'} q̈/s vs JAX/XLA ${setting} ${m.qddPerSecond} q̈/s → ×${ratio ?? '—'}`,
+        );
+      }
+    }
+    Object.assign(comparison, { node, jax, ratioNodeOverJax: ratios });
+  }
   return {
     rows,
     json: {
@@ -162,6 +256,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
         },
       },
       measurements,
+      jaxComparison: comparison,
     },
   };
 }

@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""Exact LNN q̈ throughput in JAX/XLA on this machine: the comparison of the `lnn` benchmark suite.
+
+Times `predict_qdd` of training/lnn_train.py (explicit derivatives: forward tangents, adjoints and the
+Hessian at the nonlinearities, then the closed-form 2×2 solve), jitted, float32, on a random-weight
+double-pendulum LNN of the given hidden sizes (default the paper's 4→600→600→600→1 softplus), at one
+batch size, for XLA on one thread and on all threads. Each thread setting runs in its own process
+(XLA reads its flags when it starts). Compilation and the first calls are excluded.
+
+States are drawn like the Node suite's: q ~ U[0, 2π), q̇ ~ U[−10, 10).
+
+Usage::
+
+    .venv/bin/python bench/jax_qdd.py                  # both thread settings, JSON on stdout
+    .venv/bin/python bench/jax_qdd.py --quick          # short timing
+    .venv/bin/python bench/jax_qdd.py --threads 1      # one setting only
+
+Prints one JSON object on stdout: {"batch", "network", "jax", "results": {"1 thread": {...}, "all threads": {...}}}
+with q̈/s as the median over repeats (and the best repeat).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+ONE_THREAD_FLAGS = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+
+
+def measure(hidden: list[int], batch: int, seconds: float, repeats: int, seed: int) -> dict:
+    """Time the jitted exact q̈ in this process (XLA flags already fixed by the environment)."""
+    sys.path.insert(0, os.path.join(ROOT, "training"))
+    import jax
+    import jax.numpy as jnp
+    import lnn_train as lt
+
+    spec = lt.make_system("double-pendulum")
+    ms = lt.build_model_spec(spec, "lnn", hidden, "softplus", "wrap")
+    params = lt.init_mlp(jax.random.PRNGKey(seed), ms.layers)
+    kq, kv = jax.random.split(jax.random.PRNGKey(seed + 1))
+    q = jax.random.uniform(kq, (batch, ms.dof), jnp.float32, 0.0, 2.0 * 3.141592653589793)
+    qd = jax.random.uniform(kv, (batch, ms.dof), jnp.float32, -10.0, 10.0)
+    qdd = jax.jit(lambda p, a, b: lt.predict_qdd(p, ms, a, b))
+    t0 = time.perf_counter()
+    qdd(params, q, qd).block_until_ready()
+    compile_s = time.perf_counter() - t0
+    for _ in range(3):  # warm-up: allocator, caches
+        qdd(params, q, qd).block_until_ready()
+    rates, per_call = [], []
+    cpu0 = time.process_time()
+    for _ in range(repeats):
+        calls = 0
+        t0 = time.perf_counter()
+        while True:
+            qdd(params, q, qd).block_until_ready()
+            calls += 1
+            elapsed = time.perf_counter() - t0
+            if elapsed >= seconds:
+                break
+        rates.append(calls * batch / elapsed)
+        per_call.append(1000.0 * elapsed / calls)
+    cpu = time.process_time() - cpu0
+    out = qdd(params, q, qd)
+    return {
+        "qddPerSecond": round(statistics.median(rates)),
+        "bestQddPerSecond": round(max(rates)),
+        "msPerCall": round(statistics.median(per_call), 3),
+        "repeats": repeats,
+        "compileSeconds": round(compile_s, 2),
+        "cpuSecondsPerWallSecond": round(cpu / (seconds * repeats), 2),
+        "finite": bool(jnp.all(jnp.isfinite(out))),
+        "layers": ms.layers,
+        "jax": jax.__version__,
+        "device": str(jax.devices()[0]),
+        "xlaFlags": os.environ.get("XLA_FLAGS", ""),
+    }
+
+
+def run_setting(threads: str, args) -> dict:
+    """Run one thread setting in a fresh process and return its measurement."""
+    env = dict(os.environ)
+    env["JAX_PLATFORMS"] = "cpu"
+    if threads == "1":
+        env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " " + ONE_THREAD_FLAGS).strip()
+    cmd = [sys.executable, os.path.abspath(__file__), "--threads", threads, "--child", "--batch", str(args.batch),
+           "--hidden", args.hidden, "--seconds", str(args.seconds), "--repeats", str(args.repeats)]
+    if args.quick:
+        cmd.append("--quick")
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit(f"jax_qdd.py --threads {threads} failed ({r.returncode}):\n{r.stderr[-2000:]}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--batch", type=int, default=1024, help="states per q̈ call (default 1024)")
+    ap.add_argument("--hidden", default="600,600,600", help="hidden sizes, comma-separated (default 600,600,600)")
+    ap.add_argument("--threads", choices=["1", "all", "both"], default="both",
+                    help="XLA on one thread, on all threads, or both (default)")
+    ap.add_argument("--seconds", type=float, default=None, help="seconds per repeat (default 1.5; quick 0.3)")
+    ap.add_argument("--repeats", type=int, default=None, help="repeats (default 3; quick 1)")
+    ap.add_argument("--quick", action="store_true", help="short timing (a smoke check)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.seconds is None:
+        args.seconds = 0.3 if args.quick else 1.5
+    if args.repeats is None:
+        args.repeats = 1 if args.quick else 3
+    if args.batch < 1 or args.seconds <= 0 or args.repeats < 1:
+        raise SystemExit("--batch and --repeats must be ≥ 1 and --seconds > 0")
+    hidden = [int(h) for h in args.hidden.split(",") if h]
+    if args.child:
+        print(json.dumps(measure(hidden, args.batch, args.seconds, args.repeats, args.seed)))
+        return 0
+    settings = ["1", "all"] if args.threads == "both" else [args.threads]
+    labels = {"1": "1 thread", "all": f"all threads ({os.cpu_count()})"}
+    results = {labels[s]: run_setting(s, args) for s in settings}
+    first = next(iter(results.values()))
+    print(json.dumps({
+        "method": "jax.jit(predict_qdd) of training/lnn_train.py (explicit derivatives + closed-form 2×2 solve), "
+                  "float32, random LeCun-normal weights, q ~ U[0, 2π), q̇ ~ U[−10, 10); compile and 3 warm-up calls excluded",
+        "network": "→".join(str(x) for x in first["layers"]) + " softplus",
+        "batch": args.batch,
+        "jax": first["jax"],
+        "results": results,
+    }))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
