@@ -80,6 +80,35 @@ describe('model format v1: writing and reading', () => {
     sameWeights(model, await loadModel(join(dir, 'model.json')));
   });
 
+  it('round-trips input.angleEmbedding: written only for sincos, read back, same q̈', async () => {
+    const sincos = createRandomModel({ angleEmbedding: 'sincos', hidden: [8, 8], seed: 2, biasStd: 0.2 });
+    const wrap = createRandomModel({ hidden: [8, 8], seed: 2, biasStd: 0.2 });
+    const q = [0.2, 1.4, -3, 2];
+    const qd = [1, -2, 0.5, 4];
+    for (const [model, key, inputs] of [
+      [sincos, 'sincos', 6],
+      [wrap, undefined, 4],
+    ] as const) {
+      const dir = freshDir();
+      await writeModel(dir, model);
+      const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+      expect(json.userDefinedMetadata.threeLnn.input.angleEmbedding, 'stored embedding').toBe(key);
+      expect('angleEmbedding' in json.userDefinedMetadata.threeLnn.input, 'wrap is left implicit').toBe(
+        key !== undefined,
+      );
+      expect(json.modelTopology.layers[0], 'network inputs').toBe(inputs);
+      const loaded = await loadModel(dir);
+      expect(loaded.metadata, 'metadata').toEqual(model.metadata);
+      const a = new Float64Array(4);
+      const b = new Float64Array(4);
+      referenceAccelerations(model, q, qd, a, 2);
+      referenceAccelerations(loaded, q, qd, b, 2);
+      expect(Array.from(b), 'q̈ of the reloaded model').toEqual(Array.from(a));
+      // The in-memory forms carry it too.
+      expect(toModelArtifacts(model).userDefinedMetadata?.threeLnn).toEqual(model.metadata);
+    }
+  });
+
   it('splits weights over several shards and reads them back in manifest order', async () => {
     const model = createRandomModel({ hidden: [20, 20], seed: 2 });
     const dir = freshDir();
@@ -188,6 +217,35 @@ describe('model format v1: every broken file gives a clear error', () => {
       j.userDefinedMetadata.threeLnn.input = { qScale: [1, 1, 1], qdScale: [1, 1, 1] };
     });
     await expectProblem(dir, 'shape-mismatch', /needs 6 inputs/);
+  });
+
+  it('bad input.angleEmbedding: unknown value, sincos outside lnn, inputs that do not fit it', async () => {
+    const unknown = await broken((_, j) => {
+      (j.userDefinedMetadata.threeLnn.input as { angleEmbedding?: string }).angleEmbedding = 'fourier';
+    });
+    await expectProblem(unknown, 'bad-field', /angleEmbedding "fourier"/, /wrap, sincos/);
+    // A sincos model whose first layer has the wrap width (2n), and the reverse.
+    const narrow = await broken((_, j) => {
+      j.userDefinedMetadata.threeLnn.input.angleEmbedding = 'sincos';
+    });
+    await expectProblem(narrow, 'shape-mismatch', /needs 6 inputs/);
+    const wide = freshDir();
+    await writeModel(wide, createRandomModel({ angleEmbedding: 'sincos', hidden: [8], seed: 4 }));
+    const json = JSON.parse(readFileSync(join(wide, 'model.json'), 'utf8')) as ModelJson;
+    delete json.userDefinedMetadata.threeLnn.input.angleEmbedding;
+    writeFileSync(join(wide, 'model.json'), JSON.stringify(json));
+    await expectProblem(wide, 'shape-mismatch', /needs 4 inputs/);
+    for (const kind of ['baseline', 'lgn'] as const) {
+      const m = createRandomModel({ kind, hidden: [8], seed: 5 });
+      const meta = structuredClone(m.metadata);
+      meta.input.angleEmbedding = 'sincos';
+      expect(() => createModel(meta, m.layers), kind).toThrow(/"sincos" is supported for lnn models only/);
+      try {
+        createModel(meta, m.layers);
+      } catch (e) {
+        expect((e as ModelFormatError).problem).toBe('bad-field');
+      }
+    }
   });
 
   it('unknown format version', async () => {

@@ -63,6 +63,36 @@ describe('the numpy reader in docs/model-format.md reproduces the TypeScript eva
       [1, -2, 3],
     ],
     [
+      'lnn sincos n=2 (angles as cos, sin), input scales ≠ 1',
+      async () =>
+        createRandomModel({
+          angleEmbedding: 'sincos',
+          hidden: [16, 16],
+          seed: 8,
+          biasStd: 0.3,
+          qScale: 0.7,
+          qdScale: 0.25,
+          outputScale: 1.9,
+        }),
+      [0.3 + 4 * Math.PI, -2.9],
+      [1, -2],
+    ],
+    [
+      'lnn sincos n=3, one coordinate not an angle',
+      async () =>
+        createRandomModel({
+          dof: 3,
+          angles: [true, false, true],
+          angleEmbedding: 'sincos',
+          hidden: [8, 8],
+          activation: 'tanh',
+          seed: 9,
+          biasStd: 0.3,
+        }),
+      [3.1, 0.6, -7],
+      [1, -2, 3],
+    ],
+    [
       'lgn, 4 nodes',
       async () => createRandomModel({ kind: 'lgn', hidden: [8, 8], seed: 5, biasStd: 0.3 }),
       [0.1, 0.2, -0.3, 0.05],
