@@ -4,9 +4,22 @@ import { BaselineEngine } from '../../src/engines/BaselineEngine';
 import { LGNEngine } from '../../src/engines/LGNEngine';
 import { LNNEngine } from '../../src/engines/LNNEngine';
 import { RungeKutta4 } from '../../src/integrators/RungeKutta4';
+import type { LoadedModel } from '../../src/model/metadata';
+import { referenceAccelerations } from '../../src/model/reference';
 import { createSystem } from '../../src/systems/registry';
 import { type BrowserHarness, startBrowserHarness } from '../support/browser';
-import { baselineCase, type LnnWebglResult, lgnCase, lnnCase, trajectoryCase } from './lnn-pages/cases';
+import {
+  baselineCase,
+  type LnnWebglResult,
+  lgnCase,
+  lnnCase,
+  type SincosQdd,
+  shiftAngles,
+  sincos3Case,
+  sincosCase,
+  sincosTrajectoryCase,
+  trajectoryCase,
+} from './lnn-pages/cases';
 
 declare const window: Window & { __lnnWebgl?: LnnWebglResult };
 
@@ -48,6 +61,58 @@ async function nodeTrajectory(): Promise<{ q: Float64Array; qd: Float64Array }> 
   for (let s = 0; s < t.steps; s++) engine.step(q, qd, t.batch, t.dt, rk4);
   engine.dispose();
   return { q, qd };
+}
+
+/** Float64 reference q̈ and solve flags (src/model/reference.ts). */
+function referenceQdd(
+  model: LoadedModel,
+  q: Float64Array,
+  qd: Float64Array,
+  batch: number,
+): { qdd: Float64Array; flags: number[] } {
+  const qdd = new Float64Array(q.length);
+  const flags = new Uint8Array(batch);
+  referenceAccelerations(model, q, qd, qdd, batch, { flags });
+  return { qdd, flags: Array.from(flags) };
+}
+
+/** The sincos trajectory case stepped with RK4 on the float64 reference q̈. */
+function referenceTrajectory(): { q: Float64Array; qd: Float64Array } {
+  const t = sincosTrajectoryCase();
+  const q = t.q.slice();
+  const qd = t.qd.slice();
+  const rk4 = new RungeKutta4();
+  const f = (a: Float64Array, b: Float64Array, c: Float64Array, m: number) => {
+    referenceAccelerations(t.model, a, b, c, m);
+  };
+  for (let s = 0; s < t.steps; s++) rk4.step(f, q, qd, 2, t.batch, t.dt);
+  return { q, qd };
+}
+
+/**
+ * Compare GPU q̈ `[batch * n]` with the reference state by state, over the states whose solve flag agrees
+ * (a state whose H_vv sits at the definiteness threshold may be regularised on one side only); returns
+ * how many states were compared.
+ */
+function expectQddMatches(
+  label: string,
+  gpu: ArrayLike<number>,
+  gpuFlags: ArrayLike<number>,
+  ref: { qdd: Float64Array; flags: number[] },
+  n: number,
+  tol: number,
+): number {
+  let compared = 0;
+  for (let b = 0; b < ref.flags.length; b++) {
+    if (gpuFlags[b] !== ref.flags[b]) continue;
+    compared++;
+    const a = Array.from(gpu).slice(n * b, n * b + n);
+    expect(relErr(a, ref.qdd.subarray(n * b, n * b + n)), `${label}: state ${b}`).toBeLessThan(tol);
+  }
+  expect(compared, `${label}: states with the same solve flag`).toBeGreaterThanOrEqual(
+    Math.ceil(0.9 * ref.flags.length),
+  );
+  return compared;
 }
 
 describe('learned engines on webgl in headless Chromium give the numbers of wasm in Node', () => {
@@ -125,6 +190,62 @@ describe('learned engines on webgl in headless Chromium give the numbers of wasm
       'webgl@8',
     ]);
     expect(r.autoSummary, 'summary').toMatch(/^auto: .*webgl.*state-steps\/s/);
+  });
+
+  it('sincos angles on webgl-fused: q̈ = float64 reference (dof 2; dof 3 with angles [true, false, true]), and q + 2π gives the same q̈', () => {
+    const cases: [string, ReturnType<typeof sincosCase>, SincosQdd][] = [
+      ['dof 2', sincosCase(), r.sincos.dof2],
+      ['dof 3', sincos3Case(), r.sincos.dof3],
+    ];
+    for (const [label, c, gpu] of cases) {
+      const n = c.model.metadata.dof;
+      expect(c.model.metadata.architecture.layers[0], `${label}: inputs (cos, sin) per angle`).toBe(
+        2 * n + c.model.metadata.angles.filter(Boolean).length,
+      );
+      const ref = referenceQdd(c.model, c.q, c.qd, c.batch);
+      // The fused programs evaluate cos/sin to float32 accuracy (~1e-6 relative q̈ here, regularised H_vv).
+      expectQddMatches(`${label} webgl-fused vs reference`, gpu.qdd, gpu.flags, ref, n, 5e-5);
+      const shifted = shiftAngles(c.q, c.model.metadata.angles);
+      const refShifted = referenceQdd(c.model, shifted, c.qd, c.batch);
+      expect(relErr(refShifted.qdd, ref.qdd), `${label}: reference at q + 2π`).toBeLessThan(1e-9);
+      expect(gpu.qddShifted, `${label}: webgl-fused at q + 2π (wrapped on upload)`).toEqual(gpu.qdd);
+      expectQddMatches(
+        `${label} webgl-fused at q + 2π, unwrapped on the GPU, vs reference`,
+        gpu.qddShiftedRaw,
+        gpu.flagsShiftedRaw,
+        ref,
+        n,
+        5e-5,
+      );
+    }
+  });
+
+  it('sincos angles: the GPU-resident fused RK4 follows the float64 reference trajectory, no tensor growth', () => {
+    const { q, qd } = referenceTrajectory();
+    expect(relErr(r.sincos.fusedQ, q), 'q after the steps').toBeLessThan(1e-5);
+    expect(relErr(r.sincos.fusedQd, qd), 'q̇ after the steps').toBeLessThan(1e-5);
+    expect(r.sincos.leakAfter, 'tensors after 20 more fused advances').toBe(r.sincos.leakBefore);
+  });
+
+  it('sincos angles through the lnn engine on webgl: resident op-by-op route and webgl-fused route', () => {
+    const e = r.sincos.engine;
+    expect(e.error, `engine error: ${e.error}`).toBeUndefined();
+    const c = sincosCase();
+    const ref = referenceQdd(c.model, c.q, c.qd, c.batch);
+    // The op-by-op route takes cos/sin from tf.cos/tf.sin (GLSL built-ins: ~2e-4 absolute error on
+    // SwiftShader), so it is held to the tolerance of the wrap-model webgl checks above.
+    expectQddMatches('webgl (op by op) vs reference', e.webglQdd, e.webglFlags, ref, 2, 2e-3);
+    expectQddMatches('engine webgl-fused vs reference', e.fusedQdd, e.fusedFlags, ref, 2, 5e-5);
+    expect({ path: e.webglPath, route: e.webglRoute }, 'webgl step stayed on the GPU').toEqual({
+      path: 'resident',
+      route: 'webgl',
+    });
+    expect(e.fusedReport, 'webgl-fused step').toEqual({ path: 'resident', route: 'webgl-fused' });
+    const { q, qd } = referenceTrajectory();
+    expect(relErr(e.webglQ, q), 'webgl: q after the steps').toBeLessThan(1e-3);
+    expect(relErr(e.webglQd, qd), 'webgl: q̇ after the steps').toBeLessThan(1e-3);
+    expect(relErr(e.fusedQ, q), 'webgl-fused: q after the steps').toBeLessThan(1e-5);
+    expect(relErr(e.fusedQd, qd), 'webgl-fused: q̇ after the steps').toBeLessThan(1e-5);
   });
 
   it('lgn and baseline q̈: webgl = wasm in Node', async () => {

@@ -3,6 +3,7 @@
  * test/browser/lnn-webgl.test.ts, so both compute exactly the same problem.
  */
 import { createModel } from '../../../src/model/artifacts';
+import { type AngleEmbedding, inputMapOf } from '../../../src/model/inputMap';
 import type { LoadedModel } from '../../../src/model/metadata';
 import { createRandomModel } from '../../../src/model/randomModel';
 
@@ -33,6 +34,47 @@ export interface LnnWebglResult {
   autoSummary: string;
   numTensorsBefore: number;
   numTensorsAfter: number;
+  /** The `sincos` input map (angles as (cos θ, sin θ) network inputs), see {@link SincosResult}. */
+  sincos: SincosResult;
+}
+
+/** q̈ of one `sincos` case on the fused WebGL programs (`FusedWebGLLnn`). */
+export interface SincosQdd {
+  qdd: number[];
+  flags: number[];
+  /** The same states with 2π added to every angle (wrapped in float64 on upload). */
+  qddShifted: number[];
+  /** The same states with 2π added to every angle, uploaded unwrapped (periodicity inside the shaders). */
+  qddShiftedRaw: number[];
+  flagsShiftedRaw: number[];
+}
+
+/** What the page computes for the `sincos` models. */
+export interface SincosResult {
+  /** sincosCase (dof 2) and sincos3Case (dof 3, angles [true, false, true]). */
+  dof2: SincosQdd;
+  dof3: SincosQdd;
+  /** sincosTrajectoryCase on `FusedWebGLLnn.advance`, two RK4 substeps per call. */
+  fusedQ: number[];
+  fusedQd: number[];
+  /** tf.memory().numTensors before and after 20 more fused advances (after a warm-up). */
+  leakBefore: number;
+  leakAfter: number;
+  /** The lnn engine on webgl with the sincos models: resident op-by-op route and `webgl-fused` route. */
+  engine: {
+    error?: string;
+    webglQdd: number[];
+    webglFlags: number[];
+    webglQ: number[];
+    webglQd: number[];
+    webglPath: string;
+    webglRoute: string;
+    fusedQdd: number[];
+    fusedFlags: number[];
+    fusedQ: number[];
+    fusedQd: number[];
+    fusedReport: { path: string; route: string };
+  };
 }
 
 function states(batch: number, n: number, scale: number): { q: Float64Array; qd: Float64Array } {
@@ -46,13 +88,15 @@ function states(batch: number, n: number, scale: number): { q: Float64Array; qd:
  * A random two-dof L shaped like mechanics (kinetic units see only q̇ with positive weights, coupling units
  * q and q̇, weak potential units only q): H_vv ≻ 0 and bounded motion, so trajectories can be compared.
  */
-function mechanicalModel(width: number, seed: number): LoadedModel {
-  const m = createRandomModel({ dof: 2, hidden: [width], seed, biasStd: 0.3, qdScale: 1 });
+function mechanicalModel(width: number, seed: number, angleEmbedding: AngleEmbedding = 'wrap'): LoadedModel {
+  const m = createRandomModel({ dof: 2, hidden: [width], seed, biasStd: 0.3, qdScale: 1, angleEmbedding });
+  const map = inputMapOf(m.metadata);
   const third = Math.floor(width / 3);
   const k0 = Float32Array.from(m.layers[0].kernel);
   for (let j = 0; j < width; j++) {
-    for (let r = 0; r < 4; r++) {
-      if ((j < third && r < 2) || (j >= 2 * third && r >= 2)) k0[r * width + j] = 0;
+    // Rows below qWidth are the q inputs, the rest q̇.
+    for (let r = 0; r < map.width; r++) {
+      if ((j < third && r < map.qWidth) || (j >= 2 * third && r >= map.qWidth)) k0[r * width + j] = 0;
     }
   }
   const k1 = Float32Array.from(m.layers[1].kernel).map((v, j) =>
@@ -129,4 +173,42 @@ export function baselineCase(): { model: LoadedModel; batch: number; q: Float64A
     batch: 8,
     ...states(8, 2, 1),
   };
+}
+
+/** Two-dof `sincos` LNN 6→32→32→1 with random weights (H_vv mostly indefinite: regularised), 16 states. */
+export function sincosCase(): { model: LoadedModel; batch: number; q: Float64Array; qd: Float64Array } {
+  return {
+    model: createRandomModel({ angleEmbedding: 'sincos', biasStd: 0.3, hidden: [32, 32], seed: 31 }),
+    batch: 16,
+    ...states(16, 2, 1),
+  };
+}
+
+/** Three-dof `sincos` LNN with angles [true, false, true] (inputs cos, sin, q, cos, sin, q̇), 12 states. */
+export function sincos3Case(): { model: LoadedModel; batch: number; q: Float64Array; qd: Float64Array } {
+  return {
+    model: createRandomModel({
+      dof: 3,
+      angles: [true, false, true],
+      angleEmbedding: 'sincos',
+      biasStd: 0.3,
+      hidden: [32, 32],
+      seed: 32,
+      qScale: 0.7,
+      qdScale: 0.2,
+    }),
+    batch: 12,
+    ...states(12, 3, 1),
+  };
+}
+
+/** A mechanical-shaped `sincos` LNN (H_vv ≻ 0), 8 states, 40 RK4 steps of 0.01. */
+export function sincosTrajectoryCase(): ReturnType<typeof trajectoryCase> {
+  return { model: mechanicalModel(48, 33, 'sincos'), batch: 8, ...states(8, 2, 0.3), steps: 40, dt: 0.01 };
+}
+
+/** Copy of `q` `[batch * n]` with 2π added to every angle coordinate. */
+export function shiftAngles(q: Float64Array, angles: readonly boolean[]): Float64Array {
+  const n = angles.length;
+  return q.map((v, i) => (angles[i % n] ? v + 2 * Math.PI : v));
 }

@@ -13,9 +13,22 @@ import { initBackend } from '../../../src/backend/backend';
 import { BaselineEngine } from '../../../src/engines/BaselineEngine';
 import { LGNEngine } from '../../../src/engines/LGNEngine';
 import { LNNEngine } from '../../../src/engines/LNNEngine';
+import { FusedWebGLLnn } from '../../../src/gpu/FusedWebGLLnn';
 import { RungeKutta4 } from '../../../src/integrators/RungeKutta4';
 import { createSystem } from '../../../src/systems/registry';
-import { baselineCase, type LnnWebglResult, lgnCase, lnnCase, trajectoryCase } from './cases';
+import {
+  baselineCase,
+  type LnnWebglResult,
+  lgnCase,
+  lnnCase,
+  type SincosQdd,
+  type SincosResult,
+  shiftAngles,
+  sincos3Case,
+  sincosCase,
+  sincosTrajectoryCase,
+  trajectoryCase,
+} from './cases';
 
 declare global {
   interface Window {
@@ -28,6 +41,117 @@ setWasmPaths({
   'tfjs-backend-wasm-simd.wasm': wasmSimd,
   'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
 });
+
+/** q̈ of a `sincos` case on `FusedWebGLLnn`, also at q + 2π (wrapped on upload, and unwrapped on the GPU). */
+function sincosQdd(c: ReturnType<typeof sincosCase>): SincosQdd {
+  const gpu = new FusedWebGLLnn(c.model);
+  try {
+    const { batch } = c;
+    const n = c.model.metadata.dof;
+    const qdd = new Float64Array(batch * n);
+    gpu.accelerations(c.q, c.qd, qdd, batch);
+    const flags = Array.from(gpu.flags.subarray(0, batch));
+    const shifted = shiftAngles(c.q, c.model.metadata.angles);
+    const qddShifted = new Float64Array(batch * n);
+    gpu.accelerations(shifted, c.qd, qddShifted, batch);
+    // Unwrapped float32 state [B, 2n] straight into the programs: cos/sin periodicity on the GPU.
+    const raw = tf.tidy(() => {
+      const state = new Float32Array(batch * 2 * n);
+      for (let b = 0; b < batch; b++) {
+        for (let i = 0; i < n; i++) {
+          state[b * 2 * n + i] = shifted[b * n + i];
+          state[b * 2 * n + n + i] = c.qd[b * n + i];
+        }
+      }
+      return gpu.accelerationsTensor(tf.tensor2d(state, [batch, 2 * n]));
+    });
+    const a = raw.dataSync();
+    raw.dispose();
+    const qddShiftedRaw: number[] = [];
+    const flagsShiftedRaw: number[] = [];
+    for (let b = 0; b < batch; b++) {
+      for (let i = 0; i < n; i++) qddShiftedRaw.push(a[b * (n + 1) + i]);
+      flagsShiftedRaw.push(a[b * (n + 1) + n]);
+    }
+    return {
+      qdd: Array.from(qdd),
+      flags,
+      qddShifted: Array.from(qddShifted),
+      qddShiftedRaw,
+      flagsShiftedRaw,
+    };
+  } finally {
+    gpu.dispose();
+  }
+}
+
+/** The `sincos` models on the fused programs directly, then through the lnn engine's webgl routes. */
+async function sincosChecks(): Promise<SincosResult> {
+  const dof2 = sincosQdd(sincosCase());
+  const dof3 = sincosQdd(sincos3Case());
+  const traj = sincosTrajectoryCase();
+  const gpu = new FusedWebGLLnn(traj.model);
+  const fq = traj.q.slice();
+  const fqd = traj.qd.slice();
+  for (let s = 0; s < traj.steps / 2; s++) gpu.advance(fq, fqd, traj.batch, traj.dt, 2);
+  const wq = fq.slice();
+  const wqd = fqd.slice();
+  gpu.advance(wq, wqd, traj.batch, traj.dt, 1);
+  const leakBefore = tf.memory().numTensors;
+  for (let s = 0; s < 20; s++) gpu.advance(wq, wqd, traj.batch, traj.dt, 1);
+  const leakAfter = tf.memory().numTensors;
+  gpu.dispose();
+
+  const engine: SincosResult['engine'] = {
+    webglQdd: [],
+    webglFlags: [],
+    webglQ: [],
+    webglQd: [],
+    webglPath: '',
+    webglRoute: '',
+    fusedQdd: [],
+    fusedFlags: [],
+    fusedQ: [],
+    fusedQd: [],
+    fusedReport: { path: '', route: '' },
+  };
+  try {
+    const dp = createSystem('double-pendulum');
+    const rk4 = new RungeKutta4();
+    const c = sincosCase();
+    for (const route of ['webgl', 'webgl-fused'] as const) {
+      const e = await LNNEngine.load(c.model, dp, { backend: 'webgl', jsBelow: 0, resident: true, route });
+      const qdd = new Float64Array(c.q.length);
+      e.accelerations(c.q, c.qd, qdd, c.batch);
+      const flags = Array.from(e.lastReport.flags);
+      e.dispose();
+      const s = await LNNEngine.load(traj.model, dp, { backend: 'webgl', jsBelow: 0, resident: true, route });
+      const q = traj.q.slice();
+      const qd = traj.qd.slice();
+      for (let k = 0; k < traj.steps; k++) s.step(q, qd, traj.batch, traj.dt, rk4);
+      const report = { path: s.lastReport.path, route: s.lastReport.route };
+      s.dispose();
+      if (route === 'webgl') {
+        Object.assign(engine, { webglQdd: Array.from(qdd), webglFlags: flags, webglQ: Array.from(q) });
+        Object.assign(engine, { webglQd: Array.from(qd), webglPath: report.path, webglRoute: report.route });
+      } else {
+        Object.assign(engine, { fusedQdd: Array.from(qdd), fusedFlags: flags, fusedQ: Array.from(q) });
+        Object.assign(engine, { fusedQd: Array.from(qd), fusedReport: report });
+      }
+    }
+  } catch (e) {
+    engine.error = String((e as Error)?.stack ?? e);
+  }
+  return {
+    dof2,
+    dof3,
+    fusedQ: Array.from(fq),
+    fusedQd: Array.from(fqd),
+    leakBefore,
+    leakAfter,
+    engine,
+  };
+}
 
 async function run(): Promise<LnnWebglResult> {
   const webgl = await initBackend({ backend: 'webgl' });
@@ -53,6 +177,7 @@ async function run(): Promise<LnnWebglResult> {
     autoSummary: '',
     numTensorsBefore: 0,
     numTensorsAfter: 0,
+    sincos: {} as SincosResult,
   };
   const dp = createSystem('double-pendulum');
   const rk4 = new RungeKutta4();
@@ -115,6 +240,8 @@ async function run(): Promise<LnnWebglResult> {
   baseEngine.accelerations(base.q, base.qd, baseQdd, base.batch);
   result.baselineQdd = Array.from(baseQdd);
   baseEngine.dispose();
+
+  result.sincos = await sincosChecks();
   result.numTensorsAfter = tf.memory().numTensors;
 
   // The same LNN on wasm inside the browser.
