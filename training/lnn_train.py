@@ -284,10 +284,26 @@ def q_features(ms: ModelSpec, q):
     return jnp.stack(cols, axis=-1), jnp.stack(jrows, axis=-2)
 
 
+def velocity_embedding(ms: ModelSpec) -> str:
+    """How velocities enter the network: "identity" (q̇·scale) or "rapidity" (atanh(q̇)·scale: for a
+    speed limit c = 1, the Lagrangian is then only defined for |q̇| < 1 and H_vv can grow without bound
+    as |q̇| → 1, so the learned flow can keep |q̇| below 1)."""
+    return ms.extra.get("velocityEmbedding", "identity")
+
+
+def v_features(ms: ModelSpec, qd):
+    """The q̇ part of the network input and its first two derivatives, elementwise [..., dof]."""
+    sv = jnp.array(ms.qd_scale, qd.dtype)
+    if velocity_embedding(ms) == "rapidity":
+        w = 1.0 / (1.0 - qd * qd)
+        return jnp.arctanh(qd) * sv, w * sv, 2.0 * qd * w * w * sv
+    return qd * sv, jnp.broadcast_to(sv, qd.shape), jnp.zeros_like(qd)
+
+
 def net_input(ms: ModelSpec, q, qd):
     """The v1 input map for one state: q, qd [dof] -> x [d_q + dof]."""
     xq, _ = q_features(ms, q)
-    return jnp.concatenate([xq, qd * jnp.array(ms.qd_scale, q.dtype)])
+    return jnp.concatenate([xq, v_features(ms, qd)[0]])
 
 
 def lagrangian(params, ms: ModelSpec, q, qd):
@@ -360,14 +376,15 @@ def mlp_grad_hessian(params, x, activation):
 def lnn_terms_batched(params, ms: ModelSpec, q, qd):
     """Batched H_vv [B, n, n] and right-hand side [B, n] of an `lnn` via the explicit derivatives."""
     n = q.shape[1]
-    sv = jnp.array(ms.qd_scale, q.dtype)
     xq, jq = q_features(ms, q)  # jq [B, d_q, n]
+    xv, dv, d2v = v_features(ms, qd)  # [B, n] each: value, first and second derivative
     dq = xq.shape[1]
-    x = jnp.concatenate([xq, qd * sv], axis=1)
+    x = jnp.concatenate([xq, xv], axis=1)
     g, h = mlp_grad_hessian(params, x, ms.activation)
     gq = jnp.einsum("bk,bki->bi", g[:, :dq], jq) * ms.out_scale
-    hvv = h[:, dq:, dq:] * (sv[:, None] * sv[None, :]) * ms.out_scale
-    hvq = jnp.einsum("bjk,bki->bji", h[:, dq:, :dq], jq) * sv[None, :, None] * ms.out_scale
+    # H_vv = D h_vv D + diag(∂L/∂x_v ⊙ x_v''), D = diag(x_v'); the second term vanishes for q̇·scale.
+    hvv = (h[:, dq:, dq:] * dv[:, :, None] * dv[:, None, :] + jax.vmap(jnp.diag)(g[:, dq:] * d2v)) * ms.out_scale
+    hvq = jnp.einsum("bjk,bki->bji", h[:, dq:, :dq], jq) * dv[:, :, None] * ms.out_scale
     return hvv, gq - jnp.einsum("bij,bj->bi", hvq, qd)
 
 
@@ -564,7 +581,10 @@ def make_eval_cached(spec, ms):
 # ----------------------------------------------------------------------------------------------------
 
 
-def build_model_spec(spec: SystemSpec, kind: str, hidden: list, activation: str, angle_embedding: str = "wrap") -> ModelSpec:
+def build_model_spec(
+    spec: SystemSpec, kind: str, hidden: list, activation: str, angle_embedding: str = "wrap",
+    velocity_embedding: str = "identity",
+) -> ModelSpec:
     if kind == "lgn":
         if spec.id != "string":
             raise SystemExit("--kind lgn is implemented for the path graph of the 'string' system only.")
@@ -574,7 +594,9 @@ def build_model_spec(spec: SystemSpec, kind: str, hidden: list, activation: str,
         return ModelSpec("lgn", [4, *hidden, 1], activation, [qs, qs], [vs, vs], 1.0, [False], spec.dof)
     n = spec.dof
     q_scale = [1.0 if a else 1.0 / max(abs(r[0]), abs(r[1])) for a, r in zip(spec.angles, spec.q_range)]
-    if spec.qd_sampling == "rapidity":
+    if velocity_embedding == "rapidity":
+        qd_scale = [1.0 / max(abs(r[0]), abs(r[1])) for r in spec.qd_range]  # the rapidity box
+    elif spec.qd_sampling == "rapidity":
         qd_scale = [1.0] * n
     else:
         qd_scale = [1.0 / max(abs(r[0]), abs(r[1])) for r in spec.qd_range]
@@ -589,6 +611,10 @@ def build_model_spec(spec: SystemSpec, kind: str, hidden: list, activation: str,
     if angle_embedding == "sincos" and any(spec.angles):
         extra["angleEmbedding"] = "sincos"
         d_q = n + sum(1 for a in spec.angles if a)
+    if velocity_embedding == "rapidity":
+        if kind != "lnn":
+            raise SystemExit("--velocity-embedding rapidity is implemented for --kind lnn only.")
+        extra["velocityEmbedding"] = "rapidity"
     return ModelSpec(kind, [d_q + n, *hidden, out], activation, q_scale, qd_scale, out_scale, list(spec.angles), n, extra)
 
 
@@ -707,7 +733,8 @@ def export_model(blob, out_dir, metrics=None):
         "dof": spec.dof,
         "angles": angles,
         "input": {"qScale": ms.q_scale, "qdScale": ms.qd_scale,
-                  **({"angleEmbedding": embedding(ms)} if embedding(ms) != "wrap" else {})},
+                  **({"angleEmbedding": embedding(ms)} if embedding(ms) != "wrap" else {}),
+                  **({"velocityEmbedding": velocity_embedding(ms)} if velocity_embedding(ms) != "identity" else {})},
         "architecture": {"layers": ms.layers, "activation": ms.activation},
         "output": {"scale": ms.out_scale},
         "trainingRanges": tr,
@@ -759,7 +786,7 @@ def load_exported(model_dir):
         meta["output"]["scale"],
         meta["angles"],
         meta["dof"],
-        {"angleEmbedding": meta["input"]["angleEmbedding"]} if "angleEmbedding" in meta["input"] else {},
+        {k: meta["input"][k] for k in ("angleEmbedding", "velocityEmbedding") if k in meta["input"]},
     )
     return params, ms, meta
 
@@ -808,7 +835,7 @@ def train(args):
             spec.qd_range = [[float(x) for x in args.qd_range.split(",")]] * spec.dof
         hidden = [int(h) for h in args.hidden.split(",") if h]
         activation = args.activation or ("relu" if args.kind == "baseline" else "softplus")
-        ms = build_model_spec(spec, args.kind, hidden, activation, args.angle_embedding)
+        ms = build_model_spec(spec, args.kind, hidden, activation, args.angle_embedding, args.velocity_embedding)
         if args.qd_scale:
             ms.qd_scale = [args.qd_scale] * len(ms.qd_scale)
         cfg = {
@@ -978,6 +1005,8 @@ def main(argv=None):
                    help="feed wrap(q) to the network (only for dynamics invariant under q → q + a)")
     t.add_argument("--angle-embedding", choices=["wrap", "sincos"], default="wrap",
                    help="how angle coordinates enter the network: wrap(θ), or (cos θ, sin θ)")
+    t.add_argument("--velocity-embedding", choices=["identity", "rapidity"], default="identity",
+                   help="how velocities enter the network: q̇, or atanh(q̇) (speed limit c = 1)")
     t.add_argument("--qd-scale", type=float, default=None, help="network input scale of q̇ (default 1/max|q̇ box|)")
     t.add_argument("--steps", type=int, default=0, help="stop after this many steps (0: --decay-steps)")
     t.add_argument("--minutes", type=float, default=0.0, help="wall-clock budget; 0 = none")
