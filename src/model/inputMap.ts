@@ -11,6 +11,18 @@ export type AngleEmbedding = 'wrap' | 'sincos';
 export const ANGLE_EMBEDDINGS: readonly AngleEmbedding[] = ['wrap', 'sincos'];
 
 /**
+ * How velocities enter the network (`input.velocityEmbedding`):
+ * - `identity` (default): q̇_i·qdScale_i;
+ * - `rapidity`: atanh(q̇_i)·qdScale_i, for systems with a speed limit c = 1. The Lagrangian is then defined
+ *   only for |q̇| < 1 and its H_vv can grow without bound as |q̇| → 1, so the learned flow can keep every
+ *   speed below c (a network fed q̇ itself is smooth through |q̇| = 1 and cannot).
+ */
+export type VelocityEmbedding = 'identity' | 'rapidity';
+
+/** Every {@link VelocityEmbedding}. */
+export const VELOCITY_EMBEDDINGS: readonly VelocityEmbedding[] = ['identity', 'rapidity'];
+
+/**
  * What a q input of the network is as a function of its coordinate: `identity` (q_i, or wrap(q_i) for an
  * angle under `wrap`; slope 1), `cos` (cos q_i; slope −sin q_i), `sin` (sin q_i; slope cos q_i).
  */
@@ -28,6 +40,8 @@ export const Feature = { identity: 0, cos: 1, sin: 2 } as const;
  */
 export interface InputMap {
   embedding: AngleEmbedding;
+  /** How the velocity inputs are formed (see {@link velocityValue}). */
+  velocity: VelocityEmbedding;
   /** n. */
   dof: number;
   /** Number of q inputs (n for `wrap`; n + number of angles for `sincos`). */
@@ -49,6 +63,11 @@ export interface InputMap {
 /** wrap(θ) = θ − 2π·floor((θ + π) / 2π): maps an angle into [−π, π). */
 export function wrapAngle(theta: number): number {
   return theta - 2 * Math.PI * Math.floor((theta + Math.PI) / (2 * Math.PI));
+}
+
+/** The `input.velocityEmbedding` of a model (`identity` when absent). */
+export function velocityEmbeddingOf(meta: Pick<ModelMetadata, 'input'>): VelocityEmbedding {
+  return meta.input.velocityEmbedding ?? 'identity';
 }
 
 /** The `input.angleEmbedding` of a model (`wrap` when absent). */
@@ -85,6 +104,7 @@ export function inputMapOf(meta: Pick<ModelMetadata, 'dof' | 'angles' | 'input'>
   const qWidth = coord.length;
   return {
     embedding,
+    velocity: velocityEmbeddingOf(meta),
     dof: n,
     qWidth,
     width: qWidth + n,
@@ -142,7 +162,51 @@ export function fillInput(
     x[xo + k] = scaled ? v * scale[k] : v;
   }
   for (let i = 0; i < dof; i++) {
-    const v = qd[vo + i];
+    const v = velocityValue(map, qd[vo + i]);
     x[xo + qWidth + i] = scaled ? v * scale[qWidth + i] : v;
+  }
+}
+
+/** Unscaled velocity input φ(v): v, or atanh(v) (`rapidity`; not finite for |v| ≥ 1). */
+export function velocityValue(map: InputMap, v: number): number {
+  return map.velocity === 'rapidity' ? Math.atanh(v) : v;
+}
+
+/** φ'(v): 1, or 1/(1 − v²) (`rapidity`). */
+export function velocitySlope(map: InputMap, v: number): number {
+  return map.velocity === 'rapidity' ? 1 / (1 - v * v) : 1;
+}
+
+/** φ''(v): 0, or 2v/(1 − v²)² (`rapidity`). */
+export function velocityCurvature(map: InputMap, v: number): number {
+  if (map.velocity !== 'rapidity') return 0;
+  const w = 1 / (1 - v * v);
+  return 2 * v * w * w;
+}
+
+/**
+ * Turn derivatives taken against the velocity INPUTS into derivatives against q̇, in place, for one state
+ * (a no-op for `identity`). Routes compute, with the scales folded into the first kernel and the velocity
+ * tangents along the unit input directions: `hvv` `[n·n]` = ∂²L/∂φ_i∂φ_j, `hvu` `[n]` = ∂²L/∂φ_i∂u
+ * (u = q-motion along q̇), `gv` `[n]` = ∂L/∂φ_i. With D = diag φ'(q̇):
+ * H_vv = D·hvv·D + diag(φ''(q̇) ⊙ gv), H_vq q̇ = D·hvu, ∂L/∂q̇ = D·gv.
+ * @param qd `[n]` velocities of the state at offset `vo`
+ */
+export function applyVelocityMap(
+  map: InputMap,
+  qd: ArrayLike<number>,
+  vo: number,
+  hvv: { [i: number]: number },
+  hvu: { [i: number]: number },
+  gv: { [i: number]: number },
+): void {
+  if (map.velocity === 'identity') return;
+  const n = map.dof;
+  for (let i = 0; i < n; i++) {
+    const di = velocitySlope(map, qd[vo + i]);
+    for (let j = 0; j < n; j++) hvv[i * n + j] *= di * velocitySlope(map, qd[vo + j]);
+    hvv[i * n + i] += velocityCurvature(map, qd[vo + i]) * gv[i];
+    hvu[i] *= di;
+    gv[i] *= di;
   }
 }

@@ -4,7 +4,7 @@
  * `model.json → userDefinedMetadata.threeLnn`, typed here as {@link ModelMetadata}.
  */
 
-import type { AngleEmbedding } from './inputMap';
+import type { AngleEmbedding, VelocityEmbedding } from './inputMap';
 
 /** The only format version this reader accepts. */
 export const FORMAT_VERSION = 1 as const;
@@ -49,6 +49,11 @@ export interface InputScaling {
    * @default 'wrap'
    */
   angleEmbedding?: AngleEmbedding;
+  /**
+   * How velocities enter the network (`lnn` only for `rapidity`).
+   * @default 'identity'
+   */
+  velocityEmbedding?: VelocityEmbedding;
 }
 
 /** Layer widths including input and output, and the hidden nonlinearity. */

@@ -1,4 +1,9 @@
-import { ANGLE_EMBEDDINGS, type AngleEmbedding } from './inputMap';
+import {
+  ANGLE_EMBEDDINGS,
+  type AngleEmbedding,
+  VELOCITY_EMBEDDINGS,
+  type VelocityEmbedding,
+} from './inputMap';
 import { ModelFormatError } from './ModelFormatError';
 import {
   ACTIVATIONS,
@@ -124,6 +129,19 @@ export function validateMetadata(meta: unknown, source: string): ModelMetadata {
     fail(
       'bad-field',
       `input.angleEmbedding "sincos" is supported for lnn models only, not ${k}; use "wrap".`,
+    );
+  }
+  const velocity = (input as Json).velocityEmbedding;
+  if (velocity !== undefined && !VELOCITY_EMBEDDINGS.includes(velocity as VelocityEmbedding)) {
+    fail(
+      'bad-field',
+      `input.velocityEmbedding ${JSON.stringify(velocity)} is unknown; expected one of ${VELOCITY_EMBEDDINGS.join(', ')} (or leave it out for identity).`,
+    );
+  }
+  if (velocity === 'rapidity' && k !== 'lnn') {
+    fail(
+      'bad-field',
+      `input.velocityEmbedding "rapidity" is supported for lnn models only, not ${k}; use "identity".`,
     );
   }
   const sincosAngles = embedding === 'sincos' ? (angles as boolean[]).filter(Boolean).length : 0;
