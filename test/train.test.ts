@@ -3,17 +3,20 @@
  * provenance, are deterministic given the seed, resume exactly, and fine-tune a model on a changed
  * system.
  */
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/backend/backend';
+import { LNNEngine } from '../src/engines/LNNEngine';
 import { createRng } from '../src/math/random';
 import { loadModel } from '../src/model/loadModel';
 import { referenceAccelerations } from '../src/model/reference';
 import { createSystem } from '../src/systems/registry';
 import { sampleBox, Trainer, type TrainerOptions } from '../src/train/Trainer';
+import { defaultTrainingBox } from '../src/train/trainingBox';
 
 const dir = mkdtempSync(join(tmpdir(), 'three-lnn-train-'));
 const small: TrainerOptions = {
@@ -155,7 +158,10 @@ describe('fine-tuning (--from)', () => {
       valSize: 512,
       seed: 1,
     });
-    expect(t.layers, 'architecture of the shipped model is kept').toEqual([4, 128, 128, 1]);
+    const shipped = await loadModel(SHIPPED);
+    expect(t.layers, 'architecture of the shipped model is kept').toEqual(
+      shipped.metadata.architecture.layers,
+    );
     const before = t.validate();
     t.run();
     const after = t.history[t.history.length - 1][1];
@@ -163,6 +169,120 @@ describe('fine-tuning (--from)', () => {
     const m = t.toModel();
     expect(m.metadata.system.params.l1).toBe(0.8);
     expect(String(m.metadata.provenance?.from)).toContain('double-pendulum-lnn');
+    expect(m.metadata.input.angleEmbedding, "the shipped model's angle embedding is kept").toBe(
+      shipped.metadata.input.angleEmbedding,
+    );
     t.dispose();
+  });
+});
+
+/** Run `node bin/three-lnn.mjs ...args`. */
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const bin = join(import.meta.dirname, '..', 'bin', 'three-lnn.mjs');
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { encoding: 'utf8' }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('angle embedding (--angle-embedding sincos)', () => {
+  const sys = createSystem('double-pendulum');
+  const box = defaultTrainingBox(sys);
+  const sincosDir = join(dir, 'sincos');
+
+  it('trains a sincos lnn: the loss falls, the artefact records the embedding and its q̈ is the reference q̈', async () => {
+    const before = tf.memory().numTensors;
+    const t = await Trainer.create({ ...small, steps: 40, angleEmbedding: 'sincos' });
+    expect(t.options.angleEmbedding).toBe('sincos');
+    expect(t.layers, 'one extra input per angle').toEqual([6, 16, 16, 1]);
+    const first = t.validate();
+    t.run();
+    const last = t.history[t.history.length - 1][1];
+    expect(last, `validation q̈ L1 ${first} → ${last}`).toBeLessThan(first);
+    await t.saveCheckpoint(sincosDir);
+    t.dispose();
+    expect(tf.memory().numTensors, 'every tensor freed').toBe(before);
+    const m = await loadModel(sincosDir);
+    expect(m.metadata.input.angleEmbedding).toBe('sincos');
+    expect(m.metadata.architecture.layers).toEqual([6, 16, 16, 1]);
+    // The artefact encodes the function that was trained: the trainer's float32 q̈ and the engine's
+    // fused wasm route on the loaded model both equal the float64 reference of the written weights.
+    const batch = 64;
+    const s = sampleBox(sys, box, createRng(9), batch);
+    const q = Float64Array.from(s.q);
+    const qd = Float64Array.from(s.qd);
+    const ref = new Float64Array(2 * batch);
+    const flags = new Uint8Array(batch);
+    referenceAccelerations(m, q, qd, ref, batch, { flags });
+    const engine = await LNNEngine.load(m, sys, { backend: 'wasm', route: 'wasm' });
+    const fromEngine = new Float64Array(2 * batch);
+    engine.accelerations(q, qd, fromEngine, batch);
+    engine.dispose();
+    const again = await Trainer.resume(sincosDir);
+    const fromTrainer = again.accelerations(s.q, s.qd, batch);
+    again.dispose();
+    let compared = 0;
+    for (let b = 0; b < batch; b++) {
+      // A nearly singular, regularised H_vv of a barely trained network amplifies float32 rounding.
+      if (flags[b] !== 0) continue;
+      compared++;
+      const scale = Math.max(1, Math.abs(ref[2 * b]), Math.abs(ref[2 * b + 1]));
+      for (let i = 2 * b; i < 2 * b + 2; i++) {
+        expect(Math.abs(fromTrainer[i] - ref[i]) / scale, `trainer q̈[${i}]`).toBeLessThan(1e-3);
+        expect(Math.abs(fromEngine[i] - ref[i]) / scale, `engine q̈[${i}]`).toBeLessThan(1e-3);
+      }
+    }
+    expect(compared, 'states with a positive-definite H_vv').toBeGreaterThan(batch / 4);
+  });
+
+  it('--from and --resume keep the embedding; a conflicting or non-lnn embedding is a clear error', async () => {
+    const tuned = await Trainer.create({ ...small, steps: 3, from: sincosDir });
+    expect(tuned.options.angleEmbedding, 'from a sincos model').toBe('sincos');
+    tuned.run();
+    expect(tuned.toModel().metadata.input.angleEmbedding).toBe('sincos');
+    tuned.dispose();
+    await expect(
+      Trainer.create({ ...small, from: sincosDir, angleEmbedding: 'wrap' }),
+      'conflicting embedding with --from',
+    ).rejects.toThrow(/embeds angles as 'sincos'.*leave out --angle-embedding/);
+    await expect(
+      Trainer.create({ ...small, kind: 'baseline', angleEmbedding: 'sincos' }),
+      'baseline',
+    ).rejects.toThrow(/sincos applies to lnn models only/);
+    const resumed = await Trainer.resume(sincosDir, { steps: 42 });
+    expect(resumed.layers).toEqual([6, 16, 16, 1]);
+    resumed.run();
+    expect(resumed.toModel().metadata.input.angleEmbedding).toBe('sincos');
+    resumed.dispose();
+  });
+
+  it('three-lnn train --angle-embedding sincos writes a sincos model; non-lnn kinds are refused', async () => {
+    const out = join(dir, 'cli-sincos');
+    const ok = await cli([
+      'train',
+      ...['--system', 'double-pendulum', '--angle-embedding', 'sincos', '--hidden', '8,8'],
+      ...[
+        '--steps',
+        '4',
+        '--batch',
+        '32',
+        '--val-every',
+        '4',
+        '--val-size',
+        '64',
+        '--no-progress',
+        '--out',
+        out,
+      ],
+    ]);
+    expect(ok.code, ok.stderr).toBe(0);
+    const m = await loadModel(out);
+    expect(m.metadata.input.angleEmbedding).toBe('sincos');
+    expect(m.metadata.architecture.layers).toEqual([6, 8, 8, 1]);
+    expect(String(m.metadata.provenance?.command)).toContain('--angle-embedding sincos');
+    const bad = await cli(['train', '--kind', 'baseline', '--angle-embedding', 'sincos', '--steps', '1']);
+    expect(bad.code, 'non-zero exit').not.toBe(0);
+    expect(bad.stderr).toMatch(/sincos applies to lnn models only/);
   });
 });

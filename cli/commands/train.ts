@@ -24,6 +24,7 @@ interface TrainCliOptions {
   resume?: string;
   from?: string;
   shiftInvariant?: boolean;
+  angleEmbedding?: 'wrap' | 'sincos';
   checkpointEvery?: number;
   minutes?: number;
   backend: string;
@@ -33,6 +34,7 @@ interface TrainCliOptions {
 const EXAMPLES = `
 Examples:
   $ three-lnn train --system double-pendulum --kind lnn --hidden 64,64 --steps 2000 --batch 256 --out out/dp
+  $ three-lnn train --system double-pendulum --angle-embedding sincos --hidden 64,64 --steps 2000 --out out/dp-sincos
   $ three-lnn train --resume out/dp --steps 4000
   $ three-lnn train --system double-pendulum --params '{"l1":0.8,"l2":1.2}' --from assets/models/double-pendulum-lnn \\
       --steps 200 --lr 3e-4 --out out/dp-short-arms
@@ -83,6 +85,12 @@ export function trainCommand(io: CliIO): Command {
     .option('--resume <dir>', 'continue exactly from a checkpoint directory (written by --out)')
     .option('--from <dir>', 'fine-tune: start from this model (kind, architecture and scaling kept)')
     .option('--shift-invariant', 'lgn: the edge term sees neighbouring q only through their difference')
+    .addOption(
+      new Option(
+        '--angle-embedding <name>',
+        "lnn: angles enter the network as wrap(θ) or (cos θ, sin θ) (default wrap; --from keeps its model's)",
+      ).choices(['wrap', 'sincos']),
+    )
     .option('--checkpoint-every <n>', 'also write the checkpoint every n steps', positiveInteger)
     .option(
       '--minutes <m>',
@@ -119,6 +127,7 @@ export function trainCommand(io: CliIO): Command {
             valSize: opts.valSize,
             from: opts.from,
             shiftInvariant: opts.shiftInvariant,
+            angleEmbedding: opts.angleEmbedding,
             command,
             hardware: hardware(),
           });

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { System } from '../core/types';
 import { createRng, normal, uniform } from '../math/random';
 import { createModel } from '../model/artifacts';
+import { ANGLE_EMBEDDINGS, type AngleEmbedding, angleEmbeddingOf, inputMapOf } from '../model/inputMap';
 import { loadModel } from '../model/loadModel';
 import type { Activation, LoadedModel, ModelKind, ModelMetadata } from '../model/metadata';
 import { baselineAccelerations } from '../nn/baseline';
@@ -57,7 +58,17 @@ export interface TrainerOptions {
    * @default false
    */
   shiftInvariant?: boolean;
-  /** Start from this model's weights and scaling (fine-tuning); its kind and architecture are kept. */
+  /**
+   * lnn only: how angle coordinates enter the network — `wrap` (wrap(θ)) or `sincos` ((cos θ, sin θ),
+   * smooth and periodic; one more input per angle). Written to the model as `input.angleEmbedding`.
+   * With `from`, the base model's embedding is kept.
+   * @default 'wrap' (the base model's with `from`)
+   */
+  angleEmbedding?: AngleEmbedding;
+  /**
+   * Start from this model's weights and scaling (fine-tuning); its kind, architecture and angle
+   * embedding are kept.
+   */
   from?: string | LoadedModel;
   /** Training distribution. @default defaultTrainingBox(system) */
   box?: TrainingBox;
@@ -160,6 +171,7 @@ export class Trainer {
       qdScale: [...base.input.qdScale],
       outputScale: base.output.scale,
       hvvEpsilon: base.solver?.hvvEpsilon,
+      ...(kind === 'lgn' ? {} : { inputMap: inputMapOf(base) }),
     };
     const id = `trainer${instances++}`;
     // Inside tidy: the initial values are freed, the variables are kept.
@@ -221,6 +233,7 @@ export class Trainer {
     const hidden = fromModel
       ? fromModel.metadata.architecture.layers.slice(1, -1)
       : (options.hidden ?? [128, 128]);
+    const angleEmbedding = Trainer.resolveEmbedding(options.angleEmbedding, kind, fromModel);
     const resolved: ResolvedOptions = {
       system: system.id,
       params: { ...system.params },
@@ -237,6 +250,7 @@ export class Trainer {
       loss: options.loss ?? 'l1',
       huberDelta: options.huberDelta ?? 1,
       shiftInvariant: options.shiftInvariant ?? false,
+      angleEmbedding,
       seed: options.seed ?? 0,
       valEvery: options.valEvery ?? 100,
       valSize: options.valSize ?? 1024,
@@ -257,6 +271,38 @@ export class Trainer {
     return new Trainer(resolved, system, base, init);
   }
 
+  /**
+   * The angle embedding of the model to train: the base model's with `from` (a different explicit one is
+   * an error), else the option (default `wrap`); `sincos` for lnn models only.
+   */
+  private static resolveEmbedding(
+    wanted: AngleEmbedding | undefined,
+    kind: ModelKind,
+    fromModel: LoadedModel | undefined,
+  ): AngleEmbedding {
+    if (wanted !== undefined && !ANGLE_EMBEDDINGS.includes(wanted)) {
+      throw new Error(
+        `angleEmbedding '${String(wanted)}' is unknown; use one of ${ANGLE_EMBEDDINGS.join(', ')}.`,
+      );
+    }
+    if (fromModel) {
+      const base = angleEmbeddingOf(fromModel.metadata);
+      if (wanted !== undefined && wanted !== base) {
+        throw new Error(
+          `--from model ${fromModel.source} embeds angles as '${base}', and a fine-tune keeps the base model's input layout; leave out --angle-embedding (or pass '${base}'), or train a new model without --from.`,
+        );
+      }
+      return base;
+    }
+    const embedding = wanted ?? 'wrap';
+    if (embedding === 'sincos' && kind !== 'lnn') {
+      throw new Error(
+        `--angle-embedding sincos applies to lnn models only; a ${kind} model takes wrapped angles (leave out --angle-embedding or use --kind lnn).`,
+      );
+    }
+    return embedding;
+  }
+
   /** Metadata of a new model: kind, architecture and input/output scaling over the training box. */
   private static freshMetadata(o: ResolvedOptions, system: System): ModelMetadata {
     const n = system.dof;
@@ -273,7 +319,9 @@ export class Trainer {
       qScale = system.angles.map((a, i) => (a ? 1 : 1 / maxAbs(o.box.q[i])));
       qdScale = o.box.rapidity ? new Array(n).fill(1) : o.box.qd.map(maxAbs);
       if (!o.box.rapidity) qdScale = qdScale.map((x) => 1 / x);
-      layers = [2 * n, ...o.hidden, o.kind === 'baseline' ? n : 1];
+      // Under sincos every angle is two inputs (cos θ, sin θ), already in [−1, 1] with qScale 1.
+      const sincosAngles = o.angleEmbedding === 'sincos' ? system.angles.filter(Boolean).length : 0;
+      layers = [2 * n + sincosAngles, ...o.hidden, o.kind === 'baseline' ? n : 1];
       if (o.kind === 'baseline') {
         // The baseline predicts q̈ directly: scale its output to the median |q̈| of the box.
         const s = sampleBox(system, o.box, createRng(mix(o.seed, 0x5bd1e995)), 4096);
@@ -287,7 +335,11 @@ export class Trainer {
       system: { id: system.id, params: { ...system.params } },
       dof: n,
       angles: o.kind === 'lgn' ? [system.angles[0] ?? false] : [...system.angles],
-      input: { qScale, qdScale },
+      input: {
+        qScale,
+        qdScale,
+        ...(o.angleEmbedding === 'sincos' ? { angleEmbedding: 'sincos' as const } : {}),
+      },
       architecture: { layers, activation: o.activation },
       output: { scale },
       ...(o.kind === 'lgn' ? { graph: { type: 'path' as const, boundary: 'fixed' as const } } : {}),
@@ -389,6 +441,28 @@ export class Trainer {
       const d = tf.mul(tf.sub(b, a), 0.5);
       w.assign(tf.concat([tf.neg(d), d, rest], 0));
     });
+  }
+
+  /**
+   * q̈ of the current weights at `batch` states: the float32 function being trained (what
+   * {@link Trainer.toModel} writes), e.g. to compare with the float64 reference of the saved model.
+   * @param q `[batch * n]` @param qd `[batch * n]` (n: the system's dof) @returns `[batch * n]`
+   */
+  accelerations(q: ArrayLike<number>, qd: ArrayLike<number>, batch: number): Float32Array {
+    this.assertLive();
+    const n = this.system.dof;
+    if (q.length !== batch * n || qd.length !== batch * n) {
+      throw new Error(
+        `Trainer.accelerations: q and qd must hold batch × dof = ${batch} × ${n} values (got ${q.length}, ${qd.length}).`,
+      );
+    }
+    return tf.tidy(
+      () =>
+        this.predict(
+          tf.tensor2d(Float32Array.from(q), [batch, n]),
+          tf.tensor2d(Float32Array.from(qd), [batch, n]),
+        ).dataSync() as Float32Array,
+    );
   }
 
   /** Mean |q̈_pred − q̈_exact| over the fixed validation set (appended to {@link history}). */
@@ -537,7 +611,13 @@ export class Trainer {
     delete base.metrics;
     delete base.trainingRanges;
     if (o.from) base.provenance = model.metadata.provenance?.fromProvenance as ModelMetadata['provenance'];
-    const options = { ...o, steps: overrides.steps ?? o.steps, command: overrides.command ?? o.command };
+    const options = {
+      ...o,
+      // Checkpoints written before the option existed: the model itself records the embedding.
+      angleEmbedding: o.angleEmbedding ?? angleEmbeddingOf(model.metadata),
+      steps: overrides.steps ?? o.steps,
+      command: overrides.command ?? o.command,
+    };
     const trainer = new Trainer(options, system, base, init);
     const raw = new Float32Array(new Uint8Array(await fs.readFile(`${dir}/adam.bin`)).buffer);
     let off = 0;
