@@ -1,0 +1,344 @@
+/**
+ * Page of the `rendered` benchmark (bench/suites/rendered.ts): N double pendulums in a three.js scene
+ * built with the project's plugin (`LNNPhysics`, every copy's bobs in one `InstancedBobs` mesh, every
+ * copy's rods in one `SystemHelper` line set), drawn by a `WebGLRenderer` on a canvas of a fixed size.
+ *
+ * One frame = one fixed physics step of all N (RK4, dt = 1/60) + the instance-matrix and rod-vertex
+ * update + `renderer.render` followed by a 1-pixel `readPixels`, which waits for the GPU (software GL
+ * included) to finish the frame, so the draw cost is counted and not deferred to the next frame; then
+ * a return to the event loop, where the browser presents the canvas; the next frame starts with a
+ * 1-pixel read that waits for that presentation (timed as `presentMs`). The frame time is the time from
+ * one frame's start to the next's. `physics.stepN(1)` is exactly the first two parts; they are called
+ * separately here to time each.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-webgl';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import {
+  AmbientLight,
+  BufferAttribute,
+  BufferGeometry,
+  Color,
+  DirectionalLight,
+  PerspectiveCamera,
+  Points,
+  PointsMaterial,
+  Scene,
+  SphereGeometry,
+  WebGLRenderer,
+} from 'three';
+import { LNNPhysics, type LNNPhysicsInstance, type PhysicsSystem } from '../../plugins/three';
+import type { Engine } from '../../src/core/types';
+import { LNNEngine } from '../../src/engines/LNNEngine';
+import { createSystem } from '../../src/systems/registry';
+import { benchModel } from './bench';
+
+tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+setWasmPaths({
+  'tfjs-backend-wasm.wasm': wasmPlain,
+  'tfjs-backend-wasm-simd.wasm': wasmSimd,
+  'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
+});
+
+/**
+ * What steps the pendulums: `lnn-auto` the learned engine with its defaults (the browser's default
+ * backend and `route: 'auto'`), `lnn-wasm` the learned engine forced onto the wasm route, `analytic` the
+ * exact engine (fused analytic RK4 kernel).
+ */
+export type RenderedEngine = 'lnn-auto' | 'lnn-wasm' | 'analytic';
+
+/** Scene settings, fixed for a whole run. */
+export interface RenderedScene {
+  /** Canvas size in CSS pixels (device pixel ratio 1). @default 1280×720 */
+  width: number;
+  height: number;
+  /** WebGLRenderer `antialias` (the app uses true). @default true */
+  antialias: boolean;
+  /** Width and height segments of each bob's sphere (InstancedBobs' own default is 16×12). */
+  sphereSegments: [number, number];
+  /**
+   * How the bobs are drawn: `instanced` with the plugin's `InstancedBobs` (one InstancedMesh of spheres),
+   * or `points`, one vertex per bob in a `THREE.Points` cloud (one non-instanced draw), to show what
+   * the per-instance cost of the renderer is. The rods are the plugin's `SystemHelper` lines either way.
+   * @default 'instanced'
+   */
+  bobs: 'instanced' | 'points';
+}
+
+/** Timing of one N: medians over the measured frames (ms), and what ran. */
+export interface FrameTiming {
+  count: number;
+  frames: number;
+  /**
+   * Median time from one frame's start to the next's (the capacity criterion): present wait + physics +
+   * update + render with GPU sync + the return to the browser's event loop between frames.
+   */
+  frameMs: number;
+  /** Mean frame-to-frame time: the sum of the parts below. */
+  frameMeanMs: number;
+  /** 90th percentile of the frame-to-frame time. */
+  frameP90Ms: number;
+  /** Mean per frame of each part (ms); they add up to `frameMeanMs`. */
+  physicsMs: number;
+  updateMs: number;
+  renderMs: number;
+  /** Wait, at the start of a frame, for the GPU to finish presenting the previous one. */
+  presentMs: number;
+  /** Between frames: the return to the event loop (tasks, presentation on the main thread). */
+  eventLoopMs: number;
+  /** Medians of the parts, for comparison with the means (a mean is pulled up by a few slow frames). */
+  medians: { physicsMs: number; updateMs: number; renderMs: number; presentMs: number };
+  /** Route the learned engine took for N states (`engine.routeFor(N)`), or 'analytic'. */
+  route: string;
+  /** Copies whose state became non-finite (frozen by the world); should be 0. */
+  invalid: number;
+}
+
+/** What the page exposes to the driver. */
+export interface RenderedPage {
+  /** The renderer string of three.js's context (UNMASKED_RENDERER_WEBGL when exposed). */
+  renderer: string;
+  /** The model the learned engines use. */
+  model(): Promise<string>;
+  /** Build (or rebuild) the engine for `engine`; returns its route summary. */
+  useEngine(engine: RenderedEngine): Promise<string>;
+  /** The scene settings in use (from the page's query string). */
+  scene: RenderedScene;
+  /** Put N pendulums in the scene (replacing the previous ones), run `warmup` frames, time `frames`. */
+  measure(count: number, frames: number, warmup: number): Promise<FrameTiming>;
+  /** Remove the pendulums and free the engine. */
+  release(): void;
+}
+
+declare global {
+  interface Window {
+    __rendered?: RenderedPage;
+    __renderedError?: string;
+  }
+}
+
+const DT = 1 / 60;
+/** Grid pitch between pendulum pivots: two unit rods reach 2 from the pivot. */
+const PITCH = 4.5;
+
+const params = new URLSearchParams(location.search);
+const sceneSettings: RenderedScene = {
+  width: Number(params.get('width') ?? 1280),
+  height: Number(params.get('height') ?? 720),
+  antialias: (params.get('antialias') ?? 'true') === 'true',
+  sphereSegments: [Number(params.get('segW') ?? 16), Number(params.get('segH') ?? 12)],
+  bobs: params.get('bobs') === 'points' ? 'points' : 'instanced',
+};
+
+const renderer = new WebGLRenderer({ antialias: sceneSettings.antialias });
+renderer.setPixelRatio(1);
+renderer.setSize(sceneSettings.width, sceneSettings.height);
+document.body.appendChild(renderer.domElement);
+const gl = renderer.getContext();
+const pixel = new Uint8Array(4);
+const scene = new Scene();
+scene.background = new Color(0x111111);
+scene.add(new AmbientLight(0xffffff, 0.6));
+const sun = new DirectionalLight(0xffffff, 1.5);
+sun.position.set(3, 5, 8);
+scene.add(sun);
+const camera = new PerspectiveCamera(45, sceneSettings.width / sceneSettings.height, 0.1, 1e5);
+const sphere = new SphereGeometry(0.12, sceneSettings.sphereSegments[0], sceneSettings.sphereSegments[1]);
+
+let physics: LNNPhysicsInstance | null = null;
+let engine: Engine | null = null;
+let current: PhysicsSystem | null = null;
+/** The `points` bob style: the cloud and its position buffer, refilled every frame. */
+let cloud: Points | null = null;
+const cloudPoints = new Float64Array(3 * 3);
+const cloudMaterial = new PointsMaterial({ color: 0xff8844, size: 3, sizeAttenuation: false });
+
+function rendererName(): string {
+  const ext = gl.getExtension('WEBGL_debug_renderer_info');
+  return String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+}
+
+async function useEngine(kind: RenderedEngine): Promise<string> {
+  release();
+  physics = await LNNPhysics({ fixedTimeStep: DT });
+  if (kind === 'analytic') return 'analytic (fused RK4 kernel)';
+  const { model } = await benchModel();
+  const system = createSystem('double-pendulum');
+  const lnn =
+    kind === 'lnn-wasm'
+      ? await LNNEngine.load(model, system, { backend: 'wasm', route: 'wasm' })
+      : await LNNEngine.load(model, system);
+  engine = lnn;
+  return `${lnn.backend} backend; ${lnn.routeSummary}`;
+}
+
+/** Lay N pivots on a grid of the canvas's aspect and aim the camera at all of them. */
+function layout(count: number): Float64Array {
+  const aspect = sceneSettings.width / sceneSettings.height;
+  const cols = Math.max(1, Math.ceil(Math.sqrt(count * aspect)));
+  const rows = Math.ceil(count / cols);
+  const offsets = new Float64Array(3 * count);
+  for (let i = 0; i < count; i++) {
+    offsets[3 * i] = ((i % cols) - (cols - 1) / 2) * PITCH;
+    offsets[3 * i + 1] = ((rows - 1) / 2 - Math.floor(i / cols)) * PITCH;
+  }
+  const halfH = (rows * PITCH) / 2 + 2;
+  const halfW = (cols * PITCH) / 2 + 2;
+  const fit = Math.max(halfH, halfW / aspect) / Math.tan((camera.fov * Math.PI) / 360);
+  camera.position.set(0, 0, fit * 1.05);
+  camera.near = fit / 100;
+  camera.far = fit * 2;
+  camera.lookAt(0, 0, 0);
+  camera.updateProjectionMatrix();
+  return offsets;
+}
+
+async function place(count: number): Promise<void> {
+  if (!physics) throw new Error('rendered bench: call useEngine before measure');
+  if (current) physics.removeSystem(current);
+  current = null;
+  removeCloud();
+  // Spread start angles inside the model's training box (q in [0, 2π), q̇ = 0), each copy different.
+  const q0 = new Float64Array(2 * count);
+  for (let i = 0; i < count; i++) {
+    q0[2 * i] = 1.2 + 1.6 * ((i * 0.618034) % 1);
+    q0[2 * i + 1] = 0.8 + 2.0 * ((i * 0.414214) % 1);
+  }
+  current = await physics.addSystem('double-pendulum', {
+    name: 'fan',
+    engine: engine ?? 'analytic',
+    integrator: 'rk4',
+    count,
+    q0,
+    qd0: new Float64Array(2 * count),
+    offsets: layout(count),
+  });
+  if (sceneSettings.bobs === 'instanced') {
+    scene.add(physics.createInstancedBobs(current, { geometry: sphere, color: 0xff8844 }));
+  } else {
+    const geometry = new BufferGeometry();
+    geometry.setAttribute('position', new BufferAttribute(new Float32Array(6 * count), 3));
+    cloud = new Points(geometry, cloudMaterial);
+    cloud.frustumCulled = false;
+    scene.add(cloud);
+    updateCloud();
+  }
+  scene.add(physics.createSystemHelper(current, { index: 'all', color: 0xaaaaaa }));
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : 0.5 * (s[s.length / 2 - 1] + s[s.length / 2]);
+};
+
+/** Move the `points` bobs (the two moving points of each copy) to the current state. */
+function updateCloud(): void {
+  if (!cloud || !current) return;
+  const attr = cloud.geometry.getAttribute('position') as BufferAttribute;
+  const out = attr.array as Float32Array;
+  for (let i = 0, k = 0; i < current.count; i++) {
+    current.points3(i, cloudPoints);
+    for (let j = 3; j < 9; j++) out[k++] = cloudPoints[j];
+  }
+  attr.needsUpdate = true;
+}
+
+function removeCloud(): void {
+  if (!cloud) return;
+  cloud.removeFromParent();
+  cloud.geometry.dispose();
+  cloud = null;
+}
+
+function frame(times: number[][] | null): void {
+  const p = physics!;
+  const t0 = performance.now();
+  // The browser presented the previous frame after the return to the event loop; the GPU process does
+  // that before this context's commands, so a 1-pixel read here waits for it (and times it).
+  gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, pixel);
+  const t1 = performance.now();
+  p.world.stepN(1, DT);
+  const t2 = performance.now();
+  p.update();
+  updateCloud();
+  const t3 = performance.now();
+  renderer.render(scene, camera);
+  // One pixel read back waits until the GPU has drawn the frame.
+  gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, pixel);
+  const t4 = performance.now();
+  if (times) times.push([t4 - t0, t2 - t1, t3 - t2, t4 - t3, t1 - t0]);
+}
+
+/** Back to the event loop (a message-channel task: no timer clamping), so the browser can present. */
+const channel = new MessageChannel();
+const yieldToBrowser = () =>
+  new Promise<void>((resolve) => {
+    channel.port1.onmessage = () => resolve();
+    channel.port2.postMessage(0);
+  });
+
+async function measure(count: number, frames: number, warmup: number): Promise<FrameTiming> {
+  await place(count);
+  for (let f = 0; f < warmup; f++) {
+    frame(null);
+    await yieldToBrowser();
+  }
+  const times: number[][] = [];
+  const starts: number[] = [];
+  for (let f = 0; f <= frames; f++) {
+    starts.push(performance.now());
+    if (f === frames) break;
+    frame(times);
+    await yieldToBrowser();
+  }
+  const intervals = starts.slice(1).map((t, i) => t - starts[i]);
+  const col = (k: number) => times.map((t) => t[k]);
+  const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / xs.length;
+  const sorted = [...intervals].sort((a, b) => a - b);
+  const lnn = engine instanceof LNNEngine ? engine : null;
+  return {
+    count,
+    frames,
+    frameMs: median(intervals),
+    frameMeanMs: mean(intervals),
+    frameP90Ms: sorted[Math.min(sorted.length - 1, Math.floor(0.9 * sorted.length))],
+    physicsMs: mean(col(1)),
+    updateMs: mean(col(2)),
+    renderMs: mean(col(3)),
+    presentMs: mean(col(4)),
+    eventLoopMs: mean(intervals) - mean(col(0)),
+    medians: {
+      physicsMs: median(col(1)),
+      updateMs: median(col(2)),
+      renderMs: median(col(3)),
+      presentMs: median(col(4)),
+    },
+    route: lnn ? lnn.routeFor(count) : 'analytic',
+    invalid: current ? current.handle.invalid.reduce((a, b) => a + b, 0) : 0,
+  };
+}
+
+function release(): void {
+  if (current && physics) physics.removeSystem(current);
+  current = null;
+  removeCloud();
+  physics?.dispose();
+  physics = null;
+  engine?.dispose();
+  engine = null;
+}
+
+window.__rendered = {
+  renderer: rendererName(),
+  scene: sceneSettings,
+  async model() {
+    return (await benchModel()).label;
+  },
+  useEngine,
+  measure,
+  release,
+};

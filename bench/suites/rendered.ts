@@ -1,0 +1,222 @@
+/**
+ * Rendered real-time capacity in headless Chromium: the largest number N of double pendulums that keeps
+ * 60 simulated steps per second WHILE being drawn. A three.js scene built with the project's plugin
+ * (bench/pages/rendered.ts: `LNNPhysics`, one InstancedMesh of bobs, one line set of rods, a
+ * WebGLRenderer on a 1280×720 canvas) runs frames of one RK4 step of dt = 1/60 for all N + the instance
+ * update + render with a GPU sync + a return to the event loop; the median frame-to-frame time over a
+ * fixed number of frames must be ≤ 1000/60 ms. N is searched by doubling, then bisection, for three
+ * engines: the learned engine with its defaults (`route: 'auto'` on the browser's default backend), the
+ * learned engine forced onto wasm, and the analytic engine; in two scenes (see {@link SCENES}). Reports N,
+ * the frame-time split at N and the WebGL renderer (SwiftShader, software GL, on a machine without a GPU).
+ */
+import { loadavg } from 'node:os';
+import { startBrowserHarness } from '../../test/support/browser';
+import type { FrameTiming, RenderedEngine } from '../pages/rendered';
+import type { BenchOptions, BenchResult, BenchRow } from '../types';
+
+export const name = 'rendered';
+
+const FRAME_MS = 1000 / 60;
+
+/**
+ * The scenes: `app` is the plugin as an app draws it (bobs in one `InstancedBobs` mesh of 16×12
+ * spheres with MeshStandardMaterial, rods as one line set, antialias on, as in the project's app);
+ * `light` is the cheapest drawing of the same pendulums with three.js (each bob one vertex of a
+ * non-instanced Points cloud, the same rod lines, antialias off), which shows how much of the `app`
+ * frame is the renderer's per-instance and multisampling cost. Per engine: where the N search starts
+ * and the largest N tried.
+ */
+export const SCENES: {
+  label: string;
+  query: string;
+  search: Record<RenderedEngine, { start: number; max: number }>;
+}[] = [
+  {
+    label: 'app',
+    query: '',
+    search: {
+      'lnn-auto': { start: 16, max: 8192 },
+      'lnn-wasm': { start: 16, max: 8192 },
+      analytic: { start: 64, max: 1_048_576 },
+    },
+  },
+  {
+    label: 'light',
+    query: '?bobs=points&antialias=false',
+    search: {
+      'lnn-auto': { start: 32, max: 8192 },
+      'lnn-wasm': { start: 64, max: 8192 },
+      analytic: { start: 4096, max: 1_048_576 },
+    },
+  },
+];
+
+/** One engine's search: every N measured, and the largest N within the frame budget. */
+export interface CapacitySearch {
+  scene: string;
+  engine: RenderedEngine;
+  /** The engine as built (backend, route summary). */
+  engineSummary: string;
+  /** Largest N measured whose median frame ≤ 16.7 ms (0 when even the smallest tried was too slow). */
+  capacity: number;
+  /** The measurement at `capacity` (the split of a frame that fits). */
+  atCapacity: FrameTiming | null;
+  /** The smallest N measured that did not fit, with its split (what the bound is). */
+  firstTooSlow: FrameTiming | null;
+  probes: FrameTiming[];
+}
+
+/**
+ * Largest N with median frame ≤ budget: double from `start` until a frame is too slow (or `max`), halve
+ * when `start` is already too slow, then bisect until the bracket is within `tolerance` (relative).
+ */
+export async function searchCapacity(
+  measure: (n: number) => Promise<FrameTiming>,
+  start: number,
+  max: number,
+  tolerance: number,
+  log: (t: FrameTiming) => void,
+): Promise<{ lo: FrameTiming | null; hi: FrameTiming | null; probes: FrameTiming[] }> {
+  const probes: FrameTiming[] = [];
+  const fits = async (n: number) => {
+    const t = await measure(n);
+    probes.push(t);
+    log(t);
+    return t;
+  };
+  let lo: FrameTiming | null = null;
+  let hi: FrameTiming | null = null;
+  let n = start;
+  let t = await fits(n);
+  if (t.frameMs <= FRAME_MS) {
+    lo = t;
+    while (n < max) {
+      n = Math.min(max, 2 * n);
+      t = await fits(n);
+      if (t.frameMs > FRAME_MS) {
+        hi = t;
+        break;
+      }
+      lo = t;
+    }
+  } else {
+    hi = t;
+    while (n > 1) {
+      n = Math.max(1, Math.floor(n / 2));
+      t = await fits(n);
+      if (t.frameMs <= FRAME_MS) {
+        lo = t;
+        break;
+      }
+      hi = t;
+    }
+  }
+  while (lo && hi && hi.count - lo.count > Math.max(1, tolerance * lo.count)) {
+    const mid = Math.round((lo.count + hi.count) / 2);
+    t = await fits(mid);
+    if (t.frameMs <= FRAME_MS) lo = t;
+    else hi = t;
+  }
+  return { lo, hi, probes };
+}
+
+/** A frame's mean split as one cell. */
+function split(t: FrameTiming): string {
+  const f = (x: number) => x.toFixed(1);
+  return `${f(t.frameMeanMs)} = ${f(t.physicsMs)} + ${f(t.updateMs)} + ${f(t.renderMs)} + ${f(t.presentMs)} + ${f(t.eventLoopMs)}`;
+}
+
+export async function run(options: BenchOptions): Promise<BenchResult> {
+  const quick = options.quick;
+  const frames = quick ? 20 : 60;
+  const warmup = quick ? 3 : 10;
+  const tolerance = quick ? 0.25 : 0.05;
+  const engines: RenderedEngine[] = ['lnn-auto', 'lnn-wasm', 'analytic'];
+  const loadStart = loadavg();
+  const h = await startBrowserHarness();
+  const rows: BenchRow[] = [];
+  const searches: CapacitySearch[] = [];
+  const scenes: Record<string, unknown> = {};
+  const json: Record<string, unknown> = {
+    method:
+      'one frame = 1-pixel readPixels (waits for the previous frame to be presented) + physics.world.stepN(1, 1/60) for all N (RK4) + physics.update() (instance matrices, rod vertices) + renderer.render + 1-pixel readPixels (GPU sync) + return to the event loop (the browser presents); capacity = largest N with median frame-to-frame time ≤ 16.67 ms',
+    frames,
+    warmupFrames: warmup,
+    bisectionTolerance: tolerance,
+    loadAverageAtStart: loadStart.map((x) => Math.round(x * 100) / 100),
+  };
+  const log = (s: string) => process.stderr.write(`[rendered bench] ${s}\n`);
+  try {
+    for (const sc of SCENES) {
+      const p = await h.openPage(`/bench/pages/rendered.html${sc.query}`, {
+        viewport: { width: 1280, height: 720 },
+      });
+      await p.page.waitForFunction(
+        () => window.__rendered !== undefined || window.__renderedError !== undefined,
+        null,
+        { timeout: 120_000 },
+      );
+      const err = await p.page.evaluate(() => window.__renderedError);
+      if (err) throw new Error(`rendered bench page failed: ${err}`);
+      p.page.setDefaultTimeout(600_000);
+      const info = await p.page.evaluate(async () => ({
+        renderer: window.__rendered!.renderer,
+        scene: window.__rendered!.scene,
+        model: await window.__rendered!.model(),
+        ua: navigator.userAgent,
+      }));
+      Object.assign(json, { webglRenderer: info.renderer, model: info.model, userAgent: info.ua });
+      scenes[sc.label] = info.scene;
+      log(
+        `scene ${sc.label} ${JSON.stringify(info.scene)}; renderer: ${info.renderer}; model: ${info.model}`,
+      );
+      for (const engine of engines) {
+        const summary = await p.page.evaluate((e) => window.__rendered!.useEngine(e), engine);
+        log(`${sc.label} / ${engine}: ${summary}`);
+        const { start, max } = sc.search[engine];
+        const found = await searchCapacity(
+          (n) =>
+            p.page.evaluate(([c, f, w]) => window.__rendered!.measure(c, f, w), [n, frames, warmup] as const),
+          start,
+          max,
+          tolerance,
+          (t) =>
+            log(
+              `${sc.label} / ${engine} N=${t.count}: frame median ${t.frameMs.toFixed(2)} ms; mean ${t.frameMeanMs.toFixed(2)} = physics ${t.physicsMs.toFixed(2)} + update ${t.updateMs.toFixed(2)} + render ${t.renderMs.toFixed(2)} + present ${t.presentMs.toFixed(2)} + loop ${t.eventLoopMs.toFixed(2)}; route ${t.route}${t.invalid ? `, ${t.invalid} invalid` : ''}`,
+            ),
+        );
+        await p.page.evaluate(() => window.__rendered!.release());
+        const s: CapacitySearch = {
+          scene: sc.label,
+          engine,
+          engineSummary: summary,
+          capacity: found.lo?.count ?? 0,
+          atCapacity: found.lo,
+          firstTooSlow: found.hi,
+          probes: found.probes,
+        };
+        searches.push(s);
+        const a = found.lo;
+        const b = found.hi;
+        rows.push({
+          scene: sc.label,
+          engine,
+          'N at 60 fps': s.capacity,
+          route: a?.route ?? '',
+          'median frame ms': a ? Number(a.frameMs.toFixed(2)) : '',
+          'mean frame = physics + update + render + present + loop (ms)': a ? split(a) : '',
+          'too slow at N: median frame; mean split (ms)': b
+            ? `${b.count}: ${b.frameMs.toFixed(1)}; ${split(b)}`
+            : '—',
+        });
+      }
+      await p.close();
+    }
+  } finally {
+    await h.close();
+  }
+  json.scenes = scenes;
+  json.searches = searches;
+  json.loadAverageAtEnd = loadavg().map((x) => Math.round(x * 100) / 100);
+  return { rows, json };
+}
