@@ -16,6 +16,7 @@ import { isNode, nodeOs } from '../model/nodeIo';
 import { referenceEnergy, wrapAngle } from '../model/reference';
 import { fusedLagrangianPack } from '../nn/fused';
 import { createFusedLnn, type FusedLnn } from '../nn/fusedLnn';
+import { assertSupportedInputMap } from '../nn/inputSupport';
 import { packedLagrangianTerms } from '../nn/lagrangianTerms';
 import type { Accelerations } from '../nn/lnn';
 import { solveSymmetric } from '../nn/solve';
@@ -64,8 +65,14 @@ export class LNNEngine extends LearnedEngine {
   private constructor(init: LearnedEngineInit) {
     super(init);
     const { model, options } = init;
-    this.js = model.layers.length > 1 ? createFusedLnn(model, { epsilon: options.epsilon }) : null;
     this.input = this.spec.inputMap!;
+    try {
+      assertSupportedInputMap(this.input, 'lnn engine', model.source);
+      this.js = model.layers.length > 1 ? createFusedLnn(model, { epsilon: options.epsilon }) : null;
+    } catch (e) {
+      this.dispose(); // the weights are already uploaded
+      throw e;
+    }
     this.parallelAbove = options.parallelAbove ?? 64;
   }
 

@@ -10,6 +10,7 @@
 import type { AccelerationFn } from '../core/types';
 import { featureSlope, fillInput, inputMapOf, wrapAngle } from '../model/inputMap';
 import type { Activation, LoadedModel } from '../model/metadata';
+import { assertSupportedInputMap } from './inputSupport';
 import { SolveFlag, solveSymmetric64 } from './solve64';
 
 /** A prepared fused evaluator of one `lnn` model (see {@link createFusedLnn}). */
@@ -70,6 +71,8 @@ export function createFusedLnn(model: LoadedModel, options: FusedLnnOptions = {}
       `createFusedLnn: model ${model.source} has no hidden layer; its Lagrangian is linear and H_vv is zero.`,
     );
   }
+  const map = inputMapOf(meta);
+  assertSupportedInputMap(map, 'createFusedLnn', model.source);
   const epsilon = options.epsilon ?? meta.solver?.hvvEpsilon;
   const n = meta.dof;
   const k = n + 1; // tangent directions: e_{q̇_1} … e_{q̇_n} and u = (q̇, 0)
@@ -77,7 +80,6 @@ export function createFusedLnn(model: LoadedModel, options: FusedLnnOptions = {}
   const depth = widths.length - 1; // dense layers
   const hiddenCount = depth - 1;
   const angles = meta.angles;
-  const map = inputMapOf(meta);
   // The identity layout x = (wrap(q), q̇) keeps its own, shorter loops (the common case); the other maps
   // (sincos) go through the feature/slope description, chosen once per call below.
   const identity = map.identity;

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { assertSupportedInputMap } from './inputSupport';
 import { type LagrangianTerms, lagrangianTerms } from './lagrangianTerms';
 import { embeddedInputMap, foldScales, type MlpParams, type NetworkSpec, wrapAngles } from './mlp';
 import { solveSymmetric, type TensorSolve } from './solve';
@@ -25,6 +26,7 @@ export function lnnTerms(
   q: tf.Tensor2D,
   qd: tf.Tensor2D,
 ): LagrangianTerms {
+  assertSupportedInputMap(spec.inputMap, 'lnnTerms', 'of this spec');
   return tidy(() => {
     const folded = foldScales(params, spec);
     const map = embeddedInputMap(spec);
