@@ -11,8 +11,8 @@ import {
   linearProgram,
   rk4CombineProgram,
   rowsPerState,
-  solveNeedsState,
   solveProgram,
+  solveStateInputs,
 } from './lnnPrograms';
 
 /** The part of TF.js's WebGL backend (`MathBackendWebGL`) used to run custom programs. */
@@ -39,6 +39,9 @@ export interface FusedWebGLLnnOptions {
  * 3H − 1 shader passes per q̈ for H hidden layers, an RK4 step as four q̈ plus one combine pass, the
  * state kept in GPU textures across stages and substeps, and one readback per {@link advance} call.
  * Needs the TF.js `webgl` backend to be active (float32 render targets for float32 accuracy).
+ * Follows the model's input map (`input.angleEmbedding`, `input.velocityEmbedding`); under `rapidity` a
+ * state (or RK4 stage) whose float32 q̇ has some |q̇_i| ≥ 1 is outside the Lagrangian's domain and gets
+ * flag 2 (failed) with q̈ = 0, like any non-finite input.
  * @example
  * await tf.setBackend('webgl');
  * const gpu = new FusedWebGLLnn(model);
@@ -180,11 +183,15 @@ export class FusedWebGLLnn implements FusedStepper {
           lastNext ? this.Wout : G[l + 1],
         ]);
       }
-      if (solveNeedsState(s)) {
+      // The stage state for the feature slopes (cos/sin inputs) and the velocity map (rapidity).
+      const extra = solveStateInputs(s);
+      if (extra.inputs.length > 0) {
+        const tensors = { S0, D, Aq, Av };
+        const values = { cqv, cqa, cva };
         return this.run(
           solveProgram(s, batch),
-          [...X, ...G, this.Wout, this.W[0], S0, D, Aq],
-          [[cqv], [cqa]],
+          [...X, ...G, this.Wout, this.W[0], ...extra.inputs.map((name) => tensors[name])],
+          extra.uniforms.map((name) => [values[name]]),
         ) as tf.Tensor2D;
       }
       return this.run(solveProgram(s, batch), [...X, ...G, this.Wout, this.W[0]]) as tf.Tensor2D;

@@ -15,8 +15,15 @@
  *
  * The network input is built in the layer-0 pass from the stage state through the model's input map
  * (src/model/inputMap.ts): per q input k a feature of coordinate coord[k] (q, wrap(q), cos q or sin q),
- * then q̇. The map is known when the programs are generated, so its GLSL is straight-line code with no
- * per-element branching; the `wrap` layout (x = (wrap(q), q̇)) keeps its plain loops.
+ * then q̇ (or atanh q̇ under the `rapidity` velocity embedding). The map is known when the programs are
+ * generated, so its GLSL is straight-line code with no per-element branching; the `wrap` layout
+ * (x = (wrap(q), q̇)) keeps its plain loops.
+ *
+ * Under `rapidity` every pass up to the Solve works against the velocity INPUTS φ = atanh(q̇) exactly as
+ * for identity velocities (unit tangents e_{φ_r}, scales folded into W0); the Solve pass then maps the
+ * sums to q̇ (src/model/inputMap.ts `applyVelocityMap`): with D = diag φ'(q̇) = diag 1/(1 − q̇²),
+ * H_vv = D·h_vv·D + diag(φ''(q̇) ⊙ ∂L/∂φ), H_vq q̇ = D·h_vu, and flags a state with |q̇| ≥ 1 (outside the
+ * embedding's domain) as failed with q̈ = 0.
  */
 import { Feature, type InputMap } from '../model/inputMap';
 import type { Activation } from '../model/metadata';
@@ -38,9 +45,10 @@ export interface LnnShape {
   activation: Activation;
   /**
    * The input map (`inputMapOf(model.metadata)`): which q inputs are which feature of which coordinate;
-   * the coordinates of `wrap` inputs are wrapped into [−π, π) at each stage.
+   * the coordinates of `wrap` inputs are wrapped into [−π, π) at each stage; under the `rapidity` velocity
+   * embedding the velocity inputs are atanh(q̇).
    */
-  input: Pick<InputMap, 'qWidth' | 'coord' | 'feature' | 'wrapped' | 'identity'>;
+  input: Pick<InputMap, 'qWidth' | 'coord' | 'feature' | 'wrapped' | 'identity' | 'velocity'>;
   /** Diagonal shift ε for a non-definite H_vv, or undefined for the relative default. */
   epsilon?: number;
 }
@@ -146,6 +154,30 @@ function trigGlsl(input: LnnShape['input']): string {
   return lines.join('\n      ');
 }
 
+/**
+ * GLSL `float atanhF(float x)` to float32 accuracy on (−1, 1): the Cephes polynomial for |x| < 0.5 (where
+ * 0.5·log((1 + x)/(1 − x)) would lose the relative accuracy of small x), else that logarithm. Not finite,
+ * or NaN, for |x| ≥ 1; the Solve pass flags those states from q̇ itself.
+ */
+const ATANH_GLSL = `
+    float atanhF(float x) {
+      if (abs(x) < 0.5) {
+        float z = x * x;
+        return x + x * z * ((((1.81740078349e-1 * z + 8.24370301058e-2) * z + 1.46691431730e-1) * z + 1.99782164500e-1) * z + 3.33337300303e-1);
+      }
+      return 0.5 * log((1.0 + x) / (1.0 - x));
+    }`;
+
+/** Whether the velocity inputs are atanh(q̇) (`rapidity`) rather than q̇. */
+function isRapidity(input: LnnShape['input']): boolean {
+  return input.velocity === 'rapidity';
+}
+
+/** GLSL helper functions a program that forms the network input needs (cos/sin, atanh). */
+function inputFunctionsGlsl(input: LnnShape['input']): string {
+  return `${hasTrig(input) ? COS_SIN_GLSL : ''}${isRapidity(input) ? ATANH_GLSL : ''}`;
+}
+
 /** GLSL expressions of q input k: its (unscaled) value and its slope d x_k / d q_{coord k}. */
 function featureGlsl(input: LnnShape['input'], k: number): { value: string; slope: string | null } {
   const i = input.coord[k];
@@ -171,15 +203,21 @@ export function layer0Program(shape: LnnShape, batch: number): LnnProgram {
   const R = rowsPerState(n);
   const w = shape.hidden[0];
   const qw = input.qWidth;
+  // The velocity inputs: q̇ itself, or atanh(q̇) under `rapidity` (the tangent u keeps the q̇ of q's motion).
+  const rap = isRapidity(input);
+  const xv = rap ? 'xv[i]' : 'v[i]';
+  const xvDecl = rap
+    ? `\n      float xv[${n}];\n      for (int i = 0; i < ${n}; i++) xv[i] = atanhF(v[i]);`
+    : '';
   let pre: string;
   if (input.identity) {
     // x = (wrap(q), q̇), u_x = (q̇, 0): one loop over the coordinates.
-    pre = `
+    pre = `${xvDecl}
       float z = getB0(j);
       float u = 0.0;
       for (int i = 0; i < ${n}; i++) {
         float wq = getW0(i, j);
-        z += q[i] * wq + v[i] * getW0(${n} + i, j);
+        z += q[i] * wq + ${xv} * getW0(${n} + i, j);
         u += v[i] * wq;
       }`;
   } else {
@@ -191,13 +229,13 @@ export function layer0Program(shape: LnnShape, batch: number): LnnProgram {
         `wq = getW0(${kk}, j); z += ${value} * wq; u += ${slope === null ? vi : `(${slope}) * ${vi}`} * wq;`,
       );
     }
-    pre = `
+    pre = `${xvDecl}
       ${trigGlsl(input)}
       float z = getB0(j);
       float u = 0.0;
       float wq;
       ${terms.join('\n      ')}
-      for (int i = 0; i < ${n}; i++) z += v[i] * getW0(${qw} + i, j);`;
+      for (int i = 0; i < ${n}; i++) z += ${xv} * getW0(${qw} + i, j);`;
   }
   return {
     variableNames: ['S0', 'D', 'Aq', 'Av', 'W0', 'B0'],
@@ -207,7 +245,7 @@ export function layer0Program(shape: LnnShape, batch: number): LnnProgram {
       { name: 'cqa', type: 'float' },
       { name: 'cva', type: 'float' },
     ],
-    userCode: `${hasTrig(input) ? COS_SIN_GLSL : ''}
+    userCode: `${inputFunctionsGlsl(input)}
     void main() {
       ivec2 rc = getOutputCoords();
       int b = rc.x / ${R};
@@ -326,13 +364,17 @@ export function adjointProgram(
  * ∂L/∂q_i = Σ_{k: coord k = i} slope_k · (W0 (ḡ_0 ⊙ σ'_0))_k (for the `wrap` layout W0[0:n] (ḡ_0 ⊙ σ'_0)),
  * then solves H_vv q̈ = ∂L/∂q − H_vq q̇ with the same definiteness test and regularisation as the float64
  * solver (src/nn/solve64.ts). Output `A` `[B, n+1]`: q̈ and the flag (0 ok, 1 regularised, 2 failed with
- * q̈ = 0). Inputs: `X_0 … X_{H−1}`, `G_0 … G_{H−2}`, `Wout`, `W0`; when the input map has cos/sin inputs
- * (see {@link solveNeedsState}) also `S0`, `D`, `Aq` and uniforms `cqv`, `cqa` for the slopes at the
- * stage state.
+ * q̈ = 0). Inputs: `X_0 … X_{H−1}`, `G_0 … G_{H−2}`, `Wout`, `W0`, then the stage-state inputs and
+ * uniforms of {@link solveStateInputs} (cos/sin inputs: `S0`, `D`, `Aq`, `cqv`, `cqa` for the slopes;
+ * `rapidity`: also `Av`, `cva` for q̇). Under `rapidity` the velocity rows of W0 (ḡ_0 ⊙ σ'_0) give
+ * g_v = ∂L/∂φ, and the sums are mapped to q̇ before the definiteness test (see the module comment).
  */
 export function solveProgram(shape: LnnShape, batch: number): LnnProgram {
   const { n, input } = shape;
-  const withState = solveNeedsState(shape);
+  // withState: ∂L/∂q goes through the feature slopes (cos/sin inputs); rap: the velocity map is applied.
+  const withState = !input.identity;
+  const rap = isRapidity(input);
+  const extra = solveStateInputs(shape);
   const qw = input.qWidth;
   const k = n + 1;
   const R = rowsPerState(n);
@@ -350,7 +392,11 @@ export function solveProgram(shape: LnnShape, batch: number): LnnProgram {
       const grad =
         l === 0
           ? `float delta = gb * ${X}(base + ${k + 1}, j);
-             for (int a = 0; a < ${qw}; a++) ${withState ? 'gx' : 'gq'}[a] += getW0(a, j) * delta;`
+             for (int a = 0; a < ${qw}; a++) ${withState ? 'gx' : 'gq'}[a] += getW0(a, j) * delta;${
+               rap
+                 ? `\n             for (int a = 0; a < ${n}; a++) gv[a] += getW0(${qw} + a, j) * delta;`
+                 : ''
+             }`
           : '';
       return `
       for (int j = 0; j < ${w}; j++) {
@@ -367,13 +413,34 @@ export function solveProgram(shape: LnnShape, batch: number): LnnProgram {
     .join('\n');
   // ∂L/∂q from ∂L/∂x (gx) through the slopes of the cos/sin inputs at the stage state.
   let chain = '';
+  const terms: string[] = [];
   if (withState) {
-    const terms: string[] = [];
     for (let kk = 0; kk < qw; kk++) {
       const { slope } = featureGlsl(input, kk);
       const i = input.coord[kk];
       terms.push(slope === null ? `gq[${i}] += gx[${kk}];` : `gq[${i}] += (${slope}) * gx[${kk}];`);
     }
+  }
+  if (rap) {
+    // H_vv = D·h_vv·D + diag(φ'' ⊙ g_v), H_vq q̇ = D·h_vu with D = diag 1/(1 − q̇²), φ'' = 2q̇/(1 − q̇²)²;
+    // (1 − v)(1 + v) keeps 1 − v² accurate near |v| = 1. Outside |q̇| < 1 the state is flagged failed.
+    chain = `bool inDomain = true;
+      {
+      ${stageStateGlsl(shape, true)}
+      ${withState ? trigGlsl(input) : ''}
+      ${terms.join('\n      ')}
+      float dv[${n}];
+      for (int i = 0; i < ${n}; i++) {
+        if (!(abs(v[i]) < 1.0)) inDomain = false;
+        dv[i] = 1.0 / ((1.0 - v[i]) * (1.0 + v[i]));
+      }
+      for (int r = 0; r < ${n}; r++) {
+        for (int s = 0; s < ${n}; s++) hm[r * ${k} + s] *= dv[r] * dv[s];
+        hm[r * ${k} + ${n}] *= dv[r];
+        hm[r * ${k} + r] += 2.0 * v[r] * dv[r] * dv[r] * gv[r];
+      }
+      }`;
+  } else if (withState) {
     chain = `{
       ${stageStateGlsl(shape, false)}
       ${trigGlsl(input)}
@@ -382,15 +449,10 @@ export function solveProgram(shape: LnnShape, batch: number): LnnProgram {
   }
   const eps = shape.epsilon;
   return {
-    variableNames: [...xs, ...gs, 'Wout', 'W0', ...(withState ? ['S0', 'D', 'Aq'] : [])],
+    variableNames: [...xs, ...gs, 'Wout', 'W0', ...extra.inputs],
     outputShape: [batch, n + 1],
-    ...(withState
-      ? {
-          customUniforms: [
-            { name: 'cqv', type: 'float' as const },
-            { name: 'cqa', type: 'float' as const },
-          ],
-        }
+    ...(extra.uniforms.length > 0
+      ? { customUniforms: extra.uniforms.map((name) => ({ name, type: 'float' as const })) }
       : {}),
     userCode: `${hasTrig(input) ? COS_SIN_GLSL : ''}
     bool finiteF(float x) { return abs(x) < 3.0e38; }
@@ -404,7 +466,9 @@ export function solveProgram(shape: LnnShape, batch: number): LnnProgram {
       float t[${k}];
       for (int i = 0; i < ${n * k}; i++) hm[i] = 0.0;
       for (int i = 0; i < ${n}; i++) gq[i] = 0.0;
-      ${withState ? `float gx[${qw}]; for (int i = 0; i < ${qw}; i++) gx[i] = 0.0;` : ''}
+      ${withState ? `float gx[${qw}]; for (int i = 0; i < ${qw}; i++) gx[i] = 0.0;` : ''}${
+        rap ? `\n      float gv[${n}]; for (int i = 0; i < ${n}; i++) gv[i] = 0.0;` : ''
+      }
       ${layers}
       ${chain}
       // Augmented [H_vv | rhs], symmetrised like the float64 solver.
@@ -432,7 +496,7 @@ export function solveProgram(shape: LnnShape, batch: number): LnnProgram {
       float x[${n}];
       for (int i = 0; i < ${n}; i++) x[i] = 0.0;
       float flag = 0.0;
-      if (!finite) {
+      if (!finite${rap ? ' || !inDomain' : ''}) {
         flag = 2.0;
       } else {
         float tol = ${f(1e-6)} * diagMax;
@@ -489,11 +553,29 @@ export function solveProgram(shape: LnnShape, batch: number): LnnProgram {
 }
 
 /**
- * Whether {@link solveProgram} needs the stage state (inputs `S0`, `D`, `Aq`, uniforms `cqv`, `cqa`): when
- * some q input is not the identity of its coordinate, ∂L/∂q depends on q through the slopes.
+ * Whether {@link solveProgram} needs the stage state (see {@link solveStateInputs}): when some q input is
+ * not the identity of its coordinate (∂L/∂q depends on q through the slopes), or under `rapidity` (the
+ * velocity map depends on q̇).
  */
 export function solveNeedsState(shape: LnnShape): boolean {
-  return !shape.input.identity;
+  return !shape.input.identity || isRapidity(shape.input);
+}
+
+/** Stage-state inputs (after `W0`) and uniforms of {@link solveProgram}, in order. */
+export interface SolveStateInputs {
+  inputs: ('S0' | 'D' | 'Aq' | 'Av')[];
+  uniforms: ('cqv' | 'cqa' | 'cva')[];
+}
+
+/**
+ * The stage-state inputs and uniforms {@link solveProgram} takes for this shape: none for identity
+ * inputs; `S0`, `D`, `Aq` with `cqv`, `cqa` for cos/sin inputs; all of `S0`, `D`, `Aq`, `Av` with `cqv`,
+ * `cqa`, `cva` under `rapidity`.
+ */
+export function solveStateInputs(shape: LnnShape): SolveStateInputs {
+  if (isRapidity(shape.input)) return { inputs: ['S0', 'D', 'Aq', 'Av'], uniforms: ['cqv', 'cqa', 'cva'] };
+  if (!shape.input.identity) return { inputs: ['S0', 'D', 'Aq'], uniforms: ['cqv', 'cqa'] };
+  return { inputs: [], uniforms: [] };
 }
 
 /**

@@ -1,0 +1,275 @@
+/**
+ * `rapidity` models (velocity inputs atanh(q̇), input.velocityEmbedding) for the browser tests of the fused
+ * WebGL LNN: a float64 reference q̈ built from the identity-velocity reference evaluator and the input
+ * map's velocity post-transform, and the in-page check of `FusedWebGLLnn` against it (driven from
+ * test/browser/gpu-fused.test.ts through rapidity.html).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { FusedWebGLLnn } from '../../../src/gpu/FusedWebGLLnn';
+import { RungeKutta4 } from '../../../src/integrators/RungeKutta4';
+import { symmetricEigenvalues } from '../../../src/linalg/symmetricEigenvalues';
+import { createRng, uniform } from '../../../src/math/random';
+import { createModel } from '../../../src/model/artifacts';
+import { applyVelocityMap, inputMapOf } from '../../../src/model/inputMap';
+import type { LoadedModel } from '../../../src/model/metadata';
+import { createRandomModel, type RandomModelOptions } from '../../../src/model/randomModel';
+import { referenceTerms } from '../../../src/model/reference';
+import { SolveFlag, solveSymmetric64 } from '../../../src/nn/solve64';
+
+/**
+ * A random `lnn` with velocity inputs atanh(q̇)·qdScale. `convex`: non-negative kernels after the first
+ * layer (softplus), so L is convex in the network inputs and H_vv in the velocity inputs is positive
+ * definite.
+ */
+export function rapidityModel(opts: RandomModelOptions, convex: boolean): LoadedModel {
+  const m = createRandomModel(opts);
+  const layers = m.layers.map((l, i) => ({
+    kernel: convex && i > 0 ? Float32Array.from(l.kernel, Math.abs) : l.kernel,
+    bias: l.bias,
+  }));
+  return createModel(
+    { ...m.metadata, input: { ...m.metadata.input, velocityEmbedding: 'rapidity' } },
+    layers,
+    'rapidity-test',
+  );
+}
+
+/** The same network with identity velocity inputs (its inputs then take φ = atanh(q̇) as the velocity). */
+function identityVelocity(model: LoadedModel): LoadedModel {
+  const { velocityEmbedding: _, ...input } = model.metadata.input;
+  return createModel({ ...model.metadata, input }, model.layers, model.source);
+}
+
+/** Float64 H_vv `[n·n]` and right-hand side ∂L/∂q − H_vq q̇ `[n]` of a `rapidity` model at one state. */
+export interface RapidityTerms {
+  hvv: Float64Array;
+  rhs: Float64Array;
+}
+
+/**
+ * Float64 terms of one state with |q̇_i| < 1: the derivatives against the velocity inputs are those of
+ * the identity-velocity network at (q, φ = atanh q̇) (src/model/reference.ts), with the q-motion tangent
+ * along the true q̇; `applyVelocityMap` turns them into derivatives against q̇.
+ */
+export function rapidityTerms(
+  model: LoadedModel,
+  q: ArrayLike<number>,
+  qd: ArrayLike<number>,
+): RapidityTerms {
+  const plain = identityVelocity(model);
+  const n = model.metadata.dof;
+  const phi = Array.from({ length: n }, (_, i) => Math.atanh(qd[i]));
+  const t = referenceTerms(plain, q, phi);
+  const hvu = new Float64Array(n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) hvu[i] += t.hvq[i * n + j] * qd[j];
+  applyVelocityMap(inputMapOf(model.metadata), qd, 0, t.hvv, hvu, t.gv);
+  return { hvv: t.hvv, rhs: t.gq.map((g, i) => g - hvu[i]) };
+}
+
+/**
+ * Float64 reference q̈ of a `rapidity` model (the signature of `referenceAccelerations`): the solve of
+ * src/nn/solve64.ts on {@link rapidityTerms}; a state with some |q̇_i| ≥ 1 (outside the embedding's
+ * domain) gets q̈ = 0 and flag failed.
+ * @param q `[batch * n]` @param qd `[batch * n]` @param qdd output `[batch * n]`
+ */
+export function rapidityReference(
+  model: LoadedModel,
+  q: ArrayLike<number>,
+  qd: ArrayLike<number>,
+  qdd: Float64Array,
+  batch: number,
+  flags?: Uint8Array,
+): void {
+  const n = model.metadata.dof;
+  const eps = model.metadata.solver?.hvvEpsilon;
+  for (let b = 0; b < batch; b++) {
+    const qb = Array.from({ length: n }, (_, i) => q[b * n + i]);
+    const vb = Array.from({ length: n }, (_, i) => qd[b * n + i]);
+    let flag: number = SolveFlag.failed;
+    if (vb.every((v) => Math.abs(v) < 1)) {
+      const t = rapidityTerms(model, qb, vb);
+      flag = solveSymmetric64(t.hvv, 0, t.rhs, 0, qdd, b * n, n, eps);
+    } else {
+      for (let i = 0; i < n; i++) qdd[b * n + i] = 0;
+    }
+    if (flags) flags[b] = flag;
+  }
+}
+
+/** Condition number of the reference H_vv of one state (in q̇: it grows like 1/(1 − q̇²)² near |q̇| = 1). */
+function conditionNumber(model: LoadedModel, q: ArrayLike<number>, qd: ArrayLike<number>): number {
+  const n = model.metadata.dof;
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = 0;
+  for (const e of symmetricEigenvalues(rapidityTerms(model, q, qd).hvv, n)) {
+    lo = Math.min(lo, Math.abs(e));
+    hi = Math.max(hi, Math.abs(e));
+  }
+  return lo > 0 ? Math.max(1, hi / lo) : Number.POSITIVE_INFINITY;
+}
+
+/** What {@link checkRapidity} reports. */
+export interface RapidityCheck {
+  backend: string;
+  /** Largest |q̇_i| among the in-domain states. */
+  maxSpeed: number;
+  /** In-domain states, and those whose solve flag agreed with the reference. */
+  inDomain: number;
+  compared: number;
+  /** max over compared definite states of |q̈_gpu − q̈_ref| / max(1, |q̈_ref|∞) / cond(H_vv). */
+  maxRelErr: number;
+  /** The same over regularised states. */
+  maxRelErrRegularised: number;
+  worst: unknown;
+  /** In-domain states the GPU regularised. */
+  regularised: number;
+  /** Every q̈ finite (in and out of the domain). */
+  finite: boolean;
+  /** The states with some |q̇_i| ≥ 1: their q̇, GPU flags and q̈. */
+  outside: { qd: number[]; flags: number[]; qdd: number[] };
+  /** RK4 on the GPU vs float64 RK4 on the reference (states with the same worst flag). */
+  rk4RelErr: number;
+  rk4Compared: number;
+  rk4Flags: number[];
+  rk4RefFlags: number[];
+  /** Largest |q̇_i| along the GPU RK4 run. */
+  rk4MaxSpeed: number;
+  numTensorsBefore: number;
+  numTensorsAfter: number;
+  numBytesBefore: number;
+  numBytesAfter: number;
+}
+
+/** Velocities out of the domain |q̇| < 1 appended to every check (one state per value, first coordinate). */
+export const OUTSIDE_SPEEDS: readonly number[] = [1, -1, 1.25, -3];
+
+/**
+ * Compare `FusedWebGLLnn` on a `rapidity` model with the float64 reference: q̈ at `batch` random states
+ * with |q̇_i| ≤ `speed` (the first two states at ±speed exactly) plus one state per {@link OUTSIDE_SPEEDS},
+ * then `steps` GPU-resident RK4 steps of 1/240 from 8 states, then tensor counts over `leakSteps`
+ * advances. Runs in the page on the webgl backend.
+ */
+export function checkRapidity(
+  opts: RandomModelOptions,
+  convex: boolean,
+  batch: number,
+  speed: number,
+  steps: number,
+  leakSteps: number,
+): RapidityCheck {
+  const model = rapidityModel(opts, convex);
+  const n = model.metadata.dof;
+  const rng = createRng(29);
+  const total = batch + OUTSIDE_SPEEDS.length;
+  const q = new Float64Array(total * n);
+  const qd = new Float64Array(total * n);
+  for (let i = 0; i < q.length; i++) {
+    q[i] = uniform(rng, -4, 4);
+    qd[i] = uniform(rng, -speed, speed);
+  }
+  for (let i = 0; i < n; i++) {
+    qd[i] = speed;
+    qd[n + i] = i % 2 === 0 ? -speed : speed;
+  }
+  OUTSIDE_SPEEDS.forEach((v, k) => {
+    qd[(batch + k) * n] = v;
+  });
+  const gpu = new FusedWebGLLnn(model);
+  try {
+    const out = new Float64Array(total * n);
+    gpu.accelerations(q, qd, out, total);
+    const gpuFlags = gpu.flags.slice(0, total);
+    const ref = new Float64Array(total * n);
+    const refFlags = new Uint8Array(total);
+    rapidityReference(model, q, qd, ref, total, refFlags);
+    let compared = 0;
+    let regularised = 0;
+    let maxRelErr = 0;
+    let maxRelErrRegularised = 0;
+    let worst: unknown = null;
+    let maxSpeed = 0;
+    for (let b = 0; b < batch; b++) {
+      const qb = q.subarray(b * n, (b + 1) * n);
+      const vb = qd.subarray(b * n, (b + 1) * n);
+      for (const v of vb) maxSpeed = Math.max(maxSpeed, Math.abs(v));
+      if (gpuFlags[b] >= 1) regularised++;
+      if (gpuFlags[b] !== refFlags[b]) continue;
+      compared++;
+      let scale = 1;
+      for (let i = 0; i < n; i++) scale = Math.max(scale, Math.abs(ref[b * n + i]));
+      const cond = conditionNumber(model, qb, vb);
+      for (let i = 0; i < n; i++) {
+        const e = Math.abs(out[b * n + i] - ref[b * n + i]) / scale / cond;
+        if (refFlags[b] !== 0) {
+          maxRelErrRegularised = Math.max(maxRelErrRegularised, e);
+        } else if (e > maxRelErr) {
+          maxRelErr = e;
+          worst = { b, i, gpu: out[b * n + i], ref: ref[b * n + i], cond, qd: Array.from(vb) };
+        }
+      }
+    }
+    const outside = {
+      qd: Array.from(qd.subarray(batch * n)),
+      flags: Array.from(gpuFlags.subarray(batch)),
+      qdd: Array.from(out.subarray(batch * n)),
+    };
+
+    // RK4 resident on the GPU (one readback) vs float64 RK4 on the reference q̈, from 8 in-domain states.
+    const b8 = Math.min(batch, 8);
+    const q1 = q.slice(0, b8 * n);
+    const v1 = qd.slice(0, b8 * n);
+    const q2 = q1.slice();
+    const v2 = v1.slice();
+    gpu.advance(q1, v1, b8, 1 / 240, steps);
+    const gpuWorst = gpu.flags.slice(0, b8);
+    const rk4 = new RungeKutta4();
+    const stageFlags = new Uint8Array(b8);
+    const refWorst = new Uint8Array(b8);
+    const f = (a: Float64Array, v: Float64Array, c: Float64Array, m: number) => {
+      rapidityReference(model, a, v, c, m, stageFlags);
+      for (let i = 0; i < m; i++) refWorst[i] = Math.max(refWorst[i], stageFlags[i]);
+    };
+    for (let s = 0; s < steps; s++) rk4.step(f, q2, v2, n, b8, 1 / 240);
+    let rk4RelErr = 0;
+    let rk4Compared = 0;
+    let rk4MaxSpeed = 0;
+    for (let b = 0; b < b8; b++) {
+      for (let i = b * n; i < (b + 1) * n; i++) rk4MaxSpeed = Math.max(rk4MaxSpeed, Math.abs(v1[i]));
+      if (gpuWorst[b] !== refWorst[b]) continue;
+      rk4Compared++;
+      for (let i = b * n; i < (b + 1) * n; i++) {
+        rk4RelErr = Math.max(rk4RelErr, Math.abs(q1[i] - q2[i]) / Math.max(1, Math.abs(q2[i])));
+        rk4RelErr = Math.max(rk4RelErr, Math.abs(v1[i] - v2[i]) / Math.max(1, Math.abs(v2[i])));
+      }
+    }
+
+    // Warm, then count tensors across many advances.
+    gpu.advance(q1, v1, b8, 1 / 240, 1);
+    const m0 = tf.memory();
+    for (let s = 0; s < leakSteps; s++) gpu.advance(q1, v1, b8, 1 / 240, 1);
+    const m1 = tf.memory();
+    return {
+      backend: tf.getBackend(),
+      maxSpeed,
+      inDomain: batch,
+      compared,
+      maxRelErr,
+      maxRelErrRegularised,
+      worst,
+      regularised,
+      finite: out.every(Number.isFinite),
+      outside,
+      rk4RelErr,
+      rk4Compared,
+      rk4Flags: Array.from(gpuWorst),
+      rk4RefFlags: Array.from(refWorst),
+      rk4MaxSpeed,
+      numTensorsBefore: m0.numTensors,
+      numTensorsAfter: m1.numTensors,
+      numBytesBefore: m0.numBytes,
+      numBytesAfter: m1.numBytes,
+    };
+  } finally {
+    gpu.dispose();
+  }
+}
