@@ -43,7 +43,7 @@ function richardson(d: (h: number) => number, h: number): number {
 }
 
 /** ∂L/∂q, ∂L/∂q̇, H_vv and H_vq of one state by finite differences of referenceLagrangian only. */
-function finiteDifferenceTerms(model: LoadedModel, q: number[], qd: number[]) {
+function finiteDifferenceTerms(model: LoadedModel, q: number[], qd: number[], h = 1e-2) {
   const n = q.length;
   const L = (dq: number[], dv: number[]) =>
     referenceLagrangian(
@@ -53,7 +53,6 @@ function finiteDifferenceTerms(model: LoadedModel, q: number[], qd: number[]) {
     );
   const e = (i: number, h: number) => Array.from({ length: n }, (_, k) => (k === i ? h : 0));
   const zero = new Array<number>(n).fill(0);
-  const h = 1e-2;
   const gq = Array.from({ length: n }, (_, i) =>
     richardson((s) => (L(e(i, s), zero) - L(e(i, -s), zero)) / (2 * s), h),
   );
@@ -347,6 +346,45 @@ describe('sincos models: the float64 reference reproduces the JAX trainer', () =
       }
     }
   }, 180_000);
+});
+
+describe('rapidity velocity embedding (atanh q̇ inputs) in the float64 reference', () => {
+  const withRapidity = (model: LoadedModel) =>
+    createModel(
+      { ...model.metadata, input: { ...model.metadata.input, velocityEmbedding: 'rapidity' } },
+      model.layers,
+    );
+
+  for (const [label, base] of [
+    ['wrap angles', createRandomModel({ hidden: [16, 16], biasStd: 0.3, seed: 17, qdScale: 0.6 })],
+    ['sincos angles', sincosModel({ seed: 18, qdScale: 0.6 })],
+  ] as const) {
+    it(`∂L/∂q̇, H_vv (with the atanh curvature), H_vq and ∂L/∂q match finite differences of L (${label})`, () => {
+      const model = withRapidity(base);
+      const q = [0.7, -2.1];
+      const qd = [0.45, -0.7];
+      const t = referenceTerms(model, q, qd);
+      // A smaller step than for q̇ itself: atanh's high derivatives are large near |q̇| = 1.
+      const fd = finiteDifferenceTerms(model, q, qd, 2e-3);
+      expectClose(t.gq, fd.gq, 1e-9, '∂L/∂q');
+      expectClose(t.gv, fd.gv, 1e-9, '∂L/∂q̇');
+      expectClose(t.hvv, fd.hvv, 1e-7, 'H_vv');
+      expectClose(t.hvq, fd.hvq, 1e-7, 'H_vq');
+      // The embedding is used at all: the same weights fed q̇ itself give another L.
+      expect(Math.abs(t.L - referenceLagrangian(base, q, qd))).toBeGreaterThan(1e-6);
+    });
+  }
+
+  it('a state with |q̇| ≥ 1 is flagged failed with q̈ = 0, not NaN', () => {
+    const model = withRapidity(sincosModel({ seed: 19 }));
+    const qdd = new Float64Array(4);
+    const flags = new Uint8Array(2);
+    referenceAccelerations(model, [0.1, 0.2, 0.1, 0.2], [0.3, 0.2, 1, 0.2], qdd, 2, { flags });
+    expect(flags[1]).toBe(SolveFlag.failed);
+    expect([qdd[2], qdd[3]]).toEqual([0, 0]);
+    expect(flags[0]).not.toBe(SolveFlag.failed);
+    expect(Number.isFinite(qdd[0]) && Number.isFinite(qdd[1])).toBe(true);
+  });
 });
 
 describe('inspect shows how angles enter the network', () => {

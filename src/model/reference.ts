@@ -1,11 +1,11 @@
 /**
  * A float64 reference evaluator of three-lnn models in plain JS, written to mirror docs/model-format.md
  * line by line (explicit input scaling, full input Hessian, no folding or batching tricks; the input map,
- * wrap or sin/cos of angles, from src/model/inputMap.ts). It is the
+ * wrap or sin/cos of angles, q̇ or atanh(q̇), from src/model/inputMap.ts). It is the
  * independent check of the tensor code, and a fast path for a handful of states (no TF.js overhead).
  */
 import { SolveFlag, type SolveFlagValue, solveSymmetric64, solveTridiagonal64 } from '../nn/solve64';
-import { featureSlope, fillInput, inputMapOf, wrapAngle } from './inputMap';
+import { featureSlope, fillInput, inputMapOf, velocityCurvature, velocitySlope, wrapAngle } from './inputMap';
 import type { Activation, LoadedModel } from './metadata';
 
 export { wrapAngle };
@@ -220,6 +220,7 @@ function requireLagrangian(model: LoadedModel, what: string): void {
 
 /**
  * L, its gradients and the Hessian blocks H_vv, H_vq of one state (lnn or lgn; dense n×n output).
+ * Under `input.velocityEmbedding: "rapidity"` they exist for |q̇_i| < 1 only (non-finite beyond).
  * @param q `[n]` @param qd `[n]` (lgn: n = number of nodes, any value)
  * @example const { hvv } = referenceTerms(model, [0.1, 0.2], [0, 1]);
  */
@@ -242,10 +243,11 @@ export function referenceTerms(
   const s = meta.output.scale;
   const { qScale, qdScale } = meta.input;
   if (meta.kind === 'lnn') {
-    // x = [features of q (scaled), q̇·qdScale] as in docs/model-format.md "Inputs"; the jet gives ∂L/∂x and
-    // the full ∂²L/∂x². Back to q with the chain rule: a q input k depends on coordinate coord[k] only,
-    // with dx_k/dq = qScale·slope_k (1, −sin q or cos q). H_qq would need the features' curvature, but
-    // q̈ never uses it.
+    // x = [features of q, features of q̇] (scaled) as in docs/model-format.md "Inputs"; the jet gives ∂L/∂x
+    // and the full ∂²L/∂x². Back to (q, q̇) with the chain rule: q input k depends on coordinate coord[k]
+    // only, with dx_k/dq = qScale·slope_k (1, −sin q or cos q); velocity input i is qdScale_i·φ(q̇_i) with
+    // φ(v) = v, or atanh(v) under the rapidity embedding, whose curvature φ'' adds to the diagonal of H_vv.
+    // H_qq would need the q features' curvature, but q̈ never uses it.
     const map = inputMapOf(meta);
     const { qWidth, width: m, coord, scale } = map;
     const x = new Float64Array(m);
@@ -254,16 +256,18 @@ export function referenceTerms(
     t.L = s * j.y;
     const dxdq = new Float64Array(qWidth);
     for (let k = 0; k < qWidth; k++) dxdq[k] = scale[k] * featureSlope(map, k, q[coord[k]]);
+    const dxdv = new Float64Array(n);
+    for (let i = 0; i < n; i++) dxdv[i] = scale[qWidth + i] * velocitySlope(map, qd[i]);
     for (let k = 0; k < qWidth; k++) t.gq[coord[k]] += s * dxdq[k] * j.grad[k];
     for (let i = 0; i < n; i++) {
       const vi = qWidth + i;
-      t.gv[i] = s * scale[vi] * j.grad[vi];
+      t.gv[i] = s * dxdv[i] * j.grad[vi];
       for (let c = 0; c < n; c++) {
-        const vc = qWidth + c;
-        t.hvv[i * n + c] = s * scale[vi] * scale[vc] * j.hess[vi * m + vc];
+        t.hvv[i * n + c] = s * dxdv[i] * dxdv[c] * j.hess[vi * m + qWidth + c];
       }
+      t.hvv[i * n + i] += s * scale[vi] * velocityCurvature(map, qd[i]) * j.grad[vi];
       for (let k = 0; k < qWidth; k++) {
-        t.hvq[i * n + coord[k]] += s * scale[vi] * dxdq[k] * j.hess[vi * m + k];
+        t.hvq[i * n + coord[k]] += s * dxdv[i] * dxdq[k] * j.hess[vi * m + k];
       }
     }
     return t;
