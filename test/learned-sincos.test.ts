@@ -278,28 +278,3 @@ describe('sincos lnn: training gradients', () => {
     tf.dispose([value, ...Object.values(grads), Q, V, T, ...vars.kernels, ...vars.biases]);
   });
 });
-
-describe('input maps the routes do not evaluate', () => {
-  it('a model fed atanh(q̇) (input.velocityEmbedding "rapidity") is refused with a clear error, no leaks', async () => {
-    const base = createRandomModel({ hidden: [8, 8], seed: 3 });
-    const model = createModel(
-      { ...base.metadata, input: { ...base.metadata.input, velocityEmbedding: 'rapidity' } },
-      base.layers,
-    );
-    const system = createSystem('double-pendulum');
-    const before = tf.memory().numTensors;
-    await expect(LNNEngine.load(model, system, { backend: 'wasm', route: 'wasm' }), 'engine').rejects.toThrow(
-      /atanh\(q̇\).*does not implement/,
-    );
-    expect(tf.memory().numTensors, 'the refused engine freed its weights').toBe(before);
-    const params = paramsFromModel(model);
-    const Q = tf.zeros([1, 2]) as tf.Tensor2D;
-    expect(() => lnnAccelerations(params, specFromModel(model), Q, Q), 'tensor API').toThrow(/rapidity/);
-    tf.dispose([Q, ...params.kernels, ...params.biases]);
-    const { Trainer } = await import('../src/train/Trainer');
-    await expect(Trainer.create({ system: 'double-pendulum', from: model }), 'trainer').rejects.toThrow(
-      /rapidity/,
-    );
-    expect(tf.memory().numTensors, 'no tensors left').toBe(before);
-  });
-});

@@ -10,13 +10,12 @@ import { readBack } from '../backend/readBack';
 import type { TermsPool } from '../backend/TermsPool';
 import type { System } from '../core/types';
 import { FusedWebGLLnn } from '../gpu/FusedWebGLLnn';
-import { featureSlope, fillInput, type InputMap } from '../model/inputMap';
+import { applyVelocityMap, featureSlope, fillInput, type InputMap } from '../model/inputMap';
 import type { ModelSource } from '../model/loadModel';
 import { isNode, nodeOs } from '../model/nodeIo';
 import { referenceEnergy, wrapAngle } from '../model/reference';
 import { fusedLagrangianPack } from '../nn/fused';
 import { createFusedLnn, type FusedLnn } from '../nn/fusedLnn';
-import { assertSupportedInputMap } from '../nn/inputSupport';
 import { packedLagrangianTerms } from '../nn/lagrangianTerms';
 import type { Accelerations } from '../nn/lnn';
 import { solveSymmetric } from '../nn/solve';
@@ -50,8 +49,15 @@ export class LNNEngine extends LearnedEngine {
   private readonly parallelAbove: number;
   private hvv = new Float64Array(0);
   private rhs = new Float64Array(0);
-  /** The network's input map (`inputMapOf`): wrap(q) and q̇, or cos/sin of the angles under `sincos`. */
+  /**
+   * The network's input map (`inputMapOf`): wrap(q), or cos/sin of the angles under `sincos`; q̇, or
+   * atanh(q̇) under `rapidity`.
+   */
   private readonly input: InputMap;
+  /** Whether the input is x = (wrap(q), q̇) — the layout with its own, shorter loops. */
+  private readonly plainInput: boolean;
+  private hu = new Float64Array(0);
+  private gphi = new Float64Array(0);
 
   /**
    * Load a model (path, URL, artefacts or loaded model), check it against `system`, initialise the
@@ -66,13 +72,8 @@ export class LNNEngine extends LearnedEngine {
     super(init);
     const { model, options } = init;
     this.input = this.spec.inputMap!;
-    try {
-      assertSupportedInputMap(this.input, 'lnn engine', model.source);
-      this.js = model.layers.length > 1 ? createFusedLnn(model, { epsilon: options.epsilon }) : null;
-    } catch (e) {
-      this.dispose(); // the weights are already uploaded
-      throw e;
-    }
+    this.plainInput = this.input.identity && this.input.velocity === 'identity';
+    this.js = model.layers.length > 1 ? createFusedLnn(model, { epsilon: options.epsilon }) : null;
     this.parallelAbove = options.parallelAbove ?? 64;
   }
 
@@ -116,24 +117,35 @@ export class LNNEngine extends LearnedEngine {
     if (this.hvv.length < n * n) {
       this.hvv = new Float64Array(n * n);
       this.rhs = new Float64Array(n);
+      this.hu = new Float64Array(n);
+      this.gphi = new Float64Array(n);
     }
     const eps = this.epsilon;
     const map = this.input;
-    if (this.fused && !map.identity) {
-      // Fused rows of a sincos model end in ∂L/∂x (m): ∂L/∂q_i sums slope · ∂L/∂x over the q inputs of
-      // coordinate i, with the slopes in float64 from the state.
+    if (this.fused && !this.plainInput) {
+      // Fused rows end in ∂L/∂x (m), against the network inputs: ∂L/∂q_i sums slope · ∂L/∂x over the q
+      // inputs of coordinate i (slopes in float64 from the state); under rapidity the velocity-input
+      // derivatives become derivatives against q̇ (applyVelocityMap).
       const w = n * k + map.width;
+      const rapidity = map.velocity === 'rapidity';
+      const { hvv, rhs, hu, gphi } = this;
       for (let b = 0; b < batch; b++) {
         const o = b * w;
         for (let i = 0; i < n; i++) {
-          for (let j = 0; j < n; j++) this.hvv[i * n + j] = data[o + i * k + j];
-          this.rhs[i] = -data[o + i * k + n];
+          for (let j = 0; j < n; j++) hvv[i * n + j] = data[o + i * k + j];
+          hu[i] = data[o + i * k + n];
+          rhs[i] = 0;
         }
         for (let c = 0; c < map.qWidth; c++) {
           const i = map.coord[c];
-          this.rhs[i] += featureSlope(map, c, q[b * n + i]) * data[o + n * k + c];
+          rhs[i] += featureSlope(map, c, q[b * n + i]) * data[o + n * k + c];
         }
-        flags[b] = solveSymmetric64(this.hvv, 0, this.rhs, 0, qdd, b * n, n, eps);
+        if (rapidity) {
+          for (let i = 0; i < n; i++) gphi[i] = data[o + n * k + map.qWidth + i];
+          applyVelocityMap(map, qd, b * n, hvv, hu, gphi);
+        }
+        for (let i = 0; i < n; i++) rhs[i] -= hu[i];
+        flags[b] = solveSymmetric64(hvv, 0, rhs, 0, qdd, b * n, n, eps);
       }
       return;
     }
@@ -160,7 +172,7 @@ export class LNNEngine extends LearnedEngine {
     start: number,
     count: number,
   ): void {
-    if (!this.input.identity) {
+    if (!this.plainInput) {
       this.fillStackedEmbedded(xs, q, qd, start, count);
       return;
     }
@@ -183,9 +195,9 @@ export class LNNEngine extends LearnedEngine {
   }
 
   /**
-   * {@link LNNEngine.fillStacked} for an input map with q features (sincos): primal rows are the features
-   * (computed in float64), the e_{q̇_i} rows are unit vectors at input qWidth + i, and the u row holds
-   * slope ⊙ q̇ per q input (0 on the velocity inputs).
+   * {@link LNNEngine.fillStacked} for the other input maps (sincos angles, atanh(q̇) velocities): primal
+   * rows are the network inputs (computed in float64), the velocity rows are unit vectors at input
+   * qWidth + i, and the u row holds slope ⊙ q̇ per q input (0 on the velocity inputs).
    */
   private fillStackedEmbedded(
     xs: Float32Array<ArrayBufferLike>,

@@ -8,9 +8,8 @@
  * for). The float64 reference itself stays the literal, unoptimised transcription of the format.
  */
 import type { AccelerationFn } from '../core/types';
-import { featureSlope, fillInput, inputMapOf, wrapAngle } from '../model/inputMap';
+import { applyVelocityMap, featureSlope, fillInput, inputMapOf, wrapAngle } from '../model/inputMap';
 import type { Activation, LoadedModel } from '../model/metadata';
-import { assertSupportedInputMap } from './inputSupport';
 import { SolveFlag, solveSymmetric64 } from './solve64';
 
 /** A prepared fused evaluator of one `lnn` model (see {@link createFusedLnn}). */
@@ -72,7 +71,6 @@ export function createFusedLnn(model: LoadedModel, options: FusedLnnOptions = {}
     );
   }
   const map = inputMapOf(meta);
-  assertSupportedInputMap(map, 'createFusedLnn', model.source);
   const epsilon = options.epsilon ?? meta.solver?.hvvEpsilon;
   const n = meta.dof;
   const k = n + 1; // tangent directions: e_{q̇_1} … e_{q̇_n} and u = (q̇, 0)
@@ -81,8 +79,9 @@ export function createFusedLnn(model: LoadedModel, options: FusedLnnOptions = {}
   const hiddenCount = depth - 1;
   const angles = meta.angles;
   // The identity layout x = (wrap(q), q̇) keeps its own, shorter loops (the common case); the other maps
-  // (sincos) go through the feature/slope description, chosen once per call below.
-  const identity = map.identity;
+  // (sincos angles, atanh(q̇) velocities) go through the input-map description, chosen once per state.
+  const rapidity = map.velocity === 'rapidity';
+  const identity = map.identity && !rapidity;
   const qWidth = map.qWidth;
   const inScale = map.scale;
   const outScale = meta.output.scale;
@@ -119,6 +118,9 @@ export function createFusedLnn(model: LoadedModel, options: FusedLnnOptions = {}
   const hvv = new Float64Array(n * n);
   const rhs = new Float64Array(n);
   const gq = new Float64Array(n);
+  /** ∂L/∂φ and H_φu against the velocity inputs φ = atanh(q̇) (`rapidity` only). */
+  const gphi = new Float64Array(n);
+  const hu = new Float64Array(n);
   const x = new Float64Array(map.width);
   /** Per q input: slope ⊙ q̇ of its coordinate, the input-space tangent along u (non-identity maps). */
   const ux = new Float64Array(qWidth);
@@ -355,7 +357,25 @@ export function createFusedLnn(model: LoadedModel, options: FusedLnnOptions = {}
           for (let j = 0; j < w; j++) s += W0[row + j] * g[j];
           gq[map.coord[kk]] += slope[kk] * s;
         }
+        if (rapidity) {
+          for (let i = 0; i < n; i++) {
+            let s = 0;
+            const row = (qWidth + i) * w;
+            for (let j = 0; j < w; j++) s += W0[row + j] * g[j];
+            gphi[i] = s;
+          }
+        }
       }
+    }
+    if (rapidity) {
+      // Derivatives against φ = atanh(q̇) → against q̇ (H_vv = D H_φφ D + diag(φ'' ∂L/∂φ), H_vq q̇ = D H_φu).
+      for (let r = 0; r < n; r++) {
+        for (let s = 0; s < n; s++) hvv[r * n + s] = r <= s ? H[r * k + s] : H[s * k + r];
+        hu[r] = H[r * k + n];
+      }
+      applyVelocityMap(map, qd, o, hvv, hu, gphi);
+      for (let r = 0; r < n; r++) rhs[r] = gq[r] - hu[r];
+      return solveSymmetric64(hvv, 0, rhs, 0, qdd, o, n, epsilon);
     }
     for (let r = 0; r < n; r++) {
       for (let s = 0; s < n; s++) hvv[r * n + s] = r <= s ? H[r * k + s] : H[s * k + r];

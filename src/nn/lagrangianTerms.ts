@@ -43,7 +43,10 @@ export interface PackedTerms {
  *
  * With an input map that is not the identity (`sincos`: angles enter as cos q, sin q), x is the feature
  * vector of `map` (unscaled), the tangent along u is (slope ⊙ q̇ per q input, 0) and ∂L/∂q_i sums
- * slope ⊙ ∂L/∂x over the inputs of coordinate i; the output layout is the same.
+ * slope ⊙ ∂L/∂x over the inputs of coordinate i; the output layout is the same. With velocities fed as
+ * φ = atanh(q̇) (`rapidity`), the derivatives against φ are turned into derivatives against q̇ at the end
+ * (D = diag φ'(q̇)): H_vv = D H_φφ D + diag(φ'' ⊙ ∂L/∂φ), H_vq q̇ = D H_φu, ∂L/∂q̇ = D ∂L/∂φ (see
+ * `applyVelocityMap`); a state with |q̇_i| ≥ 1 is outside the domain and its terms are not finite.
  *
  * Differentiable with respect to `params` (first order), so `tf.variableGrads` trains through it.
  * @param params folded weights; the last layer has one output
@@ -65,6 +68,9 @@ export function packedLagrangianTerms(
     const W0 = params.kernels[0];
     const w0 = W0.shape[1];
     const embedded = map !== undefined && !map.identity ? map : null;
+    const rapidity = map !== undefined && map.velocity === 'rapidity';
+    // The velocity inputs: q̇, or atanh(q̇). The tangent along u moves q only, so it keeps q̇ itself.
+    const v = rapidity ? tf.atanh(qd) : qd;
     // Layer 0: z = x W0 + b0. Its tangents: along e_{q̇_i} the constant row qWidth+i of W0; along
     // u = (q̇, 0) the input-space direction u_x = (slope ⊙ q̇ per q input, 0) times W0, which is
     // q̇ · W0[0:n] for x = (q, q̇).
@@ -75,11 +81,11 @@ export function packedLagrangianTerms(
     if (embedded) {
       const e = embedQ(embedded, q);
       slopes = e.slopes;
-      x = tf.concat([e.features, qd], 1);
+      x = tf.concat([e.features, v], 1);
       const ux = tf.mul(e.slopes, spreadToInputs(embedded, qd)) as tf.Tensor2D;
       tu = tf.reshape(tf.matMul(ux, tf.slice(W0, [0, 0], [qWidth, w0])), [batch, 1, w0]);
     } else {
-      x = tf.concat([q, qd], 1);
+      x = tf.concat([q, v], 1);
       tu = tf.reshape(tf.matMul(qd, tf.slice(W0, [0, 0], [n, w0])), [batch, 1, w0]);
     }
     let z = tf.add(tf.matMul(x, W0), params.biases[0]) as tf.Tensor2D;
@@ -128,12 +134,38 @@ export function packedLagrangianTerms(
       const gq = sumToCoordinates(embedded, tf.mul(gx, slopes) as tf.Tensor2D);
       grad = tf.concat([gq, tf.slice(grad, [0, qWidth], [batch, n])], 1) as tf.Tensor2D;
     }
-    return {
-      hessian: hessian ?? tf.zeros([batch, k, k]),
-      grad: grad as tf.Tensor2D,
-      value,
-    };
+    const h = hessian ?? (tf.zeros([batch, k, k]) as tf.Tensor3D);
+    if (rapidity) return { ...velocityToQd(qd, h, grad as tf.Tensor2D), value };
+    return { hessian: h, grad: grad as tf.Tensor2D, value };
   });
+}
+
+/**
+ * Derivatives against the velocity inputs φ = atanh(q̇) turned into derivatives against q̇ (the tensor
+ * form of `applyVelocityMap`): with D = diag φ'(q̇) = diag 1/(1 − q̇²) and φ'' = 2q̇/(1 − q̇²)²,
+ * H_vv = D H_φφ D + diag(φ'' ⊙ ∂L/∂φ), H_vq q̇ = D H_φu, ∂L/∂q̇ = D ∂L/∂φ; ∂L/∂q and H_uu are unchanged.
+ * @param hessian `[batch, n+1, n+1]` against (e_φ1 … e_φn, u) @param grad `[batch, 2n]` (∂L/∂q, ∂L/∂φ)
+ */
+function velocityToQd(
+  qd: tf.Tensor2D,
+  hessian: tf.Tensor3D,
+  grad: tf.Tensor2D,
+): { hessian: tf.Tensor3D; grad: tf.Tensor2D } {
+  const [batch, n] = qd.shape;
+  const d = tf.div(1, tf.sub(1, tf.square(qd))) as tf.Tensor2D;
+  const d2 = tf.mul(tf.mul(qd, 2), tf.square(d));
+  const gphi = tf.slice(grad, [0, n], [batch, n]);
+  const hvv = tf.add(
+    tf.mul(tf.slice(hessian, [0, 0, 0], [batch, n, n]), tf.mul(tf.expandDims(d, 2), tf.expandDims(d, 1))),
+    tf.mul(tf.reshape(tf.eye(n), [1, n, n]), tf.expandDims(tf.mul(d2, gphi), 1)),
+  );
+  const hu = tf.mul(tf.reshape(tf.slice(hessian, [0, 0, n], [batch, n, 1]), [batch, n]), d);
+  const top = tf.concat([hvv, tf.expandDims(hu, 2)], 2);
+  const bottom = tf.concat([tf.expandDims(hu, 1), tf.slice(hessian, [0, n, n], [batch, 1, 1])], 2);
+  return {
+    hessian: tf.concat([top, bottom], 1) as tf.Tensor3D,
+    grad: tf.concat([tf.slice(grad, [0, 0], [batch, n]), tf.mul(gphi, d)], 1) as tf.Tensor2D,
+  };
 }
 
 /**

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertSupportedInputMap } from './inputSupport';
 import { type LagrangianTerms, lagrangianTerms } from './lagrangianTerms';
-import { embeddedInputMap, foldScales, type MlpParams, type NetworkSpec, wrapAngles } from './mlp';
+import { foldScales, type MlpParams, type NetworkSpec, wrapAngles } from './mlp';
 import { solveSymmetric, type TensorSolve } from './solve';
 import { tidy } from './tidy';
 
@@ -15,7 +14,8 @@ export interface Accelerations {
 
 /**
  * Lagrangian terms of an `lnn` model for raw (unfolded) weights: builds the network input (wrapped
- * angles, or cos/sin of them under `input.angleEmbedding: "sincos"`), folds the input and output scales
+ * angles, or cos/sin of them under `input.angleEmbedding: "sincos"`; q̇, or atanh(q̇) under
+ * `input.velocityEmbedding: "rapidity"`), folds the input and output scales
  * into the weights, then takes exact derivatives. Differentiable in `params`.
  * @param q `[batch, n]` @param qd `[batch, n]`
  * @example const { hvv } = lnnTerms(params, spec, q, qd);
@@ -26,13 +26,12 @@ export function lnnTerms(
   q: tf.Tensor2D,
   qd: tf.Tensor2D,
 ): LagrangianTerms {
-  assertSupportedInputMap(spec.inputMap, 'lnnTerms', 'of this spec');
   return tidy(() => {
     const folded = foldScales(params, spec);
-    const map = embeddedInputMap(spec);
-    // cos/sin are periodic: an embedded q needs no wrapping.
-    if (map) return lagrangianTerms(folded, spec.activation, q, qd, map);
-    return lagrangianTerms(folded, spec.activation, wrapAngles(q, spec.angles), qd);
+    const map = spec.inputMap;
+    // cos/sin are periodic: q features need no wrapping; the identity layout takes wrap(q).
+    const qIn = map && !map.identity ? q : wrapAngles(q, spec.angles);
+    return lagrangianTerms(folded, spec.activation, qIn, qd, map);
   });
 }
 

@@ -30,7 +30,8 @@ export interface NetworkSpec {
   outputScale: number;
   /**
    * The input map of an `lnn`/`baseline` model (`inputMapOf`): which features of q the network sees
-   * (wrap(q), or cos/sin of angles under `input.angleEmbedding: "sincos"`) and the scale of every input.
+   * (wrap(q), or cos/sin of angles under `input.angleEmbedding: "sincos"`), whether velocities enter as
+   * q̇ or atanh(q̇) (`input.velocityEmbedding`) and the scale of every input.
    * Absent for `lgn` (whose edge inputs are q_i, q_{i+1}, q̇_i, q̇_{i+1}) and for hand-built specs: the
    * input is then x = (q, q̇) scaled by `qScale`, `qdScale`.
    */
@@ -54,11 +55,6 @@ export function specFromModel(model: LoadedModel): NetworkSpec {
     hvvEpsilon: m.solver?.hvvEpsilon,
     ...(m.kind === 'lgn' ? {} : { inputMap: inputMapOf(m) }),
   };
-}
-
-/** The spec's input map when it is not the identity layout x = (wrap(q), q̇) (a `sincos` model), else null. */
-export function embeddedInputMap(spec: NetworkSpec): InputMap | null {
-  return spec.inputMap && !spec.inputMap.identity ? spec.inputMap : null;
 }
 
 /**

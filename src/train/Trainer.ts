@@ -6,7 +6,6 @@ import { ANGLE_EMBEDDINGS, type AngleEmbedding, angleEmbeddingOf, inputMapOf } f
 import { loadModel } from '../model/loadModel';
 import type { Activation, LoadedModel, ModelKind, ModelMetadata } from '../model/metadata';
 import { baselineAccelerations } from '../nn/baseline';
-import { assertSupportedInputMap } from '../nn/inputSupport';
 import { lgnAccelerations } from '../nn/lgn';
 import { lnnAccelerations } from '../nn/lnn';
 import type { MlpParams, NetworkSpec } from '../nn/mlp';
@@ -174,7 +173,6 @@ export class Trainer {
       hvvEpsilon: base.solver?.hvvEpsilon,
       ...(kind === 'lgn' ? {} : { inputMap: inputMapOf(base) }),
     };
-    assertSupportedInputMap(this.spec.inputMap, 'three-lnn train', options.from ?? 'to train');
     const id = `trainer${instances++}`;
     // Inside tidy: the initial values are freed, the variables are kept.
     this.vars = tf.tidy(() =>
