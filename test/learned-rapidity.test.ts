@@ -1,9 +1,9 @@
 /**
  * lnn models that take atanh(q̇) as velocity inputs (`input.velocityEmbedding: "rapidity"`, speed limit
  * c = 1) on every Node route of the learned engine, alone and together with the sin/cos angle embedding:
- * q̈ against a float64 evaluation of the Euler–Lagrange equation from central differences of the
- * reference L (which builds its input through the same input map), solve flags, |q̇| ≥ 1 refused as a
- * failed state with q̈ = 0, no tensor leaks.
+ * q̈ against the float64 reference evaluator, itself checked against the Euler–Lagrange equation from
+ * central differences of the reference L; solve flags, |q̇| ≥ 1 refused as a failed state with q̈ = 0,
+ * no tensor leaks.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -16,7 +16,7 @@ import { createModel } from '../src/model/artifacts';
 import type { AngleEmbedding } from '../src/model/inputMap';
 import type { LoadedModel } from '../src/model/metadata';
 import { createRandomModel } from '../src/model/randomModel';
-import { referenceLagrangian } from '../src/model/reference';
+import { referenceAccelerations, referenceLagrangian } from '../src/model/reference';
 import { lnnAccelerations, lnnTerms } from '../src/nn/lnn';
 import { paramsFromModel, specFromModel } from '../src/nn/mlp';
 import { SolveFlag, solveSymmetric64 } from '../src/nn/solve64';
@@ -152,16 +152,22 @@ describe.each(CASES)('rapidity lnn, $name', ({ model, system, threads }) => {
   const qd = Float64Array.from({ length: batch * n }, (_, i) => 0.95 * Math.cos(0.7 * i + 0.4));
   qd[(batch - 1) * n] = 1;
   const ref = differencedAccelerations(model, q, qd, batch);
+  // The float64 reference evaluator (exact derivatives through the same input map).
+  const exact = new Float64Array(batch * n);
+  const exactFlags = new Uint8Array(batch);
+  referenceAccelerations(model, q, qd, exact, batch, { flags: exactFlags });
 
   it('the float64 differences are well posed at most states', () => {
     const ok = ref.flags.filter((f) => f === SolveFlag.ok).length;
     expect(ok, 'states with a positive-definite H_vv').toBeGreaterThanOrEqual(batch / 4);
     expect(ref.flags[batch - 1], '|q̇| = 1 is outside the domain').toBe(SolveFlag.failed);
+    expect(Array.from(exactFlags), 'reference flags').toEqual(Array.from(ref.flags));
+    expect(relErr(exact, ref.qdd), 'reference q̈ vs differences').toBeLessThan(1e-4);
   });
 
   const routes: { label: string; options: LearnedEngineOptions & { route: RouteName }; tol: number }[] = [
-    // The float64 route against float64 second differences (their error is ~1e-5 here).
-    { label: 'js', options: { backend: 'wasm', route: 'js' }, tol: 1e-4 },
+    // Against the float64 reference: equal up to summation order on the float64 route.
+    { label: 'js', options: { backend: 'wasm', route: 'js' }, tol: 1e-9 },
     { label: 'wasm', options: { backend: 'wasm', route: 'wasm' }, tol: 1e-3 },
     { label: 'cpu', options: { backend: 'cpu', route: 'cpu' }, tol: 1e-3 },
   ];
@@ -188,7 +194,7 @@ describe.each(CASES)('rapidity lnn, $name', ({ model, system, threads }) => {
           expect(Array.from(got), `state ${b}: failed → q̈ = 0`).toEqual(new Array(n).fill(0));
           continue;
         }
-        const want = ref.qdd.subarray(b * n, b * n + n);
+        const want = exact.subarray(b * n, b * n + n);
         expect(relErr(got, want), `${label} q̈ of state ${b}`).toBeLessThan(tol);
       }
       const mid = tf.memory().numTensors;
