@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createModel } from '../src/model/artifacts';
 import { loadModel } from '../src/model/loadModel';
 import type { LoadedModel } from '../src/model/metadata';
 import { createRandomModel } from '../src/model/randomModel';
@@ -91,6 +92,24 @@ describe('the numpy reader in docs/model-format.md reproduces the TypeScript eva
         }),
       [3.1, 0.6, -7],
       [1, -2, 3],
+    ],
+    [
+      'lnn rapidity velocities (atanh q̇), sincos angles',
+      async () => {
+        const m = createRandomModel({
+          angleEmbedding: 'sincos',
+          hidden: [16, 16],
+          seed: 10,
+          biasStd: 0.3,
+          qdScale: 0.5,
+        });
+        return createModel(
+          { ...m.metadata, input: { ...m.metadata.input, velocityEmbedding: 'rapidity' } },
+          m.layers,
+        );
+      },
+      [0.3, -2.9],
+      [0.6, -0.85],
     ],
     [
       'lgn, 4 nodes',

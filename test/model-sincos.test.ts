@@ -394,6 +394,22 @@ describe('inspect shows how angles enter the network', () => {
       [sincosModel({ angles: [false, true] }), 'sincos', ['q1', 'cos q2', 'sin q2', 'q̇1', 'q̇2']],
       [createRandomModel({ hidden: [8] }), 'wrap', ['wrap(q1)', 'wrap(q2)', 'q̇1', 'q̇2']],
       [createRandomModel({ kind: 'lgn', hidden: [8] }), 'wrap', ['q_a', 'q_b', 'q̇_a', 'q̇_b']],
+      [
+        createModel(
+          {
+            ...sincosModel().metadata,
+            input: {
+              qScale: [1, 1],
+              qdScale: [1, 1],
+              angleEmbedding: 'sincos',
+              velocityEmbedding: 'rapidity',
+            },
+          },
+          sincosModel().layers,
+        ),
+        'sincos',
+        ['cos q1', 'sin q1', 'cos q2', 'sin q2', 'atanh(q̇1)', 'atanh(q̇2)'],
+      ],
     ];
     for (const [model, embedding, names] of cases) {
       const s = inspectModel(model);

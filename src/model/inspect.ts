@@ -50,7 +50,7 @@ function inputNames(m: ModelMetadata): string[] {
     else if (map.feature[k] === Feature.sin) names.push(`sin ${q}`);
     else names.push(map.wrapped[k] ? `wrap(${q})` : q);
   }
-  for (let i = 1; i <= map.dof; i++) names.push(`q̇${i}`);
+  for (let i = 1; i <= map.dof; i++) names.push(map.velocity === 'rapidity' ? `atanh(q̇${i})` : `q̇${i}`);
   return names;
 }
 
@@ -64,7 +64,8 @@ function inputText(s: ModelSummary): string {
         : s.angles.some(Boolean)
           ? 'wrapped angles'
           : 'coordinates as given';
-  return `${how}: x = (${s.input.names.join(', ')}) · input scale`;
+  const speed = s.input.names.some((n) => n.startsWith('atanh')) ? ', rapidity velocities (|q̇| < 1)' : '';
+  return `${how}${speed}: x = (${s.input.names.join(', ')}) · input scale`;
 }
 
 /**
