@@ -286,3 +286,57 @@ describe('angle embedding (--angle-embedding sincos)', () => {
     expect(bad.stderr).toMatch(/sincos applies to lnn models only/);
   });
 });
+
+describe('velocity embedding (--velocity-embedding rapidity)', () => {
+  it('trains a rapidity lnn on the relativistic particle: loss falls, artefact records it, q̈ is the reference q̈', async () => {
+    const sys = createSystem('relativistic-particle');
+    const before = tf.memory().numTensors;
+    const t = await Trainer.create({
+      ...small,
+      system: 'relativistic-particle',
+      steps: 40,
+      velocityEmbedding: 'rapidity',
+    });
+    expect(t.options.velocityEmbedding).toBe('rapidity');
+    const first = t.validate();
+    t.run();
+    const last = t.history[t.history.length - 1][1];
+    expect(last, `validation q̈ L1 ${first} → ${last}`).toBeLessThan(first);
+    const m = t.toModel();
+    expect(m.metadata.input.velocityEmbedding).toBe('rapidity');
+    // atanh(q̇) is scaled to the rapidity box [−4, 4].
+    expect(m.metadata.input.qdScale).toEqual([0.25]);
+    const batch = 64;
+    const s = sampleBox(sys, defaultTrainingBox(sys), createRng(5), batch);
+    const ref = new Float64Array(batch);
+    const flags = new Uint8Array(batch);
+    referenceAccelerations(m, Float64Array.from(s.q), Float64Array.from(s.qd), ref, batch, { flags });
+    const fromTrainer = t.accelerations(s.q, s.qd, batch);
+    t.dispose();
+    expect(tf.memory().numTensors, 'every tensor freed').toBe(before);
+    let compared = 0;
+    for (let b = 0; b < batch; b++) {
+      if (flags[b] !== 0) continue;
+      compared++;
+      const scale = Math.max(1, Math.abs(ref[b]));
+      expect(Math.abs(fromTrainer[b] - ref[b]) / scale, `trainer q̈[${b}]`).toBeLessThan(1e-3);
+    }
+    expect(compared, 'states with a positive H_vv').toBeGreaterThan(batch / 4);
+  });
+
+  it('rapidity needs an lnn and a rapidity box', async () => {
+    await expect(
+      Trainer.create({ ...small, velocityEmbedding: 'rapidity' }),
+      'double pendulum: q̇ is not bounded by 1',
+    ).rejects.toThrow(/needs a training box that draws rapidities/);
+    await expect(
+      Trainer.create({
+        ...small,
+        system: 'relativistic-particle',
+        kind: 'baseline',
+        velocityEmbedding: 'rapidity',
+      }),
+      'baseline',
+    ).rejects.toThrow(/rapidity applies to lnn models only/);
+  });
+});

@@ -25,6 +25,7 @@ interface TrainCliOptions {
   from?: string;
   shiftInvariant?: boolean;
   angleEmbedding?: 'wrap' | 'sincos';
+  velocityEmbedding?: 'identity' | 'rapidity';
   checkpointEvery?: number;
   minutes?: number;
   backend: string;
@@ -91,6 +92,12 @@ export function trainCommand(io: CliIO): Command {
         "lnn: angles enter the network as wrap(θ) or (cos θ, sin θ) (default wrap; --from keeps its model's)",
       ).choices(['wrap', 'sincos']),
     )
+    .addOption(
+      new Option(
+        '--velocity-embedding <name>',
+        "lnn: velocities enter the network as q̇ or atanh(q̇) (speed limit c = 1; default identity; --from keeps its model's)",
+      ).choices(['identity', 'rapidity']),
+    )
     .option('--checkpoint-every <n>', 'also write the checkpoint every n steps', positiveInteger)
     .option(
       '--minutes <m>',
@@ -128,6 +135,7 @@ export function trainCommand(io: CliIO): Command {
             from: opts.from,
             shiftInvariant: opts.shiftInvariant,
             angleEmbedding: opts.angleEmbedding,
+            velocityEmbedding: opts.velocityEmbedding,
             command,
             hardware: hardware(),
           });

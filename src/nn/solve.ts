@@ -64,6 +64,16 @@ function indefinite(pivots: tf.Tensor1D[], tol: tf.Tensor1D): tf.Tensor1D {
 }
 
 /**
+ * The columns of `t` `[batch, m]` as `[batch]` tensors. `tf.unstack` with a single output has no working
+ * gradient (TF.js hands its gradient function one tensor where it expects a list), so m = 1 reshapes.
+ */
+function columns(t: tf.Tensor2D): tf.Tensor1D[] {
+  return t.shape[1] === 1
+    ? [tf.reshape(t, [t.shape[0]]) as tf.Tensor1D]
+    : (tf.unstack(t, 1) as tf.Tensor1D[]);
+}
+
+/**
  * Solve H x = r for a batch of small symmetric matrices on tensors (differentiable). n ≤ 3 uses closed
  * forms; larger n unrolled Gauss–Jordan elimination. Each H is symmetrised; when it is not definite
  * (LDLᵀ pivots not all of one sign, or one within PD_TOLERANCE · max |H_ii| of zero; either sign is
@@ -79,8 +89,8 @@ export function solveSymmetric(h: tf.Tensor3D, r: tf.Tensor2D, epsilon?: number)
     const hs = tf.mul(tf.add(h, tf.transpose(h, [0, 2, 1])), 0.5) as tf.Tensor3D;
     if (n > 3) return solveGaussJordan(hs, r, epsilon);
     // Entries as [batch] tensors.
-    const e = tf.unstack(tf.reshape(hs, [batch, n * n]), 1) as tf.Tensor1D[];
-    const rr = tf.unstack(r, 1) as tf.Tensor1D[];
+    const e = columns(tf.reshape(hs, [batch, n * n]));
+    const rr = columns(r);
     const at = (i: number, j: number) => e[i * n + j];
     const diagAbs = Array.from({ length: n }, (_, i) => tf.abs(at(i, i)));
     const diagMax = diagAbs.reduce((m, d) => tf.maximum(m, d));
@@ -200,9 +210,9 @@ export function solveTridiagonal(
 ): TensorSolve {
   return tidy(() => {
     const [batch, n] = diag.shape;
-    const d = tf.unstack(diag, 1) as tf.Tensor1D[];
-    const o = n > 1 ? (tf.unstack(off, 1) as tf.Tensor1D[]) : [];
-    const rr = tf.unstack(r, 1) as tf.Tensor1D[];
+    const d = columns(diag);
+    const o = n > 1 ? columns(off) : [];
+    const rr = columns(r);
     const diagAbs = tf.abs(diag);
     const tol = tf.mul(tf.max(diagAbs, 1), PD_TOLERANCE) as tf.Tensor1D;
     const thomas = (shift: tf.Tensor1D | null) => {

@@ -2,7 +2,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { System } from '../core/types';
 import { createRng, normal, uniform } from '../math/random';
 import { createModel } from '../model/artifacts';
-import { ANGLE_EMBEDDINGS, type AngleEmbedding, angleEmbeddingOf, inputMapOf } from '../model/inputMap';
+import {
+  ANGLE_EMBEDDINGS,
+  type AngleEmbedding,
+  angleEmbeddingOf,
+  inputMapOf,
+  VELOCITY_EMBEDDINGS,
+  type VelocityEmbedding,
+  velocityEmbeddingOf,
+} from '../model/inputMap';
 import { loadModel } from '../model/loadModel';
 import type { Activation, LoadedModel, ModelKind, ModelMetadata } from '../model/metadata';
 import { baselineAccelerations } from '../nn/baseline';
@@ -65,6 +73,13 @@ export interface TrainerOptions {
    * @default 'wrap' (the base model's with `from`)
    */
   angleEmbedding?: AngleEmbedding;
+  /**
+   * lnn only: how velocities enter the network — `identity` (q̇) or `rapidity` (atanh(q̇), for a speed
+   * limit c = 1: needs a training box that draws rapidities, as the relativistic particle's does). Written
+   * to the model as `input.velocityEmbedding`. With `from`, the base model's embedding is kept.
+   * @default 'identity' (the base model's with `from`)
+   */
+  velocityEmbedding?: VelocityEmbedding;
   /**
    * Start from this model's weights and scaling (fine-tuning); its kind, architecture and angle
    * embedding are kept.
@@ -234,6 +249,12 @@ export class Trainer {
       ? fromModel.metadata.architecture.layers.slice(1, -1)
       : (options.hidden ?? [128, 128]);
     const angleEmbedding = Trainer.resolveEmbedding(options.angleEmbedding, kind, fromModel);
+    const velocityEmbedding = Trainer.resolveVelocityEmbedding(
+      options.velocityEmbedding,
+      kind,
+      fromModel,
+      box,
+    );
     const resolved: ResolvedOptions = {
       system: system.id,
       params: { ...system.params },
@@ -251,6 +272,7 @@ export class Trainer {
       huberDelta: options.huberDelta ?? 1,
       shiftInvariant: options.shiftInvariant ?? false,
       angleEmbedding,
+      velocityEmbedding,
       seed: options.seed ?? 0,
       valEvery: options.valEvery ?? 100,
       valSize: options.valSize ?? 1024,
@@ -303,6 +325,40 @@ export class Trainer {
     return embedding;
   }
 
+  /**
+   * The velocity embedding of the model to train: the base model's with `from` (a different explicit one
+   * is an error), else the option (default `identity`); `rapidity` for lnn models on a rapidity box only.
+   */
+  private static resolveVelocityEmbedding(
+    wanted: VelocityEmbedding | undefined,
+    kind: ModelKind,
+    fromModel: LoadedModel | undefined,
+    box: TrainingBox,
+  ): VelocityEmbedding {
+    if (wanted !== undefined && !VELOCITY_EMBEDDINGS.includes(wanted)) {
+      throw new Error(
+        `velocityEmbedding '${String(wanted)}' is unknown; use one of ${VELOCITY_EMBEDDINGS.join(', ')}.`,
+      );
+    }
+    const embedding = fromModel ? velocityEmbeddingOf(fromModel.metadata) : (wanted ?? 'identity');
+    if (fromModel && wanted !== undefined && wanted !== embedding) {
+      throw new Error(
+        `--from model ${fromModel.source} feeds velocities as '${embedding}', and a fine-tune keeps the base model's input layout; leave out --velocity-embedding (or pass '${embedding}'), or train a new model without --from.`,
+      );
+    }
+    if (embedding === 'rapidity' && kind !== 'lnn') {
+      throw new Error(
+        `--velocity-embedding rapidity applies to lnn models only, not ${kind} (leave it out or use --kind lnn).`,
+      );
+    }
+    if (embedding === 'rapidity' && !box.rapidity) {
+      throw new Error(
+        '--velocity-embedding rapidity feeds atanh(q̇) to the network, defined for |q̇| < 1 only; it needs a training box that draws rapidities (q̇ = tanh u), as the relativistic-particle box does.',
+      );
+    }
+    return embedding;
+  }
+
   /** Metadata of a new model: kind, architecture and input/output scaling over the training box. */
   private static freshMetadata(o: ResolvedOptions, system: System): ModelMetadata {
     const n = system.dof;
@@ -317,8 +373,14 @@ export class Trainer {
       layers = [4, ...o.hidden, 1];
     } else {
       qScale = system.angles.map((a, i) => (a ? 1 : 1 / maxAbs(o.box.q[i])));
-      qdScale = o.box.rapidity ? new Array(n).fill(1) : o.box.qd.map(maxAbs);
-      if (!o.box.rapidity) qdScale = qdScale.map((x) => 1 / x);
+      // Velocity inputs: q̇ scaled to the box; atanh(q̇) (rapidity embedding) scaled to the rapidity box;
+      // q̇ itself is already in (−1, 1) on a rapidity box.
+      qdScale =
+        o.velocityEmbedding === 'rapidity'
+          ? o.box.qd.map((r) => 1 / maxAbs(r))
+          : o.box.rapidity
+            ? new Array(n).fill(1)
+            : o.box.qd.map((r) => 1 / maxAbs(r));
       // Under sincos every angle is two inputs (cos θ, sin θ), already in [−1, 1] with qScale 1.
       const sincosAngles = o.angleEmbedding === 'sincos' ? system.angles.filter(Boolean).length : 0;
       layers = [2 * n + sincosAngles, ...o.hidden, o.kind === 'baseline' ? n : 1];
@@ -339,6 +401,7 @@ export class Trainer {
         qScale,
         qdScale,
         ...(o.angleEmbedding === 'sincos' ? { angleEmbedding: 'sincos' as const } : {}),
+        ...(o.velocityEmbedding === 'rapidity' ? { velocityEmbedding: 'rapidity' as const } : {}),
       },
       architecture: { layers, activation: o.activation },
       output: { scale },
@@ -615,6 +678,7 @@ export class Trainer {
       ...o,
       // Checkpoints written before the option existed: the model itself records the embedding.
       angleEmbedding: o.angleEmbedding ?? angleEmbeddingOf(model.metadata),
+      velocityEmbedding: o.velocityEmbedding ?? velocityEmbeddingOf(model.metadata),
       steps: overrides.steps ?? o.steps,
       command: overrides.command ?? o.command,
     };
