@@ -12,7 +12,7 @@ CK=${CKPT_ROOT:-/tmp/three-lnn-repro}
 rm -rf "$CK" && mkdir -p "$CK"
 
 # relativistic-lnn
-taskset -c "$CORE" "$PY" training/lnn_train.py train --system relativistic-particle --kind lnn --hidden 64,64 --seed 0 --qd-range=-6,6 --qd-scale 4 --decay-steps 60000 --ckpt "$CK/relativistic-lnn" --steps 58000
+taskset -c "$CORE" "$PY" training/lnn_train.py train --system relativistic-particle --kind lnn --hidden 64,64 --seed 0 --velocity-embedding rapidity --q-range=-10,110 --qd-range=-6,6 --decay-steps 60000 --ckpt "$CK/relativistic-lnn" --steps 58000
 "$PY" training/lnn_train.py export --ckpt "$CK/relativistic-lnn" --out assets/models/relativistic-lnn
 
 # string-lgn
