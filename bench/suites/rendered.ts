@@ -3,15 +3,17 @@
  * 60 simulated steps per second WHILE being drawn. A three.js scene built with the project's plugin
  * (bench/pages/rendered.ts: `LNNPhysics`, one InstancedMesh of bobs, one line set of rods, a
  * WebGLRenderer on a 1280×720 canvas) runs frames of one RK4 step of dt = 1/60 for all N + the instance
- * update + render with a GPU sync + a return to the event loop; the median frame-to-frame time over a
- * fixed number of frames must be ≤ 1000/60 ms. N is searched by doubling, then bisection, for three
- * engines: the learned engine with its defaults (`route: 'auto'` on the browser's default backend), the
- * learned engine forced onto wasm, and the analytic engine; in two scenes (see {@link SCENES}). Reports N,
- * the frame-time split at N and the WebGL renderer (SwiftShader, software GL, on a machine without a GPU).
+ * update + render with a GPU sync; the median frame time over a fixed number of frames must be
+ * ≤ 1000/60 ms. At the N found, the same scene then runs as an app runs it (a frame per
+ * requestAnimationFrame callback, presented) and the frame rate the display reached is reported.
+ * N is searched by doubling, then bisection, for three engines: the learned engine with its defaults
+ * (`route: 'auto'` on the browser's default backend), the learned engine forced onto wasm, and the
+ * analytic engine; in two scenes (see {@link SCENES}). Reports N, the frame-time split at N and the
+ * WebGL renderer (SwiftShader, software GL, on a machine without a GPU).
  */
 import { loadavg } from 'node:os';
 import { startBrowserHarness } from '../../test/support/browser';
-import type { FrameTiming, RenderedEngine } from '../pages/rendered';
+import type { DisplayCheck, FrameTiming, RenderedEngine } from '../pages/rendered';
 import type { BenchOptions, BenchResult, BenchRow } from '../types';
 
 export const name = 'rendered';
@@ -64,6 +66,8 @@ export interface CapacitySearch {
   /** The smallest N measured that did not fit, with its split (what the bound is). */
   firstTooSlow: FrameTiming | null;
   probes: FrameTiming[];
+  /** The frame rate the display reached at `capacity` when run as an app runs it, presenting. */
+  displayAtCapacity: DisplayCheck | null;
 }
 
 /**
@@ -123,7 +127,7 @@ export async function searchCapacity(
 /** A frame's mean split as one cell. */
 function split(t: FrameTiming): string {
   const f = (x: number) => x.toFixed(1);
-  return `${f(t.frameMeanMs)} = ${f(t.physicsMs)} + ${f(t.updateMs)} + ${f(t.renderMs)} + ${f(t.presentMs)} + ${f(t.eventLoopMs)}`;
+  return `${f(t.frameMeanMs)} = ${f(t.physicsMs)} + ${f(t.updateMs)} + ${f(t.renderMs)}`;
 }
 
 export async function run(options: BenchOptions): Promise<BenchResult> {
@@ -131,18 +135,21 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   const frames = quick ? 20 : 60;
   const warmup = quick ? 3 : 10;
   const tolerance = quick ? 0.25 : 0.05;
+  const displayFrames = quick ? 30 : 120;
   const engines: RenderedEngine[] = ['lnn-auto', 'lnn-wasm', 'analytic'];
   const loadStart = loadavg();
   const h = await startBrowserHarness();
   const rows: BenchRow[] = [];
   const searches: CapacitySearch[] = [];
   const scenes: Record<string, unknown> = {};
+  const displayBaseline: Record<string, DisplayCheck> = {};
   const json: Record<string, unknown> = {
     method:
-      'one frame = 1-pixel readPixels (waits for the previous frame to be presented) + physics.world.stepN(1, 1/60) for all N (RK4) + physics.update() (instance matrices, rod vertices) + renderer.render + 1-pixel readPixels (GPU sync) + return to the event loop (the browser presents); capacity = largest N with median frame-to-frame time ≤ 16.67 ms',
+      'one frame = physics.world.stepN(1, 1/60) for all N (RK4) + physics.update() (instance matrices, rod vertices) + renderer.render + 1-pixel readPixels (GPU sync), frames back to back; capacity = largest N with median frame time ≤ 16.67 ms; display check at that N: one frame (no sync) per requestAnimationFrame callback, the browser presenting in between, median callback interval',
     frames,
     warmupFrames: warmup,
     bisectionTolerance: tolerance,
+    displayFrames,
     loadAverageAtStart: loadStart.map((x) => Math.round(x * 100) / 100),
   };
   const log = (s: string) => process.stderr.write(`[rendered bench] ${s}\n`);
@@ -170,6 +177,14 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
       log(
         `scene ${sc.label} ${JSON.stringify(info.scene)}; renderer: ${info.renderer}; model: ${info.model}`,
       );
+      // What the display reaches with one pendulum: the cost of presenting the canvas alone.
+      await p.page.evaluate(() => window.__rendered!.useEngine('analytic'));
+      const baseline = await p.page.evaluate((f) => window.__rendered!.display(1, f), displayFrames);
+      await p.page.evaluate(() => window.__rendered!.release());
+      displayBaseline[sc.label] = baseline;
+      log(
+        `${sc.label}: one pendulum displayed at ${baseline.fps.toFixed(1)} fps (median ${baseline.frameMs.toFixed(1)} ms between frames, ${(100 * baseline.onTime).toFixed(0)}% on time)`,
+      );
       for (const engine of engines) {
         const summary = await p.page.evaluate((e) => window.__rendered!.useEngine(e), engine);
         log(`${sc.label} / ${engine}: ${summary}`);
@@ -182,9 +197,19 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
           tolerance,
           (t) =>
             log(
-              `${sc.label} / ${engine} N=${t.count}: frame median ${t.frameMs.toFixed(2)} ms; mean ${t.frameMeanMs.toFixed(2)} = physics ${t.physicsMs.toFixed(2)} + update ${t.updateMs.toFixed(2)} + render ${t.renderMs.toFixed(2)} + present ${t.presentMs.toFixed(2)} + loop ${t.eventLoopMs.toFixed(2)}; route ${t.route}${t.invalid ? `, ${t.invalid} invalid` : ''}`,
+              `${sc.label} / ${engine} N=${t.count}: frame median ${t.frameMs.toFixed(2)} ms; mean ${t.frameMeanMs.toFixed(2)} = physics ${t.physicsMs.toFixed(2)} + update ${t.updateMs.toFixed(2)} + render ${t.renderMs.toFixed(2)}; route ${t.route}${t.invalid ? `, ${t.invalid} invalid` : ''}`,
             ),
         );
+        let shown: DisplayCheck | null = null;
+        if (found.lo) {
+          shown = await p.page.evaluate(([c, f]) => window.__rendered!.display(c, f), [
+            found.lo.count,
+            displayFrames,
+          ] as const);
+          log(
+            `${sc.label} / ${engine} N=${shown.count} displayed: ${shown.fps.toFixed(1)} fps (median ${shown.frameMs.toFixed(1)} ms between frames, ${(100 * shown.onTime).toFixed(0)}% on time)`,
+          );
+        }
         await p.page.evaluate(() => window.__rendered!.release());
         const s: CapacitySearch = {
           scene: sc.label,
@@ -194,6 +219,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
           atCapacity: found.lo,
           firstTooSlow: found.hi,
           probes: found.probes,
+          displayAtCapacity: shown,
         };
         searches.push(s);
         const a = found.lo;
@@ -204,7 +230,8 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
           'N at 60 fps': s.capacity,
           route: a?.route ?? '',
           'median frame ms': a ? Number(a.frameMs.toFixed(2)) : '',
-          'mean frame = physics + update + render + present + loop (ms)': a ? split(a) : '',
+          'mean frame = physics + update + render (ms)': a ? split(a) : '',
+          'displayed fps at N': shown ? Number(shown.fps.toFixed(1)) : '',
           'too slow at N: median frame; mean split (ms)': b
             ? `${b.count}: ${b.frameMs.toFixed(1)}; ${split(b)}`
             : '—',
@@ -216,6 +243,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     await h.close();
   }
   json.scenes = scenes;
+  json.displayBaseline = displayBaseline;
   json.searches = searches;
   json.loadAverageAtEnd = loadavg().map((x) => Math.round(x * 100) / 100);
   return { rows, json };
