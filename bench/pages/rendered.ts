@@ -38,6 +38,10 @@ import { LNNEngine } from '../../src/engines/LNNEngine';
 import { createSystem } from '../../src/systems/registry';
 import { benchModel } from './bench';
 
+// An error while the page sets up (no WebGL, a failed import) is reported to the driver at once.
+window.addEventListener('error', (e) => {
+  window.__renderedError ??= String(e.error?.stack ?? e.message);
+});
 tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmPlain,
