@@ -1,12 +1,21 @@
 /**
  * Cross-implementation parity: the same weights give the same L, energy and q̈ in the JAX trainer
  * (training/make_parity_fixture.py, float64 from the stored float32 weights) and in the TypeScript
- * evaluators — the float64 reference (tight tolerance) and the float32 tensor code on wasm.
+ * evaluators — the float64 reference (tight tolerance) and the float32 tensor code on wasm. The cases
+ * cover both input maps: angles as wrap(θ) and as (cos θ, sin θ) (`input.angleEmbedding`), velocities as
+ * q̇ and as atanh(q̇) (`input.velocityEmbedding`), and both together.
  */
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/backend/backend';
+import {
+  type AngleEmbedding,
+  angleEmbeddingOf,
+  inputMapOf,
+  type VelocityEmbedding,
+  velocityEmbeddingOf,
+} from '../src/model/inputMap';
 import { loadModel } from '../src/model/loadModel';
 import type { LoadedModel } from '../src/model/metadata';
 import { referenceAccelerations, referenceEnergy, referenceLagrangian } from '../src/model/reference';
@@ -17,7 +26,28 @@ import { disposeParams, paramsFromModel, specFromModel } from '../src/nn/mlp';
 import { SolveFlag } from '../src/nn/solve64';
 
 const DIR = new URL('../training/tests/fixtures/parity/', import.meta.url);
-const CASES = ['dp-lnn', 'chain3-lnn-tanh', 'string-lgn', 'dp-baseline', 'relativistic-lnn'];
+const CASES = [
+  'dp-lnn',
+  'chain3-lnn-tanh',
+  'string-lgn',
+  'dp-baseline',
+  'relativistic-lnn',
+  'dp-lnn-sincos',
+  'relativistic-lnn-rapidity',
+  'dp-lnn-sincos-rapidity',
+];
+
+/**
+ * The input maps the cases must carry (absent: wrap / identity), so that a fixture regenerated without
+ * them fails here instead of comparing the default layout twice.
+ */
+const EMBEDDINGS: Record<string, { angle: AngleEmbedding; velocity: VelocityEmbedding; width: number }> = {
+  'dp-lnn': { angle: 'wrap', velocity: 'identity', width: 4 },
+  'relativistic-lnn': { angle: 'wrap', velocity: 'identity', width: 2 },
+  'dp-lnn-sincos': { angle: 'sincos', velocity: 'identity', width: 6 },
+  'relativistic-lnn-rapidity': { angle: 'wrap', velocity: 'rapidity', width: 2 },
+  'dp-lnn-sincos-rapidity': { angle: 'sincos', velocity: 'rapidity', width: 6 },
+};
 
 interface Expected {
   q: number[][];
@@ -41,6 +71,13 @@ describe('Python/TypeScript parity (training/tests/fixtures/parity)', () => {
     it(`${name}: L, energy and q̈ agree`, async () => {
       const model: LoadedModel = await loadModel(new URL(`${name}/`, DIR).pathname);
       const exp = JSON.parse(readFileSync(new URL(`${name}/expected.json`, DIR), 'utf8')) as Expected;
+      const layout = EMBEDDINGS[name];
+      if (layout) {
+        expect(angleEmbeddingOf(model.metadata), `${name} input.angleEmbedding`).toBe(layout.angle);
+        expect(velocityEmbeddingOf(model.metadata), `${name} input.velocityEmbedding`).toBe(layout.velocity);
+        expect(inputMapOf(model.metadata).width, `${name} network inputs`).toBe(layout.width);
+        expect(model.metadata.architecture.layers[0]).toBe(layout.width);
+      }
       const batch = exp.q.length;
       const n = exp.q[0].length;
       const q = Float64Array.from(exp.q.flat());

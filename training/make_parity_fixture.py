@@ -7,6 +7,7 @@ training/tests/test_parity_fixture.py checks that the fixture still matches this
 Usage: python training/make_parity_fixture.py [out_dir]   (default training/tests/fixtures/parity)
 """
 
+import dataclasses
 import json
 import os
 import sys
@@ -20,19 +21,55 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lnn_train as T  # noqa: E402
 
+# A case's seed is its index + 1: new cases go at the end so that the earlier ones keep their weights.
 CASES = [
-    # name, system id, overrides, kind, hidden, activation
+    # name, system id, overrides, kind, hidden, activation[, angle embedding, velocity embedding]
     ("dp-lnn", "double-pendulum", {}, "lnn", [8, 8], "softplus"),
     ("chain3-lnn-tanh", "chain", {"links": 3}, "lnn", [8], "tanh"),
     ("string-lgn", "string", {"nodes": 5}, "lgn", [8, 8], "softplus"),
     ("dp-baseline", "double-pendulum", {}, "baseline", [8, 8], "relu"),
     ("relativistic-lnn", "relativistic-particle", {}, "lnn", [8, 8], "softplus"),
+    # input.angleEmbedding "sincos": (cos θ, sin θ) per angle, layers[0] = 6.
+    ("dp-lnn-sincos", "double-pendulum", {}, "lnn", [8, 8], "softplus", "sincos"),
+    # input.velocityEmbedding "rapidity": atanh(q̇) inputs on the relativistic particle's rapidity box.
+    ("relativistic-lnn-rapidity", "relativistic-particle", {}, "lnn", [8, 8], "softplus", "wrap", "rapidity"),
+    # Both maps at once. The double pendulum has no speed limit; only the network input map is compared
+    # here, so its states are drawn with q̇ = tanh(u), u ~ U[−2, 2) (|q̇| < 1, where atanh is defined).
+    ("dp-lnn-sincos-rapidity", "double-pendulum", {}, "lnn", [8, 8], "softplus", "sincos", "rapidity"),
 ]
 
+# Cases whose states are drawn from a rapidity box although their system's default box is not one.
+RAPIDITY_BOX = {"dp-lnn-sincos-rapidity": [-2.0, 2.0]}
 
-def expected(name, sid, over, kind, hidden, act, seed):
+
+def even_in_velocities(params, q_width, dof):
+    """Make L even in each velocity input separately: the first hidden layer in groups of 2^dof copies of
+    one unit, one per sign pattern of its velocity rows, and the copies given the same weights in the
+    second layer (flipping one x_v then only permutes copies). With the convex layers above, L is convex
+    and even in each x_v, so ∂L/∂x_v has the sign of x_v = atanh(q̇)·scale, and the term
+    diag(φ″(q̇)·∂L/∂x_v) that atanh adds to H_vv (φ″ has the sign of q̇) is ≥ 0: H_vv stays positive
+    definite, which random first-layer weights do not guarantee under the rapidity map."""
+    (w0, b0), (w1, b1) = params[0], params[1]
+    copies = 2**dof
+    width = w0.shape[1]
+    assert width % copies == 0, f"first hidden width {width} must be a multiple of 2^dof = {copies}"
+    cols, bias, rows = [], [], []
+    for j in range(width // copies):
+        for pattern in range(copies):
+            flips = [-1.0 if pattern >> i & 1 else 1.0 for i in range(dof)]
+            signs = jnp.array([1.0] * q_width + flips, w0.dtype)
+            cols.append(w0[:, j] * signs)
+            bias.append(b0[j])
+            rows.append(w1[j])
+    return [(jnp.stack(cols, axis=1), jnp.stack(bias)), (jnp.stack(rows), b1), *params[2:]]
+
+
+def expected(name, sid, over, kind, hidden, act, angle_embedding="wrap", velocity_embedding="identity", *,
+             seed):
     spec = T.make_system(sid, over)
-    ms = T.build_model_spec(spec, kind, hidden, act)
+    if name in RAPIDITY_BOX:
+        spec = dataclasses.replace(spec, qd_range=[RAPIDITY_BOX[name]] * spec.dof, qd_sampling="rapidity")
+    ms = T.build_model_spec(spec, kind, hidden, act, angle_embedding, velocity_embedding)
     params32 = T.init_mlp(jax.random.PRNGKey(seed), ms.layers)
     # Non-zero biases so that the fixture exercises them.
     params32 = [
@@ -48,8 +85,10 @@ def expected(name, sid, over, kind, hidden, act, seed):
         else:
             (w0, b0), (w1, b1) = params32
             params32 = [(0.3 * w0, b0 - 3.0), (jnp.abs(w1), b1)]
+        if velocity_embedding == "rapidity":
+            params32 = even_in_velocities(params32, ms.layers[0] - spec.dof, spec.dof)
     q, qd = T.sample_states(spec, jax.random.PRNGKey(seed + 1), 6)
-    # Also an angle outside [−π, π) to exercise wrapping.
+    # Also an angle outside [−π, π) to exercise wrapping (and the periodicity of cos, sin under sincos).
     if any(spec.angles):
         q = q.at[0, 0].add(4 * jnp.pi)
     params = [(jnp.asarray(w, jnp.float64), jnp.asarray(b, jnp.float64)) for w, b in params32]
