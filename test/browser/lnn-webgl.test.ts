@@ -13,6 +13,8 @@ import {
   type LnnWebglResult,
   lgnCase,
   lnnCase,
+  type RapidityJaxCase,
+  rapidityJaxCases,
   type SincosQdd,
   shiftAngles,
   sincos3Case,
@@ -113,6 +115,38 @@ function expectQddMatches(
     Math.ceil(0.9 * ref.flags.length),
   );
   return compared;
+}
+
+/**
+ * max over the states marked in `use` of relErr(a, ref) (state by state, `[batch * n]`); fails unless
+ * at least `minStates` states are marked.
+ */
+function maxRelErrOver(
+  a: ArrayLike<number>,
+  ref: ArrayLike<number>,
+  use: readonly boolean[],
+  n: number,
+  minStates: number,
+  label: string,
+): number {
+  let worst = 0;
+  let used = 0;
+  for (let b = 0; b < use.length; b++) {
+    if (!use[b]) continue;
+    used++;
+    const s = Array.from(a).slice(n * b, n * b + n);
+    worst = Math.max(worst, relErr(s, Array.from(ref).slice(n * b, n * b + n)));
+  }
+  expect(used, `${label}: states compared`).toBeGreaterThanOrEqual(minStates);
+  return worst;
+}
+
+/** Largest |q̇_i| over the states marked in `use`. */
+function maxSpeed(qd: ArrayLike<number>, use: readonly boolean[], n: number): number {
+  let m = 0;
+  for (let b = 0; b < use.length; b++)
+    if (use[b]) for (let i = 0; i < n; i++) m = Math.max(m, Math.abs(qd[b * n + i]));
+  return m;
 }
 
 describe('learned engines on webgl in headless Chromium give the numbers of wasm in Node', () => {
@@ -246,6 +280,98 @@ describe('learned engines on webgl in headless Chromium give the numbers of wasm
     expect(relErr(e.webglQd, qd), 'webgl: q̇ after the steps').toBeLessThan(1e-3);
     expect(relErr(e.fusedQ, q), 'webgl-fused: q after the steps').toBeLessThan(1e-5);
     expect(relErr(e.fusedQd, qd), 'webgl-fused: q̇ after the steps').toBeLessThan(1e-5);
+  });
+
+  // Velocity inputs atanh(q̇) (input.velocityEmbedding 'rapidity') on two models trained briefly by the
+  // JAX trainer; float64 JAX q̈ and RK4 runs from lnn-pages/rapidity-jax.json. Only states where JAX's
+  // H_vv is definite are compared (its solve has no regularisation).
+  const rapidity = rapidityJaxCases();
+  const rapidityCases: [string, RapidityJaxCase, 'relativistic' | 'doublePendulum'][] = [
+    ['relativistic particle (dof 1)', rapidity.relativistic, 'relativistic'],
+    ['double pendulum, sincos angles (dof 2)', rapidity.doublePendulum, 'doublePendulum'],
+  ];
+
+  it('rapidity fixture: JAX explicit derivatives = autodiff, and the float64 reference evaluator = JAX', () => {
+    for (const [label, c] of rapidityCases) {
+      const n = c.model.metadata.dof;
+      expect(c.model.metadata.input.velocityEmbedding, label).toBe('rapidity');
+      const all = c.definite.map(() => true);
+      expect(
+        maxRelErrOver(c.qdd, c.qddAutodiff, all, n, c.batch, label),
+        `${label}: explicit vs autodiff`,
+      ).toBeLessThan(1e-12);
+      const ref = referenceQdd(c.model, c.q, c.qd, c.batch);
+      expect(
+        maxRelErrOver(ref.qdd, c.qdd, c.definite, n, 5, label),
+        `${label}: reference vs JAX`,
+      ).toBeLessThan(1e-9);
+      expect(
+        ref.flags.filter((_, b) => c.definite[b]),
+        `${label}: reference solves definite`,
+      ).toEqual(c.definite.filter(Boolean).map(() => 0));
+    }
+  });
+
+  it('rapidity on webgl-fused: q̈ = JAX float64 at |q̇| up to 0.99 (float32 tolerance), unregularised where H_vv is definite', () => {
+    for (const [label, c, key] of rapidityCases) {
+      const g = r.rapidity[key];
+      expect(g.error, `${label}: page error`).toBeUndefined();
+      const n = c.model.metadata.dof;
+      expect(
+        maxSpeed(c.qd, c.definite, n),
+        `${label}: compared states reach |q̇| = 0.99`,
+      ).toBeGreaterThanOrEqual(0.98);
+      expect(
+        g.flags.filter((_, b) => c.definite[b]),
+        `${label}: flags`,
+      ).toEqual(c.definite.filter(Boolean).map(() => 0));
+      const e = maxRelErrOver(g.qdd, c.qdd, c.definite, n, 5, label);
+      expect(e, `${label}: webgl-fused q̈ vs JAX`).toBeLessThan(5e-5);
+    }
+  });
+
+  it('rapidity: the GPU-resident fused RK4 follows the JAX float64 RK4, no tensor growth', () => {
+    for (const [label, c, key] of rapidityCases) {
+      const g = r.rapidity[key];
+      const n = c.model.metadata.dof;
+      const use = c.rk4.definite;
+      expect(
+        g.fusedFlags.filter((_, b) => use[b]),
+        `${label}: no state regularised or failed`,
+      ).toEqual(use.filter(Boolean).map(() => 0));
+      const eq = maxRelErrOver(g.fusedQ, c.rk4.q, use, n, 4, `${label} q`);
+      const ev = maxRelErrOver(g.fusedQd, c.rk4.qd, use, n, 4, `${label} q̇`);
+      expect(eq, `${label}: q after ${c.rk4.steps} steps`).toBeLessThan(1e-5);
+      expect(ev, `${label}: q̇ after ${c.rk4.steps} steps`).toBeLessThan(1e-5);
+      expect(maxSpeed(g.fusedQd, use, n), `${label}: |q̇| < 1 along the run`).toBeLessThan(1);
+      expect(g.leakAfter, `${label}: tensors after 20 more fused advances`).toBe(g.leakBefore);
+    }
+  });
+
+  it('rapidity through the lnn engine on webgl: webgl-fused and op-by-op webgl routes give the JAX q̈ and RK4 run', () => {
+    for (const [label, c, key] of rapidityCases) {
+      const n = c.model.metadata.dof;
+      for (const [route, tol] of [
+        ['webgl-fused', 5e-5],
+        ['webgl', 2e-3],
+      ] as const) {
+        const e = r.rapidity[key].engine[route];
+        expect({ path: e.path, route: e.route }, `${label}: ${route} step stayed on the GPU`).toEqual({
+          path: 'resident',
+          route,
+        });
+        expect(
+          e.flags.filter((_, b) => c.definite[b]),
+          `${label} ${route}: flags`,
+        ).toEqual(c.definite.filter(Boolean).map(() => 0));
+        const eqdd = maxRelErrOver(e.qdd, c.qdd, c.definite, n, 5, `${label} ${route}`);
+        const eq = maxRelErrOver(e.q, c.rk4.q, c.rk4.definite, n, 4, `${label} ${route} q`);
+        const ev = maxRelErrOver(e.qd, c.rk4.qd, c.rk4.definite, n, 4, `${label} ${route} q̇`);
+        expect(eqdd, `${label} ${route}: q̈ vs JAX`).toBeLessThan(tol);
+        expect(eq, `${label} ${route}: q after the steps`).toBeLessThan(tol);
+        expect(ev, `${label} ${route}: q̇ after the steps`).toBeLessThan(tol);
+      }
+    }
   });
 
   it('lgn and baseline q̈: webgl = wasm in Node', async () => {

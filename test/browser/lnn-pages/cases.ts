@@ -6,6 +6,7 @@ import { createModel } from '../../../src/model/artifacts';
 import { type AngleEmbedding, inputMapOf } from '../../../src/model/inputMap';
 import type { LoadedModel } from '../../../src/model/metadata';
 import { createRandomModel } from '../../../src/model/randomModel';
+import fixture from './rapidity-jax.json';
 
 /** What the page publishes. */
 export interface LnnWebglResult {
@@ -36,6 +37,77 @@ export interface LnnWebglResult {
   numTensorsAfter: number;
   /** The `sincos` input map (angles as (cos θ, sin θ) network inputs), see {@link SincosResult}. */
   sincos: SincosResult;
+  /** The `rapidity` velocity inputs on the JAX-trained models of {@link rapidityJaxCases}. */
+  rapidity: { relativistic: RapidityResult; doublePendulum: RapidityResult };
+}
+
+/** What the page computes for one `rapidity` model of {@link rapidityJaxCases}. */
+export interface RapidityResult {
+  error?: string;
+  /** `FusedWebGLLnn.accelerations` at the case's states. */
+  qdd: number[];
+  flags: number[];
+  /** `FusedWebGLLnn.advance` from the case's states over its RK4 run (two substeps per call), worst flags. */
+  fusedQ: number[];
+  fusedQd: number[];
+  fusedFlags: number[];
+  /** tf.memory().numTensors before and after 20 more fused advances (after a warm-up). */
+  leakBefore: number;
+  leakAfter: number;
+  /** The lnn engine on webgl, per route (`webgl-fused`, `webgl` op by op resident): q̈, flags, RK4 run. */
+  engine: Record<
+    'webgl-fused' | 'webgl',
+    { qdd: number[]; flags: number[]; q: number[]; qd: number[]; path: string; route: string }
+  >;
+}
+
+/** One model of rapidity-jax.json with its states and float64 JAX results. */
+export interface RapidityJaxCase {
+  model: LoadedModel;
+  /** System id of the engine the model is loaded into. */
+  system: string;
+  batch: number;
+  q: Float64Array;
+  qd: Float64Array;
+  /** JAX float64 q̈: explicit derivatives (the trainer's) and autodiff. */
+  qdd: Float64Array;
+  qddAutodiff: Float64Array;
+  /** Whether JAX's H_vv is definite at each state (its solve has no regularisation). */
+  definite: boolean[];
+  /** JAX float64 RK4 run from the states; `definite`: H_vv definite at every stage and |q̇| < 1 all along. */
+  rk4: { steps: number; dt: number; q: Float64Array; qd: Float64Array; definite: boolean[] };
+}
+
+/**
+ * The two `rapidity` models trained briefly by training/lnn_train.py (a relativistic particle, dof 1; a
+ * double pendulum with sincos angles and |q̇| < 0.95, dof 2) with states at |q̇| up to 0.99 and float64 JAX
+ * results (rapidity-jax.json, written by make_rapidity_fixture.py).
+ */
+export function rapidityJaxCases(): { relativistic: RapidityJaxCase; doublePendulum: RapidityJaxCase } {
+  const load = (c: (typeof fixture)['relativistic'], system: string): RapidityJaxCase => {
+    const model = createModel(c.metadata as never, c.layers, `rapidity-jax ${system}`);
+    return {
+      model,
+      system,
+      batch: c.q.length / model.metadata.dof,
+      q: Float64Array.from(c.q),
+      qd: Float64Array.from(c.qd),
+      qdd: Float64Array.from(c.qdd),
+      qddAutodiff: Float64Array.from(c.qddAutodiff),
+      definite: c.definite,
+      rk4: {
+        steps: c.rk4.steps,
+        dt: c.rk4.dt,
+        q: Float64Array.from(c.rk4.q),
+        qd: Float64Array.from(c.rk4.qd),
+        definite: c.rk4.definite,
+      },
+    };
+  };
+  return {
+    relativistic: load(fixture.relativistic, 'relativistic-particle'),
+    doublePendulum: load(fixture.doublePendulum, 'double-pendulum'),
+  };
 }
 
 /** q̈ of one `sincos` case on the fused WebGL programs (`FusedWebGLLnn`). */

@@ -21,6 +21,9 @@ import {
   type LnnWebglResult,
   lgnCase,
   lnnCase,
+  type RapidityJaxCase,
+  type RapidityResult,
+  rapidityJaxCases,
   type SincosQdd,
   type SincosResult,
   shiftAngles,
@@ -153,6 +156,80 @@ async function sincosChecks(): Promise<SincosResult> {
   };
 }
 
+/**
+ * A `rapidity` model on the fused programs (q̈, an RK4 run of two substeps per advance, tensor counts),
+ * then through the lnn engine's `webgl-fused` and op-by-op `webgl` routes.
+ */
+async function rapidityCheck(c: RapidityJaxCase): Promise<RapidityResult> {
+  const n = c.model.metadata.dof;
+  const r: RapidityResult = {
+    qdd: [],
+    flags: [],
+    fusedQ: [],
+    fusedQd: [],
+    fusedFlags: [],
+    leakBefore: 0,
+    leakAfter: 0,
+    engine: {
+      'webgl-fused': { qdd: [], flags: [], q: [], qd: [], path: '', route: '' },
+      webgl: { qdd: [], flags: [], q: [], qd: [], path: '', route: '' },
+    },
+  };
+  try {
+    const gpu = new FusedWebGLLnn(c.model);
+    const qdd = new Float64Array(c.batch * n);
+    gpu.accelerations(c.q, c.qd, qdd, c.batch);
+    r.qdd = Array.from(qdd);
+    r.flags = Array.from(gpu.flags.subarray(0, c.batch));
+    const q = c.q.slice();
+    const qd = c.qd.slice();
+    const worst = new Uint8Array(c.batch);
+    for (let s = 0; s < c.rk4.steps / 2; s++) {
+      gpu.advance(q, qd, c.batch, c.rk4.dt, 2);
+      for (let b = 0; b < c.batch; b++) worst[b] = Math.max(worst[b], gpu.flags[b]);
+    }
+    r.fusedQ = Array.from(q);
+    r.fusedQd = Array.from(qd);
+    r.fusedFlags = Array.from(worst);
+    const wq = c.q.slice();
+    const wqd = c.qd.slice();
+    gpu.advance(wq, wqd, c.batch, c.rk4.dt, 1);
+    r.leakBefore = tf.memory().numTensors;
+    for (let s = 0; s < 20; s++) gpu.advance(wq, wqd, c.batch, c.rk4.dt, 1);
+    r.leakAfter = tf.memory().numTensors;
+    gpu.dispose();
+
+    const system = createSystem(c.system);
+    const rk4 = new RungeKutta4();
+    for (const route of ['webgl-fused', 'webgl'] as const) {
+      const e = await LNNEngine.load(c.model, system, {
+        backend: 'webgl',
+        jsBelow: 0,
+        resident: true,
+        route,
+      });
+      const eq = new Float64Array(c.batch * n);
+      e.accelerations(c.q, c.qd, eq, c.batch);
+      const flags = Array.from(e.lastReport.flags);
+      const sq = c.q.slice();
+      const sqd = c.qd.slice();
+      for (let s = 0; s < c.rk4.steps; s++) e.step(sq, sqd, c.batch, c.rk4.dt, rk4);
+      r.engine[route] = {
+        qdd: Array.from(eq),
+        flags,
+        q: Array.from(sq),
+        qd: Array.from(sqd),
+        path: e.lastReport.path,
+        route: e.lastReport.route,
+      };
+      e.dispose();
+    }
+  } catch (e) {
+    r.error = String((e as Error)?.stack ?? e);
+  }
+  return r;
+}
+
 async function run(): Promise<LnnWebglResult> {
   const webgl = await initBackend({ backend: 'webgl' });
   const result: LnnWebglResult = {
@@ -178,6 +255,7 @@ async function run(): Promise<LnnWebglResult> {
     numTensorsBefore: 0,
     numTensorsAfter: 0,
     sincos: {} as SincosResult,
+    rapidity: {} as LnnWebglResult['rapidity'],
   };
   const dp = createSystem('double-pendulum');
   const rk4 = new RungeKutta4();
@@ -242,6 +320,11 @@ async function run(): Promise<LnnWebglResult> {
   baseEngine.dispose();
 
   result.sincos = await sincosChecks();
+  const rapidity = rapidityJaxCases();
+  result.rapidity = {
+    relativistic: await rapidityCheck(rapidity.relativistic),
+    doublePendulum: await rapidityCheck(rapidity.doublePendulum),
+  };
   result.numTensorsAfter = tf.memory().numTensors;
 
   // The same LNN on wasm inside the browser.

@@ -1,7 +1,6 @@
 /**
  * `rapidity` models (velocity inputs atanh(q̇), input.velocityEmbedding) for the browser tests of the fused
- * WebGL LNN: a float64 reference q̈ built from the identity-velocity reference evaluator and the input
- * map's velocity post-transform, and the in-page check of `FusedWebGLLnn` against it (driven from
+ * WebGL LNN, and the in-page check of `FusedWebGLLnn` against the float64 reference evaluator (driven from
  * test/browser/gpu-fused.test.ts through rapidity.html).
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -10,11 +9,9 @@ import { RungeKutta4 } from '../../../src/integrators/RungeKutta4';
 import { symmetricEigenvalues } from '../../../src/linalg/symmetricEigenvalues';
 import { createRng, uniform } from '../../../src/math/random';
 import { createModel } from '../../../src/model/artifacts';
-import { applyVelocityMap, inputMapOf } from '../../../src/model/inputMap';
 import type { LoadedModel } from '../../../src/model/metadata';
 import { createRandomModel, type RandomModelOptions } from '../../../src/model/randomModel';
-import { referenceTerms } from '../../../src/model/reference';
-import { SolveFlag, solveSymmetric64 } from '../../../src/nn/solve64';
+import { referenceAccelerations, referenceTerms } from '../../../src/model/reference';
 
 /**
  * A random `lnn` with velocity inputs atanh(q̇)·qdScale. `convex`: non-negative kernels after the first
@@ -34,42 +31,9 @@ export function rapidityModel(opts: RandomModelOptions, convex: boolean): Loaded
   );
 }
 
-/** The same network with identity velocity inputs (its inputs then take φ = atanh(q̇) as the velocity). */
-function identityVelocity(model: LoadedModel): LoadedModel {
-  const { velocityEmbedding: _, ...input } = model.metadata.input;
-  return createModel({ ...model.metadata, input }, model.layers, model.source);
-}
-
-/** Float64 H_vv `[n·n]` and right-hand side ∂L/∂q − H_vq q̇ `[n]` of a `rapidity` model at one state. */
-export interface RapidityTerms {
-  hvv: Float64Array;
-  rhs: Float64Array;
-}
-
 /**
- * Float64 terms of one state with |q̇_i| < 1: the derivatives against the velocity inputs are those of
- * the identity-velocity network at (q, φ = atanh q̇) (src/model/reference.ts), with the q-motion tangent
- * along the true q̇; `applyVelocityMap` turns them into derivatives against q̇.
- */
-export function rapidityTerms(
-  model: LoadedModel,
-  q: ArrayLike<number>,
-  qd: ArrayLike<number>,
-): RapidityTerms {
-  const plain = identityVelocity(model);
-  const n = model.metadata.dof;
-  const phi = Array.from({ length: n }, (_, i) => Math.atanh(qd[i]));
-  const t = referenceTerms(plain, q, phi);
-  const hvu = new Float64Array(n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) hvu[i] += t.hvq[i * n + j] * qd[j];
-  applyVelocityMap(inputMapOf(model.metadata), qd, 0, t.hvv, hvu, t.gv);
-  return { hvv: t.hvv, rhs: t.gq.map((g, i) => g - hvu[i]) };
-}
-
-/**
- * Float64 reference q̈ of a `rapidity` model (the signature of `referenceAccelerations`): the solve of
- * src/nn/solve64.ts on {@link rapidityTerms}; a state with some |q̇_i| ≥ 1 (outside the embedding's
- * domain) gets q̈ = 0 and flag failed.
+ * Float64 reference q̈ and solve flags of a `rapidity` model (src/model/reference.ts: the velocity map's
+ * chain rule; a state with some |q̇_i| ≥ 1 is failed with q̈ = 0).
  * @param q `[batch * n]` @param qd `[batch * n]` @param qdd output `[batch * n]`
  */
 export function rapidityReference(
@@ -80,20 +44,7 @@ export function rapidityReference(
   batch: number,
   flags?: Uint8Array,
 ): void {
-  const n = model.metadata.dof;
-  const eps = model.metadata.solver?.hvvEpsilon;
-  for (let b = 0; b < batch; b++) {
-    const qb = Array.from({ length: n }, (_, i) => q[b * n + i]);
-    const vb = Array.from({ length: n }, (_, i) => qd[b * n + i]);
-    let flag: number = SolveFlag.failed;
-    if (vb.every((v) => Math.abs(v) < 1)) {
-      const t = rapidityTerms(model, qb, vb);
-      flag = solveSymmetric64(t.hvv, 0, t.rhs, 0, qdd, b * n, n, eps);
-    } else {
-      for (let i = 0; i < n; i++) qdd[b * n + i] = 0;
-    }
-    if (flags) flags[b] = flag;
-  }
+  referenceAccelerations(model, q, qd, qdd, batch, flags ? { flags } : {});
 }
 
 /** Condition number of the reference H_vv of one state (in q̇: it grows like 1/(1 − q̇²)² near |q̇| = 1). */
@@ -101,7 +52,7 @@ function conditionNumber(model: LoadedModel, q: ArrayLike<number>, qd: ArrayLike
   const n = model.metadata.dof;
   let lo = Number.POSITIVE_INFINITY;
   let hi = 0;
-  for (const e of symmetricEigenvalues(rapidityTerms(model, q, qd).hvv, n)) {
+  for (const e of symmetricEigenvalues(referenceTerms(model, q, qd).hvv, n)) {
     lo = Math.min(lo, Math.abs(e));
     hi = Math.max(hi, Math.abs(e));
   }
