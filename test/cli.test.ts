@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -595,5 +595,122 @@ describe('learned engines through the CLI', () => {
     expect(s.metadata.system.id).toBe('double-pendulum');
     expect(s.parameterCount, '4·16 + 16 + 16·16 + 16 + 16·1 + 1').toBe(369);
     expect(s.shards[0].bytes).toBe(369 * 4);
+  });
+});
+
+describe('inspect', () => {
+  const MODELS = join(import.meta.dirname, '..', 'assets', 'models');
+
+  /** The `label  value` rows of the text output (labels padded to one width). */
+  function rows(stdout: string): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const line of stdout.trimEnd().split('\n')) {
+      const m = /^(\S(?:.*?\S)?)\s{2,}(.*)$/.exec(line);
+      if (m) out.set(m[1], m[2]);
+    }
+    return out;
+  }
+
+  /**
+   * The network inputs a model's metadata describes (docs/model-format.md, "Inputs"), written out
+   * independently of src/model/inputMap.ts.
+   */
+  function expectedInputs(meta: {
+    kind: string;
+    dof: number;
+    angles: boolean[];
+    input: { angleEmbedding?: string; velocityEmbedding?: string };
+  }): string[] {
+    if (meta.kind === 'lgn') {
+      const q = meta.angles[0] ? ['wrap(q_a)', 'wrap(q_b)'] : ['q_a', 'q_b'];
+      return [...q, 'q̇_a', 'q̇_b'];
+    }
+    const qs: string[] = [];
+    const vs: string[] = [];
+    for (let i = 1; i <= meta.dof; i++) {
+      if (!meta.angles[i - 1]) qs.push(`q${i}`);
+      else if (meta.input.angleEmbedding === 'sincos') qs.push(`cos q${i}`, `sin q${i}`);
+      else qs.push(`wrap(q${i})`);
+      vs.push(meta.input.velocityEmbedding === 'rapidity' ? `atanh(q̇${i})` : `q̇${i}`);
+    }
+    return [...qs, ...vs];
+  }
+
+  it('inspect prints the input layout of every shipped model in words, not as JSON', async () => {
+    const dirs = readdirSync(MODELS, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => join(MODELS, d.name));
+    expect(dirs.length).toBeGreaterThanOrEqual(5);
+    const runs = await Promise.all(dirs.map((d) => cli(['inspect', '--model', d])));
+    dirs.forEach((d, k) => {
+      const r = runs[k];
+      expect(r.code, `${d}: ${r.stderr}`).toBe(0);
+      const json = JSON.parse(readFileSync(join(d, 'model.json'), 'utf8'));
+      const meta = json.userDefinedMetadata.threeLnn;
+      const row = rows(r.stdout);
+      const input = row.get('input');
+      expect(input, `${d}: an input row`).toBeDefined();
+      const names = expectedInputs(meta);
+      expect(names.length, `${d}: one name per network input`).toBe(meta.architecture.layers[0]);
+      expect(input).toContain(`x = (${names.join(', ')}) · input scale`);
+      expect(input, 'words, not the stored JSON').not.toMatch(/[{}"]/);
+      if (meta.input.angleEmbedding === 'sincos') expect(input).toMatch(/^sin\/cos of angles/);
+      if (meta.input.velocityEmbedding === 'rapidity')
+        expect(input).toContain('rapidity velocities (|q̇| < 1)');
+      expect(row.get('input scale')).toMatch(/^q \[.*\], q̇ \[.*\]$/);
+      expect(row.get('network')).toBe(
+        `${meta.architecture.layers.join('→')} ${meta.architecture.activation}`,
+      );
+      const numbers = json.weightsManifest
+        .flatMap((g: { weights: { shape: number[] }[] }) => g.weights)
+        .reduce((a: number, w: { shape: number[] }) => a + w.shape.reduce((x, y) => x * y, 1), 0);
+      expect(row.get('weights')).toBe(
+        `${numbers.toLocaleString('en-US')} numbers, ${(4 * numbers).toLocaleString('en-US')} bytes`,
+      );
+      expect(row.get('shards')).not.toContain('MISSING');
+    });
+  });
+
+  it('inspect names (cos, sin) inputs under sincos and atanh(q̇) inputs under rapidity', async () => {
+    const sincos = createRandomModel({ kind: 'lnn', hidden: [8], seed: 3, angleEmbedding: 'sincos' });
+    const rapidity = createRandomModel({
+      kind: 'lnn',
+      dof: 1,
+      hidden: [8],
+      seed: 4,
+      angles: [false],
+      system: { id: 'relativistic-particle', params: {} },
+    });
+    rapidity.metadata.input.velocityEmbedding = 'rapidity';
+    const both = createRandomModel({ kind: 'lnn', hidden: [8], seed: 5, angleEmbedding: 'sincos' });
+    both.metadata.input.velocityEmbedding = 'rapidity';
+    const dirs = [join(dir, 'inspect-sincos'), join(dir, 'inspect-rapidity'), join(dir, 'inspect-both')];
+    await Promise.all([sincos, rapidity, both].map((m, k) => writeModel(dirs[k], m)));
+    const [a, b, c] = await Promise.all(dirs.map((d) => cli(['inspect', '--model', d])));
+    for (const r of [a, b, c]) expect(r.code, r.stderr).toBe(0);
+    expect(rows(a.stdout).get('input')).toBe(
+      'sin/cos of angles: x = (cos q1, sin q1, cos q2, sin q2, q̇1, q̇2) · input scale',
+    );
+    expect(rows(b.stdout).get('input')).toBe(
+      'coordinates as given, rapidity velocities (|q̇| < 1): x = (q1, atanh(q̇1)) · input scale',
+    );
+    expect(rows(c.stdout).get('input')).toBe(
+      'sin/cos of angles, rapidity velocities (|q̇| < 1): x = (cos q1, sin q1, cos q2, sin q2, atanh(q̇1), atanh(q̇2)) · input scale',
+    );
+    expect(rows(a.stdout).get('network')).toBe('6→8→1 softplus');
+  });
+
+  it('inspect prints invalid metadata as stored, then fails naming the problem', async () => {
+    const d = join(dir, 'inspect-invalid');
+    await writeModel(d, createRandomModel({ kind: 'lnn', hidden: [8], seed: 6 }));
+    const path = join(d, 'model.json');
+    const json = JSON.parse(readFileSync(path, 'utf8'));
+    json.userDefinedMetadata.threeLnn.input.angleEmbedding = 'polar';
+    writeFileSync(path, JSON.stringify(json));
+    const r = await cli(['inspect', '--model', d]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(/^input\s+\{.*"angleEmbedding":"polar"/m);
+    expect(r.stderr).toMatch(/is not a valid three-lnn model: .*angleEmbedding/);
+    expect(r.stderr).not.toMatch(STACK_FRAME);
   });
 });

@@ -1,6 +1,10 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
+import { formatModelSummary, inspectModel } from '../../src/model/inspect';
+import { ModelFormatError } from '../../src/model/ModelFormatError';
+import type { ModelMetadata } from '../../src/model/metadata';
+import { validateMetadata } from '../../src/model/validate';
 import { CliError } from '../CliError';
 import type { CliIO } from '../io';
 
@@ -70,7 +74,7 @@ export async function summarizeModel(path: string): Promise<ModelSummary> {
   return { dir, metadata, parameterCount, weightBytes, weights, shards };
 }
 
-/** The metadata fields `describe` prints (see docs/model-format.md). */
+/** The raw metadata fields printed when the metadata does not validate (see docs/model-format.md). */
 interface ModelMeta {
   kind?: string;
   system?: { id?: string; params?: Record<string, number> };
@@ -82,35 +86,76 @@ interface ModelMeta {
   provenance?: unknown;
 }
 
-/** Human-readable lines for a summary. */
-function describe(s: ModelSummary): string {
-  const m = s.metadata as ModelMeta;
-  const lines = [
-    `model        ${s.dir}`,
-    `kind         ${m.kind ?? '?'}`,
-    `system       ${m.system?.id ?? '?'} ${JSON.stringify(m.system?.params ?? {})}`,
-    `dof          ${m.dof ?? '?'}`,
-    `architecture ${m.architecture ? `${(m.architecture.layers ?? []).join(' → ')} (${m.architecture.activation})` : '?'}`,
-    `parameters   ${s.parameterCount.toLocaleString('en-US')} (${s.weightBytes.toLocaleString('en-US')} bytes)`,
-    `shards       ${s.shards.map((x) => `${x.path}${x.bytes === null ? ' (MISSING)' : ` (${x.bytes} bytes)`}`).join(', ')}`,
+/** The manifest's size and the shard files, one `label  value` pair each. */
+function weightRows(s: ModelSummary): [string, string][] {
+  return [
+    [
+      'weights',
+      `${s.parameterCount.toLocaleString('en-US')} numbers, ${s.weightBytes.toLocaleString('en-US')} bytes`,
+    ],
+    [
+      'shards',
+      s.shards.map((x) => `${x.path}${x.bytes === null ? ' (MISSING)' : ` (${x.bytes} bytes)`}`).join(', '),
+    ],
   ];
-  if (m.input) lines.push(`input        ${JSON.stringify(m.input)}`);
-  if (m.trainingRanges) lines.push(`training box ${JSON.stringify(m.trainingRanges)}`);
-  if (m.metrics) lines.push(`metrics      ${JSON.stringify(m.metrics)}`);
-  if (m.provenance) lines.push(`provenance   ${JSON.stringify(m.provenance)}`);
-  return lines.join('\n') + '\n';
+}
+
+/**
+ * Human-readable lines for a summary: the library's model summary (kind, system, network, the input
+ * layout — e.g. `sin/cos of angles: x = (cos q1, sin q1, cos q2, sin q2, q̇1, q̇2) · input scale` —, scaling,
+ * training box, provenance, metrics) and the weight files. Metadata that does not validate is printed
+ * field by field as stored, followed by the problem.
+ * @throws CliError (after the lines are written) when the metadata does not validate
+ */
+function describe(s: ModelSummary, io: CliIO): void {
+  let metadata: ModelMetadata;
+  try {
+    metadata = validateMetadata(s.metadata, s.dir);
+  } catch (err) {
+    if (!(err instanceof ModelFormatError)) throw err;
+    io.stdout(rawDescription(s));
+    throw new CliError(`--model: '${s.dir}' is not a valid three-lnn model: ${err.message}`);
+  }
+  // The summary reads the metadata only; the weights are described from the manifest below.
+  const text = formatModelSummary(inspectModel({ metadata, layers: [], source: s.dir }));
+  // formatModelSummary pads every label to one width; its first row is `model  <source>`.
+  const width = text.split('\n', 1)[0].length - s.dir.length - 2;
+  const extra = weightRows(s).map(([k, v]) => `${k.padEnd(width)}  ${v}`);
+  io.stdout(`${text}\n${extra.join('\n')}\n`);
+}
+
+/** The stored fields as JSON, for metadata the library cannot summarise. */
+function rawDescription(s: ModelSummary): string {
+  const m = s.metadata as ModelMeta;
+  const rows: [string, string][] = [
+    ['model', s.dir],
+    ['kind', m.kind ?? '?'],
+    ['system', `${m.system?.id ?? '?'} ${JSON.stringify(m.system?.params ?? {})}`],
+    ['dof', String(m.dof ?? '?')],
+    [
+      'architecture',
+      m.architecture ? `${(m.architecture.layers ?? []).join(' → ')} (${m.architecture.activation})` : '?',
+    ],
+    ...weightRows(s),
+  ];
+  if (m.input) rows.push(['input', JSON.stringify(m.input)]);
+  if (m.trainingRanges) rows.push(['training box', JSON.stringify(m.trainingRanges)]);
+  if (m.metrics) rows.push(['metrics', JSON.stringify(m.metrics)]);
+  if (m.provenance) rows.push(['provenance', JSON.stringify(m.provenance)]);
+  return `${rows.map(([k, v]) => `${k.padEnd(12)} ${v}`).join('\n')}\n`;
 }
 
 /** `three-lnn inspect`: a trained model's metadata and size. */
 export function inspectCommand(io: CliIO): Command {
   return new Command('inspect')
     .description(
-      "print a trained model's metadata (system, kind, architecture, provenance, metrics) and parameter count",
+      "print a trained model's summary (kind, system, network, input layout, scaling, training box, provenance, metrics) and its weight files",
     )
     .requiredOption('--model <dir>', 'model directory (model.json + weight shards)')
     .option('--json', 'print the summary as JSON')
     .action(async (opts: { model: string; json?: boolean }) => {
       const summary = await summarizeModel(opts.model);
-      io.stdout(opts.json ? JSON.stringify(summary, null, 2) + '\n' : describe(summary));
+      if (opts.json) io.stdout(JSON.stringify(summary, null, 2) + '\n');
+      else describe(summary, io);
     });
 }
