@@ -614,6 +614,11 @@ def build_model_spec(
     if velocity_embedding == "rapidity":
         if kind != "lnn":
             raise SystemExit("--velocity-embedding rapidity is implemented for --kind lnn only.")
+        if spec.qd_sampling != "rapidity" and any(max(abs(r[0]), abs(r[1])) >= 1.0 for r in spec.qd_range):
+            raise SystemExit(
+                f"--velocity-embedding rapidity needs every training speed below 1 (c = 1), but the q̇ box is "
+                f"{spec.qd_range}; pass e.g. --qd-range=-0.95,0.95."
+            )
         extra["velocityEmbedding"] = "rapidity"
     return ModelSpec(kind, [d_q + n, *hidden, out], activation, q_scale, qd_scale, out_scale, list(spec.angles), n, extra)
 
@@ -921,6 +926,7 @@ def train(args):
     wall0 = blob["wall"]
     last_log = time.time()
     skipped = 0
+    skipped_in_row = 0
     t_run = time.time()
     steps_at_run = int(state["t"])
     steady_t0, steady_s0 = None, 0
@@ -935,6 +941,15 @@ def train(args):
         state, info = step(state, sub)
         if not bool(info["finite"]):
             skipped += 1
+            skipped_in_row += 1
+            if skipped_in_row >= 200:
+                raise SystemExit(
+                    f"training stopped: the last {skipped_in_row} updates were all non-finite (loss or gradient "
+                    f"NaN/Inf) at step {int(state['t'])}; check the training box against the model's input map "
+                    "(e.g. speeds ≥ 1 under --velocity-embedding rapidity) or lower --lr."
+                )
+        else:
+            skipped_in_row = 0
         t = int(state["t"])
         if t % cfg["val_every"] == 0 or int(state["t"]) >= max_steps:
             v = validate(state["params"], spec, ms, val)
