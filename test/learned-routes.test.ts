@@ -113,6 +113,87 @@ describe('learned engine routes (Node: js and wasm)', () => {
     engine.dispose();
   });
 
+  it("an engine on cpu also offers the wasm route: forced 'wasm' equals the cpu route, weights on wasm are uploaded once and freed by dispose", async () => {
+    await initBackend({ backend: 'cpu' });
+    const count = () => ({
+      all: tf.memory().numTensors,
+      cpu: tf.engine().registry.cpu.numDataIds(),
+      wasm: tf.engine().registry.wasm.numDataIds(),
+    });
+    const before = count();
+    const engine = await LNNEngine.load(model, dp, { backend: 'cpu', jsBelow: 0 });
+    expect(engine.backend, 'backend').toBe('cpu');
+    expect(tf.getBackend(), 'loading leaves the engine backend active').toBe('cpu');
+    expect(engine.availableRoutes, 'routes of a cpu engine').toEqual(['js', 'cpu', 'wasm']);
+    expect(engine.routeFor(batch), 'without timings: the backend').toBe('cpu');
+    const onCpu = new Float64Array(2 * batch);
+    engine.accelerations(q, qd, onCpu, batch);
+    expect(engine.lastReport.route, 'cpu route').toBe('cpu');
+    const loaded = count();
+    expect(loaded.wasm, 'no wasm weights before the wasm route is used').toBe(before.wasm);
+
+    engine.route = 'wasm';
+    const onWasm = new Float64Array(2 * batch);
+    engine.accelerations(q, qd, onWasm, batch);
+    expect(engine.lastReport.route, 'wasm route').toBe('wasm');
+    expect(engine.lastReport.path, 'wasm route path').toBe('tensor');
+    expect(tf.getBackend(), 'the active backend is restored after the call').toBe('cpu');
+    for (let i = 0; i < 2 * batch; i++) {
+      const scale = Math.max(1, Math.abs(onCpu[i - (i % 2)]), Math.abs(onCpu[i - (i % 2) + 1]));
+      expect(Math.abs(onWasm[i] - onCpu[i]) / scale, `q̈[${i}] wasm vs cpu`).toBeLessThan(1e-4);
+    }
+    const withWasm = count();
+    expect(withWasm.wasm, 'wasm weights uploaded on first use').toBeGreaterThan(loaded.wasm);
+    expect(withWasm.cpu, 'cpu tensors unchanged by the wasm route').toBe(loaded.cpu);
+    const rk4 = new RungeKutta4();
+    const q1 = q.slice();
+    const v1 = qd.slice().map((v) => v * 0.01);
+    for (let s = 0; s < 20; s++) engine.advance(q1, v1, batch, 1 / 240, rk4, 2);
+    expect(engine.lastReport.route, 'advance on the wasm route').toBe('wasm');
+    expect(q1.every(Number.isFinite), 'state finite').toBe(true);
+    expect(tf.getBackend(), 'restored after advance').toBe('cpu');
+    expect(count(), 'no tensor growth on either backend over repeated calls').toEqual(withWasm);
+
+    engine.dispose();
+    expect(count(), 'dispose frees the weights on both backends').toEqual(before);
+    await initBackend({ backend: 'wasm' });
+  });
+
+  it("'auto' on cpu times the wasm route too and takes the cheapest route per batch size", async () => {
+    await initBackend({ backend: 'cpu' });
+    const engine = await LNNEngine.load(model, dp, { backend: 'cpu' });
+    const timed = engine.routeTimings.map((t) => `${t.route}@${t.batch}`).sort();
+    expect(timed, 'every route timed at 1 and 8 states').toEqual([
+      'cpu@1',
+      'cpu@8',
+      'js@1',
+      'js@8',
+      'wasm@1',
+      'wasm@8',
+    ]);
+    // The cost model of each route from its two timings: ms = fixed + perState · batch.
+    const ms = (route: string, b: number) =>
+      engine.routeTimings.find((t) => t.route === route && t.batch === b)!.ms;
+    const cost = (route: string, batch: number) => {
+      const perState = Math.max(0, (ms(route, 8) - ms(route, 1)) / 7);
+      return Math.max(0, ms(route, 1) - perState) + perState * batch;
+    };
+    for (const b of [1, 2, 8, 64, 256, 1000, 100_000]) {
+      const chosen = engine.routeFor(b);
+      const candidates = b <= 256 ? ['js', 'cpu', 'wasm'] : ['cpu', 'wasm'];
+      const cheapest = Math.min(...candidates.map((r) => cost(r, b)));
+      expect(cost(chosen, b), `batch ${b}: ${chosen} is the cheapest (${engine.routeSummary})`).toBeCloseTo(
+        cheapest,
+        9,
+      );
+    }
+    console.log(`cpu engine: ${engine.routeSummary}`);
+    if (engine.routeFor(64) === 'wasm')
+      expect(engine.routeSummary, 'the summary names the wasm range').toMatch(/^auto: .*wasm/);
+    engine.dispose();
+    await initBackend({ backend: 'wasm' });
+  });
+
   it('registry options pass a route through and reject an unknown one', () => {
     expect(learnedOptions({ route: 'js' }).route).toBe('js');
     expect(() => learnedOptions({ route: 'gpu' }), 'unknown route').toThrow(/Unknown route 'gpu'/);

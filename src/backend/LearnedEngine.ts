@@ -23,7 +23,15 @@ import {
 } from '../nn/mlp';
 import { SolveFlag } from '../nn/solve64';
 import { tidy } from '../nn/tidy';
-import { type BackendName, type BackendOptions, defaultBackend, ensureBackend, initBackend } from './backend';
+import {
+  type BackendName,
+  type BackendOptions,
+  backendReady,
+  defaultBackend,
+  ensureBackend,
+  initBackend,
+  initSideBackend,
+} from './backend';
 
 /**
  * How a learned engine evaluates q̈ and steps:
@@ -32,7 +40,10 @@ import { type BackendName, type BackendOptions, defaultBackend, ensureBackend, i
  * - `webgl-fused`: `lnn` on webgl only — fused WebGL programs (`FusedWebGLLnn`, 3H − 1 passes per q̈) with
  *   RK4 stages and substeps resident on the GPU and one readback per `advance`;
  * - `webgl`, `wasm`, `cpu`: TF.js on that backend (the engine's backend): exact tangents on tensors, and
- *   either a float64 solve in JS after one readback per q̈ or, when resident, the whole step on the backend.
+ *   either a float64 solve in JS after one readback per q̈ or, when resident, the whole step on the backend;
+ * - `wasm` on an engine whose backend is `webgl` or `cpu`: the same on the wasm backend, with a second copy of
+ *   the weights there (uploaded on first use). TF.js has one active backend, so the engine makes wasm active
+ *   for each call (an `advance` switches once) and then restores the backend that was active before.
  */
 export type RouteName = 'js' | 'webgl-fused' | 'webgl' | 'wasm' | 'cpu';
 
@@ -48,6 +59,25 @@ export interface RouteTiming {
   ms: number;
   /** State-steps per second: batch × substeps / (ms / 1000). */
   stateStepsPerSecond: number;
+}
+
+/**
+ * Engine backends that also offer the `wasm` route (when the wasm backend can be initialised): on software
+ * WebGL (SwiftShader) or the cpu backend, the fused wasm kernels are several times faster for batches of
+ * more than a few states.
+ */
+const WASM_SIDE_BACKENDS: readonly BackendName[] = ['webgl', 'cpu'];
+
+/** A route's cost model from {@link LearnedEngine.calibrate}: ms per `advance` = fixed + perState · batch. */
+interface RouteCost {
+  fixed: number;
+  perState: number;
+}
+
+/** The weights of one TF.js backend: folded float32 tensors and, where available, fused-kernel weights. */
+interface WeightSet {
+  folded: MlpParams | null;
+  fused: FusedWeights | null;
 }
 
 /** Substeps per timed `advance` call in {@link LearnedEngine.calibrate} (one 60 Hz frame at dt = 1/120). */
@@ -70,8 +100,10 @@ export interface LearnedEngineOptions extends BackendOptions {
   /**
    * Where q̈ is computed (see {@link RouteName}). `'auto'` chooses per batch size from timings taken
    * when the engine is created ({@link LearnedEngine.calibrate}); a route name forces that route (it must
-   * be available: `js` always, the engine's backend, `webgl-fused` for `lnn` on webgl). The setting can
-   * be changed later through {@link LearnedEngine.route}.
+   * be available: `js` always, the engine's backend, `webgl-fused` for `lnn` on webgl, `wasm` on webgl or
+   * cpu when the wasm backend initialises). With `'auto'` or `'wasm'`, an engine on webgl or cpu
+   * initialises the wasm backend when it loads (see `wasmPaths`). The setting can be changed later
+   * through {@link LearnedEngine.route}.
    * @default 'auto'
    */
   route?: 'auto' | RouteName;
@@ -142,6 +174,11 @@ export interface LearnedEngineInit {
   /** Notices about the model/system pairing and backend fallbacks. */
   warnings: string[];
   options: LearnedEngineOptions;
+  /**
+   * For an engine on webgl or cpu: whether the wasm backend is ready for the `wasm` route, or why not.
+   * Undefined when it was not tried.
+   */
+  wasm?: { ready: boolean; problem?: string };
 }
 
 /**
@@ -166,13 +203,14 @@ export abstract class LearnedEngine implements Engine {
   protected readonly options: LearnedEngineOptions;
   /** The network's activation, angle flags and scales. */
   protected readonly spec: NetworkSpec;
-  /** The weights with the input/output scales folded in (float32 tensors), or null on the `js` backend. */
-  protected readonly folded: MlpParams | null;
-  /**
-   * Weights for the fused wasm/cpu Lagrangian kernels (`lnn`, `lgn` with a hidden layer), or null on
-   * webgl / js and for `baseline` models.
-   */
-  protected readonly fused: FusedWeights | null;
+  /** The weights on the engine's backend. */
+  private readonly home: WeightSet;
+  /** The weights on wasm for the `wasm` route of an engine on another backend: created on first use. */
+  private wasmWeights: WeightSet | null = null;
+  /** The weight set of the backend now computing (`home`, or `wasmWeights` inside the `wasm` route). */
+  private weights: WeightSet;
+  /** Whether this engine (on webgl or cpu) can take the `wasm` route, and why not when it cannot. */
+  private readonly wasmSide: { ready: boolean; problem?: string };
   protected disposed = false;
   /**
    * With `route` `'auto'`: calls with at most this many states take the `js` route. Set by
@@ -180,8 +218,11 @@ export abstract class LearnedEngine implements Engine {
    */
   jsBelow: number;
   /**
-   * With `route` `'auto'`, above `jsBelow`: calls with at most this many states take `webgl-fused`
-   * (0 when that route is unavailable or never faster). Set by {@link LearnedEngine.calibrate}; assignable.
+   * With `route` `'auto'`, above `jsBelow`: calls with at most this many states may take `webgl-fused`
+   * (0 when that route is unavailable or never the cheapest). After {@link LearnedEngine.calibrate} it is the
+   * largest batch (capped) where `webgl-fused` is the cheapest route other than `js`, and a call up to it
+   * takes whichever of `webgl-fused`, `wasm` and the backend is cheapest; without timings such a call takes
+   * `webgl-fused`. Assignable.
    */
   fusedBelow = 0;
   /** The timings behind the automatic choice (empty until {@link LearnedEngine.calibrate} runs). */
@@ -195,6 +236,10 @@ export abstract class LearnedEngine implements Engine {
   private calibrating = false;
   /** The fused GPU stepper: undefined until first asked for, null when the engine has none. */
   private stepper: FusedStepper | null | undefined;
+  /** Cost model per timed route (empty until {@link LearnedEngine.calibrate} runs). */
+  private costs: Partial<Record<RouteName, RouteCost>> = {};
+  /** The cap of the calibrated ranges of `js` and `webgl-fused`. */
+  private cap = 256;
 
   /**
    * Load a model, check it against `system` and `kind`, initialise the backend, build the engine with
@@ -213,12 +258,19 @@ export abstract class LearnedEngine implements Engine {
     const warnings = checkModelForSystem(model, system, kind);
     for (const w of warnings) console.warn(`three-lnn: ${w}`);
     const choice = await initBackend(options);
+    let wasm: LearnedEngineInit['wasm'];
+    const route = options.route ?? 'auto';
+    if (WASM_SIDE_BACKENDS.includes(choice.name) && (route === 'auto' || route === 'wasm')) {
+      const problem = await initSideBackend('wasm', options);
+      wasm = problem === null ? { ready: true } : { ready: false, problem };
+    }
     const engine = create({
       system,
       model,
       backend: choice.name,
       warnings: [...warnings, ...choice.warnings],
       options,
+      wasm,
     });
     try {
       await engine.start();
@@ -230,17 +282,14 @@ export abstract class LearnedEngine implements Engine {
     return engine;
   }
 
-  protected constructor({ system, model, backend, warnings, options }: LearnedEngineInit) {
+  protected constructor({ system, model, backend, warnings, options, wasm }: LearnedEngineInit) {
     this.spec = specFromModel(model);
-    this.folded = backend === 'js' ? null : tidy(() => foldScales(paramsFromModel(model), this.spec));
-    // The fused kernels compute Lagrangian terms: a baseline model has none.
-    this.fused =
-      this.folded &&
-      model.metadata.kind !== 'baseline' &&
-      registerFusedKernels(backend) &&
-      model.layers.length > 1
-        ? prepareFusedWeights(this.folded)
-        : null;
+    this.home = LearnedEngine.uploadWeights(model, this.spec, backend);
+    this.weights = this.home;
+    this.wasmSide =
+      wasm === undefined
+        ? { ready: WASM_SIDE_BACKENDS.includes(backend) && backendReady('wasm') }
+        : { ...wasm, ready: wasm.ready && WASM_SIDE_BACKENDS.includes(backend) };
     this.system = system;
     this.model = model;
     this.backend = backend;
@@ -263,14 +312,72 @@ export abstract class LearnedEngine implements Engine {
     this.routeSetting = options.route ?? 'auto';
   }
 
+  /**
+   * The folded weights (float32 tensors) on the backend now computing: the engine's backend, or wasm
+   * inside the `wasm` route of an engine on another backend; null on the `js` backend.
+   */
+  protected get folded(): MlpParams | null {
+    return this.weights.folded;
+  }
+
+  /**
+   * Weights for the fused wasm/cpu Lagrangian kernels (`lnn`, `lgn` with a hidden layer) on the backend
+   * now computing, or null on webgl / js and for `baseline` models.
+   */
+  protected get fused(): FusedWeights | null {
+    return this.weights.fused;
+  }
+
+  /** Fold and upload `model`'s weights on `backend`, which must be the active TF.js backend. */
+  private static uploadWeights(model: LoadedModel, spec: NetworkSpec, backend: BackendName): WeightSet {
+    const folded = backend === 'js' ? null : tidy(() => foldScales(paramsFromModel(model), spec));
+    // The fused kernels compute Lagrangian terms: a baseline model has none.
+    const fused =
+      folded && model.metadata.kind !== 'baseline' && registerFusedKernels(backend) && model.layers.length > 1
+        ? prepareFusedWeights(folded)
+        : null;
+    return { folded, fused };
+  }
+
+  /** Free the tensors of a weight set. */
+  private static disposeWeights(w: WeightSet): void {
+    if (w.folded) disposeParams(w.folded);
+    if (w.fused) disposeFusedWeights(w.fused);
+  }
+
+  /** Whether the `wasm` route runs on wasm next to another engine backend (see {@link RouteName}). */
+  private isSideWasm(route: RouteName): boolean {
+    return route === 'wasm' && this.backend !== 'wasm';
+  }
+
+  /**
+   * Run `fn` with wasm active and the wasm weights in place (uploaded on first use), then make the
+   * previously active backend active again. Re-entrant: calls inside `fn` (RK4 stages) do not switch.
+   */
+  private onWasm<T>(fn: () => T): T {
+    if (this.wasmWeights !== null && this.weights === this.wasmWeights) return fn();
+    const previous = tf.engine().backendName;
+    ensureBackend('wasm');
+    try {
+      this.wasmWeights ??= LearnedEngine.uploadWeights(this.model, this.spec, 'wasm');
+      this.weights = this.wasmWeights;
+      return fn();
+    } finally {
+      this.weights = this.home;
+      if (previous && previous !== 'wasm' && backendReady(previous as Exclude<BackendName, 'js'>))
+        ensureBackend(previous as Exclude<BackendName, 'js'>);
+    }
+  }
+
   /** The diagonal shift magnitude in use, or undefined for the relative default. */
   protected get epsilon(): number | undefined {
     return this.options.epsilon ?? this.model.metadata.solver?.hvvEpsilon;
   }
 
   /**
-   * The route setting: `'auto'` (per batch size: `js` up to {@link LearnedEngine.jsBelow}, then
-   * `webgl-fused` up to {@link LearnedEngine.fusedBelow}, then the backend) or a forced route.
+   * The route setting: `'auto'` (per batch size: `js` up to {@link LearnedEngine.jsBelow}, then the
+   * cheapest of `webgl-fused` (up to {@link LearnedEngine.fusedBelow}), `wasm` and the backend by the
+   * timings of {@link LearnedEngine.calibrate}) or a forced route.
    * @throws Error when set to a route this engine does not have (see {@link LearnedEngine.availableRoutes})
    */
   get route(): 'auto' | RouteName {
@@ -279,18 +386,24 @@ export abstract class LearnedEngine implements Engine {
 
   set route(value: 'auto' | RouteName) {
     if (value !== 'auto' && !this.availableRoutes.includes(value)) {
+      const why =
+        value === 'wasm' && this.wasmSide.problem !== undefined ? ` (wasm: ${this.wasmSide.problem})` : '';
       throw new Error(
-        `${this.id} engine: route '${value}' is not available here (backend ${this.backend}); use one of auto, ${this.availableRoutes.join(', ')}.`,
+        `${this.id} engine: route '${value}' is not available here (backend ${this.backend}${why}); use one of auto, ${this.availableRoutes.join(', ')}.`,
       );
     }
     this.routeSetting = value;
   }
 
-  /** Routes this engine can take: `js`, its TF.js backend, and `webgl-fused` for `lnn` on webgl. */
+  /**
+   * Routes this engine can take: `js`, its TF.js backend, `webgl-fused` for `lnn` on webgl, and `wasm`
+   * on webgl or cpu when the wasm backend was initialised.
+   */
   get availableRoutes(): RouteName[] {
     const routes: RouteName[] = ['js'];
     if (this.backend !== 'js') routes.push(this.backend);
     if (this.fusedStepper() !== null) routes.push('webgl-fused');
+    if (this.wasmSide.ready && !this.disposed) routes.push('wasm');
     return routes;
   }
 
@@ -299,13 +412,61 @@ export abstract class LearnedEngine implements Engine {
     if (this.forced !== null) return this.forced;
     if (this.routeSetting !== 'auto') return this.routeSetting;
     if (this.backend === 'js' || batch <= this.jsBelow) return 'js';
-    if (batch <= this.fusedBelow && this.fusedStepper() !== null) return 'webgl-fused';
-    return this.backend;
+    const fused = batch <= this.fusedBelow && this.fusedStepper() !== null;
+    const home = this.costs[this.backend];
+    // Without timings (a numeric jsBelow): the fused programs up to fusedBelow, then the backend.
+    if (home === undefined) return fused ? 'webgl-fused' : this.backend;
+    // Otherwise the cheapest by the timed costs; ties go to the backend.
+    let best: RouteName = this.backend;
+    let cost = home.fixed + home.perState * batch;
+    const candidates: RouteName[] = fused ? ['webgl-fused', 'wasm'] : ['wasm'];
+    for (const r of candidates) {
+      const c = this.costs[r];
+      if (c === undefined || (r === 'wasm' && !this.wasmSide.ready)) continue;
+      const v = c.fixed + c.perState * batch;
+      if (v < cost) {
+        best = r;
+        cost = v;
+      }
+    }
+    return best;
+  }
+
+  /**
+   * The batch ranges of `'auto'`: consecutive `[route, largest batch]` pairs, the last one unbounded
+   * (`Infinity`). Above `cap` only the backend and `wasm` compete, so at most one more change follows.
+   */
+  private autoRanges(cap: number): [RouteName, number][] {
+    const ranges: [RouteName, number][] = [];
+    const push = (route: RouteName, upTo: number) => {
+      const last = ranges[ranges.length - 1];
+      if (last && last[0] === route) last[1] = upTo;
+      else ranges.push([route, upTo]);
+    };
+    for (let b = 1; b <= cap; b++) push(this.routeFor(b), b);
+    const tail = this.routeFor(cap + 1);
+    push(tail, cap + 1);
+    const other: RouteName = tail === 'wasm' ? this.backend : 'wasm';
+    const a = this.costs[tail];
+    const o = this.costs[other];
+    if (a && o && o.perState < a.perState) {
+      // The two lines cross once; find the first batch past the crossing that takes the other route.
+      let x = Math.max(cap + 2, Math.floor((o.fixed - a.fixed) / (a.perState - o.perState)));
+      if (x < 1e9) {
+        while (x > cap + 2 && this.routeFor(x - 1) !== tail) x--;
+        while (this.routeFor(x) === tail) x++;
+        push(tail, x - 1);
+        push(this.routeFor(x), x);
+      }
+    }
+    ranges[ranges.length - 1][1] = Number.POSITIVE_INFINITY;
+    return ranges;
   }
 
   /**
    * One line for a UI: the setting, the batch ranges of each route, and the measured rates, e.g.
-   * `auto: js ≤ 12 states, then wasm · state-steps/s at 1 / 8 states: js 1,900 / 1,900; wasm 700 / 4,800`.
+   * `auto: js ≤ 12 states, then wasm · state-steps/s at 1 / 8 states: js 1,900 / 1,900; wasm 700 / 4,800`
+   * or, on webgl, `auto: js ≤ 3 states, then wasm · … webgl 16 / 139; webgl-fused 645 / 2,388; wasm …`.
    */
   get routeSummary(): string {
     const fmt = (v: number) => Math.round(v).toLocaleString('en-US');
@@ -313,11 +474,11 @@ export abstract class LearnedEngine implements Engine {
     if (this.routeSetting !== 'auto') head = `${this.routeSetting} (forced)`;
     else if (this.backend === 'js') head = 'auto: js';
     else {
-      const parts: string[] = [];
-      if (this.jsBelow > 0) parts.push(`js ≤ ${fmt(this.jsBelow)} states`);
-      if (this.fusedBelow > this.jsBelow && this.fusedStepper() !== null)
-        parts.push(`webgl-fused ≤ ${fmt(this.fusedBelow)}`);
-      parts.push(this.resident ? `${this.backend} (resident)` : this.backend);
+      const cap = Math.max(this.cap, this.jsBelow, this.fusedBelow);
+      const parts = this.autoRanges(cap).map(([route, upTo], i) => {
+        const name = route === this.backend && this.resident ? `${route} (resident)` : route;
+        return Number.isFinite(upTo) ? `${name} ≤ ${fmt(upTo)}${i === 0 ? ' states' : ''}` : name;
+      });
       head = `auto: ${parts.join(', then ')}`;
     }
     if (this.routeTimings.length === 0) return head;
@@ -398,6 +559,9 @@ export abstract class LearnedEngine implements Engine {
       gpu.accelerations(q, qd, qdd, batch);
       flags.set(gpu.flags.subarray(0, batch));
       this.record(flags, batch, 'tensor', route);
+    } else if (this.isSideWasm(route)) {
+      this.onWasm(() => this.tensorAccelerations(q, qd, qdd, batch, flags));
+      this.record(flags, batch, 'tensor', route);
     } else {
       ensureBackend(this.backend as Exclude<BackendName, 'js'>);
       this.tensorAccelerations(q, qd, qdd, batch, flags);
@@ -451,8 +615,13 @@ export abstract class LearnedEngine implements Engine {
       ) {
         return;
       }
-      for (let s = 0; s < substeps; s++)
-        integrator.step(this.accelerationFn, q, qd, this.system.dof, batch, dt);
+      const steps = () => {
+        for (let s = 0; s < substeps; s++)
+          integrator.step(this.accelerationFn, q, qd, this.system.dof, batch, dt);
+      };
+      // On the wasm route of another backend: one switch to wasm and back for all stages and substeps.
+      if (this.isSideWasm(route)) this.onWasm(steps);
+      else steps();
     } finally {
       this.merging = false;
       if (!this.calibrating) this.options.onReport?.(this.lastReport);
@@ -539,7 +708,9 @@ export abstract class LearnedEngine implements Engine {
    * Time every available route on scratch states (an `advance` of {@link CALIBRATION_SUBSTEPS} RK4
    * substeps of 1/120 s, at 1 and 8 states), model each as a fixed cost plus a cost per state, and set
    * {@link LearnedEngine.jsBelow} (largest batch where `js` is the cheapest) and
-   * {@link LearnedEngine.fusedBelow} (largest batch where `webgl-fused` beats the backend route). Called
+   * {@link LearnedEngine.fusedBelow} (largest batch where `webgl-fused` is the cheapest route other than
+   * `js`), both capped; a call of B states then takes the cheapest route for B (`js` and `webgl-fused`
+   * only within their capped ranges; beyond them, the cheaper of `wasm` and the backend). Called
    * by {@link LearnedEngine.open} (the engines' `load`) when `route` and `jsBelow` are `'auto'`; the
    * timings land in {@link LearnedEngine.routeTimings} and {@link LearnedEngine.routeSummary}.
    * @param maxThreshold cap of both thresholds
@@ -554,7 +725,7 @@ export abstract class LearnedEngine implements Engine {
     const q = new Float64Array(big * n);
     const qd = new Float64Array(big * n);
     const timings: RouteTiming[] = [];
-    const cost: Partial<Record<RouteName, { fixed: number; perState: number }>> = {};
+    const cost: Partial<Record<RouteName, RouteCost>> = {};
     this.calibrating = true;
     try {
       for (const route of routes) {
@@ -608,15 +779,23 @@ export abstract class LearnedEngine implements Engine {
     const others = routes.filter((r) => r !== 'js');
     let js = 0;
     while (js < maxThreshold && others.every((r) => at('js', js + 1) <= at(r, js + 1))) js++;
+    // webgl-fused is cheapest on one interval of batches (the costs are lines); its upper end, capped.
     let fused = 0;
-    if (cost['webgl-fused'])
-      while (fused < maxThreshold && at('webgl-fused', fused + 1) < at(this.backend, fused + 1)) fused++;
+    if (cost['webgl-fused']) {
+      const rest = others.filter((r) => r !== 'webgl-fused');
+      for (let b = 1; b <= maxThreshold; b++)
+        if (rest.every((r) => at('webgl-fused', b) < at(r, b))) fused = b;
+    }
+    this.costs = cost;
+    this.cap = maxThreshold;
     this.jsBelow = js;
     this.fusedBelow = fused;
     this.routeTimings = timings;
     // Until the first call, the report names the route a single state would take.
     this.lastReport.route = this.routeFor(1);
-    this.lastReport.path = this.lastReport.route === 'js' ? 'js' : this.resident ? 'resident' : 'tensor';
+    const first = this.lastReport.route;
+    this.lastReport.path =
+      first === 'js' ? 'js' : this.resident && !this.isSideWasm(first) ? 'resident' : 'tensor';
     return this.jsBelow;
   }
 
@@ -647,14 +826,18 @@ export abstract class LearnedEngine implements Engine {
     if (this.routeSetting === 'auto' && typeof this.options.jsBelow !== 'number') this.calibrate();
   }
 
-  /** Free the weight tensors, the fused GPU stepper and whatever the subclass holds. Idempotent. */
+  /**
+   * Free the weight tensors (on the engine's backend and, after the `wasm` route ran, on wasm), the
+   * fused GPU stepper and whatever the subclass holds. Idempotent.
+   */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
     this.stepper?.dispose();
     this.stepper = null;
-    if (this.folded) disposeParams(this.folded);
-    if (this.fused) disposeFusedWeights(this.fused);
+    LearnedEngine.disposeWeights(this.home);
+    if (this.wasmWeights) LearnedEngine.disposeWeights(this.wasmWeights);
+    this.wasmWeights = null;
     this.disposeResources();
   }
 

@@ -126,3 +126,27 @@ export function ensureBackend(name: Exclude<BackendName, 'js'>): void {
     );
   }
 }
+
+/** Whether the TF.js backend `name` has been initialised in this page or process (it may not be active). */
+export function backendReady(name: Exclude<BackendName, 'js'>): boolean {
+  return tf.engine().registry[name] !== undefined;
+}
+
+/**
+ * Initialise the TF.js backend `name` for occasional use next to the active one (a learned engine on
+ * webgl takes its `wasm` route this way), then make the previously active backend active again. Does
+ * nothing when `name` is initialised already.
+ * @returns null when `name` is ready, else why it could not be initialised
+ */
+export async function initSideBackend(
+  name: Exclude<BackendName, 'js'>,
+  options: BackendOptions = {},
+): Promise<string | null> {
+  if (backendReady(name)) return null;
+  const active = tf.engine().backendName;
+  const problem = await tryBackend(name, options);
+  // Unconditionally: TF.js finishes an asynchronous initialisation by installing `name` as the backend
+  // instance even if another backend was selected meanwhile, so the name alone cannot be trusted here.
+  if (active && backendReady(active as Exclude<BackendName, 'js'>)) await tf.setBackend(active);
+  return problem;
+}
