@@ -282,8 +282,9 @@ describe('angle embedding (--angle-embedding sincos)', () => {
     expect(m.metadata.architecture.layers).toEqual([6, 8, 8, 1]);
     expect(String(m.metadata.provenance?.command)).toContain('--angle-embedding sincos');
     const bad = await cli(['train', '--kind', 'baseline', '--angle-embedding', 'sincos', '--steps', '1']);
-    expect(bad.code, 'non-zero exit').not.toBe(0);
+    expect(bad.code, 'bad input: exit status 2').toBe(2);
     expect(bad.stderr).toMatch(/sincos applies to lnn models only/);
+    expect(bad.stderr, 'one line, no stack trace').not.toMatch(/\n\s+at /);
   });
 });
 

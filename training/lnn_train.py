@@ -585,6 +585,10 @@ def build_model_spec(
     spec: SystemSpec, kind: str, hidden: list, activation: str, angle_embedding: str = "wrap",
     velocity_embedding: str = "identity",
 ) -> ModelSpec:
+    if angle_embedding != "wrap" and kind != "lnn":
+        raise SystemExit("--angle-embedding sincos is implemented for --kind lnn only (baseline and lgn take wrap).")
+    if velocity_embedding != "identity" and kind != "lnn":
+        raise SystemExit("--velocity-embedding rapidity is implemented for --kind lnn only.")
     if kind == "lgn":
         if spec.id != "string":
             raise SystemExit("--kind lgn is implemented for the path graph of the 'string' system only.")

@@ -1,5 +1,6 @@
 import { cpus } from 'node:os';
 import { Command, Option } from 'commander';
+import { CliError, EXIT_USAGE } from '../CliError';
 import type { CliIO } from '../io';
 import { csvVector, paramsJson, positiveInteger, positiveNumber } from '../parse';
 
@@ -114,9 +115,11 @@ export function trainCommand(io: CliIO): Command {
       ]);
       await initBackend({ backend: opts.backend as 'wasm' | 'cpu' });
       const command = `three-lnn ${process.argv.slice(2).join(' ')}`;
-      const trainer = opts.resume
-        ? await Trainer.resume(opts.resume, { steps: opts.steps, command })
-        : await Trainer.create({
+      // Everything Trainer.create/resume reject happens before training starts: inconsistent options, a
+      // bad --from or --resume directory — bad input, so exit status 2 like every other flag error.
+      const trainer = await (opts.resume
+        ? Trainer.resume(opts.resume, { steps: opts.steps, command })
+        : Trainer.create({
             system: opts.system,
             params: opts.params,
             kind: opts.kind,
@@ -138,7 +141,11 @@ export function trainCommand(io: CliIO): Command {
             velocityEmbedding: opts.velocityEmbedding,
             command,
             hardware: hardware(),
-          });
+          })
+      ).catch((e: unknown) => {
+        if (e instanceof CliError) throw e;
+        throw new CliError(e instanceof Error ? e.message : String(e), EXIT_USAGE);
+      });
       const out = opts.out ?? opts.resume;
       try {
         const o = trainer.options;

@@ -39,3 +39,10 @@ def test_speeds_at_c_are_refused_with_a_clear_error():
     spec = T.make_system("double-pendulum")  # q̇ box ±10: atanh is not finite there
     with pytest.raises(SystemExit, match="below 1"):
         T.build_model_spec(spec, "lnn", [8], "softplus", "sincos", "rapidity")
+
+
+@pytest.mark.parametrize("kind", ["baseline", "lgn"])
+def test_embeddings_are_refused_for_other_kinds(kind):
+    spec = T.make_system("string" if kind == "lgn" else "double-pendulum")
+    with pytest.raises(SystemExit, match="lnn only"):
+        T.build_model_spec(spec, kind, [8], "softplus", "sincos")
