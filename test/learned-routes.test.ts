@@ -102,6 +102,10 @@ describe('learned engine routes (Node: js and wasm)', () => {
       LNNEngine.load(model, dp, { backend: 'wasm', route: 'cpu' }),
       'other backend',
     ).rejects.toThrow(/route 'cpu' is not available/);
+    await expect(
+      LNNEngine.load(model, dp, { backend: 'js', route: 'wasm' }),
+      'no wasm route on the js backend',
+    ).rejects.toThrow(/route 'wasm' is not available here \(backend js\); use one of auto, js\./);
   });
 
   it('a route whose backend fell back follows the fallback with a warning', async () => {
@@ -129,6 +133,7 @@ describe('learned engine routes (Node: js and wasm)', () => {
     const onCpu = new Float64Array(2 * batch);
     engine.accelerations(q, qd, onCpu, batch);
     expect(engine.lastReport.route, 'cpu route').toBe('cpu');
+    expect(engine.lastReport.backend, 'cpu computed').toBe('cpu');
     const loaded = count();
     expect(loaded.wasm, 'no wasm weights before the wasm route is used').toBe(before.wasm);
 
@@ -137,6 +142,7 @@ describe('learned engine routes (Node: js and wasm)', () => {
     engine.accelerations(q, qd, onWasm, batch);
     expect(engine.lastReport.route, 'wasm route').toBe('wasm');
     expect(engine.lastReport.path, 'wasm route path').toBe('tensor');
+    expect(engine.lastReport.backend, 'wasm computed').toBe('wasm');
     expect(tf.getBackend(), 'the active backend is restored after the call').toBe('cpu');
     for (let i = 0; i < 2 * batch; i++) {
       const scale = Math.max(1, Math.abs(onCpu[i - (i % 2)]), Math.abs(onCpu[i - (i % 2) + 1]));

@@ -160,7 +160,10 @@ export interface EngineReport {
   path: 'tensor' | 'resident' | 'js';
   /** The route of the last call (see {@link RouteName}). */
   route: RouteName;
-  /** The backend in use. */
+  /**
+   * The backend of the last call: the engine's backend, or `wasm` on the `wasm` route of an engine on
+   * another backend.
+   */
   backend: BackendName;
 }
 
@@ -794,6 +797,7 @@ export abstract class LearnedEngine implements Engine {
     // Until the first call, the report names the route a single state would take.
     this.lastReport.route = this.routeFor(1);
     const first = this.lastReport.route;
+    this.lastReport.backend = this.isSideWasm(first) ? 'wasm' : this.backend;
     this.lastReport.path =
       first === 'js' ? 'js' : this.resident && !this.isSideWasm(first) ? 'resident' : 'tensor';
     return this.jsBelow;
@@ -905,6 +909,7 @@ export abstract class LearnedEngine implements Engine {
     r.failed = failed;
     r.path = path;
     r.route = route;
+    r.backend = this.isSideWasm(route) ? 'wasm' : this.backend;
     r.totals.evaluations += batch * stages;
     r.totals.regularised += callBad;
     r.totals.failed += callFailed;

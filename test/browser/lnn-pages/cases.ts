@@ -39,6 +39,61 @@ export interface LnnWebglResult {
   sincos: SincosResult;
   /** The `rapidity` velocity inputs on the JAX-trained models of {@link rapidityJaxCases}. */
   rapidity: { relativistic: RapidityResult; doublePendulum: RapidityResult };
+  /** The `wasm` route of a webgl engine on the shipped model, see {@link WasmRouteResult}. */
+  wasmRoute: WasmRouteResult;
+}
+
+/** Tensors per TF.js backend (`numDataIds`) and in total (`tf.memory().numTensors`). */
+export interface TensorCounts {
+  all: number;
+  webgl: number;
+  wasm: number;
+}
+
+/** One route of a webgl engine at the states of {@link wasmRouteCase}. */
+export interface RouteQdd {
+  qdd: number[];
+  flags: number[];
+  /** `lastReport` after the call. */
+  route: string;
+  path: string;
+  backend: string;
+  /** `tf.getBackend()` after the call. */
+  activeAfter: string;
+}
+
+/** What the page finds for the `wasm` route of lnn engines on webgl (shipped double-pendulum model). */
+export interface WasmRouteResult {
+  error?: string;
+  /** Architecture of the shipped model, e.g. `6→128→128→1`. */
+  architecture: string;
+  /** The `route: 'auto'` engine: routes, what was timed, the summary, the route of the case's batch. */
+  availableRoutes: string[];
+  timed: string[];
+  summary: string;
+  autoRoute: string;
+  activeAfterLoad: string;
+  /** q̈ per forced route (set through `engine.route`) on the auto engine. */
+  routes: Record<'webgl' | 'wasm' | 'js', RouteQdd>;
+  /** An RK4 advance (2 substeps) of the batch under 'auto': the route and path it took. */
+  autoAdvance: { route: string; path: string };
+  /** Counts before load, after a warm-up on every route, after 10 more calls per route, after dispose. */
+  counts: { before: TensorCounts; warm: TensorCounts; repeated: TensorCounts; disposed: TensorCounts };
+  /** An engine loaded with `route: 'wasm'`: q̈, an advance and the counts after its dispose. */
+  forced: RouteQdd & { advanceRoute: string; q: number[]; qd: number[]; disposed: TensorCounts };
+  /** The error message of `route: 'cpu'` (not available) on the webgl engine. */
+  unavailableError: string;
+}
+
+/** 64 double-pendulum states for the shipped model (`/models/double-pendulum-lnn`), and an RK4 run. */
+export function wasmRouteCase(): {
+  batch: number;
+  q: Float64Array;
+  qd: Float64Array;
+  dt: number;
+  steps: number;
+} {
+  return { batch: 64, ...states(64, 2, 0.5), dt: 1 / 120, steps: 10 };
 }
 
 /** What the page computes for one `rapidity` model of {@link rapidityJaxCases}. */

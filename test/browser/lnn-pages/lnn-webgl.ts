@@ -15,6 +15,7 @@ import { LGNEngine } from '../../../src/engines/LGNEngine';
 import { LNNEngine } from '../../../src/engines/LNNEngine';
 import { FusedWebGLLnn } from '../../../src/gpu/FusedWebGLLnn';
 import { RungeKutta4 } from '../../../src/integrators/RungeKutta4';
+import { loadModel } from '../../../src/model/loadModel';
 import { createSystem } from '../../../src/systems/registry';
 import {
   baselineCase,
@@ -30,7 +31,10 @@ import {
   sincos3Case,
   sincosCase,
   sincosTrajectoryCase,
+  type TensorCounts,
   trajectoryCase,
+  type WasmRouteResult,
+  wasmRouteCase,
 } from './cases';
 
 declare global {
@@ -230,6 +234,99 @@ async function rapidityCheck(c: RapidityJaxCase): Promise<RapidityResult> {
   return r;
 }
 
+/** Tensors per backend and in total. */
+function tensorCounts(): TensorCounts {
+  const registry = tf.engine().registry;
+  return {
+    all: tf.memory().numTensors,
+    webgl: registry.webgl?.numDataIds() ?? 0,
+    wasm: registry.wasm?.numDataIds() ?? 0,
+  };
+}
+
+/**
+ * The shipped double-pendulum LNN on a webgl engine with `route: 'auto'`: the wasm route next to the
+ * webgl ones (q̈ per route, backend restored, tensors per backend), and an engine loaded with
+ * `route: 'wasm'`.
+ */
+async function wasmRouteCheck(): Promise<WasmRouteResult> {
+  const r = { routes: {} } as WasmRouteResult;
+  try {
+    const model = await loadModel(new URL('/models/double-pendulum-lnn/model.json', location.href));
+    r.architecture = model.metadata.architecture.layers.join('→');
+    const dp = createSystem('double-pendulum');
+    const rk4 = new RungeKutta4();
+    const c = wasmRouteCase();
+    const before = tensorCounts();
+    const engine = await LNNEngine.load(model, dp, { backend: 'webgl' });
+    r.activeAfterLoad = tf.getBackend();
+    r.availableRoutes = engine.availableRoutes;
+    r.timed = engine.routeTimings.map((t) => `${t.route}@${t.batch}`).sort();
+    r.summary = engine.routeSummary;
+    r.autoRoute = engine.routeFor(c.batch);
+    const routes = ['webgl', 'wasm', 'js'] as const;
+    const once = (route: 'auto' | (typeof routes)[number]) => {
+      engine.route = route;
+      const qdd = new Float64Array(c.q.length);
+      engine.accelerations(c.q, c.qd, qdd, c.batch);
+      const sq = c.q.slice();
+      const sqd = c.qd.slice();
+      engine.advance(sq, sqd, c.batch, c.dt, rk4, 2);
+      return qdd;
+    };
+    for (const route of routes) {
+      const qdd = once(route);
+      engine.accelerations(c.q, c.qd, qdd, c.batch);
+      r.routes[route] = {
+        qdd: Array.from(qdd),
+        flags: Array.from(engine.lastReport.flags),
+        route: engine.lastReport.route,
+        path: engine.lastReport.path,
+        backend: engine.lastReport.backend,
+        activeAfter: tf.getBackend(),
+      };
+    }
+    once('auto');
+    const warm = tensorCounts();
+    for (let k = 0; k < 10; k++) for (const route of [...routes, 'auto'] as const) once(route);
+    const repeated = tensorCounts();
+    engine.route = 'auto';
+    const aq = c.q.slice();
+    const aqd = c.qd.slice();
+    engine.advance(aq, aqd, c.batch, c.dt, rk4, 2);
+    r.autoAdvance = { route: engine.lastReport.route, path: engine.lastReport.path };
+    try {
+      engine.route = 'cpu';
+      r.unavailableError = '(no error)';
+    } catch (e) {
+      r.unavailableError = (e as Error).message;
+    }
+    engine.dispose();
+    r.counts = { before, warm, repeated, disposed: tensorCounts() };
+
+    const forced = await LNNEngine.load(model, dp, { backend: 'webgl', route: 'wasm' });
+    const qdd = new Float64Array(c.q.length);
+    forced.accelerations(c.q, c.qd, qdd, c.batch);
+    const call = {
+      qdd: Array.from(qdd),
+      flags: Array.from(forced.lastReport.flags),
+      route: forced.lastReport.route,
+      path: forced.lastReport.path,
+      backend: forced.lastReport.backend,
+      activeAfter: tf.getBackend(),
+    };
+    const q = c.q.slice();
+    const qd = c.qd.slice();
+    for (let s = 0; s < c.steps / 2; s++) forced.advance(q, qd, c.batch, c.dt, rk4, 2);
+    const advanceRoute = forced.lastReport.route;
+    forced.dispose();
+    r.forced = { ...call, advanceRoute, q: Array.from(q), qd: Array.from(qd), disposed: tensorCounts() };
+  } catch (e) {
+    r.error = String((e as Error)?.stack ?? e);
+  }
+  return r;
+}
+
 async function run(): Promise<LnnWebglResult> {
   const webgl = await initBackend({ backend: 'webgl' });
   const result: LnnWebglResult = {
@@ -256,6 +353,7 @@ async function run(): Promise<LnnWebglResult> {
     numTensorsAfter: 0,
     sincos: {} as SincosResult,
     rapidity: {} as LnnWebglResult['rapidity'],
+    wasmRoute: {} as WasmRouteResult,
   };
   const dp = createSystem('double-pendulum');
   const rk4 = new RungeKutta4();
@@ -325,6 +423,7 @@ async function run(): Promise<LnnWebglResult> {
     relativistic: await rapidityCheck(rapidity.relativistic),
     doublePendulum: await rapidityCheck(rapidity.doublePendulum),
   };
+  result.wasmRoute = await wasmRouteCheck();
   result.numTensorsAfter = tf.memory().numTensors;
 
   // The same LNN on wasm inside the browser.
