@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/backend/backend';
 import type { EngineReport } from '../src/backend/LearnedEngine';
+import { BaselineEngine } from '../src/engines/BaselineEngine';
+import { LGNEngine } from '../src/engines/LGNEngine';
 import { LNNEngine } from '../src/engines/LNNEngine';
 import { learnedOptions } from '../src/engines/learned';
 import { RungeKutta4 } from '../src/integrators/RungeKutta4';
@@ -165,6 +167,47 @@ describe('learned engine routes (Node: js and wasm)', () => {
     await initBackend({ backend: 'wasm' });
   });
 
+  it('baseline and lgn engines on cpu: the wasm route gives the q̈ of the cpu route and frees its weights', async () => {
+    await initBackend({ backend: 'cpu' });
+    const baseline = createRandomModel({ kind: 'baseline', hidden: [16, 16], seed: 4 });
+    const lgn = createRandomModel({
+      kind: 'lgn',
+      dof: 5,
+      hidden: [16, 16],
+      seed: 5,
+      biasStd: 0.2,
+      system: { id: 'string', params: {} },
+    });
+    const cases = [
+      ['baseline', () => BaselineEngine.load(baseline, dp, { backend: 'cpu', jsBelow: 0 }), 2],
+      [
+        'lgn',
+        () => LGNEngine.load(lgn, createSystem('string', { nodes: 4 }), { backend: 'cpu', jsBelow: 0 }),
+        4,
+      ],
+    ] as const;
+    for (const [label, load, n] of cases) {
+      const before = tf.memory().numTensors;
+      const engine = await load();
+      const sq = Float64Array.from({ length: n * 3 }, (_, i) => 0.3 * Math.sin(2 * i + 1));
+      const sqd = Float64Array.from({ length: n * 3 }, (_, i) => 0.4 * Math.cos(3 * i));
+      const onCpu = new Float64Array(n * 3);
+      const onWasm = new Float64Array(n * 3);
+      engine.accelerations(sq, sqd, onCpu, 3);
+      engine.route = 'wasm';
+      engine.accelerations(sq, sqd, onWasm, 3);
+      expect(engine.lastReport.route, `${label}: wasm route`).toBe('wasm');
+      let worst = 0;
+      for (let i = 0; i < onCpu.length; i++) worst = Math.max(worst, Math.abs(onWasm[i] - onCpu[i]));
+      const scale = Math.max(1, ...Array.from(onCpu, Math.abs));
+      expect(worst / scale, `${label}: wasm vs cpu q̈`).toBeLessThan(1e-4);
+      expect(tf.getBackend(), `${label}: cpu active again`).toBe('cpu');
+      engine.dispose();
+      expect(tf.memory().numTensors, `${label}: dispose frees both weight sets`).toBe(before);
+    }
+    await initBackend({ backend: 'wasm' });
+  });
+
   it("'auto' on cpu times the wasm route too and takes the cheapest route per batch size", async () => {
     await initBackend({ backend: 'cpu' });
     const engine = await LNNEngine.load(model, dp, { backend: 'cpu' });
@@ -184,14 +227,31 @@ describe('learned engine routes (Node: js and wasm)', () => {
       const perState = Math.max(0, (ms(route, 8) - ms(route, 1)) / 7);
       return Math.max(0, ms(route, 1) - perState) + perState * batch;
     };
+    const summary = engine.routeSummary;
+    const js = engine.jsBelow;
+    expect(js, 'js range capped').toBeLessThanOrEqual(256);
+    // js up to the last batch where it is the cheapest of all; from there on the cheaper of cpu and wasm.
+    if (js > 0) {
+      expect(cost('js', js), `js cheapest at jsBelow = ${js} (${summary})`).toBeLessThanOrEqual(
+        Math.min(cost('cpu', js), cost('wasm', js)),
+      );
+    }
     for (const b of [1, 2, 8, 64, 256, 1000, 100_000]) {
       const chosen = engine.routeFor(b);
-      const candidates = b <= 256 ? ['js', 'cpu', 'wasm'] : ['cpu', 'wasm'];
-      const cheapest = Math.min(...candidates.map((r) => cost(r, b)));
-      expect(cost(chosen, b), `batch ${b}: ${chosen} is the cheapest (${engine.routeSummary})`).toBeCloseTo(
-        cheapest,
-        9,
-      );
+      if (b <= js) {
+        expect(chosen, `batch ${b} ≤ jsBelow`).toBe('js');
+        continue;
+      }
+      if (b <= 256) {
+        expect(cost('js', b), `batch ${b}: js is not the cheapest above jsBelow`).toBeGreaterThan(
+          Math.min(cost('cpu', b), cost('wasm', b)),
+        );
+      }
+      const cheapest = Math.min(cost('cpu', b), cost('wasm', b));
+      expect(
+        cost(chosen, b),
+        `batch ${b}: ${chosen} is the cheaper of cpu and wasm (${summary})`,
+      ).toBeCloseTo(cheapest, 9);
     }
     console.log(`cpu engine: ${engine.routeSummary}`);
     if (engine.routeFor(64) === 'wasm')

@@ -779,10 +779,12 @@ export abstract class LearnedEngine implements Engine {
       const c = cost[route];
       return c === undefined ? Number.POSITIVE_INFINITY : c.fixed + c.perState * batch;
     };
+    // With costs linear in the batch, each route is cheapest on one interval of batches: js (cheapest
+    // at the smallest batches, if anywhere) up to its upper end, webgl-fused on the interval whose upper
+    // end is fusedBelow; both capped.
     const others = routes.filter((r) => r !== 'js');
     let js = 0;
-    while (js < maxThreshold && others.every((r) => at('js', js + 1) <= at(r, js + 1))) js++;
-    // webgl-fused is cheapest on one interval of batches (the costs are lines); its upper end, capped.
+    for (let b = 1; b <= maxThreshold; b++) if (others.every((r) => at('js', b) <= at(r, b))) js = b;
     let fused = 0;
     if (cost['webgl-fused']) {
       const rest = others.filter((r) => r !== 'webgl-fused');
