@@ -157,6 +157,8 @@ export function formatModelSummary(s: ModelSummary): string {
   };
   nested('provenance', s.provenance);
   nested('metrics', s.metrics);
-  const width = Math.max(...rows.map(([k]) => k.length));
-  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
+  // Column width in characters as displayed: combining marks (the dot of q̇) take no column.
+  const cols = (k: string) => [...k.replace(/\p{M}/gu, '')].length;
+  const width = Math.max(...rows.map(([k]) => cols(k)));
+  return rows.map(([k, v]) => `${k}${' '.repeat(width - cols(k))}  ${v}`).join('\n');
 }
