@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduces the shipped models from scratch, one after another on ONE core (the `provenance.reproduce`
 # commands of assets/models/*/model.json with fresh checkpoint directories). Training time on the
-# machine of docs/results.md: ~82 minutes in total.
+# machine of docs/results.md: about 2.5 hours in total (the double-pendulum LNN alone ~95 minutes).
 # Usage: training/train_shipped.sh [python] [core]   (defaults: .venv/bin/python, core 1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,8 +28,7 @@ taskset -c "$CORE" "$PY" training/lnn_train.py train --system chain --kind lnn -
 "$PY" training/lnn_train.py export --ckpt "$CK/chain3-lnn" --out assets/models/chain3-lnn
 
 # double-pendulum-lnn
-taskset -c "$CORE" "$PY" training/lnn_train.py train --system double-pendulum --kind lnn --hidden 128,128 --seed 0 --decay-steps 180000 --restart-step 15000 --restart-l1 3.0 --ckpt "$CK/double-pendulum-lnn" --steps 30000
-taskset -c "$CORE" "$PY" training/lnn_train.py train --ckpt "$CK/double-pendulum-lnn" --decay-steps 90000 --steps 90000
-taskset -c "$CORE" "$PY" training/lnn_train.py train --ckpt "$CK/double-pendulum-lnn" --decay-steps 140000 --steps 140000
-taskset -c "$CORE" "$PY" training/lnn_train.py train --ckpt "$CK/double-pendulum-lnn" --decay-steps 200000 --steps 200000
+taskset -c "$CORE" "$PY" training/lnn_train.py train --system double-pendulum --kind lnn --hidden 128,128 --angle-embedding sincos --seed 0 --decay-steps 520000 --restart-step 15000 --restart-l1 3.0 --ckpt "$CK/double-pendulum-lnn" --steps 67000
+taskset -c "$CORE" "$PY" training/lnn_train.py train --ckpt "$CK/double-pendulum-lnn" --decay-steps 380000 --steps 122000
+taskset -c "$CORE" "$PY" training/lnn_train.py train --ckpt "$CK/double-pendulum-lnn" --decay-steps 440000 --steps 431000
 "$PY" training/lnn_train.py export --ckpt "$CK/double-pendulum-lnn" --out assets/models/double-pendulum-lnn
