@@ -21,6 +21,7 @@ import { referenceAccelerations, referenceEnergy } from '../src/model/reference'
 import { writeModel } from '../src/model/saveModel';
 import { SolveFlag } from '../src/nn/solve64';
 import { createSystem } from '../src/systems/registry';
+import { relErr } from './support/errors';
 
 const dp = createSystem('double-pendulum');
 const dir = mkdtempSync(join(tmpdir(), 'three-lnn-engine-'));
@@ -64,17 +65,6 @@ function states(batch: number, n: number, scale = 1): { q: Float64Array; qd: Flo
   const q = new Float64Array(batch * n).map((_, i) => 3 * Math.sin(1.7 * i + 0.3) * scale);
   const qd = new Float64Array(batch * n).map((_, i) => 4 * Math.cos(0.9 * i) * scale);
   return { q, qd };
-}
-
-/** max |a − b| / max(1, max |b|). */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 1;
-  for (let i = 0; i < b.length; i++) {
-    num = Math.max(num, Math.abs(a[i] - b[i]));
-    den = Math.max(den, Math.abs(b[i]));
-  }
-  return num / den;
 }
 
 beforeAll(async () => {

@@ -21,17 +21,7 @@ import { lnnAccelerations, lnnTerms } from '../src/nn/lnn';
 import { paramsFromModel, specFromModel } from '../src/nn/mlp';
 import { SolveFlag, solveSymmetric64 } from '../src/nn/solve64';
 import { createSystem } from '../src/systems/registry';
-
-/** max |a − b| / (max |b| + floor). */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>, floor = 1): number {
-  let num = 0;
-  let den = floor;
-  for (let i = 0; i < b.length; i++) {
-    num = Math.max(num, Math.abs(a[i] - b[i]));
-    den = Math.max(den, Math.abs(b[i]));
-  }
-  return num / den;
-}
+import { relErr } from './support/errors';
 
 /**
  * A random lnn with velocity inputs atanh(q̇) and non-negative kernels after the first layer (L convex

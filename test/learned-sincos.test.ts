@@ -19,17 +19,7 @@ import { lnnAccelerations, lnnTerms } from '../src/nn/lnn';
 import { type MlpParams, paramsFromModel, specFromModel } from '../src/nn/mlp';
 import { registerGradients } from '../src/nn/registerGradients';
 import { createSystem } from '../src/systems/registry';
-
-/** max |a − b| / (max |b| + floor): a scale-aware error for float32 vs float64 comparisons. */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>, floor = 1): number {
-  let num = 0;
-  let den = floor;
-  for (let i = 0; i < b.length; i++) {
-    num = Math.max(num, Math.abs(a[i] - b[i]));
-    den = Math.max(den, Math.abs(b[i]));
-  }
-  return num / den;
-}
+import { relErr } from './support/errors';
 
 /** Deterministic states: q over several turns (so wrapping matters), q̇ in [−3, 3]. */
 function states(batch: number, n: number): { q: Float64Array; qd: Float64Array } {

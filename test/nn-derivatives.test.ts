@@ -15,17 +15,11 @@ import { eulerLagrange, lnnAccelerations, lnnEnergy, lnnTerms } from '../src/nn/
 import { foldScales, type MlpParams, paramsFromModel, specFromModel } from '../src/nn/mlp';
 import { registerGradients } from '../src/nn/registerGradients';
 import { DoublePendulum } from '../src/systems/DoublePendulum';
+import { relErr as sharedRelErr } from './support/errors';
 
-/** max |a − b| / (max |b| + floor): a scale-aware error for float32 vs float64 comparisons. */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>, floor = 1e-6): number {
-  let num = 0;
-  let den = floor;
-  for (let i = 0; i < b.length; i++) {
-    num = Math.max(num, Math.abs(a[i] - b[i]));
-    den = Math.max(den, Math.abs(b[i]));
-  }
-  return num / den;
-}
+/** Shared relErr with this file's floor of 1e-6. */
+const relErr = (a: ArrayLike<number>, b: ArrayLike<number>, floor = 1e-6): number =>
+  sharedRelErr(a, b, floor);
 
 /** A model whose L is convex in (q, q̇): one softplus layer with positive output weights (H_vv ≻ 0). */
 function convexModel(dof: number, width: number, seed: number): LoadedModel {

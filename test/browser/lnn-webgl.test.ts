@@ -9,6 +9,7 @@ import type { LoadedModel } from '../../src/model/metadata';
 import { referenceAccelerations } from '../../src/model/reference';
 import { createSystem } from '../../src/systems/registry';
 import { type BrowserHarness, startBrowserHarness } from '../support/browser';
+import { relErr } from '../support/errors';
 import {
   baselineCase,
   type LnnWebglResult,
@@ -26,17 +27,6 @@ import {
 } from './lnn-pages/cases';
 
 declare const window: Window & { __lnnWebgl?: LnnWebglResult };
-
-/** max |a − b| / max(1, max |b|). */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 1;
-  for (let i = 0; i < b.length; i++) {
-    num = Math.max(num, Math.abs(a[i] - b[i]));
-    den = Math.max(den, Math.abs(b[i]));
-  }
-  return num / den;
-}
 
 /** q̈ and solve flags of the lnn case on wasm in Node: the reference the browser results are held to. */
 async function nodeAccelerations(): Promise<{ qdd: Float64Array; flags: number[] }> {
