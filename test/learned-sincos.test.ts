@@ -16,10 +16,11 @@ import type { LoadedModel } from '../src/model/metadata';
 import { createRandomModel } from '../src/model/randomModel';
 import { referenceAccelerations, referenceTerms } from '../src/model/reference';
 import { lnnAccelerations, lnnTerms } from '../src/nn/lnn';
-import { type MlpParams, paramsFromModel, specFromModel } from '../src/nn/mlp';
+import { paramsFromModel, specFromModel } from '../src/nn/mlp';
 import { registerGradients } from '../src/nn/registerGradients';
 import { createSystem } from '../src/systems/registry';
 import { relErr } from './support/errors';
+import { checkWeightGradients, type WeightProbe } from './support/weightGradients';
 
 /** Deterministic states: q over several turns (so wrapping matters), q̇ in [−3, 3]. */
 function states(batch: number, n: number): { q: Float64Array; qd: Float64Array } {
@@ -218,35 +219,11 @@ describe('sincos lnn: training gradients', () => {
     const model = convex(
       createRandomModel({ angleEmbedding: 'sincos', hidden: [16, 16], seed: 21, biasStd: 0.3 }),
     );
-    const spec = specFromModel(model);
     const b = 5;
     const { q, qd } = states(b, 2);
     const target = new Float64Array(b * 2).map((_, i) => Math.sin(i));
-    const vars: MlpParams = tf.tidy(() => ({
-      kernels: model.layers.map((l) => tf.variable(tf.tensor2d(l.kernel, [l.inSize, l.outSize]))),
-      biases: model.layers.map((l) => tf.variable(tf.tensor1d(l.bias))),
-    }));
-    const Q = tf.tensor2d(Float32Array.from(q), [b, 2]);
-    const V = tf.tensor2d(Float32Array.from(qd), [b, 2]);
-    const T = tf.tensor2d(Float32Array.from(target), [b, 2]);
-    const { value, grads } = tf.variableGrads(
-      () => tf.mean(tf.square(tf.sub(lnnAccelerations(vars, spec, Q, V).qdd, T))) as tf.Scalar,
-    );
-    const loss64 = (layer: number, which: 'kernel' | 'bias', index: number, d: number): number => {
-      const layers = model.layers.map((l, i) => {
-        const kernel = Float64Array.from(l.kernel);
-        const bias = Float64Array.from(l.bias);
-        if (i === layer) (which === 'kernel' ? kernel : bias)[index] += d;
-        return { kernel, bias };
-      });
-      const out = new Float64Array(b * 2);
-      referenceAccelerations(createModel(model.metadata, layers), q, qd, out, b);
-      let s = 0;
-      for (let i = 0; i < out.length; i++) s += (out[i] - target[i]) ** 2;
-      return s / out.length;
-    };
     // First-kernel rows 0–3 are the cos/sin inputs (16 columns each), rows 4–5 the velocities.
-    const probes: [number, 'kernel' | 'bias', number][] = [
+    const probes: WeightProbe[] = [
       [0, 'kernel', 3],
       [0, 'kernel', 16 + 5],
       [0, 'kernel', 32 + 7],
@@ -255,16 +232,11 @@ describe('sincos lnn: training gradients', () => {
       [0, 'bias', 4],
       [1, 'kernel', 7],
     ];
-    for (const [layer, which, index] of probes) {
-      const h = 1e-3;
-      const fd = (loss64(layer, which, index, h) - loss64(layer, which, index, -h)) / (2 * h);
-      const v = (which === 'kernel' ? vars.kernels : vars.biases)[layer] as tf.Variable;
-      const g = grads[v.name].dataSync()[index];
+    for (const c of checkWeightGradients(model, q, qd, target, probes)) {
       expect(
-        Math.abs(g - fd),
-        `∂loss/∂${which}${layer}[${index}]: autodiff ${g}, finite difference ${fd}`,
-      ).toBeLessThan(2e-2 * Math.abs(fd) + 1e-3);
+        Math.abs(c.autodiff - c.finiteDifference),
+        `${c.label}: autodiff ${c.autodiff}, finite difference ${c.finiteDifference}`,
+      ).toBeLessThan(2e-2 * Math.abs(c.finiteDifference) + 1e-3);
     }
-    tf.dispose([value, ...Object.values(grads), Q, V, T, ...vars.kernels, ...vars.biases]);
   });
 });

@@ -16,6 +16,7 @@ import { foldScales, type MlpParams, paramsFromModel, specFromModel } from '../s
 import { registerGradients } from '../src/nn/registerGradients';
 import { DoublePendulum } from '../src/systems/DoublePendulum';
 import { relErr as sharedRelErr } from './support/errors';
+import { checkWeightGradients, type WeightProbe } from './support/weightGradients';
 
 /** Shared relErr with this file's floor of 1e-6. */
 const relErr = (a: ArrayLike<number>, b: ArrayLike<number>, floor = 1e-6): number =>
@@ -321,55 +322,22 @@ for (const backend of ['cpu', 'wasm'] as const) {
 
     it('tf.variableGrads differentiates q̈ with respect to the weights (vs float64 finite differences)', () => {
       const model = convexModel(2, 16, 7);
-      const spec = specFromModel(model);
       const batch = 5;
       const { q, qd } = states(batch, 2, 2);
       const target = new Float64Array(batch * 2).map((_, i) => Math.sin(i));
-      // Variables copy their initial value; the tidy frees the initial tensors.
-      const vars: MlpParams = tf.tidy(() => ({
-        kernels: model.layers.map((l) => tf.variable(tf.tensor2d(l.kernel, [l.inSize, l.outSize]))),
-        biases: model.layers.map((l) => tf.variable(tf.tensor1d(l.bias))),
-      }));
-      const Q = tf.tensor2d(Float32Array.from(q), [batch, 2]);
-      const V = tf.tensor2d(Float32Array.from(qd), [batch, 2]);
-      const T = tf.tensor2d(Float32Array.from(target), [batch, 2]);
-      const { value, grads } = tf.variableGrads(
-        () => tf.mean(tf.square(tf.sub(lnnAccelerations(vars, spec, Q, V).qdd, T))) as tf.Scalar,
-      );
-      // The same loss in float64 with one weight nudged.
-      const loss64 = (layer: number, which: 'kernel' | 'bias', index: number, d: number): number => {
-        const layers = model.layers.map((l, i) => {
-          const kernel = Float64Array.from(l.kernel);
-          const bias = Float64Array.from(l.bias);
-          if (i === layer) (which === 'kernel' ? kernel : bias)[index] += d;
-          return { kernel, bias };
-        });
-        const m = createModel(model.metadata, layers);
-        // Weights are stored as float32; h = 1e-3 stays far above their rounding (~1e-8).
-        const out = new Float64Array(batch * 2);
-        referenceAccelerations(m, q, qd, out, batch);
-        let s = 0;
-        for (let i = 0; i < out.length; i++) s += (out[i] - target[i]) ** 2;
-        return s / out.length;
-      };
-      const probes: [number, 'kernel' | 'bias', number][] = [
+      const probes: WeightProbe[] = [
         [0, 'kernel', 3],
         [0, 'kernel', 20],
         [0, 'bias', 5],
         [1, 'kernel', 7],
         [0, 'bias', 11],
       ];
-      for (const [layer, which, index] of probes) {
-        const h = 1e-3;
-        const fd = (loss64(layer, which, index, h) - loss64(layer, which, index, -h)) / (2 * h);
-        const v = (which === 'kernel' ? vars.kernels : vars.biases)[layer] as tf.Variable;
-        const g = grads[v.name].dataSync()[index];
+      for (const c of checkWeightGradients(model, q, qd, target, probes)) {
         expect(
-          Math.abs(g - fd),
-          `∂loss/∂${which}${layer}[${index}]: autodiff ${g}, finite difference ${fd}`,
-        ).toBeLessThan(2e-2 * Math.abs(fd) + 1e-3);
+          Math.abs(c.autodiff - c.finiteDifference),
+          `${c.label}: autodiff ${c.autodiff}, finite difference ${c.finiteDifference}`,
+        ).toBeLessThan(2e-2 * Math.abs(c.finiteDifference) + 1e-3);
       }
-      tf.dispose([value, ...Object.values(grads), Q, V, T, ...vars.kernels, ...vars.biases]);
     });
 
     it('learned energy E = q̇·∂L/∂q̇ − L matches the reference', () => {
