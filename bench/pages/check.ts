@@ -7,6 +7,7 @@ import { FusedWebGLLnn } from '../../src/gpu/FusedWebGLLnn';
 import { RungeKutta4 } from '../../src/integrators/RungeKutta4';
 import { symmetricEigenvalues } from '../../src/linalg/symmetricEigenvalues';
 import { createRng, uniform } from '../../src/math/random';
+import type { LoadedModel } from '../../src/model/metadata';
 import { createRandomModel, type RandomModelOptions } from '../../src/model/randomModel';
 import { referenceAccelerations, referenceTerms } from '../../src/model/reference';
 
@@ -43,13 +44,8 @@ export interface FusedCheck {
 }
 
 /** Condition number |λ|max / |λ|min of the reference H_vv of one state. */
-function conditionNumber(
-  model: ReturnType<typeof createRandomModel>,
-  q: Float64Array,
-  qd: Float64Array,
-  n: number,
-): number {
-  const ev = symmetricEigenvalues(referenceTerms(model, q, qd).hvv, n);
+export function conditionNumber(model: LoadedModel, q: ArrayLike<number>, qd: ArrayLike<number>): number {
+  const ev = symmetricEigenvalues(referenceTerms(model, q, qd).hvv, model.metadata.dof);
   let lo = Number.POSITIVE_INFINITY;
   let hi = 0;
   for (const e of ev) {
@@ -57,6 +53,76 @@ function conditionNumber(
     hi = Math.max(hi, Math.abs(e));
   }
   return lo > 0 ? Math.max(1, hi / lo) : Number.POSITIVE_INFINITY;
+}
+
+/** q̈ of a batch into `qdd`, with the solve flag of every state into `flags` (a reference evaluator). */
+export type ReferenceQdd = (
+  q: Float64Array,
+  qd: Float64Array,
+  qdd: Float64Array,
+  batch: number,
+  flags: Uint8Array,
+) => void;
+
+/**
+ * RK4 resident on the GPU (`steps` steps of 1/240 s, one readback) against float64 RK4 on `reference`,
+ * from the states `q1`, `v1` (advanced in place on the GPU side). A random network's H_vv is often
+ * indefinite; a state regularised by one solver and not the other (at the threshold) follows another
+ * trajectory, so only states with the same worst flag over the run count.
+ */
+export function residentRk4VsReference(
+  gpu: FusedWebGLLnn,
+  reference: ReferenceQdd,
+  q1: Float64Array,
+  v1: Float64Array,
+  n: number,
+  steps: number,
+): { rk4RelErr: number; rk4Compared: number; gpuWorst: Uint8Array; refWorst: Uint8Array } {
+  const b8 = q1.length / n;
+  const q2 = q1.slice();
+  const v2 = v1.slice();
+  gpu.advance(q1, v1, b8, 1 / 240, steps);
+  const gpuWorst = gpu.flags.slice(0, b8);
+  const rk4 = new RungeKutta4();
+  const stageFlags = new Uint8Array(b8);
+  const refWorst = new Uint8Array(b8);
+  const f = (a: Float64Array, b: Float64Array, c: Float64Array, m: number) => {
+    reference(a, b, c, m, stageFlags);
+    for (let i = 0; i < m; i++) refWorst[i] = Math.max(refWorst[i], stageFlags[i]);
+  };
+  for (let s = 0; s < steps; s++) rk4.step(f, q2, v2, n, b8, 1 / 240);
+  let rk4RelErr = 0;
+  let rk4Compared = 0;
+  for (let b = 0; b < b8; b++) {
+    if (gpuWorst[b] !== refWorst[b]) continue;
+    rk4Compared++;
+    for (let i = b * n; i < (b + 1) * n; i++) {
+      rk4RelErr = Math.max(rk4RelErr, Math.abs(q1[i] - q2[i]) / Math.max(1, Math.abs(q2[i])));
+      rk4RelErr = Math.max(rk4RelErr, Math.abs(v1[i] - v2[i]) / Math.max(1, Math.abs(v2[i])));
+    }
+  }
+  return { rk4RelErr, rk4Compared, gpuWorst, refWorst };
+}
+
+/** tf.memory() before and after `advances` single-step advances of the GPU state (after one to warm up). */
+export function tensorGrowth(
+  gpu: FusedWebGLLnn,
+  q: Float64Array,
+  qd: Float64Array,
+  n: number,
+  advances: number,
+): { numTensorsBefore: number; numTensorsAfter: number; numBytesBefore: number; numBytesAfter: number } {
+  const b = q.length / n;
+  gpu.advance(q, qd, b, 1 / 240, 1);
+  const m0 = tf.memory();
+  for (let s = 0; s < advances; s++) gpu.advance(q, qd, b, 1 / 240, 1);
+  const m1 = tf.memory();
+  return {
+    numTensorsBefore: m0.numTensors,
+    numTensorsAfter: m1.numTensors,
+    numBytesBefore: m0.numBytes,
+    numBytesAfter: m1.numBytes,
+  };
 }
 
 /**
@@ -112,7 +178,7 @@ export function checkFused(
       compared++;
       let scale = 1;
       for (let i = 0; i < n; i++) scale = Math.max(scale, Math.abs(ref[b * n + i]));
-      const cond = conditionNumber(model, q.subarray(b * n, (b + 1) * n), qd.subarray(b * n, (b + 1) * n), n);
+      const cond = conditionNumber(model, q.subarray(b * n, (b + 1) * n), qd.subarray(b * n, (b + 1) * n));
       for (let i = 0; i < n; i++) {
         // Float32 rounding of H_vv and the right-hand side is amplified by the condition number of H_vv.
         const e = Math.abs(out[b * n + i] - ref[b * n + i]) / scale / cond;
@@ -127,36 +193,15 @@ export function checkFused(
     // RK4 on the GPU (all stages resident, one readback) vs float64 RK4 on the reference q̈.
     const q1 = q.slice(0, n * Math.min(batch, 8));
     const v1 = qd.slice(0, n * Math.min(batch, 8)).map((v) => v * 0.05);
-    const b8 = q1.length / n;
-    const q2 = q1.slice();
-    const v2 = v1.slice();
-    gpu.advance(q1, v1, b8, 1 / 240, steps);
-    const gpuWorst = gpu.flags.slice(0, b8);
-    const rk4 = new RungeKutta4();
-    const stageFlags = new Uint8Array(b8);
-    const refWorst = new Uint8Array(b8);
-    const f = (a: Float64Array, b: Float64Array, c: Float64Array, m: number) => {
-      referenceAccelerations(model, a, b, c, m, { flags: stageFlags });
-      for (let i = 0; i < m; i++) refWorst[i] = Math.max(refWorst[i], stageFlags[i]);
-    };
-    for (let s = 0; s < steps; s++) rk4.step(f, q2, v2, n, b8, 1 / 240);
-    // A random network's H_vv is often indefinite; a state regularised by one solver and not the other
-    // (at the threshold) follows another trajectory, so only states with the same worst flag count.
-    let rk4RelErr = 0;
-    let rk4Compared = 0;
-    for (let b = 0; b < b8; b++) {
-      if (gpuWorst[b] !== refWorst[b]) continue;
-      rk4Compared++;
-      for (let i = b * n; i < (b + 1) * n; i++) {
-        rk4RelErr = Math.max(rk4RelErr, Math.abs(q1[i] - q2[i]) / Math.max(1, Math.abs(q2[i])));
-        rk4RelErr = Math.max(rk4RelErr, Math.abs(v1[i] - v2[i]) / Math.max(1, Math.abs(v2[i])));
-      }
-    }
-    // Warm, then count tensors across many frames.
-    gpu.advance(q1, v1, b8, 1 / 240, 1);
-    const m0 = tf.memory();
-    for (let s = 0; s < leakSteps; s++) gpu.advance(q1, v1, b8, 1 / 240, 1);
-    const m1 = tf.memory();
+    const rk4 = residentRk4VsReference(
+      gpu,
+      (a, b, c, m, flags) => referenceAccelerations(model, a, b, c, m, { flags }),
+      q1,
+      v1,
+      n,
+      steps,
+    );
+    const growth = tensorGrowth(gpu, q1, v1, n, leakSteps);
     return {
       backend: tf.getBackend(),
       batch,
@@ -166,13 +211,10 @@ export function checkFused(
       regularised,
       worst,
       maxRelErrRegularised,
-      rk4RelErr,
-      rk4Compared,
-      rk4Flags: Array.from(gpuWorst),
-      numTensorsBefore: m0.numTensors,
-      numTensorsAfter: m1.numTensors,
-      numBytesBefore: m0.numBytes,
-      numBytesAfter: m1.numBytes,
+      rk4RelErr: rk4.rk4RelErr,
+      rk4Compared: rk4.rk4Compared,
+      rk4Flags: Array.from(rk4.gpuWorst),
+      ...growth,
     };
   } finally {
     gpu.dispose();

@@ -4,14 +4,13 @@
  * test/browser/gpu-fused.test.ts through rapidity.html).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { conditionNumber, residentRk4VsReference, tensorGrowth } from '../../../bench/pages/check';
 import { FusedWebGLLnn } from '../../../src/gpu/FusedWebGLLnn';
-import { RungeKutta4 } from '../../../src/integrators/RungeKutta4';
-import { symmetricEigenvalues } from '../../../src/linalg/symmetricEigenvalues';
 import { createRng, uniform } from '../../../src/math/random';
 import { createModel } from '../../../src/model/artifacts';
 import type { LoadedModel } from '../../../src/model/metadata';
 import { createRandomModel, type RandomModelOptions } from '../../../src/model/randomModel';
-import { referenceAccelerations, referenceTerms } from '../../../src/model/reference';
+import { referenceAccelerations } from '../../../src/model/reference';
 
 /**
  * A random `lnn` with velocity inputs atanh(q̇)·qdScale. `convex`: non-negative kernels after the first
@@ -45,18 +44,6 @@ export function rapidityReference(
   flags?: Uint8Array,
 ): void {
   referenceAccelerations(model, q, qd, qdd, batch, flags ? { flags } : {});
-}
-
-/** Condition number of the reference H_vv of one state (in q̇: it grows like 1/(1 − q̇²)² near |q̇| = 1). */
-function conditionNumber(model: LoadedModel, q: ArrayLike<number>, qd: ArrayLike<number>): number {
-  const n = model.metadata.dof;
-  let lo = Number.POSITIVE_INFINITY;
-  let hi = 0;
-  for (const e of symmetricEigenvalues(referenceTerms(model, q, qd).hvv, n)) {
-    lo = Math.min(lo, Math.abs(e));
-    hi = Math.max(hi, Math.abs(e));
-  }
-  return lo > 0 ? Math.max(1, hi / lo) : Number.POSITIVE_INFINITY;
 }
 
 /** What {@link checkRapidity} reports. */
@@ -169,36 +156,17 @@ export function checkRapidity(
     const b8 = Math.min(batch, 8);
     const q1 = q.slice(0, b8 * n);
     const v1 = qd.slice(0, b8 * n);
-    const q2 = q1.slice();
-    const v2 = v1.slice();
-    gpu.advance(q1, v1, b8, 1 / 240, steps);
-    const gpuWorst = gpu.flags.slice(0, b8);
-    const rk4 = new RungeKutta4();
-    const stageFlags = new Uint8Array(b8);
-    const refWorst = new Uint8Array(b8);
-    const f = (a: Float64Array, v: Float64Array, c: Float64Array, m: number) => {
-      rapidityReference(model, a, v, c, m, stageFlags);
-      for (let i = 0; i < m; i++) refWorst[i] = Math.max(refWorst[i], stageFlags[i]);
-    };
-    for (let s = 0; s < steps; s++) rk4.step(f, q2, v2, n, b8, 1 / 240);
-    let rk4RelErr = 0;
-    let rk4Compared = 0;
+    const rk4 = residentRk4VsReference(
+      gpu,
+      (a, v, c, m, flags) => rapidityReference(model, a, v, c, m, flags),
+      q1,
+      v1,
+      n,
+      steps,
+    );
     let rk4MaxSpeed = 0;
-    for (let b = 0; b < b8; b++) {
-      for (let i = b * n; i < (b + 1) * n; i++) rk4MaxSpeed = Math.max(rk4MaxSpeed, Math.abs(v1[i]));
-      if (gpuWorst[b] !== refWorst[b]) continue;
-      rk4Compared++;
-      for (let i = b * n; i < (b + 1) * n; i++) {
-        rk4RelErr = Math.max(rk4RelErr, Math.abs(q1[i] - q2[i]) / Math.max(1, Math.abs(q2[i])));
-        rk4RelErr = Math.max(rk4RelErr, Math.abs(v1[i] - v2[i]) / Math.max(1, Math.abs(v2[i])));
-      }
-    }
-
-    // Warm, then count tensors across many advances.
-    gpu.advance(q1, v1, b8, 1 / 240, 1);
-    const m0 = tf.memory();
-    for (let s = 0; s < leakSteps; s++) gpu.advance(q1, v1, b8, 1 / 240, 1);
-    const m1 = tf.memory();
+    for (const v of v1) rk4MaxSpeed = Math.max(rk4MaxSpeed, Math.abs(v));
+    const growth = tensorGrowth(gpu, q1, v1, n, leakSteps);
     return {
       backend: tf.getBackend(),
       maxSpeed,
@@ -210,15 +178,12 @@ export function checkRapidity(
       regularised,
       finite: out.every(Number.isFinite),
       outside,
-      rk4RelErr,
-      rk4Compared,
-      rk4Flags: Array.from(gpuWorst),
-      rk4RefFlags: Array.from(refWorst),
+      rk4RelErr: rk4.rk4RelErr,
+      rk4Compared: rk4.rk4Compared,
+      rk4Flags: Array.from(rk4.gpuWorst),
+      rk4RefFlags: Array.from(rk4.refWorst),
       rk4MaxSpeed,
-      numTensorsBefore: m0.numTensors,
-      numTensorsAfter: m1.numTensors,
-      numBytesBefore: m0.numBytes,
-      numBytesAfter: m1.numBytes,
+      ...growth,
     };
   } finally {
     gpu.dispose();
