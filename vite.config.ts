@@ -78,16 +78,26 @@ const prebundled = [
   '@tensorflow/tfjs-backend-wasm',
 ];
 
+/** Headers that make every served page cross-origin isolated (`crossOriginIsolated === true`). */
+const isolationHeaders = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
 export default defineConfig({
   root,
   plugins: [modelIndex()],
   // `assets/` is served at the site root, so a model lives at `/models/<name>/model.json`.
   publicDir: resolve(root, 'assets'),
+  // Cross-origin isolation gives pages SharedArrayBuffer, which the learned engine's worker threads
+  // (`threads` option) need. TF.js's own threaded wasm build stays off (`WASM_HAS_MULTITHREAD_SUPPORT`
+  // is set to false wherever the wasm backend is configured): its worker does not survive a production
+  // bundle, and the engine's workers split the batch instead.
   server: {
-    // No COOP/COEP headers on purpose: without cross-origin isolation there is no SharedArrayBuffer,
-    // so tfjs-backend-wasm never picks its threaded worker (which a production build broke).
+    headers: isolationHeaders,
     fs: { allow: [root] },
   },
+  preview: { headers: isolationHeaders },
   optimizeDeps: {
     include: prebundled,
     entries: ['index.html', 'test/browser/pages/*.html'],

@@ -1140,6 +1140,7 @@ export class App {
 interface RouteReport {
   backend: string;
   path: string;
+  threads?: number;
   totals?: { regularised: number; failed: number };
 }
 
@@ -1147,8 +1148,11 @@ interface RouteReport {
 function runningNote(lane: Lane): string {
   const r = (lane.handle?.engine as { lastReport?: RouteReport } | undefined)?.lastReport;
   if (!r || !LEARNED_ENGINES.has(lane.engineId)) return 'running';
+  const threads = (r.threads ?? 1) > 1 ? `, ${r.threads} threads` : '';
   const route =
-    r.path === 'js' ? 'plain JS, float64' : `${r.backend}${r.path === 'resident' ? ', GPU-resident' : ''}`;
+    r.path === 'js'
+      ? 'plain JS, float64'
+      : `${r.backend}${r.path === 'resident' ? ', GPU-resident' : ''}${threads}`;
   const fixes =
     r.totals && r.totals.regularised + r.totals.failed > 0
       ? ` · ${r.totals.regularised} regularised solves`

@@ -2,6 +2,7 @@ import type { IntegratorId } from '../src/core/types';
 import { SceneRunner } from '../src/scene/SceneRunner';
 import type { AppliedEvent, SceneDefinition, SceneSystem } from '../src/scene/types';
 import { World } from '../src/world/World';
+import { wasmPaths } from './backend';
 import type { Lane } from './Lane';
 import { Recorder } from './Recorder';
 
@@ -180,6 +181,8 @@ export class Simulation {
       ),
     };
     const runner = await SceneRunner.create(runDef, {
+      // Learned engines split batches of 64+ states over worker threads where the page allows it.
+      engineDefaults: { threads: 'auto', wasmPaths },
       resolveModel: (model, s) => byKey.get(s.id)?.loadedModel ?? model,
       onEvent: (e) => this.options.onEvent?.(e),
       world: { fixedTimeStep: h, maxSubSteps: this.settings.maxStepsPerFrame * substeps },

@@ -26,13 +26,20 @@ export interface BackendReport {
   readonly fallbackReason: string | null;
 }
 
-// Threads need cross-origin isolation and broke in a production build; the app runs single-threaded.
-tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-setWasmPaths({
+/**
+ * Where the wasm binaries are served (Vite-hashed URLs). Learned engines get it too, for their worker
+ * threads (`threads: 'auto'`), which load their own TF.js.
+ */
+export const wasmPaths: Record<string, string> = {
   'tfjs-backend-wasm.wasm': wasmPlain,
   'tfjs-backend-wasm-simd.wasm': wasmSimd,
   'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
-});
+};
+
+// TF.js's own threaded wasm build stays off (its worker breaks in a production bundle); learned
+// engines split large batches over their own worker threads instead.
+tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+setWasmPaths(wasmPaths);
 
 async function trySet(name: string): Promise<boolean> {
   try {

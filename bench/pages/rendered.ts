@@ -43,18 +43,20 @@ window.addEventListener('error', (e) => {
   window.__renderedError ??= String(e.error?.stack ?? e.message);
 });
 tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-setWasmPaths({
+const wasmPaths = {
   'tfjs-backend-wasm.wasm': wasmPlain,
   'tfjs-backend-wasm-simd.wasm': wasmSimd,
   'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
-});
+};
+setWasmPaths(wasmPaths);
 
 /**
- * What steps the pendulums: `lnn-auto` the learned engine with its defaults (the browser's default
- * backend and `route: 'auto'`), `lnn-wasm` the learned engine forced onto the wasm route, `analytic` the
- * exact engine (fused analytic RK4 kernel).
+ * What steps the pendulums: `lnn-auto` the learned engine as the app builds it (the browser's default
+ * backend, `route: 'auto'`, `threads: 'auto'`), `lnn-wasm` the learned engine forced onto the wasm route
+ * on one thread, `lnn-wasm-threads` the same on `threads: 'auto'` (worker threads; the page is
+ * cross-origin isolated), `analytic` the exact engine (fused analytic RK4 kernel).
  */
-export type RenderedEngine = 'lnn-auto' | 'lnn-wasm' | 'analytic';
+export type RenderedEngine = 'lnn-auto' | 'lnn-wasm' | 'lnn-wasm-threads' | 'analytic';
 
 /** Scene settings, fixed for a whole run. */
 export interface RenderedScene {
@@ -185,11 +187,17 @@ async function useEngine(kind: RenderedEngine): Promise<string> {
   const { model } = await benchModel();
   const system = createSystem('double-pendulum');
   const lnn =
-    kind === 'lnn-wasm'
-      ? await LNNEngine.load(model, system, { backend: 'wasm', route: 'wasm' })
-      : await LNNEngine.load(model, system);
+    kind === 'lnn-auto'
+      ? await LNNEngine.load(model, system, { threads: 'auto', wasmPaths })
+      : await LNNEngine.load(model, system, {
+          backend: 'wasm',
+          route: 'wasm',
+          threads: kind === 'lnn-wasm-threads' ? 'auto' : 1,
+          wasmPaths,
+        });
   engine = lnn;
-  return `${lnn.backend} backend; ${lnn.routeSummary}`;
+  const threads = lnn.threads > 1 ? `; ${lnn.threads} threads` : (lnn.threadsProblem ?? '');
+  return `${lnn.backend} backend; ${lnn.routeSummary}${threads}`;
 }
 
 /** Lay N pivots on a grid of the canvas's aspect and aim the camera at all of them. */

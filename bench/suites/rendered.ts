@@ -6,8 +6,9 @@
  * update + render with a GPU sync; the median frame time over a fixed number of frames must be
  * ≤ 1000/60 ms. At the N found, the same scene then runs as an app runs it (a frame per
  * requestAnimationFrame callback, presented) and the frame rate the display reached is reported.
- * N is searched by doubling, then bisection, for three engines: the learned engine with its defaults
- * (`route: 'auto'` on the browser's default backend), the learned engine forced onto wasm, and the
+ * N is searched by doubling, then bisection, for four engines: the learned engine as the app builds it
+ * (`route: 'auto'` on the browser's default backend, `threads: 'auto'`), the learned engine forced onto
+ * wasm on one thread and on worker threads (the dev server makes pages cross-origin isolated), and the
  * analytic engine; in two scenes (see {@link SCENES}). Reports N, the frame-time split at N and the
  * WebGL renderer (SwiftShader, software GL, on a machine without a GPU).
  */
@@ -39,6 +40,7 @@ export const SCENES: {
     search: {
       'lnn-auto': { start: 16, max: 8192 },
       'lnn-wasm': { start: 16, max: 8192 },
+      'lnn-wasm-threads': { start: 16, max: 8192 },
       analytic: { start: 64, max: 1_048_576 },
     },
   },
@@ -48,6 +50,7 @@ export const SCENES: {
     search: {
       'lnn-auto': { start: 32, max: 8192 },
       'lnn-wasm': { start: 64, max: 8192 },
+      'lnn-wasm-threads': { start: 128, max: 8192 },
       analytic: { start: 4096, max: 1_048_576 },
     },
   },
@@ -136,7 +139,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   const warmup = quick ? 3 : 10;
   const tolerance = quick ? 0.25 : 0.05;
   const displayFrames = quick ? 30 : 120;
-  const engines: RenderedEngine[] = ['lnn-auto', 'lnn-wasm', 'analytic'];
+  const engines: RenderedEngine[] = ['lnn-auto', 'lnn-wasm', 'lnn-wasm-threads', 'analytic'];
   const loadStart = loadavg();
   const h = await startBrowserHarness();
   const rows: BenchRow[] = [];

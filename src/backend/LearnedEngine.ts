@@ -126,9 +126,11 @@ export interface LearnedEngineOptions extends BackendOptions {
    */
   resident?: boolean;
   /**
-   * Node + wasm: threads evaluating large batches (worker threads with their own TF.js instance, driven
-   * synchronously through shared memory); `'auto'` = the machine's available parallelism. Used by the
-   * `lnn` engine.
+   * Threads evaluating large batches on wasm (the wasm backend, or the `wasm` route of a webgl or cpu
+   * engine): worker threads with their own TF.js wasm instance, driven synchronously through shared
+   * memory. Node worker threads, or in a browser module Web Workers, which need a cross-origin-isolated
+   * page (for SharedArrayBuffer) and `wasmPaths`. `'auto'` = the machine's available parallelism (one
+   * thread, with a warning, where workers cannot run). Used by the `lnn` engine.
    * @default 1
    */
   threads?: number | 'auto';
@@ -165,6 +167,8 @@ export interface EngineReport {
    * another backend.
    */
   backend: BackendName;
+  /** Threads that computed the last call: 1, or the worker pool's size when it split the batch. */
+  threads: number;
 }
 
 /** What {@link LearnedEngine.open} hands to an engine's constructor: the checked model and the backend. */
@@ -183,6 +187,9 @@ export interface LearnedEngineInit {
    */
   wasm?: { ready: boolean; problem?: string };
 }
+
+/** The end of the last queued {@link LearnedEngine.open}: loads run one after another. */
+let openQueue: Promise<unknown> = Promise.resolve();
 
 /**
  * Shared machinery of the learned engines: loading (model, system check, backend), the network's
@@ -247,10 +254,25 @@ export abstract class LearnedEngine implements Engine {
   /**
    * Load a model, check it against `system` and `kind`, initialise the backend, build the engine with
    * `create`, run its {@link LearnedEngine.start} and finish with {@link LearnedEngine.ready}. The
-   * engines' static `load` methods call this.
+   * engines' static `load` methods call this. Loads run one at a time in a page or process: a load
+   * may initialise a TF.js backend asynchronously, and TF.js refuses every operation (of any engine)
+   * while an initialisation is pending, so concurrent loads would break each other.
    * @throws ModelFormatError for a bad file, a model of another kind or a dof mismatch
    */
-  protected static async open<E extends LearnedEngine>(
+  protected static open<E extends LearnedEngine>(
+    kind: ModelKind,
+    source: ModelSource,
+    system: System,
+    options: LearnedEngineOptions,
+    create: (init: LearnedEngineInit) => E,
+  ): Promise<E> {
+    const run = openQueue.then(() => LearnedEngine.openNow(kind, source, system, options, create));
+    openQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** {@link LearnedEngine.open} once the loads queued before it have finished. */
+  private static async openNow<E extends LearnedEngine>(
     kind: ModelKind,
     source: ModelSource,
     system: System,
@@ -309,6 +331,7 @@ export abstract class LearnedEngine implements Engine {
       path: backend === 'js' ? 'js' : 'tensor',
       route: backend === 'js' ? 'js' : backend,
       backend,
+      threads: 1,
     };
     this.accelerationFn = (q, qd, qdd, batch) => this.accelerations(q, qd, qdd, batch);
     // Validated in `ready()`: availability depends on subclass state not yet built here.
@@ -501,6 +524,16 @@ export abstract class LearnedEngine implements Engine {
 
   /** Asynchronous set-up after construction (worker threads); when it throws, the engine is disposed. */
   protected async start(): Promise<void> {}
+
+  /** Whether this engine (on webgl or cpu) can take the `wasm` route (the wasm backend initialised). */
+  protected get wasmRouteReady(): boolean {
+    return this.wasmSide.ready;
+  }
+
+  /** Threads a call of `batch` states on `route` runs on (1 unless a subclass splits batches). */
+  protected threadsFor(_route: RouteName, _batch: number): number {
+    return 1;
+  }
 
   /**
    * Float64 q̈ of `batch` states in plain JS; writes per-state flags. By default the float64 reference
@@ -912,6 +945,7 @@ export abstract class LearnedEngine implements Engine {
     r.path = path;
     r.route = route;
     r.backend = this.isSideWasm(route) ? 'wasm' : this.backend;
+    r.threads = this.threadsFor(route, batch);
     r.totals.evaluations += batch * stages;
     r.totals.regularised += callBad;
     r.totals.failed += callFailed;

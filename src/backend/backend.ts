@@ -18,10 +18,12 @@ export interface BackendOptions {
    */
   backend?: BackendName | 'auto';
   /**
-   * Where the `.wasm` binaries are served (a URL prefix ending in `/`), passed to `setWasmPaths`.
+   * Where the `.wasm` binaries are served, passed to `setWasmPaths`: a URL prefix ending in `/`, or a
+   * map from each binary's name (`tfjs-backend-wasm.wasm`, `tfjs-backend-wasm-simd.wasm`,
+   * `tfjs-backend-wasm-threaded-simd.wasm`) to its URL. Browser worker threads (`threads` > 1) need it.
    * @default Node: node_modules/@tensorflow/tfjs-backend-wasm/dist/; browser: TF.js's own default
    */
-  wasmPaths?: string;
+  wasmPaths?: string | Record<string, string>;
   /**
    * Accept a WebGL context that cannot render float32 textures (float16: ~1e-3 relative error).
    * @default false (fall back to wasm instead)
@@ -43,7 +45,7 @@ export function defaultBackend(): BackendName {
 
 let wasmConfigured = false;
 
-async function configureWasm(wasmPaths: string | undefined): Promise<void> {
+async function configureWasm(wasmPaths: BackendOptions['wasmPaths']): Promise<void> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   if (wasmConfigured && wasmPaths === undefined) return;
   // The threaded build needs a worker that production bundles break, and Node has no threads here.

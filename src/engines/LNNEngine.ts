@@ -5,6 +5,7 @@ import {
   LearnedEngine,
   type LearnedEngineInit,
   type LearnedEngineOptions,
+  type RouteName,
 } from '../backend/LearnedEngine';
 import { readBack } from '../backend/readBack';
 import type { TermsPool } from '../backend/TermsPool';
@@ -45,6 +46,8 @@ export class LNNEngine extends LearnedEngine {
   private packOut = new Float32Array(0);
   /** Worker threads for large batches (Node, wasm, `threads` > 1), or null. */
   private pool: TermsPool | null = null;
+  /** Why `threads: 'auto'` stayed on one thread, or null. */
+  private threadsNote: string | null = null;
   /** Batches of at least this many states use the pool. */
   private readonly parallelAbove: number;
   private hvv = new Float64Array(0);
@@ -77,15 +80,33 @@ export class LNNEngine extends LearnedEngine {
     this.parallelAbove = options.parallelAbove ?? 64;
   }
 
-  /** Start worker threads when `threads` asks for them and the platform allows (Node, wasm). */
+  /**
+   * Start worker threads when `threads` asks for them: Node, or a cross-origin-isolated page (with
+   * `wasmPaths`), for the fused wasm pass — on the wasm backend, or on the `wasm` route of a webgl or cpu
+   * engine. An explicit `threads` > 1 that cannot be honoured throws; `'auto'` falls back to one thread
+   * with a warning.
+   */
   protected override async start(): Promise<void> {
     const requested = this.options.threads ?? 1;
-    if (this.backend !== 'wasm' || !this.fused || !isNode()) return;
-    const { availableParallelism } = await nodeOs();
-    const threads = requested === 'auto' ? availableParallelism() : requested;
+    if (requested !== 'auto' && requested <= 1) return;
+    const onWasm = this.backend === 'wasm' || this.wasmRouteReady;
+    if (!onWasm || this.model.layers.length < 2) return;
+    const { TermsPool, poolProblem } = await import('../backend/TermsPool');
+    const problem = poolProblem(this.options.wasmPaths);
+    if (problem !== null) {
+      if (requested !== 'auto') {
+        throw new Error(`lnn engine: threads: ${requested} cannot run here: ${problem}; or use threads: 1.`);
+      }
+      this.threadsNote = `threads: 'auto' runs on one thread here: ${problem}`;
+      console.warn(`three-lnn: ${this.threadsNote}`);
+      return;
+    }
+    const threads = requested === 'auto' ? await availableThreads() : requested;
     if (threads <= 1) return;
-    const { TermsPool } = await import('../backend/TermsPool');
-    this.pool = await TermsPool.create(this.model, this.system.dof, threads, this.input.width);
+    this.pool = await TermsPool.create(this.model, this.system.dof, threads, {
+      inWidth: this.input.width,
+      wasmPaths: this.options.wasmPaths,
+    });
   }
 
   /** The allocation-free fused evaluator; the float64 reference for a network without hidden layer. */
@@ -240,7 +261,8 @@ export class LNNEngine extends LearnedEngine {
     const n = this.system.dof;
     const m = this.input.width;
     const width = n * (n + 1) + m;
-    if (this.pool && batch >= this.parallelAbove) {
+    // The pool's workers run on wasm: used on the wasm backend and on the wasm route of another one.
+    if (this.pool && batch >= this.parallelAbove && tf.getBackend() === 'wasm') {
       if (this.packOut.length < batch * width) this.packOut = new Float32Array(batch * width);
       this.pool.run(
         batch,
@@ -327,4 +349,19 @@ export class LNNEngine extends LearnedEngine {
   get threads(): number {
     return this.pool?.threads ?? 1;
   }
+
+  protected override threadsFor(route: RouteName, batch: number): number {
+    return this.pool && route === 'wasm' && batch >= this.parallelAbove ? this.pool.threads : 1;
+  }
+
+  /** Why `threads: 'auto'` runs on one thread here (no cross-origin isolation, no `wasmPaths`), or null. */
+  get threadsProblem(): string | null {
+    return this.threadsNote;
+  }
+}
+
+/** Threads worth using: Node's available parallelism, or the browser's hardware concurrency. */
+async function availableThreads(): Promise<number> {
+  if (isNode()) return (await nodeOs()).availableParallelism();
+  return (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
 }

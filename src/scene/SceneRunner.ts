@@ -1,4 +1,5 @@
 import type { System } from '../core/types';
+import type { EngineOptions } from '../engines/registry';
 import { createRng, normal } from '../math/random';
 import { createSystem } from '../systems/registry';
 import type { SystemHandle } from '../world/SystemHandle';
@@ -39,6 +40,13 @@ export interface SceneRunnerOptions {
    * @default the scene's duration / dt
    */
   recordSteps?: number;
+  /**
+   * Options every engine of the scene is created with; a system's own `model` and `backend` take
+   * precedence. E.g. `{ threads: 'auto', wasmPaths }` lets learned engines split large batches over
+   * worker threads. Engines ignore options they do not know.
+   * @default {}
+   */
+  engineDefaults?: EngineOptions;
 }
 
 /** A recorder with its buffers. */
@@ -227,7 +235,7 @@ export class SceneRunner {
         );
       }
     }
-    const engineOptions: Record<string, unknown> = {};
+    const engineOptions: Record<string, unknown> = { ...options.engineDefaults };
     if (s.model !== undefined)
       engineOptions.model = options.resolveModel ? options.resolveModel(s.model, s) : s.model;
     if (s.backend !== undefined) engineOptions.backend = s.backend;

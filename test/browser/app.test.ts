@@ -23,7 +23,7 @@ describe('the comparison app in headless Chromium', () => {
     await h?.close();
   });
 
-  it('loads the default scene: the double pendulum under four engines, each running or unavailable with a reason', async () => {
+  it('loads the default scene: the double pendulum under four engines, all running with the shipped models', async () => {
     const scene = await p.page.evaluate(() => window.__threeLnn.scene());
     expect(scene, 'default scene').toBe('double-pendulum');
     const lanes = await p.page.evaluate(() => window.__threeLnn.lanes());
@@ -33,11 +33,8 @@ describe('the comparison app in headless Chromium', () => {
     ).toEqual(['analytic', 'cannon', 'lnn', 'baseline']);
     const analytic = lanes.find((l) => l.key === 'analytic')!;
     expect(analytic.status, 'the exact engine always runs').toBe('running');
-    for (const l of lanes) {
-      expect(['running', 'unavailable'], `lane ${l.key} status`).toContain(l.status);
-      if (l.status === 'unavailable')
-        expect(l.reason.length, `lane ${l.key} says why it is unavailable`).toBeGreaterThan(5);
-    }
+    // The learned lanes load at the same time; none may see another's backend initialisation.
+    for (const l of lanes) expect(l.status, `lane ${l.key}: ${l.reason}`).toBe('running');
     const backend = await p.page.evaluate(() => window.__threeLnn.backend());
     expect(backend?.name, 'TF.js backend shown').toBe('webgl');
     expect(backend?.precision, 'float precision shown').toBe('float32');

@@ -131,6 +131,12 @@ export interface OpenPageOptions {
    * @default undefined
    */
   initScript?: string;
+  /**
+   * Serve the page without the dev server's cross-origin-isolation headers (COOP/COEP), as a page on
+   * an ordinary server is: no SharedArrayBuffer, so no worker threads.
+   * @default false
+   */
+  withoutIsolation?: boolean;
 }
 
 /** A running Chromium plus a Vite dev server serving the repository. */
@@ -195,6 +201,15 @@ export async function startBrowserHarness(options: BrowserHarnessOptions = {}): 
   async function openPage(path: string, opts: OpenPageOptions = {}): Promise<OpenedPage> {
     const context = await browser.newContext({ viewport: opts.viewport ?? { width: 1280, height: 800 } });
     if (opts.initScript) await context.addInitScript(opts.initScript);
+    if (opts.withoutIsolation) {
+      await context.route('**/*', async (route) => {
+        const response = await route.fetch();
+        const headers = { ...response.headers() };
+        delete headers['cross-origin-opener-policy'];
+        delete headers['cross-origin-embedder-policy'];
+        await route.fulfill({ response, headers });
+      });
+    }
     const page = await context.newPage();
     pages.add(page);
     const consoleErrors: string[] = [];
