@@ -67,6 +67,7 @@ const prebundled = [
   'three',
   'three/examples/jsm/controls/OrbitControls.js',
   'three/examples/jsm/renderers/CSS2DRenderer.js',
+  'three/examples/jsm/postprocessing/Pass.js',
   'lil-gui',
   'uplot',
   'cannon-es',

@@ -1,11 +1,18 @@
 #!/usr/bin/env python3
 """Exact LNN q̈ throughput in JAX/XLA on this machine: the comparison of the `lnn` benchmark suite.
 
-Times `predict_qdd` of training/lnn_train.py (explicit derivatives: forward tangents, adjoints and the
-Hessian at the nonlinearities, then the closed-form 2×2 solve), jitted, float32, on a random-weight
-double-pendulum LNN of the given hidden sizes (default the paper's 4→600→600→600→1 softplus), at one
-batch size, for XLA on one thread and on all threads. Each thread setting runs in its own process
-(XLA reads its flags when it starts). Compilation and the first calls are excluded.
+Two recipes, both jitted, float32, on a random-weight double-pendulum LNN of the given hidden sizes
+(default the paper's 4→600→600→600→1 softplus), at one batch size:
+
+- ``autodiff``: the usual JAX LNN — per state, the Hessian of L over (q, q̇) by forward-over-reverse
+  autodiff (``jax.jacfwd(jax.grad(L))``), then ``jnp.linalg.solve(H_vv, ∂L/∂q − H_vq q̇)``, vmapped over
+  the batch (``predict_qdd_one`` of training/lnn_train.py);
+- ``explicit``: ``predict_qdd`` of training/lnn_train.py, the same explicit derivatives as the project's
+  TypeScript kernels (forward tangents, adjoints and the Hessian at the nonlinearities, then the
+  closed-form 2×2 solve).
+
+Each recipe runs for XLA on one thread and on all threads, each in its own process (XLA reads its flags
+when it starts). Compilation and the first calls are excluded.
 
 States are drawn like the Node suite's: q ~ U[0, 2π), q̇ ~ U[−10, 10).
 
@@ -14,9 +21,10 @@ Usage::
     .venv/bin/python bench/jax_qdd.py                  # both thread settings, JSON on stdout
     .venv/bin/python bench/jax_qdd.py --quick          # short timing
     .venv/bin/python bench/jax_qdd.py --threads 1      # one setting only
+    .venv/bin/python bench/jax_qdd.py --recipe explicit
 
-Prints one JSON object on stdout: {"batch", "network", "jax", "results": {"1 thread": {...}, "all threads": {...}}}
-with q̈/s as the median over repeats (and the best repeat).
+Prints one JSON object on stdout: {"batch", "network", "jax", "results": {"<recipe>, 1 thread": {...},
+"<recipe>, all threads (N)": {...}, ...}} with q̈/s as the median over repeats (and the best repeat).
 """
 
 from __future__ import annotations
@@ -34,8 +42,11 @@ ROOT = os.path.dirname(HERE)
 ONE_THREAD_FLAGS = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 
 
-def measure(hidden: list[int], batch: int, seconds: float, repeats: int, seed: int) -> dict:
-    """Time the jitted exact q̈ in this process (XLA flags already fixed by the environment)."""
+RECIPES = ("autodiff", "explicit")
+
+
+def measure(hidden: list[int], batch: int, seconds: float, repeats: int, seed: int, recipe: str) -> dict:
+    """Time the jitted exact q̈ of `recipe` in this process (XLA flags already fixed by the environment)."""
     sys.path.insert(0, os.path.join(ROOT, "training"))
     import jax
     import jax.numpy as jnp
@@ -47,7 +58,10 @@ def measure(hidden: list[int], batch: int, seconds: float, repeats: int, seed: i
     kq, kv = jax.random.split(jax.random.PRNGKey(seed + 1))
     q = jax.random.uniform(kq, (batch, ms.dof), jnp.float32, 0.0, 2.0 * 3.141592653589793)
     qd = jax.random.uniform(kv, (batch, ms.dof), jnp.float32, -10.0, 10.0)
-    qdd = jax.jit(lambda p, a, b: lt.predict_qdd(p, ms, a, b))
+    if recipe == "explicit":
+        qdd = jax.jit(lambda p, a, b: lt.predict_qdd(p, ms, a, b))
+    else:
+        qdd = jax.jit(lambda p, a, b: jax.vmap(lambda x, y: lt.predict_qdd_one(p, ms, x, y))(a, b))
     t0 = time.perf_counter()
     qdd(params, q, qd).block_until_ready()
     compile_s = time.perf_counter() - t0
@@ -77,20 +91,22 @@ def measure(hidden: list[int], batch: int, seconds: float, repeats: int, seed: i
         "cpuSecondsPerWallSecond": round(cpu / (seconds * repeats), 2),
         "finite": bool(jnp.all(jnp.isfinite(out))),
         "layers": ms.layers,
+        "recipe": recipe,
         "jax": jax.__version__,
         "device": str(jax.devices()[0]),
         "xlaFlags": os.environ.get("XLA_FLAGS", ""),
     }
 
 
-def run_setting(threads: str, args) -> dict:
-    """Run one thread setting in a fresh process and return its measurement."""
+def run_setting(threads: str, recipe: str, args) -> dict:
+    """Run one recipe and thread setting in a fresh process and return its measurement."""
     env = dict(os.environ)
     env["JAX_PLATFORMS"] = "cpu"
     if threads == "1":
         env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " " + ONE_THREAD_FLAGS).strip()
     cmd = [sys.executable, os.path.abspath(__file__), "--threads", threads, "--child", "--batch", str(args.batch),
-           "--hidden", args.hidden, "--seconds", str(args.seconds), "--repeats", str(args.repeats)]
+           "--hidden", args.hidden, "--seconds", str(args.seconds), "--repeats", str(args.repeats),
+           "--recipe", recipe]
     if args.quick:
         cmd.append("--quick")
     r = subprocess.run(cmd, env=env, capture_output=True, text=True)
@@ -107,6 +123,8 @@ def main(argv=None) -> int:
                     help="XLA on one thread, on all threads, or both (default)")
     ap.add_argument("--seconds", type=float, default=None, help="seconds per repeat (default 1.5; quick 0.3)")
     ap.add_argument("--repeats", type=int, default=None, help="repeats (default 3; quick 1)")
+    ap.add_argument("--recipe", choices=[*RECIPES, "both"], default="both",
+                    help="autodiff (jacfwd-of-grad Hessian + solve), explicit (the project's derivatives), or both")
     ap.add_argument("--quick", action="store_true", help="short timing (a smoke check)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
@@ -119,14 +137,18 @@ def main(argv=None) -> int:
         raise SystemExit("--batch and --repeats must be ≥ 1 and --seconds > 0")
     hidden = [int(h) for h in args.hidden.split(",") if h]
     if args.child:
-        print(json.dumps(measure(hidden, args.batch, args.seconds, args.repeats, args.seed)))
+        if args.recipe == "both":
+            raise SystemExit("--child needs one --recipe")
+        print(json.dumps(measure(hidden, args.batch, args.seconds, args.repeats, args.seed, args.recipe)))
         return 0
     settings = ["1", "all"] if args.threads == "both" else [args.threads]
+    recipes = list(RECIPES) if args.recipe == "both" else [args.recipe]
     labels = {"1": "1 thread", "all": f"all threads ({os.cpu_count()})"}
-    results = {labels[s]: run_setting(s, args) for s in settings}
+    results = {f"{r}, {labels[s]}": run_setting(s, r, args) for r in recipes for s in settings}
     first = next(iter(results.values()))
     print(json.dumps({
-        "method": "jax.jit(predict_qdd) of training/lnn_train.py (explicit derivatives + closed-form 2×2 solve), "
+        "method": "autodiff: jax.jit(vmap(predict_qdd_one)) (jacfwd-of-grad Hessian, jnp.linalg.solve); explicit: "
+                  "jax.jit(predict_qdd) (explicit derivatives + closed-form 2×2 solve); both from training/lnn_train.py, "
                   "float32, random LeCun-normal weights, q ~ U[0, 2π), q̇ ~ U[−10, 10); compile and 3 warm-up calls excluded",
         "network": "→".join(str(x) for x in first["layers"]) + " softplus",
         "batch": args.batch,

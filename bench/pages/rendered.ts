@@ -25,6 +25,7 @@ import {
   BufferGeometry,
   Color,
   DirectionalLight,
+  OrthographicCamera,
   PerspectiveCamera,
   Points,
   PointsMaterial,
@@ -32,7 +33,12 @@ import {
   SphereGeometry,
   WebGLRenderer,
 } from 'three';
-import { LNNPhysics, type LNNPhysicsInstance, type PhysicsSystem } from '../../plugins/three';
+import {
+  DoublePendulumField,
+  LNNPhysics,
+  type LNNPhysicsInstance,
+  type PhysicsSystem,
+} from '../../plugins/three';
 import type { Engine } from '../../src/core/types';
 import { LNNEngine } from '../../src/engines/LNNEngine';
 import { createSystem } from '../../src/systems/registry';
@@ -54,9 +60,12 @@ setWasmPaths(wasmPaths);
  * What steps the pendulums: `lnn-auto` the learned engine as the app builds it (the browser's default
  * backend, `route: 'auto'`, `threads: 'auto'`), `lnn-wasm` the learned engine forced onto the wasm route
  * on one thread, `lnn-wasm-threads` the same on `threads: 'auto'` (worker threads; the page is
- * cross-origin isolated), `analytic` the exact engine (fused analytic RK4 kernel).
+ * cross-origin isolated), `analytic` the exact engine (fused analytic RK4 kernel), `analytic-gpu` the exact
+ * equations stepped and drawn on the GPU (`DoublePendulumField`: float32 RK4 in a fragment pass, every
+ * pendulum drawn per pixel in its cell from the state texture, no readback; the `bobs` setting does not
+ * apply).
  */
-export type RenderedEngine = 'lnn-auto' | 'lnn-wasm' | 'lnn-wasm-threads' | 'analytic';
+export type RenderedEngine = 'lnn-auto' | 'lnn-wasm' | 'lnn-wasm-threads' | 'analytic' | 'analytic-gpu';
 
 /** Scene settings, fixed for a whole run. */
 export interface RenderedScene {
@@ -74,6 +83,8 @@ export interface RenderedScene {
    * @default 'instanced'
    */
   bobs: 'instanced' | 'points';
+  /** How the `analytic-gpu` engine's field draws its cells (`DoublePendulumField` style). @default 'map' */
+  field: 'figures' | 'map';
 }
 
 /** Timing of one N: medians over the measured frames (ms), and what ran. */
@@ -150,6 +161,7 @@ const sceneSettings: RenderedScene = {
   antialias: (params.get('antialias') ?? 'true') === 'true',
   sphereSegments: [Number(params.get('segW') ?? 16), Number(params.get('segH') ?? 12)],
   bobs: params.get('bobs') === 'points' ? 'points' : 'instanced',
+  field: params.get('field') === 'figures' ? 'figures' : 'map',
 };
 
 const renderer = new WebGLRenderer({ antialias: sceneSettings.antialias });
@@ -168,6 +180,10 @@ const camera = new PerspectiveCamera(45, sceneSettings.width / sceneSettings.hei
 const sphere = new SphereGeometry(0.12, sceneSettings.sphereSegments[0], sceneSettings.sphereSegments[1]);
 
 let physics: LNNPhysicsInstance | null = null;
+/** The `analytic-gpu` engine: its field (rebuilt per N) and the camera that frames it. */
+let gpuField: { field: DoublePendulumField } | null = null;
+let gpuEngine = false;
+const fieldCamera = new OrthographicCamera(-8, 8, 4.5, -4.5, -1, 1);
 let engine: Engine | null = null;
 let current: PhysicsSystem | null = null;
 /** The `points` bob style: the cloud and its position buffer, refilled every frame. */
@@ -183,6 +199,8 @@ function rendererName(): string {
 async function useEngine(kind: RenderedEngine): Promise<string> {
   release();
   physics = await LNNPhysics({ fixedTimeStep: DT });
+  gpuEngine = kind === 'analytic-gpu';
+  if (gpuEngine) return 'analytic on the GPU (DoublePendulumField: float32 RK4 pass, per-pixel drawing)';
   if (kind === 'analytic') return 'analytic (fused RK4 kernel)';
   const { model } = await benchModel();
   const system = createSystem('double-pendulum');
@@ -226,11 +244,28 @@ async function place(count: number): Promise<void> {
   if (current) physics.removeSystem(current);
   current = null;
   removeCloud();
+  removeField();
   // Spread start angles inside the model's training box (q in [0, 2π), q̇ = 0), each copy different.
   const q0 = new Float64Array(2 * count);
   for (let i = 0; i < count; i++) {
     q0[2 * i] = 1.2 + 1.6 * ((i * 0.618034) % 1);
     q0[2 * i + 1] = 0.8 + 2.0 * ((i * 0.414214) % 1);
+  }
+  if (gpuEngine) {
+    const aspect = sceneSettings.width / sceneSettings.height;
+    const field = new DoublePendulumField(renderer, {
+      count,
+      q0,
+      width: 9 * aspect,
+      height: 9,
+      style: sceneSettings.field,
+    });
+    fieldCamera.left = -4.5 * aspect;
+    fieldCamera.right = 4.5 * aspect;
+    fieldCamera.updateProjectionMatrix();
+    scene.add(field.mesh);
+    gpuField = { field };
+    return;
   }
   current = await physics.addSystem('double-pendulum', {
     name: 'fan',
@@ -271,6 +306,11 @@ function updateCloud(): void {
   attr.needsUpdate = true;
 }
 
+function removeField(): void {
+  gpuField?.field.dispose();
+  gpuField = null;
+}
+
 function removeCloud(): void {
   if (!cloud) return;
   cloud.removeFromParent();
@@ -278,15 +318,26 @@ function removeCloud(): void {
   cloud = null;
 }
 
-function frame(times: number[][] | null): void {
-  const p = physics!;
-  const t0 = performance.now();
-  p.world.stepN(1, DT);
-  const t1 = performance.now();
-  p.update();
+/** One physics step of everything in the scene: the world's systems, or the GPU field. */
+function stepPhysics(): void {
+  if (gpuField) gpuField.field.step(DT);
+  else physics!.world.stepN(1, DT);
+}
+
+/** Bring drawn objects up to the state (nothing to do for the GPU field, which draws from its texture). */
+function updateScene(): void {
+  if (gpuField) return;
+  physics!.update();
   updateCloud();
+}
+
+function frame(times: number[][] | null): void {
+  const t0 = performance.now();
+  stepPhysics();
+  const t1 = performance.now();
+  updateScene();
   const t2 = performance.now();
-  renderer.render(scene, camera);
+  renderer.render(scene, gpuField ? fieldCamera : camera);
   // One pixel read back waits until the GPU has drawn the frame.
   gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, pixel);
   const t3 = performance.now();
@@ -312,7 +363,7 @@ async function measure(count: number, frames: number, warmup: number): Promise<F
     updateMs: mean(col(2)),
     renderMs: mean(col(3)),
     medians: { physicsMs: median(col(1)), updateMs: median(col(2)), renderMs: median(col(3)) },
-    route: lnn ? lnn.routeFor(count) : 'analytic',
+    route: lnn ? lnn.routeFor(count) : gpuField ? 'analytic-gpu' : 'analytic',
     invalid: current ? current.handle.invalid.reduce((a, b) => a + b, 0) : 0,
   };
 }
@@ -322,12 +373,10 @@ const nextFrame = () => new Promise<number>((resolve) => requestAnimationFrame(r
 
 async function display(count: number, frames: number): Promise<DisplayCheck> {
   await place(count);
-  const p = physics!;
   const draw = () => {
-    p.world.stepN(1, DT);
-    p.update();
-    updateCloud();
-    renderer.render(scene, camera);
+    stepPhysics();
+    updateScene();
+    renderer.render(scene, gpuField ? fieldCamera : camera);
   };
   for (let f = 0; f < 5; f++) {
     await nextFrame();
@@ -356,6 +405,7 @@ function release(): void {
   if (current && physics) physics.removeSystem(current);
   current = null;
   removeCloud();
+  removeField();
   physics?.dispose();
   physics = null;
   engine?.dispose();

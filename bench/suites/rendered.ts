@@ -26,13 +26,15 @@ const FRAME_MS = 1000 / 60;
  * spheres with MeshStandardMaterial, rods as one line set, antialias on, as in the project's app);
  * `light` is the cheapest drawing of the same pendulums with three.js (each bob one vertex of a
  * non-instanced Points cloud, the same rod lines, antialias off), which shows how much of the `app`
- * frame is the renderer's per-instance and multisampling cost. Per engine: where the N search starts
- * and the largest N tried.
+ * frame is the renderer's per-instance and multisampling cost; `field` is the GPU-resident exact engine
+ * (`DoublePendulumField`: state in a float texture, one RK4 pass per step, every pendulum drawn per pixel
+ * in its cell of one plane, antialias off, no readback). Per engine: where the N search starts and the
+ * largest N tried (an engine a scene does not list is not measured there).
  */
 export const SCENES: {
   label: string;
   query: string;
-  search: Record<RenderedEngine, { start: number; max: number }>;
+  search: Partial<Record<RenderedEngine, { start: number; max: number }>>;
 }[] = [
   {
     label: 'app',
@@ -52,6 +54,13 @@ export const SCENES: {
       'lnn-wasm': { start: 64, max: 8192 },
       'lnn-wasm-threads': { start: 128, max: 8192 },
       analytic: { start: 4096, max: 1_048_576 },
+    },
+  },
+  {
+    label: 'field',
+    query: '?antialias=false',
+    search: {
+      'analytic-gpu': { start: 16384, max: 4_194_304 },
     },
   },
 ];
@@ -139,7 +148,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   const warmup = quick ? 3 : 10;
   const tolerance = quick ? 0.25 : 0.05;
   const displayFrames = quick ? 30 : 120;
-  const engines: RenderedEngine[] = ['lnn-auto', 'lnn-wasm', 'lnn-wasm-threads', 'analytic'];
+  const engines: RenderedEngine[] = ['lnn-auto', 'lnn-wasm', 'lnn-wasm-threads', 'analytic', 'analytic-gpu'];
   const loadStart = loadavg();
   const h = await startBrowserHarness();
   const rows: BenchRow[] = [];
@@ -189,9 +198,11 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
         `${sc.label}: one pendulum displayed at ${baseline.fps.toFixed(1)} fps (median ${baseline.frameMs.toFixed(1)} ms between frames, ${(100 * baseline.onTime).toFixed(0)}% on time)`,
       );
       for (const engine of engines) {
+        const range = sc.search[engine];
+        if (!range) continue;
+        const { start, max } = range;
         const summary = await p.page.evaluate((e) => window.__rendered!.useEngine(e), engine);
         log(`${sc.label} / ${engine}: ${summary}`);
-        const { start, max } = sc.search[engine];
         const found = await searchCapacity(
           (n) =>
             p.page.evaluate(([c, f, w]) => window.__rendered!.measure(c, f, w), [n, frames, warmup] as const),

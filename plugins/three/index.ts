@@ -5,6 +5,11 @@
  * const physics = await LNNPhysics();
  */
 export { DebugHelper, type DebugHelperOptions } from './DebugHelper';
+export {
+  DoublePendulumField,
+  type DoublePendulumFieldOptions,
+  type FieldState,
+} from './DoublePendulumField';
 export { fixedPoints } from './fixedPoints';
 export { InstancedBobs, type InstancedBobsOptions } from './InstancedBobs';
 export { type Ghost, LNNPhysics, type LNNPhysicsInstance } from './LNNPhysics';
