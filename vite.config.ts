@@ -101,13 +101,13 @@ export default defineConfig({
   preview: { headers: isolationHeaders },
   optimizeDeps: {
     include: prebundled,
-    entries: ['index.html', 'test/browser/pages/*.html'],
+    entries: ['index.html', 'field.html', 'test/browser/pages/*.html'],
   },
   build: {
     target: 'es2022',
     chunkSizeWarningLimit: 4000,
     rollupOptions: {
-      input: { main: resolve(root, 'index.html') },
+      input: { main: resolve(root, 'index.html'), field: resolve(root, 'field.html') },
     },
   },
   worker: { format: 'es' },

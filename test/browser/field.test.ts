@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FieldApp } from '../../app/field';
 import { rk4DoublePendulum } from '../../src/engines/kernels/rk4DoublePendulum';
 import { DoublePendulum } from '../../src/systems/DoublePendulum';
 import { type BrowserHarness, type OpenedPage, startBrowserHarness } from '../support/browser';
 import type { FieldPage } from './pages/field';
 
-declare const window: Window & { __field?: FieldPage };
+declare const window: Window & { __field?: FieldPage; __fieldApp?: FieldApp };
 
 /** Angle difference wrapped to (−π, π]. */
 const angleGap = (a: number, b: number) => Math.abs(Math.atan2(Math.sin(a - b), Math.cos(a - b)));
@@ -185,5 +186,28 @@ describe('DoublePendulumField: exact double pendulums stepped and drawn on the G
     expect(r.time).toBeCloseTo(0.25, 9);
     expect(r.after, 'state = the checkpoint read back at 0.25 s').toEqual(r.checkpoint);
     expect(r.stepsAfter, 'steps again after the restore').toBe(true);
+  });
+
+  it('the field page (/field.html) runs a 512 × 512 chaos map and rebuilds at another size, without errors', async () => {
+    const page = await h.openPage('/field.html');
+    await page.page.waitForFunction(() => (window.__fieldApp?.frames() ?? 0) >= 20, null, {
+      timeout: 120_000,
+    });
+    const first = await page.page.evaluate(() => ({
+      count: window.__fieldApp!.count(),
+      time: window.__fieldApp!.time(),
+      style: window.__fieldApp!.style(),
+    }));
+    expect(first.count).toBe(512 * 512);
+    expect(first.style).toBe('map');
+    expect(first.time, 'simulated time advances').toBeGreaterThan(0.2);
+    // The map shows structure: many distinct colours across the canvas.
+    const shot = await page.page.screenshot();
+    expect(shot.length, 'a screenshot of a structured map is not tiny').toBeGreaterThan(20_000);
+    await page.page.evaluate(() => window.__fieldApp!.resize(64));
+    expect(await page.page.evaluate(() => window.__fieldApp!.count())).toBe(64 * 64);
+    expect(await page.page.evaluate(() => window.__fieldApp!.style())).toBe('map');
+    expect(page.errors, page.errors.join('\n')).toEqual([]);
+    await page.close();
   });
 });
