@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """Exact LNN q̈ throughput in JAX/XLA on this machine: the comparison of the `lnn` benchmark suite.
 
-Two recipes, both jitted, float32, on a random-weight double-pendulum LNN of the given hidden sizes
-(default the paper's 4→600→600→600→1 softplus), at one batch size:
+Three recipes, all jitted and vmapped, float32, on a random-weight double-pendulum LNN of the given
+hidden sizes (default the paper's 4→600→600→600→1 softplus), at one batch size:
 
-- ``autodiff``: the usual JAX LNN — per state, the Hessian of L over (q, q̇) by forward-over-reverse
+- ``paper``: the equation of motion as the LNN paper writes it and evaluates it with JAX — per state
+  ``pinv(hessian(L, q̇)) @ (grad(L, q) − jacobian(jacobian(L, q̇), q) @ q̇)``, three separate autodiff
+  derivatives and a pseudo-inverse;
+- ``autodiff``: the usual tuned JAX LNN — per state, the Hessian of L over (q, q̇) by forward-over-reverse
   autodiff (``jax.jacfwd(jax.grad(L))``), then ``jnp.linalg.solve(H_vv, ∂L/∂q − H_vq q̇)``, vmapped over
   the batch (``predict_qdd_one`` of training/lnn_train.py);
 - ``explicit``: ``predict_qdd`` of training/lnn_train.py, the same explicit derivatives as the project's
@@ -42,7 +45,7 @@ ROOT = os.path.dirname(HERE)
 ONE_THREAD_FLAGS = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 
 
-RECIPES = ("autodiff", "explicit")
+RECIPES = ("paper", "autodiff", "explicit")
 
 
 def measure(hidden: list[int], batch: int, seconds: float, repeats: int, seed: int, recipe: str) -> dict:
@@ -60,6 +63,17 @@ def measure(hidden: list[int], batch: int, seconds: float, repeats: int, seed: i
     qd = jax.random.uniform(kv, (batch, ms.dof), jnp.float32, -10.0, 10.0)
     if recipe == "explicit":
         qdd = jax.jit(lambda p, a, b: lt.predict_qdd(p, ms, a, b))
+    elif recipe == "paper":
+
+        def one(p, x, y):
+            def lag(a, b):
+                return lt.lagrangian(p, ms, a, b)
+
+            hvv = jax.hessian(lag, 1)(x, y)
+            hvq = jax.jacobian(jax.jacobian(lag, 1), 0)(x, y)
+            return jnp.linalg.pinv(hvv) @ (jax.grad(lag, 0)(x, y) - hvq @ y)
+
+        qdd = jax.jit(lambda p, a, b: jax.vmap(lambda x, y: one(p, x, y))(a, b))
     else:
         qdd = jax.jit(lambda p, a, b: jax.vmap(lambda x, y: lt.predict_qdd_one(p, ms, x, y))(a, b))
     t0 = time.perf_counter()
@@ -123,8 +137,9 @@ def main(argv=None) -> int:
                     help="XLA on one thread, on all threads, or both (default)")
     ap.add_argument("--seconds", type=float, default=None, help="seconds per repeat (default 1.5; quick 0.3)")
     ap.add_argument("--repeats", type=int, default=None, help="repeats (default 3; quick 1)")
-    ap.add_argument("--recipe", choices=[*RECIPES, "both"], default="both",
-                    help="autodiff (jacfwd-of-grad Hessian + solve), explicit (the project's derivatives), or both")
+    ap.add_argument("--recipe", choices=[*RECIPES, "all"], default="all",
+                    help="paper (hessian/jacobian + pinv), autodiff (jacfwd-of-grad Hessian + solve), "
+                         "explicit (the project's derivatives), or all")
     ap.add_argument("--quick", action="store_true", help="short timing (a smoke check)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
@@ -137,17 +152,18 @@ def main(argv=None) -> int:
         raise SystemExit("--batch and --repeats must be ≥ 1 and --seconds > 0")
     hidden = [int(h) for h in args.hidden.split(",") if h]
     if args.child:
-        if args.recipe == "both":
+        if args.recipe == "all":
             raise SystemExit("--child needs one --recipe")
         print(json.dumps(measure(hidden, args.batch, args.seconds, args.repeats, args.seed, args.recipe)))
         return 0
     settings = ["1", "all"] if args.threads == "both" else [args.threads]
-    recipes = list(RECIPES) if args.recipe == "both" else [args.recipe]
+    recipes = list(RECIPES) if args.recipe == "all" else [args.recipe]
     labels = {"1": "1 thread", "all": f"all threads ({os.cpu_count()})"}
     results = {f"{r}, {labels[s]}": run_setting(s, r, args) for r in recipes for s in settings}
     first = next(iter(results.values()))
     print(json.dumps({
-        "method": "autodiff: jax.jit(vmap(predict_qdd_one)) (jacfwd-of-grad Hessian, jnp.linalg.solve); explicit: "
+        "method": "paper: jax.jit(vmap(pinv(hessian(L, q̇)) @ (grad(L, q) − jacobian(jacobian(L, q̇), q) @ q̇))); "
+                  "autodiff: jax.jit(vmap(predict_qdd_one)) (jacfwd-of-grad Hessian, jnp.linalg.solve); explicit: "
                   "jax.jit(predict_qdd) (explicit derivatives + closed-form 2×2 solve); both from training/lnn_train.py, "
                   "float32, random LeCun-normal weights, q ~ U[0, 2π), q̇ ~ U[−10, 10); compile and 3 warm-up calls excluded",
         "network": "→".join(str(x) for x in first["layers"]) + " softplus",
