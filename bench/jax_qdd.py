@@ -48,6 +48,31 @@ ONE_THREAD_FLAGS = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_thre
 RECIPES = ("paper", "autodiff", "explicit")
 
 
+def recipe_qdd(recipe: str, ms):
+    """The jitted batched q̈ of `recipe` for model spec `ms`: fn(params, q [B, n], q̇ [B, n]) -> [B, n]."""
+    sys.path.insert(0, os.path.join(ROOT, "training"))
+    import jax
+    import jax.numpy as jnp
+    import lnn_train as lt
+
+    if recipe == "explicit":
+        return jax.jit(lambda p, a, b: lt.predict_qdd(p, ms, a, b))
+    if recipe == "paper":
+
+        def one(p, x, y):
+            def lag(a, b):
+                return lt.lagrangian(p, ms, a, b)
+
+            hvv = jax.hessian(lag, 1)(x, y)
+            hvq = jax.jacobian(jax.jacobian(lag, 1), 0)(x, y)
+            return jnp.linalg.pinv(hvv) @ (jax.grad(lag, 0)(x, y) - hvq @ y)
+
+        return jax.jit(lambda p, a, b: jax.vmap(lambda x, y: one(p, x, y))(a, b))
+    if recipe == "autodiff":
+        return jax.jit(lambda p, a, b: jax.vmap(lambda x, y: lt.predict_qdd_one(p, ms, x, y))(a, b))
+    raise ValueError(f"unknown recipe '{recipe}'; expected one of {', '.join(RECIPES)}")
+
+
 def measure(hidden: list[int], batch: int, seconds: float, repeats: int, seed: int, recipe: str) -> dict:
     """Time the jitted exact q̈ of `recipe` in this process (XLA flags already fixed by the environment)."""
     sys.path.insert(0, os.path.join(ROOT, "training"))
@@ -61,21 +86,7 @@ def measure(hidden: list[int], batch: int, seconds: float, repeats: int, seed: i
     kq, kv = jax.random.split(jax.random.PRNGKey(seed + 1))
     q = jax.random.uniform(kq, (batch, ms.dof), jnp.float32, 0.0, 2.0 * 3.141592653589793)
     qd = jax.random.uniform(kv, (batch, ms.dof), jnp.float32, -10.0, 10.0)
-    if recipe == "explicit":
-        qdd = jax.jit(lambda p, a, b: lt.predict_qdd(p, ms, a, b))
-    elif recipe == "paper":
-
-        def one(p, x, y):
-            def lag(a, b):
-                return lt.lagrangian(p, ms, a, b)
-
-            hvv = jax.hessian(lag, 1)(x, y)
-            hvq = jax.jacobian(jax.jacobian(lag, 1), 0)(x, y)
-            return jnp.linalg.pinv(hvv) @ (jax.grad(lag, 0)(x, y) - hvq @ y)
-
-        qdd = jax.jit(lambda p, a, b: jax.vmap(lambda x, y: one(p, x, y))(a, b))
-    else:
-        qdd = jax.jit(lambda p, a, b: jax.vmap(lambda x, y: lt.predict_qdd_one(p, ms, x, y))(a, b))
+    qdd = recipe_qdd(recipe, ms)
     t0 = time.perf_counter()
     qdd(params, q, qd).block_until_ready()
     compile_s = time.perf_counter() - t0
