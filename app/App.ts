@@ -683,6 +683,14 @@ export class App {
       });
       cards.append(card);
     }
+    // A page of its own: the exact engine on the GPU, far more pendulums than the lanes here.
+    const field = document.createElement('a');
+    field.className = 'card';
+    field.href = 'field.html';
+    field.dataset.page = 'field';
+    field.innerHTML =
+      '<h3>GPU field ↗</h3><p>262,144 exact double pendulums released from rest on a grid of angles, stepped and drawn on the GPU (DoublePendulumField, float32): the chaos map, live.</p><code>field.html</code>';
+    cards.append(field);
     g.querySelector('[data-act=close]')!.addEventListener('click', () => this.toggleGallery(false));
     g.addEventListener('click', (e) => {
       if (e.target === g) this.toggleGallery(false);

@@ -58,7 +58,7 @@ function chaosGrid(side: number): Float64Array {
   return q0;
 }
 
-function fit(): void {
+function fitCamera(): void {
   const aspect = window.innerWidth / window.innerHeight;
   const half = 1.05;
   camera.left = -half * Math.max(1, aspect);
@@ -97,9 +97,9 @@ gui.add({ reset: () => rebuild() }, 'reset').name('release again');
 
 window.addEventListener('resize', () => {
   renderer.setSize(window.innerWidth, window.innerHeight);
-  fit();
+  fitCamera();
 });
-fit();
+fitCamera();
 rebuild();
 
 let last = performance.now();
@@ -125,7 +125,7 @@ window.__fieldApp = {
   frames: () => frames,
   resize(side: number) {
     settings.side = side;
-    gui.controllersRecursive().forEach((c) => c.updateDisplay());
+    for (const c of gui.controllersRecursive()) c.updateDisplay();
     rebuild();
   },
 };

@@ -38,6 +38,12 @@ describe('the comparison app in headless Chromium', () => {
     const backend = await p.page.evaluate(() => window.__threeLnn.backend());
     expect(backend?.name, 'TF.js backend shown').toBe('webgl');
     expect(backend?.precision, 'float precision shown').toBe('float32');
+    const fieldLink = await p.page.evaluate(
+      () => (document.querySelector('.gallery a[data-page=field]') as HTMLAnchorElement | null)?.href,
+    );
+    expect(fieldLink, 'the scene gallery links the GPU field page').toBe(
+      new URL('/field.html', p.page.url()).href,
+    );
     const badge = await p.page.textContent('.backend-badge');
     expect(badge, 'backend badge in the top bar').toContain('webgl');
     expect(p.errors, p.errors.join('\n')).toEqual([]);
