@@ -68,18 +68,30 @@ function fitCamera(): void {
   camera.updateProjectionMatrix();
 }
 
+/** Say what went wrong where the HUD is, and stop drawing (the page has nothing else to show). */
+function fail(err: unknown): void {
+  renderer.setAnimationLoop(null);
+  hud.textContent = `The field could not run: ${(err as Error)?.message ?? String(err)}`;
+  console.error(err);
+}
+
 function rebuild(): void {
   field?.dispose();
+  field = null;
   const side = settings.side;
-  field = new DoublePendulumField(renderer, {
-    count: side * side,
-    columns: side,
-    q0: chaosGrid(side),
-    width: 2,
-    height: 2,
-    style: settings.style,
-  });
-  scene.add(field.mesh);
+  try {
+    field = new DoublePendulumField(renderer, {
+      count: side * side,
+      columns: side,
+      q0: chaosGrid(side),
+      width: 2,
+      height: 2,
+      style: settings.style,
+    });
+    scene.add(field.mesh);
+  } catch (err) {
+    fail(err);
+  }
 }
 
 const gui = new GUI({ title: 'Pendulum field' });
@@ -105,8 +117,15 @@ rebuild();
 let last = performance.now();
 let fps = 0;
 renderer.setAnimationLoop((now: number) => {
-  const f = field!;
-  if (!settings.paused && !f.contextLost) f.step(1 / 60, settings.substeps);
+  const f = field;
+  if (!f) return;
+  try {
+    if (!settings.paused && !f.contextLost) f.step(1 / 60, settings.substeps);
+  } catch (err) {
+    // A context lost between the event and this frame: the field steps again once it is restored.
+    if (!f.contextLost) fail(err);
+    return;
+  }
   controls.update();
   renderer.render(scene, camera);
   frames++;

@@ -171,7 +171,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   const displayBaseline: Record<string, DisplayCheck> = {};
   const json: Record<string, unknown> = {
     method:
-      'one frame = physics.world.stepN(1, 1/60) for all N (RK4) + physics.update() (instance matrices, rod vertices) + renderer.render + 1-pixel readPixels (GPU sync), frames back to back; capacity = largest N with median frame time ≤ 16.67 ms; display check at that N: one frame (no sync) per requestAnimationFrame callback, the browser presenting in between, median callback interval',
+      'one frame = physics.world.stepN(1, 1/60) for all N (RK4) + physics.update() (instance matrices, rod vertices) + renderer.render + 1-pixel readPixels (GPU sync), frames back to back; for analytic-gpu: field.step(1/60) (which only submits the GPU passes; their cost lands in render) + renderer.render + the same sync; capacity = largest N with median frame time ≤ 16.67 ms; display check at that N and at the target N: one frame (no sync) per requestAnimationFrame callback, the browser presenting in between, median callback interval and share of intervals under 1.5 periods',
     frames,
     warmupFrames: warmup,
     bisectionTolerance: tolerance,

@@ -164,6 +164,11 @@ export class DoublePendulumField {
         `DoublePendulumField: count must be an integer from 1 to ${maxSide * maxSide} (this GPU's largest texture, ${maxSide}², holds one pendulum per texel); got ${count}.`,
       );
     }
+    if (renderer.getContext().isContextLost()) {
+      throw new Error(
+        'DoublePendulumField: the WebGL context is lost; create the field after it is restored.',
+      );
+    }
     if (!renderer.capabilities.isWebGL2 || !renderer.extensions.has('EXT_color_buffer_float')) {
       throw new Error(
         'DoublePendulumField needs WebGL2 with float32 render targets (EXT_color_buffer_float); step the pendulums on the CPU with LNNPhysics instead.',
@@ -338,6 +343,11 @@ export class DoublePendulumField {
   readState(out?: FieldState): FieldState {
     this.checkAlive();
     const n = 2 * this.count;
+    if (out && (out.q.length !== n || out.qd.length !== n)) {
+      throw new Error(
+        `DoublePendulumField.readState: out.q and out.qd need ${n} numbers (2 per pendulum); got ${out.q.length} and ${out.qd.length}.`,
+      );
+    }
     const result = out ?? { q: new Float64Array(n), qd: new Float64Array(n) };
     this.renderer.readRenderTargetPixels(
       this.states[this.current],
@@ -393,7 +403,8 @@ export class DoublePendulumField {
 
   private checkAlive(): void {
     if (this.disposed) throw new Error('DoublePendulumField used after dispose().');
-    if (this.lost) {
+    // The event may not have arrived yet: ask the context too (reading from a lost one returns nothing).
+    if (this.lost || this.renderer.getContext().isContextLost()) {
       throw new Error(
         `DoublePendulumField: the WebGL context is lost, and the pendulums' state with it; wait for 'webglcontextrestored' (the field then goes back to its last checkpoint, t = ${this.checkpoint.time.toFixed(3)} s; readState() sets one).`,
       );

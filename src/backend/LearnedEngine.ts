@@ -945,7 +945,7 @@ export abstract class LearnedEngine implements Engine {
     r.path = path;
     r.route = route;
     r.backend = this.isSideWasm(route) ? 'wasm' : this.backend;
-    r.threads = this.threadsFor(route, batch);
+    r.threads = path === 'tensor' ? this.threadsFor(route, batch) : 1;
     r.totals.evaluations += batch * stages;
     r.totals.regularised += callBad;
     r.totals.failed += callFailed;

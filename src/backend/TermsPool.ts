@@ -51,6 +51,8 @@ export interface PoolWorkers {
   send(i: number, buffers: TermsBuffers): void;
   /** Whether the calling thread may block in `Atomics.wait` (not on a browser's main thread). */
   readonly canBlock: boolean;
+  /** Why a worker has stopped (it exited or raised an error since it started), or null while all run. */
+  dead(): string | null;
   /** Stop every worker at once. */
   terminate(): void;
 }
@@ -178,7 +180,10 @@ export class TermsPool {
     }
   }
 
-  /** Wait until worker `w` has finished run `seq`; throws after {@link WAIT_LIMIT_MS}. */
+  /**
+   * Wait until worker `w` has finished run `seq`; throws after {@link WAIT_LIMIT_MS} (a worker that died
+   * marks its run finished and failed on the way out, so only a hung one costs the wait).
+   */
   private await(w: number, seq: number): void {
     const ctrl = this.ctrl;
     const at = w * SLOTS + DONE;
@@ -204,6 +209,8 @@ export class TermsPool {
    */
   run(rows: number, job: PoolJob, out: Float32Array): void {
     if (this.disposed) throw new Error('TermsPool used after dispose().');
+    const dead = this.workers.dead();
+    if (dead !== null) throw new Error(dead);
     const parts = this.threads;
     const base = Math.floor(rows / parts);
     const extra = rows % parts;
@@ -219,7 +226,7 @@ export class TermsPool {
       Atomics.store(ctrl, o + COUNT, count);
       Atomics.store(ctrl, o + GEN, this.generation);
       Atomics.store(ctrl, o + CMD, CMD_RUN);
-      seqs.push(Atomics.add(ctrl, o + SEQ, 1) + 1);
+      seqs.push((Atomics.add(ctrl, o + SEQ, 1) + 1) | 0);
       Atomics.notify(ctrl, o + SEQ);
     }
     // Part 0 on this thread while the workers run.

@@ -38,15 +38,24 @@ export const startBrowserWorkers: StartWorkers = async (count, dataFor) => {
     for (const w of workers) w.terminate();
     throw e;
   }
-  for (const w of workers) {
-    w.onmessage = null;
-    w.onerror = null;
-  }
+  let dead: string | null = null;
+  workers.forEach((w, slot) => {
+    w.onmessage = (e: MessageEvent) => {
+      // A worker only speaks after start-up to say it failed.
+      dead ??= `worker ${slot}: ${String(e.data)}`;
+    };
+    w.onerror = (e: ErrorEvent) => {
+      e.preventDefault();
+      dead ??= `worker ${slot} failed: ${e.message || 'script error'}`;
+    };
+  });
   const pool: PoolWorkers = {
     count,
     canBlock: false,
+    dead: () => dead,
     send: (i, buffers) => workers[i].postMessage(buffers),
     terminate() {
+      dead ??= 'workers terminated';
       for (const w of workers) w.terminate();
     },
   };

@@ -4,6 +4,9 @@ import type { PoolWorkers, StartWorkers } from './TermsPool';
 
 type WorkerThreads = typeof import('node:worker_threads');
 
+/** How long a worker may take to load TF.js, its wasm binary and the weights (ms). */
+const START_LIMIT_MS = 60_000;
+
 export const startNodeWorkers: StartWorkers = async (count, dataFor) => {
   const wt = (await import(/* @vite-ignore */ 'node:worker_threads')) as WorkerThreads;
   // Not `new URL('…', import.meta.url)` literally: bundlers would copy these Node-only files as assets.
@@ -23,10 +26,19 @@ export const startNodeWorkers: StartWorkers = async (count, dataFor) => {
         workers.push(worker);
         ports.push(channel.port1);
         return new Promise<void>((resolve, reject) => {
-          worker.once('message', (m) => (m === 'ready' ? resolve() : reject(new Error(String(m)))));
-          worker.once('error', reject);
+          const timer = setTimeout(
+            () => reject(new Error(`worker ${slot} not ready after ${START_LIMIT_MS / 1000} s`)),
+            START_LIMIT_MS,
+          );
+          const settle = (error?: Error) => {
+            clearTimeout(timer);
+            if (error) reject(error);
+            else resolve();
+          };
+          worker.once('message', (m) => settle(m === 'ready' ? undefined : new Error(String(m))));
+          worker.once('error', (e) => settle(e));
           worker.once('exit', (code) =>
-            reject(new Error(`terms worker exited with code ${code} during start-up`)),
+            settle(new Error(`terms worker exited with code ${code} during start-up`)),
           );
         });
       }),
@@ -35,16 +47,31 @@ export const startNodeWorkers: StartWorkers = async (count, dataFor) => {
     for (const w of workers) void w.terminate();
     throw e;
   }
-  for (const w of workers) {
+  let dead: string | null = null;
+  workers.forEach((w, slot) => {
     w.removeAllListeners('exit');
+    w.removeAllListeners('message');
+    w.removeAllListeners('error');
+    // Seen between calls; a run in flight is answered by the worker's own exit handler.
+    w.on('error', (e) => {
+      dead ??= `worker ${slot} failed: ${e.message}`;
+    });
+    w.on('exit', (code) => {
+      dead ??= `worker ${slot} exited (code ${code})`;
+    });
     w.unref();
-  }
+  });
   const pool: PoolWorkers = {
     count,
     canBlock: true,
+    dead: () => dead,
     send: (i, buffers) => ports[i].postMessage(buffers),
     terminate() {
-      for (const w of workers) void w.terminate();
+      dead ??= 'workers terminated';
+      for (const w of workers) {
+        w.removeAllListeners('exit');
+        void w.terminate();
+      }
       for (const p of ports) p.close();
     },
   };

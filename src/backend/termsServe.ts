@@ -25,6 +25,18 @@ export interface TermsChannel {
   fail(message: string): void;
 }
 
+/**
+ * Mark the run the pool is waiting for as finished and failed, so that the calling thread wakes at once
+ * instead of waiting out its time limit. For a worker on its way out (an uncaught error, an exit).
+ */
+export function abandonRun(data: TermsWorkerData): void {
+  const ctrl = new Int32Array(data.ctrl);
+  const o = data.slot * SLOTS;
+  Atomics.store(ctrl, o + FAILED, 1);
+  Atomics.store(ctrl, o + DONE, Atomics.load(ctrl, o + SEQ));
+  Atomics.notify(ctrl, o + DONE);
+}
+
 /** Set up the weights, say ready, and serve until the pool stops this worker. */
 export async function serveTerms(data: TermsWorkerData, channel: TermsChannel): Promise<void> {
   const choice = await initBackend({ backend: 'wasm', wasmPaths: data.wasmPaths });

@@ -5,10 +5,11 @@
  */
 
 import type { TermsBuffers, TermsWorkerData } from './TermsPool';
-import { serveTerms } from './termsServe';
+import { abandonRun, serveTerms } from './termsServe';
 
 interface WorkerScope {
   onmessage: ((e: MessageEvent) => void) | null;
+  addEventListener(type: 'error' | 'unhandledrejection', listener: () => void): void;
   postMessage(message: unknown): void;
   close(): void;
 }
@@ -26,6 +27,10 @@ function take(generation: number): TermsBuffers | null {
 
 scope.onmessage = (first: MessageEvent) => {
   const data = first.data as TermsWorkerData;
+  // An error that escapes the serve loop answers the waiting run (as failed) before the worker stops.
+  const abandon = () => abandonRun(data);
+  scope.addEventListener('error', abandon);
+  scope.addEventListener('unhandledrejection', abandon);
   scope.onmessage = (e: MessageEvent) => {
     arrived.push(e.data as TermsBuffers);
     if (waiting) {
@@ -51,6 +56,7 @@ scope.onmessage = (first: MessageEvent) => {
       scope.close();
     },
   }).catch((e: unknown) => {
+    abandon();
     scope.postMessage(`worker failed: ${(e as Error)?.message ?? String(e)}`);
     scope.close();
   });

@@ -4,9 +4,11 @@
  */
 import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import type { TermsBuffers, TermsWorkerData } from './TermsPool';
-import { serveTerms } from './termsServe';
+import { abandonRun, serveTerms } from './termsServe';
 
 const { port, ...data } = workerData as TermsWorkerData & { port: MessagePort };
+// However this thread ends, a run the pool waits for is answered (as failed).
+process.on('exit', () => abandonRun(data));
 
 await serveTerms(data, {
   receive(generation) {

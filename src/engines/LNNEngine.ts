@@ -83,30 +83,46 @@ export class LNNEngine extends LearnedEngine {
   /**
    * Start worker threads when `threads` asks for them: Node, or a cross-origin-isolated page (with
    * `wasmPaths`), for the fused wasm pass — on the wasm backend, or on the `wasm` route of a webgl or cpu
-   * engine. An explicit `threads` > 1 that cannot be honoured throws; `'auto'` falls back to one thread
-   * with a warning.
+   * engine, unless `route` forces another route. An explicit `threads` > 1 that cannot be honoured
+   * throws; `'auto'` (at most {@link AUTO_THREADS_MAX} threads) falls back to one thread with a warning,
+   * also when the workers fail to start.
    */
   protected override async start(): Promise<void> {
     const requested = this.options.threads ?? 1;
     if (requested !== 'auto' && requested <= 1) return;
-    const onWasm = this.backend === 'wasm' || this.wasmRouteReady;
-    if (!onWasm || this.model.layers.length < 2) return;
+    const route = this.options.route ?? 'auto';
+    const wasmRoute =
+      (route === 'auto' || route === 'wasm') && (this.backend === 'wasm' || this.wasmRouteReady);
     const { TermsPool, poolProblem } = await import('../backend/TermsPool');
-    const problem = poolProblem(this.options.wasmPaths);
+    const problem = !wasmRoute
+      ? `the batch is split only on the wasm route (backend ${this.backend}, route '${route}'${this.backend === 'wasm' || this.wasmRouteReady ? '' : ', wasm backend not initialised'})`
+      : this.model.layers.length < 2
+        ? 'a network without a hidden layer has no fused pass to split'
+        : poolProblem(this.options.wasmPaths);
     if (problem !== null) {
       if (requested !== 'auto') {
         throw new Error(`lnn engine: threads: ${requested} cannot run here: ${problem}; or use threads: 1.`);
       }
-      this.threadsNote = `threads: 'auto' runs on one thread here: ${problem}`;
-      console.warn(`three-lnn: ${this.threadsNote}`);
+      if (wasmRoute) this.noteOneThread(problem);
       return;
     }
-    const threads = requested === 'auto' ? await availableThreads() : requested;
+    const threads = requested === 'auto' ? Math.min(AUTO_THREADS_MAX, await availableThreads()) : requested;
     if (threads <= 1) return;
-    this.pool = await TermsPool.create(this.model, this.system.dof, threads, {
-      inWidth: this.input.width,
-      wasmPaths: this.options.wasmPaths,
-    });
+    try {
+      this.pool = await TermsPool.create(this.model, this.system.dof, threads, {
+        inWidth: this.input.width,
+        wasmPaths: this.options.wasmPaths,
+      });
+    } catch (e) {
+      if (requested !== 'auto') throw e;
+      this.noteOneThread((e as Error).message);
+    }
+  }
+
+  /** Run on one thread from now on, saying why once (console warning and {@link threadsProblem}). */
+  private noteOneThread(why: string): void {
+    this.threadsNote = `threads: 'auto' runs on one thread here: ${why}`;
+    console.warn(`three-lnn: ${this.threadsNote}`);
   }
 
   /** The allocation-free fused evaluator; the float64 reference for a network without hidden layer. */
@@ -264,15 +280,24 @@ export class LNNEngine extends LearnedEngine {
     // The pool's workers run on wasm: used on the wasm backend and on the wasm route of another one.
     if (this.pool && batch >= this.parallelAbove && tf.getBackend() === 'wasm') {
       if (this.packOut.length < batch * width) this.packOut = new Float32Array(batch * width);
-      this.pool.run(
-        batch,
-        {
-          fill: (xs, start, count) => this.fillStacked(xs, q, qd, start, count),
-          local: (xs, count) => this.localPack(xs, count),
-        },
-        this.packOut,
-      );
-      return this.packOut;
+      try {
+        this.pool.run(
+          batch,
+          {
+            fill: (xs, start, count) => this.fillStacked(xs, q, qd, start, count),
+            local: (xs, count) => this.localPack(xs, count),
+          },
+          this.packOut,
+        );
+        return this.packOut;
+      } catch (e) {
+        // A failed or silent worker: drop the pool and finish this call (and the next) on this thread,
+        // which computes bitwise the same rows.
+        this.pool.dispose();
+        this.pool = null;
+        this.threadsNote = `the worker threads stopped (${(e as Error).message}); running on one thread`;
+        console.warn(`three-lnn: ${this.threadsNote}`);
+      }
     }
     const size = batch * (n + 2) * m;
     if (this.xs32.length < size) this.xs32 = new Float32Array(size);
@@ -351,14 +376,21 @@ export class LNNEngine extends LearnedEngine {
   }
 
   protected override threadsFor(route: RouteName, batch: number): number {
+    // Only the fused pass of `tensorAccelerations` splits (not a resident step).
     return this.pool && route === 'wasm' && batch >= this.parallelAbove ? this.pool.threads : 1;
   }
 
-  /** Why `threads: 'auto'` runs on one thread here (no cross-origin isolation, no `wasmPaths`), or null. */
+  /**
+   * Why `threads: 'auto'` runs on one thread here (no cross-origin isolation, no `wasmPaths`, workers
+   * that failed to start or stopped answering), or null.
+   */
   get threadsProblem(): string | null {
     return this.threadsNote;
   }
 }
+
+/** Most threads `threads: 'auto'` starts (each worker holds its own wasm instance and weights). */
+export const AUTO_THREADS_MAX = 4;
 
 /** Threads worth using: Node's available parallelism, or the browser's hardware concurrency. */
 async function availableThreads(): Promise<number> {
