@@ -32,9 +32,14 @@ describe('every registered scene in headless Chromium', () => {
     const ids = await p.page.evaluate(() => window.__threeLnn.scenes);
     expect(ids, 'scene ids in the page').toEqual(sceneModules.map((m) => m.id));
     const cards = await p.page
-      .locator('.gallery .card')
+      .locator('.gallery .card[data-scene]')
       .evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.scene));
     expect(cards, 'gallery cards').toEqual(ids);
+    // Besides the scenes, one card links a page of its own.
+    const pages = await p.page
+      .locator('.gallery .card:not([data-scene])')
+      .evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.page));
+    expect(pages, 'other cards').toEqual(['field']);
   });
 
   const cases: [string, Record<string, string | number>][] = [
