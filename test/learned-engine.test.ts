@@ -22,6 +22,7 @@ import { writeModel } from '../src/model/saveModel';
 import { SolveFlag } from '../src/nn/solve64';
 import { createSystem } from '../src/systems/registry';
 import { relErr } from './support/errors';
+import { randomStringLgn } from './support/models';
 
 const dp = createSystem('double-pendulum');
 const dir = mkdtempSync(join(tmpdir(), 'three-lnn-engine-'));
@@ -153,14 +154,7 @@ describe('learned engines: the same q̈ on every path', () => {
   });
 
   it('lgn: one model runs strings of any length; cpu, wasm, JS and the dense reference agree', async () => {
-    const model = createRandomModel({
-      kind: 'lgn',
-      dof: 5,
-      hidden: [16, 16],
-      seed: 5,
-      biasStd: 0.2,
-      system: { id: 'string', params: {} },
-    });
+    const model = randomStringLgn();
     for (const nodes of [1, 4, 9]) {
       const string = createSystem('string', { nodes });
       const batch = 3;

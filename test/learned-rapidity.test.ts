@@ -17,11 +17,11 @@ import type { AngleEmbedding } from '../src/model/inputMap';
 import type { LoadedModel } from '../src/model/metadata';
 import { createRandomModel } from '../src/model/randomModel';
 import { referenceAccelerations, referenceLagrangian } from '../src/model/reference';
-import { lnnAccelerations, lnnTerms } from '../src/nn/lnn';
 import { paramsFromModel, specFromModel } from '../src/nn/mlp';
 import { SolveFlag, solveSymmetric64 } from '../src/nn/solve64';
 import { createSystem } from '../src/systems/registry';
 import { relErr } from './support/errors';
+import { tensorTerms } from './support/tensorTerms';
 
 /**
  * A random lnn with velocity inputs atanh(q̇) and non-negative kernels after the first layer (L convex
@@ -200,19 +200,7 @@ describe.each(CASES)('rapidity lnn, $name', ({ model, system, threads }) => {
     const params = paramsFromModel(model);
     const spec = specFromModel(model);
     const m = batch - 1; // states inside the domain
-    const r = tf.tidy(() => {
-      const Q = tf.tensor2d(Float32Array.from(q.subarray(0, m * n)), [m, n]);
-      const V = tf.tensor2d(Float32Array.from(qd.subarray(0, m * n)), [m, n]);
-      const t = lnnTerms(params, spec, Q, V);
-      const a = lnnAccelerations(params, spec, Q, V);
-      return {
-        gv: t.gv.dataSync(),
-        hvv: t.hvv.dataSync(),
-        hu: t.hvqQd.dataSync(),
-        qdd: a.qdd.dataSync(),
-        flags: a.flags.dataSync(),
-      };
-    });
+    const r = tensorTerms(params, spec, q, qd, m, n);
     tf.dispose([...params.kernels, ...params.biases]);
     expect(tf.memory().numTensors, 'no tensors left').toBe(before);
     for (let b = 0; b < m; b++) {

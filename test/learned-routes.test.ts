@@ -10,6 +10,7 @@ import { RungeKutta4 } from '../src/integrators/RungeKutta4';
 import { createRandomModel } from '../src/model/randomModel';
 import { referenceAccelerations } from '../src/model/reference';
 import { createSystem } from '../src/systems/registry';
+import { randomStringLgn } from './support/models';
 
 describe('learned engine routes (Node: js and wasm)', () => {
   const model = createRandomModel({ seed: 12, hidden: [32, 32], biasStd: 0.2 });
@@ -170,14 +171,7 @@ describe('learned engine routes (Node: js and wasm)', () => {
   it('baseline and lgn engines on cpu: the wasm route gives the q̈ of the cpu route and frees its weights', async () => {
     await initBackend({ backend: 'cpu' });
     const baseline = createRandomModel({ kind: 'baseline', hidden: [16, 16], seed: 4 });
-    const lgn = createRandomModel({
-      kind: 'lgn',
-      dof: 5,
-      hidden: [16, 16],
-      seed: 5,
-      biasStd: 0.2,
-      system: { id: 'string', params: {} },
-    });
+    const lgn = randomStringLgn();
     const cases = [
       ['baseline', () => BaselineEngine.load(baseline, dp, { backend: 'cpu', jsBelow: 0 }), 2],
       [

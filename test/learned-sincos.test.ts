@@ -15,11 +15,11 @@ import { createModel } from '../src/model/artifacts';
 import type { LoadedModel } from '../src/model/metadata';
 import { createRandomModel } from '../src/model/randomModel';
 import { referenceAccelerations, referenceTerms } from '../src/model/reference';
-import { lnnAccelerations, lnnTerms } from '../src/nn/lnn';
 import { paramsFromModel, specFromModel } from '../src/nn/mlp';
 import { registerGradients } from '../src/nn/registerGradients';
 import { createSystem } from '../src/systems/registry';
 import { relErr } from './support/errors';
+import { tensorTerms } from './support/tensorTerms';
 import { checkWeightGradients, type WeightProbe } from './support/weightGradients';
 
 /** Deterministic states: q over several turns (so wrapping matters), q̇ in [−3, 3]. */
@@ -169,21 +169,7 @@ describe.each(CASES)('sincos lnn, $name', ({ model, system }) => {
       const before = tf.memory().numTensors;
       const params = paramsFromModel(model);
       const spec = specFromModel(model);
-      const run = (qv: Float64Array) =>
-        tf.tidy(() => {
-          const Q = tf.tensor2d(Float32Array.from(qv), [batch, n]);
-          const V = tf.tensor2d(Float32Array.from(qd), [batch, n]);
-          const t = lnnTerms(params, spec, Q, V);
-          const a = lnnAccelerations(params, spec, Q, V);
-          return {
-            gq: t.gq.dataSync(),
-            gv: t.gv.dataSync(),
-            hvv: t.hvv.dataSync(),
-            hu: t.hvqQd.dataSync(),
-            qdd: a.qdd.dataSync(),
-            flags: a.flags.dataSync(),
-          };
-        });
+      const run = (qv: Float64Array) => tensorTerms(params, spec, qv, qd, batch, n);
       const r = run(q);
       // Each piece against the float64 terms of the same states.
       const gq = new Float64Array(batch * n);
