@@ -1,5 +1,5 @@
-import { tidyNumber } from './parse';
-import type { Trajectory } from './simulate';
+import { tidyNumber } from './parse.js';
+import type { Trajectory } from './simulate.js';
 
 /** Metadata written at the head of a roll-out's JSON. */
 export interface RolloutHeader {

@@ -1,5 +1,5 @@
 import { open, readFile } from 'node:fs/promises';
-import { CliError, EXIT_FAILURE } from './CliError';
+import { CliError, EXIT_FAILURE } from './CliError.js';
 
 /**
  * Where the CLI reads and writes. The default is the process's streams; tests may pass their own.

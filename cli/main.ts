@@ -1,14 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { CliError, EXIT_FAILURE, EXIT_USAGE } from './CliError';
-import { accelCommand } from './commands/accel';
-import { evalCommand } from './commands/eval';
-import { inspectCommand } from './commands/inspect';
-import { rolloutCommand } from './commands/rollout';
-import { sceneCommand } from './commands/scene';
-import { systemsCommand } from './commands/systems';
-import { trainCommand } from './commands/train';
-import { type CliIO, processIO } from './io';
+import { CliError, EXIT_FAILURE, EXIT_USAGE } from './CliError.js';
+import { accelCommand } from './commands/accel.js';
+import { assetsCommand } from './commands/assets.js';
+import { evalCommand } from './commands/eval.js';
+import { inspectCommand } from './commands/inspect.js';
+import { rolloutCommand } from './commands/rollout.js';
+import { sceneCommand } from './commands/scene.js';
+import { systemsCommand } from './commands/systems.js';
+import { trainCommand } from './commands/train.js';
+import { type CliIO, processIO } from './io.js';
 
 /**
  * The commands of `three-lnn`. Each module exports a factory `(io) => Command`; adding a command is one
@@ -23,11 +24,12 @@ const COMMANDS: readonly ((io: CliIO) => Command)[] = [
   sceneCommand,
   evalCommand,
   trainCommand,
+  assetsCommand,
 ];
 
-const VERSION = (
-  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+/** The package's own package.json: one folder up from the sources, two from the built `dist/cli/`. */
+const PACKAGE_JSON = new URL(import.meta.url.endsWith('.ts') ? '../package.json' : '../../package.json', import.meta.url);
+const VERSION = (JSON.parse(readFileSync(PACKAGE_JSON, 'utf8')) as { version: string }).version;
 
 /** The full `three-lnn` program, with every command attached. */
 export function buildProgram(io: CliIO = processIO): Command {

@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
-import { INTEGRATOR_IDS } from '../src/integrators/registry';
-import { paramsJson } from './parse';
+import { INTEGRATOR_IDS } from '../src/integrators/registry.js';
+import { modelPath, paramsJson } from './parse.js';
 
 /** Options shared by the commands that build a system and an engine (`rollout`, `accel`). */
 export interface PhysicsOptions {
@@ -16,7 +16,7 @@ export function addPhysicsOptions(cmd: Command): Command {
   return cmd
     .requiredOption('--system <id>', "system id (see 'three-lnn systems'), e.g. double-pendulum")
     .requiredOption('--engine <engine>', 'engine: analytic | lagrangian | cannon | lnn | baseline | lgn')
-    .option('--model <dir>', 'trained model directory (model.json + weights) for the learned engines')
+    .option('--model <dir>', 'trained model directory (model.json + weights) or shipped model name (double-pendulum-lnn, …) for the learned engines', modelPath)
     .option('--params <json>', 'system parameter overrides as a JSON object, e.g. \'{"g":1.62}\'', paramsJson)
     .addOption(
       new Option(

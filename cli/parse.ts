@@ -1,5 +1,8 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError } from 'commander';
-import { CliError } from './CliError';
+import { SHIPPED_MODELS, type ShippedModelName, shippedModel } from '../src/model/assets.js';
+import { CliError } from './CliError.js';
 
 /**
  * Value parsers for command-line flags. Parsers given to commander throw `InvalidArgumentError`, which
@@ -153,4 +156,13 @@ export function stepCount(duration: number, dt: number): number {
     );
   }
   return steps;
+}
+
+/**
+ * Parser for a model directory flag: the path as given, or, when no such path exists and the value is the
+ * name of a shipped model (`double-pendulum-lnn`), that model's folder inside the installed package.
+ */
+export function modelPath(text: string): string {
+  if (existsSync(text) || !(SHIPPED_MODELS as readonly string[]).includes(text)) return text;
+  return fileURLToPath(shippedModel(text as ShippedModelName));
 }

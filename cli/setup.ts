@@ -1,24 +1,23 @@
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Engine, Integrator, IntegratorId, System } from '../src/core/types';
-import { createEngine, hasEngine, listEngines } from '../src/engines/registry';
-import { createIntegrator, INTEGRATOR_IDS, isIntegratorId } from '../src/integrators/registry';
-import { createSystem, listSystems } from '../src/systems/registry';
-import { CliError } from './CliError';
+import type { Engine, Integrator, IntegratorId, System } from '../src/core/types.js';
+import { createEngine, hasEngine, listEngines } from '../src/engines/registry.js';
+import { createIntegrator, INTEGRATOR_IDS, isIntegratorId } from '../src/integrators/registry.js';
+import { createSystem, listSystems } from '../src/systems/registry.js';
+import { CliError } from './CliError.js';
 
 /** Engines that need a trained model (`--model`) and register themselves when their module loads. */
 export const LEARNED_ENGINES: readonly string[] = ['lnn', 'baseline', 'lgn'];
 
 /**
- * Modules that register engines outside the core, by engine id, tried in order. Imported only when
- * such an engine is asked for, so commands on the exact engines never load TensorFlow.js or cannon-es.
+ * Modules that register engines outside the core, by engine id. Imported only when such an engine is
+ * asked for, so commands on the exact engines never load TensorFlow.js or cannon-es.
  */
-const ENGINE_MODULES: Readonly<Record<string, readonly string[]>> = {
-  lnn: ['../src/engines/learned.ts', '../src/model/index.ts'],
-  baseline: ['../src/engines/learned.ts', '../src/model/index.ts'],
-  lgn: ['../src/engines/learned.ts', '../src/model/index.ts'],
-  cannon: ['../plugins/cannon/registerCannonEngine.ts'],
+const ENGINE_MODULES: Readonly<Record<string, () => Promise<unknown>>> = {
+  lnn: () => import('../src/engines/learned.js'),
+  baseline: () => import('../src/engines/learned.js'),
+  lgn: () => import('../src/engines/learned.js'),
+  cannon: () => import('../plugins/cannon/registerCannonEngine.js'),
 };
 
 /** The physics metadata of a model directory (`model.json` → `userDefinedMetadata.threeLnn`). */
@@ -132,19 +131,8 @@ export function buildSystem(
  * Does nothing for unknown ids (createEngine reports them).
  */
 export async function ensureEngine(id: string): Promise<void> {
-  for (const spec of ENGINE_MODULES[id] ?? []) {
-    if (hasEngine(id)) return;
-    const url = new URL(spec, import.meta.url);
-    try {
-      await import(url.href);
-    } catch (err) {
-      // Only a missing candidate is skipped; a failure inside an existing module is reported.
-      const missing =
-        (err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' &&
-        String((err as Error).message).includes(fileURLToPath(url));
-      if (!missing) throw err;
-    }
-  }
+  const load = ENGINE_MODULES[id];
+  if (load && !hasEngine(id)) await load();
 }
 
 /** Engines that are registered or can be loaded on demand. */

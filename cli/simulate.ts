@@ -1,4 +1,4 @@
-import type { Engine, Integrator } from '../src/core/types';
+import type { Engine, Integrator } from '../src/core/types.js';
 
 /**
  * What {@link simulate} records, in flat preallocated buffers (no per-record objects, so long runs

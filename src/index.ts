@@ -20,45 +20,45 @@ export type {
   Params,
   Rng,
   System,
-} from './core/types';
+} from './core/types.js';
 
 // Systems
-export { Chain, type ChainParams, MAX_CHAIN_LINKS } from './systems/Chain';
-export { DoublePendulum, type DoublePendulumParams } from './systems/DoublePendulum';
-export { NewtonianParticle, type NewtonianParticleParams } from './systems/NewtonianParticle';
-export { type ParamSpec, resolveParams } from './systems/params';
+export { Chain, type ChainParams, MAX_CHAIN_LINKS } from './systems/Chain.js';
+export { DoublePendulum, type DoublePendulumParams } from './systems/DoublePendulum.js';
+export { NewtonianParticle, type NewtonianParticleParams } from './systems/NewtonianParticle.js';
+export { type ParamSpec, resolveParams } from './systems/params.js';
 export {
   PARTICLE_MAX_SPEED,
   RelativisticParticle,
   type RelativisticParticleParams,
-} from './systems/RelativisticParticle';
-export { createSystem, listSystems, registerSystem, type SystemInfo } from './systems/registry';
-export { SimplePendulum, type SimplePendulumParams } from './systems/SimplePendulum';
-export { MAX_STRING_NODES, type StringParams, StringSystem } from './systems/StringSystem';
-export { stringModeFrequencies } from './systems/stringModeFrequencies';
+} from './systems/RelativisticParticle.js';
+export { createSystem, listSystems, registerSystem, type SystemInfo } from './systems/registry.js';
+export { SimplePendulum, type SimplePendulumParams } from './systems/SimplePendulum.js';
+export { MAX_STRING_NODES, type StringParams, StringSystem } from './systems/StringSystem.js';
+export { stringModeFrequencies } from './systems/stringModeFrequencies.js';
 
 // Exact Lagrangian mechanics
-export { EulerLagrangeSolver, type Lagrangian } from './lagrangian/EulerLagrangeSolver';
-export { defineSystem } from './lagrangian/defineSystem';
+export { EulerLagrangeSolver, type Lagrangian } from './lagrangian/EulerLagrangeSolver.js';
+export { defineSystem } from './lagrangian/defineSystem.js';
 export {
   LagrangianSystem,
   type ParametricLagrangian,
   type SystemDefinition,
-} from './lagrangian/LagrangianSystem';
+} from './lagrangian/LagrangianSystem.js';
 export {
   compileExpression,
   type ExpressionNode,
   type ExpressionSystemOptions,
   parseExpression,
   systemFromExpression,
-} from './lagrangian/expression';
-export { ExpressionError } from './lagrangian/ExpressionError';
-export { Jet } from './math/Jet';
-export { JetOps } from './math/JetOps';
-export { numberOps } from './math/numberOps';
-export { createRng, normal, uniform } from './math/random';
-export { SymmetricSolver } from './linalg/SymmetricSolver';
-export { symmetricEigenvalues } from './linalg/symmetricEigenvalues';
+} from './lagrangian/expression.js';
+export { ExpressionError } from './lagrangian/ExpressionError.js';
+export { Jet } from './math/Jet.js';
+export { JetOps } from './math/JetOps.js';
+export { numberOps } from './math/numberOps.js';
+export { createRng, normal, uniform } from './math/random.js';
+export { SymmetricSolver } from './linalg/SymmetricSolver.js';
+export { symmetricEigenvalues } from './linalg/symmetricEigenvalues.js';
 
 // Integrators
 export {
@@ -75,7 +75,7 @@ export {
   listIntegrators,
   RungeKutta4,
   SymplecticEuler,
-} from './integrators/index';
+} from './integrators/index.js';
 
 // Engines
 export {
@@ -89,7 +89,7 @@ export {
   LagrangianEngine,
   listEngines,
   registerEngine,
-} from './engines/index';
+} from './engines/index.js';
 
 // World
 export {
@@ -104,7 +104,19 @@ export {
   type WorldEvents,
   type WorldOptions,
   type WorldSnapshot,
-} from './world/index';
+} from './world/index.js';
+
+// Where the shipped models and the wasm binaries are served (no TensorFlow.js is loaded by these)
+export {
+  ASSETS_META_NAME,
+  type AssetLocations,
+  type AssetOptions,
+  assetLocations,
+  configureAssets,
+  SHIPPED_MODELS,
+  type ShippedModelName,
+  shippedModel,
+} from './model/assets.js';
 
 // Scripted scenes
-export * from './scene/index';
+export * from './scene/index.js';

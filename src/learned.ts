@@ -7,10 +7,10 @@
  *
  * @example
  * import { World, createSystem } from 'three-lnn';
- * import 'three-lnn/learned';
+ * import { shippedModel } from 'three-lnn/learned';
  * const world = new World();
  * await world.add(createSystem('double-pendulum'), {
- *   engine: 'lnn', model: '/models/double-pendulum-lnn/model.json', q0: [2, 1], qd0: [0, 0],
+ *   engine: 'lnn', engineOptions: { model: shippedModel('double-pendulum-lnn') }, q0: [2, 1], qd0: [0, 0],
  * });
  */
 export {
@@ -21,7 +21,8 @@ export {
   defaultBackend,
   ensureBackend,
   initBackend,
-} from './backend/backend';
+  resolveWasmPaths,
+} from './backend/backend.js';
 export {
   CALIBRATION_SUBSTEPS,
   type EngineReport,
@@ -31,25 +32,35 @@ export {
   ROUTE_NAMES,
   type RouteName,
   type RouteTiming,
-} from './backend/LearnedEngine';
-export { BaselineEngine } from './engines/BaselineEngine';
-export { LGNEngine } from './engines/LGNEngine';
-export { LNNEngine } from './engines/LNNEngine';
-export { learnedOptions, registerLearnedEngines } from './engines/learned';
-export { FusedWebGLLnn, type FusedWebGLLnnOptions } from './gpu/FusedWebGLLnn';
-export { checkModelForSystem } from './model/checkSystem';
-export { formatModelSummary, inspectModel, type ModelSummary } from './model/inspect';
-export { type LoadModelOptions, loadModel, type ModelSource } from './model/loadModel';
-export { ModelFormatError, type ModelProblem } from './model/ModelFormatError';
-export { FORMAT_VERSION, type LoadedModel, type ModelKind, type ModelMetadata } from './model/metadata';
-export { createRandomModel, type RandomModelOptions } from './model/randomModel';
-export { referenceAccelerations, referenceEnergy, referenceLagrangian, wrapAngle } from './model/reference';
-export { saveModel, writeModel } from './model/saveModel';
-export { createFusedLnn, type FusedLnn, type FusedLnnOptions } from './nn/fusedLnn';
-export { SolveFlag, type SolveFlagValue, solveSymmetric64 } from './nn/solve64';
+} from './backend/LearnedEngine.js';
+export { BaselineEngine } from './engines/BaselineEngine.js';
+export { LGNEngine } from './engines/LGNEngine.js';
+export { LNNEngine } from './engines/LNNEngine.js';
+export { learnedOptions, registerLearnedEngines } from './engines/learned.js';
+export { FusedWebGLLnn, type FusedWebGLLnnOptions } from './gpu/FusedWebGLLnn.js';
+export {
+  ASSETS_META_NAME,
+  type AssetLocations,
+  type AssetOptions,
+  assetLocations,
+  configureAssets,
+  SHIPPED_MODELS,
+  type ShippedModelName,
+  shippedModel,
+} from './model/assets.js';
+export { checkModelForSystem } from './model/checkSystem.js';
+export { formatModelSummary, inspectModel, type ModelSummary } from './model/inspect.js';
+export { type LoadModelOptions, loadModel, type ModelSource } from './model/loadModel.js';
+export { ModelFormatError, type ModelProblem } from './model/ModelFormatError.js';
+export { FORMAT_VERSION, type LoadedModel, type ModelKind, type ModelMetadata } from './model/metadata.js';
+export { createRandomModel, type RandomModelOptions } from './model/randomModel.js';
+export { referenceAccelerations, referenceEnergy, referenceLagrangian, wrapAngle } from './model/reference.js';
+export { saveModel, writeModel } from './model/saveModel.js';
+export { createFusedLnn, type FusedLnn, type FusedLnnOptions } from './nn/fusedLnn.js';
+export { SolveFlag, type SolveFlagValue, solveSymmetric64 } from './nn/solve64.js';
 
 // Training (TF.js; `three-lnn train`) and evaluation protocols (`three-lnn eval`).
-export { type LossName, sampleBox, type StepInfo, Trainer, type TrainerOptions } from './train/Trainer';
-export { defaultTrainingBox, type TrainingBox } from './train/trainingBox';
-export { type EvaluateOptions, type EvaluationReport, evaluateModel } from './eval/evaluateModel';
-export { energyDrift, energyDriftFromSampler, type Metric, qddError, stringModes } from './eval/protocols';
+export { type LossName, sampleBox, type StepInfo, Trainer, type TrainerOptions } from './train/Trainer.js';
+export { defaultTrainingBox, type TrainingBox } from './train/trainingBox.js';
+export { type EvaluateOptions, type EvaluationReport, evaluateModel } from './eval/evaluateModel.js';
+export { energyDrift, energyDriftFromSampler, type Metric, qddError, stringModes } from './eval/protocols.js';

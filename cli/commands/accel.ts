@@ -1,9 +1,9 @@
 import { Command } from 'commander';
-import { CliError, EXIT_FAILURE } from '../CliError';
-import { type CliIO, readTextInput, writeResult } from '../io';
-import { addPhysicsOptions, type PhysicsOptions } from '../options';
-import { parseStates } from '../parse';
-import { buildEngine, buildSystem, optionalModel } from '../setup';
+import { CliError, EXIT_FAILURE } from '../CliError.js';
+import { type CliIO, readTextInput, writeResult } from '../io.js';
+import { addPhysicsOptions, type PhysicsOptions } from '../options.js';
+import { parseStates } from '../parse.js';
+import { buildEngine, buildSystem, optionalModel } from '../setup.js';
 
 /** Parsed options of `three-lnn accel`. */
 interface AccelOptions extends PhysicsOptions {

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
-import type { CliIO } from '../io';
-import { table } from './systems';
+import type { CliIO } from '../io.js';
+import { modelPath } from '../parse.js';
+import { table } from './systems.js';
 
 /** Format a metric value for the table. */
 function fmt(x: unknown): string {
@@ -14,7 +15,7 @@ function fmt(x: unknown): string {
 export function evalCommand(io: CliIO): Command {
   return new Command('eval')
     .description("measure a learned model: the paper's energy protocol, q̈ error, per-system checks")
-    .requiredOption('--model <dir>', 'model directory (model.json + weights)')
+    .requiredOption('--model <dir>', 'model directory (model.json + weights), or a shipped model name', modelPath)
     .option('--quick', 'small subsets for CI (8 starts × 10 s, 5,000 states)')
     .option('--backend <name>', 'learned-engine backend: wasm, cpu, js (float64 reference)', 'wasm')
     .option('--seed <n>', 'seed of every random draw', '0')
@@ -35,7 +36,7 @@ export function evalCommand(io: CliIO): Command {
         write?: boolean;
         json?: boolean;
       }) => {
-        const { evaluateModel } = await import('../../src/eval/evaluateModel');
+        const { evaluateModel } = await import('../../src/eval/evaluateModel.js');
         const num = (s: string | undefined, flag: string): number | undefined => {
           if (s === undefined) return undefined;
           const v = Number(s);
@@ -52,7 +53,7 @@ export function evalCommand(io: CliIO): Command {
           states: num(opts.states, '--states'),
         });
         if (opts.write) {
-          const { writeMetrics } = await import('../../src/eval/writeMetrics');
+          const { writeMetrics } = await import('../../src/eval/writeMetrics.js');
           writeMetrics(opts.model, report);
         }
         if (opts.json) {

@@ -1,12 +1,13 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { formatModelSummary, inspectModel } from '../../src/model/inspect';
-import { ModelFormatError } from '../../src/model/ModelFormatError';
-import type { ModelMetadata } from '../../src/model/metadata';
-import { validateMetadata } from '../../src/model/validate';
-import { CliError } from '../CliError';
-import type { CliIO } from '../io';
+import { formatModelSummary, inspectModel } from '../../src/model/inspect.js';
+import { ModelFormatError } from '../../src/model/ModelFormatError.js';
+import type { ModelMetadata } from '../../src/model/metadata.js';
+import { validateMetadata } from '../../src/model/validate.js';
+import { CliError } from '../CliError.js';
+import { modelPath } from '../parse.js';
+import type { CliIO } from '../io.js';
 
 /** What `three-lnn inspect` reports about a model directory. */
 export interface ModelSummary {
@@ -151,7 +152,7 @@ export function inspectCommand(io: CliIO): Command {
     .description(
       "print a trained model's summary (kind, system, network, input layout, scaling, training box, provenance, metrics) and its weight files",
     )
-    .requiredOption('--model <dir>', 'model directory (model.json + weight shards)')
+    .requiredOption('--model <dir>', 'model directory (model.json + weight shards), or a shipped model name', modelPath)
     .option('--json', 'print the summary as JSON')
     .action(async (opts: { model: string; json?: boolean }) => {
       const summary = await summarizeModel(opts.model);

@@ -1,11 +1,11 @@
 import { Command, Option } from 'commander';
-import { CliError, EXIT_FAILURE } from '../CliError';
-import { rolloutCsv, rolloutJson } from '../format';
-import { type CliIO, readTextInput, writeResult } from '../io';
-import { addPhysicsOptions, integratorOption, type PhysicsOptions } from '../options';
-import { csvVector, parseStates, positiveInteger, positiveNumber, stepCount, tidyNumber } from '../parse';
-import { buildEngine, buildIntegrator, buildSystem, optionalModel } from '../setup';
-import { recordCapacity, simulate } from '../simulate';
+import { CliError, EXIT_FAILURE } from '../CliError.js';
+import { rolloutCsv, rolloutJson } from '../format.js';
+import { type CliIO, readTextInput, writeResult } from '../io.js';
+import { addPhysicsOptions, integratorOption, type PhysicsOptions } from '../options.js';
+import { csvVector, parseStates, positiveInteger, positiveNumber, stepCount, tidyNumber } from '../parse.js';
+import { buildEngine, buildIntegrator, buildSystem, optionalModel } from '../setup.js';
+import { recordCapacity, simulate } from '../simulate.js';
 
 /** Parsed options of `three-lnn rollout`. */
 interface RolloutOptions extends PhysicsOptions {

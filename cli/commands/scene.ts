@@ -2,10 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
-import { CliError, EXIT_FAILURE } from '../CliError';
-import { type CliIO, writeResult } from '../io';
-import { positiveNumber, tidyNumber } from '../parse';
-import { ensureEngine } from '../setup';
+import { CliError, EXIT_FAILURE } from '../CliError.js';
+import { type CliIO, writeResult } from '../io.js';
+import { positiveNumber, tidyNumber } from '../parse.js';
+import { ensureEngine } from '../setup.js';
 
 /** Parsed options of `three-lnn scene`. */
 interface SceneOptions {
@@ -23,6 +23,22 @@ The file is a module whose default export is a scene (see docs/scenes.md), or a 
 Output: {"format":"three-lnn/scene-run","scene","dt","duration","steps","systems","events","failures",
 "recordings":{name:{"t":[T],"q":[T][count][n],"qd":…,"energy":[T][count],"positions":[T][count][3·points]}}}`;
 
+/**
+ * Let `import()` load TypeScript scene files: tsx's loader when tsx is installed (a development dependency
+ * of most TypeScript projects); without it, Node versions that strip types load them on their own.
+ */
+async function registerTypeScriptLoader(): Promise<void> {
+  try {
+    const tsx = (await import(/* @vite-ignore */ TSX_API)) as { register(): unknown };
+    tsx.register();
+  } catch {
+    // No tsx: the import below reports what to do if Node cannot load the file itself.
+  }
+}
+
+/** tsx's loader API, an optional dependency; named through a variable so tsc needs no types for it. */
+const TSX_API = 'tsx/esm/api';
+
 /** Load a scene file: the default export of a JS/TS module, or a JSON document. */
 async function loadSceneFile(file: string): Promise<unknown> {
   const path = resolve(file);
@@ -39,11 +55,18 @@ async function loadSceneFile(file: string): Promise<unknown> {
       throw new CliError(`<file>: '${file}' is not valid JSON (${(err as Error).message}).`);
     }
   }
+  const typescript = /\.[mc]?ts$/.test(path);
+  if (typescript) await registerTypeScriptLoader();
   let mod: { default?: unknown; scene?: unknown };
   try {
     mod = await import(pathToFileURL(path).href);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
+    if (typescript && e.code === 'ERR_UNKNOWN_FILE_EXTENSION') {
+      throw new CliError(
+        `<file>: '${file}' is TypeScript, which this Node (${process.version}) cannot load by itself: install tsx next to three-lnn (npm i -D tsx), use Node ≥ 22.18, or write the scene as .js, .mjs or .json.`,
+      );
+    }
     if (e.code === 'ERR_MODULE_NOT_FOUND' && String(e.message).includes(path)) {
       throw new CliError(
         `<file>: '${file}' does not exist. Give a scene module (.ts, .mts, .js, .mjs) or .json.`,
@@ -70,7 +93,7 @@ export function sceneCommand(io: CliIO): Command {
     .option('--pretty', 'indent the JSON')
     .addHelpText('after', EXAMPLES)
     .action(async (file: string, opts: SceneOptions) => {
-      const { defineScene, runScene, SceneError } = await import('../../src/scene/index');
+      const { defineScene, runScene, SceneError } = await import('../../src/scene/index.js');
       const raw = await loadSceneFile(file);
       let scene: ReturnType<typeof defineScene>;
       try {

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import { listSystems } from '../../src/systems/registry';
-import type { CliIO } from '../io';
+import { listSystems } from '../../src/systems/registry.js';
+import type { CliIO } from '../io.js';
 
 /** Render rows as a left-aligned, space-padded text table. */
 export function table(rows: readonly (readonly string[])[]): string {

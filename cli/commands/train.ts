@@ -1,8 +1,8 @@
 import { cpus } from 'node:os';
 import { Command, Option } from 'commander';
-import { CliError, EXIT_USAGE } from '../CliError';
-import type { CliIO } from '../io';
-import { csvVector, paramsJson, positiveInteger, positiveNumber } from '../parse';
+import { CliError, EXIT_USAGE } from '../CliError.js';
+import type { CliIO } from '../io.js';
+import { csvVector, modelPath, paramsJson, positiveInteger, positiveNumber } from '../parse.js';
 
 /** Parsed options of `three-lnn train`. */
 interface TrainCliOptions {
@@ -85,7 +85,7 @@ export function trainCommand(io: CliIO): Command {
     .option('--val-size <n>', 'validation states', positiveInteger, 1024)
     .option('--out <dir>', 'write the model (and a resumable checkpoint) here')
     .option('--resume <dir>', 'continue exactly from a checkpoint directory (written by --out)')
-    .option('--from <dir>', 'fine-tune: start from this model (kind, architecture and scaling kept)')
+    .option('--from <dir>', 'fine-tune: start from this model (kind, architecture and scaling kept; a directory or a shipped model name)', modelPath)
     .option('--shift-invariant', 'lgn: the edge term sees neighbouring q only through their difference')
     .addOption(
       new Option(
@@ -110,8 +110,8 @@ export function trainCommand(io: CliIO): Command {
     .addHelpText('after', EXAMPLES)
     .action(async (opts: TrainCliOptions) => {
       const [{ initBackend }, { Trainer }] = await Promise.all([
-        import('../../src/backend/backend'),
-        import('../../src/train/Trainer'),
+        import('../../src/backend/backend.js'),
+        import('../../src/train/Trainer.js'),
       ]);
       await initBackend({ backend: opts.backend as 'wasm' | 'cpu' });
       const command = `three-lnn ${process.argv.slice(2).join(' ')}`;

@@ -1,8 +1,8 @@
 import { type Body, Broadphase, Vec3, World } from 'cannon-es';
-import type { Engine, Integrator, System } from '../../src/core/types';
-import { type CannonBuildOptions, cannonSubsteps, cannonTuning } from './CannonBuildOptions';
-import type { CannonSystem } from './CannonSystem';
-import { cannonBuilders } from './cannonBuilders';
+import type { Engine, Integrator, System } from '../../src/core/types.js';
+import { type CannonBuildOptions, cannonSubsteps, cannonTuning } from './CannonBuildOptions.js';
+import type { CannonSystem } from './CannonSystem.js';
+import { cannonBuilders } from './cannonBuilders.js';
 
 /**
  * Options of {@link CannonEngine} (also read from `createEngine('cannon', system, options)`). The defaults are

@@ -1,14 +1,14 @@
 import { Body, type World } from 'cannon-es';
-import type { Engine, EngineId, Integrator, IntegratorId, System } from '../../src/core/types';
-import { createEngine, type EngineOptions } from '../../src/engines/registry';
-import { createIntegrator } from '../../src/integrators/registry';
-import { createSystem } from '../../src/systems/registry';
-import { checkModelSystem } from '../three/checkModelSystem';
-import { ensureEngine } from '../three/ensureEngine';
-import { pointVelocities } from '../three/pointVelocities';
-import type { Vec3Like } from './CannonBuildOptions';
-import { checkVector } from './createCannonSystem';
-import { isSystem } from './resolveSystem';
+import type { Engine, EngineId, Integrator, IntegratorId, System } from '../../src/core/types.js';
+import { createEngine, type EngineOptions } from '../../src/engines/registry.js';
+import { createIntegrator } from '../../src/integrators/registry.js';
+import { createSystem } from '../../src/systems/registry.js';
+import { checkModelSystem } from '../three/checkModelSystem.js';
+import { ensureEngine } from '../three/ensureEngine.js';
+import { pointVelocities } from '../three/pointVelocities.js';
+import type { Vec3Like } from './CannonBuildOptions.js';
+import { checkVector } from './createCannonSystem.js';
+import { isSystem } from './resolveSystem.js';
 
 /** Options of {@link attachLagrangian}. */
 export interface AttachLagrangianOptions {

@@ -1,10 +1,10 @@
 import type { World } from 'cannon-es';
-import type { System } from '../../src/core/types';
-import { type CannonBuildOptions, resolveCannonBuildOptions } from './CannonBuildOptions';
-import type { CannonSystem } from './CannonSystem';
-import { createCannonSystem } from './createCannonSystem';
-import { linkAngles } from './linkAngles';
-import { resolveSystem } from './resolveSystem';
+import type { System } from '../../src/core/types.js';
+import { type CannonBuildOptions, resolveCannonBuildOptions } from './CannonBuildOptions.js';
+import type { CannonSystem } from './CannonSystem.js';
+import { createCannonSystem } from './createCannonSystem.js';
+import { linkAngles } from './linkAngles.js';
+import { resolveSystem } from './resolveSystem.js';
 
 /**
  * The N-link planar chain built from cannon-es bodies: a static pivot and N spheres of mass m joined by

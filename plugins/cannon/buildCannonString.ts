@@ -1,9 +1,9 @@
 import type { World } from 'cannon-es';
-import type { System } from '../../src/core/types';
-import { type CannonBuildOptions, resolveCannonBuildOptions } from './CannonBuildOptions';
-import type { CannonSystem } from './CannonSystem';
-import { createCannonSystem } from './createCannonSystem';
-import { resolveSystem } from './resolveSystem';
+import type { System } from '../../src/core/types.js';
+import { type CannonBuildOptions, resolveCannonBuildOptions } from './CannonBuildOptions.js';
+import type { CannonSystem } from './CannonSystem.js';
+import { createCannonSystem } from './createCannonSystem.js';
+import { resolveSystem } from './resolveSystem.js';
 
 /**
  * The string (discretised wave equation) built from cannon-es bodies: N spheres of mass ρΔx between two

@@ -1,11 +1,11 @@
 import type { World } from 'cannon-es';
-import type { System } from '../../src/core/types';
-import { buildCannonChain } from './buildCannonChain';
-import { buildCannonDoublePendulum } from './buildCannonDoublePendulum';
-import { buildCannonPendulum } from './buildCannonPendulum';
-import { buildCannonString } from './buildCannonString';
-import type { CannonBuildOptions } from './CannonBuildOptions';
-import type { CannonSystem } from './CannonSystem';
+import type { System } from '../../src/core/types.js';
+import { buildCannonChain } from './buildCannonChain.js';
+import { buildCannonDoublePendulum } from './buildCannonDoublePendulum.js';
+import { buildCannonPendulum } from './buildCannonPendulum.js';
+import { buildCannonString } from './buildCannonString.js';
+import type { CannonBuildOptions } from './CannonBuildOptions.js';
+import type { CannonSystem } from './CannonSystem.js';
 
 /** A builder of the cannon-es version of one kind of system. */
 export type CannonBuilder = (world: World, system: System, options: CannonBuildOptions) => CannonSystem;

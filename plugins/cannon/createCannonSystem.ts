@@ -1,9 +1,9 @@
 import { Body, type Constraint, DistanceConstraint, Sphere, Spring, Vec3, type World } from 'cannon-es';
-import type { System } from '../../src/core/types';
-import { choleskyFactor, choleskySolve } from '../../src/linalg/cholesky';
-import { pointVelocities } from '../three/pointVelocities';
-import type { ResolvedCannonBuildOptions } from './CannonBuildOptions';
-import type { CannonSystem } from './CannonSystem';
+import type { System } from '../../src/core/types.js';
+import { choleskyFactor, choleskySolve } from '../../src/linalg/cholesky.js';
+import { pointVelocities } from '../three/pointVelocities.js';
+import type { ResolvedCannonBuildOptions } from './CannonBuildOptions.js';
+import type { CannonSystem } from './CannonSystem.js';
 
 /** How the bodies of one system are joined and read back; supplied by each builder. */
 export interface CannonSystemLayout {

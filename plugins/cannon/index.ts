@@ -4,20 +4,20 @@
  * @example
  * import { attachLagrangian, buildCannonDoublePendulum, stepCannon } from 'three-lnn/cannon';
  */
-import './registerCannonEngine';
+import './registerCannonEngine.js';
 
 export {
   type AttachLagrangianOptions,
   attachLagrangian,
   type LagrangianAttachment,
-} from './attachLagrangian';
-export { buildCannonChain } from './buildCannonChain';
-export { buildCannonDoublePendulum } from './buildCannonDoublePendulum';
-export { buildCannonPendulum } from './buildCannonPendulum';
-export { buildCannonString } from './buildCannonString';
-export { type CannonBuildOptions, cannonSubsteps, cannonTuning, type Vec3Like } from './CannonBuildOptions';
-export { CannonEngine, type CannonEngineOptions } from './CannonEngine';
-export type { CannonSystem } from './CannonSystem';
-export { type CannonBuilder, cannonBuilders } from './cannonBuilders';
-export { registerCannonEngine } from './registerCannonEngine';
-export { stepCannon } from './stepCannon';
+} from './attachLagrangian.js';
+export { buildCannonChain } from './buildCannonChain.js';
+export { buildCannonDoublePendulum } from './buildCannonDoublePendulum.js';
+export { buildCannonPendulum } from './buildCannonPendulum.js';
+export { buildCannonString } from './buildCannonString.js';
+export { type CannonBuildOptions, cannonSubsteps, cannonTuning, type Vec3Like } from './CannonBuildOptions.js';
+export { CannonEngine, type CannonEngineOptions } from './CannonEngine.js';
+export type { CannonSystem } from './CannonSystem.js';
+export { type CannonBuilder, cannonBuilders } from './cannonBuilders.js';
+export { registerCannonEngine } from './registerCannonEngine.js';
+export { stepCannon } from './stepCannon.js';

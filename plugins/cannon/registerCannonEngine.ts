@@ -1,5 +1,5 @@
-import { registerEngine } from '../../src/engines/registry';
-import { CannonEngine, type CannonEngineOptions } from './CannonEngine';
+import { registerEngine } from '../../src/engines/registry.js';
+import { CannonEngine, type CannonEngineOptions } from './CannonEngine.js';
 
 /**
  * Register the `cannon` engine in the engine registry (idempotent; importing `three-lnn/cannon` does it).

@@ -1,5 +1,5 @@
-import type { System } from '../../src/core/types';
-import { createSystem } from '../../src/systems/registry';
+import type { System } from '../../src/core/types.js';
+import { createSystem } from '../../src/systems/registry.js';
 
 /**
  * The System a builder works on: `params` itself when it is a System of kind `id`, else

@@ -6,11 +6,11 @@
  * import { worldControls } from 'three-lnn/gui';
  * worldControls(new GUI(), world, { dt: 1 / 120 });
  */
-export { type BackendInfo, backendInfo } from './backendInfo';
-export { type ParamControlsOptions, paramControls } from './paramControls';
+export { type BackendInfo, backendInfo } from './backendInfo.js';
+export { type ParamControlsOptions, paramControls } from './paramControls.js';
 export {
   type ClockLike,
   type WorldControls,
   type WorldControlsOptions,
   worldControls,
-} from './worldControls';
+} from './worldControls.js';

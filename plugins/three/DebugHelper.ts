@@ -7,9 +7,9 @@ import {
   SphereGeometry,
   Vector3,
 } from 'three';
-import { fixedPoints } from './fixedPoints';
-import type { PhysicsSystem } from './PhysicsSystem';
-import { TrailLine } from './TrailLine';
+import { fixedPoints } from './fixedPoints.js';
+import type { PhysicsSystem } from './PhysicsSystem.js';
+import { TrailLine } from './TrailLine.js';
 
 /** Options of {@link DebugHelper} (`physics.createDebugHelper(handle, options)`). */
 export interface DebugHelperOptions {

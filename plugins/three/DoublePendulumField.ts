@@ -16,7 +16,7 @@ import {
   WebGLRenderTarget,
 } from 'three';
 import { FullScreenQuad } from 'three/examples/jsm/postprocessing/Pass.js';
-import { DoublePendulum, type DoublePendulumParams } from '../../src/systems/DoublePendulum';
+import { DoublePendulum, type DoublePendulumParams } from '../../src/systems/DoublePendulum.js';
 import {
   bobsFragment,
   copyFragment,
@@ -25,7 +25,7 @@ import {
   mapColorFragment,
   mapFragment,
   rk4Fragment,
-} from './fieldShaders';
+} from './fieldShaders.js';
 
 /** Options of {@link DoublePendulumField}. */
 export interface DoublePendulumFieldOptions {

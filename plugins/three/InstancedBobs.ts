@@ -8,8 +8,8 @@ import {
   MeshStandardMaterial,
   SphereGeometry,
 } from 'three';
-import { fixedPoints } from './fixedPoints';
-import type { PhysicsSystem } from './PhysicsSystem';
+import { fixedPoints } from './fixedPoints.js';
+import type { PhysicsSystem } from './PhysicsSystem.js';
 
 /** Options of {@link InstancedBobs} (`physics.createInstancedBobs(handle, options)`). */
 export interface InstancedBobsOptions {

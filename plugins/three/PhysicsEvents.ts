@@ -1,4 +1,4 @@
-import type { PhysicsSystem } from './PhysicsSystem';
+import type { PhysicsSystem } from './PhysicsSystem.js';
 
 /** Events of an `LNNPhysics` instance and their payloads (payload objects may be reused: copy what you keep). */
 export interface PhysicsEvents {

@@ -1,7 +1,7 @@
 import { Vector3 } from 'three';
-import type { Engine, System } from '../../src/core/types';
-import type { SystemHandle } from '../../src/world/SystemHandle';
-import { pointVelocities } from './pointVelocities';
+import type { Engine, System } from '../../src/core/types.js';
+import type { SystemHandle } from '../../src/world/SystemHandle.js';
+import { pointVelocities } from './pointVelocities.js';
 
 /**
  * A system added with `physics.addSystem`: a batch of `count` copies of one Lagrangian system in the
@@ -62,7 +62,7 @@ export class PhysicsSystem {
     this.resetEnergy();
   }
 
-  /** Name, unique in the world (what `userData.physics.system` refers to). */
+  /** Name, unique in the world (what `userData.lnn.system` refers to). */
   get name(): string {
     return this.handle.name;
   }

@@ -13,7 +13,7 @@ import {
   Quaternion,
   Vector3,
 } from 'three';
-import type { PhysicsSystem } from './PhysicsSystem';
+import type { PhysicsSystem } from './PhysicsSystem.js';
 
 /** Options of {@link SystemHelper} (`physics.createSystemHelper(handle, options)`). */
 export interface SystemHelperOptions {

@@ -1,10 +1,10 @@
-import { hasEngine } from '../../src/engines/registry';
+import { hasEngine } from '../../src/engines/registry.js';
 
 /** Engines whose module registers them on import, loaded only when asked for (TF.js stays out otherwise). */
 const LAZY_ENGINES: Readonly<Record<string, () => Promise<unknown>>> = {
-  lnn: () => import('../../src/engines/learned'),
-  baseline: () => import('../../src/engines/learned'),
-  lgn: () => import('../../src/engines/learned'),
+  lnn: () => import('../../src/engines/learned.js'),
+  baseline: () => import('../../src/engines/learned.js'),
+  lgn: () => import('../../src/engines/learned.js'),
 };
 
 /**

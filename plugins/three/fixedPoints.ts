@@ -1,5 +1,5 @@
-import type { System } from '../../src/core/types';
-import { pointVelocities } from './pointVelocities';
+import type { System } from '../../src/core/types.js';
+import { pointVelocities } from './pointVelocities.js';
 
 /**
  * Which points of `system.positions` never move (pivots, fixed string ends): points whose velocity is zero

@@ -1,4 +1,4 @@
-import type { Engine } from '../../src/core/types';
+import type { Engine } from '../../src/core/types.js';
 
 /** The box a learned model's training states were drawn from (docs/model-format.md, `trainingRanges`). */
 export interface TrainingRanges {

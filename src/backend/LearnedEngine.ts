@@ -1,17 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { AccelerationFn, Engine, EngineId, Integrator, System } from '../core/types';
-import { RungeKutta4 } from '../integrators/RungeKutta4';
-import { checkModelForSystem } from '../model/checkSystem';
-import { loadModel, type ModelSource } from '../model/loadModel';
-import type { LoadedModel, ModelKind } from '../model/metadata';
-import { referenceAccelerations, wrapAngle } from '../model/reference';
+import type { AccelerationFn, Engine, EngineId, Integrator, System } from '../core/types.js';
+import { RungeKutta4 } from '../integrators/RungeKutta4.js';
+import { checkModelForSystem } from '../model/checkSystem.js';
+import { loadModel, type ModelSource } from '../model/loadModel.js';
+import type { LoadedModel, ModelKind } from '../model/metadata.js';
+import { referenceAccelerations, wrapAngle } from '../model/reference.js';
 import {
   disposeFusedWeights,
   type FusedWeights,
   prepareFusedWeights,
   registerFusedKernels,
-} from '../nn/fused';
-import type { Accelerations } from '../nn/lnn';
+} from '../nn/fused.js';
+import type { Accelerations } from '../nn/lnn.js';
 import {
   disposeParams,
   foldScales,
@@ -20,9 +20,9 @@ import {
   paramsFromModel,
   specFromModel,
   wrapAngles,
-} from '../nn/mlp';
-import { SolveFlag } from '../nn/solve64';
-import { tidy } from '../nn/tidy';
+} from '../nn/mlp.js';
+import { SolveFlag } from '../nn/solve64.js';
+import { tidy } from '../nn/tidy.js';
 import {
   type BackendName,
   type BackendOptions,
@@ -31,7 +31,7 @@ import {
   ensureBackend,
   initBackend,
   initSideBackend,
-} from './backend';
+} from './backend.js';
 
 /**
  * How a learned engine evaluates q̈ and steps:

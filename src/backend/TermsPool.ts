@@ -8,8 +8,8 @@
  * Where the workers come from is the job of `nodeWorkers.ts` and `browserWorkers.ts`; what a worker
  * runs is `termsServe.ts`.
  */
-import type { LoadedModel } from '../model/metadata';
-import { isNode } from '../model/nodeIo';
+import type { LoadedModel } from '../model/metadata.js';
+import { isNode } from '../model/nodeIo.js';
 
 /** Control block per worker (Int32 slots). */
 const SEQ = 0;
@@ -143,8 +143,8 @@ export class TermsPool {
     if (problem !== null) throw new Error(`Cannot start worker threads for the learned engine: ${problem}.`);
     const ctrlBuffer = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * SLOTS * Math.max(1, count));
     const start: StartWorkers = isNode()
-      ? (await import('./nodeWorkers')).startNodeWorkers
-      : (await import('./browserWorkers')).startBrowserWorkers;
+      ? (await import('./nodeWorkers.js')).startNodeWorkers
+      : (await import('./browserWorkers.js')).startBrowserWorkers;
     const dataFor = (slot: number): TermsWorkerData => ({
       model: { metadata: model.metadata, layers: model.layers, source: model.source },
       nLocal,

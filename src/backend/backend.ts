@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { isNode, nodeModule } from '../model/nodeIo';
+import { assetLocations } from '../model/assets.js';
+import { isNode, nodeModule } from '../model/nodeIo.js';
 
 /**
  * Where a learned engine computes: a TF.js backend (`webgl`, `wasm`, `cpu`) or `js`, the float64
@@ -45,8 +46,20 @@ export function defaultBackend(): BackendName {
 
 let wasmConfigured = false;
 
-async function configureWasm(wasmPaths: BackendOptions['wasmPaths']): Promise<void> {
+/**
+ * The `wasmPaths` to use: the given ones, else in a browser the folder the assets are served from
+ * (`configureAssets`, or the `three-lnn-assets` meta element the Vite plugin writes), else undefined
+ * (Node resolves the installed package; a browser falls back to TF.js's own default).
+ */
+export function resolveWasmPaths(wasmPaths: BackendOptions['wasmPaths']): BackendOptions['wasmPaths'] {
+  if (wasmPaths !== undefined) return wasmPaths;
+  if (isNode()) return undefined;
+  return assetLocations().wasm ?? undefined;
+}
+
+async function configureWasm(requested: BackendOptions['wasmPaths']): Promise<void> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  const wasmPaths = resolveWasmPaths(requested);
   if (wasmConfigured && wasmPaths === undefined) return;
   // The threaded build needs a worker that production bundles break, and Node has no threads here.
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);

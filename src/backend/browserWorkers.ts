@@ -1,9 +1,9 @@
 /**
  * Module Web Workers for {@link TermsPool} in a cross-origin-isolated page. The worker script is named
- * with `new URL('./termsWorker.browser.ts', import.meta.url)`, the form bundlers (Vite, webpack,
+ * with `new URL('./termsWorker.browser.js', import.meta.url)`, the form bundlers (Vite, webpack,
  * Rollup with a worker plugin) recognise and bundle as a worker.
  */
-import type { PoolWorkers, StartWorkers } from './TermsPool';
+import type { PoolWorkers, StartWorkers } from './TermsPool.js';
 
 /** How long a worker may take to load TF.js, its wasm binary and the weights (ms). */
 const START_LIMIT_MS = 60_000;
@@ -13,7 +13,7 @@ export const startBrowserWorkers: StartWorkers = async (count, dataFor) => {
   try {
     await Promise.all(
       Array.from({ length: count }, (_, slot) => {
-        const worker = new Worker(new URL('./termsWorker.browser.ts', import.meta.url), { type: 'module' });
+        const worker = new Worker(new URL('./termsWorker.browser.js', import.meta.url), { type: 'module' });
         workers.push(worker);
         return new Promise<void>((resolve, reject) => {
           const timer = setTimeout(

@@ -1,6 +1,6 @@
 /** Node worker threads for {@link TermsPool}; each gets a MessagePort for its buffers. */
 import type { MessagePort, Worker } from 'node:worker_threads';
-import type { PoolWorkers, StartWorkers } from './TermsPool';
+import type { PoolWorkers, StartWorkers } from './TermsPool.js';
 
 type WorkerThreads = typeof import('node:worker_threads');
 
@@ -11,8 +11,11 @@ export const startNodeWorkers: StartWorkers = async (count, dataFor) => {
   const wt = (await import(/* @vite-ignore */ 'node:worker_threads')) as WorkerThreads;
   // Not `new URL('…', import.meta.url)` literally: bundlers would copy these Node-only files as assets.
   const here = import.meta.url;
-  const boot = new URL('./termsWorkerBoot.mjs', here);
-  const entry = new URL('./termsWorker.ts', here).href;
+  // Built (dist/*.js): the worker module runs as it is. From the TypeScript sources (tests, tsx), a boot
+  // file registers tsx in the worker first, since worker threads do not inherit the main thread's loader.
+  const fromSource = here.endsWith('.ts');
+  const boot = new URL(fromSource ? './termsWorkerBoot.mjs' : './termsWorker.js', here);
+  const entry = new URL(fromSource ? './termsWorker.ts' : './termsWorker.js', here).href;
   const workers: Worker[] = [];
   const ports: MessagePort[] = [];
   try {

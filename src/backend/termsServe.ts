@@ -8,11 +8,11 @@ import {
   fusedLagrangianPack,
   prepareFusedWeights,
   registerFusedKernels,
-} from '../nn/fused';
-import { foldScales, paramsFromModel, specFromModel } from '../nn/mlp';
-import { tidy } from '../nn/tidy';
-import { initBackend } from './backend';
-import { POOL_SLOTS, type TermsBuffers, type TermsWorkerData } from './TermsPool';
+} from '../nn/fused.js';
+import { foldScales, paramsFromModel, specFromModel } from '../nn/mlp.js';
+import { tidy } from '../nn/tidy.js';
+import { initBackend } from './backend.js';
+import { POOL_SLOTS, type TermsBuffers, type TermsWorkerData } from './TermsPool.js';
 
 const { SEQ, DONE, COUNT, GEN, CMD, FAILED, SLOTS, CMD_STOP } = POOL_SLOTS;
 

@@ -4,8 +4,8 @@
  * `Atomics.wait` (allowed in a worker) and yields to this worker's event loop only to receive buffers.
  */
 
-import type { TermsBuffers, TermsWorkerData } from './TermsPool';
-import { abandonRun, serveTerms } from './termsServe';
+import type { TermsBuffers, TermsWorkerData } from './TermsPool.js';
+import { abandonRun, serveTerms } from './termsServe.js';
 
 interface WorkerScope {
   onmessage: ((e: MessageEvent) => void) | null;

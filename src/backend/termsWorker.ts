@@ -3,8 +3,8 @@
  * `termsWorkerBoot.mjs`): new buffers arrive on a MessagePort and are read synchronously.
  */
 import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import type { TermsBuffers, TermsWorkerData } from './TermsPool';
-import { abandonRun, serveTerms } from './termsServe';
+import type { TermsBuffers, TermsWorkerData } from './TermsPool.js';
+import { abandonRun, serveTerms } from './termsServe.js';
 
 const { port, ...data } = workerData as TermsWorkerData & { port: MessagePort };
 // However this thread ends, a run the pool waits for is answered (as failed).

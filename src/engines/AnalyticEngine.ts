@@ -1,8 +1,8 @@
-import type { Integrator, System } from '../core/types';
-import { RungeKutta4 } from '../integrators/RungeKutta4';
-import { DoublePendulum } from '../systems/DoublePendulum';
-import { CpuEngine } from './CpuEngine';
-import { rk4DoublePendulum } from './kernels/rk4DoublePendulum';
+import type { Integrator, System } from '../core/types.js';
+import { RungeKutta4 } from '../integrators/RungeKutta4.js';
+import { DoublePendulum } from '../systems/DoublePendulum.js';
+import { CpuEngine } from './CpuEngine.js';
+import { rk4DoublePendulum } from './kernels/rk4DoublePendulum.js';
 
 /** Options of {@link AnalyticEngine}. */
 export interface AnalyticEngineOptions {

@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { LearnedEngine, type LearnedEngineOptions } from '../backend/LearnedEngine';
-import { readBack } from '../backend/readBack';
-import type { System } from '../core/types';
-import type { ModelSource } from '../model/loadModel';
-import { wrapAngle } from '../model/reference';
-import type { Accelerations } from '../nn/lnn';
-import { mlpForward } from '../nn/mlp';
-import { SolveFlag } from '../nn/solve64';
-import { tidy } from '../nn/tidy';
+import { LearnedEngine, type LearnedEngineOptions } from '../backend/LearnedEngine.js';
+import { readBack } from '../backend/readBack.js';
+import type { System } from '../core/types.js';
+import type { ModelSource } from '../model/loadModel.js';
+import { wrapAngle } from '../model/reference.js';
+import type { Accelerations } from '../nn/lnn.js';
+import { mlpForward } from '../nn/mlp.js';
+import { SolveFlag } from '../nn/solve64.js';
+import { tidy } from '../nn/tidy.js';
 
 /**
  * The black-box baseline of Cranmer et al.: a network maps (q, q̇) straight to q̈. Same model format,

@@ -1,4 +1,4 @@
-import type { AccelerationFn, Engine, EngineId, Integrator, System } from '../core/types';
+import type { AccelerationFn, Engine, EngineId, Integrator, System } from '../core/types.js';
 
 /**
  * Base class of engines that compute q̈ on the CPU in float64. A subclass supplies only

@@ -1,16 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { LearnedEngine, type LearnedEngineOptions } from '../backend/LearnedEngine';
-import { readBack } from '../backend/readBack';
-import type { System } from '../core/types';
-import type { ModelSource } from '../model/loadModel';
-import { referenceEnergy, wrapAngle } from '../model/reference';
-import { fusedLagrangianPack } from '../nn/fused';
-import { packedLagrangianTerms } from '../nn/lagrangianTerms';
-import { bandedTermsFolded } from '../nn/lgn';
-import type { Accelerations } from '../nn/lnn';
-import { solveTridiagonal } from '../nn/solve';
-import { solveTridiagonal64 } from '../nn/solve64';
-import { tidy } from '../nn/tidy';
+import { LearnedEngine, type LearnedEngineOptions } from '../backend/LearnedEngine.js';
+import { readBack } from '../backend/readBack.js';
+import type { System } from '../core/types.js';
+import type { ModelSource } from '../model/loadModel.js';
+import { referenceEnergy, wrapAngle } from '../model/reference.js';
+import { fusedLagrangianPack } from '../nn/fused.js';
+import { packedLagrangianTerms } from '../nn/lagrangianTerms.js';
+import { bandedTermsFolded } from '../nn/lgn.js';
+import type { Accelerations } from '../nn/lnn.js';
+import { solveTridiagonal } from '../nn/solve.js';
+import { solveTridiagonal64 } from '../nn/solve64.js';
+import { tidy } from '../nn/tidy.js';
 
 /**
  * A Lagrangian Graph Network engine for a path of N nodes with fixed ends (a string, a chain): one

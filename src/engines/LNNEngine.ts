@@ -1,27 +1,27 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ensureBackend } from '../backend/backend';
+import { ensureBackend, resolveWasmPaths } from '../backend/backend.js';
 import {
   type FusedStepper,
   LearnedEngine,
   type LearnedEngineInit,
   type LearnedEngineOptions,
   type RouteName,
-} from '../backend/LearnedEngine';
-import { readBack } from '../backend/readBack';
-import type { TermsPool } from '../backend/TermsPool';
-import type { System } from '../core/types';
-import { FusedWebGLLnn } from '../gpu/FusedWebGLLnn';
-import { applyVelocityMap, featureSlope, fillInput, type InputMap } from '../model/inputMap';
-import type { ModelSource } from '../model/loadModel';
-import { isNode, nodeOs } from '../model/nodeIo';
-import { referenceEnergy, wrapAngle } from '../model/reference';
-import { fusedLagrangianPack } from '../nn/fused';
-import { createFusedLnn, type FusedLnn } from '../nn/fusedLnn';
-import { packedLagrangianTerms } from '../nn/lagrangianTerms';
-import type { Accelerations } from '../nn/lnn';
-import { solveSymmetric } from '../nn/solve';
-import { solveSymmetric64 } from '../nn/solve64';
-import { tidy } from '../nn/tidy';
+} from '../backend/LearnedEngine.js';
+import { readBack } from '../backend/readBack.js';
+import type { TermsPool } from '../backend/TermsPool.js';
+import type { System } from '../core/types.js';
+import { FusedWebGLLnn } from '../gpu/FusedWebGLLnn.js';
+import { applyVelocityMap, featureSlope, fillInput, type InputMap } from '../model/inputMap.js';
+import type { ModelSource } from '../model/loadModel.js';
+import { isNode, nodeOs } from '../model/nodeIo.js';
+import { referenceEnergy, wrapAngle } from '../model/reference.js';
+import { fusedLagrangianPack } from '../nn/fused.js';
+import { createFusedLnn, type FusedLnn } from '../nn/fusedLnn.js';
+import { packedLagrangianTerms } from '../nn/lagrangianTerms.js';
+import type { Accelerations } from '../nn/lnn.js';
+import { solveSymmetric } from '../nn/solve.js';
+import { solveSymmetric64 } from '../nn/solve64.js';
+import { tidy } from '../nn/tidy.js';
 
 /**
  * The Lagrangian Neural Network engine: q̈ = H_vv⁻¹ (∂L/∂q − H_vq q̇) from a learned L(q, q̇), with exact
@@ -93,12 +93,13 @@ export class LNNEngine extends LearnedEngine {
     const route = this.options.route ?? 'auto';
     const wasmRoute =
       (route === 'auto' || route === 'wasm') && (this.backend === 'wasm' || this.wasmRouteReady);
-    const { TermsPool, poolProblem } = await import('../backend/TermsPool');
+    const { TermsPool, poolProblem } = await import('../backend/TermsPool.js');
+    const wasmPaths = resolveWasmPaths(this.options.wasmPaths);
     const problem = !wasmRoute
       ? `the batch is split only on the wasm route (backend ${this.backend}, route '${route}'${this.backend === 'wasm' || this.wasmRouteReady ? '' : ', wasm backend not initialised'})`
       : this.model.layers.length < 2
         ? 'a network without a hidden layer has no fused pass to split'
-        : poolProblem(this.options.wasmPaths);
+        : poolProblem(wasmPaths);
     if (problem !== null) {
       if (requested !== 'auto') {
         throw new Error(`lnn engine: threads: ${requested} cannot run here: ${problem}; or use threads: 1.`);
@@ -111,7 +112,7 @@ export class LNNEngine extends LearnedEngine {
     try {
       this.pool = await TermsPool.create(this.model, this.system.dof, threads, {
         inWidth: this.input.width,
-        wasmPaths: this.options.wasmPaths,
+        wasmPaths,
       });
     } catch (e) {
       if (requested !== 'auto') throw e;

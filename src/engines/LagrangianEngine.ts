@@ -1,6 +1,6 @@
-import type { System } from '../core/types';
-import { EulerLagrangeSolver } from '../lagrangian/EulerLagrangeSolver';
-import { CpuEngine } from './CpuEngine';
+import type { System } from '../core/types.js';
+import { EulerLagrangeSolver } from '../lagrangian/EulerLagrangeSolver.js';
+import { CpuEngine } from './CpuEngine.js';
 
 /**
  * Exact physics from the Lagrangian alone: q̈ from the Euler–Lagrange equation applied to the

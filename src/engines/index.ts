@@ -1,7 +1,7 @@
-export { AnalyticEngine, type AnalyticEngineOptions } from './AnalyticEngine';
-export { CpuEngine } from './CpuEngine';
-export { rk4DoublePendulum } from './kernels/rk4DoublePendulum';
-export { LagrangianEngine } from './LagrangianEngine';
+export { AnalyticEngine, type AnalyticEngineOptions } from './AnalyticEngine.js';
+export { CpuEngine } from './CpuEngine.js';
+export { rk4DoublePendulum } from './kernels/rk4DoublePendulum.js';
+export { LagrangianEngine } from './LagrangianEngine.js';
 export {
   createEngine,
   type EngineFactory,
@@ -9,4 +9,4 @@ export {
   hasEngine,
   listEngines,
   registerEngine,
-} from './registry';
+} from './registry.js';

@@ -1,10 +1,10 @@
-import { BACKEND_NAMES, type BackendName } from '../backend/backend';
-import { type LearnedEngineOptions, ROUTE_NAMES, type RouteName } from '../backend/LearnedEngine';
-import type { ModelSource } from '../model/loadModel';
-import { BaselineEngine } from './BaselineEngine';
-import { LGNEngine } from './LGNEngine';
-import { LNNEngine } from './LNNEngine';
-import { type EngineOptions, registerEngine } from './registry';
+import { BACKEND_NAMES, type BackendName } from '../backend/backend.js';
+import { type LearnedEngineOptions, ROUTE_NAMES, type RouteName } from '../backend/LearnedEngine.js';
+import type { ModelSource } from '../model/loadModel.js';
+import { BaselineEngine } from './BaselineEngine.js';
+import { LGNEngine } from './LGNEngine.js';
+import { LNNEngine } from './LNNEngine.js';
+import { type EngineOptions, registerEngine } from './registry.js';
 
 /** The model from engine options, or a clear Error naming the engine and how to pass one. */
 function modelOf(id: string, options: EngineOptions): ModelSource {

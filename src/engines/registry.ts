@@ -1,6 +1,6 @@
-import type { Engine, EngineId, System } from '../core/types';
-import { AnalyticEngine } from './AnalyticEngine';
-import { LagrangianEngine } from './LagrangianEngine';
+import type { Engine, EngineId, System } from '../core/types.js';
+import { AnalyticEngine } from './AnalyticEngine.js';
+import { LagrangianEngine } from './LagrangianEngine.js';
 
 /**
  * Options passed to an engine factory. Engines read the keys they understand and ignore the rest.

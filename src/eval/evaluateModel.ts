@@ -3,14 +3,14 @@
  * per-system equivalents (string: normal modes and energy on 100 nodes; relativistic particle: the speed
  * bound and held-out q̈), using a learned engine for q̈ and the exact system for ground truth.
  */
-import type { Engine, System } from '../core/types';
-import '../engines/learned';
-import { createEngine } from '../engines/registry';
-import { createRng, uniform } from '../math/random';
-import { loadModel } from '../model/loadModel';
-import type { LoadedModel } from '../model/metadata';
-import { createSystem } from '../systems/registry';
-import { stringModeFrequencies } from '../systems/stringModeFrequencies';
+import type { Engine, System } from '../core/types.js';
+import '../engines/learned.js';
+import { createEngine } from '../engines/registry.js';
+import { createRng, uniform } from '../math/random.js';
+import { loadModel } from '../model/loadModel.js';
+import type { LoadedModel } from '../model/metadata.js';
+import { createSystem } from '../systems/registry.js';
+import { stringModeFrequencies } from '../systems/stringModeFrequencies.js';
 import {
   energyDrift,
   energyDriftFromSampler,
@@ -18,7 +18,7 @@ import {
   qddError,
   rollout,
   stringModes,
-} from './protocols';
+} from './protocols.js';
 
 /** Options of {@link evaluateModel}. */
 export interface EvaluateOptions {

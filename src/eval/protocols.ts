@@ -3,9 +3,9 @@
  * an acceleration function (a learned engine's q̈) and the exact {@link System}, and measures against the
  * system's closed form, using the TRUE energy of the learned trajectory.
  */
-import type { AccelerationFn, System } from '../core/types';
-import { RungeKutta4 } from '../integrators/RungeKutta4';
-import { createRng, uniform } from '../math/random';
+import type { AccelerationFn, System } from '../core/types.js';
+import { RungeKutta4 } from '../integrators/RungeKutta4.js';
+import { createRng, uniform } from '../math/random.js';
 
 /** One measured number with the protocol that produced it (stored in model metadata by `eval --write`). */
 export interface Metric {

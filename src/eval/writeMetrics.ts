@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EvaluationReport } from './evaluateModel';
+import type { EvaluationReport } from './evaluateModel.js';
 
 /**
  * Record an evaluation in a model directory's `model.json` (`userDefinedMetadata.threeLnn.metrics`):

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { FusedStepper } from '../backend/LearnedEngine';
-import { inputMapOf, wrapAngle } from '../model/inputMap';
-import type { LoadedModel } from '../model/metadata';
+import type { FusedStepper } from '../backend/LearnedEngine.js';
+import { inputMapOf, wrapAngle } from '../model/inputMap.js';
+import type { LoadedModel } from '../model/metadata.js';
 import {
   activationProgram,
   adjointProgram,
@@ -13,7 +13,7 @@ import {
   rowsPerState,
   solveProgram,
   solveStateInputs,
-} from './lnnPrograms';
+} from './lnnPrograms.js';
 
 /** The part of TF.js's WebGL backend (`MathBackendWebGL`) used to run custom programs. */
 interface WebGLBackendLike {

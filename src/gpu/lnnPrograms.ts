@@ -25,8 +25,8 @@
  * H_vv = D·h_vv·D + diag(φ''(q̇) ⊙ ∂L/∂φ), H_vq q̇ = D·h_vu, and flags a state with |q̇| ≥ 1 (outside the
  * embedding's domain) as failed with q̈ = 0.
  */
-import { Feature, type InputMap } from '../model/inputMap';
-import type { Activation } from '../model/metadata';
+import { Feature, type InputMap } from '../model/inputMap.js';
+import type { Activation } from '../model/metadata.js';
 
 /** The subset of TF.js's GPGPUProgram these programs use. */
 export interface LnnProgram {

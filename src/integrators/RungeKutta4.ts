@@ -1,5 +1,5 @@
-import type { AccelerationFn, Integrator } from '../core/types';
-import { checkStateShape, ensureLength } from './scratch';
+import type { AccelerationFn, Integrator } from '../core/types.js';
+import { checkStateShape, ensureLength } from './scratch.js';
 
 /**
  * The classic fourth-order Runge–Kutta method on the first-order system (q, q̇)' = (q̇, f(q, q̇)).

@@ -1,5 +1,5 @@
-import type { AccelerationFn, Integrator } from '../core/types';
-import { checkStateShape, ensureLength } from './scratch';
+import type { AccelerationFn, Integrator } from '../core/types.js';
+import { checkStateShape, ensureLength } from './scratch.js';
 
 /**
  * Semi-implicit (symplectic) Euler, velocity first:

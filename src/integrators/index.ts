@@ -1,7 +1,7 @@
-export { DormandPrince5, type DormandPrince5Options } from './DormandPrince5';
-export { type IntegrateOptions, integrate } from './integrate';
-export { Leapfrog } from './Leapfrog';
-export { RungeKutta4 } from './RungeKutta4';
+export { DormandPrince5, type DormandPrince5Options } from './DormandPrince5.js';
+export { type IntegrateOptions, integrate } from './integrate.js';
+export { Leapfrog } from './Leapfrog.js';
+export { RungeKutta4 } from './RungeKutta4.js';
 export {
   createIntegrator,
   INTEGRATOR_IDS,
@@ -9,5 +9,5 @@ export {
   type IntegratorOptions,
   isIntegratorId,
   listIntegrators,
-} from './registry';
-export { SymplecticEuler } from './SymplecticEuler';
+} from './registry.js';
+export { SymplecticEuler } from './SymplecticEuler.js';

@@ -1,5 +1,5 @@
-import type { AccelerationFn, Integrator, IntegratorId } from '../core/types';
-import { createIntegrator, type IntegratorOptions } from './registry';
+import type { AccelerationFn, Integrator, IntegratorId } from '../core/types.js';
+import { createIntegrator, type IntegratorOptions } from './registry.js';
 
 /** Options of {@link integrate}. */
 export interface IntegrateOptions {

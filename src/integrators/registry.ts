@@ -1,8 +1,8 @@
-import type { Integrator, IntegratorId } from '../core/types';
-import { DormandPrince5, type DormandPrince5Options } from './DormandPrince5';
-import { Leapfrog } from './Leapfrog';
-import { RungeKutta4 } from './RungeKutta4';
-import { SymplecticEuler } from './SymplecticEuler';
+import type { Integrator, IntegratorId } from '../core/types.js';
+import { DormandPrince5, type DormandPrince5Options } from './DormandPrince5.js';
+import { Leapfrog } from './Leapfrog.js';
+import { RungeKutta4 } from './RungeKutta4.js';
+import { SymplecticEuler } from './SymplecticEuler.js';
 
 /** Options of {@link createIntegrator}; only the adaptive method reads them. */
 export type IntegratorOptions = DormandPrince5Options;

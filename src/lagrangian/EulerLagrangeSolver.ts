@@ -1,7 +1,7 @@
-import type { Ops } from '../core/types';
-import { SymmetricSolver } from '../linalg/SymmetricSolver';
-import type { Jet } from '../math/Jet';
-import { JetOps } from '../math/JetOps';
+import type { Ops } from '../core/types.js';
+import { SymmetricSolver } from '../linalg/SymmetricSolver.js';
+import type { Jet } from '../math/Jet.js';
+import { JetOps } from '../math/JetOps.js';
 
 /**
  * A Lagrangian L(q, q̇) written once against {@link Ops}, so that it evaluates on numbers and on jets.

@@ -1,8 +1,8 @@
-import type { Ops, Params, Rng, System } from '../core/types';
-import { numberOps } from '../math/numberOps';
-import { uniform } from '../math/random';
-import { type ParamSpec, resolveParams } from '../systems/params';
-import { EulerLagrangeSolver } from './EulerLagrangeSolver';
+import type { Ops, Params, Rng, System } from '../core/types.js';
+import { numberOps } from '../math/numberOps.js';
+import { uniform } from '../math/random.js';
+import { type ParamSpec, resolveParams } from '../systems/params.js';
+import { EulerLagrangeSolver } from './EulerLagrangeSolver.js';
 
 /**
  * A Lagrangian with parameters, written once against {@link Ops}. `q`, `qd`: `[dof]`.

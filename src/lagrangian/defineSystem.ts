@@ -1,4 +1,4 @@
-import { LagrangianSystem, type SystemDefinition } from './LagrangianSystem';
+import { LagrangianSystem, type SystemDefinition } from './LagrangianSystem.js';
 
 /**
  * Script a new system from its Lagrangian alone. q̈, energy E = q̇·∂L/∂q̇ − L and momentum ∂L/∂q̇ are

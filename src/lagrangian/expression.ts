@@ -1,6 +1,6 @@
-import type { Ops, Params } from '../core/types';
-import { ExpressionError } from './ExpressionError';
-import { LagrangianSystem, type ParametricLagrangian, type SystemDefinition } from './LagrangianSystem';
+import type { Ops, Params } from '../core/types.js';
+import { ExpressionError } from './ExpressionError.js';
+import { LagrangianSystem, type ParametricLagrangian, type SystemDefinition } from './LagrangianSystem.js';
 
 /**
  * Lagrangians typed as text, e.g. `"0.5*qd1^2 - 0.5*k*q1^2"`, turned into systems. The text is parsed by

@@ -1,5 +1,5 @@
-import { choleskyFactor, choleskySolve } from './cholesky';
-import { luSolve } from './luSolve';
+import { choleskyFactor, choleskySolve } from './cholesky.js';
+import { luSolve } from './luSolve.js';
 
 /** How {@link SymmetricSolver.solve} solved the last system. */
 export type SolveMethod = 'cholesky' | 'lu';

@@ -1,5 +1,5 @@
-import type { Ops } from '../core/types';
-import { Jet } from './Jet';
+import type { Ops } from '../core/types.js';
+import { Jet } from './Jet.js';
 
 /**
  * {@link Ops} over second-order {@link Jet}s of n degrees of freedom: evaluating a Lagrangian with these

@@ -1,4 +1,4 @@
-import type { Ops } from '../core/types';
+import type { Ops } from '../core/types.js';
 
 /**
  * {@link Ops} over plain float64 numbers: evaluates a Lagrangian written against `Ops<T>` to a value.

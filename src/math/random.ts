@@ -1,4 +1,4 @@
-import type { Rng } from '../core/types';
+import type { Rng } from '../core/types.js';
 
 /**
  * A small, fast, seeded PRNG (mulberry32). Deterministic across platforms: the same seed gives the

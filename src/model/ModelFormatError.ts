@@ -1,6 +1,7 @@
 /** Machine-readable reason of a {@link ModelFormatError}. */
 export type ModelProblem =
   | 'not-found'
+  | 'not-served'
   | 'bad-json'
   | 'bad-format'
   | 'unknown-version'
@@ -13,7 +14,8 @@ export type ModelProblem =
   | 'short-shard'
   | 'non-finite-weights'
   | 'dof-mismatch'
-  | 'kind-mismatch';
+  | 'kind-mismatch'
+  | 'system-mismatch';
 
 /**
  * A model file that cannot be used. The message names the file, the problem and what to do about it;

@@ -1,4 +1,4 @@
-import { ModelFormatError } from './ModelFormatError';
+import { ModelFormatError } from './ModelFormatError.js';
 import {
   type DenseLayer,
   expectedWeightSpecs,
@@ -8,8 +8,8 @@ import {
   type ModelJson,
   type ModelMetadata,
   type WeightSpec,
-} from './metadata';
-import { checkLayers, validateMetadata } from './validate';
+} from './metadata.js';
+import { checkLayers, validateMetadata } from './validate.js';
 
 /** Written into `model.json → generatedBy`. */
 export const GENERATED_BY = 'three-lnn 0.1.0';

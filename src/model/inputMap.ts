@@ -1,4 +1,4 @@
-import type { ModelMetadata } from './metadata';
+import type { ModelMetadata } from './metadata.js';
 
 /**
  * How an angle coordinate enters the network (`input.angleEmbedding`, docs/model-format.md):

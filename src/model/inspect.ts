@@ -1,6 +1,6 @@
-import { type AngleEmbedding, angleEmbeddingOf, Feature, inputMapOf } from './inputMap';
-import type { LoadedModel, ModelKind, ModelMetadata } from './metadata';
-import { parameterCount } from './metadata';
+import { type AngleEmbedding, angleEmbeddingOf, Feature, inputMapOf } from './inputMap.js';
+import type { LoadedModel, ModelKind, ModelMetadata } from './metadata.js';
+import { parameterCount } from './metadata.js';
 
 /** A model summary for people (the CLI's `inspect`, the app's model panel). */
 export interface ModelSummary {

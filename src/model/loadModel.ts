@@ -5,11 +5,11 @@ import {
   isSerializedModel,
   type ModelArtifactsLike,
   type SerializedModel,
-} from './artifacts';
-import { ModelFormatError } from './ModelFormatError';
-import type { LoadedModel } from './metadata';
-import { isNode, nodeFs, nodePath, nodeUrl } from './nodeIo';
-import { checkLayers, decodeWeights, shardPaths, validateMetadata, validateModelJson } from './validate';
+} from './artifacts.js';
+import { ModelFormatError } from './ModelFormatError.js';
+import type { LoadedModel } from './metadata.js';
+import { isNode, nodeFs, nodePath, nodeUrl } from './nodeIo.js';
+import { checkLayers, decodeWeights, shardPaths, validateMetadata, validateModelJson } from './validate.js';
 
 /**
  * Where a model comes from: a directory or `model.json` path (Node), a URL (`http(s):`, `file:`, or a
@@ -28,6 +28,10 @@ export interface LoadModelOptions {
 }
 
 const URL_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+/** What to do when a model URL is not served (docs/plugin.md, "Serving models and wasm"). */
+const SERVE_HINT =
+  "Serve the model folder at that URL: in Vite add threeLnn() from 'three-lnn/vite' to the plugins and pass shippedModel('<name>'); with another bundler copy the files with `npx three-lnn assets <public dir>/three-lnn` (docs/plugin.md, Serving models and wasm).";
 
 /**
  * Load and validate a three-lnn model (docs/model-format.md).
@@ -162,13 +166,29 @@ async function loadFromUrl(url: URL, options: LoadModelOptions): Promise<LoadedM
       throw new ModelFormatError(
         problem,
         where,
-        `${what} ${u.href} answered HTTP ${res.status}; check the URL and that every file listed in weightsManifest is served next to model.json.`,
+        `${what} ${u.href} answered HTTP ${res.status}; ${res.status === 404 ? SERVE_HINT : 'check the URL and that every file listed in weightsManifest is served next to model.json.'}`,
+      );
+    }
+    const type = (res.headers?.get?.('content-type') ?? '').split(';')[0].trim().toLowerCase();
+    if (type === 'text/html' || type === 'application/xhtml+xml') {
+      throw new ModelFormatError(
+        'not-served',
+        where,
+        `${what} ${u.href} answered with an HTML page (content-type ${type}), not the model file: the server does not serve this path (a dev server answers unknown paths with index.html). ${SERVE_HINT}`,
       );
     }
     return res;
   };
   const res = await get(jsonUrl, 'model.json at', 'not-found');
-  const json = validateModelJson(parseJson(await res.text(), where), where);
+  const text = await res.text();
+  if (/^\s*<(!doctype|html|head|body)\b/i.test(text)) {
+    throw new ModelFormatError(
+      'not-served',
+      where,
+      `model.json at ${where} is an HTML page, not the model file: the server does not serve this path. ${SERVE_HINT}`,
+    );
+  }
+  const json = validateModelJson(parseJson(text, where), where);
   const shards = await Promise.all(
     shardPaths(json).map(async (rel) => {
       const r = await get(new URL(rel, jsonUrl), `weight shard "${rel}" at`, 'missing-shard');

@@ -4,7 +4,7 @@
  * `model.json → userDefinedMetadata.threeLnn`, typed here as {@link ModelMetadata}.
  */
 
-import type { AngleEmbedding, VelocityEmbedding } from './inputMap';
+import type { AngleEmbedding, VelocityEmbedding } from './inputMap.js';
 
 /** The only format version this reader accepts. */
 export const FORMAT_VERSION = 1 as const;

@@ -1,13 +1,13 @@
-import { createRng, normal } from '../math/random';
-import { createModel } from './artifacts';
-import type { AngleEmbedding } from './inputMap';
+import { createRng, normal } from '../math/random.js';
+import { createModel } from './artifacts.js';
+import type { AngleEmbedding } from './inputMap.js';
 import {
   type Activation,
   FORMAT_VERSION,
   type LoadedModel,
   type ModelKind,
   type ModelMetadata,
-} from './metadata';
+} from './metadata.js';
 
 /** Options of {@link createRandomModel}. */
 export interface RandomModelOptions {

@@ -4,9 +4,9 @@
  * wrap or sin/cos of angles, q̇ or atanh(q̇), from src/model/inputMap.ts). It is the
  * independent check of the tensor code, and a fast path for a handful of states (no TF.js overhead).
  */
-import { SolveFlag, type SolveFlagValue, solveSymmetric64, solveTridiagonal64 } from '../nn/solve64';
-import { featureSlope, fillInput, inputMapOf, velocityCurvature, velocitySlope, wrapAngle } from './inputMap';
-import type { Activation, LoadedModel } from './metadata';
+import { SolveFlag, type SolveFlagValue, solveSymmetric64, solveTridiagonal64 } from '../nn/solve64.js';
+import { featureSlope, fillInput, inputMapOf, velocityCurvature, velocitySlope, wrapAngle } from './inputMap.js';
+import type { Activation, LoadedModel } from './metadata.js';
 
 export { wrapAngle };
 

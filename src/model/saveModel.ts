@@ -5,9 +5,9 @@ import {
   type SerializeOptions,
   serializeModel,
   toModelArtifacts,
-} from './artifacts';
-import type { LoadedModel, ModelMetadata } from './metadata';
-import { isNode, nodeFs, nodePath } from './nodeIo';
+} from './artifacts.js';
+import type { LoadedModel, ModelMetadata } from './metadata.js';
+import { isNode, nodeFs, nodePath } from './nodeIo.js';
 
 /** Anything with a TF.js `IOHandler.save` method (e.g. `tf.io.browserDownloads()`, `tf.io.withSaveHandler`). */
 export interface SaveHandlerLike {

@@ -3,8 +3,8 @@ import {
   type AngleEmbedding,
   VELOCITY_EMBEDDINGS,
   type VelocityEmbedding,
-} from './inputMap';
-import { ModelFormatError } from './ModelFormatError';
+} from './inputMap.js';
+import { ModelFormatError } from './ModelFormatError.js';
 import {
   ACTIVATIONS,
   type Activation,
@@ -18,7 +18,7 @@ import {
   type ModelKind,
   type ModelMetadata,
   type WeightSpec,
-} from './metadata';
+} from './metadata.js';
 
 type Json = Record<string, unknown>;
 

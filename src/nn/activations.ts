@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Activation } from '../model/metadata';
+import type { Activation } from '../model/metadata.js';
 
 /** σ(z) and σ'(z) of a hidden layer, computed together (they share work). */
 export interface ActivationValues {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { foldScales, type MlpParams, mlpForward, type NetworkSpec, wrapAngles } from './mlp';
-import { tidy } from './tidy';
+import { foldScales, type MlpParams, mlpForward, type NetworkSpec, wrapAngles } from './mlp.js';
+import { tidy } from './tidy.js';
 
 /**
  * q̈ `[batch, n]` of a `baseline` model: the network maps (wrap(q)·qScale, q̇·qdScale) straight to

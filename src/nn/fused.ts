@@ -13,8 +13,8 @@
  * They have no gradients: training uses the plain-op path (`packedLagrangianTerms`).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Activation } from '../model/metadata';
-import { tidy } from './tidy';
+import type { Activation } from '../model/metadata.js';
+import { tidy } from './tidy.js';
 
 const ACTIVATE = 'ThreeLnnActivate';
 const CURVATURE = 'ThreeLnnCurvature';

@@ -7,10 +7,10 @@
  * weights cost no speed here against float32 ones (both fit in cache for the small networks this route is
  * for). The float64 reference itself stays the literal, unoptimised transcription of the format.
  */
-import type { AccelerationFn } from '../core/types';
-import { applyVelocityMap, featureSlope, fillInput, inputMapOf, wrapAngle } from '../model/inputMap';
-import type { Activation, LoadedModel } from '../model/metadata';
-import { SolveFlag, solveSymmetric64 } from './solve64';
+import type { AccelerationFn } from '../core/types.js';
+import { applyVelocityMap, featureSlope, fillInput, inputMapOf, wrapAngle } from '../model/inputMap.js';
+import type { Activation, LoadedModel } from '../model/metadata.js';
+import { SolveFlag, solveSymmetric64 } from './solve64.js';
 
 /** A prepared fused evaluator of one `lnn` model (see {@link createFusedLnn}). */
 export interface FusedLnn {

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { InputMap } from '../model/inputMap';
-import type { Activation } from '../model/metadata';
-import { type ActivationValues, activation, curvature } from './activations';
-import { embedQ, type MlpParams, spreadToInputs, sumToCoordinates } from './mlp';
-import { tidy } from './tidy';
+import type { InputMap } from '../model/inputMap.js';
+import type { Activation } from '../model/metadata.js';
+import { type ActivationValues, activation, curvature } from './activations.js';
+import { embedQ, type MlpParams, spreadToInputs, sumToCoordinates } from './mlp.js';
+import { tidy } from './tidy.js';
 
 /**
  * The pieces of the Euler–Lagrange equation for a batch, from one scalar network L(q, q̇).

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { packedLagrangianTerms } from './lagrangianTerms';
-import type { Accelerations } from './lnn';
-import { foldScales, type MlpParams, type NetworkSpec, wrapAngles } from './mlp';
-import { solveTridiagonal } from './solve';
-import { tidy } from './tidy';
+import { packedLagrangianTerms } from './lagrangianTerms.js';
+import type { Accelerations } from './lnn.js';
+import { foldScales, type MlpParams, type NetworkSpec, wrapAngles } from './mlp.js';
+import { solveTridiagonal } from './solve.js';
+import { tidy } from './tidy.js';
 
 /**
  * Local inputs of every edge of a path graph with fixed ends: for N nodes, edges e = 0…N join

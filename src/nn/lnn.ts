@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { type LagrangianTerms, lagrangianTerms } from './lagrangianTerms';
-import { foldScales, type MlpParams, type NetworkSpec, wrapAngles } from './mlp';
-import { solveSymmetric, type TensorSolve } from './solve';
-import { tidy } from './tidy';
+import { type LagrangianTerms, lagrangianTerms } from './lagrangianTerms.js';
+import { foldScales, type MlpParams, type NetworkSpec, wrapAngles } from './mlp.js';
+import { solveSymmetric, type TensorSolve } from './solve.js';
+import { tidy } from './tidy.js';
 
 /** q̈ of a batch and the per-state solve outcome. */
 export interface Accelerations {

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Feature, type InputMap, inputMapOf } from '../model/inputMap';
-import type { Activation, LoadedModel } from '../model/metadata';
-import { sigma } from './activations';
-import { tidy } from './tidy';
+import { Feature, type InputMap, inputMapOf } from '../model/inputMap.js';
+import type { Activation, LoadedModel } from '../model/metadata.js';
+import { sigma } from './activations.js';
+import { tidy } from './tidy.js';
 
 /**
  * Weights of a dense network as tensors (or `tf.Variable`s while training): `kernels[l]` `[in, out]`,

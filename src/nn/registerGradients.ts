@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { isNode, nodeModule } from '../model/nodeIo.js';
 
 /**
  * Register TF.js's gradient functions, which `@tensorflow/tfjs-core` alone does not ship registered
@@ -18,17 +19,22 @@ export async function registerGradients(): Promise<void> {
   } catch {
     // Plain Node: the ES-module file above cannot load there (its imports have no extensions).
   }
-  if (tf.getGradient('Softplus') === undefined && typeof process !== 'undefined' && process.versions?.node) {
+  if (tf.getGradient('Softplus') === undefined && isNode()) {
     // Plain Node resolves tfjs-core to its CommonJS build, which has no gradient registrations. The
     // umbrella package's CommonJS build registers them on that same tfjs-core instance.
-    const { createRequire } = await import('node:module');
-    createRequire(import.meta.url)('@tensorflow/tfjs');
+    const { createRequire } = await nodeModule();
+    try {
+      createRequire(import.meta.url)('@tensorflow/tfjs');
+    } catch {
+      // Not installed: reported below.
+    }
   }
   if (tf.getGradient('Softplus') === undefined) {
     throw new Error(
       'TF.js gradients are unavailable in this runtime: neither the ES-module gradient registrations of ' +
-        '@tensorflow/tfjs-core nor the CommonJS ones of @tensorflow/tfjs could be loaded. Reinstall the ' +
-        'dependencies (npm install), or train with the Python trainer in training/.',
+        '@tensorflow/tfjs-core nor the CommonJS ones of @tensorflow/tfjs could be loaded. In plain Node, ' +
+        'training needs the optional peer dependency @tensorflow/tfjs (npm i @tensorflow/tfjs@^4.22.0); ' +
+        'or train with the Python trainer in training/.',
     );
   }
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { DEFAULT_EPSILON_RELATIVE, PD_TOLERANCE, SolveFlag } from './solve64';
-import { tidy } from './tidy';
+import { DEFAULT_EPSILON_RELATIVE, PD_TOLERANCE, SolveFlag } from './solve64.js';
+import { tidy } from './tidy.js';
 
 /** Solutions of a batch of linear systems with one {@link SolveFlag} per system. */
 export interface TensorSolve {

@@ -1,11 +1,11 @@
-import type { System } from '../core/types';
-import type { EngineOptions } from '../engines/registry';
-import { createRng, normal } from '../math/random';
-import { createSystem } from '../systems/registry';
-import type { SystemHandle } from '../world/SystemHandle';
-import { World, type WorldOptions } from '../world/World';
-import { defineScene } from './defineScene';
-import { SceneError } from './SceneError';
+import type { System } from '../core/types.js';
+import type { EngineOptions } from '../engines/registry.js';
+import { createRng, normal } from '../math/random.js';
+import { createSystem } from '../systems/registry.js';
+import type { SystemHandle } from '../world/SystemHandle.js';
+import { World, type WorldOptions } from '../world/World.js';
+import { defineScene } from './defineScene.js';
+import { SceneError } from './SceneError.js';
 import type {
   AppliedEvent,
   Recording,
@@ -15,7 +15,7 @@ import type {
   SceneFailure,
   SceneRun,
   SceneSystem,
-} from './types';
+} from './types.js';
 
 /** Options of {@link SceneRunner.create}. */
 export interface SceneRunnerOptions {

@@ -1,5 +1,5 @@
-import { SceneError } from './SceneError';
-import type { RecordedQuantity, Scene, SceneDefinition, SceneEvent, SceneSystem } from './types';
+import { SceneError } from './SceneError.js';
+import type { RecordedQuantity, Scene, SceneDefinition, SceneEvent, SceneSystem } from './types.js';
 
 const EVENT_TYPES: readonly SceneEvent['type'][] = [
   'impulse',

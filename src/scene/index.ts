@@ -1,7 +1,7 @@
-export { defineScene, isScene } from './defineScene';
-export { type RunSceneOptions, runScene } from './runScene';
-export { SceneError } from './SceneError';
-export { SceneRunner, type SceneRunnerOptions } from './SceneRunner';
+export { defineScene, isScene } from './defineScene.js';
+export { type RunSceneOptions, runScene } from './runScene.js';
+export { SceneError } from './SceneError.js';
+export { SceneRunner, type SceneRunnerOptions } from './SceneRunner.js';
 export type {
   AppliedEvent,
   ImpulseEvent,
@@ -22,4 +22,4 @@ export type {
   SceneView,
   SetStateEvent,
   Vec3,
-} from './types';
+} from './types.js';

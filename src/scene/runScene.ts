@@ -1,6 +1,6 @@
-import { SceneError } from './SceneError';
-import { SceneRunner, type SceneRunnerOptions } from './SceneRunner';
-import type { Scene, SceneDefinition, SceneRun } from './types';
+import { SceneError } from './SceneError.js';
+import { SceneRunner, type SceneRunnerOptions } from './SceneRunner.js';
+import type { Scene, SceneDefinition, SceneRun } from './types.js';
 
 /** Options of {@link runScene}. */
 export interface RunSceneOptions extends Omit<SceneRunnerOptions, 'recordSteps'> {

@@ -1,4 +1,4 @@
-import type { EngineId, IntegratorId, System } from '../core/types';
+import type { EngineId, IntegratorId, System } from '../core/types.js';
 
 /**
  * Types of the scene scripting API. A scene is plain data — systems, initial states, engines, timed

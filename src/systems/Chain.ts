@@ -1,7 +1,7 @@
-import type { Ops, Params, Rng, System } from '../core/types';
-import { choleskyFactor, choleskySolve } from '../linalg/cholesky';
-import { uniform } from '../math/random';
-import { type ParamSpec, resolveParams } from './params';
+import type { Ops, Params, Rng, System } from '../core/types.js';
+import { choleskyFactor, choleskySolve } from '../linalg/cholesky.js';
+import { uniform } from '../math/random.js';
+import { type ParamSpec, resolveParams } from './params.js';
 
 /** Parameters of {@link Chain}. */
 export interface ChainParams {

@@ -1,7 +1,7 @@
-import type { Ops, Params, Rng, System } from '../core/types';
-import { uniform } from '../math/random';
-import { type ParamSpec, resolveParams } from './params';
-import { PARTICLE_MAX_SPEED } from './RelativisticParticle';
+import type { Ops, Params, Rng, System } from '../core/types.js';
+import { uniform } from '../math/random.js';
+import { type ParamSpec, resolveParams } from './params.js';
+import { PARTICLE_MAX_SPEED } from './RelativisticParticle.js';
 
 /** Parameters of {@link NewtonianParticle}. */
 export interface NewtonianParticleParams {

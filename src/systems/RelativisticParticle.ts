@@ -1,6 +1,6 @@
-import type { Ops, Params, Rng, System } from '../core/types';
-import { uniform } from '../math/random';
-import { type ParamSpec, resolveParams } from './params';
+import type { Ops, Params, Rng, System } from '../core/types.js';
+import { uniform } from '../math/random.js';
+import { type ParamSpec, resolveParams } from './params.js';
 
 /** Parameters of {@link RelativisticParticle}. */
 export interface RelativisticParticleParams {

@@ -1,4 +1,4 @@
-import type { Params } from '../core/types';
+import type { Params } from '../core/types.js';
 
 /**
  * Declaration of one numeric system parameter: its default, meaning and the values it accepts.

@@ -1,11 +1,11 @@
-import type { System } from '../core/types';
-import { Chain } from './Chain';
-import { DoublePendulum } from './DoublePendulum';
-import { NewtonianParticle } from './NewtonianParticle';
-import type { ParamSpec } from './params';
-import { RelativisticParticle } from './RelativisticParticle';
-import { SimplePendulum } from './SimplePendulum';
-import { StringSystem } from './StringSystem';
+import type { System } from '../core/types.js';
+import { Chain } from './Chain.js';
+import { DoublePendulum } from './DoublePendulum.js';
+import { NewtonianParticle } from './NewtonianParticle.js';
+import type { ParamSpec } from './params.js';
+import { RelativisticParticle } from './RelativisticParticle.js';
+import { SimplePendulum } from './SimplePendulum.js';
+import { StringSystem } from './StringSystem.js';
 
 /** A registry entry as listed by {@link listSystems} (for `three-lnn systems`, GUIs, docs). */
 export interface SystemInfo {

@@ -1,4 +1,4 @@
-import type { System } from '../core/types';
+import type { System } from '../core/types.js';
 
 /**
  * Closed-form angular frequencies of the normal modes of a discrete string (id `string`):

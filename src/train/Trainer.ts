@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { System } from '../core/types';
-import { createRng, normal, uniform } from '../math/random';
-import { createModel } from '../model/artifacts';
+import type { System } from '../core/types.js';
+import { createRng, normal, uniform } from '../math/random.js';
+import { createModel } from '../model/artifacts.js';
 import {
   ANGLE_EMBEDDINGS,
   type AngleEmbedding,
@@ -10,16 +10,17 @@ import {
   VELOCITY_EMBEDDINGS,
   type VelocityEmbedding,
   velocityEmbeddingOf,
-} from '../model/inputMap';
-import { loadModel } from '../model/loadModel';
-import type { Activation, LoadedModel, ModelKind, ModelMetadata } from '../model/metadata';
-import { baselineAccelerations } from '../nn/baseline';
-import { lgnAccelerations } from '../nn/lgn';
-import { lnnAccelerations } from '../nn/lnn';
-import type { MlpParams, NetworkSpec } from '../nn/mlp';
-import { registerGradients } from '../nn/registerGradients';
-import { createSystem } from '../systems/registry';
-import { defaultTrainingBox, speedRanges, type TrainingBox } from './trainingBox';
+} from '../model/inputMap.js';
+import { loadModel } from '../model/loadModel.js';
+import { nodeFs } from '../model/nodeIo.js';
+import type { Activation, LoadedModel, ModelKind, ModelMetadata } from '../model/metadata.js';
+import { baselineAccelerations } from '../nn/baseline.js';
+import { lgnAccelerations } from '../nn/lgn.js';
+import { lnnAccelerations } from '../nn/lnn.js';
+import type { MlpParams, NetworkSpec } from '../nn/mlp.js';
+import { registerGradients } from '../nn/registerGradients.js';
+import { createSystem } from '../systems/registry.js';
+import { defaultTrainingBox, speedRanges, type TrainingBox } from './trainingBox.js';
 
 /** Loss on q̈. */
 export type LossName = 'l1' | 'l2' | 'huber';
@@ -615,7 +616,7 @@ export class Trainer {
 
   /** Write the model (model.json + weights.bin) to a directory. Node only. */
   async save(dir: string): Promise<LoadedModel> {
-    const { writeModel } = await import('../model/saveModel');
+    const { writeModel } = await import('../model/saveModel.js');
     const model = this.toModel();
     await writeModel(dir, model);
     return model;
@@ -627,7 +628,7 @@ export class Trainer {
    */
   async saveCheckpoint(dir: string): Promise<void> {
     await this.save(dir);
-    const fs = await import('node:fs/promises');
+    const fs = await nodeFs();
     const state: TrainerState = {
       version: 1,
       options: this.options,
@@ -656,7 +657,7 @@ export class Trainer {
    */
   static async resume(dir: string, overrides: { steps?: number; command?: string } = {}): Promise<Trainer> {
     await registerGradients();
-    const fs = await import('node:fs/promises');
+    const fs = await nodeFs();
     let state: TrainerState;
     try {
       state = JSON.parse(await fs.readFile(`${dir}/trainer.json`, 'utf8')) as TrainerState;

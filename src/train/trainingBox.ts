@@ -1,4 +1,4 @@
-import type { System } from '../core/types';
+import type { System } from '../core/types.js';
 
 /**
  * The box training states are drawn from, per coordinate: q ~ U[q_lo, q_hi), and q̇ ~ U[v_lo, v_hi)

@@ -1,6 +1,6 @@
-import type { Engine, Integrator, IntegratorId, System } from '../core/types';
-import type { EngineOptions } from '../engines/registry';
-import type { IntegratorOptions } from '../integrators/registry';
+import type { Engine, Integrator, IntegratorId, System } from '../core/types.js';
+import type { EngineOptions } from '../engines/registry.js';
+import type { IntegratorOptions } from '../integrators/registry.js';
 
 /** Everything a {@link SystemHandle} is built from; assembled by `World.add`. */
 export interface SystemHandleInit {

@@ -1,11 +1,11 @@
-import type { Engine, EngineId, Integrator, IntegratorId, System } from '../core/types';
-import { AnalyticEngine } from '../engines/AnalyticEngine';
-import { createEngine, type EngineOptions } from '../engines/registry';
-import { createIntegrator, type IntegratorOptions, isIntegratorId } from '../integrators/registry';
-import { createSystem } from '../systems/registry';
-import { Emitter } from './Emitter';
-import { fillState, SystemHandle } from './SystemHandle';
-import type { JsonValue, SystemSnapshot, WorldSnapshot } from './snapshot';
+import type { Engine, EngineId, Integrator, IntegratorId, System } from '../core/types.js';
+import { AnalyticEngine } from '../engines/AnalyticEngine.js';
+import { createEngine, type EngineOptions } from '../engines/registry.js';
+import { createIntegrator, type IntegratorOptions, isIntegratorId } from '../integrators/registry.js';
+import { createSystem } from '../systems/registry.js';
+import { Emitter } from './Emitter.js';
+import { fillState, SystemHandle } from './SystemHandle.js';
+import type { JsonValue, SystemSnapshot, WorldSnapshot } from './snapshot.js';
 
 /** Options of the {@link World} constructor. */
 export interface WorldOptions {

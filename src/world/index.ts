@@ -1,6 +1,6 @@
-export { Emitter, type Listener } from './Emitter';
-export { SystemHandle } from './SystemHandle';
-export type { JsonValue, SystemSnapshot, WorldSnapshot } from './snapshot';
+export { Emitter, type Listener } from './Emitter.js';
+export { SystemHandle } from './SystemHandle.js';
+export type { JsonValue, SystemSnapshot, WorldSnapshot } from './snapshot.js';
 export {
   type AddOptions,
   type FromJsonOptions,
@@ -9,4 +9,4 @@ export {
   World,
   type WorldEvents,
   type WorldOptions,
-} from './World';
+} from './World.js';

@@ -1,4 +1,4 @@
-import type { IntegratorId } from '../core/types';
+import type { IntegratorId } from '../core/types.js';
 
 /** A JSON value (what snapshots are made of). */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };

@@ -1,4 +1,4 @@
-import type { Params } from '../../core/types';
+import type { Params } from '../../core/types.js';
 
 /**
  * One classic RK4 step of a batch of double pendulums with the closed-form q̈ inlined: all four
