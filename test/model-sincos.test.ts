@@ -2,10 +2,9 @@
  * The sin/cos angle embedding (`input.angleEmbedding: "sincos"`) in the float64 reference evaluator:
  * its ∂L/∂q, H_vv, H_vq and q̈ against finite differences of L alone (model-independent), exact
  * periodicity and smoothness across θ = ±π, the input ordering written out by hand, and q̈ against the
- * JAX trainer's float64 evaluation of a model it exported.
+ * JAX trainer's float64 evaluation (a committed fixture) of a model it exported and of one written here.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -219,107 +218,81 @@ describe('sincos angle embedding in the float64 reference', () => {
   });
 });
 
-/** The trainer's Python (CI creates it: `python3 -m venv .venv && .venv/bin/pip install -r training/requirements.txt`). */
-function trainerPython(): string {
-  const exe = join(repo, '.venv', 'bin', 'python');
-  if (!existsSync(exe)) {
-    throw new Error(
-      'This test needs the trainer environment .venv (python3 -m venv .venv && .venv/bin/pip install -r training/requirements.txt): it compares with the JAX trainer.',
-    );
-  }
-  return exe;
+/**
+ * The JAX side of the comparison, committed (training/make_sincos_fixture.py writes it; pytest
+ * training/tests/test_sincos_fixture.py checks that the trainer still computes it): a tiny model trained
+ * and exported by the trainer (its metadata, its weight layout), the model below as written by writeModel,
+ * and q̈ of both at a few states in the JAX trainer, float64 from the stored float32 weights — through its
+ * explicit derivatives (predict_qdd) and through nested autodiff of its Lagrangian (predict_qdd_one).
+ */
+const FIXTURE = join(repo, 'training', 'tests', 'fixtures', 'sincos-jax');
+const WRITTEN_FILES = ['model.json', 'weights.bin'];
+
+interface JaxQdd {
+  /** The angle embedding the trainer read from the model. */
+  embedding: string;
+  /** q̈ per state, [batch][2]. */
+  explicit: number[][];
+  autodiff: number[][];
+}
+
+interface SincosJaxFixture {
+  q: number[][];
+  qd: number[][];
+  trained: JaxQdd;
+  written: JaxQdd;
 }
 
 /**
- * q̈ of exported models in the JAX trainer, float64 from the stored float32 weights: through the trainer's
- * explicit derivatives (predict_qdd) and through nested autodiff of its Lagrangian (predict_qdd_one).
+ * The model TypeScript writes and the trainer reads: softplus with non-negative kernels after the first
+ * layer is convex in its inputs, so H_vv is positive definite at every state.
  */
-const JAX_QDD = `
-import json, os, sys
-import jax
-jax.config.update("jax_enable_x64", True)
-import jax.numpy as jnp
-sys.path.insert(0, os.path.join(sys.argv[1], "training"))
-import lnn_train as T
-out = []
-for path, q, qd in json.loads(sys.argv[2]):
-    params, ms, meta = T.load_exported(path)
-    params = [(jnp.asarray(w, jnp.float64), jnp.asarray(b, jnp.float64)) for w, b in params]
-    q, qd = jnp.asarray(q, jnp.float64), jnp.asarray(qd, jnp.float64)
-    explicit = T.predict_qdd(params, ms, q, qd)
-    autodiff = jax.vmap(lambda a, b: T.predict_qdd_one(params, ms, a, b))(q, qd)
-    out.append({"embedding": meta["input"].get("angleEmbedding", "wrap"),
-                "explicit": jnp.ravel(explicit).tolist(), "autodiff": jnp.ravel(autodiff).tolist()})
-print(json.dumps(out))
-`;
+function convexSincosModel(): LoadedModel {
+  const rnd = sincosModel({ seed: 21, outputScale: 1.7, qScale: 0.9, qdScale: 0.2 });
+  return createModel(
+    rnd.metadata,
+    rnd.layers.map((l, i) => ({ kernel: i === 0 ? l.kernel : l.kernel.map(Math.abs), bias: l.bias })),
+  );
+}
 
-describe('sincos models: the float64 reference reproduces the JAX trainer', () => {
-  it('q̈ of a trainer-exported model and of a TypeScript-written model agree to ~1e-9', async () => {
-    const py = trainerPython();
-    // 1. A tiny model trained and exported by the trainer (its metadata, its weight layout).
-    const trained = join(dir, 'trained');
-    execFileSync(
-      py,
-      [
-        join(repo, 'training', 'lnn_train.py'),
-        'train',
-        ...[
-          '--system',
-          'double-pendulum',
-          '--kind',
-          'lnn',
-          '--hidden',
-          '16,16',
-          '--angle-embedding',
-          'sincos',
-        ],
-        ...['--steps', '20', '--batch', '256', '--val-size', '256', '--val-every', '20'],
-        ...['--ckpt', join(dir, 'ckpt'), '--out', trained],
-      ],
-      { stdio: 'ignore' },
-    );
-    // 2. A model written by TypeScript and read by the trainer: softplus with non-negative kernels after
-    // the first layer is convex in its inputs, so H_vv is positive definite at every state.
-    const rnd = sincosModel({ seed: 21, outputScale: 1.7, qScale: 0.9, qdScale: 0.2 });
-    const convex = createModel(
-      rnd.metadata,
-      rnd.layers.map((l, i) => ({ kernel: i === 0 ? l.kernel : l.kernel.map(Math.abs), bias: l.bias })),
-    );
+describe('sincos models: the float64 reference reproduces the JAX trainer (training/tests/fixtures/sincos-jax)', () => {
+  // `UPDATE_SINCOS_FIXTURE=1 npx vitest run test/model-sincos.test.ts` rewrites the fixture's written/ (then
+  // run training/make_sincos_fixture.py for its q̈), so a plain test run never modifies tracked files.
+  it('the committed TypeScript-written model is byte for byte what writeModel writes now', async () => {
+    const model = convexSincosModel();
+    if (process.env.UPDATE_SINCOS_FIXTURE) {
+      rmSync(join(FIXTURE, 'written'), { recursive: true, force: true });
+      await writeModel(join(FIXTURE, 'written'), model);
+    }
     const written = join(dir, 'written');
-    await writeModel(written, convex);
+    await writeModel(written, model);
+    expect(readdirSync(written).sort()).toEqual(WRITTEN_FILES);
+    expect(readdirSync(join(FIXTURE, 'written')).sort()).toEqual(WRITTEN_FILES);
+    for (const file of WRITTEN_FILES) {
+      const now = readFileSync(join(written, file));
+      const committed = readFileSync(join(FIXTURE, 'written', file));
+      expect(
+        now.equals(committed),
+        `written/${file} differs from the fixture: regenerate it (UPDATE_SINCOS_FIXTURE=1 npx vitest run test/model-sincos.test.ts, then .venv/bin/python training/make_sincos_fixture.py)`,
+      ).toBe(true);
+    }
+  });
 
-    const q = [
-      [0.3, -1.1],
-      [2.9, 3.4],
-      [-3.1, 0.2],
-      [Math.PI, -Math.PI],
-      [7.5, -9.2],
-      [-0.6, 1.6],
+  it('q̈ of a trainer-exported model and of a TypeScript-written model agree to ~1e-9', async () => {
+    const jax = JSON.parse(readFileSync(join(FIXTURE, 'expected.json'), 'utf8')) as SincosJaxFixture;
+    const models: [string, LoadedModel, JaxQdd][] = [
+      ['trainer-exported', await loadModel(join(FIXTURE, 'trained')), jax.trained],
+      ['TypeScript-written', await loadModel(join(FIXTURE, 'written')), jax.written],
     ];
-    const qd = [
-      [1.2, -0.5],
-      [-3, 4],
-      [0.1, 0.2],
-      [2, -2],
-      [-6, 5],
-      [0.7, 8],
-    ];
-    const models: [string, string, LoadedModel][] = [
-      ['trainer-exported', trained, await loadModel(trained)],
-      ['TypeScript-written', written, convex],
-    ];
-    expect(models[0][2].metadata.input.angleEmbedding).toBe('sincos');
-    expect(models[0][2].metadata.architecture.layers[0]).toBe(6);
-    const cases = JSON.stringify(models.map(([, path]) => [path, q, qd]));
-    const jax = JSON.parse(execFileSync(py, ['-c', JAX_QDD, repo, cases], { encoding: 'utf8' })) as {
-      embedding: string;
-      explicit: number[];
-      autodiff: number[];
-    }[];
-
+    expect(models[0][1].metadata.input.angleEmbedding).toBe('sincos');
+    expect(models[0][1].metadata.architecture.layers[0]).toBe(6);
+    const { q, qd } = jax;
     const batch = q.length;
-    for (const [m, [label, , model]] of models.entries()) {
-      expect(jax[m].embedding, `${label}: the trainer reads the embedding`).toBe('sincos');
+    expect(batch).toBeGreaterThan(0);
+    for (const [label, model, want] of models) {
+      expect(want.embedding, `${label}: the trainer reads the embedding`).toBe('sincos');
+      expect(want.explicit.length).toBe(batch);
+      expect(want.autodiff.length).toBe(batch);
       const ref = new Float64Array(batch * 2);
       const flags = new Uint8Array(batch);
       // ε = 0: an indefinite H_vv (likely after 20 training steps) is solved as is, as the trainer does.
@@ -334,8 +307,8 @@ describe('sincos models: the float64 reference reproduces the JAX trainer', () =
         for (let i = 0; i < 2; i++) {
           const r = ref[b * 2 + i];
           const tol = 1e-9 * Math.max(1, Math.abs(r));
-          const e = jax[m].explicit[b * 2 + i];
-          const a = jax[m].autodiff[b * 2 + i];
+          const e = want.explicit[b][i];
+          const a = want.autodiff[b][i];
           expect(Math.abs(e - r), `${label} q̈[${b},${i}]: explicit JAX ${e}, reference ${r}`).toBeLessThan(
             tol,
           );
@@ -345,7 +318,7 @@ describe('sincos models: the float64 reference reproduces the JAX trainer', () =
         }
       }
     }
-  }, 180_000);
+  });
 });
 
 describe('rapidity velocity embedding (atanh q̇ inputs) in the float64 reference', () => {
