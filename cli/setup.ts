@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import type { Engine, Integrator, IntegratorId, System } from '../src/core/types.js';
 import { createEngine, hasEngine, listEngines } from '../src/engines/registry.js';
 import { createIntegrator, INTEGRATOR_IDS, isIntegratorId } from '../src/integrators/registry.js';
+import { setsNodeCount } from '../src/model/checkSystem.js';
 import { createSystem, listSystems } from '../src/systems/registry.js';
 import { CliError } from './CliError.js';
 
@@ -111,6 +112,8 @@ export function buildSystem(
   }
   for (const [key, value] of Object.entries(params ?? {})) {
     const trained = model?.system.params[key];
+    // The policy of checkModelForSystem: an lgn model runs any number of nodes.
+    if (model?.kind === 'lgn' && trained !== undefined && setsNodeCount(system, key, trained)) continue;
     if (trained !== undefined && trained !== value) {
       warn(
         `--params ${key}=${value} differs from the model's training value ${trained}; the model knows only ${trained}.`,

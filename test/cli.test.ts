@@ -587,6 +587,37 @@ describe('learned engines through the CLI', () => {
     expect(noModel.stderr).toMatch(/--engine lnn needs a trained model: add --model <dir>/);
   });
 
+  it('rollout with --params other than the training values runs, with a warning (one policy)', async () => {
+    const earth = join(dir, 'earth-model');
+    await writeModel(
+      earth,
+      createRandomModel({
+        hidden: [8],
+        seed: 4,
+        system: { id: 'double-pendulum', params: { g: 9.8, l1: 1, l2: 1, m1: 1, m2: 1 } },
+      }),
+    );
+    const args = ['--q0', '0.1,0.2', '--qd0', '0,0', '--dt', '0.01', '--duration', '0.02', '--backend', 'js'];
+    const r = await cli([
+      'rollout',
+      '--system',
+      'double-pendulum',
+      '--engine',
+      'lnn',
+      '--model',
+      earth,
+      '--params',
+      '{"g":1.6}',
+      ...args,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/--params g=1\.6 differs from the model's training value 9\.8/);
+    expect(r.stderr).toMatch(
+      /g = 1\.6 differs from the training value 9\.8; the model knows only the training value/,
+    );
+    expect(JSON.parse(r.stdout).t).toHaveLength(3);
+  });
+
   it('inspect reports the metadata and the parameter count', async () => {
     const r = await cli(['inspect', '--model', lnnDir, '--json']);
     expect(r.code, r.stderr).toBe(0);

@@ -32,8 +32,11 @@ function rapidityModel(
   angles: boolean[],
   angleEmbedding: AngleEmbedding,
   seed: number,
+  system: string,
 ): LoadedModel {
+  // Trained (nominally) on the system it drives: a model of another system id is refused.
   const base = createRandomModel({
+    system: { id: system, params: {} },
     dof,
     angles,
     angleEmbedding,
@@ -106,19 +109,19 @@ interface Case {
 const CASES: Case[] = [
   {
     name: 'dof 1, no angle (relativistic-particle shape)',
-    model: rapidityModel(1, [false], 'wrap', 4),
+    model: rapidityModel(1, [false], 'wrap', 4, 'relativistic-particle'),
     system: createSystem('relativistic-particle'),
     threads: false,
   },
   {
     name: 'dof 2, wrapped angles',
-    model: rapidityModel(2, [true, true], 'wrap', 8),
+    model: rapidityModel(2, [true, true], 'wrap', 8, 'double-pendulum'),
     system: createSystem('double-pendulum'),
     threads: true,
   },
   {
     name: 'dof 3, sincos angles [true, false, true]',
-    model: rapidityModel(3, [true, false, true], 'sincos', 6),
+    model: rapidityModel(3, [true, false, true], 'sincos', 6, 'chain'),
     system: createSystem('chain', { links: 3 }),
     threads: false,
   },

@@ -71,6 +71,7 @@ const CASES: Case[] = [
       dof: 3,
       angles: [true, false, true],
       seed: 5,
+      system: { id: 'chain', params: { links: 3 } }, // a model of another system id is refused
     }),
     system: createSystem('chain', { links: 3 }),
   },

@@ -340,7 +340,49 @@ describe('model format v1: every broken file gives a clear error', () => {
       createRandomModel({ hidden: [4] }).layers,
     );
     expect(checkModelForSystem(other, dp).join(' '), 'a parameter mismatch is a warning').toMatch(
-      /g = 9\.8.*1\.6/,
+      /g = 9\.8 differs from the training value 1\.6; the model knows only the training value/,
+    );
+  });
+
+  it('one policy: another system id is an error, other parameter values only a warning', () => {
+    const layers = createRandomModel({ hidden: [4] }).layers;
+    const trainedOn = (system: { id: string; params: Record<string, number> }) =>
+      createModel({ ...createRandomModel({ hidden: [4] }).metadata, system }, layers);
+    // Same dof (2), another system: refused, naming both systems and the fix.
+    const chain = trainedOn({ id: 'chain', params: { links: 2 } });
+    const dp = createSystem('double-pendulum');
+    let error: unknown;
+    try {
+      checkModelForSystem(chain, dp, 'lnn');
+    } catch (e) {
+      error = e;
+    }
+    expect(error, 'another system id throws').toBeInstanceOf(ModelFormatError);
+    expect((error as ModelFormatError).problem).toBe('system-mismatch');
+    expect((error as Error).message).toMatch(
+      /was trained on 'chain', not 'double-pendulum'; load a model trained on 'double-pendulum'/,
+    );
+    // The same system with other parameter values: accepted, one warning per differing value.
+    const moon = trainedOn({ id: 'double-pendulum', params: { g: 1.6, l1: 1, l2: 1, m1: 1, m2: 1 } });
+    const warnings = checkModelForSystem(moon, dp, 'lnn');
+    expect(warnings, 'only g differs').toHaveLength(1);
+    expect(warnings[0]).toMatch(/g = 9\.8 differs from the training value 1\.6/);
+    expect(checkModelForSystem(moon, createSystem('double-pendulum', { g: 1.6 })), 'exact match').toEqual([]);
+    // An lgn model runs any number of nodes: another node count is not even a warning, another tension
+    // is, and another system id is an error.
+    const lgn = createRandomModel({
+      kind: 'lgn',
+      hidden: [4],
+      system: { id: 'string', params: { nodes: 8, tension: 1 } },
+    });
+    expect(checkModelForSystem(lgn, createSystem('string', { nodes: 32 }), 'lgn'), 'nodes').toEqual([]);
+    expect(checkModelForSystem(lgn, createSystem('string', { nodes: 32, tension: 2 }), 'lgn')).toEqual([
+      expect.stringMatching(
+        /tension = 2 differs from the training value 1; the model knows only the training value/,
+      ),
+    ]);
+    expect(() => checkModelForSystem(lgn, createSystem('chain', { links: 3 }), 'lgn')).toThrow(
+      /trained on 'string', not 'chain'/,
     );
   });
 });

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Object3D, Scene } from 'three';
+import { type Object3D, type Scene, Vector3 } from 'three';
 import { describe, expect, it } from 'vitest';
 import type { LNNPhysicsInstance } from '../plugins/three/index';
 
@@ -61,13 +61,25 @@ describe('docs/plugin.md', () => {
     // 119 frame intervals of 1/60 s = 238 fixed steps of 1/120 s.
     expect(mod.physics.world.stepCount, 'fixed steps taken').toBe(238);
     const dp = mod.physics.systems.get('dp')!;
-    const bobs = mod.scene.children.filter((o: Object3D) => o.userData.physics !== undefined);
-    expect(bobs.length, 'two bobs bound').toBe(2);
+    const bound = mod.scene.children.filter((o: Object3D) => o.userData.lnn !== undefined);
+    const bobs = bound.filter((o) => o.userData.lnn.point !== undefined);
+    const rods = bound.filter((o) => o.userData.lnn.link !== undefined);
+    expect([bobs.length, rods.length], 'two bobs and two rods bound').toEqual([2, 2]);
     for (const bob of bobs) {
-      const expected = dp.position(0, bob.userData.physics.point);
+      const expected = dp.position(0, bob.userData.lnn.point);
       expect(bob.position.distanceTo(expected), 'bob at the interpolated forward kinematics').toBeLessThan(
         1e-12,
       );
+    }
+    for (const rod of rods) {
+      const [a, b] = rod.userData.lnn.link.map((k: number) => dp.position(0, k));
+      expect(
+        rod.position.distanceTo(a.clone().add(b).multiplyScalar(0.5)),
+        'rod at the midpoint',
+      ).toBeLessThan(1e-12);
+      const axis = new Vector3(0, 1, 0).applyQuaternion(rod.quaternion);
+      expect(axis.cross(b.clone().sub(a).normalize()).length(), 'rod along its link').toBeLessThan(1e-9);
+      expect(rod.scale.y, 'rod stretched to the link length (1)').toBeCloseTo(1, 12);
     }
     expect(bobs[1].position.y, 'the pendulum moved from its start').not.toBeCloseTo(
       2 - Math.cos(2) - Math.cos(1),

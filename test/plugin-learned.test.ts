@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Mesh } from 'three';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { LNNPhysics } from '../plugins/three/index';
 import { createRandomModel } from '../src/model/randomModel';
 
@@ -64,9 +64,16 @@ describe('LNNPhysics with a learned engine', () => {
     const physics = await LNNPhysics();
     const before = tf.memory().numTensors;
     const chainModel = createRandomModel({ system: { id: 'chain', params: { links: 2 } } });
-    await expect(
-      physics.addSystem('double-pendulum', { engine: 'lnn', model: chainModel, backend: BACKEND }),
-    ).rejects.toThrow(/addSystem: the model was trained on 'chain', not 'double-pendulum'/);
+    const refused = physics.addSystem('double-pendulum', {
+      engine: 'lnn',
+      model: chainModel,
+      backend: BACKEND,
+    });
+    await expect(refused).rejects.toThrow(/was trained on 'chain', not 'double-pendulum'/);
+    await expect(refused, 'the same error as the core check').rejects.toMatchObject({
+      name: 'ModelFormatError',
+      problem: 'system-mismatch',
+    });
     await expect(
       physics.addSystem('simple-pendulum', { engine: 'lnn', model: createRandomModel(), backend: BACKEND }),
     ).rejects.toThrow(/2 degrees of freedom.*'simple-pendulum' has 1/);
@@ -76,5 +83,32 @@ describe('LNNPhysics with a learned engine', () => {
     expect(physics.systems.size, 'no system added').toBe(0);
     expect(tf.memory().numTensors, 'the rejected engine was disposed').toBe(before);
     physics.dispose();
+  });
+  it('accepts a model of the same system trained with other parameters, with a warning it keeps', async () => {
+    const physics = await LNNPhysics();
+    const earth = createRandomModel({
+      system: { id: 'double-pendulum', params: { g: 9.8, l1: 1, l2: 1, m1: 1, m2: 1 } },
+    });
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const moon = await physics.addSystem('double-pendulum', {
+        name: 'moon',
+        engine: 'lnn',
+        model: earth,
+        backend: BACKEND,
+        params: { g: 1.6 },
+        q0: [1, 0],
+      });
+      const warnings = (moon.engine as unknown as { warnings: readonly string[] }).warnings;
+      expect(warnings.join(' '), 'the warning stays on the engine').toMatch(
+        /g = 1\.6 differs from the training value 9\.8; the model knows only the training value/,
+      );
+      expect(warn.mock.calls.flat().join(' '), 'and is printed').toMatch(/g = 1\.6 differs/);
+      physics.stepN(2);
+      expect(Number.isFinite(moon.handle.q[0]), 'it runs').toBe(true);
+    } finally {
+      warn.mockRestore();
+      physics.dispose();
+    }
   });
 });

@@ -43,14 +43,14 @@ function resources(root: Object3D): Set<BufferGeometry | Material> {
 }
 
 describe('LNNPhysics: meshes follow the system', () => {
-  it('meshes bound through userData.physics sit at the forward kinematics of the interpolated state', async () => {
+  it('meshes bound through userData.lnn sit at the forward kinematics of the interpolated state', async () => {
     const physics = await LNNPhysics();
     const origin = new Vector3(1, 2, -3);
     const dp = await physics.addSystem('double-pendulum', { name: 'dp', q0: [2, 1], origin });
     const scene = new Scene();
     const bobs = [1, 2].map((point) => {
       const m = new Mesh(new SphereGeometry(0.1));
-      m.userData.physics = { system: 'dp', point };
+      m.userData.lnn = { system: 'dp', point };
       scene.add(m);
       return m;
     });
@@ -360,10 +360,10 @@ describe('LNNPhysics: dispose and bad input', () => {
     expect(() => physics.addMesh(mesh, { system: 'dp', point: 1, index: 2 })).toThrow(
       /2 copies.*got index 2/,
     );
-    expect(() => physics.addMesh(mesh)).toThrow(/userData.physics is not set/);
+    expect(() => physics.addMesh(mesh)).toThrow(/userData.lnn is not set/);
     const scene = new Scene();
     const stray = new Mesh();
-    stray.userData.physics = { system: 'pendulum-a', point: 2 };
+    stray.userData.lnn = { system: 'pendulum-a', point: 2 };
     scene.add(stray);
     expect(() => physics.addScene(scene)).toThrow(/no system named 'pendulum-a'/);
     await expect(physics.addSystem('no-such-system')).rejects.toThrow(/Unknown system 'no-such-system'/);
@@ -381,9 +381,11 @@ describe('LNNPhysics: dispose and bad input', () => {
         metadata: { system: { id: 'chain' } },
       },
     );
-    await expect(physics.addSystem('double-pendulum', { engine: wrong })).rejects.toThrow(
-      /model was trained on 'chain', not 'double-pendulum'/,
+    const refused = physics.addSystem('double-pendulum', { engine: wrong });
+    await expect(refused).rejects.toThrow(
+      /^addSystem: Model .*: was trained on 'chain', not 'double-pendulum'; load a model trained on 'double-pendulum'/,
     );
+    await expect(refused).rejects.toMatchObject({ name: 'ModelFormatError', problem: 'system-mismatch' });
     expect([...physics.systems.keys()], 'failed adds leave nothing behind').toEqual(['dp']);
     expect(physics.world.systems.length).toBe(1);
     physics.dispose();

@@ -1,25 +1,26 @@
 import { Group, type Object3D, Vector3 } from 'three';
-import type { System } from '../../src/core/types';
-import type { EngineOptions } from '../../src/engines/registry';
-import { createSystem } from '../../src/systems/registry';
-import { Emitter } from '../../src/world/Emitter';
-import type { WorldSnapshot } from '../../src/world/snapshot';
-import { World } from '../../src/world/World';
-import { checkModelSystem } from './checkModelSystem';
-import { DebugHelper, type DebugHelperOptions } from './DebugHelper';
-import { ensureEngine } from './ensureEngine';
-import { InstancedBobs, type InstancedBobsOptions } from './InstancedBobs';
+import type { System } from '../../src/core/types.js';
+import type { EngineOptions } from '../../src/engines/registry.js';
+import { createSystem } from '../../src/systems/registry.js';
+import { Emitter } from '../../src/world/Emitter.js';
+import type { WorldSnapshot } from '../../src/world/snapshot.js';
+import { World } from '../../src/world/World.js';
+import { BINDING_KEY, type BoundMesh, parseBinding, placeMesh } from './bindings.js';
+import { checkModelSystem } from './checkModelSystem.js';
+import { DebugHelper, type DebugHelperOptions } from './DebugHelper.js';
+import { ensureEngine } from './ensureEngine.js';
+import { InstancedBobs, type InstancedBobsOptions } from './InstancedBobs.js';
 import type {
   AddSystemOptions,
   GhostOptions,
   LNNPhysicsOptions,
   MeshBinding,
   SystemSpec,
-} from './LNNPhysicsOptions';
-import type { PhysicsEvents } from './PhysicsEvents';
-import { PhysicsSystem } from './PhysicsSystem';
-import { SystemHelper, type SystemHelperOptions } from './SystemHelper';
-import { inRange, trainingRangesOf } from './trainingRanges';
+} from './LNNPhysicsOptions.js';
+import type { PhysicsEvents } from './PhysicsEvents.js';
+import { PhysicsSystem } from './PhysicsSystem.js';
+import { SystemHelper, type SystemHelperOptions } from './SystemHelper.js';
+import { inRange, trainingRangesOf } from './trainingRanges.js';
 
 /** A ghost: a second copy of a system under another engine, drawn translucent. */
 export interface Ghost {
@@ -59,14 +60,23 @@ export interface LNNPhysicsInstance {
   /** Remove a system: its engine (when created here), helpers and mesh bindings go with it. */
   removeSystem(system: PhysicsSystem | string): void;
   /**
-   * Make `mesh` follow a point of a system (its `position` is set every frame; rotation and scale are left
-   * alone). `binding` defaults to `mesh.userData.physics`.
-   * @throws Error for an unknown system name, point or copy index
+   * Make `mesh` follow a system: `{ system, point }` sets its `position` every frame (rotation and scale are
+   * left alone); `{ system, point, alignTo }` also turns its `axis` toward another point; `{ system, link:
+   * [a, b], stretch? }` places it at the midpoint of two points, turns its `axis` onto `b − a` and optionally
+   * stretches it to their distance (see {@link MeshBinding}). `binding` defaults to `mesh.userData.lnn`.
+   * Binding a mesh again replaces its binding.
+   * @throws Error (one line, naming the mesh and the expected shape) for a malformed binding, an unknown
+   * system name, point or copy index
    */
   addMesh(mesh: Object3D, binding?: MeshBinding): Object3D;
   /** Stop moving `mesh`. */
   removeMesh(mesh: Object3D): void;
-  /** Bind every object under `root` that has `userData.physics`; returns the objects bound. */
+  /**
+   * Bind every object under `root` (itself included) that has a `userData.lnn` binding; returns the objects
+   * bound. Everything else is ignored, including three.js physics-addon data such as
+   * `userData.physics = { mass: 1 }`.
+   * @throws Error when a `userData.lnn` binding is malformed or names an unknown system, point or copy
+   */
   addScene(root: Object3D): Object3D[];
   /** Rods/strings/chains of a system as lines or tubes, kept up to date by `step`. */
   createSystemHelper(system: PhysicsSystem | string, options?: SystemHelperOptions): SystemHelper;
@@ -121,7 +131,7 @@ interface Updatable {
  * @example
  * const physics = await LNNPhysics();
  * const dp = await physics.addSystem('double-pendulum', { name: 'dp', q0: [2, 1] });
- * bob.userData.physics = { system: 'dp', point: 2 };
+ * bob.userData.lnn = { system: 'dp', point: 2 };
  * physics.addScene(scene);
  * scene.add(physics.createSystemHelper(dp));
  * renderer.setAnimationLoop(() => { physics.step(clock.getDelta()); renderer.render(scene, camera); });
@@ -134,9 +144,8 @@ export async function LNNPhysics(options: LNNPhysicsOptions = {}): Promise<LNNPh
   const events = new Emitter<PhysicsEvents>();
   const systems = new Map<string, PhysicsSystem>();
   const byHandle = new Map<unknown, PhysicsSystem>();
-  const meshes = new Map<Object3D, { system: PhysicsSystem; point: number; index: number }>();
+  const meshes = new Map<Object3D, BoundMesh>();
   const updatables: Updatable[] = [];
-  const scratch = new Vector3();
   const stepEvent = { time: 0, dt: 0 };
   let disposed = false;
   let lastRenderTime = Number.NaN;
@@ -223,19 +232,8 @@ export async function LNNPhysics(options: LNNPhysicsOptions = {}): Promise<LNNPh
     }
   };
 
-  const place = (mesh: Object3D, b: { system: PhysicsSystem; point: number; index: number }): void => {
-    b.system.position(b.index, b.point, scratch);
-    const parent = mesh.parent;
-    if (parent && parent.parent !== null) {
-      // Positions are world space; a mesh inside a transformed group needs them in its parent's frame.
-      parent.updateWorldMatrix(true, false);
-      parent.worldToLocal(scratch);
-    }
-    mesh.position.copy(scratch);
-  };
-
   const update = (sample = true): void => {
-    for (const [mesh, b] of meshes) place(mesh, b);
+    for (const [mesh, b] of meshes) placeMesh(mesh, b);
     for (const u of updatables) u.update(sample);
   };
 
@@ -293,26 +291,21 @@ export async function LNNPhysics(options: LNNPhysicsOptions = {}): Promise<LNNPh
 
   const addMesh = (mesh: Object3D, binding?: MeshBinding): Object3D => {
     alive('addMesh');
-    const b = binding ?? (mesh.userData.physics as MeshBinding | undefined);
     const label = `addMesh('${mesh.name || mesh.type}')`;
-    if (!b || typeof b !== 'object') {
+    const b: unknown = binding === undefined ? mesh.userData?.[BINDING_KEY] : binding;
+    if (b === undefined) {
+      const old = mesh.userData?.physics as { system?: unknown } | undefined;
+      const hint =
+        old !== null && typeof old === 'object' && 'system' in old
+          ? ' (three-lnn bindings moved from userData.physics to userData.lnn)'
+          : '';
       throw new Error(
-        `${label}: no binding given and mesh.userData.physics is not set, e.g. { system: 'dp', point: 2 }`,
+        `${label}: no binding given and mesh.userData.${BINDING_KEY} is not set, e.g. { system: 'dp', point: 2 }${hint}`,
       );
     }
-    const name = typeof b.system === 'string' ? b.system : b.system?.name;
-    if (typeof name !== 'string') throw new Error(`${label}: binding.system must be a system name or handle`);
-    const system = resolve(name, label);
-    const index = b.index ?? 0;
-    try {
-      system.checkPoint(b.point);
-      system.checkIndex(index);
-    } catch (error) {
-      throw new Error(`${label}: ${(error as Error).message}`);
-    }
-    const bound = { system, point: b.point, index };
+    const bound = parseBinding(b, label, (s) => resolve(s, label));
     meshes.set(mesh, bound);
-    place(mesh, bound);
+    placeMesh(mesh, bound);
     return mesh;
   };
 
@@ -373,7 +366,7 @@ export async function LNNPhysics(options: LNNPhysicsOptions = {}): Promise<LNNPh
       alive('addScene');
       const bound: Object3D[] = [];
       root.traverse((o) => {
-        if (o.userData.physics !== undefined) bound.push(addMesh(o));
+        if (o.userData?.[BINDING_KEY] !== undefined) bound.push(addMesh(o));
       });
       return bound;
     },

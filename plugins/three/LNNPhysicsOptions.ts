@@ -1,6 +1,6 @@
-import type { Engine, EngineId, Integrator, IntegratorId, System } from '../../src/core/types';
-import type { EngineOptions } from '../../src/engines/registry';
-import type { Vec3Like } from './Vec3Like';
+import type { Engine, EngineId, Integrator, IntegratorId, System } from '../../src/core/types.js';
+import type { EngineOptions } from '../../src/engines/registry.js';
+import type { Vec3Like } from './Vec3Like.js';
 
 /** Options of {@link LNNPhysics}. */
 export interface LNNPhysicsOptions {
@@ -77,7 +77,7 @@ export interface AddSystemOptions {
    */
   params?: Partial<Record<string, number>>;
   /**
-   * Name, unique in the world: what `mesh.userData.physics.system` refers to.
+   * Name, unique in the world: what `mesh.userData.lnn.system` refers to.
    * @default `${system.id}-${n}`
    */
   name?: string;
@@ -93,18 +93,82 @@ export interface AddSystemOptions {
   offsets?: ArrayLike<number>;
 }
 
-/** What `mesh.userData.physics` (and `physics.addMesh(mesh, binding)`) holds. */
-export interface MeshBinding {
-  /** The system: a handle, or its name. */
+/**
+ * A local axis of a mesh: the one an orienting binding turns onto a segment. `'y'` is the axis of three.js's
+ * `CylinderGeometry` and `CapsuleGeometry`.
+ */
+export type BindingAxis = 'x' | 'y' | 'z';
+
+/** Fields shared by {@link PointBinding} and {@link LinkBinding}. */
+export interface BindingBase {
+  /** The system: a handle, or its name (`AddSystemOptions.name`). */
   system: string | { readonly name: string };
-  /** Index of the point of `system.positions` the mesh follows (0 is usually the pivot). */
-  point: number;
   /**
    * Copy of a batched system.
    * @default 0
    */
   index?: number;
 }
+
+/**
+ * Follow one point of a system: the mesh's `position` is set every frame. With `alignTo` the mesh is also
+ * turned so that its local `axis` points from `point` toward point `alignTo` (e.g. a rod whose geometry starts
+ * at its origin, or a bob that faces the pivot).
+ * @example mesh.userData.lnn = { system: 'dp', point: 2 };
+ * @example rod.userData.lnn = { system: 'dp', point: 0, alignTo: 1 }; // CylinderGeometry(r, r, l1).translate(0, l1 / 2, 0)
+ */
+export interface PointBinding extends BindingBase {
+  /** Index of the point of `system.positions` the mesh follows (0 is usually the pivot). */
+  point: number;
+  /**
+   * A second point: every frame the mesh's `quaternion` becomes the shortest rotation taking its local
+   * `axis` onto the direction from `point` to `alignTo`. While the two points coincide the last orientation
+   * is kept.
+   * @default undefined (position only: rotation and scale are left alone)
+   */
+  alignTo?: number;
+  /**
+   * Local axis turned toward `alignTo` (ignored without it).
+   * @default 'y'
+   */
+  axis?: BindingAxis;
+}
+
+/**
+ * Span two points of a system (a rod, a chain link, a spring): every frame the mesh is placed at the midpoint
+ * of points `a` and `b` of `link: [a, b]` and its `quaternion` becomes the shortest rotation taking its local
+ * `axis` onto `b − a`; with `stretch` its scale along `axis` is also set to the distance |b − a|. Use a
+ * geometry centred on its origin (three's `CylinderGeometry` and `CapsuleGeometry` are, along y). While the
+ * two points coincide the last orientation and length are kept.
+ * @example link.userData.lnn = { system: 'dp', link: [1, 2], stretch: true }; // CylinderGeometry(r, r, 1)
+ */
+export interface LinkBinding extends BindingBase {
+  /** The two points `[a, b]` the mesh spans (indices into `system.positions`, different). */
+  link: readonly [number, number];
+  /**
+   * Local axis of the mesh turned onto `b − a`.
+   * @default 'y'
+   */
+  axis?: BindingAxis;
+  /**
+   * Also set `mesh.scale[axis]` to |b − a| every frame, so a geometry of length 1 along `axis` spans exactly
+   * from `a` to `b` (the other two scale components are left alone). Off: the length is the geometry's own.
+   * @default false
+   */
+  stretch?: boolean;
+}
+
+/**
+ * What `mesh.userData.lnn` (and `physics.addMesh(mesh, binding)`) holds: a {@link PointBinding}
+ * `{ system, point, index?, alignTo?, axis? }` or a {@link LinkBinding} `{ system, link: [a, b], index?,
+ * axis?, stretch? }`.
+ *
+ * Positions are in three.js world space (the system's `origin` and per-copy offsets included); a mesh whose
+ * parent is itself inside another object (a transformed group in the scene) gets them in its parent's frame,
+ * and the orientation and stretch are computed in that frame, so the mesh still spans the points in world
+ * space. They are those of the interpolated render state, like every helper's.
+ */
+export type MeshBinding = PointBinding | LinkBinding;
 
 /** Options of `physics.addGhost`. */
 export interface GhostOptions {

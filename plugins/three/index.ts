@@ -4,26 +4,31 @@
  * import { LNNPhysics } from 'three-lnn/three';
  * const physics = await LNNPhysics();
  */
-export { DebugHelper, type DebugHelperOptions } from './DebugHelper';
+export { BINDING_KEY } from './bindings.js';
+export { DebugHelper, type DebugHelperOptions } from './DebugHelper.js';
 export {
   DoublePendulumField,
   type DoublePendulumFieldOptions,
   type FieldState,
-} from './DoublePendulumField';
-export { fixedPoints } from './fixedPoints';
-export { InstancedBobs, type InstancedBobsOptions } from './InstancedBobs';
-export { type Ghost, LNNPhysics, type LNNPhysicsInstance } from './LNNPhysics';
+} from './DoublePendulumField.js';
+export { fixedPoints } from './fixedPoints.js';
+export { InstancedBobs, type InstancedBobsOptions } from './InstancedBobs.js';
+export { type Ghost, LNNPhysics, type LNNPhysicsInstance } from './LNNPhysics.js';
 export type {
   AddSystemOptions,
+  BindingAxis,
+  BindingBase,
   GhostOptions,
+  LinkBinding,
   LNNPhysicsOptions,
   MeshBinding,
+  PointBinding,
   SystemSpec,
-} from './LNNPhysicsOptions';
-export type { PhysicsEvents } from './PhysicsEvents';
-export { PhysicsSystem } from './PhysicsSystem';
-export { pointVelocities } from './pointVelocities';
-export { SystemHelper, type SystemHelperOptions } from './SystemHelper';
-export { TrailLine } from './TrailLine';
-export { inRange, type TrainingRanges, trainingRangesOf } from './trainingRanges';
-export type { Vec3Like } from './Vec3Like';
+} from './LNNPhysicsOptions.js';
+export type { PhysicsEvents } from './PhysicsEvents.js';
+export { PhysicsSystem } from './PhysicsSystem.js';
+export { pointVelocities } from './pointVelocities.js';
+export { SystemHelper, type SystemHelperOptions } from './SystemHelper.js';
+export { TrailLine } from './TrailLine.js';
+export { inRange, type TrainingRanges, trainingRangesOf } from './trainingRanges.js';
+export type { Vec3Like } from './Vec3Like.js';
