@@ -38,14 +38,16 @@ function compile(name: string, source: string): string {
 }
 
 // What "your app" provides: a scene, a camera and a renderer whose animation loop is driven by a fake
-// clock at 60 frames per second (Node has no WebGL and no requestAnimationFrame).
+// clock at 60 frames per second (Node has no WebGL and no requestAnimationFrame). Like requestAnimationFrame's,
+// its timestamps are on performance.now()'s clock, which THREE.Timer compares them with.
 const PRELUDE = `import { PerspectiveCamera, Scene } from 'three';
 export const scene = new Scene();
 const camera = new PerspectiveCamera();
 export const rendered: number[] = [];
 const renderer = {
   setAnimationLoop(callback: ((now: number) => void) | null): void {
-    for (let frame = 0; callback && frame < 120; frame++) callback((frame * 1000) / 60);
+    const start = performance.now();
+    for (let frame = 0; callback && frame < 120; frame++) callback(start + (frame * 1000) / 60);
   },
   render(s: Scene, c: PerspectiveCamera): void {
     if (s === scene && c === camera) rendered.push(s.children.length);

@@ -109,11 +109,15 @@ export class InstancedBobs extends InstancedMesh {
     this.instanceMatrix.needsUpdate = true;
   }
 
-  /** Free the instance buffers and what was created here; remove from the parent. Idempotent. */
-  override dispose(): void {
+  /**
+   * Free the instance buffers and what was created here; remove from the parent. Idempotent. Returns `this`
+   * (three ≤ 0.186 declares `InstancedMesh.dispose(): this`, later versions `void`; this fits both).
+   */
+  override dispose(): this {
     if (this.ownsGeometry) this.geometry.dispose();
     if (this.ownsMaterial) (this.material as Material).dispose();
     this.removeFromParent();
     super.dispose();
+    return this;
   }
 }
