@@ -54,7 +54,12 @@ export { type LoadModelOptions, loadModel, type ModelSource } from './model/load
 export { ModelFormatError, type ModelProblem } from './model/ModelFormatError.js';
 export { FORMAT_VERSION, type LoadedModel, type ModelKind, type ModelMetadata } from './model/metadata.js';
 export { createRandomModel, type RandomModelOptions } from './model/randomModel.js';
-export { referenceAccelerations, referenceEnergy, referenceLagrangian, wrapAngle } from './model/reference.js';
+export {
+  referenceAccelerations,
+  referenceEnergy,
+  referenceLagrangian,
+  wrapAngle,
+} from './model/reference.js';
 export { saveModel, writeModel } from './model/saveModel.js';
 export { createFusedLnn, type FusedLnn, type FusedLnnOptions } from './nn/fusedLnn.js';
 export { SolveFlag, type SolveFlagValue, solveSymmetric64 } from './nn/solve64.js';

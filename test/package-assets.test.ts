@@ -41,7 +41,9 @@ describe('shippedModel and configureAssets', () => {
   });
 
   it('an unknown name is refused with the list of shipped models', () => {
-    expect(() => shippedModel('pendulum-lnn' as ShippedModelName)).toThrow(/not a shipped model.*double-pendulum-lnn/);
+    expect(() => shippedModel('pendulum-lnn' as ShippedModelName)).toThrow(
+      /not a shipped model.*double-pendulum-lnn/,
+    );
   });
 
   it('configureAssets: base gives models/ and wasm/, models and wasm override it, {} restores the default', () => {
@@ -63,10 +65,8 @@ describe('shippedModel and configureAssets', () => {
 
 describe('a model URL that is not served', () => {
   const html = '<!doctype html><html><head></head><body>app</body></html>';
-  const answer =
-    (status: number, type: string, body: string) =>
-    async (): Promise<Response> =>
-      new Response(body, { status, headers: { 'content-type': type } });
+  const answer = (status: number, type: string, body: string) => async (): Promise<Response> =>
+    new Response(body, { status, headers: { 'content-type': type } });
 
   it('an HTML page instead of model.json (a dev server fallback) is named as such, with the fix', async () => {
     const err = await loadModel('http://localhost:5173/assets/models/dp', {
@@ -115,7 +115,10 @@ describe('the three-lnn/vite plugin', () => {
 
   beforeAll(async () => {
     mkdirSync(root, { recursive: true });
-    writeFileSync(join(root, 'index.html'), '<!doctype html><html><head><title>t</title></head><body></body></html>');
+    writeFileSync(
+      join(root, 'index.html'),
+      '<!doctype html><html><head><title>t</title></head><body></body></html>',
+    );
     server = await createServer({
       root,
       configFile: false,
@@ -137,7 +140,9 @@ describe('the three-lnn/vite plugin', () => {
     const json = await fetch(`${origin}/three-lnn/models/double-pendulum-lnn/model.json`);
     expect(json.status).toBe(200);
     expect(json.headers.get('content-type')).toBe('application/json');
-    expect(await json.text()).toBe(readFileSync(join(repo, 'assets/models/double-pendulum-lnn/model.json'), 'utf8'));
+    expect(await json.text()).toBe(
+      readFileSync(join(repo, 'assets/models/double-pendulum-lnn/model.json'), 'utf8'),
+    );
     const bin = await fetch(`${origin}/three-lnn/models/double-pendulum-lnn/weights.bin`);
     expect(bin.headers.get('content-type')).toBe('application/octet-stream');
     expect((await bin.arrayBuffer()).byteLength).toBe(

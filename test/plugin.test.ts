@@ -121,6 +121,20 @@ describe('LNNPhysics: meshes follow the system', () => {
 });
 
 describe('LNNPhysics: clock controls, state and events', () => {
+  it('a negative frame time advances nothing (THREE.Timer on its first rAF frame); NaN and Infinity throw', async () => {
+    const physics = await LNNPhysics({ fixedTimeStep: H });
+    const dp = await physics.addSystem('double-pendulum', { name: 'dp', q0: [2, 1] });
+    expect(physics.step(-0.004)).toBe(0);
+    expect(physics.time).toBe(0);
+    expect(Array.from(dp.handle.q)).toEqual([2, 1]);
+    expect(physics.step(3 * H + 1e-9)).toBe(3);
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+      expect(() => physics.step(bad)).toThrow(/delta must be a finite number of seconds/);
+    }
+    expect(physics.time).toBeCloseTo(3 * H, 12);
+    physics.dispose();
+  });
+
   it('pause, stepN, timeScale, setState, reset, snapshot/restore', async () => {
     const physics = await LNNPhysics({ fixedTimeStep: H });
     const dp = await physics.addSystem('double-pendulum', { name: 'dp', q0: [1, 0.5] });

@@ -17,6 +17,15 @@ function coreExample(): string {
 }
 
 describe('README', () => {
+  it('the minimal three.js example is examples/minimal/main.ts, which the consumer test builds and runs', () => {
+    const md = readFileSync(join(root, 'README.md'), 'utf8');
+    const at = md.indexOf('<!-- example: minimal');
+    expect(at, 'README.md has the minimal example marker').toBeGreaterThan(-1);
+    const block = /```ts\n([\s\S]*?)```/.exec(md.slice(at));
+    expect(block, 'a ```ts block follows the marker').not.toBeNull();
+    expect(block![1]).toBe(readFileSync(join(root, 'examples', 'minimal', 'main.ts'), 'utf8'));
+  });
+
   it('the engine-core example runs verbatim in Node and prints finite states and the exact spring q̈', () => {
     const dir = join(root, 'tmp');
     mkdirSync(dir, { recursive: true });

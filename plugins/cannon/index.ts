@@ -15,7 +15,12 @@ export { buildCannonChain } from './buildCannonChain.js';
 export { buildCannonDoublePendulum } from './buildCannonDoublePendulum.js';
 export { buildCannonPendulum } from './buildCannonPendulum.js';
 export { buildCannonString } from './buildCannonString.js';
-export { type CannonBuildOptions, cannonSubsteps, cannonTuning, type Vec3Like } from './CannonBuildOptions.js';
+export {
+  type CannonBuildOptions,
+  cannonSubsteps,
+  cannonTuning,
+  type Vec3Like,
+} from './CannonBuildOptions.js';
 export { CannonEngine, type CannonEngineOptions } from './CannonEngine.js';
 export type { CannonSystem } from './CannonSystem.js';
 export { type CannonBuilder, cannonBuilders } from './cannonBuilders.js';

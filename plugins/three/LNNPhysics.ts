@@ -89,6 +89,9 @@ export interface LNNPhysicsInstance {
   /**
    * Advance by the caller's frame time `delta` (seconds): fixed steps through an accumulator, then every
    * bound mesh and helper is placed at the interpolated state. Returns the number of fixed steps taken.
+   * A negative delta advances nothing (time does not run back: `THREE.Timer` fed requestAnimationFrame
+   * timestamps gives a few negative milliseconds on its first frame).
+   * @throws Error for NaN, ±Infinity or a non-number
    */
   step(delta: number): number;
   /** Take `n` fixed steps now (also while paused), then update the meshes. */
@@ -424,10 +427,10 @@ export async function LNNPhysics(options: LNNPhysicsOptions = {}): Promise<LNNPh
     },
     step: (delta) => {
       alive('step');
-      if (!(typeof delta === 'number' && Number.isFinite(delta) && delta >= 0)) {
-        throw new Error(`LNNPhysics.step: delta must be a finite number of seconds ≥ 0, got ${delta}`);
+      if (!(typeof delta === 'number' && Number.isFinite(delta))) {
+        throw new Error(`LNNPhysics.step: delta must be a finite number of seconds, got ${delta}`);
       }
-      const steps = world.step(fixedTimeStep, delta);
+      const steps = world.step(fixedTimeStep, Math.max(0, delta));
       const renderTime = world.time + world.alpha * fixedTimeStep;
       update(renderTime !== lastRenderTime);
       lastRenderTime = renderTime;

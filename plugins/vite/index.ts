@@ -54,7 +54,10 @@ export function threeLnn(options: ThreeLnnPluginOptions = {}): Plugin {
   const serve = (req: IncomingMessage, res: ServerResponse, next: Next): void => {
     const prefix = `${base}${dir}`;
     const path = (req.url ?? '').split(/[?#]/)[0];
-    if (!path.startsWith(prefix)) return next();
+    if (!path.startsWith(prefix)) {
+      next();
+      return;
+    }
     let rel: string;
     try {
       rel = decodeURIComponent(path.slice(prefix.length));

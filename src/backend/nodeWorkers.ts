@@ -1,17 +1,17 @@
 /** Node worker threads for {@link TermsPool}; each gets a MessagePort for its buffers. */
 import type { MessagePort, Worker } from 'node:worker_threads';
+import { nodeBuiltin } from '../model/nodeIo.js';
 import type { PoolWorkers, StartWorkers } from './TermsPool.js';
 
 type WorkerThreads = typeof import('node:worker_threads');
-
-/** Named through a constant, so that browser bundles hold no import of a Node module (as in nodeIo.ts). */
-const WORKER_THREADS = 'node:worker_threads';
 
 /** How long a worker may take to load TF.js, its wasm binary and the weights (ms). */
 const START_LIMIT_MS = 60_000;
 
 export const startNodeWorkers: StartWorkers = async (count, dataFor) => {
-  const wt = (await import(/* @vite-ignore */ WORKER_THREADS)) as WorkerThreads;
+  // process.getBuiltinModule, not import(): a minifier folds a constant specifier back into
+  // import('node:worker_threads') in browser bundles (as in nodeIo.ts).
+  const wt = nodeBuiltin<WorkerThreads>('worker_threads');
   // Not `new URL('…', import.meta.url)` literally: bundlers would copy these Node-only files as assets.
   const here = import.meta.url;
   // Built (dist/*.js): the worker module runs as it is. From the TypeScript sources (tests, tsx), a boot

@@ -1,6 +1,6 @@
 /**
- * Node-only file access, imported dynamically through a computed specifier so that browser bundles
- * never pull in `node:fs` (bundlers skip `import(variable)`).
+ * Node-only modules, taken from `process.getBuiltinModule` (Node ≥ 20.16) so that no import specifier of a
+ * Node built-in reaches a browser bundle (a minifier folds `import(constant)` back into `import('node:fs')`).
  */
 
 type Fs = typeof import('node:fs/promises');
@@ -9,11 +9,13 @@ type Url = typeof import('node:url');
 type NodeModule = typeof import('node:module');
 type NodeOs = typeof import('node:os');
 
-const FS = 'node:fs/promises';
-const PATH = 'node:path';
-const URL_MODULE = 'node:url';
-const MODULE = 'node:module';
-const OS = 'node:os';
+/** A Node built-in module, with no import specifier for a bundler to see. */
+export function nodeBuiltin<T>(name: string): T {
+  const p = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  if (!p?.getBuiltinModule)
+    throw new Error(`three-lnn: '${name}' needs Node ≥ 20.16 (process.getBuiltinModule)`);
+  return p.getBuiltinModule(name) as T;
+}
 
 /** Whether the code runs in Node (as opposed to a browser or worker). */
 export function isNode(): boolean {
@@ -23,25 +25,25 @@ export function isNode(): boolean {
 
 /** `node:fs/promises`, loaded on first use. */
 export async function nodeFs(): Promise<Fs> {
-  return (await import(/* @vite-ignore */ FS)) as Fs;
+  return nodeBuiltin<Fs>('fs/promises');
 }
 
 /** `node:path`, loaded on first use. */
 export async function nodePath(): Promise<Path> {
-  return (await import(/* @vite-ignore */ PATH)) as Path;
+  return nodeBuiltin<Path>('path');
 }
 
 /** `node:url`, loaded on first use. */
 export async function nodeUrl(): Promise<Url> {
-  return (await import(/* @vite-ignore */ URL_MODULE)) as Url;
+  return nodeBuiltin<Url>('url');
 }
 
 /** `node:module`, loaded on first use. */
 export async function nodeModule(): Promise<NodeModule> {
-  return (await import(/* @vite-ignore */ MODULE)) as NodeModule;
+  return nodeBuiltin<NodeModule>('module');
 }
 
 /** `node:os`, loaded on first use. */
 export async function nodeOs(): Promise<NodeOs> {
-  return (await import(/* @vite-ignore */ OS)) as NodeOs;
+  return nodeBuiltin<NodeOs>('os');
 }

@@ -49,21 +49,25 @@ export function packageAssets(options: PackageAssetOptions = {}): Map<string, st
   const modelsDir = join(packageRoot(), 'assets', 'models');
   for (const name of names) {
     if (!(SHIPPED_MODELS as readonly string[]).includes(name)) {
-      throw new Error(`three-lnn: '${name}' is not a shipped model; choose from ${SHIPPED_MODELS.join(', ')}.`);
+      throw new Error(
+        `three-lnn: '${name}' is not a shipped model; choose from ${SHIPPED_MODELS.join(', ')}.`,
+      );
     }
     const dir = join(modelsDir, name);
     if (!existsSync(join(dir, 'model.json'))) {
       throw new Error(`three-lnn: the shipped model ${dir} is missing; reinstall three-lnn.`);
     }
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      if (entry.isFile() && /\.(json|bin)$/.test(entry.name)) files.set(`models/${name}/${entry.name}`, join(dir, entry.name));
+      if (entry.isFile() && /\.(json|bin)$/.test(entry.name))
+        files.set(`models/${name}/${entry.name}`, join(dir, entry.name));
     }
   }
   if (options.wasm !== false) {
     const dir = wasmDirectory();
     for (const name of WASM_FILES) {
       const file = join(dir, name);
-      if (!existsSync(file)) throw new Error(`three-lnn: ${file} is missing; reinstall @tensorflow/tfjs-backend-wasm.`);
+      if (!existsSync(file))
+        throw new Error(`three-lnn: ${file} is missing; reinstall @tensorflow/tfjs-backend-wasm.`);
       files.set(`wasm/${name}`, file);
     }
   }

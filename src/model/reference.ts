@@ -5,7 +5,14 @@
  * independent check of the tensor code, and a fast path for a handful of states (no TF.js overhead).
  */
 import { SolveFlag, type SolveFlagValue, solveSymmetric64, solveTridiagonal64 } from '../nn/solve64.js';
-import { featureSlope, fillInput, inputMapOf, velocityCurvature, velocitySlope, wrapAngle } from './inputMap.js';
+import {
+  featureSlope,
+  fillInput,
+  inputMapOf,
+  velocityCurvature,
+  velocitySlope,
+  wrapAngle,
+} from './inputMap.js';
 import type { Activation, LoadedModel } from './metadata.js';
 
 export { wrapAngle };

@@ -12,8 +12,8 @@ import {
   velocityEmbeddingOf,
 } from '../model/inputMap.js';
 import { loadModel } from '../model/loadModel.js';
-import { nodeFs } from '../model/nodeIo.js';
 import type { Activation, LoadedModel, ModelKind, ModelMetadata } from '../model/metadata.js';
+import { nodeFs } from '../model/nodeIo.js';
 import { baselineAccelerations } from '../nn/baseline.js';
 import { lgnAccelerations } from '../nn/lgn.js';
 import { lnnAccelerations } from '../nn/lnn.js';

@@ -28,7 +28,8 @@ const IMPORT_MAP = {
     'three-lnn/learned': '/dist/src/learned.js',
     'three-lnn/three': '/dist/plugins/three/index.js',
     '@tensorflow/tfjs-core': '/node_modules/@tensorflow/tfjs-core/dist/tf-core.fesm.js',
-    '@tensorflow/tfjs-backend-webgl': '/node_modules/@tensorflow/tfjs-backend-webgl/dist/tf-backend-webgl.fesm.js',
+    '@tensorflow/tfjs-backend-webgl':
+      '/node_modules/@tensorflow/tfjs-backend-webgl/dist/tf-backend-webgl.fesm.js',
   },
 };
 
@@ -115,10 +116,9 @@ async function run(page: string): Promise<{ result: Record<string, unknown>; mes
   } catch (e) {
     throw new Error(`${page} did not finish: ${messages.join('\n') || (e as Error).message}`);
   }
-  const result = (await p.evaluate(() => (window as unknown as { result: Record<string, unknown> }).result)) as Record<
-    string,
-    unknown
-  >;
+  const result = (await p.evaluate(
+    () => (window as unknown as { result: Record<string, unknown> }).result,
+  )) as Record<string, unknown>;
   await p.close();
   return { result, messages };
 }
