@@ -28,7 +28,10 @@ const COMMANDS: readonly ((io: CliIO) => Command)[] = [
 ];
 
 /** The package's own package.json: one folder up from the sources, two from the built `dist/cli/`. */
-const PACKAGE_JSON = new URL(import.meta.url.endsWith('.ts') ? '../package.json' : '../../package.json', import.meta.url);
+const PACKAGE_JSON = new URL(
+  import.meta.url.endsWith('.ts') ? '../package.json' : '../../package.json',
+  import.meta.url,
+);
 const VERSION = (JSON.parse(readFileSync(PACKAGE_JSON, 'utf8')) as { version: string }).version;
 
 /** The full `three-lnn` program, with every command attached. */

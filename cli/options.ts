@@ -16,7 +16,11 @@ export function addPhysicsOptions(cmd: Command): Command {
   return cmd
     .requiredOption('--system <id>', "system id (see 'three-lnn systems'), e.g. double-pendulum")
     .requiredOption('--engine <engine>', 'engine: analytic | lagrangian | cannon | lnn | baseline | lgn')
-    .option('--model <dir>', 'trained model directory (model.json + weights) or shipped model name (double-pendulum-lnn, …) for the learned engines', modelPath)
+    .option(
+      '--model <dir>',
+      'trained model directory (model.json + weights) or shipped model name (double-pendulum-lnn, …) for the learned engines',
+      modelPath,
+    )
     .option('--params <json>', 'system parameter overrides as a JSON object, e.g. \'{"g":1.62}\'', paramsJson)
     .addOption(
       new Option(

@@ -23,7 +23,9 @@ function modelList(value: string): ShippedModelName[] {
     .filter((s) => s.length > 0);
   for (const name of names) {
     if (!(SHIPPED_MODELS as readonly string[]).includes(name)) {
-      throw new CliError(`--models: '${name}' is not a shipped model; choose from ${SHIPPED_MODELS.join(', ')}.`);
+      throw new CliError(
+        `--models: '${name}' is not a shipped model; choose from ${SHIPPED_MODELS.join(', ')}.`,
+      );
     }
   }
   if (names.length === 0) throw new CliError('--models: give at least one model name.');
@@ -48,7 +50,9 @@ export function assetsCommand(io: CliIO): Command {
           await mkdir(dirname(target), { recursive: true });
           await copyFile(file, target);
         } catch (err) {
-          throw new CliError(`<dir>: cannot write ${target} (${(err as NodeJS.ErrnoException).code ?? err}).`);
+          throw new CliError(
+            `<dir>: cannot write ${target} (${(err as NodeJS.ErrnoException).code ?? err}).`,
+          );
         }
       }
       io.stdout(`copied ${files.size} files to ${out}\n`);

@@ -15,7 +15,11 @@ function fmt(x: unknown): string {
 export function evalCommand(io: CliIO): Command {
   return new Command('eval')
     .description("measure a learned model: the paper's energy protocol, q̈ error, per-system checks")
-    .requiredOption('--model <dir>', 'model directory (model.json + weights), or a shipped model name', modelPath)
+    .requiredOption(
+      '--model <dir>',
+      'model directory (model.json + weights), or a shipped model name',
+      modelPath,
+    )
     .option('--quick', 'small subsets for CI (8 starts × 10 s, 5,000 states)')
     .option('--backend <name>', 'learned-engine backend: wasm, cpu, js (float64 reference)', 'wasm')
     .option('--seed <n>', 'seed of every random draw', '0')

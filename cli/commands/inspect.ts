@@ -6,8 +6,8 @@ import { ModelFormatError } from '../../src/model/ModelFormatError.js';
 import type { ModelMetadata } from '../../src/model/metadata.js';
 import { validateMetadata } from '../../src/model/validate.js';
 import { CliError } from '../CliError.js';
-import { modelPath } from '../parse.js';
 import type { CliIO } from '../io.js';
+import { modelPath } from '../parse.js';
 
 /** What `three-lnn inspect` reports about a model directory. */
 export interface ModelSummary {
@@ -152,7 +152,11 @@ export function inspectCommand(io: CliIO): Command {
     .description(
       "print a trained model's summary (kind, system, network, input layout, scaling, training box, provenance, metrics) and its weight files",
     )
-    .requiredOption('--model <dir>', 'model directory (model.json + weight shards), or a shipped model name', modelPath)
+    .requiredOption(
+      '--model <dir>',
+      'model directory (model.json + weight shards), or a shipped model name',
+      modelPath,
+    )
     .option('--json', 'print the summary as JSON')
     .action(async (opts: { model: string; json?: boolean }) => {
       const summary = await summarizeModel(opts.model);

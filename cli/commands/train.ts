@@ -85,7 +85,11 @@ export function trainCommand(io: CliIO): Command {
     .option('--val-size <n>', 'validation states', positiveInteger, 1024)
     .option('--out <dir>', 'write the model (and a resumable checkpoint) here')
     .option('--resume <dir>', 'continue exactly from a checkpoint directory (written by --out)')
-    .option('--from <dir>', 'fine-tune: start from this model (kind, architecture and scaling kept; a directory or a shipped model name)', modelPath)
+    .option(
+      '--from <dir>',
+      'fine-tune: start from this model (kind, architecture and scaling kept; a directory or a shipped model name)',
+      modelPath,
+    )
     .option('--shift-invariant', 'lgn: the edge term sees neighbouring q only through their difference')
     .addOption(
       new Option(
