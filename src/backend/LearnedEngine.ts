@@ -3,6 +3,7 @@ import type { AccelerationFn, Engine, EngineId, Integrator, System } from '../co
 import { RungeKutta4 } from '../integrators/RungeKutta4.js';
 import { checkModelForSystem } from '../model/checkSystem.js';
 import { loadModel, type ModelSource } from '../model/loadModel.js';
+import { ModelFormatError } from '../model/ModelFormatError.js';
 import type { LoadedModel, ModelKind } from '../model/metadata.js';
 import { referenceAccelerations, wrapAngle } from '../model/reference.js';
 import {
@@ -22,6 +23,7 @@ import {
   wrapAngles,
 } from '../nn/mlp.js';
 import { SolveFlag } from '../nn/solve64.js';
+import { StateGuard } from '../nn/stateGuard.js';
 import { tidy } from '../nn/tidy.js';
 import {
   type BackendName,
@@ -87,8 +89,19 @@ export const CALIBRATION_SUBSTEPS = 2;
 export interface FusedStepper {
   /** `q`, `qd`, `qdd` `[batch * dof]`; per-state flags in {@link FusedStepper.flags}. */
   accelerations(q: Float64Array, qd: Float64Array, qdd: Float64Array, batch: number): void;
-  /** `substeps` RK4 steps of `dt` in place; flags: worst over all stages. */
-  advance(q: Float64Array, qd: Float64Array, batch: number, dt: number, substeps?: number): void;
+  /**
+   * `substeps` RK4 steps of `dt` in place; flags: worst over all stages. States marked in `skip` are
+   * neither evaluated nor written (flag failed); states whose increment is not finite are not written
+   * and get marked in `skip` (flag failed).
+   */
+  advance(
+    q: Float64Array,
+    qd: Float64Array,
+    batch: number,
+    dt: number,
+    substeps?: number,
+    skip?: Uint8Array,
+  ): void;
   /** SolveFlag per state of the last call `[capacity]`. */
   readonly flags: Uint8Array;
   /** Free its programs' tensors. Idempotent. */
@@ -144,7 +157,11 @@ export interface LearnedEngineOptions extends BackendOptions {
 export interface EngineReport {
   /** States in the last call. */
   batch: number;
-  /** `[batch]` worst SolveFlag over the stages of the last step: 0 ok, 1 H_vv regularised, 2 failed (q̈ = 0). */
+  /**
+   * `[batch]` worst SolveFlag over the stages of the last step: 0 ok, 1 H_vv regularised, 2 failed (q̈ = 0:
+   * a non-finite coordinate, a network input beyond the float32 range, |q̇_i| ≥ 1 under `rapidity`, a
+   * non-finite q̈ or no finite solve; see `StateGuard`).
+   */
   flags: Uint8Array;
   /** States of the last step with flag ≥ 1. */
   regularised: number;
@@ -196,7 +213,9 @@ let openQueue: Promise<unknown> = Promise.resolve();
  * weights as folded float32 tensors (plus fused-kernel weights for Lagrangian models), backend
  * switching, route selection (plain JS, TF.js on the backend, fused WebGL) per batch size, per-state
  * solve reports, scratch buffers and an accelerator-resident RK4 / symplectic Euler step. Subclasses
- * supply the q̈ computations specific to their kind of model.
+ * supply the q̈ computations specific to their kind of model. Whatever the route, every q̈ is finite: a
+ * state the network cannot evaluate (non-finite, a network input beyond float32, |q̇_i| ≥ 1 under
+ * `rapidity`, a non-finite q̈ or a failed solve) gets q̈ = 0 and flag failed (`StateGuard`).
  */
 export abstract class LearnedEngine implements Engine {
   abstract readonly id: EngineId;
@@ -250,6 +269,8 @@ export abstract class LearnedEngine implements Engine {
   private costs: Partial<Record<RouteName, RouteCost>> = {};
   /** The cap of the calibrated ranges of `js` and `webgl-fused`. */
   private cap = 256;
+  /** The failed-state policy applied after every q̈ call, on every route (see `StateGuard`). */
+  private readonly guard: StateGuard;
 
   /**
    * Load a model, check it against `system` and `kind`, initialise the backend, build the engine with
@@ -281,6 +302,7 @@ export abstract class LearnedEngine implements Engine {
   ): Promise<E> {
     const model = await loadModel(source);
     const warnings = checkModelForSystem(model, system, kind);
+    LearnedEngine.requireHiddenLayer(model);
     for (const w of warnings) console.warn(`three-lnn: ${w}`);
     const choice = await initBackend(options);
     let wasm: LearnedEngineInit['wasm'];
@@ -307,8 +329,24 @@ export abstract class LearnedEngine implements Engine {
     return engine;
   }
 
+  /**
+   * Refuse an `lnn` or `lgn` network without a hidden layer: its L is linear in (q, q̇), so H_vv is zero
+   * everywhere and q̈ is undefined (a `baseline` without one is a linear map and runs).
+   * @throws ModelFormatError (`bad-field`)
+   */
+  private static requireHiddenLayer(model: LoadedModel): void {
+    const meta = model.metadata;
+    if (meta.kind === 'baseline' || model.layers.length > 1) return;
+    throw new ModelFormatError(
+      'bad-field',
+      model.source,
+      `architecture.layers [${meta.architecture.layers.join(', ')}] has no hidden layer, which an ${meta.kind} model needs: its Lagrangian would be linear in (q, q̇), so H_vv = ∂²L/∂q̇² is zero and q̈ is undefined. Train it with at least one hidden layer (e.g. training/lnn_train.py --hidden 128,128).`,
+    );
+  }
+
   protected constructor({ system, model, backend, warnings, options, wasm }: LearnedEngineInit) {
     this.spec = specFromModel(model);
+    this.guard = new StateGuard(model, system.dof);
     this.home = LearnedEngine.uploadWeights(model, this.spec, backend);
     this.weights = this.home;
     this.wasmSide =
@@ -588,21 +626,21 @@ export abstract class LearnedEngine implements Engine {
     const route = this.routeFor(batch);
     if (route === 'js') {
       this.jsAccelerations(q, qd, qdd, batch, flags);
-      this.record(flags, batch, 'js', route);
     } else if (route === 'webgl-fused') {
       const gpu = this.fusedStepper()!;
       ensureBackend('webgl');
       gpu.accelerations(q, qd, qdd, batch);
       flags.set(gpu.flags.subarray(0, batch));
-      this.record(flags, batch, 'tensor', route);
     } else if (this.isSideWasm(route)) {
       this.onWasm(() => this.tensorAccelerations(q, qd, qdd, batch, flags));
-      this.record(flags, batch, 'tensor', route);
     } else {
       ensureBackend(this.backend as Exclude<BackendName, 'js'>);
       this.tensorAccelerations(q, qd, qdd, batch, flags);
-      this.record(flags, batch, 'tensor', route);
     }
+    // One failed-state policy for every route: q̈ = 0 and flag failed for a state with a non-finite or
+    // out-of-range network input, a non-finite q̈ or a failed solve.
+    this.guard.apply(q, qd, qdd, batch, flags);
+    this.record(flags, batch, route === 'js' ? 'js' : 'tensor', route);
   }
 
   /**
@@ -632,12 +670,17 @@ export abstract class LearnedEngine implements Engine {
     this.merging = true;
     this.resetReport(batch);
     try {
+      // The GPU-resident paths run their stages out of reach of the per-call failed-state policy: states
+      // that fail it at the start (see `StateGuard`), or whose increments come back non-finite, are left
+      // out there and stepped with q̈ = 0, flag failed (`coastFailed`), as the staged path steps them.
       if (route === 'webgl-fused' && integrator.id === 'rk4') {
         const gpu = this.fusedStepper()!;
         ensureBackend('webgl');
-        gpu.advance(q, qd, batch, dt, substeps);
+        const skip = this.skipMask(q, qd, batch);
+        gpu.advance(q, qd, batch, dt, substeps, skip);
         const flags = this.callFlags(batch);
         flags.set(gpu.flags.subarray(0, batch));
+        this.coastFailed(q, qd, batch, dt, substeps, skip, flags);
         this.record(flags, batch, 'resident', route, 4 * substeps);
         return;
       }
@@ -664,6 +707,41 @@ export abstract class LearnedEngine implements Engine {
     }
   }
 
+  private skipScratch = new Uint8Array(0);
+
+  /**
+   * `[batch]` scratch: non-zero for the states the failed-state policy rejects at the start of a
+   * GPU-resident step (they go up as zeros and are stepped by {@link coastFailed}).
+   */
+  private skipMask(q: Float64Array, qd: Float64Array, batch: number): Uint8Array {
+    if (this.skipScratch.length < batch) this.skipScratch = new Uint8Array(batch);
+    const skip = this.skipScratch.subarray(0, batch);
+    skip.fill(0);
+    this.guard.screen(q, qd, batch, skip);
+    return skip;
+  }
+
+  /**
+   * Step the states marked in `skip` as failed states: q̈ = 0 in every stage, so q += dt·q̇ per substep
+   * and q̇ stays; their flag becomes failed.
+   */
+  private coastFailed(
+    q: Float64Array,
+    qd: Float64Array,
+    batch: number,
+    dt: number,
+    substeps: number,
+    skip: Uint8Array,
+    flags: Uint8Array,
+  ): void {
+    const n = this.system.dof;
+    for (let b = 0; b < batch; b++) {
+      if (skip[b] === 0) continue;
+      flags[b] = SolveFlag.failed;
+      for (let s = 0; s < substeps; s++) for (let i = b * n; i < (b + 1) * n; i++) q[i] += dt * qd[i];
+    }
+  }
+
   /** The resident step; false when the subclass has no tensor q̈. */
   private residentStep(
     q: Float64Array,
@@ -676,16 +754,24 @@ export abstract class LearnedEngine implements Engine {
     ensureBackend(this.backend as Exclude<BackendName, 'js'>);
     const n = this.system.dof;
     const size = batch * n;
+    const skip = this.skipMask(q, qd, batch);
     const result = tidy(() => {
       // Increments are accumulated in float32 and added to the float64 state afterwards, so the state
       // itself keeps float64 precision over a step. Angles (which the network wraps, or sees through the
       // periodic cos/sin under `sincos`) are wrapped here in float64 first, so that a large unwrapped
       // angle loses no precision in float32.
       const wrapped = Float32Array.from(q.subarray(0, size));
+      const velocities = Float32Array.from(qd.subarray(0, size));
       const wrapFlags = this.wrapFlags();
       for (let j = 0; j < size; j++) if (wrapFlags[j % n]) wrapped[j] = wrapAngle(q[j]);
+      // States the policy rejects go up as zeros (any finite state would do) and are coasted below.
+      for (let b = 0; b < batch; b++) {
+        if (skip[b] === 0) continue;
+        wrapped.fill(0, b * n, (b + 1) * n);
+        velocities.fill(0, b * n, (b + 1) * n);
+      }
       const Q0 = tf.tensor2d(wrapped, [batch, n]);
-      const V0 = tf.tensor2d(Float32Array.from(qd.subarray(0, size)), [batch, n]);
+      const V0 = tf.tensor2d(velocities, [batch, n]);
       let dQ: tf.Tensor2D = tf.zeros([batch, n]);
       let dV: tf.Tensor2D = tf.zeros([batch, n]);
       let worst: tf.Tensor1D = tf.zeros([batch], 'int32');
@@ -730,12 +816,20 @@ export abstract class LearnedEngine implements Engine {
     const flags = this.callFlags(batch);
     const w = 2 * n + 1;
     for (let b = 0; b < batch; b++) {
+      // A rejected state, or a non-finite increment (float32 overflow along the stages): coasted below.
+      let finite = skip[b] === 0;
+      for (let i = 0; i < 2 * n && finite; i++) finite = Number.isFinite(data[b * w + i]);
+      if (!finite) {
+        skip[b] = 1;
+        continue;
+      }
       for (let i = 0; i < n; i++) {
         q[b * n + i] += data[b * w + i];
         qd[b * n + i] += data[b * w + n + i];
       }
       flags[b] = data[b * w + 2 * n];
     }
+    this.coastFailed(q, qd, batch, dt, substeps, skip, flags);
     this.record(flags, batch, 'resident', this.backend as RouteName, (method === 'rk4' ? 4 : 1) * substeps);
     return true;
   }

@@ -38,8 +38,8 @@ import { tidy } from '../nn/tidy.js';
  */
 export class LNNEngine extends LearnedEngine {
   readonly id = 'lnn' as const;
-  /** The allocation-free plain-JS evaluator (the `js` route), or null for a network without hidden layer. */
-  private readonly js: FusedLnn | null;
+  /** The allocation-free plain-JS evaluator (the `js` route). */
+  private readonly js: FusedLnn;
   private q32 = new Float32Array(0);
   private v32 = new Float32Array(0);
   private xs32 = new Float32Array(0);
@@ -76,7 +76,8 @@ export class LNNEngine extends LearnedEngine {
     const { model, options } = init;
     this.input = this.spec.inputMap!;
     this.plainInput = this.input.identity && this.input.velocity === 'identity';
-    this.js = model.layers.length > 1 ? createFusedLnn(model, { epsilon: options.epsilon }) : null;
+    // `LearnedEngine.open` refuses a network without hidden layer, which createFusedLnn cannot take.
+    this.js = createFusedLnn(model, { epsilon: options.epsilon });
     this.parallelAbove = options.parallelAbove ?? 64;
   }
 
@@ -97,9 +98,7 @@ export class LNNEngine extends LearnedEngine {
     const wasmPaths = resolveWasmPaths(this.options.wasmPaths);
     const problem = !wasmRoute
       ? `the batch is split only on the wasm route (backend ${this.backend}, route '${route}'${this.backend === 'wasm' || this.wasmRouteReady ? '' : ', wasm backend not initialised'})`
-      : this.model.layers.length < 2
-        ? 'a network without a hidden layer has no fused pass to split'
-        : poolProblem(wasmPaths);
+      : poolProblem(wasmPaths);
     if (problem !== null) {
       if (requested !== 'auto') {
         throw new Error(`lnn engine: threads: ${requested} cannot run here: ${problem}; or use threads: 1.`);
@@ -126,7 +125,7 @@ export class LNNEngine extends LearnedEngine {
     console.warn(`three-lnn: ${this.threadsNote}`);
   }
 
-  /** The allocation-free fused evaluator; the float64 reference for a network without hidden layer. */
+  /** The allocation-free fused evaluator (float64). */
   protected override jsAccelerations(
     q: Float64Array,
     qd: Float64Array,
@@ -134,10 +133,6 @@ export class LNNEngine extends LearnedEngine {
     batch: number,
     flags: Uint8Array,
   ): void {
-    if (!this.js) {
-      super.jsAccelerations(q, qd, qdd, batch, flags);
-      return;
-    }
     this.js.accelerations(q, qd, qdd, batch);
     flags.set(this.js.flags.subarray(0, batch));
   }
@@ -343,7 +338,7 @@ export class LNNEngine extends LearnedEngine {
 
   /** The `webgl-fused` route: fused WebGL programs, on the webgl backend for a network with hidden layers. */
   protected override createFusedStepper(): FusedStepper | null {
-    if (this.backend !== 'webgl' || this.model.layers.length < 2) return null;
+    if (this.backend !== 'webgl') return null;
     ensureBackend('webgl');
     return new FusedWebGLLnn(this.model, { epsilon: this.options.epsilon });
   }

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { FusedStepper } from '../backend/LearnedEngine.js';
 import { inputMapOf, wrapAngle } from '../model/inputMap.js';
 import type { LoadedModel } from '../model/metadata.js';
+import { SolveFlag } from '../nn/solve64.js';
 import {
   activationProgram,
   adjointProgram,
@@ -230,12 +231,19 @@ export class FusedWebGLLnn implements FusedStepper {
     });
   }
 
-  /** Upload `[batch * n]` float64 q (angles wrapped in float64 first), q̇ as a `[B, 2n]` float32 state. */
-  private upload(q: Float64Array, qd: Float64Array, batch: number): tf.Tensor2D {
+  /**
+   * Upload `[batch * n]` float64 q (angles wrapped in float64 first), q̇ as a `[B, 2n]` float32 state;
+   * the rows of states marked in `skip` hold zeros.
+   */
+  private upload(q: Float64Array, qd: Float64Array, batch: number, skip?: Uint8Array): tf.Tensor2D {
     const n = this.dof;
     if (this.s32.length < batch * 2 * n) this.s32 = new Float32Array(batch * 2 * n);
     const angles = this.angles;
     for (let b = 0; b < batch; b++) {
+      if (skip?.[b]) {
+        this.s32.fill(0, b * 2 * n, (b + 1) * 2 * n);
+        continue;
+      }
       for (let i = 0; i < n; i++) {
         const qi = q[b * n + i];
         this.s32[b * 2 * n + i] = angles[i] ? wrapAngle(qi) : qi;
@@ -274,10 +282,21 @@ export class FusedWebGLLnn implements FusedStepper {
    * Advance `batch` states in place by `substeps` RK4 steps of `dt`: one upload, 5·substeps·(3H−1)/… GPU
    * passes, one readback. Increments are summed in float32 on the GPU and added to the float64 state.
    * @param q `[batch * n]` @param qd `[batch * n]`
+   * @param skip `[batch]`, optional: states marked (non-zero) are neither evaluated (zeros go up in their
+   *   place) nor written, and get flag 2 (failed); a state whose increment comes back non-finite (float32
+   *   overflow along the stages) is not written either, and is marked in `skip` and failed. The caller
+   *   steps the marked states otherwise.
    */
-  advance(q: Float64Array, qd: Float64Array, batch: number, dt: number, substeps = 1): void {
+  advance(
+    q: Float64Array,
+    qd: Float64Array,
+    batch: number,
+    dt: number,
+    substeps = 1,
+    skip?: Uint8Array,
+  ): void {
     const n = this.dof;
-    const S = this.upload(q, qd, batch);
+    const S = this.upload(q, qd, batch, skip);
     const z = this.zerosFor(batch);
     const D = this.rk4Tensor(S, z.d, dt, substeps);
     S.dispose();
@@ -287,6 +306,16 @@ export class FusedWebGLLnn implements FusedStepper {
     const w = 2 * n + 1;
     let bad = 0;
     for (let b = 0; b < batch; b++) {
+      if (skip) {
+        let finite = skip[b] === 0;
+        for (let i = 0; i < 2 * n && finite; i++) finite = Number.isFinite(data[b * w + i]);
+        if (!finite) {
+          skip[b] = 1;
+          this.flags[b] = SolveFlag.failed;
+          bad++;
+          continue;
+        }
+      }
       for (let i = 0; i < n; i++) {
         q[b * n + i] += data[b * w + i];
         qd[b * n + i] += data[b * w + n + i];

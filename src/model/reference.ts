@@ -4,6 +4,7 @@
  * wrap or sin/cos of angles, q̇ or atanh(q̇), from src/model/inputMap.ts). It is the
  * independent check of the tensor code, and a fast path for a handful of states (no TF.js overhead).
  */
+import { StateGuard } from '../nn/stateGuard.js';
 import { SolveFlag, type SolveFlagValue, solveSymmetric64, solveTridiagonal64 } from '../nn/solve64.js';
 import {
   featureSlope,
@@ -365,7 +366,7 @@ export function referenceAccelerations(
     );
   }
   const eps = options.epsilon ?? meta.solver?.hvvEpsilon;
-  let bad = 0;
+  const flags = options.flags ?? new Uint8Array(batch);
   const qb = new Float64Array(n);
   const vb = new Float64Array(n);
   if (meta.kind === 'baseline') {
@@ -379,10 +380,9 @@ export function referenceAccelerations(
       for (let k = 0; k < map.width; k++) if (!Number.isFinite(x[k])) finite = false;
       forward(p, x, y);
       for (let i = 0; i < n; i++) qdd[b * n + i] = finite ? meta.output.scale * y[i] : 0;
-      if (options.flags) options.flags[b] = finite ? SolveFlag.ok : SolveFlag.failed;
-      if (!finite) bad++;
+      flags[b] = finite ? SolveFlag.ok : SolveFlag.failed;
     }
-    return bad;
+    return guarded(model, n, q, qd, qdd, batch, flags);
   }
   const rhs = new Float64Array(n);
   const diag = new Float64Array(n);
@@ -408,9 +408,27 @@ export function referenceAccelerations(
     } else {
       flag = solveSymmetric64(t.hvv, 0, rhs, 0, qdd, b * n, n, eps);
     }
-    if (options.flags) options.flags[b] = flag;
-    if (flag !== SolveFlag.ok) bad++;
+    flags[b] = flag;
   }
+  return guarded(model, n, q, qd, qdd, batch, flags);
+}
+
+/**
+ * The engines' failed-state policy (src/nn/stateGuard.ts) on the reference's result, in float64 (no float32
+ * range): a non-finite input or q̈ is failed with q̈ = 0. Returns the number of states not `ok`.
+ */
+function guarded(
+  model: LoadedModel,
+  n: number,
+  q: ArrayLike<number>,
+  qd: ArrayLike<number>,
+  qdd: Float64Array,
+  batch: number,
+  flags: Uint8Array,
+): number {
+  new StateGuard(model, n, { float32: false }).apply(q, qd, qdd, batch, flags);
+  let bad = 0;
+  for (let b = 0; b < batch; b++) if (flags[b] !== SolveFlag.ok) bad++;
   return bad;
 }
 

@@ -12,6 +12,8 @@ import { type BrowserHarness, startBrowserHarness } from '../support/browser';
 import { relErr } from '../support/errors';
 import {
   baselineCase,
+  HOSTILE_MODELS,
+  hostileCase,
   type LnnWebglResult,
   lgnCase,
   lnnCase,
@@ -431,6 +433,44 @@ describe('learned engines on webgl in headless Chromium give the numbers of wasm
         expect(eq, `${label} ${route}: q after the steps`).toBeLessThan(tol);
         expect(ev, `${label} ${route}: q̇ after the steps`).toBeLessThan(tol);
       }
+    }
+  });
+
+  it('hostile states on the webgl routes (shipped models): finite q̈, failed with q̈ = 0, coasted by a resident or fused RK4 advance', async () => {
+    expect(
+      r.hostile.map((h) => `${h.model}:${h.route}`),
+      'cases run',
+    ).toEqual(HOSTILE_MODELS.flatMap(([m, routes]) => routes.map((route) => `${m}:${route}`)));
+    for (const h of r.hostile) {
+      const label = `${h.model} × ${h.route}`;
+      expect(h.error, `${label}: page error`).toBeUndefined();
+      const model = await loadModel(`assets/models/${h.model}`);
+      const meta = model.metadata;
+      const n = createSystem(meta.system.id, { ...meta.system.params }).dof;
+      const c = hostileCase(model, n);
+      expect(
+        h.qdd.every((v) => v !== null),
+        `${label}: every q̈ finite`,
+      ).toBe(true);
+      const ref = referenceQdd(model, c.q, c.qd, c.batch);
+      for (let b = 0; b < c.batch; b++) {
+        const a = h.qdd.slice(b * n, (b + 1) * n) as number[];
+        if (c.hostile[b]) {
+          expect({ flag: h.flags[b], qdd: a }, `${label}: hostile state ${b}`).toEqual({
+            flag: 2,
+            qdd: a.map(() => 0),
+          });
+          expect(h.stepFlags[b], `${label}: hostile state ${b} failed in the step`).toBe(2);
+          expect(h.qdKept[b], `${label}: hostile state ${b} coasted (q̈ = 0, q̇ kept)`).toBe(true);
+        } else {
+          expect(h.flags[b], `${label}: normal state ${b} not failed`).toBeLessThan(2);
+          expect(h.stepFlags[b], `${label}: normal state ${b} not failed in the step`).toBeLessThan(2);
+          expect(relErr(a, ref.qdd.subarray(b * n, (b + 1) * n)), `${label}: normal state ${b}`).toBeLessThan(
+            2e-3,
+          );
+        }
+      }
+      expect(h.stepPath, `${label}: the advance stayed on the GPU`).toBe('resident');
     }
   });
 

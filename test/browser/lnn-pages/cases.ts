@@ -41,6 +41,8 @@ export interface LnnWebglResult {
   rapidity: { relativistic: RapidityResult; doublePendulum: RapidityResult };
   /** The `wasm` route of a webgl engine on the shipped model, see {@link WasmRouteResult}. */
   wasmRoute: WasmRouteResult;
+  /** Shipped models × forced webgl routes at hostile states ({@link hostileCase}). */
+  hostile: HostileRouteResult[];
 }
 
 /** Tensors per TF.js backend (`numDataIds`) and in total (`tf.memory().numTensors`). */
@@ -338,4 +340,63 @@ export function sincosTrajectoryCase(): ReturnType<typeof trajectoryCase> {
 export function shiftAngles(q: Float64Array, angles: readonly boolean[]): Float64Array {
   const n = angles.length;
   return q.map((v, i) => (angles[i % n] ? v + 2 * Math.PI : v));
+}
+
+/** Shipped models the hostile-state case runs, with the webgl routes it forces on each. */
+export const HOSTILE_MODELS: readonly [string, readonly ('webgl' | 'webgl-fused')[]][] = [
+  ['double-pendulum-lnn', ['webgl', 'webgl-fused']],
+  ['relativistic-lnn', ['webgl', 'webgl-fused']],
+  ['double-pendulum-baseline', ['webgl']],
+  ['string-lgn', ['webgl']],
+];
+
+/**
+ * States for the hostile-state case: a normal state first and last, between them states that fail
+ * under the format's rules for any model (non-finite q_0 or q̇_0, q̇_0 beyond float32; |q̇_0| ≥ 1 for a
+ * `rapidity` model). `hostile[b]` says which.
+ */
+export function hostileCase(
+  model: LoadedModel,
+  n: number,
+): { batch: number; q: Float64Array; qd: Float64Array; hostile: boolean[] } {
+  const rapidity = model.metadata.input.velocityEmbedding === 'rapidity';
+  const normal = (t: number) => ({
+    q: Array.from({ length: n }, (_, i) => 0.01 * Math.sin(1 + i + t)),
+    qd: Array.from({ length: n }, (_, i) => 0.3 * Math.cos(2 + i + t)),
+  });
+  const states = [normal(0)];
+  const hostile = [false];
+  const qdValues = [Number.NaN, Infinity, -Infinity, 1e40, -1e308, ...(rapidity ? [1, -1] : [])];
+  for (const [which, values] of [
+    ['q', [Number.NaN, Infinity, -Infinity]],
+    ['qd', qdValues],
+  ] as const) {
+    for (const v of values) {
+      const s = normal(states.length);
+      s[which][0] = v;
+      states.push(s);
+      hostile.push(true);
+    }
+  }
+  states.push(normal(99));
+  hostile.push(false);
+  return {
+    batch: states.length,
+    q: Float64Array.from(states.flatMap((s) => s.q)),
+    qd: Float64Array.from(states.flatMap((s) => s.qd)),
+    hostile,
+  };
+}
+
+/** One shipped model × forced webgl route at {@link hostileCase}: q̈ (null where not finite) and flags. */
+export interface HostileRouteResult {
+  model: string;
+  route: string;
+  qdd: (number | null)[];
+  flags: number[];
+  /** After an RK4 advance (2 substeps) of the same batch: flags, path, and per state whether q̇ kept its value bit for bit. */
+  stepFlags: number[];
+  stepPath: string;
+  qdKept: boolean[];
+  error?: string;
 }

@@ -10,15 +10,21 @@ import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../src/backend/backend';
+import type { LearnedEngine } from '../../../src/backend/LearnedEngine';
 import { BaselineEngine } from '../../../src/engines/BaselineEngine';
 import { LGNEngine } from '../../../src/engines/LGNEngine';
 import { LNNEngine } from '../../../src/engines/LNNEngine';
+import '../../../src/engines/learned';
+import { createEngine } from '../../../src/engines/registry';
 import { FusedWebGLLnn } from '../../../src/gpu/FusedWebGLLnn';
 import { RungeKutta4 } from '../../../src/integrators/RungeKutta4';
 import { loadModel } from '../../../src/model/loadModel';
 import { createSystem } from '../../../src/systems/registry';
 import {
   baselineCase,
+  HOSTILE_MODELS,
+  type HostileRouteResult,
+  hostileCase,
   type LnnWebglResult,
   lgnCase,
   lnnCase,
@@ -234,6 +240,58 @@ async function rapidityCheck(c: RapidityJaxCase): Promise<RapidityResult> {
   return r;
 }
 
+/**
+ * Shipped models on the forced webgl routes at hostile states: q̈ and flags of one call, then the flags
+ * of an RK4 advance (resident on webgl, fused on webgl-fused) and whether each q̇ kept its value.
+ */
+async function hostileChecks(): Promise<HostileRouteResult[]> {
+  const out: HostileRouteResult[] = [];
+  const rk4 = new RungeKutta4();
+  for (const [name, routes] of HOSTILE_MODELS) {
+    const model = await loadModel(new URL(`/models/${name}/model.json`, location.href));
+    const meta = model.metadata;
+    const system = createSystem(meta.system.id, { ...meta.system.params });
+    const n = system.dof;
+    const c = hostileCase(model, n);
+    for (const route of routes) {
+      const r: HostileRouteResult = {
+        model: name,
+        route,
+        qdd: [],
+        flags: [],
+        stepFlags: [],
+        stepPath: '',
+        qdKept: [],
+      };
+      try {
+        const engine = (await createEngine(meta.kind, system, {
+          model,
+          backend: 'webgl',
+          route,
+          resident: true,
+        })) as LearnedEngine;
+        const qdd = new Float64Array(c.batch * n);
+        engine.accelerations(c.q, c.qd, qdd, c.batch);
+        r.qdd = Array.from(qdd, (v) => (Number.isFinite(v) ? v : null));
+        r.flags = Array.from(engine.lastReport.flags);
+        const q = c.q.slice();
+        const qd = c.qd.slice();
+        engine.advance(q, qd, c.batch, 1 / 120, rk4, 2);
+        r.stepFlags = Array.from(engine.lastReport.flags);
+        r.stepPath = engine.lastReport.path;
+        r.qdKept = Array.from({ length: c.batch }, (_, b) =>
+          Array.from({ length: n }, (_, i) => b * n + i).every((j) => Object.is(qd[j], c.qd[j])),
+        );
+        engine.dispose();
+      } catch (e) {
+        r.error = String((e as Error)?.stack ?? e);
+      }
+      out.push(r);
+    }
+  }
+  return out;
+}
+
 /** Tensors per backend and in total. */
 function tensorCounts(): TensorCounts {
   const registry = tf.engine().registry;
@@ -354,6 +412,7 @@ async function run(): Promise<LnnWebglResult> {
     sincos: {} as SincosResult,
     rapidity: {} as LnnWebglResult['rapidity'],
     wasmRoute: {} as WasmRouteResult,
+    hostile: [],
   };
   const dp = createSystem('double-pendulum');
   const rk4 = new RungeKutta4();
@@ -424,6 +483,7 @@ async function run(): Promise<LnnWebglResult> {
     doublePendulum: await rapidityCheck(rapidity.doublePendulum),
   };
   result.wasmRoute = await wasmRouteCheck();
+  result.hostile = await hostileChecks();
   result.numTensorsAfter = tf.memory().numTensors;
 
   // The same LNN on wasm inside the browser.
