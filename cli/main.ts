@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { ExpressionError } from '../src/lagrangian/ExpressionError.js';
+import { ModelFormatError } from '../src/model/ModelFormatError.js';
+import { SceneError } from '../src/scene/SceneError.js';
 import { CliError, EXIT_FAILURE, EXIT_USAGE } from './CliError.js';
 import { accelCommand } from './commands/accel.js';
 import { assetsCommand } from './commands/assets.js';
@@ -45,9 +48,36 @@ export function buildProgram(io: CliIO = processIO): Command {
   return program;
 }
 
-/** A message on one line (compiler and loader errors span several). */
+/** Longest error message printed (a message quoting a huge input is cut). */
+const MAX_MESSAGE = 2000;
+
+/** A message on one line (compiler and loader errors span several), at most {@link MAX_MESSAGE} characters. */
 function oneLine(message: string): string {
-  return message.replace(/\s*\n\s*/g, ' ').trim();
+  const line = message.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+  return line.length > MAX_MESSAGE ? `${line.slice(0, MAX_MESSAGE - 1)}…` : line;
+}
+
+/** A thrown non-Error as text (String() itself throws for a null-prototype object). */
+function describeThrown(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return `a value of type ${typeof value} was thrown`;
+  }
+}
+
+/**
+ * Errors of the library that mean bad input rather than a failed run: a model file that cannot be used,
+ * a scene that cannot run as written, a Lagrangian expression that does not parse. Reported like a
+ * {@link CliError} with exit status 2.
+ */
+function isInputError(err: unknown): err is Error {
+  return (
+    err instanceof ModelFormatError ||
+    err instanceof SceneError ||
+    err instanceof ExpressionError ||
+    (err instanceof Error && ['ModelFormatError', 'SceneError', 'ExpressionError'].includes(err.name))
+  );
 }
 
 /** `three-lnn rollout` for a command, `three-lnn` for the program. */
@@ -105,13 +135,15 @@ export async function main(argv: readonly string[] = process.argv, io: CliIO = p
       io.stderr(`${name}: error: ${message} See '${name} --help'.\n`);
       return EXIT_USAGE;
     }
-    if (err instanceof CliError) {
+    if (err instanceof CliError || isInputError(err)) {
       io.stderr(`${name}: error: ${oneLine(err.message)}\n`);
       if (debug && err.stack) io.stderr(err.stack + '\n');
-      return err.exitCode;
+      return err instanceof CliError ? err.exitCode : EXIT_USAGE;
     }
-    const e = err instanceof Error ? err : new Error(String(err));
-    io.stderr(`${name}: error: ${oneLine(e.message)}${debug ? '' : ' (run with --debug for details)'}\n`);
+    const e = err instanceof Error ? err : new Error(describeThrown(err));
+    io.stderr(
+      `${name}: error: ${oneLine(String(e.message) || e.name)}${debug ? '' : ' (run with --debug for details)'}\n`,
+    );
     if (debug && e.stack) io.stderr(e.stack + '\n');
     return EXIT_FAILURE;
   }

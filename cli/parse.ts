@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError } from 'commander';
 import { SHIPPED_MODELS, type ShippedModelName, shippedModel } from '../src/model/assets.js';
 import { CliError } from './CliError.js';
+import { DEFAULT_MAX_STATES, overLimit } from './limits.js';
 
 /**
  * Value parsers for command-line flags. Parsers given to commander throw `InvalidArgumentError`, which
@@ -62,32 +63,37 @@ export function paramsJson(text: string): Record<string, number> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new InvalidArgumentError(`It must be a JSON object of numbers, e.g. '{"g":1.62}'.`);
   }
-  const out: Record<string, number> = {};
+  // A null-prototype object: a key such as "__proto__" stays an ordinary (unknown) parameter name.
+  const out: Record<string, number> = Object.create(null);
   for (const [k, v] of Object.entries(value)) {
     if (typeof v !== 'number' || !Number.isFinite(v)) {
-      throw new InvalidArgumentError(`Parameter '${k}' must be a finite number, got ${JSON.stringify(v)}.`);
+      throw new InvalidArgumentError(`Parameter ${brief(k)} must be a finite number, got ${brief(v)}.`);
     }
     out[k] = v;
   }
   return out;
 }
 
-/** A batch of states as read from a `--states` file: `q`, `qd`: `[B][n]`. */
+/** A batch of states as read from a `--states` file, flattened: `q`, `qd`: `[B * n]`. */
 export interface StateBatch {
-  /** Coordinates, `[B][n]`. */
-  q: number[][];
-  /** Velocities, `[B][n]`. */
-  qd: number[][];
+  /** Number of states B. */
+  batch: number;
+  /** Coordinates, `[B * n]` (state b at `b * n`). */
+  q: Float64Array;
+  /** Velocities, `[B * n]`. */
+  qd: Float64Array;
 }
 
-/** Validate a `[B][n]` array of finite numbers read from JSON. */
-function matrix(value: unknown, key: string, source: string, dof: number): number[][] {
+/** Validate a `[B][n]` array of finite numbers read from JSON into a flat `[B * n]` array. */
+function matrix(value: unknown, key: string, source: string, dof: number): Float64Array {
   if (!Array.isArray(value) || value.length === 0) {
     throw new CliError(
       `${source}: "${key}" must be a non-empty array of states, each an array of ${dof} numbers.`,
     );
   }
-  return value.map((row, b) => {
+  const out = new Float64Array(value.length * dof);
+  for (let b = 0; b < value.length; b++) {
+    const row: unknown = value[b];
     if (!Array.isArray(row)) {
       throw new CliError(`${source}: "${key}"[${b}] must be an array of ${dof} numbers.`);
     }
@@ -96,24 +102,43 @@ function matrix(value: unknown, key: string, source: string, dof: number): numbe
         `${source}: "${key}"[${b}] has ${row.length} entries; the system has ${dof} degrees of freedom.`,
       );
     }
-    return row.map((v, i) => {
+    for (let i = 0; i < dof; i++) {
+      const v: unknown = row[i];
       if (typeof v !== 'number' || !Number.isFinite(v)) {
         throw new CliError(
-          `${source}: "${key}"[${b}][${i}] is ${JSON.stringify(v)}; every entry must be a finite number.`,
+          `${source}: "${key}"[${b}][${i}] is ${brief(v)}; every entry must be a finite number.`,
         );
       }
-      return v;
-    });
-  });
+      out[b * dof + i] = v;
+    }
+  }
+  return out;
+}
+
+/** A JSON value shortened for a one-line message. */
+export function brief(v: unknown, max = 40): string {
+  let text: string;
+  try {
+    text = JSON.stringify(v) ?? String(v);
+  } catch {
+    text = String(v);
+  }
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
 /**
  * Parse and validate a JSON batch of states `{"q": [[...]], "qd": [[...]]}` for a system with `dof`
  * degrees of freedom.
  * @param source how to name the input in messages, e.g. `--states states.json`
- * @throws CliError naming the first bad entry
+ * @param maxStates the most states accepted (`--max-states`), checked before the entries are read
+ * @throws CliError naming the first bad entry, or the limit
  */
-export function parseStates(text: string, source: string, dof: number): StateBatch {
+export function parseStates(
+  text: string,
+  source: string,
+  dof: number,
+  maxStates: number = DEFAULT_MAX_STATES,
+): StateBatch {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -126,12 +151,24 @@ export function parseStates(text: string, source: string, dof: number): StateBat
     throw new CliError(`${source}: expected a JSON object {"q": [[...], ...], "qd": [[...], ...]}.`);
   }
   const obj = value as Record<string, unknown>;
-  const q = matrix(obj.q, 'q', source, dof);
-  const qd = matrix(obj.qd, 'qd', source, dof);
-  if (q.length !== qd.length) {
-    throw new CliError(`${source}: "q" has ${q.length} states but "qd" has ${qd.length}; they must match.`);
+  const rawQ = Object.hasOwn(obj, 'q') ? obj.q : undefined;
+  const rawQd = Object.hasOwn(obj, 'qd') ? obj.qd : undefined;
+  for (const [key, rows] of [
+    ['q', rawQ],
+    ['qd', rawQd],
+  ] as const) {
+    if (Array.isArray(rows) && rows.length > maxStates) {
+      throw overLimit(`${source}: the number of states in "${key}"`, rows.length, '--max-states', maxStates);
+    }
   }
-  return { q, qd };
+  const q = matrix(rawQ, 'q', source, dof);
+  const qd = matrix(rawQd, 'qd', source, dof);
+  if (q.length !== qd.length) {
+    throw new CliError(
+      `${source}: "q" has ${q.length / dof} states but "qd" has ${qd.length / dof}; they must match.`,
+    );
+  }
+  return { batch: q.length / dof, q, qd };
 }
 
 /** A number printed without round-off noise (e.g. 5.001 rather than 5.0009999999999994). */

@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Engine, Integrator, IntegratorId, System } from '../src/core/types.js';
 import { createEngine, hasEngine, listEngines } from '../src/engines/registry.js';
@@ -6,6 +6,8 @@ import { createIntegrator, INTEGRATOR_IDS, isIntegratorId } from '../src/integra
 import { setsNodeCount } from '../src/model/checkSystem.js';
 import { createSystem, listSystems } from '../src/systems/registry.js';
 import { CliError } from './CliError.js';
+import { readCappedFile } from './io.js';
+import { DEFAULT_MAX_INPUT_BYTES } from './limits.js';
 
 /** Engines that need a trained model (`--model`) and register themselves when their module loads. */
 export const LEARNED_ENGINES: readonly string[] = ['lnn', 'baseline', 'lgn'];
@@ -14,12 +16,12 @@ export const LEARNED_ENGINES: readonly string[] = ['lnn', 'baseline', 'lgn'];
  * Modules that register engines outside the core, by engine id. Imported only when such an engine is
  * asked for, so commands on the exact engines never load TensorFlow.js or cannon-es.
  */
-const ENGINE_MODULES: Readonly<Record<string, () => Promise<unknown>>> = {
-  lnn: () => import('../src/engines/learned.js'),
-  baseline: () => import('../src/engines/learned.js'),
-  lgn: () => import('../src/engines/learned.js'),
-  cannon: () => import('../plugins/cannon/registerCannonEngine.js'),
-};
+const ENGINE_MODULES: ReadonlyMap<string, () => Promise<unknown>> = new Map<string, () => Promise<unknown>>([
+  ['lnn', () => import('../src/engines/learned.js')],
+  ['baseline', () => import('../src/engines/learned.js')],
+  ['lgn', () => import('../src/engines/learned.js')],
+  ['cannon', () => import('../plugins/cannon/registerCannonEngine.js')],
+]);
 
 /** The physics metadata of a model directory (`model.json` → `userDefinedMetadata.threeLnn`). */
 export interface ModelInfo {
@@ -33,53 +35,85 @@ export interface ModelInfo {
   dof: number;
 }
 
+/** Whether `x` is a plain JSON object (not null, not an array). */
+function isObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+/** `obj[key]` when `obj` has its own `key`; never a value inherited from Object.prototype. */
+export function own(obj: unknown, key: string): unknown {
+  return isObject(obj) && Object.hasOwn(obj, key) ? obj[key] : undefined;
+}
+
 /**
- * Read a model's metadata without loading TensorFlow.js, so that a mismatch is reported before any
- * weights are read.
+ * Read and parse a model directory's `model.json` (at most `maxBytes` bytes).
  * @param path a model directory or its `model.json`
- * @throws CliError when the file is missing or is not a three-lnn model
+ * @returns the file's path and its parsed contents (any JSON value)
+ * @throws CliError (exit status 2) when the path is missing, unreadable, too large or not JSON
  */
-export async function readModelInfo(path: string): Promise<ModelInfo> {
+export async function readModelJson(
+  path: string,
+  maxBytes: number = DEFAULT_MAX_INPUT_BYTES,
+): Promise<{ file: string; json: unknown }> {
   let file = path;
   try {
     if ((await stat(path)).isDirectory()) file = join(path, 'model.json');
   } catch {
     throw new CliError(`--model: '${path}' does not exist. Give a model directory containing model.json.`);
   }
-  let json: unknown;
+  const text = await readCappedFile(file, '--model', maxBytes);
   try {
-    json = JSON.parse(await readFile(file, 'utf8'));
+    return { file, json: JSON.parse(text) };
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new CliError(
-      code
-        ? `--model: cannot read '${file}' (${code}). Give a model directory containing model.json.`
-        : `--model: '${file}' is not valid JSON (${(err as Error).message}).`,
-    );
+    throw new CliError(`--model: '${file}' is not valid JSON (${(err as Error).message}).`);
   }
-  const meta = (json as { userDefinedMetadata?: { threeLnn?: Record<string, unknown> } })?.userDefinedMetadata
-    ?.threeLnn;
-  if (!meta || typeof meta !== 'object') {
+}
+
+/**
+ * Read a model's metadata without loading TensorFlow.js, so that a mismatch is reported before any
+ * weights are read.
+ * @param path a model directory or its `model.json`
+ * @param maxBytes the largest `model.json` read (`--max-input-bytes`)
+ * @throws CliError when the file is missing or is not a three-lnn model
+ */
+export async function readModelInfo(
+  path: string,
+  maxBytes: number = DEFAULT_MAX_INPUT_BYTES,
+): Promise<ModelInfo> {
+  const { file, json } = await readModelJson(path, maxBytes);
+  const meta = own(own(json, 'userDefinedMetadata'), 'threeLnn');
+  if (!isObject(meta)) {
     throw new CliError(
       `--model: '${file}' has no userDefinedMetadata.threeLnn section; it is not a three-lnn model (see docs/model-format.md).`,
     );
   }
-  const system = meta.system as { id?: unknown; params?: unknown } | undefined;
-  if (
-    !system ||
-    typeof system.id !== 'string' ||
-    typeof meta.dof !== 'number' ||
-    typeof meta.kind !== 'string'
-  ) {
+  const system = own(meta, 'system');
+  const id = own(system, 'id');
+  const dof = own(meta, 'dof');
+  const kind = own(meta, 'kind');
+  if (typeof id !== 'string' || !Number.isInteger(dof) || (dof as number) < 1 || typeof kind !== 'string') {
     throw new CliError(
       `--model: '${file}' lacks system.id, dof or kind in its metadata (see docs/model-format.md).`,
     );
   }
+  const rawParams = own(system, 'params') ?? {};
+  if (!isObject(rawParams)) {
+    throw new CliError(
+      `--model: '${file}': system.params must be an object of numbers (see docs/model-format.md).`,
+    );
+  }
+  const params: Record<string, number> = Object.create(null);
+  for (const [k, v] of Object.entries(rawParams)) {
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      throw new CliError(`--model: '${file}': system.params.${k} must be a finite number.`);
+    }
+    params[k] = v;
+  }
   return {
     dir: file === path ? dirname(path) : path,
-    kind: meta.kind,
-    system: { id: system.id, params: { ...((system.params as Record<string, number>) ?? {}) } },
-    dof: meta.dof,
+    kind,
+    system: { id, params },
+    dof: dof as number,
   };
 }
 
@@ -111,7 +145,7 @@ export function buildSystem(
     throw new CliError(`--params: ${(err as Error).message}`);
   }
   for (const [key, value] of Object.entries(params ?? {})) {
-    const trained = model?.system.params[key];
+    const trained = model && Object.hasOwn(model.system.params, key) ? model.system.params[key] : undefined;
     // The policy of checkModelForSystem: an lgn model runs any number of nodes.
     if (model?.kind === 'lgn' && trained !== undefined && setsNodeCount(system, key, trained)) continue;
     if (trained !== undefined && trained !== value) {
@@ -134,13 +168,24 @@ export function buildSystem(
  * Does nothing for unknown ids (createEngine reports them).
  */
 export async function ensureEngine(id: string): Promise<void> {
-  const load = ENGINE_MODULES[id];
+  const load = ENGINE_MODULES.get(id);
   if (load && !hasEngine(id)) await load();
 }
 
 /** Engines that are registered or can be loaded on demand. */
 export function knownEngines(): string[] {
-  return [...new Set([...listEngines(), ...Object.keys(ENGINE_MODULES)])];
+  return [...new Set([...listEngines(), ...ENGINE_MODULES.keys()])];
+}
+
+/**
+ * Refuse an engine id that is neither registered nor loadable, before any input is read.
+ * @throws CliError listing the known engines
+ */
+export function checkEngineId(id: string): void {
+  const known = knownEngines();
+  if (!known.includes(id)) {
+    throw new CliError(`--engine: unknown engine '${id}'. Available engines: ${known.join(', ')}.`);
+  }
 }
 
 /**
@@ -156,7 +201,7 @@ export async function buildEngine(
 ): Promise<Engine> {
   await ensureEngine(id);
   if (!hasEngine(id)) {
-    if (ENGINE_MODULES[id]) {
+    if (ENGINE_MODULES.has(id)) {
       throw new CliError(
         `--engine: engine '${id}' is not available in this installation (its module did not load).`,
       );
@@ -194,7 +239,10 @@ export function buildIntegrator(id: string): Integrator {
   return createIntegrator(id as IntegratorId);
 }
 
-/** Read `--model` metadata when given. */
-export async function optionalModel(path: string | undefined): Promise<ModelInfo | undefined> {
-  return path === undefined ? undefined : readModelInfo(path);
+/** Read `--model` metadata when given (a `model.json` of at most `maxBytes` bytes). */
+export async function optionalModel(
+  path: string | undefined,
+  maxBytes: number = DEFAULT_MAX_INPUT_BYTES,
+): Promise<ModelInfo | undefined> {
+  return path === undefined ? undefined : readModelInfo(path, maxBytes);
 }

@@ -1,4 +1,5 @@
 import type { Engine, Integrator } from '../src/core/types.js';
+import { SolveFlag } from '../src/nn/solve64.js';
 
 /**
  * What {@link simulate} records, in flat preallocated buffers (no per-record objects, so long runs
@@ -31,10 +32,56 @@ export interface Failure {
   t: number;
   /** Index k of the step that failed (1-based: step k goes from (k−1)·dt to k·dt). */
   step: number;
-  /** Index in the batch of the first state that became non-finite; −1 when the engine threw. */
+  /** Index in the batch of the first state that failed; −1 when the engine threw. */
   index: number;
+  /** Number of states that failed in that step (0 when the engine threw). */
+  count: number;
+  /** Indices of the first (at most {@link LISTED_FAILURES}) states that failed in that step. */
+  indices: number[];
+  /**
+   * What kind of failure: `state` (q or q̇ became NaN or ±Infinity), `solve` (the engine flagged the
+   * state as failed: no finite q̈), `engine` (the engine threw), `energy` (the recorded energy is not finite).
+   */
+  cause: 'state' | 'solve' | 'engine' | 'energy';
   /** What happened, in words. */
   reason: string;
+}
+
+/** Most failed-state indices a {@link Failure} lists. */
+export const LISTED_FAILURES = 10;
+
+/**
+ * The per-state solve flags an engine reports for its last call, when it reports them (the learned
+ * engines' `lastReport.flags`: 0 ok, 1 regularised, 2 failed with q̈ set to 0), else undefined.
+ */
+export function engineFlags(engine: Engine, batch: number): ArrayLike<number> | undefined {
+  const report = (engine as { lastReport?: { flags?: unknown } }).lastReport;
+  const flags = report?.flags;
+  if (!ArrayBuffer.isView(flags) || (flags as Uint8Array).length !== batch) return undefined;
+  return flags as Uint8Array;
+}
+
+/**
+ * The states of a batch that failed: q̈ or the state not finite, or flagged `failed` by the engine
+ * (no finite q̈: the engine set it to 0). `values` is `[batch * width]`.
+ * @returns the failed states' indices, in order (empty when none failed)
+ */
+export function failedStates(
+  values: readonly Float64Array[],
+  width: number,
+  batch: number,
+  flags?: ArrayLike<number>,
+): { index: number; flagged: boolean }[] {
+  const out: { index: number; flagged: boolean }[] = [];
+  for (let b = 0; b < batch; b++) {
+    const flagged = flags !== undefined && flags[b] === SolveFlag.failed;
+    let finite = true;
+    for (const v of values) {
+      for (let i = b * width; i < (b + 1) * width && finite; i++) finite = Number.isFinite(v[i]);
+    }
+    if (flagged || !finite) out.push({ index: b, flagged });
+  }
+  return out;
 }
 
 /** Settings of {@link simulate}. */
@@ -52,20 +99,13 @@ export function recordCapacity(steps: number, every: number): number {
   return Math.floor(steps / every) + 2;
 }
 
-/** Index of the first non-finite entry in `q` or `qd`, or −1. */
-function firstNonFinite(q: Float64Array, qd: Float64Array): number {
-  for (let i = 0; i < q.length; i++) {
-    if (!Number.isFinite(q[i]) || !Number.isFinite(qd[i])) return i;
-  }
-  return -1;
-}
-
 /**
  * Advance a batch from (`q0`, `qd0`) (`[batch * dof]`, copied) for `steps` fixed steps and record every
  * `every`-th state with its true energy. The step k ends at time k·dt exactly (no accumulated
- * round-off). When a state becomes non-finite, a recorded energy is not finite, or the engine throws,
- * the run stops; the trajectory then holds everything recorded so far plus the last finite state, and
- * `failure` says where it stopped.
+ * round-off). When a state becomes non-finite, the engine flags a state as failed (its
+ * `lastReport.flags`: no finite q̈, which the engine replaced by 0), a recorded energy is not finite, or
+ * the engine throws, the run stops; the trajectory then holds everything recorded so far plus the last
+ * good state, and `failure` says where it stopped and which states failed.
  */
 export function simulate(
   engine: Engine,
@@ -96,51 +136,77 @@ export function simulate(
     energy: new Float64Array(capacity * batch),
   };
 
-  /** Append a record; returns the index of the first state whose energy is not finite, or −1. */
-  const record = (k: number, qs: Float64Array, qds: Float64Array): number => {
+  /** Append a record; returns the states whose energy is not finite. */
+  const record = (k: number, qs: Float64Array, qds: Float64Array): number[] => {
     const r = out.count++;
     out.t[r] = k * dt;
     out.step[r] = k;
     out.q.set(qs, r * size);
     out.qd.set(qds, r * size);
-    let bad = -1;
+    const bad: number[] = [];
     for (let b = 0; b < batch; b++) {
       const e = system.energy(qs.subarray(b * dof, (b + 1) * dof), qds.subarray(b * dof, (b + 1) * dof));
       out.energy[r * batch + b] = e;
-      if (bad < 0 && !Number.isFinite(e)) bad = b;
+      if (!Number.isFinite(e)) bad.push(b);
     }
     return bad;
+  };
+  const fail = (k: number, states: number[], cause: Failure['cause'], reason: string): Trajectory => {
+    out.failure = {
+      t: k * dt,
+      step: k,
+      index: states.length > 0 ? states[0] : -1,
+      count: states.length,
+      indices: states.slice(0, LISTED_FAILURES),
+      cause,
+      reason,
+    };
+    return out;
   };
 
   record(0, q, qd);
   for (let k = 1; k <= steps; k++) {
     qPrev.set(q);
     qdPrev.set(qd);
-    let bad = -1;
+    let bad: { index: number; flagged: boolean }[] = [];
     let reason = '';
+    let cause: Failure['cause'] = 'state';
     try {
       engine.step(q, qd, batch, dt, integrator);
-      bad = firstNonFinite(q, qd);
-      if (bad >= 0) reason = 'the state became non-finite (NaN or Infinity)';
+      bad = failedStates([q, qd], dof, batch, engineFlags(engine, batch));
+      if (bad.length > 0) {
+        const flagged = bad.filter((s) => s.flagged).length;
+        if (flagged > 0) cause = 'solve';
+        reason =
+          flagged === bad.length
+            ? 'the engine found no finite q̈ (flagged failed; it substituted q̈ = 0)'
+            : flagged > 0
+              ? `the state became non-finite (NaN or Infinity) or the engine found no finite q̈ (${flagged} flagged failed)`
+              : 'the state became non-finite (NaN or Infinity)';
+      }
     } catch (err) {
+      cause = 'engine';
       reason = `the engine failed: ${(err as Error).message.replace(/\.$/, '')}`;
     }
     if (reason !== '') {
       if (out.step[out.count - 1] !== k - 1) record(k - 1, qPrev, qdPrev);
-      out.failure = { t: k * dt, step: k, index: bad >= 0 ? Math.floor(bad / dof) : -1, reason };
-      return out;
+      return fail(
+        k,
+        bad.map((s) => s.index),
+        cause,
+        reason,
+      );
     }
     if (k % every === 0) {
       // A finite state can still lie outside the system's domain (|q̇| ≥ c for a relativistic particle).
       const outside = record(k, q, qd);
-      if (outside >= 0) {
-        out.failure = {
-          t: k * dt,
-          step: k,
-          index: outside,
-          reason: 'the energy became non-finite (the state overflowed or left the domain of the system)',
-        };
-        return out;
+      if (outside.length > 0) {
+        return fail(
+          k,
+          outside,
+          'energy',
+          'the energy became non-finite (the state overflowed or left the domain of the system)',
+        );
       }
     }
   }

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { ExpressionError } from '../src/lagrangian/ExpressionError';
-import { compileExpression, parseExpression, systemFromExpression } from '../src/lagrangian/expression';
+import {
+  compileExpression,
+  MAX_EXPRESSION_DEPTH,
+  MAX_EXPRESSION_DOF,
+  MAX_EXPRESSION_LENGTH,
+  MAX_EXPRESSION_TOKENS,
+  parseExpression,
+  systemFromExpression,
+} from '../src/lagrangian/expression';
 import { numberOps } from '../src/math/numberOps';
 import { createRng } from '../src/math/random';
 import { createSystem } from '../src/systems/registry';
@@ -75,13 +83,15 @@ describe('expression safety and errors', () => {
     });
   }
 
-  it('points at the offending position', () => {
+  it('points at the offending position, on one line, with a caret excerpt for monospace displays', () => {
     try {
       parseExpression('qd1^2 ; 1');
       expect.unreachable('must throw');
     } catch (e) {
       expect((e as ExpressionError).position, 'position of ;').toBe(6);
-      expect((e as Error).message, 'caret line').toContain('      ^');
+      expect((e as Error).message, 'one line').not.toContain('\n');
+      expect((e as Error).message, 'the spot, marked').toContain('(at position 6: "qd1^2 ▸; 1")');
+      expect((e as ExpressionError).excerpt, 'caret line').toBe('qd1^2 ; 1\n      ^');
     }
   });
 
@@ -92,7 +102,120 @@ describe('expression safety and errors', () => {
     expect(() => parseExpression('-'.repeat(3000) + 'qd1'), 'deep unary').toThrow(/nested deeper/);
     expect(() => parseExpression('qd1+'.repeat(3000) + '1'), 'too long').toThrow(/longer than/);
   });
+});
 
+/** The ExpressionError `f` throws (fails the test when it throws something else or nothing). */
+function expressionError(f: () => unknown): ExpressionError {
+  try {
+    f();
+  } catch (e) {
+    expect(e, 'an ExpressionError').toBeInstanceOf(ExpressionError);
+    expect((e as Error).message, 'one line').not.toMatch(/[\r\n]/);
+    expect((e as Error).message.length, 'a short message').toBeLessThan(300);
+    return e as ExpressionError;
+  }
+  return expect.unreachable('must throw an ExpressionError');
+}
+
+describe('expression limits: hostile text from a shared URL', () => {
+  it('100,000 open parentheses: an ExpressionError at once, no stack overflow', () => {
+    const t0 = performance.now();
+    const e = expressionError(() => compileExpression('('.repeat(100_000)));
+    expect(e.message).toMatch(new RegExp(`longer than ${MAX_EXPRESSION_LENGTH} characters`));
+    expect(performance.now() - t0, 'milliseconds').toBeLessThan(200);
+    // Within the length limit, the depth is checked while tokenising, before the parser recurses.
+    const deep = expressionError(() => parseExpression(`${'('.repeat(9000)}qd1`));
+    expect(deep.message).toMatch(
+      new RegExp(`nested deeper than ${MAX_EXPRESSION_DEPTH} levels of parentheses`),
+    );
+    expect(deep.position, 'the first ( too deep').toBe(MAX_EXPRESSION_DEPTH);
+    const unary = expressionError(() => parseExpression(`${'-'.repeat(3000)}qd1`));
+    expect(unary.message).toMatch(/nested deeper/);
+    const powers = expressionError(() => parseExpression(`${'qd1^'.repeat(2000)}2`));
+    expect(powers.message).toMatch(/nested deeper/);
+  });
+
+  it('nesting up to the limit parses', () => {
+    const d = MAX_EXPRESSION_DEPTH - 1;
+    expect(evalAt(`${'('.repeat(d)}qd1${')'.repeat(d)}`, [0], [3]), 'value').toBe(3);
+  });
+
+  it('refuses more than MAX_EXPRESSION_LENGTH characters, naming the limit', () => {
+    const long = `qd1^2${' '.repeat(MAX_EXPRESSION_LENGTH)}`;
+    const e = expressionError(() => compileExpression(long));
+    expect(e.message).toMatch(/longer than 10000 characters \(10005\)/);
+    expect(e.position).toBe(MAX_EXPRESSION_LENGTH);
+    // Exactly at the limit is accepted.
+    expect(() => parseExpression(`qd1^2${' '.repeat(MAX_EXPRESSION_LENGTH - 5)}`)).not.toThrow();
+  });
+
+  it('refuses more than MAX_EXPRESSION_TOKENS tokens; a sum at the limit compiles and evaluates', () => {
+    const tooMany = `${'1+'.repeat(MAX_EXPRESSION_TOKENS / 2)}qd1`;
+    expect(tooMany.length).toBeLessThan(MAX_EXPRESSION_LENGTH);
+    const e = expressionError(() => parseExpression(tooMany));
+    expect(e.message).toMatch(new RegExp(`more than ${MAX_EXPRESSION_TOKENS} tokens`));
+    // qd1^2 + q1 + q1 + … with 4095 tokens: a syntax tree 2047 deep, checked, compiled and solved by
+    // automatic differentiation without exhausting the stack.
+    const terms = (MAX_EXPRESSION_TOKENS - 4) / 2;
+    const src = `qd1^2${'+q1'.repeat(terms)}`;
+    const system = systemFromExpression(src);
+    const qdd = new Float64Array(1);
+    system.accelerations(Float64Array.of(0.1), Float64Array.of(0.2), qdd, 1);
+    // L = q̇² + terms·q: q̈ = terms / 2.
+    expect(qdd[0]).toBeCloseTo(terms / 2, 9);
+  });
+
+  it('refuses coordinate indices beyond MAX_EXPRESSION_DOF (the dof is inferred from them)', () => {
+    const e = expressionError(() => compileExpression('qd1^2 + q1000000000'));
+    expect(e.message).toMatch(
+      new RegExp(`'q1000000000' is beyond the largest coordinate index, ${MAX_EXPRESSION_DOF}`),
+    );
+    expect(e.position).toBe(8);
+    expect(compileExpression(`qd${MAX_EXPRESSION_DOF}^2`).dof).toBe(MAX_EXPRESSION_DOF);
+  });
+
+  it('shows control characters by code and never breaks the line', () => {
+    const e = expressionError(() => parseExpression('qd1\n+\u0007'));
+    expect(e.message).toContain("Unexpected character 'U+0007'");
+    expect(e.position).toBe(5);
+  });
+
+  it('garbage strings: always an ExpressionError or a tree, never another error', () => {
+    const rng = createRng(11);
+    const alphabet = [
+      '(',
+      ')',
+      '+',
+      '-',
+      '*',
+      '/',
+      '^',
+      'q1',
+      'qd1',
+      'sin',
+      '1',
+      '.',
+      'e',
+      ' ',
+      'pi',
+      '@',
+      '\n',
+    ];
+    for (let n = 0; n < 300; n++) {
+      let src = '';
+      const len = Math.floor(rng() * 60);
+      for (let i = 0; i < len; i++) src += alphabet[Math.floor(rng() * alphabet.length)];
+      try {
+        compileExpression(src, { dof: 1 });
+      } catch (e) {
+        expect(e, JSON.stringify(src)).toBeInstanceOf(ExpressionError);
+        expect((e as Error).message, JSON.stringify(src)).not.toMatch(/[\r\n]/);
+      }
+    }
+  });
+});
+
+describe('expression parameters', () => {
   it('rejects reserved or malformed parameter names', () => {
     expect(() => compileExpression('qd1^2', { params: ['sin'] }), 'function name').toThrow(
       /cannot be a parameter/,

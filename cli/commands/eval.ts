@@ -1,7 +1,26 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import type { CliIO } from '../io.js';
-import { modelPath } from '../parse.js';
+import {
+  boundedInteger,
+  MAX_EVAL_SECONDS,
+  MAX_EVAL_STARTS,
+  MAX_EVAL_STATES,
+  MAX_SEED,
+  maxInputBytesOption,
+  show,
+} from '../limits.js';
+import { modelPath, positiveNumber } from '../parse.js';
+import { readModelJson } from '../setup.js';
 import { table } from './systems.js';
+
+/** Parser for `--seconds`: a positive number up to {@link MAX_EVAL_SECONDS}. */
+function evalSeconds(text: string): number {
+  const v = positiveNumber(text);
+  if (v > MAX_EVAL_SECONDS) {
+    throw new InvalidArgumentError(`It must be at most ${show(MAX_EVAL_SECONDS)} seconds, got ${text}.`);
+  }
+  return v;
+}
 
 /** Format a metric value for the table. */
 function fmt(x: unknown): string {
@@ -21,40 +40,58 @@ export function evalCommand(io: CliIO): Command {
       modelPath,
     )
     .option('--quick', 'small subsets for CI (8 starts × 10 s, 5,000 states)')
-    .option('--backend <name>', 'learned-engine backend: wasm, cpu, js (float64 reference)', 'wasm')
-    .option('--seed <n>', 'seed of every random draw', '0')
-    .option('--starts <n>', 'energy-protocol starts (default 40; quick 8)')
-    .option('--seconds <s>', 'roll-out length (default 100; quick 10)')
-    .option('--states <n>', 'states for the q̈ error (default 100000; quick 5000)')
+    .addOption(
+      new Option('--backend <name>', 'learned-engine backend (js: the float64 reference)')
+        .choices(['wasm', 'cpu', 'js'])
+        .default('wasm'),
+    )
+    .option(
+      '--seed <n>',
+      `seed of every random draw (0 to ${show(MAX_SEED)})`,
+      boundedInteger(0, MAX_SEED),
+      0,
+    )
+    .option(
+      '--starts <n>',
+      `energy-protocol starts (default 40; quick 8; at most ${show(MAX_EVAL_STARTS)})`,
+      boundedInteger(1, MAX_EVAL_STARTS),
+    )
+    .option(
+      '--seconds <s>',
+      `roll-out length (default 100; quick 10; at most ${show(MAX_EVAL_SECONDS)})`,
+      evalSeconds,
+    )
+    .option(
+      '--states <n>',
+      `states for the q̈ error (default 100000; quick 5000; at most ${show(MAX_EVAL_STATES)})`,
+      boundedInteger(1, MAX_EVAL_STATES),
+    )
     .option('--write', "record the metrics in the model's metadata (quick runs under metrics.quick)")
     .option('--json', 'print the report as JSON')
+    .addOption(maxInputBytesOption())
     .action(
       async (opts: {
         model: string;
         quick?: boolean;
         backend: string;
-        seed: string;
-        starts?: string;
-        seconds?: string;
-        states?: string;
+        seed: number;
+        starts?: number;
+        seconds?: number;
+        states?: number;
         write?: boolean;
         json?: boolean;
+        maxInputBytes: number;
       }) => {
+        // A missing, oversized or damaged model.json is bad input (exit 2), found before any work.
+        await readModelJson(opts.model, opts.maxInputBytes);
         const { evaluateModel } = await import('../../src/eval/evaluateModel.js');
-        const num = (s: string | undefined, flag: string): number | undefined => {
-          if (s === undefined) return undefined;
-          const v = Number(s);
-          if (!Number.isFinite(v) || v <= 0)
-            throw new Error(`${flag} must be a positive number, got '${s}'.`);
-          return v;
-        };
         const report = await evaluateModel(opts.model, {
           quick: opts.quick,
           backend: opts.backend,
-          seed: Number(opts.seed),
-          starts: num(opts.starts, '--starts'),
-          seconds: num(opts.seconds, '--seconds'),
-          states: num(opts.states, '--states'),
+          seed: opts.seed,
+          starts: opts.starts,
+          seconds: opts.seconds,
+          states: opts.states,
         });
         if (opts.write) {
           const { writeMetrics } = await import('../../src/eval/writeMetrics.js');

@@ -1,13 +1,14 @@
-import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { Command } from 'commander';
 import { formatModelSummary, inspectModel } from '../../src/model/inspect.js';
-import { ModelFormatError } from '../../src/model/ModelFormatError.js';
 import type { ModelMetadata } from '../../src/model/metadata.js';
 import { validateMetadata } from '../../src/model/validate.js';
 import { CliError } from '../CliError.js';
 import type { CliIO } from '../io.js';
+import { DEFAULT_MAX_INPUT_BYTES, maxInputBytesOption } from '../limits.js';
 import { modelPath } from '../parse.js';
+import { own, readModelJson } from '../setup.js';
 
 /** What `three-lnn inspect` reports about a model directory. */
 export interface ModelSummary {
@@ -25,66 +26,95 @@ export interface ModelSummary {
   shards: { path: string; bytes: number | null }[];
 }
 
-const BYTES: Record<string, number> = { float32: 4, int32: 4, float16: 2, bool: 1 };
+/** Bytes per number of each weight dtype. */
+const BYTES: ReadonlyMap<string, number> = new Map([
+  ['float32', 4],
+  ['int32', 4],
+  ['float16', 2],
+  ['bool', 1],
+]);
+
+/** Most weight tensors and shard files a manifest may list before it is refused as damaged. */
+const MAX_MANIFEST_ENTRIES = 100_000;
+
+/**
+ * The weight manifest of a parsed model.json, checked entry by entry.
+ * @throws CliError naming the malformed entry
+ */
+function readManifest(
+  json: unknown,
+  file: string,
+): { paths: string[]; weights: { name: string; shape: number[]; dtype: string }[] } {
+  const manifest = own(json, 'weightsManifest') ?? [];
+  const bad = (where: string, what: string): CliError =>
+    new CliError(
+      `--model: '${file}': ${where} ${what}; the file is damaged or not a model.json (see docs/model-format.md).`,
+    );
+  if (!Array.isArray(manifest)) throw bad('weightsManifest', 'must be an array of groups');
+  const paths: string[] = [];
+  const weights: { name: string; shape: number[]; dtype: string }[] = [];
+  for (const [g, group] of manifest.entries()) {
+    const groupPaths = own(group, 'paths');
+    const groupWeights = own(group, 'weights');
+    if (!Array.isArray(groupPaths) || !groupPaths.every((p) => typeof p === 'string')) {
+      throw bad(`weightsManifest[${g}].paths`, 'must be an array of file names');
+    }
+    if (!Array.isArray(groupWeights)) throw bad(`weightsManifest[${g}].weights`, 'must be an array');
+    paths.push(...groupPaths);
+    for (const [i, w] of groupWeights.entries()) {
+      const name = own(w, 'name');
+      const shape = own(w, 'shape');
+      const dtype = own(w, 'dtype') ?? 'float32';
+      if (
+        typeof name !== 'string' ||
+        typeof dtype !== 'string' ||
+        !Array.isArray(shape) ||
+        !shape.every((d) => Number.isInteger(d) && d >= 0)
+      ) {
+        throw bad(`weightsManifest[${g}].weights[${i}]`, 'must be { name, shape: [integers ≥ 0], dtype }');
+      }
+      weights.push({ name, shape, dtype });
+    }
+    if (paths.length + weights.length > MAX_MANIFEST_ENTRIES) {
+      throw bad('weightsManifest', `lists more than ${MAX_MANIFEST_ENTRIES} entries`);
+    }
+  }
+  return { paths, weights };
+}
 
 /**
  * Summarise a model directory from its `model.json` and shard files, without loading TensorFlow.js.
+ * @param maxBytes the largest `model.json` read (`--max-input-bytes`)
  * @throws CliError when the directory holds no three-lnn model
  */
-export async function summarizeModel(path: string): Promise<ModelSummary> {
-  let dir = path;
-  let file = path;
-  try {
-    if ((await stat(path)).isDirectory()) file = join(path, 'model.json');
-    else dir = join(path, '..');
-  } catch {
-    throw new CliError(`--model: '${path}' does not exist. Give a model directory containing model.json.`);
-  }
-  let json: {
-    weightsManifest?: { paths: string[]; weights: { name: string; shape: number[]; dtype: string }[] }[];
-    userDefinedMetadata?: { threeLnn?: Record<string, unknown> };
-  };
-  try {
-    json = JSON.parse(await readFile(file, 'utf8'));
-  } catch (err) {
-    throw new CliError(`--model: cannot read '${file}' as JSON (${(err as Error).message}).`);
-  }
-  const metadata = json.userDefinedMetadata?.threeLnn;
-  if (!metadata) {
+export async function summarizeModel(
+  path: string,
+  maxBytes: number = DEFAULT_MAX_INPUT_BYTES,
+): Promise<ModelSummary> {
+  const { file, json } = await readModelJson(path, maxBytes);
+  const dir = file === path ? dirname(path) : path;
+  const metadata = own(own(json, 'userDefinedMetadata'), 'threeLnn');
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
     throw new CliError(`--model: '${file}' has no userDefinedMetadata.threeLnn; not a three-lnn model.`);
   }
-  const weights = (json.weightsManifest ?? []).flatMap((g) => g.weights);
+  const { paths, weights } = readManifest(json, file);
   let parameterCount = 0;
   let weightBytes = 0;
   for (const w of weights) {
     const size = w.shape.reduce((a, b) => a * b, 1);
     parameterCount += size;
-    weightBytes += size * (BYTES[w.dtype] ?? 4);
+    weightBytes += size * (BYTES.get(w.dtype) ?? 4);
   }
   const shards = await Promise.all(
-    (json.weightsManifest ?? [])
-      .flatMap((g) => g.paths)
-      .map(async (p) => ({
-        path: p,
-        bytes: await stat(join(dir, p)).then(
-          (s) => s.size,
-          () => null,
-        ),
-      })),
+    paths.map(async (p) => ({
+      path: p,
+      bytes: await stat(join(dir, p)).then(
+        (s) => s.size,
+        () => null,
+      ),
+    })),
   );
-  return { dir, metadata, parameterCount, weightBytes, weights, shards };
-}
-
-/** The raw metadata fields printed when the metadata does not validate (see docs/model-format.md). */
-interface ModelMeta {
-  kind?: string;
-  system?: { id?: string; params?: Record<string, number> };
-  dof?: number;
-  architecture?: { layers?: number[]; activation?: string };
-  input?: unknown;
-  trainingRanges?: unknown;
-  metrics?: unknown;
-  provenance?: unknown;
+  return { dir, metadata: metadata as Record<string, unknown>, parameterCount, weightBytes, weights, shards };
 }
 
 /** The manifest's size and the shard files, one `label  value` pair each. */
@@ -113,9 +143,11 @@ function describe(s: ModelSummary, io: CliIO): void {
   try {
     metadata = validateMetadata(s.metadata, s.dir);
   } catch (err) {
-    if (!(err instanceof ModelFormatError)) throw err;
+    // A validator that trips over damaged metadata (a TypeError rather than a ModelFormatError) still
+    // means the input is bad, not that the command failed.
+    const message = err instanceof Error ? err.message : String(err);
     io.stdout(rawDescription(s));
-    throw new CliError(`--model: '${s.dir}' is not a valid three-lnn model: ${err.message}`);
+    throw new CliError(`--model: '${s.dir}' is not a valid three-lnn model: ${message}`);
   }
   // The summary reads the metadata only; the weights are described from the manifest below.
   const text = formatModelSummary(inspectModel({ metadata, layers: [], source: s.dir }));
@@ -125,24 +157,53 @@ function describe(s: ModelSummary, io: CliIO): void {
   io.stdout(`${text}\n${extra.join('\n')}\n`);
 }
 
+/** Longest stored value printed by {@link rawDescription}, in characters. */
+const MAX_FIELD = 2000;
+
+/** A stored value as text: strings as they are, anything else as JSON, cut to {@link MAX_FIELD}. */
+function text(value: unknown): string {
+  let s: string;
+  if (value === undefined) s = '?';
+  else if (typeof value === 'string') s = value;
+  else {
+    try {
+      s = JSON.stringify(value) ?? String(value);
+    } catch {
+      s = '?';
+    }
+  }
+  s = s.replace(/[\r\n]+/g, ' ');
+  return s.length > MAX_FIELD ? `${s.slice(0, MAX_FIELD - 1)}…` : s;
+}
+
 /** The stored fields as JSON, for metadata the library cannot summarise. */
 function rawDescription(s: ModelSummary): string {
-  const m = s.metadata as ModelMeta;
+  const m = s.metadata;
+  const system = own(m, 'system');
+  const arch = own(m, 'architecture');
+  const layers = own(arch, 'layers');
   const rows: [string, string][] = [
     ['model', s.dir],
-    ['kind', m.kind ?? '?'],
-    ['system', `${m.system?.id ?? '?'} ${JSON.stringify(m.system?.params ?? {})}`],
-    ['dof', String(m.dof ?? '?')],
+    ['kind', text(own(m, 'kind'))],
+    ['system', `${text(own(system, 'id'))} ${text(own(system, 'params') ?? {})}`],
+    ['dof', text(own(m, 'dof'))],
     [
       'architecture',
-      m.architecture ? `${(m.architecture.layers ?? []).join(' → ')} (${m.architecture.activation})` : '?',
+      arch === undefined
+        ? '?'
+        : `${Array.isArray(layers) ? layers.map(text).join(' → ') : text(layers)} (${text(own(arch, 'activation'))})`,
     ],
     ...weightRows(s),
   ];
-  if (m.input) rows.push(['input', JSON.stringify(m.input)]);
-  if (m.trainingRanges) rows.push(['training box', JSON.stringify(m.trainingRanges)]);
-  if (m.metrics) rows.push(['metrics', JSON.stringify(m.metrics)]);
-  if (m.provenance) rows.push(['provenance', JSON.stringify(m.provenance)]);
+  for (const [key, label] of [
+    ['input', 'input'],
+    ['trainingRanges', 'training box'],
+    ['metrics', 'metrics'],
+    ['provenance', 'provenance'],
+  ] as const) {
+    const v = own(m, key);
+    if (v) rows.push([label, text(v)]);
+  }
   return `${rows.map(([k, v]) => `${k.padEnd(12)} ${v}`).join('\n')}\n`;
 }
 
@@ -158,8 +219,9 @@ export function inspectCommand(io: CliIO): Command {
       modelPath,
     )
     .option('--json', 'print the summary as JSON')
-    .action(async (opts: { model: string; json?: boolean }) => {
-      const summary = await summarizeModel(opts.model);
+    .addOption(maxInputBytesOption())
+    .action(async (opts: { model: string; json?: boolean; maxInputBytes: number }) => {
+      const summary = await summarizeModel(opts.model, opts.maxInputBytes);
       if (opts.json) io.stdout(JSON.stringify(summary, null, 2) + '\n');
       else describe(summary, io);
     });

@@ -2,9 +2,19 @@ import { Command, Option } from 'commander';
 import { CliError, EXIT_FAILURE } from '../CliError.js';
 import { rolloutCsv, rolloutJson } from '../format.js';
 import { type CliIO, readTextInput, writeResult } from '../io.js';
+import {
+  DEFAULT_MAX_OUTPUT_VALUES,
+  listIndices,
+  maxInputBytesOption,
+  maxOutputValuesOption,
+  maxStatesOption,
+  maxStepsOption,
+  overLimit,
+  show,
+} from '../limits.js';
 import { addPhysicsOptions, integratorOption, type PhysicsOptions } from '../options.js';
 import { csvVector, parseStates, positiveInteger, positiveNumber, stepCount, tidyNumber } from '../parse.js';
-import { buildEngine, buildIntegrator, buildSystem, optionalModel } from '../setup.js';
+import { buildEngine, buildIntegrator, buildSystem, checkEngineId, optionalModel } from '../setup.js';
 import { recordCapacity, simulate } from '../simulate.js';
 
 /** Parsed options of `three-lnn rollout`. */
@@ -18,10 +28,11 @@ interface RolloutOptions extends PhysicsOptions {
   every: number;
   format: 'json' | 'csv';
   out?: string;
+  maxInputBytes: number;
+  maxStates: number;
+  maxSteps: number;
+  maxOutputValues: number;
 }
-
-/** Most numbers a roll-out may record (8 bytes each in memory). */
-const MAX_RECORDED_VALUES = 5e7;
 
 const EXAMPLES = `
 Examples:
@@ -48,6 +59,15 @@ export function rolloutCommand(io: CliIO): Command {
     .option('--every <k>', 'record every k-th step (t = 0 is always recorded)', positiveInteger, 1)
     .addOption(new Option('--format <fmt>', 'output format').choices(['json', 'csv']).default('json'))
     .option('--out <file>', 'write to a file instead of standard output')
+    .addOption(maxInputBytesOption())
+    .addOption(maxStatesOption())
+    .addOption(maxStepsOption('counted over the starts (steps × starts)'))
+    .addOption(
+      maxOutputValuesOption(
+        'records × starts × (2n + 1), held in memory until written',
+        DEFAULT_MAX_OUTPUT_VALUES,
+      ),
+    )
     .addHelpText('after', EXAMPLES)
     .action((opts: RolloutOptions) => runRollout(io, opts));
   return cmd;
@@ -64,14 +84,28 @@ async function runRollout(io: CliIO, opts: RolloutOptions): Promise<void> {
       'no initial state: add --q0 <csv> --qd0 <csv> (one start) or --states <file> (a batch).',
     );
   }
-  const model = await optionalModel(opts.model);
+  const steps = stepCount(opts.duration, opts.dt);
+  checkEngineId(opts.engine);
+  // Checked before anything is read or built: --duration 1e15 must not start 10¹⁸ steps.
+  const stepAdvice = 'shorten --duration or take a larger --dt';
+  if (steps > opts.maxSteps) {
+    throw overLimit(
+      `--duration ${opts.duration} / --dt ${opts.dt}`,
+      steps,
+      '--max-steps',
+      opts.maxSteps,
+      stepAdvice,
+      'steps',
+    );
+  }
+  const model = await optionalModel(opts.model, opts.maxInputBytes);
   const system = buildSystem(opts.system, opts.params, model, (m) => io.stderr(`three-lnn: warning: ${m}\n`));
   const dof = system.dof;
   const integrator = buildIntegrator(opts.integrator);
-  const steps = stepCount(opts.duration, opts.dt);
 
-  let q0: number[][];
-  let qd0: number[][];
+  let q0: Float64Array;
+  let qd0: Float64Array;
+  let batch = 1;
   if (single) {
     for (const [flag, v] of [
       ['--q0', opts.q0],
@@ -85,34 +119,51 @@ async function runRollout(io: CliIO, opts: RolloutOptions): Promise<void> {
         );
       }
     }
-    q0 = [opts.q0!];
-    qd0 = [opts.qd0!];
+    q0 = Float64Array.from(opts.q0!);
+    qd0 = Float64Array.from(opts.qd0!);
   } else {
     const states = parseStates(
-      await readTextInput(io, opts.states!, '--states'),
+      await readTextInput(io, opts.states!, '--states', opts.maxInputBytes),
       `--states ${opts.states}`,
       dof,
+      opts.maxStates,
     );
     q0 = states.q;
     qd0 = states.qd;
+    batch = states.batch;
   }
-  const batch = q0.length;
-  // Records are kept in memory until written: refuse runs whose output could not fit.
-  const values = recordCapacity(steps, opts.every) * batch * (2 * dof + 1);
-  if (values > MAX_RECORDED_VALUES) {
-    const every = Math.ceil(
-      ((steps + 1) * batch * (2 * dof + 1)) / (MAX_RECORDED_VALUES - 2 * batch * (2 * dof + 1)),
+  if (steps * batch > opts.maxSteps) {
+    throw overLimit(
+      `--duration ${opts.duration} / --dt ${opts.dt} for ${show(batch)} starts`,
+      steps * batch,
+      '--max-steps',
+      opts.maxSteps,
+      `${stepAdvice}, or give fewer starts`,
+      'steps (steps × starts)',
     );
-    throw new CliError(
-      `this run would record ${values.toExponential(2)} numbers (limit ${MAX_RECORDED_VALUES.toExponential(0)}); ` +
-        `record less often with --every ${every} or more, or shorten --duration.`,
+  }
+  // Records are kept in memory until written: refuse runs whose output could not fit.
+  const perRecord = batch * (2 * dof + 1);
+  const values = recordCapacity(steps, opts.every) * perRecord;
+  if (values > opts.maxOutputValues) {
+    const room = opts.maxOutputValues - 2 * perRecord;
+    const every = room > 0 ? Math.ceil(((steps + 1) * perRecord) / room) : Number.NaN;
+    throw overLimit(
+      'what this run would record (records × starts × (2n + 1))',
+      values,
+      '--max-output-values',
+      opts.maxOutputValues,
+      Number.isFinite(every) && every <= steps
+        ? `record less often with --every ${every} or more, or shorten --duration`
+        : 'give fewer starts',
+      'numbers',
     );
   }
 
   const engine = await buildEngine(opts.engine, system, model, opts.backend);
   let traj: ReturnType<typeof simulate>;
   try {
-    traj = simulate(engine, integrator, Float64Array.from(q0.flat()), Float64Array.from(qd0.flat()), batch, {
+    traj = simulate(engine, integrator, q0, qd0, batch, {
       dt: opts.dt,
       steps,
       every: opts.every,
@@ -137,12 +188,19 @@ async function runRollout(io: CliIO, opts: RolloutOptions): Promise<void> {
   );
   const f = traj.failure;
   if (f) {
-    const where = f.index >= 0 && !single ? ` in start ${f.index} of the batch` : '';
+    const where =
+      f.index < 0 || single
+        ? ''
+        : f.count === 1
+          ? ` in start ${f.index} of the batch`
+          : ` in ${show(f.count)} of ${show(batch)} starts (${listIndices(f.indices, f.count)})`;
     const last = tidyNumber(traj.t[traj.count - 1]);
     throw new CliError(
       `the run stopped at t = ${tidyNumber(f.t)} s (step ${f.step})${where}: ${f.reason}. ` +
-        `Wrote the ${traj.count} states recorded up to t = ${last} s${opts.out ? ` to ${opts.out}` : ''}. ` +
-        'Try a smaller --dt or another --integrator.',
+        `Wrote the ${traj.count} state${traj.count === 1 ? '' : 's'} recorded up to t = ${last} s${opts.out ? ` to ${opts.out}` : ''}. ` +
+        (f.cause === 'solve'
+          ? "Keep the starts inside the model's training box (three-lnn inspect) or use an exact engine."
+          : 'Try a smaller --dt or another --integrator.'),
       EXIT_FAILURE,
     );
   }

@@ -1,9 +1,20 @@
-import { readFile } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
+import type { Scene } from '../../src/scene/types.js';
+import { createSystem } from '../../src/systems/registry.js';
 import { CliError, EXIT_FAILURE } from '../CliError.js';
-import { type CliIO, writeResult } from '../io.js';
+import { type CliIO, readCappedFile, writeResult } from '../io.js';
+import {
+  DEFAULT_MAX_INPUT_BYTES,
+  DEFAULT_MAX_SCENE_OUTPUT_VALUES,
+  listIndices,
+  maxInputBytesOption,
+  maxOutputValuesOption,
+  maxStepsOption,
+  overLimit,
+  show,
+} from '../limits.js';
 import { positiveNumber, tidyNumber } from '../parse.js';
 import { ensureEngine } from '../setup.js';
 
@@ -12,6 +23,63 @@ interface SceneOptions {
   duration?: number;
   out?: string;
   pretty?: boolean;
+  maxInputBytes: number;
+  maxSteps: number;
+  maxOutputValues: number;
+}
+
+/** Degrees of freedom and point count of a scene system, or undefined when it cannot be built (the run reports why). */
+function shapeOf(system: Scene['systems'][number]): { dof: number; points: number } | undefined {
+  try {
+    const sys =
+      typeof system.system === 'string' ? createSystem(system.system, system.params ?? {}) : system.system;
+    return { dof: sys.dof, points: sys.pointCount };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Check the work and the recordings of a scene run against the limits before it starts.
+ * @throws CliError naming the limit and its flag
+ */
+function checkSceneLimits(scene: Scene, steps: number, opts: SceneOptions): void {
+  const copies = scene.systems.reduce((n, s) => n + (s.count ?? 1), 0);
+  if (steps * copies > opts.maxSteps) {
+    throw overLimit(
+      `scene '${scene.name}' (${show(steps)} steps × ${show(copies)} copies)`,
+      steps * copies,
+      '--max-steps',
+      opts.maxSteps,
+      'shorten --duration or the scene, or take a larger dt',
+      'steps',
+    );
+  }
+  const byId = new Map(scene.systems.map((s) => [s.id, s]));
+  const shapes = new Map<string, { dof: number; points: number } | undefined>();
+  let values = 0;
+  for (const r of scene.recorders) {
+    const target = byId.get(r.target);
+    if (!target) continue;
+    if (!shapes.has(r.target)) shapes.set(r.target, shapeOf(target));
+    const shape = shapes.get(r.target);
+    if (!shape) continue;
+    const perCopy = r.quantities.reduce(
+      (n, q) => n + (q === 'q' || q === 'qd' ? shape.dof : q === 'positions' ? 3 * shape.points : 1),
+      0,
+    );
+    values += (Math.floor(steps / r.every) + 1) * ((target.count ?? 1) * perCopy + 2);
+  }
+  if (values > opts.maxOutputValues) {
+    throw overLimit(
+      `what scene '${scene.name}' would record`,
+      values,
+      '--max-output-values',
+      opts.maxOutputValues,
+      "record less often (a recorder's every), fewer quantities or copies, or shorten --duration",
+      'numbers',
+    );
+  }
 }
 
 const EXAMPLES = `
@@ -39,16 +107,14 @@ async function registerTypeScriptLoader(): Promise<void> {
 /** tsx's loader API, an optional dependency; named through a variable so tsc needs no types for it. */
 const TSX_API = 'tsx/esm/api';
 
-/** Load a scene file: the default export of a JS/TS module, or a JSON document. */
-async function loadSceneFile(file: string): Promise<unknown> {
+/**
+ * Load a scene file: the default export of a JS/TS module, or a JSON document of at most `maxBytes`
+ * bytes.
+ */
+async function loadSceneFile(file: string, maxBytes: number = DEFAULT_MAX_INPUT_BYTES): Promise<unknown> {
   const path = resolve(file);
   if (extname(path) === '.json') {
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (err) {
-      throw new CliError(`<file>: cannot read '${file}' (${(err as NodeJS.ErrnoException).code ?? err}).`);
-    }
+    const text = await readCappedFile(file, '<file>', maxBytes);
     try {
       return JSON.parse(text);
     } catch (err) {
@@ -91,10 +157,18 @@ export function sceneCommand(io: CliIO): Command {
     .option('--duration <s>', "simulated time in seconds (a whole number of the scene's dt)", positiveNumber)
     .option('--out <file>', 'write the run to a file instead of standard output')
     .option('--pretty', 'indent the JSON')
+    .addOption(maxInputBytesOption())
+    .addOption(maxStepsOption('counted over the copies (steps × copies)'))
+    .addOption(
+      maxOutputValuesOption(
+        'summed over the recorders (records × (copies × values per copy + 2))',
+        DEFAULT_MAX_SCENE_OUTPUT_VALUES,
+      ),
+    )
     .addHelpText('after', EXAMPLES)
     .action(async (file: string, opts: SceneOptions) => {
       const { defineScene, runScene, SceneError } = await import('../../src/scene/index.js');
-      const raw = await loadSceneFile(file);
+      const raw = await loadSceneFile(file, opts.maxInputBytes);
       let scene: ReturnType<typeof defineScene>;
       try {
         scene = defineScene(raw as Parameters<typeof defineScene>[0]);
@@ -111,6 +185,8 @@ export function sceneCommand(io: CliIO): Command {
           );
         }
       }
+      const ratio = (opts.duration ?? scene.duration) / scene.dt;
+      checkSceneLimits(scene, Math.round(ratio), opts);
       for (const s of scene.systems) await ensureEngine(s.engine ?? 'analytic');
       let run: Awaited<ReturnType<typeof runScene>>;
       try {
@@ -122,9 +198,14 @@ export function sceneCommand(io: CliIO): Command {
       await writeResult(io, JSON.stringify(run, null, opts.pretty ? 2 : undefined) + '\n', opts.out);
       if (run.failures.length > 0) {
         const f = run.failures[0];
+        const n = run.failures.length;
+        const copies = listIndices(
+          run.failures.map((x) => `'${x.target}'[${x.index}]`),
+          n,
+        );
         throw new CliError(
-          `${run.failures.length} cop${run.failures.length === 1 ? 'y' : 'ies'} stopped on a non-finite state, the first ` +
-            `'${f.target}'[${f.index}] at t = ${f.t} s (${f.reason}); each was frozen at its last finite state and ` +
+          `${show(n)} cop${n === 1 ? 'y' : 'ies'} stopped on a non-finite state (${copies}), the first ` +
+            `at t = ${f.t} s (${f.reason}); each was frozen at its last finite state and ` +
             `the full run was written${opts.out ? ` to ${opts.out}` : ''}.`,
           EXIT_FAILURE,
         );

@@ -1,8 +1,54 @@
 import { cpus } from 'node:os';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { CliError, EXIT_USAGE } from '../CliError.js';
 import type { CliIO } from '../io.js';
-import { csvVector, modelPath, paramsJson, positiveInteger, positiveNumber } from '../parse.js';
+import {
+  boundedInteger,
+  MAX_HIDDEN_LAYERS,
+  MAX_HIDDEN_WEIGHTS,
+  MAX_HIDDEN_WIDTH,
+  MAX_SEED,
+  MAX_TRAIN_BATCH,
+  MAX_TRAIN_STEPS,
+  show,
+} from '../limits.js';
+import { modelPath, paramsJson, positiveNumber } from '../parse.js';
+
+/**
+ * Parser for `--hidden`: 1 to {@link MAX_HIDDEN_LAYERS} comma-separated integer widths from 1 to
+ * {@link MAX_HIDDEN_WIDTH}, with at most {@link MAX_HIDDEN_WEIGHTS} weights between consecutive layers.
+ */
+export function hiddenWidths(text: string): number[] {
+  const parts = text.split(',');
+  if (parts.length > MAX_HIDDEN_LAYERS) {
+    throw new InvalidArgumentError(
+      `${parts.length} hidden layers is over the limit of ${MAX_HIDDEN_LAYERS}; give at most ${MAX_HIDDEN_LAYERS} widths, e.g. 128,128.`,
+    );
+  }
+  const widths = parts.map((p, i) => {
+    const t = p.trim();
+    const v = t === '' ? Number.NaN : Number(t);
+    if (!Number.isInteger(v) || v < 1 || v > MAX_HIDDEN_WIDTH) {
+      throw new InvalidArgumentError(
+        `Width ${i + 1} ('${p}') must be an integer from 1 to ${show(MAX_HIDDEN_WIDTH)}; give comma-separated widths, e.g. 128,128.`,
+      );
+    }
+    return v;
+  });
+  let weights = 0;
+  for (let i = 1; i < widths.length; i++) weights += widths[i - 1] * widths[i];
+  if (weights > MAX_HIDDEN_WEIGHTS) {
+    throw new InvalidArgumentError(
+      `These layers have ${show(weights)} weights between them, over the limit of ${show(MAX_HIDDEN_WEIGHTS)}; use narrower or fewer layers.`,
+    );
+  }
+  return widths;
+}
+
+/** Parser for a step count of `train` (1 to {@link MAX_TRAIN_STEPS}). */
+const stepsValue = boundedInteger(1, MAX_TRAIN_STEPS);
+/** Parser for a number of states of `train` (1 to {@link MAX_TRAIN_BATCH}). */
+const statesValue = boundedInteger(1, MAX_TRAIN_BATCH);
 
 /** Parsed options of `three-lnn train`. */
 interface TrainCliOptions {
@@ -65,7 +111,11 @@ export function trainCommand(io: CliIO): Command {
         'lgn',
       ]),
     )
-    .option('--hidden <csv>', 'hidden widths, e.g. 128,128', csvVector)
+    .option(
+      '--hidden <csv>',
+      `hidden widths, e.g. 128,128 (integers 1 to ${show(MAX_HIDDEN_WIDTH)}, at most ${MAX_HIDDEN_LAYERS} layers)`,
+      hiddenWidths,
+    )
     .addOption(
       new Option('--activation <name>', 'activation (default softplus; relu for baseline)').choices([
         'softplus',
@@ -73,16 +123,26 @@ export function trainCommand(io: CliIO): Command {
         'relu',
       ]),
     )
-    .option('--steps <n>', 'Adam steps (the total, also when resuming)', positiveInteger, 1000)
-    .option('--batch <n>', 'fresh states per step', positiveInteger, 256)
+    .option(
+      '--steps <n>',
+      `Adam steps (the total, also when resuming; at most ${show(MAX_TRAIN_STEPS)})`,
+      stepsValue,
+      1000,
+    )
+    .option('--batch <n>', `fresh states per step (at most ${show(MAX_TRAIN_BATCH)})`, statesValue, 256)
     .option('--lr <x>', 'peak learning rate', positiveNumber, 1e-3)
     .option('--lr-min <x>', 'final learning rate of the cosine decay', positiveNumber, 1e-5)
-    .option('--warmup <n>', 'linear warm-up steps (default min(200, steps/10))', positiveInteger)
+    .option('--warmup <n>', 'linear warm-up steps (default min(200, steps/10))', stepsValue)
     .option('--clip <x>', 'global-norm gradient clipping', positiveNumber, 1)
     .addOption(new Option('--loss <name>', 'loss on q̈').choices(['l1', 'l2', 'huber']).default('l1'))
-    .option('--seed <n>', 'seed of weights, batches and validation set', (s) => Number.parseInt(s, 10), 0)
-    .option('--val-every <n>', 'validate every n steps', positiveInteger, 100)
-    .option('--val-size <n>', 'validation states', positiveInteger, 1024)
+    .option(
+      '--seed <n>',
+      `seed of weights, batches and validation set (0 to ${show(MAX_SEED)})`,
+      boundedInteger(0, MAX_SEED),
+      0,
+    )
+    .option('--val-every <n>', 'validate every n steps', stepsValue, 100)
+    .option('--val-size <n>', `validation states (at most ${show(MAX_TRAIN_BATCH)})`, statesValue, 1024)
     .option('--out <dir>', 'write the model (and a resumable checkpoint) here')
     .option('--resume <dir>', 'continue exactly from a checkpoint directory (written by --out)')
     .option(
@@ -103,13 +163,13 @@ export function trainCommand(io: CliIO): Command {
         "lnn: velocities enter the network as q̇ or atanh(q̇) (speed limit c = 1; default identity; --from keeps its model's)",
       ).choices(['identity', 'rapidity']),
     )
-    .option('--checkpoint-every <n>', 'also write the checkpoint every n steps', positiveInteger)
+    .option('--checkpoint-every <n>', 'also write the checkpoint every n steps', stepsValue)
     .option(
       '--minutes <m>',
       'stop after this much wall time (the step count reached is recorded)',
       positiveNumber,
     )
-    .option('--backend <name>', 'TF.js backend: wasm or cpu', 'wasm')
+    .addOption(new Option('--backend <name>', 'TF.js backend').choices(['wasm', 'cpu']).default('wasm'))
     .option('--no-progress', 'no progress bar (log lines at each validation instead)')
     .addHelpText('after', EXAMPLES)
     .action(async (opts: TrainCliOptions) => {

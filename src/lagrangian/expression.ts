@@ -46,8 +46,22 @@ export type ExpressionFunction = (typeof EXPRESSION_FUNCTIONS)[number];
 
 /** Longest accepted expression, in characters. */
 export const MAX_EXPRESSION_LENGTH = 10_000;
-/** Deepest accepted nesting of parentheses and operators (keeps the parser off the stack limit). */
-const MAX_DEPTH = 200;
+/**
+ * Most tokens (numbers, names, operators, parentheses) in an expression. Bounds the syntax tree, and so
+ * the recursion of checking, compiling and evaluating it (a sum of n terms is a tree n deep).
+ */
+export const MAX_EXPRESSION_TOKENS = 4_096;
+/**
+ * Deepest accepted nesting of parentheses and of operators (`--x`, `a^b^c`), checked for parentheses
+ * before parsing starts and for operators as the parser descends: the parser never nears the stack limit.
+ */
+export const MAX_EXPRESSION_DEPTH = 200;
+const MAX_DEPTH = MAX_EXPRESSION_DEPTH;
+/**
+ * Largest coordinate index an expression may name (`q256`, `qd256`): the degrees of freedom are inferred
+ * from the largest index, and the exact solver's cost grows with their square.
+ */
+export const MAX_EXPRESSION_DOF = 256;
 
 const FUNCTIONS: ReadonlySet<string> = new Set(EXPRESSION_FUNCTIONS);
 const CONSTANTS: ReadonlyMap<string, number> = new Map([['pi', Math.PI]]);
@@ -58,10 +72,22 @@ type Token =
   | { kind: 'op'; text: string; pos: number }
   | { kind: 'end'; pos: number; text: string };
 
+/**
+ * Split `src` into tokens, refusing (before any parsing) more than {@link MAX_EXPRESSION_TOKENS} tokens
+ * and parentheses nested deeper than {@link MAX_EXPRESSION_DEPTH}.
+ */
 function tokenize(src: string): Token[] {
   const tokens: Token[] = [];
   let i = 0;
+  let parens = 0;
   while (i < src.length) {
+    if (tokens.length >= MAX_EXPRESSION_TOKENS) {
+      throw new ExpressionError(
+        `Expression has more than ${MAX_EXPRESSION_TOKENS} tokens (numbers, names, operators, parentheses)`,
+        src,
+        i,
+      );
+    }
     const ch = src[i];
     if (ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r') {
       i++;
@@ -80,12 +106,21 @@ function tokenize(src: string): Token[] {
       continue;
     }
     if ('+-*/^()'.includes(ch)) {
+      if (ch === '(' && ++parens > MAX_DEPTH) {
+        throw new ExpressionError(`Expression nested deeper than ${MAX_DEPTH} levels of parentheses`, src, i);
+      }
+      if (ch === ')') parens = Math.max(0, parens - 1);
       tokens.push({ kind: 'op', text: ch, pos: i });
       i++;
       continue;
     }
+    const code = src.codePointAt(i) ?? 0;
+    const shown =
+      code < 0x20 || code === 0x7f
+        ? `U+${code.toString(16).toUpperCase().padStart(4, '0')}`
+        : String.fromCodePoint(code);
     throw new ExpressionError(
-      `Unexpected character '${ch}'; expressions use numbers, names, + - * / ^ and parentheses`,
+      `Unexpected character '${shown}'; expressions use numbers, names, + - * / ^ and parentheses`,
       src,
       i,
     );
@@ -101,9 +136,14 @@ function tokenize(src: string): Token[] {
  * @example parseExpression('0.5*qd1^2 - 0.5*k*q1^2')
  */
 export function parseExpression(src: string): ExpressionNode {
-  if (typeof src !== 'string') throw new ExpressionError('The expression must be a string', String(src), 0);
+  if (typeof src !== 'string')
+    throw new ExpressionError(`The expression must be a string, not ${typeof src}`, '', 0);
   if (src.length > MAX_EXPRESSION_LENGTH) {
-    throw new ExpressionError(`Expression longer than ${MAX_EXPRESSION_LENGTH} characters`, src, 0);
+    throw new ExpressionError(
+      `Expression longer than ${MAX_EXPRESSION_LENGTH} characters (${src.length})`,
+      src,
+      MAX_EXPRESSION_LENGTH,
+    );
   }
   const tokens = tokenize(src);
   let k = 0;
@@ -189,7 +229,15 @@ export function parseExpression(src: string): ExpressionNode {
       }
       const coord = /^(q|qd)([1-9][0-9]*)$/.exec(t.text);
       if (coord) {
-        return { type: 'coordinate', velocity: coord[1] === 'qd', index: Number(coord[2]) - 1, pos: t.pos };
+        const index = Number(coord[2]);
+        if (index > MAX_EXPRESSION_DOF) {
+          throw new ExpressionError(
+            `'${t.text}' is beyond the largest coordinate index, ${MAX_EXPRESSION_DOF}`,
+            src,
+            t.pos,
+          );
+        }
+        return { type: 'coordinate', velocity: coord[1] === 'qd', index: index - 1, pos: t.pos };
       }
       return { type: 'name', name: t.text, pos: t.pos };
     }

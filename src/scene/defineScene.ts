@@ -12,9 +12,48 @@ const EVENT_TYPES: readonly SceneEvent['type'][] = [
 const QUANTITIES: readonly RecordedQuantity[] = ['q', 'qd', 'energy', 'engineEnergy', 'positions'];
 const DEFAULT_QUANTITIES: readonly RecordedQuantity[] = ['q', 'qd', 'energy'];
 
+/** Longest quoted value in a message (a scene from a file may hold anything). */
+const MAX_QUOTED = 60;
+/** Most names a message lists. */
+const MAX_LISTED = 10;
+
+/** A value as it appears in a message: JSON, on one line, cut to {@link MAX_QUOTED} characters. */
+function brief(v: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(v) ?? String(v);
+  } catch {
+    text = typeof v;
+  }
+  text = text.replace(/[\r\n]+/g, ' ');
+  return text.length > MAX_QUOTED ? `${text.slice(0, MAX_QUOTED - 1)}…` : text;
+}
+
+/** A name as it appears in a message, quoted with '…' and cut like {@link brief}. */
+function quoted(name: string): string {
+  const text = name.replace(/[\r\n]+/g, ' ');
+  return `'${text.length > MAX_QUOTED ? `${text.slice(0, MAX_QUOTED - 1)}…` : text}'`;
+}
+
+/** A value that should have been a name: a string quoted with '…', anything else as {@link brief} JSON. */
+function named(v: unknown): string {
+  return typeof v === 'string' ? quoted(v) : brief(v);
+}
+
+/** Names as a short list: the first {@link MAX_LISTED}, then how many more. */
+function listOf(names: Iterable<string>): string {
+  const all = [...names];
+  const head = all
+    .slice(0, MAX_LISTED)
+    .map((n) => (n.length > MAX_QUOTED ? `${n.slice(0, MAX_QUOTED - 1)}…` : n));
+  return all.length > MAX_LISTED
+    ? `${head.join(', ')}, … (${all.length - MAX_LISTED} more)`
+    : head.join(', ');
+}
+
 /** Throws a {@link SceneError} prefixed with the scene's name. */
 function fail(scene: string, message: string): never {
-  throw new SceneError(`scene '${scene}': ${message}`);
+  throw new SceneError(`scene ${quoted(scene)}: ${message}`);
 }
 
 function isFiniteNumber(x: unknown): x is number {
@@ -23,14 +62,13 @@ function isFiniteNumber(x: unknown): x is number {
 
 function checkVector(scene: string, where: string, v: unknown): void {
   if (!Array.isArray(v) || !v.every(isFiniteNumber)) {
-    fail(scene, `${where} must be an array of finite numbers, got ${JSON.stringify(v)}.`);
+    fail(scene, `${where} must be an array of finite numbers, got ${brief(v)}.`);
   }
 }
 
 /** `[dof]` or `[count][dof]` of finite numbers. */
 function checkState(scene: string, where: string, v: unknown, count: number): void {
-  if (!Array.isArray(v))
-    fail(scene, `${where} must be [dof] or [count][dof] numbers, got ${JSON.stringify(v)}.`);
+  if (!Array.isArray(v)) fail(scene, `${where} must be [dof] or [count][dof] numbers, got ${brief(v)}.`);
   if (v.length > 0 && Array.isArray(v[0])) {
     if (v.length !== count)
       fail(scene, `${where} has ${v.length} rows but count is ${count}; give one row per copy.`);
@@ -47,7 +85,7 @@ function checkSystem(scene: string, s: SceneSystem, i: number, ids: Set<string>)
   if (typeof s !== 'object' || s === null) fail(scene, `${where} must be an object { id, system, … }.`);
   if (typeof s.id !== 'string' || s.id === '')
     fail(scene, `${where}.id must be a non-empty string (a name for it).`);
-  if (ids.has(s.id)) fail(scene, `${where}.id '${s.id}' is used twice; system ids must be unique.`);
+  if (ids.has(s.id)) fail(scene, `${where}.id ${quoted(s.id)} is used twice; system ids must be unique.`);
   ids.add(s.id);
   const sys = s.system as unknown;
   const isSystemObject =
@@ -59,18 +97,18 @@ function checkSystem(scene: string, s: SceneSystem, i: number, ids: Set<string>)
   }
   const count = s.count ?? 1;
   if (!Number.isInteger(count) || count < 1)
-    fail(scene, `${where}.count must be an integer ≥ 1, got ${s.count}.`);
+    fail(scene, `${where}.count must be an integer ≥ 1, got ${brief(s.count)}.`);
   if (s.params !== undefined) {
     if (typeof s.params !== 'object' || s.params === null || Array.isArray(s.params)) {
       fail(scene, `${where}.params must be an object of numbers, e.g. { g: 1.62 }.`);
     }
     for (const [k, v] of Object.entries(s.params)) {
       if (!isFiniteNumber(v))
-        fail(scene, `${where}.params.${k} must be a finite number, got ${JSON.stringify(v)}.`);
+        fail(scene, `${where}.params.${quoted(k)} must be a finite number, got ${brief(v)}.`);
     }
   }
-  if (s.q0 !== undefined) checkState(scene, `${where}.q0 ('${s.id}')`, s.q0, count);
-  if (s.qd0 !== undefined) checkState(scene, `${where}.qd0 ('${s.id}')`, s.qd0, count);
+  if (s.q0 !== undefined) checkState(scene, `${where}.q0 (${quoted(s.id)})`, s.q0, count);
+  if (s.qd0 !== undefined) checkState(scene, `${where}.qd0 (${quoted(s.id)})`, s.qd0, count);
   for (const key of ['engine', 'model', 'backend', 'integrator'] as const) {
     if (s[key] !== undefined && typeof s[key] !== 'string') fail(scene, `${where}.${key} must be a string.`);
   }
@@ -80,10 +118,10 @@ function checkEvent(scene: string, e: SceneEvent, i: number, systems: Map<string
   const where = `events[${i}]`;
   if (typeof e !== 'object' || e === null) fail(scene, `${where} must be an object { at, type, … }.`);
   if (!EVENT_TYPES.includes(e.type)) {
-    fail(scene, `${where}.type '${String(e.type)}' is unknown; use one of ${EVENT_TYPES.join(', ')}.`);
+    fail(scene, `${where}.type ${named(e.type)} is unknown; use one of ${EVENT_TYPES.join(', ')}.`);
   }
   if (!isFiniteNumber(e.at) || e.at < 0)
-    fail(scene, `${where}.at must be a time ≥ 0 in seconds, got ${e.at}.`);
+    fail(scene, `${where}.at must be a time ≥ 0 in seconds, got ${brief(e.at)}.`);
   if (e.type === 'marker') {
     if (typeof e.label !== 'string') fail(scene, `${where}.label must be a string.`);
     return;
@@ -94,14 +132,17 @@ function checkEvent(scene: string, e: SceneEvent, i: number, systems: Map<string
   if (typeof target !== 'string' || !systems.has(target)) {
     fail(
       scene,
-      `${where}.target ${JSON.stringify(target)} is not a system of the scene; use one of ${[...systems.keys()].join(', ')}.`,
+      `${where}.target ${brief(target)} is not a system of the scene; use one of ${listOf(systems.keys())}.`,
     );
   }
   const sys = systems.get(target)!;
   if ('index' in e && e.index !== undefined) {
     const count = sys.count ?? 1;
     if (!Number.isInteger(e.index) || e.index < 0 || e.index >= count) {
-      fail(scene, `${where}.index must be an integer in [0, ${count}) for '${target}', got ${e.index}.`);
+      fail(
+        scene,
+        `${where}.index must be an integer in [0, ${count}) for ${quoted(target)}, got ${brief(e.index)}.`,
+      );
     }
   }
   if (e.type === 'impulse') checkVector(scene, `${where}.qd`, e.qd);
@@ -144,9 +185,9 @@ export function defineScene(definition: SceneDefinition): Scene {
   if (typeof name !== 'string' || name === '')
     throw new SceneError('defineScene: name must be a non-empty string.');
   const { dt, duration } = definition;
-  if (!isFiniteNumber(dt) || dt <= 0) fail(name, `dt must be a step in seconds > 0, got ${dt}.`);
+  if (!isFiniteNumber(dt) || dt <= 0) fail(name, `dt must be a step in seconds > 0, got ${brief(dt)}.`);
   if (!isFiniteNumber(duration) || duration <= 0)
-    fail(name, `duration must be > 0 seconds, got ${duration}.`);
+    fail(name, `duration must be > 0 seconds, got ${brief(duration)}.`);
   const steps = Math.round(duration / dt);
   if (Math.abs(duration / dt - steps) > 1e-9 * Math.max(1, steps) || steps < 1) {
     fail(
@@ -169,25 +210,31 @@ export function defineScene(definition: SceneDefinition): Scene {
   });
 
   const recorderNames = new Set<string>();
+  if (definition.recorders !== undefined && !Array.isArray(definition.recorders))
+    fail(name, 'recorders must be an array of { target, every?, quantities? }.');
   const recorders = (definition.recorders ?? []).map((r, i) => {
     const where = `recorders[${i}]`;
     if (typeof r !== 'object' || r === null || !byId.has(r.target)) {
       fail(
         name,
-        `${where}.target ${JSON.stringify(r?.target)} is not a system of the scene; use one of ${[...ids].join(', ')}.`,
+        `${where}.target ${brief(r?.target)} is not a system of the scene; use one of ${listOf(ids)}.`,
       );
     }
     const every = r.every ?? 1;
     if (!Number.isInteger(every) || every < 1)
-      fail(name, `${where}.every must be an integer ≥ 1 (steps), got ${r.every}.`);
+      fail(name, `${where}.every must be an integer ≥ 1 (steps), got ${brief(r.every)}.`);
     const quantities = r.quantities ?? DEFAULT_QUANTITIES;
+    if (!Array.isArray(quantities))
+      fail(name, `${where}.quantities must be an array of ${QUANTITIES.join(', ')}.`);
     for (const q of quantities) {
       if (!QUANTITIES.includes(q))
-        fail(name, `${where}.quantities: '${q}' is unknown; use ${QUANTITIES.join(', ')}.`);
+        fail(name, `${where}.quantities: ${named(q)} is unknown; use ${QUANTITIES.join(', ')}.`);
     }
+    if (r.name !== undefined && (typeof r.name !== 'string' || r.name === ''))
+      fail(name, `${where}.name must be a non-empty string.`);
     let recName = r.name ?? r.target;
     if (r.name !== undefined && recorderNames.has(recName))
-      fail(name, `${where}.name '${recName}' is used twice.`);
+      fail(name, `${where}.name ${quoted(recName)} is used twice.`);
     for (let k = 2; recorderNames.has(recName); k++) recName = `${r.target}-${k}`;
     recorderNames.add(recName);
     return { ...r, name: recName, every, quantities: [...quantities] };
@@ -195,6 +242,8 @@ export function defineScene(definition: SceneDefinition): Scene {
 
   if (definition.camera !== undefined) {
     const c = definition.camera;
+    if (typeof c !== 'object' || c === null)
+      fail(name, 'camera must be an object { position, target?, fov?, up? }.');
     checkVector(name, 'camera.position', c.position);
     if (c.target !== undefined) checkVector(name, 'camera.target', c.target);
     if (c.up !== undefined) checkVector(name, 'camera.up', c.up);
