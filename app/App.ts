@@ -125,6 +125,10 @@ export class App {
   /** Initialise TF.js, open the scene named in the URL (or the default) and start the frame loop. */
   async start(): Promise<void> {
     this.backend = await initBackend((this.url.backend as BackendChoice) ?? 'auto');
+    const urlProblems = this.url.problems ?? [];
+    if (urlProblems.length > 0) {
+      this.banner(`Parts of the link were left out: ${urlProblems.slice(0, 3).join('; ')}.`, 'warn');
+    }
     if (this.backend.fallbackReason)
       this.banner(`TF.js fell back to ${this.backend.name}: ${this.backend.fallbackReason}.`, 'warn');
     await this.openScene(this.url.scene ?? sceneModules[0].id, this.url.options, true);
