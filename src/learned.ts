@@ -51,7 +51,8 @@ export {
 export { checkModelForSystem } from './model/checkSystem.js';
 export { formatModelSummary, inspectModel, type ModelSummary } from './model/inspect.js';
 export { type LoadModelOptions, loadModel, type ModelSource } from './model/loadModel.js';
-export { ModelFormatError, type ModelProblem } from './model/ModelFormatError.js';
+export { ModelFormatError, type ModelProblem, showValue } from './model/ModelFormatError.js';
+export { MODEL_LIMITS } from './model/validate.js';
 export { FORMAT_VERSION, type LoadedModel, type ModelKind, type ModelMetadata } from './model/metadata.js';
 export { createRandomModel, type RandomModelOptions } from './model/randomModel.js';
 export {

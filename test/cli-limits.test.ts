@@ -1,5 +1,13 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -275,6 +283,34 @@ describe('damaged models are bad input (exit 2, one line)', () => {
       await cli(['inspect', '--model', 'double-pendulum-lnn', '--max-input-bytes', '100']),
       /model\.json' is [\d,]+ bytes, over the limit --max-input-bytes 100; .* raise the limit with --max-input-bytes <n>/,
     );
+  });
+});
+
+describe('inspect reads nothing outside the model folder and bounds the manifest', () => {
+  const shipped = JSON.parse(
+    readFileSync(join(import.meta.dirname, '..', 'assets/models/double-pendulum-lnn/model.json'), 'utf8'),
+  );
+  const withPaths = (name: string, paths: string[]): string => {
+    const d = join(dir, name);
+    mkdirSync(d, { recursive: true });
+    const json = structuredClone(shipped);
+    json.weightsManifest[0].paths = paths;
+    writeFileSync(join(d, 'model.json'), JSON.stringify(json));
+    return d;
+  };
+
+  it.concurrent.each([
+    ['../../../../../../etc/hostname', /has a "\.\." segment/],
+    ['/etc/hostname', /paths\[0\] "\/etc\/hostname"/],
+    ['sub/%2e%2e/%2e%2e/x.bin', /paths\[0\]/],
+  ])('a shard path %s is refused without stat-ing it (exit 2)', async (path, message) => {
+    const name = `esc-${Buffer.from(path).toString('hex')}`;
+    refused(await cli(['inspect', '--model', withPaths(name, [path])]), message);
+  });
+
+  it('300,000 shard paths are refused by count, not by a stack overflow', async () => {
+    const paths = Array.from({ length: 300_000 }, (_, i) => `w${i}.bin`);
+    refused(await cli(['inspect', '--model', withPaths('many', paths)]), /lists more than 100000 entries/);
   });
 });
 

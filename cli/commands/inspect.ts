@@ -2,8 +2,9 @@ import { stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Command } from 'commander';
 import { formatModelSummary, inspectModel } from '../../src/model/inspect.js';
+import { showValue } from '../../src/model/ModelFormatError.js';
 import type { ModelMetadata } from '../../src/model/metadata.js';
-import { validateMetadata } from '../../src/model/validate.js';
+import { shardPathProblem, validateMetadata } from '../../src/model/validate.js';
 import { CliError } from '../CliError.js';
 import type { CliIO } from '../io.js';
 import { DEFAULT_MAX_INPUT_BYTES, maxInputBytesOption } from '../limits.js';
@@ -60,7 +61,15 @@ function readManifest(
       throw bad(`weightsManifest[${g}].paths`, 'must be an array of file names');
     }
     if (!Array.isArray(groupWeights)) throw bad(`weightsManifest[${g}].weights`, 'must be an array');
-    paths.push(...groupPaths);
+    if (paths.length + groupPaths.length + weights.length + groupWeights.length > MAX_MANIFEST_ENTRIES) {
+      throw bad('weightsManifest', `lists more than ${MAX_MANIFEST_ENTRIES} entries`);
+    }
+    for (const [i, p] of groupPaths.entries()) {
+      // The loader's path rule: shard files stay inside the model's folder, so nothing outside is stat'ed.
+      const problem = shardPathProblem(p);
+      if (problem !== null) throw bad(`weightsManifest[${g}].paths[${i}] ${showValue(p)}`, problem);
+      paths.push(p);
+    }
     for (const [i, w] of groupWeights.entries()) {
       const name = own(w, 'name');
       const shape = own(w, 'shape');

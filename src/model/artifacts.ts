@@ -9,7 +9,7 @@ import {
   type ModelMetadata,
   type WeightSpec,
 } from './metadata.js';
-import { checkLayers, validateMetadata } from './validate.js';
+import { checkLayers, checkNesting, validateMetadata } from './validate.js';
 
 /** Written into `model.json → generatedBy`. */
 export const GENERATED_BY = 'three-lnn 0.1.0';
@@ -64,6 +64,8 @@ export function createModel(
   layers: readonly LayerValues[],
   source = 'memory',
 ): LoadedModel {
+  // Depth first: structuredClone recurses and would overflow the stack on deeply nested metadata.
+  checkNesting(metadata, source, 'metadata');
   const meta = validateMetadata(structuredClone(metadata), source);
   const widths = meta.architecture.layers;
   const dense: DenseLayer[] = layers.map((l, i) => ({

@@ -101,15 +101,54 @@ export function inspectModel(model: LoadedModel): ModelSummary {
   };
 }
 
+/** Deepest nesting {@link fmt} writes out; deeper values print as `…`. */
+const FMT_DEPTH = 6;
+/** Longest value text of one row, in characters (cut with `…`). */
+const FMT_CHARS = 2000;
+/** Most rows one provenance or metrics object contributes; the rest is counted in a last row. */
+const MAX_NESTED_ROWS = 200;
+/** Longest row label, in characters. */
+const MAX_LABEL_CHARS = 80;
+
+/**
+ * A value as short text for a row: numbers to 6 significant digits, nested at most {@link FMT_DEPTH}
+ * levels and cut at {@link FMT_CHARS} characters, so metadata of any depth or size prints in bounded time.
+ */
 function fmt(x: unknown): string {
+  const out = fmtBounded(x, FMT_DEPTH, FMT_CHARS + 1);
+  return out.length > FMT_CHARS ? `${out.slice(0, FMT_CHARS - 1)}…` : out;
+}
+
+function fmtBounded(x: unknown, depth: number, room: number): string {
+  const budget = Math.max(1, room);
   if (typeof x === 'number') return Number.isInteger(x) ? String(x) : Number(x.toPrecision(6)).toString();
-  if (Array.isArray(x)) return `[${x.map(fmt).join(', ')}]`;
-  if (x !== null && typeof x === 'object') {
-    return `{ ${Object.entries(x)
-      .map(([k, v]) => `${k}: ${fmt(v)}`)
-      .join(', ')} }`;
+  if (typeof x === 'string') return x.length > budget ? x.slice(0, budget) : x;
+  if (x === null || typeof x !== 'object') return typeof x === 'symbol' ? x.toString() : String(x);
+  const isArray = Array.isArray(x);
+  if (depth <= 0) return isArray ? '[…]' : '{ … }';
+  const parts: string[] = [];
+  let used = 0;
+  const add = (part: string): boolean => {
+    parts.push(part);
+    used += part.length + 2;
+    return used < budget;
+  };
+  if (isArray) {
+    for (let i = 0; i < x.length; i++) if (!add(fmtBounded(x[i], depth - 1, budget - used))) break;
+    return `[${parts.join(', ')}]`;
   }
-  return String(x);
+  for (const k in x) {
+    if (!Object.hasOwn(x, k)) continue;
+    const key = k.length > budget ? k.slice(0, budget) : k;
+    const v = (x as Record<string, unknown>)[k];
+    if (!add(`${key}: ${fmtBounded(v, depth - 1, budget - used - key.length)}`)) break;
+  }
+  return `{ ${parts.join(', ')} }`;
+}
+
+/** A row label no longer than {@link MAX_LABEL_CHARS}. */
+function label(text: string): string {
+  return text.length > MAX_LABEL_CHARS ? `${text.slice(0, MAX_LABEL_CHARS - 1)}…` : text;
 }
 
 /**
@@ -120,7 +159,7 @@ export function formatModelSummary(s: ModelSummary): string {
   const rows: [string, string][] = [
     ['model', s.source],
     ['kind', `${s.kind} — ${s.kindDescription}`],
-    ['system', `${s.system.id} ${fmt(s.system.params)}`],
+    ['system', `${fmt(s.system.id)} ${fmt(s.system.params)}`],
     ['dof', s.kind === 'lgn' ? `${s.dof} (training graph; runs any number of nodes)` : String(s.dof)],
     ['angles', fmt(s.angles)],
     ['network', s.architecture],
@@ -143,22 +182,31 @@ export function formatModelSummary(s: ModelSummary): string {
     rows.push(['training ranges', '(not recorded)']);
   }
   const nested = (prefix: string, obj: Record<string, unknown> | null) => {
-    if (!obj || Object.keys(obj).length === 0) {
+    if (!obj || typeof obj !== 'object' || Object.keys(obj).length === 0) {
       rows.push([prefix, '(not recorded)']);
       return;
     }
+    // Two levels flattened into dotted labels, at most MAX_NESTED_ROWS rows, the rest counted.
+    const own: [string, string][] = [];
+    let more = 0;
+    const push = (key: string, value: unknown) => {
+      if (own.length < MAX_NESTED_ROWS) own.push([label(key), fmt(value)]);
+      else more++;
+    };
     for (const [k, v] of Object.entries(obj)) {
       if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
-        for (const [k2, v2] of Object.entries(v)) rows.push([`${prefix}.${k}.${k2}`, fmt(v2)]);
+        for (const [k2, v2] of Object.entries(v)) push(`${prefix}.${k}.${k2}`, v2);
       } else {
-        rows.push([`${prefix}.${k}`, fmt(v)]);
+        push(`${prefix}.${k}`, v);
       }
     }
+    rows.push(...own);
+    if (more > 0) rows.push([`${prefix} …`, `(${more} more entries not shown)`]);
   };
   nested('provenance', s.provenance);
   nested('metrics', s.metrics);
   // Column width in characters as displayed: combining marks (the dot of q̇) take no column.
   const cols = (k: string) => [...k.replace(/\p{M}/gu, '')].length;
-  const width = Math.max(...rows.map(([k]) => cols(k)));
+  const width = rows.reduce((w, [k]) => Math.max(w, cols(k)), 0);
   return rows.map(([k, v]) => `${k}${' '.repeat(width - cols(k))}  ${v}`).join('\n');
 }

@@ -4,7 +4,7 @@ import {
   VELOCITY_EMBEDDINGS,
   type VelocityEmbedding,
 } from './inputMap.js';
-import { ModelFormatError } from './ModelFormatError.js';
+import { ModelFormatError, type ModelProblem, showValue } from './ModelFormatError.js';
 import {
   ACTIVATIONS,
   type Activation,
@@ -37,13 +37,123 @@ function isPositiveInt(x: unknown): x is number {
 const FIELD_DOC = 'see docs/model-format.md for the field list';
 
 /**
+ * Limits on what a model file may hold (docs/model-format.md, "Loading untrusted models"). A file beyond
+ * one is refused with a {@link ModelFormatError} naming the limit, before any large allocation or read.
+ */
+export const MODEL_LIMITS = {
+  /** Default largest `model.json`, in bytes (`LoadModelOptions.maxJsonBytes` raises it). */
+  maxJsonBytes: 16 * 1024 * 1024,
+  /** Deepest nesting of objects and arrays in `userDefinedMetadata.threeLnn` (the metadata object is level 1). */
+  maxDepth: 64,
+  /** Most entries of `architecture.layers` (input, hidden and output widths). */
+  maxLayers: 1024,
+  /** Most shard files, and most `weightsManifest` entries, of one model. */
+  maxShards: 1024,
+  /** Longest shard path, in characters. */
+  maxPathChars: 1024,
+} as const;
+
+/** Bytes per element of the dtypes a manifest may name (version 1 stores float32 only). */
+const DTYPE_BYTES: Record<string, number> = { float32: 4 };
+
+/**
+ * Refuse values nested deeper than {@link MODEL_LIMITS}.maxDepth and reference cycles, walking iteratively
+ * (no recursion, so no stack overflow however deep the value is).
+ * @param what the value's name in the message, e.g. `userDefinedMetadata.threeLnn`
+ * @throws ModelFormatError `bad-field`
+ */
+export function checkNesting(value: unknown, source: string, what: string): void {
+  if (typeof value !== 'object' || value === null) return;
+  const max = MODEL_LIMITS.maxDepth;
+  const onPath = new Set<object>();
+  const done = new WeakSet<object>();
+  // One frame per open object: its children still to visit and the key path for the message.
+  const stack: { node: object; keys: string[]; next: number; path: string }[] = [];
+  const enter = (node: object, path: string): void => {
+    if (onPath.has(node)) {
+      throw new ModelFormatError(
+        'bad-field',
+        source,
+        `${what}${path} refers back to itself (a reference cycle); model metadata must be plain JSON data.`,
+      );
+    }
+    if (done.has(node)) return;
+    if (stack.length >= max) {
+      throw new ModelFormatError(
+        'bad-field',
+        source,
+        `${what} nests deeper than ${max} levels (at ${showValue(`${what}${path}`, 120)}); the limit is MODEL_LIMITS.maxDepth = ${max} (shipped models use 5). Flatten the metadata.`,
+      );
+    }
+    onPath.add(node);
+    stack.push({ node, keys: Array.isArray(node) ? [] : Object.keys(node), next: 0, path });
+  };
+  enter(value, '');
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    const arr = Array.isArray(top.node) ? (top.node as unknown[]) : null;
+    const count = arr ? arr.length : top.keys.length;
+    if (top.next >= count) {
+      stack.pop();
+      onPath.delete(top.node);
+      done.add(top.node);
+      continue;
+    }
+    const i = top.next++;
+    const child = arr ? arr[i] : (top.node as Json)[top.keys[i]];
+    if (typeof child === 'object' && child !== null) {
+      // Only the first few levels of the path are named; the message stays short.
+      const path = stack.length > 6 ? top.path : `${top.path}${arr ? `[${i}]` : `.${top.keys[i]}`}`;
+      enter(child, path);
+    }
+  }
+}
+
+/**
+ * Why a shard path may not be used, or `null` when it is fine: a shard path must be relative and
+ * normalised, inside the model folder (no `..`, `.` or empty segment, also percent-encoded), with no
+ * backslash, no scheme or drive letter (`:`), no control character, and at most
+ * {@link MODEL_LIMITS}.maxPathChars characters. The same rule applies to files and URLs.
+ * @example shardPathProblem('../other/weights.bin') // 'has a ".." segment'
+ */
+export function shardPathProblem(path: unknown): string | null {
+  if (typeof path !== 'string' || path.length === 0) return 'is not a non-empty string';
+  if (path.length > MODEL_LIMITS.maxPathChars) {
+    return `is longer than ${MODEL_LIMITS.maxPathChars} characters (MODEL_LIMITS.maxPathChars)`;
+  }
+  // Check the path as written and after percent-decoding (servers decode %2e%2e and %2f).
+  let decoded = path;
+  for (let round = 0; round < 3 && /%[0-9a-f]{2}/i.test(decoded); round++) {
+    try {
+      decoded = decodeURIComponent(decoded);
+    } catch {
+      return 'holds a malformed percent escape';
+    }
+  }
+  for (const form of decoded === path ? [path] : [path, decoded]) {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+    if (/[\u0000-\u001f\u007f]/.test(form)) return 'holds a control character';
+    if (form.includes('\\')) return 'holds a backslash';
+    if (form.startsWith('/')) return 'is absolute';
+    if (form.includes(':')) return 'has a scheme or drive letter (":")';
+    for (const segment of form.split('/')) {
+      if (segment === '..') return 'has a ".." segment';
+      if (segment === '.') return 'has a "." segment (write the plain relative path)';
+      if (segment === '') return 'has an empty segment (doubled or trailing "/")';
+    }
+  }
+  if (/%[0-9a-f]{2}/i.test(decoded)) return 'is percent-encoded more than three times';
+  return null;
+}
+
+/**
  * Check the physics metadata (`userDefinedMetadata.threeLnn`) of a model and return it typed.
  * @param meta the parsed metadata object
  * @param source path/URL/`'memory'`, used in messages
  * @throws ModelFormatError naming the first problem and the fix
  */
 export function validateMetadata(meta: unknown, source: string): ModelMetadata {
-  const fail = (problem: ConstructorParameters<typeof ModelFormatError>[0], detail: string): never => {
+  const fail = (problem: ModelProblem, detail: string): never => {
     throw new ModelFormatError(problem, source, detail);
   };
   if (!isObject(meta)) {
@@ -52,6 +162,7 @@ export function validateMetadata(meta: unknown, source: string): ModelMetadata {
       'model.json has no userDefinedMetadata.threeLnn object; this is not a three-lnn model (or it was saved without its physics metadata). Re-export it with saveModel or the training scripts.',
     );
   }
+  checkNesting(meta, source, 'userDefinedMetadata.threeLnn');
   const need = (key: string): unknown => {
     if (meta[key] === undefined || meta[key] === null) {
       fail('missing-field', `userDefinedMetadata.threeLnn.${key} is missing; ${FIELD_DOC}.`);
@@ -62,15 +173,12 @@ export function validateMetadata(meta: unknown, source: string): ModelMetadata {
   if (version !== FORMAT_VERSION) {
     fail(
       'unknown-version',
-      `formatVersion ${JSON.stringify(version)} is not supported; this reader understands version ${FORMAT_VERSION}. Use a three-lnn release that reads it, or re-export the model as version ${FORMAT_VERSION}.`,
+      `formatVersion ${showValue(version)} is not supported; this reader understands version ${FORMAT_VERSION}. Use a three-lnn release that reads it, or re-export the model as version ${FORMAT_VERSION}.`,
     );
   }
   const kind = need('kind');
   if (typeof kind !== 'string' || !MODEL_KINDS.includes(kind as ModelKind)) {
-    fail(
-      'unknown-kind',
-      `kind ${JSON.stringify(kind)} is unknown; expected one of ${MODEL_KINDS.join(', ')}.`,
-    );
+    fail('unknown-kind', `kind ${showValue(kind)} is unknown; expected one of ${MODEL_KINDS.join(', ')}.`);
   }
   const k = kind as ModelKind;
 
@@ -85,7 +193,7 @@ export function validateMetadata(meta: unknown, source: string): ModelMetadata {
   }
 
   const dof = need('dof');
-  if (!isPositiveInt(dof)) fail('bad-field', `dof must be a positive integer, got ${JSON.stringify(dof)}.`);
+  if (!isPositiveInt(dof)) fail('bad-field', `dof must be a positive integer, got ${showValue(dof)}.`);
   const n = dof as number;
   const coordCount = k === 'lgn' ? 1 : n;
   const inputCount = k === 'lgn' ? 2 : n;
@@ -115,14 +223,14 @@ export function validateMetadata(meta: unknown, source: string): ModelMetadata {
       );
     }
     if (!arr.every((s) => isFiniteNumber(s) && s !== 0)) {
-      fail('bad-field', `input.${key} must hold finite, non-zero numbers, got ${JSON.stringify(arr)}.`);
+      fail('bad-field', `input.${key} must hold finite, non-zero numbers, got ${showValue(arr)}.`);
     }
   }
   const embedding = (input as Json).angleEmbedding;
   if (embedding !== undefined && !ANGLE_EMBEDDINGS.includes(embedding as AngleEmbedding)) {
     fail(
       'bad-field',
-      `input.angleEmbedding ${JSON.stringify(embedding)} is unknown; expected one of ${ANGLE_EMBEDDINGS.join(', ')} (or leave it out for wrap).`,
+      `input.angleEmbedding ${showValue(embedding)} is unknown; expected one of ${ANGLE_EMBEDDINGS.join(', ')} (or leave it out for wrap).`,
     );
   }
   if (embedding === 'sincos' && k !== 'lnn') {
@@ -135,7 +243,7 @@ export function validateMetadata(meta: unknown, source: string): ModelMetadata {
   if (velocity !== undefined && !VELOCITY_EMBEDDINGS.includes(velocity as VelocityEmbedding)) {
     fail(
       'bad-field',
-      `input.velocityEmbedding ${JSON.stringify(velocity)} is unknown; expected one of ${VELOCITY_EMBEDDINGS.join(', ')} (or leave it out for identity).`,
+      `input.velocityEmbedding ${showValue(velocity)} is unknown; expected one of ${VELOCITY_EMBEDDINGS.join(', ')} (or leave it out for identity).`,
     );
   }
   if (velocity === 'rapidity' && k !== 'lnn') {
@@ -149,10 +257,16 @@ export function validateMetadata(meta: unknown, source: string): ModelMetadata {
   const arch = need('architecture');
   if (!isObject(arch)) fail('bad-field', 'architecture must be { "layers": int[], "activation": string }.');
   const layers = (arch as Json).layers;
+  if (Array.isArray(layers) && layers.length > MODEL_LIMITS.maxLayers) {
+    fail(
+      'too-large',
+      `architecture.layers lists ${layers.length} widths; the limit is MODEL_LIMITS.maxLayers = ${MODEL_LIMITS.maxLayers}.`,
+    );
+  }
   if (!Array.isArray(layers) || layers.length < 2 || !layers.every(isPositiveInt)) {
     fail(
       'bad-field',
-      `architecture.layers must list at least two positive integer widths (input … output), got ${JSON.stringify(layers)}.`,
+      `architecture.layers must list at least two positive integer widths (input … output), got ${showValue(layers)}.`,
     );
   }
   const widths = layers as number[];
@@ -160,7 +274,7 @@ export function validateMetadata(meta: unknown, source: string): ModelMetadata {
   if (typeof act !== 'string' || !ACTIVATIONS.includes(act as Activation)) {
     fail(
       'unknown-activation',
-      `architecture.activation ${JSON.stringify(act)} is unknown; expected one of ${ACTIVATIONS.join(', ')}.`,
+      `architecture.activation ${showValue(act)} is unknown; expected one of ${ACTIVATIONS.join(', ')}.`,
     );
   }
   if (act === 'relu' && k !== 'baseline') {
@@ -173,7 +287,7 @@ export function validateMetadata(meta: unknown, source: string): ModelMetadata {
   if (widths[0] !== io.inputs || widths[widths.length - 1] !== io.outputs) {
     fail(
       'shape-mismatch',
-      `architecture.layers ${JSON.stringify(widths)} does not fit a ${k} model with dof ${n}: it needs ${io.inputs} inputs and ${io.outputs} output(s).`,
+      `architecture.layers ${showValue(widths)} does not fit a ${k} model with dof ${n}: it needs ${io.inputs} inputs and ${io.outputs} output(s).`,
     );
   }
 
@@ -190,7 +304,7 @@ export function validateMetadata(meta: unknown, source: string): ModelMetadata {
     if (!isObject(graph) || graph.type !== 'path' || graph.boundary !== 'fixed') {
       fail(
         'bad-field',
-        `graph ${JSON.stringify(graph)} is not supported; version 1 knows only { "type": "path", "boundary": "fixed" }.`,
+        `graph ${showValue(graph)} is not supported; version 1 knows only { "type": "path", "boundary": "fixed" }.`,
       );
     }
   }
@@ -214,7 +328,7 @@ export function validateMetadata(meta: unknown, source: string): ModelMetadata {
     if (!isObject(solver)) fail('bad-field', 'solver must be an object such as { "hvvEpsilon": 1e-3 }.');
     const eps = (solver as Json).hvvEpsilon;
     if (eps !== undefined && !(isFiniteNumber(eps) && eps >= 0)) {
-      fail('bad-field', `solver.hvvEpsilon must be a finite number ≥ 0, got ${JSON.stringify(eps)}.`);
+      fail('bad-field', `solver.hvvEpsilon must be a finite number ≥ 0, got ${showValue(eps)}.`);
     }
   }
   if (meta.provenance !== undefined && !isObject(meta.provenance)) {
@@ -232,13 +346,17 @@ export function validateMetadata(meta: unknown, source: string): ModelMetadata {
  */
 export function validateModelJson(json: unknown, source: string): ModelJson {
   if (!isObject(json)) {
-    throw new ModelFormatError('bad-json', source, 'model.json must hold a JSON object.');
+    throw new ModelFormatError(
+      'bad-json',
+      source,
+      `model.json must hold a JSON object, not ${json === null ? 'null' : Array.isArray(json) ? 'an array' : `a ${typeof json}`}.`,
+    );
   }
   if (json.format !== undefined && json.format !== MODEL_FORMAT_NAME) {
     throw new ModelFormatError(
       'bad-format',
       source,
-      `model.json has format ${JSON.stringify(json.format)}; a three-lnn model has "format": "${MODEL_FORMAT_NAME}". Is this a plain TF.js model? Convert it with saveModel.`,
+      `model.json has format ${showValue(json.format)}; a three-lnn model has "format": "${MODEL_FORMAT_NAME}". Is this a plain TF.js model? Convert it with saveModel.`,
     );
   }
   const udm = json.userDefinedMetadata;
@@ -254,14 +372,14 @@ export function validateModelJson(json: unknown, source: string): ModelJson {
       throw new ModelFormatError(
         'shape-mismatch',
         source,
-        `modelTopology.layers ${JSON.stringify(topo.layers)} disagrees with userDefinedMetadata.threeLnn.architecture.layers ${JSON.stringify(widths)}; make them equal.`,
+        `modelTopology.layers ${showValue(topo.layers)} disagrees with userDefinedMetadata.threeLnn.architecture.layers ${showValue(widths)}; make them equal.`,
       );
     }
     if (topo.activation !== undefined && topo.activation !== meta.architecture.activation) {
       throw new ModelFormatError(
         'shape-mismatch',
         source,
-        `modelTopology.activation "${String(topo.activation)}" disagrees with architecture.activation "${meta.architecture.activation}"; make them equal.`,
+        `modelTopology.activation ${showValue(topo.activation)} disagrees with architecture.activation "${meta.architecture.activation}"; make them equal.`,
       );
     }
   }
@@ -274,54 +392,90 @@ export function validateModelJson(json: unknown, source: string): ModelJson {
       'model.json has no weightsManifest; it must list the weight shards and the weights stored in them.',
     );
   }
-  const specs: WeightSpec[] = [];
-  for (const group of manifest) {
+  const limit = MODEL_LIMITS.maxShards;
+  if (manifest.length > limit) {
+    throw new ModelFormatError(
+      'too-large',
+      source,
+      `weightsManifest has ${manifest.length} entries; the limit is MODEL_LIMITS.maxShards = ${limit}.`,
+    );
+  }
+  // Collect the weight entries without spreading (a spread of 200,000 entries overflows the stack) and
+  // no more than one past what the architecture needs: the rest only counts.
+  const wanted = 2 * (widths.length - 1) + 1;
+  const specs: unknown[] = [];
+  let count = 0;
+  let shards = 0;
+  for (let g = 0; g < manifest.length; g++) {
+    const group = manifest[g];
     if (!isObject(group) || !Array.isArray(group.paths) || !Array.isArray(group.weights)) {
       throw new ModelFormatError(
         'bad-field',
         source,
-        'each weightsManifest entry must be { "paths": string[], "weights": [{ name, shape, dtype }] }.',
+        `weightsManifest[${g}] is ${showValue(group, 60)}; each weightsManifest entry must be { "paths": string[], "weights": [{ name, shape, dtype }] }.`,
+      );
+    }
+    shards += group.paths.length;
+    if (shards > limit) {
+      throw new ModelFormatError(
+        'too-large',
+        source,
+        `weightsManifest lists more than ${limit} shard files; the limit is MODEL_LIMITS.maxShards = ${limit}.`,
       );
     }
     if (!group.paths.every((p) => typeof p === 'string' && p.length > 0)) {
       throw new ModelFormatError('bad-field', source, 'weightsManifest paths must be non-empty strings.');
     }
-    specs.push(...(group.weights as WeightSpec[]));
+    count += group.weights.length;
+    for (let k = 0; k < group.weights.length && specs.length < wanted; k++) specs.push(group.weights[k]);
   }
-  checkWeightSpecs(specs, widths, source);
+  checkWeightSpecs(specs, widths, source, count);
   return json as unknown as ModelJson;
 }
 
-/** Check manifest entries against the architecture: names, order, shapes and dtype. */
+/**
+ * Check manifest entries against the architecture: names, order, shapes and dtype.
+ * @param specs the manifest's weight entries in storage order (any values: each is checked)
+ * @param count how many entries the manifest lists in all, when `specs` holds only the first ones
+ */
 export function checkWeightSpecs(
-  specs: readonly WeightSpec[],
+  specs: readonly unknown[],
   widths: readonly number[],
   source: string,
+  count = specs.length,
 ): void {
   const expected = expectedWeightSpecs(widths);
-  const layersText = JSON.stringify(widths);
+  const layersText = showValue(widths);
   for (let i = 0; i < expected.length; i++) {
     const want = expected[i];
-    const got = specs[i];
-    if (got === undefined) {
+    const entry = specs[i];
+    if (entry === undefined) {
       throw new ModelFormatError(
         'shape-mismatch',
         source,
-        `the weights manifest ends after ${specs.length} entries but architecture.layers ${layersText} needs ${expected.length}; missing ${want.name} ${JSON.stringify(want.shape)}.`,
+        `the weights manifest ends after ${count} entries but architecture.layers ${layersText} needs ${expected.length}; missing ${want.name} ${JSON.stringify(want.shape)}.`,
       );
     }
+    if (!isObject(entry)) {
+      throw new ModelFormatError(
+        'bad-field',
+        source,
+        `weights manifest entry ${i} is ${showValue(entry, 60)}; each entry must be { "name", "shape", "dtype" } (${want.name} is expected there).`,
+      );
+    }
+    const got = entry as Partial<Record<keyof WeightSpec, unknown>>;
     if (got.name !== want.name) {
       throw new ModelFormatError(
         'shape-mismatch',
         source,
-        `weights manifest entry ${i} is "${got.name}" but "${want.name}" is expected there (order: dense_0/kernel, dense_0/bias, dense_1/kernel, …).`,
+        `weights manifest entry ${i} is ${showValue(got.name)} but "${want.name}" is expected there (order: dense_0/kernel, dense_0/bias, dense_1/kernel, …).`,
       );
     }
     if (got.dtype !== 'float32') {
       throw new ModelFormatError(
         'bad-field',
         source,
-        `weight ${got.name} has dtype ${JSON.stringify(got.dtype)}; version 1 stores float32 only (no quantisation).`,
+        `weight ${want.name} has dtype ${showValue(got.dtype)}; version 1 stores float32 only (no quantisation).`,
       );
     }
     const shape = got.shape;
@@ -333,54 +487,104 @@ export function checkWeightSpecs(
       throw new ModelFormatError(
         'shape-mismatch',
         source,
-        `weight ${got.name} has shape ${JSON.stringify(shape)} in the manifest but architecture.layers ${layersText} needs ${JSON.stringify(want.shape)}; the manifest and the architecture disagree.`,
+        `weight ${want.name} has shape ${showValue(shape)} in the manifest but architecture.layers ${layersText} needs ${JSON.stringify(want.shape)}; the manifest and the architecture disagree.`,
       );
     }
   }
-  if (specs.length > expected.length) {
+  if (count > expected.length) {
+    const extra = specs[expected.length];
     throw new ModelFormatError(
       'shape-mismatch',
       source,
-      `the weights manifest lists ${specs.length} weights but architecture.layers ${layersText} has only ${expected.length} (extra: ${specs[expected.length].name}).`,
+      `the weights manifest lists ${count} weights but architecture.layers ${layersText} has only ${expected.length} (extra: ${showValue(isObject(extra) ? extra.name : extra)}).`,
     );
   }
 }
 
 /** The shard paths of a manifest in storage order. */
 export function shardPaths(json: ModelJson): string[] {
-  return json.weightsManifest.flatMap((g) => g.paths);
+  const out: string[] = [];
+  for (const g of json.weightsManifest) for (const p of g.paths) out.push(p);
+  return out;
+}
+
+/**
+ * The bytes each `weightsManifest` entry's shards must hold together: the sum over its weights of
+ * (product of the shape) × (bytes of the dtype). A validated model.json only.
+ */
+export function manifestByteLengths(json: ModelJson): number[] {
+  return json.weightsManifest.map((g) =>
+    g.weights.reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1) * (DTYPE_BYTES[w.dtype] ?? 4), 0),
+  );
+}
+
+/** A list of shard paths for a message: the first three and how many there are. */
+export function listPaths(paths: readonly string[]): string {
+  const shown = paths.slice(0, 3).map((p) => (p.length > 60 ? `${p.slice(0, 59)}…` : p));
+  return paths.length > 3 ? `${shown.join(', ')}, … (${paths.length} files)` : shown.join(', ');
+}
+
+/**
+ * Compare the bytes a manifest entry's shards hold with what its weights need.
+ * @param paths the shards of that entry
+ * @throws ModelFormatError `short-shard` (too few bytes) or `shape-mismatch` (too many)
+ */
+export function checkShardBytes(
+  paths: readonly string[],
+  have: number,
+  needed: number,
+  source: string,
+): void {
+  if (have < needed) {
+    throw new ModelFormatError(
+      'short-shard',
+      source,
+      `the weight shards (${listPaths(paths)}) hold ${have} bytes but the manifest needs ${needed}; a shard is truncated or missing data. Re-download or re-export the model.`,
+    );
+  }
+  if (have > needed) {
+    throw new ModelFormatError(
+      'shape-mismatch',
+      source,
+      `the weight shards (${listPaths(paths)}) hold ${have} bytes but the manifest describes only ${needed}; the shards belong to a different model or the manifest is wrong.`,
+    );
+  }
 }
 
 /**
  * Slice the concatenated weight bytes into dense layers and check that every weight is finite.
  * @param json a validated model.json
  * @param shards the shard contents, in the order of {@link shardPaths}
- * @throws ModelFormatError for a short or long byte total, or a NaN/Inf weight
+ * @throws ModelFormatError for a short or long byte total (per manifest entry), or a NaN/Inf weight
  */
 export function decodeWeights(json: ModelJson, shards: readonly ArrayBuffer[], source: string): DenseLayer[] {
   const widths = json.userDefinedMetadata.threeLnn.architecture.layers;
   const specs = expectedWeightSpecs(widths);
-  const needed = specs.reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1) * 4, 0);
   const paths = shardPaths(json);
-  const total = shards.reduce((s, b) => s + b.byteLength, 0);
-  if (total < needed) {
-    throw new ModelFormatError(
-      'short-shard',
-      source,
-      `the weight shards (${paths.join(', ')}) hold ${total} bytes but the manifest needs ${needed}; a shard is truncated or missing data. Re-download or re-export the model.`,
-    );
-  }
-  if (total > needed) {
-    throw new ModelFormatError(
-      'shape-mismatch',
-      source,
-      `the weight shards (${paths.join(', ')}) hold ${total} bytes but the manifest describes only ${needed}; the shards belong to a different model or the manifest is wrong.`,
-    );
-  }
+  const bytes = shards.map((b, i) => {
+    const u = asBytes(b);
+    if (u === null) {
+      throw new ModelFormatError(
+        'missing-shard',
+        source,
+        `weight shard ${showValue(paths[i] ?? i)} is ${showValue(b, 40)}, not an ArrayBuffer; supply the shard's bytes.`,
+      );
+    }
+    return u;
+  });
+  const lengths = manifestByteLengths(json);
+  let first = 0;
+  json.weightsManifest.forEach((g, k) => {
+    let have = 0;
+    for (let i = first; i < first + g.paths.length; i++) have += bytes[i]?.byteLength ?? 0;
+    checkShardBytes(g.paths, have, lengths[k], source);
+    first += g.paths.length;
+  });
+  const total = bytes.reduce((s, b) => s + b.byteLength, 0);
   const all = new Uint8Array(total);
   let off = 0;
-  for (const b of shards) {
-    all.set(new Uint8Array(b), off);
+  for (const b of bytes) {
+    all.set(b, off);
     off += b.byteLength;
   }
   // Little-endian float32 as stored by tf.io; copying into a fresh buffer also fixes alignment.
@@ -412,26 +616,50 @@ export function decodeWeights(json: ModelJson, shards: readonly ArrayBuffer[], s
   return layers;
 }
 
+/** The bytes of an ArrayBuffer (any realm), SharedArrayBuffer or typed-array view; `null` for anything else. */
+function asBytes(b: unknown): Uint8Array | null {
+  if (ArrayBuffer.isView(b)) return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  const tag = Object.prototype.toString.call(b);
+  if (tag === '[object ArrayBuffer]' || tag === '[object SharedArrayBuffer]') {
+    return new Uint8Array(b as ArrayBuffer);
+  }
+  return null;
+}
+
+/** Whether `x` is an array-like of numbers with a length (Float32Array, number[]). */
+function isNumberArrayLike(x: unknown): x is ArrayLike<number> {
+  return (
+    (Array.isArray(x) || ArrayBuffer.isView(x)) && typeof (x as { length?: unknown }).length === 'number'
+  );
+}
+
 /**
  * Check in-memory layers against metadata: count, sizes and finiteness.
  * @throws ModelFormatError naming the first problem
  */
 export function checkLayers(layers: readonly DenseLayer[], meta: ModelMetadata, source: string): void {
   const widths = meta.architecture.layers;
-  if (layers.length !== widths.length - 1) {
+  if (!Array.isArray(layers) || layers.length !== widths.length - 1) {
     throw new ModelFormatError(
       'shape-mismatch',
       source,
-      `${layers.length} dense layers given but architecture.layers ${JSON.stringify(widths)} needs ${widths.length - 1}.`,
+      `${Array.isArray(layers) ? layers.length : 'no'} dense layers given but architecture.layers ${showValue(widths)} needs ${widths.length - 1}.`,
     );
   }
   layers.forEach((l, i) => {
     const [kn, bn] = [`dense_${i}/kernel`, `dense_${i}/bias`];
+    if (!isObject(l) || !isNumberArrayLike(l.kernel) || !isNumberArrayLike(l.bias)) {
+      throw new ModelFormatError(
+        'bad-field',
+        source,
+        `dense layer ${i} is ${showValue(l, 60)}; each layer must be { kernel, bias } with Float32Array (or number[]) values.`,
+      );
+    }
     if (l.kernel.length !== widths[i] * widths[i + 1] || l.bias.length !== widths[i + 1]) {
       throw new ModelFormatError(
         'shape-mismatch',
         source,
-        `${kn} has ${l.kernel.length} values and ${bn} ${l.bias.length} but architecture.layers ${JSON.stringify(widths)} needs ${widths[i] * widths[i + 1]} and ${widths[i + 1]}.`,
+        `${kn} has ${l.kernel.length} values and ${bn} ${l.bias.length} but architecture.layers ${showValue(widths)} needs ${widths[i] * widths[i + 1]} and ${widths[i + 1]}.`,
       );
     }
     for (const [name, arr] of [
@@ -443,10 +671,25 @@ export function checkLayers(layers: readonly DenseLayer[], meta: ModelMetadata, 
           throw new ModelFormatError(
             'non-finite-weights',
             source,
-            `weight ${name} has a non-finite value (${arr[j]}) at flat index ${j}; the model diverged during training or the data is corrupt.`,
+            `weight ${name} has a non-finite value (${showValue(arr[j], 20)}) at flat index ${j}; the model diverged during training or the data is corrupt.`,
           );
         }
       }
     }
   });
+}
+
+/**
+ * Refuse a shard path that {@link shardPathProblem} rejects.
+ * @throws ModelFormatError `unsafe-path` naming the path and the rule
+ */
+export function checkShardPath(path: string, source: string): void {
+  const problem = shardPathProblem(path);
+  if (problem !== null) {
+    throw new ModelFormatError(
+      'unsafe-path',
+      source,
+      `weight shard path ${showValue(path, 100)} ${problem}; shard paths must be plain relative paths inside the model folder (docs/model-format.md, Loading untrusted models), or pass allowExternalShards: true to load shards from elsewhere.`,
+    );
+  }
 }
