@@ -29,6 +29,7 @@ import { formatModelSummary, inspectModel } from '../src/model/inspect';
 import { loadModel } from '../src/model/loadModel';
 import { ModelFormatError, showValue } from '../src/model/ModelFormatError';
 import type { LoadedModel, ModelMetadata } from '../src/model/metadata';
+import { referenceAccelerations } from '../src/model/reference';
 import { validateMetadata } from '../src/model/validate';
 import {
   type BaseModel,
@@ -257,7 +258,45 @@ function checkLoaded(model: LoadedModel): { problem: string | null; sentinel: bo
   } catch (e) {
     return { problem: `summary threw ${(e as Error).name}: ${(e as Error).message}`, sentinel: sentinel > 8 };
   }
+  const qdd = qddProblem(model);
+  if (qdd !== null) return { problem: qdd, sentinel: sentinel > 8 };
   return { problem: null, sentinel: sentinel > 8 };
+}
+
+/** Coordinates of the q̈ probe: ordinary, large, beyond float32, non-finite. */
+const PROBE = [0.3, -1.2, 2.5, 1e3, 1e40, -1e308, Number.NaN, Number.POSITIVE_INFINITY];
+
+/**
+ * q̈ of a loaded model at ordinary and hostile states, by the float64 reference: every component finite,
+ * and a state with a non-finite coordinate flagged failed (finite or flagged, never NaN).
+ */
+function qddProblem(model: LoadedModel): string | null {
+  const n = model.metadata.kind === 'lgn' ? 4 : model.metadata.dof;
+  const batch = PROBE.length;
+  const q = new Float64Array(batch * n);
+  const qd = new Float64Array(batch * n);
+  for (let b = 0; b < batch; b++) {
+    for (let i = 0; i < n; i++) {
+      q[b * n + i] = i === 0 ? PROBE[b] : 0.1 * (i + 1);
+      qd[b * n + i] = i === n - 1 ? PROBE[(b + 3) % batch] : 0.05;
+    }
+  }
+  const out = new Float64Array(batch * n);
+  const flags = new Uint8Array(batch);
+  try {
+    referenceAccelerations(model, q, qd, out, batch, { flags });
+  } catch (e) {
+    return `q̈ threw ${(e as Error).name}: ${(e as Error).message}`;
+  }
+  for (let k = 0; k < out.length; k++)
+    if (!Number.isFinite(out[k])) return `q̈[${k}] = ${out[k]}, not flagged away`;
+  for (let b = 0; b < batch; b++) {
+    const nonFinite = [...q.subarray(b * n, b * n + n), ...qd.subarray(b * n, b * n + n)].some(
+      (v) => !Number.isFinite(v),
+    );
+    if (nonFinite && flags[b] !== 2) return `state ${b} has a non-finite coordinate but flag ${flags[b]}`;
+  }
+  return null;
 }
 
 /** Build the case's folder, load it, and count the outcome. */
