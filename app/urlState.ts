@@ -84,7 +84,7 @@ const MODEL = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 /** A plain decimal number (no hex, no Infinity, no empty string). */
 const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 /** Keys read as they are (besides the `o.`, `m.` and `p.` prefixes). */
-const KNOWN = new Set([
+export const URL_KEYS: ReadonlySet<string> = new Set([
   'scene',
   'q0',
   'qd0',
@@ -257,7 +257,7 @@ function parse(search: string, problem: (text: string) => void, problems: string
         if (why !== undefined) problem(`${key}: ${shown(value)}: ${why}; ignored`);
         else state.params[name] = n as number;
       }
-    } else if (!KNOWN.has(key)) {
+    } else if (!URL_KEYS.has(key)) {
       problem(`${shown(key)}: unknown key; ignored`);
     }
   }

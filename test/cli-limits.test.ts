@@ -75,22 +75,22 @@ function refused(r: Result, message: RegExp): void {
 
 const states = (q: number[][], qd: number[][]): string => JSON.stringify({ q, qd });
 
+/** `accel` of the shipped relativistic LNN on states read from standard input. */
+const RELATIVISTIC_ACCEL = [
+  'accel',
+  '--system',
+  'relativistic-particle',
+  '--engine',
+  'lnn',
+  '--model',
+  'relativistic-lnn',
+  '--states',
+  '-',
+];
+
 describe('accel reports the states it could not solve (exit 1, results still printed)', () => {
   it('relativistic-lnn at |q̇| = 1: null, not a silent q̈ = 0', async () => {
-    const r = await cli(
-      [
-        'accel',
-        '--system',
-        'relativistic-particle',
-        '--engine',
-        'lnn',
-        '--model',
-        'relativistic-lnn',
-        '--states',
-        '-',
-      ],
-      states([[0], [0], [0], [0.1]], [[1], [0.5], [-1], [0.2]]),
-    );
+    const r = await cli(RELATIVISTIC_ACCEL, states([[0], [0], [0], [0.1]], [[1], [0.5], [-1], [0.2]]));
     expect(r.code, r.stderr).toBe(1);
     const { qdd } = JSON.parse(r.stdout) as { qdd: (number | null)[][] };
     expect(qdd.length).toBe(4);
@@ -147,17 +147,7 @@ describe('accel reports the states it could not solve (exit 1, results still pri
   it('lists the first few of many failed states', async () => {
     const n = 12;
     const r = await cli(
-      [
-        'accel',
-        '--system',
-        'relativistic-particle',
-        '--engine',
-        'lnn',
-        '--model',
-        'relativistic-lnn',
-        '--states',
-        '-',
-      ],
+      RELATIVISTIC_ACCEL,
       states(
         Array.from({ length: n }, () => [0]),
         Array.from({ length: n }, (_, i) => [i === 5 ? 0.3 : 1]),

@@ -299,6 +299,41 @@ function qddProblem(model: LoadedModel): string | null {
   return null;
 }
 
+/**
+ * Count one case's outcome in its class: a hang, a load (checked: finite, no sentinel weights, q̈ finite or
+ * flagged) or an error (typed and one line, or untyped). Returns whether the sentinel weights were loaded.
+ * @param mustLoad the case is a legitimate layout, so an error is itself a failure
+ */
+function countOutcome(t: Tally, where: string, out: Outcome, mustLoad: boolean): boolean {
+  if (out.kind === 'hang') {
+    t.hangs++;
+    fail(t, `${where}: no answer within ${HANG_MS} ms`);
+    return false;
+  }
+  if (out.kind === 'loaded') {
+    t.loaded++;
+    const { problem, sentinel } = checkLoaded(out.model);
+    if (problem) {
+      t.untyped++;
+      fail(t, `${where}: loaded, but ${problem}`);
+    }
+    if (sentinel) fail(t, `${where}: loaded the sentinel weights from outside the model folder`);
+    return sentinel;
+  }
+  const why = untypedReason(out.error);
+  if (why === null) {
+    t.typed++;
+    const e = out.error as ModelFormatError;
+    t.codes[e.problem] ??= { count: 0, first: e.message };
+    t.codes[e.problem].count++;
+  } else {
+    t.untyped++;
+    fail(t, `${where}: ${why}`);
+  }
+  if (mustLoad) fail(t, `${where}: a legitimate layout was refused: ${(out.error as Error)?.message}`);
+  return false;
+}
+
 /** Build the case's folder, load it, and count the outcome. */
 async function runCase(c: HostileCase): Promise<void> {
   const t = tally(c.cls);
@@ -357,7 +392,6 @@ async function runCase(c: HostileCase): Promise<void> {
   );
   const ms = out.ms ?? 0;
   if (ms > t.slowest[0]) t.slowest = [ms, c.label];
-  let escaped = false;
   abort = new AbortController();
   for (const f of fifos) unblock(f);
   const reads = opened;
@@ -365,33 +399,7 @@ async function runCase(c: HostileCase): Promise<void> {
 
   t.cases++;
   const where = `${c.label}`;
-  if (out.kind === 'hang') {
-    t.hangs++;
-    fail(t, `${where}: no answer within ${HANG_MS} ms`);
-  } else if (out.kind === 'loaded') {
-    t.loaded++;
-    const { problem, sentinel } = checkLoaded(out.model);
-    if (problem) {
-      t.untyped++;
-      fail(t, `${where}: loaded, but ${problem}`);
-    }
-    if (sentinel) {
-      escaped = true;
-      fail(t, `${where}: loaded the sentinel weights from outside the model folder`);
-    }
-  } else {
-    const why = untypedReason(out.error);
-    if (why === null) {
-      t.typed++;
-      const e = out.error as ModelFormatError;
-      t.codes[e.problem] ??= { count: 0, first: e.message };
-      t.codes[e.problem].count++;
-    } else {
-      t.untyped++;
-      fail(t, `${where}: ${why}`);
-    }
-    if (c.mustLoad) fail(t, `${where}: a legitimate layout was refused: ${(out.error as Error)?.message}`);
-  }
+  let escaped = countOutcome(t, where, out, c.mustLoad === true);
   const explicit = c.target !== undefined && isAbsolute(c.target) ? c.target : null;
   const outside = reads.filter((p) => p !== explicit && !inside(realDir, p));
   if (outside.length > 0) {
@@ -493,36 +501,9 @@ async function runUrlCase(rng: Rng, index: number): Promise<void> {
   const out = await settle(() => loadModel(folder, { fetch: fakeFetch }));
   const ms = out.ms ?? 0;
   if (ms > t.slowest[0]) t.slowest = [ms, `${base.name}: ${v.label}`];
-  let escaped = false;
   t.cases++;
   const where = `${base.name}: ${v.label}`;
-  if (out.kind === 'hang') {
-    t.hangs++;
-    fail(t, `${where}: no answer within ${HANG_MS} ms`);
-  } else if (out.kind === 'loaded') {
-    t.loaded++;
-    const { problem, sentinel: s } = checkLoaded(out.model);
-    if (problem) {
-      t.untyped++;
-      fail(t, `${where}: loaded, but ${problem}`);
-    }
-    if (s) {
-      escaped = true;
-      fail(t, `${where}: loaded the sentinel weights from outside the model folder`);
-    }
-  } else {
-    const why = untypedReason(out.error);
-    if (why === null) {
-      t.typed++;
-      const e = out.error as ModelFormatError;
-      t.codes[e.problem] ??= { count: 0, first: e.message };
-      t.codes[e.problem].count++;
-    } else {
-      t.untyped++;
-      fail(t, `${where}: ${why}`);
-    }
-    if (v.loads) fail(t, `${where}: a legitimate layout was refused: ${(out.error as Error)?.message}`);
-  }
+  let escaped = countOutcome(t, where, out, v.loads === true);
   const outside = fetched.filter((u) => !u.startsWith(folder));
   if (outside.length > 0) {
     escaped = true;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type AppUrlState, formatUrlState, parseUrlState, URL_LIMITS } from '../app/urlState';
+import { type AppUrlState, formatUrlState, parseUrlState, URL_KEYS, URL_LIMITS } from '../app/urlState';
 import { createRng } from '../src/math/random';
 
 /** Every number in a parsed state, with where it came from. */
@@ -154,19 +154,7 @@ describe('parseUrlState', () => {
     const rng = createRng(2024);
     const pick = <T>(a: readonly T[]): T => a[Math.floor(rng() * a.length)];
     const keys = [
-      'scene',
-      'q0',
-      'qd0',
-      'dt',
-      'sub',
-      'int',
-      'speed',
-      'layout',
-      'trails',
-      'off',
-      'backend',
-      'phase',
-      'paused',
+      ...URL_KEYS,
       'o.L',
       'o.draw',
       'm.lnn',
