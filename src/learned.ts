@@ -22,7 +22,7 @@ export {
   ensureBackend,
   initBackend,
   resolveWasmPaths,
-} from './backend/backend.js';
+} from './learned/backend.js';
 export {
   CALIBRATION_SUBSTEPS,
   type EngineReport,
@@ -32,12 +32,12 @@ export {
   ROUTE_NAMES,
   type RouteName,
   type RouteTiming,
-} from './backend/LearnedEngine.js';
+} from './learned/LearnedEngine.js';
 export { BaselineEngine } from './engines/BaselineEngine.js';
 export { LGNEngine } from './engines/LGNEngine.js';
 export { LNNEngine } from './engines/LNNEngine.js';
 export { learnedOptions, registerLearnedEngines } from './engines/learned.js';
-export { FusedWebGLLnn, type FusedWebGLLnnOptions } from './gpu/FusedWebGLLnn.js';
+export { WebGLLnnStepper, type WebGLLnnStepperOptions } from './gpu/WebGLLnnStepper.js';
 export {
   ASSETS_META_NAME,
   type AssetLocations,
@@ -62,7 +62,7 @@ export {
   wrapAngle,
 } from './model/reference.js';
 export { saveModel, writeModel } from './model/saveModel.js';
-export { createFusedLnn, type FusedLnn, type FusedLnnOptions } from './nn/fusedLnn.js';
+export { createFusedLnn, type FusedLnn, type FusedLnnOptions } from './nn/jsLnn.js';
 export { SolveFlag, type SolveFlagValue, solveSymmetric64 } from './nn/solve64.js';
 
 // Training (TF.js; `three-lnn train`) and evaluation protocols (`three-lnn eval`).

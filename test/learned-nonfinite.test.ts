@@ -9,8 +9,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/backend/backend';
-import type { LearnedEngine } from '../src/backend/LearnedEngine';
+import { initBackend } from '../src/learned/backend';
+import type { LearnedEngine } from '../src/learned/LearnedEngine';
 import '../src/engines/learned';
 import { createEngine } from '../src/engines/registry';
 import { RungeKutta4 } from '../src/integrators/RungeKutta4';

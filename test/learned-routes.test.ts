@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/backend/backend';
-import type { EngineReport } from '../src/backend/LearnedEngine';
+import { initBackend } from '../src/learned/backend';
+import type { EngineReport } from '../src/learned/LearnedEngine';
 import { BaselineEngine } from '../src/engines/BaselineEngine';
 import { LGNEngine } from '../src/engines/LGNEngine';
 import { LNNEngine } from '../src/engines/LNNEngine';
@@ -68,7 +68,7 @@ describe('learned engine routes (Node: js and wasm)', () => {
     for (const t of engine.routeTimings) {
       expect(t.stateStepsPerSecond, `${t.route}@${t.batch} rate`).toBeGreaterThan(0);
     }
-    expect(engine.fusedBelow, 'no webgl-fused in Node').toBe(0);
+    expect(engine.webglFusedBelow, 'no webgl-fused in Node').toBe(0);
     expect(reports, 'calibration does not report').toEqual([]);
     expect(engine.lastReport.totals.evaluations, 'calibration does not count').toBe(0);
     // The crossover is where the timed costs meet: js up to jsBelow, the backend above it.

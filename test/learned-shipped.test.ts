@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/backend/backend';
+import { initBackend } from '../src/learned/backend';
 import '../src/engines/learned';
 import { createEngine } from '../src/engines/registry';
 import { createRng, uniform } from '../src/math/random';

@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { initBackend } from '../src/backend/backend';
+import { initBackend } from '../src/learned/backend';
 import type { System } from '../src/core/types';
 import { LNNEngine } from '../src/engines/LNNEngine';
 import { RungeKutta4 } from '../src/integrators/RungeKutta4';

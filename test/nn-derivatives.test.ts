@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/backend/backend';
+import { initBackend } from '../src/learned/backend';
 import { createModel } from '../src/model/artifacts';
 import type { LoadedModel } from '../src/model/metadata';
 import { createRandomModel } from '../src/model/randomModel';
@@ -10,7 +10,7 @@ import {
   fusedLagrangianPack,
   prepareFusedWeights,
   registerFusedKernels,
-} from '../src/nn/fused';
+} from '../src/nn/wasmKernels';
 import { eulerLagrange, lnnAccelerations, lnnEnergy, lnnTerms } from '../src/nn/lnn';
 import { foldScales, type MlpParams, paramsFromModel, specFromModel } from '../src/nn/mlp';
 import { registerGradients } from '../src/nn/registerGradients';

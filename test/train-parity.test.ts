@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/backend/backend';
+import { initBackend } from '../src/learned/backend';
 import {
   type AngleEmbedding,
   angleEmbeddingOf,

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/backend/backend';
+import { initBackend } from '../src/learned/backend';
 import { LNNEngine } from '../src/engines/LNNEngine';
 import { createRng } from '../src/math/random';
 import { loadModel } from '../src/model/loadModel';

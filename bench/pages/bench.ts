@@ -4,7 +4,7 @@
  * function measures for a time budget and returns plain numbers.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { RouteName } from '../../src/backend/LearnedEngine';
+import type { RouteName } from '../../src/learned/LearnedEngine';
 import { AnalyticEngine } from '../../src/engines/AnalyticEngine';
 import { RungeKutta4 } from '../../src/integrators/RungeKutta4';
 import { loadModel } from '../../src/model/loadModel';

@@ -3,7 +3,7 @@
  * test/browser/gpu-fused.test.ts through `window.__lnn.check`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { FusedWebGLLnn } from '../../src/gpu/FusedWebGLLnn';
+import { WebGLLnnStepper } from '../../src/gpu/WebGLLnnStepper';
 import { RungeKutta4 } from '../../src/integrators/RungeKutta4';
 import { symmetricEigenvalues } from '../../src/linalg/symmetricEigenvalues';
 import { createRng, uniform } from '../../src/math/random';
@@ -71,7 +71,7 @@ export type ReferenceQdd = (
  * trajectory, so only states with the same worst flag over the run count.
  */
 export function residentRk4VsReference(
-  gpu: FusedWebGLLnn,
+  gpu: WebGLLnnStepper,
   reference: ReferenceQdd,
   q1: Float64Array,
   v1: Float64Array,
@@ -106,7 +106,7 @@ export function residentRk4VsReference(
 
 /** tf.memory() before and after `advances` single-step advances of the GPU state (after one to warm up). */
 export function tensorGrowth(
-  gpu: FusedWebGLLnn,
+  gpu: WebGLLnnStepper,
   q: Float64Array,
   qd: Float64Array,
   n: number,
@@ -160,7 +160,7 @@ export function checkFused(
     q[i] = uniform(rng, -9, 9);
     qd[i] = uniform(rng, -10, 10);
   }
-  const gpu = new FusedWebGLLnn(model);
+  const gpu = new WebGLLnnStepper(model);
   try {
     const out = new Float64Array(batch * n);
     gpu.accelerations(q, qd, out, batch);

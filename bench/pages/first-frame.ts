@@ -4,7 +4,7 @@
  * double pendulum on the route named in `?route=` (default js). Published on `window.__firstFrame`.
  */
 import '@tensorflow/tfjs-backend-webgl';
-import type { RouteName } from '../../src/backend/LearnedEngine';
+import type { RouteName } from '../../src/learned/LearnedEngine';
 import { benchModel } from './bench';
 import { routeEngine } from './routeEngine';
 

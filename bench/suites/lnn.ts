@@ -19,7 +19,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LearnedEngineOptions } from '../../src/backend/LearnedEngine';
+import type { LearnedEngineOptions } from '../../src/learned/LearnedEngine';
 import { LNNEngine } from '../../src/engines/LNNEngine';
 import { createRng, uniform } from '../../src/math/random';
 import { createRandomModel } from '../../src/model/randomModel';

@@ -6,8 +6,8 @@
  * per route.
  */
 import { cpuUsage } from 'node:process';
-import { initBackend } from '../../src/backend/backend';
-import type { RouteName } from '../../src/backend/LearnedEngine';
+import { initBackend } from '../../src/learned/backend';
+import type { RouteName } from '../../src/learned/LearnedEngine';
 import { LNNEngine } from '../../src/engines/LNNEngine';
 import { createRandomModel } from '../../src/model/randomModel';
 import { referenceAccelerations } from '../../src/model/reference';

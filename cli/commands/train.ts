@@ -174,7 +174,7 @@ export function trainCommand(io: CliIO): Command {
     .addHelpText('after', EXAMPLES)
     .action(async (opts: TrainCliOptions) => {
       const [{ initBackend }, { Trainer }] = await Promise.all([
-        import('../../src/backend/backend.js'),
+        import('../../src/learned/backend.js'),
         import('../../src/train/Trainer.js'),
       ]);
       await initBackend({ backend: opts.backend as 'wasm' | 'cpu' });

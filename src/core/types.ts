@@ -110,6 +110,19 @@ export interface Integrator {
   step(f: AccelerationFn, q: Float64Array, qd: Float64Array, dof: number, batch: number, dt: number): void;
 }
 
+/**
+ * How an engine computes a batch: the route, the TF.js backend under it and the arithmetic precision.
+ * Two runs with the same state, `dt`, step count and route give bitwise-identical trajectories.
+ */
+export interface EngineRoute {
+  /** Route name (`js`, `wasm`, `webgl`, `webgl-fused`, `cpu`, …). */
+  readonly route: string;
+  /** The TF.js backend doing the arithmetic, or `js` for plain JavaScript. */
+  readonly backend: string;
+  /** Precision of the network's arithmetic on this route. */
+  readonly precision: 'float64' | 'float32' | 'float16';
+}
+
 /** Identifier of an engine kind. */
 export type EngineId = 'analytic' | 'lagrangian' | 'lnn' | 'baseline' | 'lgn' | 'cannon' | (string & {});
 
@@ -127,6 +140,19 @@ export interface Engine {
   step(q: Float64Array, qd: Float64Array, batch: number, dt: number, integrator: Integrator): void;
   /** Energy of one state as this engine sees it (learned engines: the learned energy). */
   energy?(q: ArrayLike<number>, qd: ArrayLike<number>): number;
+  /** The model a learned engine runs (its metadata says what it was trained on); absent on exact engines. */
+  readonly model?: { readonly metadata: { readonly kind: string; readonly system: { readonly id: string } } };
+  /**
+   * The route a step of `batch` states takes now, for recordings and snapshots to replay with. Absent on
+   * engines with one way to compute (the exact engines: float64 JS).
+   */
+  describeRoute?(batch: number): EngineRoute;
+  /**
+   * Take exactly `route` from now on (as recorded by {@link Engine.describeRoute}), so a replay gives the
+   * recorded numbers bit for bit.
+   * @throws Error naming the route and what this engine offers when it cannot take it
+   */
+  pinRoute?(route: EngineRoute): void;
   /** Free every resource (tensors, GPU buffers). Idempotent. */
   dispose(): void;
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { LearnedEngine, type LearnedEngineOptions } from '../backend/LearnedEngine.js';
-import { readBack } from '../backend/readBack.js';
+import { LearnedEngine, type LearnedEngineOptions } from '../learned/LearnedEngine.js';
+import { readBack } from '../learned/readBack.js';
 import type { System } from '../core/types.js';
 import type { ModelSource } from '../model/loadModel.js';
 import { wrapAngle } from '../model/reference.js';

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { LearnedEngine, type LearnedEngineOptions } from '../backend/LearnedEngine.js';
-import { readBack } from '../backend/readBack.js';
+import { LearnedEngine, type LearnedEngineOptions } from '../learned/LearnedEngine.js';
+import { readBack } from '../learned/readBack.js';
 import type { System } from '../core/types.js';
 import type { ModelSource } from '../model/loadModel.js';
 import { referenceEnergy, wrapAngle } from '../model/reference.js';
-import { fusedLagrangianPack } from '../nn/fused.js';
+import { fusedLagrangianPack } from '../nn/wasmKernels.js';
 import { packedLagrangianTerms } from '../nn/lagrangianTerms.js';
 import { bandedTermsFolded } from '../nn/lgn.js';
 import type { Accelerations } from '../nn/lnn.js';

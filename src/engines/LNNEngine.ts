@@ -1,22 +1,22 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ensureBackend, resolveWasmPaths } from '../backend/backend.js';
+import { ensureBackend, resolveWasmPaths } from '../learned/backend.js';
 import {
   type FusedStepper,
   LearnedEngine,
   type LearnedEngineInit,
   type LearnedEngineOptions,
   type RouteName,
-} from '../backend/LearnedEngine.js';
-import { readBack } from '../backend/readBack.js';
-import type { TermsPool } from '../backend/TermsPool.js';
+} from '../learned/LearnedEngine.js';
+import { readBack } from '../learned/readBack.js';
+import type { TermsPool } from '../learned/TermsPool.js';
 import type { System } from '../core/types.js';
-import { FusedWebGLLnn } from '../gpu/FusedWebGLLnn.js';
+import { WebGLLnnStepper } from '../gpu/WebGLLnnStepper.js';
 import { applyVelocityMap, featureSlope, fillInput, type InputMap } from '../model/inputMap.js';
 import type { ModelSource } from '../model/loadModel.js';
 import { isNode, nodeOs } from '../model/nodeIo.js';
 import { referenceEnergy, wrapAngle } from '../model/reference.js';
-import { fusedLagrangianPack } from '../nn/fused.js';
-import { createFusedLnn, type FusedLnn } from '../nn/fusedLnn.js';
+import { fusedLagrangianPack } from '../nn/wasmKernels.js';
+import { createFusedLnn, type FusedLnn } from '../nn/jsLnn.js';
 import { packedLagrangianTerms } from '../nn/lagrangianTerms.js';
 import type { Accelerations } from '../nn/lnn.js';
 import { solveSymmetric } from '../nn/solve.js';
@@ -29,7 +29,7 @@ import { tidy } from '../nn/tidy.js';
  * TF.js computation (float32), and the small n×n solve runs in float64 JS after a single readback; on
  * webgl a step keeps the state on the GPU across RK4 stages (see `LearnedEngineOptions.resident`).
  * Small batches take the plain-JS route (`createFusedLnn`), and on webgl the fused WebGL programs
- * (`FusedWebGLLnn`, route `webgl-fused`) when they measure faster (see `LearnedEngineOptions.route`).
+ * (`WebGLLnnStepper`, route `webgl-fused`) when they measure faster (see `LearnedEngineOptions.route`).
  * A singular or indefinite learned H_vv is regularised and reported in {@link LearnedEngine.lastReport}.
  * @example
  * const engine = await LNNEngine.load('assets/models/double-pendulum-lnn', createSystem('double-pendulum'));
@@ -94,7 +94,7 @@ export class LNNEngine extends LearnedEngine {
     const route = this.options.route ?? 'auto';
     const wasmRoute =
       (route === 'auto' || route === 'wasm') && (this.backend === 'wasm' || this.wasmRouteReady);
-    const { TermsPool, poolProblem } = await import('../backend/TermsPool.js');
+    const { TermsPool, poolProblem } = await import('../learned/TermsPool.js');
     const wasmPaths = resolveWasmPaths(this.options.wasmPaths);
     const problem = !wasmRoute
       ? `the batch is split only on the wasm route (backend ${this.backend}, route '${route}'${this.backend === 'wasm' || this.wasmRouteReady ? '' : ', wasm backend not initialised'})`
@@ -340,7 +340,7 @@ export class LNNEngine extends LearnedEngine {
   protected override createFusedStepper(): FusedStepper | null {
     if (this.backend !== 'webgl') return null;
     ensureBackend('webgl');
-    return new FusedWebGLLnn(this.model, { epsilon: this.options.epsilon });
+    return new WebGLLnnStepper(this.model, { epsilon: this.options.epsilon });
   }
 
   protected override residentAccelerations(q: tf.Tensor2D, qd: tf.Tensor2D): Accelerations {

@@ -1,5 +1,5 @@
-import { BACKEND_NAMES, type BackendName } from '../backend/backend.js';
-import { type LearnedEngineOptions, ROUTE_NAMES, type RouteName } from '../backend/LearnedEngine.js';
+import { BACKEND_NAMES, type BackendName } from '../learned/backend.js';
+import { type LearnedEngineOptions, ROUTE_NAMES, type RouteName } from '../learned/LearnedEngine.js';
 import type { ModelSource } from '../model/loadModel.js';
 import { BaselineEngine } from './BaselineEngine.js';
 import { LGNEngine } from './LGNEngine.js';

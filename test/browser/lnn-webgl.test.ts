@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../src/backend/backend';
+import { initBackend } from '../../src/learned/backend';
 import { BaselineEngine } from '../../src/engines/BaselineEngine';
 import { LGNEngine } from '../../src/engines/LGNEngine';
 import { LNNEngine } from '../../src/engines/LNNEngine';

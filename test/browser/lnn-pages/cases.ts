@@ -101,10 +101,10 @@ export function wasmRouteCase(): {
 /** What the page computes for one `rapidity` model of {@link rapidityJaxCases}. */
 export interface RapidityResult {
   error?: string;
-  /** `FusedWebGLLnn.accelerations` at the case's states. */
+  /** `WebGLLnnStepper.accelerations` at the case's states. */
   qdd: number[];
   flags: number[];
-  /** `FusedWebGLLnn.advance` from the case's states over its RK4 run (two substeps per call), worst flags. */
+  /** `WebGLLnnStepper.advance` from the case's states over its RK4 run (two substeps per call), worst flags. */
   fusedQ: number[];
   fusedQd: number[];
   fusedFlags: number[];
@@ -167,7 +167,7 @@ export function rapidityJaxCases(): { relativistic: RapidityJaxCase; doublePendu
   };
 }
 
-/** q̈ of one `sincos` case on the fused WebGL programs (`FusedWebGLLnn`). */
+/** q̈ of one `sincos` case on the fused WebGL programs (`WebGLLnnStepper`). */
 export interface SincosQdd {
   qdd: number[];
   flags: number[];
@@ -183,7 +183,7 @@ export interface SincosResult {
   /** sincosCase (dof 2) and sincos3Case (dof 3, angles [true, false, true]). */
   dof2: SincosQdd;
   dof3: SincosQdd;
-  /** sincosTrajectoryCase on `FusedWebGLLnn.advance`, two RK4 substeps per call. */
+  /** sincosTrajectoryCase on `WebGLLnnStepper.advance`, two RK4 substeps per call. */
   fusedQ: number[];
   fusedQd: number[];
   /** tf.memory().numTensors before and after 20 more fused advances (after a warm-up). */

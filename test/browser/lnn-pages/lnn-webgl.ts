@@ -9,14 +9,14 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../../../src/backend/backend';
-import type { LearnedEngine } from '../../../src/backend/LearnedEngine';
+import { initBackend } from '../../../src/learned/backend';
+import type { LearnedEngine } from '../../../src/learned/LearnedEngine';
 import { BaselineEngine } from '../../../src/engines/BaselineEngine';
 import { LGNEngine } from '../../../src/engines/LGNEngine';
 import { LNNEngine } from '../../../src/engines/LNNEngine';
 import '../../../src/engines/learned';
 import { createEngine } from '../../../src/engines/registry';
-import { FusedWebGLLnn } from '../../../src/gpu/FusedWebGLLnn';
+import { WebGLLnnStepper } from '../../../src/gpu/WebGLLnnStepper';
 import { RungeKutta4 } from '../../../src/integrators/RungeKutta4';
 import { loadModel } from '../../../src/model/loadModel';
 import { createSystem } from '../../../src/systems/registry';
@@ -55,9 +55,9 @@ setWasmPaths({
   'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
 });
 
-/** q̈ of a `sincos` case on `FusedWebGLLnn`, also at q + 2π (wrapped on upload, and unwrapped on the GPU). */
+/** q̈ of a `sincos` case on `WebGLLnnStepper`, also at q + 2π (wrapped on upload, and unwrapped on the GPU). */
 function sincosQdd(c: ReturnType<typeof sincosCase>): SincosQdd {
-  const gpu = new FusedWebGLLnn(c.model);
+  const gpu = new WebGLLnnStepper(c.model);
   try {
     const { batch } = c;
     const n = c.model.metadata.dof;
@@ -103,7 +103,7 @@ async function sincosChecks(): Promise<SincosResult> {
   const dof2 = sincosQdd(sincosCase());
   const dof3 = sincosQdd(sincos3Case());
   const traj = sincosTrajectoryCase();
-  const gpu = new FusedWebGLLnn(traj.model);
+  const gpu = new WebGLLnnStepper(traj.model);
   const fq = traj.q.slice();
   const fqd = traj.qd.slice();
   for (let s = 0; s < traj.steps / 2; s++) gpu.advance(fq, fqd, traj.batch, traj.dt, 2);
@@ -186,7 +186,7 @@ async function rapidityCheck(c: RapidityJaxCase): Promise<RapidityResult> {
     },
   };
   try {
-    const gpu = new FusedWebGLLnn(c.model);
+    const gpu = new WebGLLnnStepper(c.model);
     const qdd = new Float64Array(c.batch * n);
     gpu.accelerations(c.q, c.qd, qdd, c.batch);
     r.qdd = Array.from(qdd);

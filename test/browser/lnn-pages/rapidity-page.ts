@@ -3,7 +3,7 @@
  * backend and exposes {@link checkRapidity} on `window.__rapidity`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../../../src/backend/backend';
+import { initBackend } from '../../../src/learned/backend';
 import { checkRapidity } from './rapidity';
 
 declare global {

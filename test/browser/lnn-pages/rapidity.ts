@@ -1,11 +1,11 @@
 /**
  * `rapidity` models (velocity inputs atanh(q̇), input.velocityEmbedding) for the browser tests of the fused
- * WebGL LNN, and the in-page check of `FusedWebGLLnn` against the float64 reference evaluator (driven from
+ * WebGL LNN, and the in-page check of `WebGLLnnStepper` against the float64 reference evaluator (driven from
  * test/browser/gpu-fused.test.ts through rapidity.html).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { conditionNumber, residentRk4VsReference, tensorGrowth } from '../../../bench/pages/check';
-import { FusedWebGLLnn } from '../../../src/gpu/FusedWebGLLnn';
+import { WebGLLnnStepper } from '../../../src/gpu/WebGLLnnStepper';
 import { createRng, uniform } from '../../../src/math/random';
 import { createModel } from '../../../src/model/artifacts';
 import type { LoadedModel } from '../../../src/model/metadata';
@@ -82,7 +82,7 @@ export interface RapidityCheck {
 export const OUTSIDE_SPEEDS: readonly number[] = [1, -1, 1.25, -3];
 
 /**
- * Compare `FusedWebGLLnn` on a `rapidity` model with the float64 reference: q̈ at `batch` random states
+ * Compare `WebGLLnnStepper` on a `rapidity` model with the float64 reference: q̈ at `batch` random states
  * with |q̇_i| ≤ `speed` (the first two states at ±speed exactly) plus one state per {@link OUTSIDE_SPEEDS},
  * then `steps` GPU-resident RK4 steps of 1/240 from 8 states, then tensor counts over `leakSteps`
  * advances. Runs in the page on the webgl backend.
@@ -112,7 +112,7 @@ export function checkRapidity(
   OUTSIDE_SPEEDS.forEach((v, k) => {
     qd[(batch + k) * n] = v;
   });
-  const gpu = new FusedWebGLLnn(model);
+  const gpu = new WebGLLnnStepper(model);
   try {
     const out = new Float64Array(total * n);
     gpu.accelerations(q, qd, out, total);

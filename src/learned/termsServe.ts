@@ -8,7 +8,7 @@ import {
   fusedLagrangianPack,
   prepareFusedWeights,
   registerFusedKernels,
-} from '../nn/fused.js';
+} from '../nn/wasmKernels.js';
 import { foldScales, paramsFromModel, specFromModel } from '../nn/mlp.js';
 import { tidy } from '../nn/tidy.js';
 import { initBackend } from './backend.js';

@@ -11,7 +11,7 @@ import {
   type FusedWeights,
   prepareFusedWeights,
   registerFusedKernels,
-} from '../nn/fused.js';
+} from '../nn/wasmKernels.js';
 import type { Accelerations } from '../nn/lnn.js';
 import {
   disposeParams,
@@ -39,7 +39,7 @@ import {
  * How a learned engine evaluates q̈ and steps:
  * - `js`: plain JS, no TF.js (the fused allocation-free evaluator for `lnn`, the float64 reference for
  *   the others); fastest for a handful of states;
- * - `webgl-fused`: `lnn` on webgl only — fused WebGL programs (`FusedWebGLLnn`, 3H − 1 passes per q̈) with
+ * - `webgl-fused`: `lnn` on webgl only — fused WebGL programs (`WebGLLnnStepper`, 3H − 1 passes per q̈) with
  *   RK4 stages and substeps resident on the GPU and one readback per `advance`;
  * - `webgl`, `wasm`, `cpu`: TF.js on that backend (the engine's backend): exact tangents on tensors, and
  *   either a float64 solve in JS after one readback per q̈ or, when resident, the whole step on the backend;
@@ -85,7 +85,7 @@ interface WeightSet {
 /** Substeps per timed `advance` call in {@link LearnedEngine.calibrate} (one 60 Hz frame at dt = 1/120). */
 export const CALIBRATION_SUBSTEPS = 2;
 
-/** A fused GPU stepper (`FusedWebGLLnn`, the `webgl-fused` route): q̈ and whole RK4 advances, one readback each. */
+/** A fused GPU stepper (`WebGLLnnStepper`, the `webgl-fused` route): q̈ and whole RK4 advances, one readback each. */
 export interface FusedStepper {
   /** `q`, `qd`, `qdd` `[batch * dof]`; per-state flags in {@link FusedStepper.flags}. */
   accelerations(q: Float64Array, qd: Float64Array, qdd: Float64Array, batch: number): void;
@@ -253,7 +253,7 @@ export abstract class LearnedEngine implements Engine {
    * takes whichever of `webgl-fused`, `wasm` and the backend is cheapest; without timings such a call takes
    * `webgl-fused`. Assignable.
    */
-  fusedBelow = 0;
+  webglFusedBelow = 0;
   /** The timings behind the automatic choice (empty until {@link LearnedEngine.calibrate} runs). */
   routeTimings: RouteTiming[] = [];
   /** True while a step runs: stage flags are merged instead of replaced. */
@@ -440,7 +440,7 @@ export abstract class LearnedEngine implements Engine {
 
   /**
    * The route setting: `'auto'` (per batch size: `js` up to {@link LearnedEngine.jsBelow}, then the
-   * cheapest of `webgl-fused` (up to {@link LearnedEngine.fusedBelow}), `wasm` and the backend by the
+   * cheapest of `webgl-fused` (up to {@link LearnedEngine.webglFusedBelow}), `wasm` and the backend by the
    * timings of {@link LearnedEngine.calibrate}) or a forced route.
    * @throws Error when set to a route this engine does not have (see {@link LearnedEngine.availableRoutes})
    */
@@ -476,9 +476,9 @@ export abstract class LearnedEngine implements Engine {
     if (this.forced !== null) return this.forced;
     if (this.routeSetting !== 'auto') return this.routeSetting;
     if (this.backend === 'js' || batch <= this.jsBelow) return 'js';
-    const fused = batch <= this.fusedBelow && this.fusedStepper() !== null;
+    const fused = batch <= this.webglFusedBelow && this.fusedStepper() !== null;
     const home = this.costs[this.backend];
-    // Without timings (a numeric jsBelow): the fused programs up to fusedBelow, then the backend.
+    // Without timings (a numeric jsBelow): the fused programs up to webglFusedBelow, then the backend.
     if (home === undefined) return fused ? 'webgl-fused' : this.backend;
     // Otherwise the cheapest by the timed costs; ties go to the backend.
     let best: RouteName = this.backend;
@@ -538,7 +538,7 @@ export abstract class LearnedEngine implements Engine {
     if (this.routeSetting !== 'auto') head = `${this.routeSetting} (forced)`;
     else if (this.backend === 'js') head = 'auto: js';
     else {
-      const cap = Math.max(this.cap, this.jsBelow, this.fusedBelow);
+      const cap = Math.max(this.cap, this.jsBelow, this.webglFusedBelow);
       const parts = this.autoRanges(cap).map(([route, upTo], i) => {
         const name = route === this.backend && this.resident ? `${route} (resident)` : route;
         return Number.isFinite(upTo) ? `${name} ≤ ${fmt(upTo)}${i === 0 ? ' states' : ''}` : name;
@@ -838,7 +838,7 @@ export abstract class LearnedEngine implements Engine {
    * Time every available route on scratch states (an `advance` of {@link CALIBRATION_SUBSTEPS} RK4
    * substeps of 1/120 s, at 1 and 8 states), model each as a fixed cost plus a cost per state, and set
    * {@link LearnedEngine.jsBelow} (largest batch where `js` is the cheapest) and
-   * {@link LearnedEngine.fusedBelow} (largest batch where `webgl-fused` is the cheapest route other than
+   * {@link LearnedEngine.webglFusedBelow} (largest batch where `webgl-fused` is the cheapest route other than
    * `js`), both capped; a call of B states then takes the cheapest route for B (`js` and `webgl-fused`
    * only within their capped ranges; beyond them, the cheaper of `wasm` and the backend). Called
    * by {@link LearnedEngine.open} (the engines' `load`) when `route` and `jsBelow` are `'auto'`; the
@@ -908,7 +908,7 @@ export abstract class LearnedEngine implements Engine {
     };
     // With costs linear in the batch, each route is cheapest on one interval of batches: js (cheapest
     // at the smallest batches, if anywhere) up to its upper end, webgl-fused on the interval whose upper
-    // end is fusedBelow; both capped.
+    // end is webglFusedBelow; both capped.
     const others = routes.filter((r) => r !== 'js');
     let js = 0;
     for (let b = 1; b <= maxThreshold; b++) if (others.every((r) => at('js', b) <= at(r, b))) js = b;
@@ -921,7 +921,7 @@ export abstract class LearnedEngine implements Engine {
     this.costs = cost;
     this.cap = maxThreshold;
     this.jsBelow = js;
-    this.fusedBelow = fused;
+    this.webglFusedBelow = fused;
     this.routeTimings = timings;
     // Until the first call, the report names the route a single state would take.
     this.lastReport.route = this.routeFor(1);

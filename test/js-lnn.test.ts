@@ -3,7 +3,7 @@ import { RungeKutta4 } from '../src/integrators/RungeKutta4';
 import { createRng, uniform } from '../src/math/random';
 import { createRandomModel, type RandomModelOptions } from '../src/model/randomModel';
 import { referenceAccelerations } from '../src/model/reference';
-import { createFusedLnn } from '../src/nn/fusedLnn';
+import { createFusedLnn } from '../src/nn/jsLnn';
 
 /** Random states: angles spread over several turns (exercises wrapping), velocities in ±10. */
 function states(n: number, batch: number, seed: number) {

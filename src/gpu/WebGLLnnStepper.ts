@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { FusedStepper } from '../backend/LearnedEngine.js';
+import type { FusedStepper } from '../learned/LearnedEngine.js';
 import { inputMapOf, wrapAngle } from '../model/inputMap.js';
 import type { LoadedModel } from '../model/metadata.js';
 import { SolveFlag } from '../nn/solve64.js';
@@ -26,8 +26,8 @@ interface WebGLBackendLike {
   ): tf.TensorInfo;
 }
 
-/** Options of {@link FusedWebGLLnn}. */
-export interface FusedWebGLLnnOptions {
+/** Options of {@link WebGLLnnStepper}. */
+export interface WebGLLnnStepperOptions {
   /**
    * Diagonal shift ε for a non-positive-definite H_vv.
    * @default the model's solver.hvvEpsilon, else relative (1e-3 · mean |diag H_vv|)
@@ -45,11 +45,11 @@ export interface FusedWebGLLnnOptions {
  * flag 2 (failed) with q̈ = 0, like any non-finite input.
  * @example
  * await tf.setBackend('webgl');
- * const gpu = new FusedWebGLLnn(model);
+ * const gpu = new WebGLLnnStepper(model);
  * gpu.advance(q, qd, batch, 1 / 120, 2); // one frame of two substeps, one readback
  * gpu.dispose();
  */
-export class FusedWebGLLnn implements FusedStepper {
+export class WebGLLnnStepper implements FusedStepper {
   /** Degrees of freedom n. */
   readonly dof: number;
   /** SolveFlag per state of the last call (worst over the stages of an advance) `[capacity]`. */
@@ -70,17 +70,17 @@ export class FusedWebGLLnn implements FusedStepper {
    * Upload the folded weights of an `lnn` model.
    * @throws Error when the model is not `lnn`, has no hidden layer, or the webgl backend is not active
    */
-  constructor(model: LoadedModel, options: FusedWebGLLnnOptions = {}) {
+  constructor(model: LoadedModel, options: WebGLLnnStepperOptions = {}) {
     const meta = model.metadata;
     if (meta.kind !== 'lnn') {
-      throw new Error(`FusedWebGLLnn: model ${model.source} is '${meta.kind}'; only lnn models are fused.`);
+      throw new Error(`WebGLLnnStepper: model ${model.source} is '${meta.kind}'; only lnn models are fused.`);
     }
     if (meta.architecture.layers.length < 3) {
-      throw new Error(`FusedWebGLLnn: model ${model.source} has no hidden layer (H_vv would be zero).`);
+      throw new Error(`WebGLLnnStepper: model ${model.source} has no hidden layer (H_vv would be zero).`);
     }
     if (tf.getBackend() !== 'webgl') {
       throw new Error(
-        `FusedWebGLLnn needs the TF.js webgl backend active (current: ${tf.getBackend()}); await initBackend({ backend: 'webgl' }) first.`,
+        `WebGLLnnStepper needs the TF.js webgl backend active (current: ${tf.getBackend()}); await initBackend({ backend: 'webgl' }) first.`,
       );
     }
     const n = meta.dof;
@@ -89,7 +89,7 @@ export class FusedWebGLLnn implements FusedStepper {
     const input = inputMapOf(meta);
     if (model.layers[0].inSize !== input.width) {
       throw new Error(
-        `FusedWebGLLnn: model ${model.source} has ${model.layers[0].inSize} inputs but its input map (dof ${n}, angleEmbedding '${input.embedding}') needs ${input.width}; fix architecture.layers[0] or input.angleEmbedding.`,
+        `WebGLLnnStepper: model ${model.source} has ${model.layers[0].inSize} inputs but its input map (dof ${n}, angleEmbedding '${input.embedding}') needs ${input.width}; fix architecture.layers[0] or input.angleEmbedding.`,
       );
     }
     this.dof = n;
@@ -122,10 +122,10 @@ export class FusedWebGLLnn implements FusedStepper {
   }
 
   private get backend(): WebGLBackendLike {
-    if (this.disposed) throw new Error('FusedWebGLLnn: used after dispose().');
+    if (this.disposed) throw new Error('WebGLLnnStepper: used after dispose().');
     if (tf.getBackend() !== 'webgl') {
       throw new Error(
-        `FusedWebGLLnn: the active TF.js backend changed to ${tf.getBackend()}; switch back to webgl.`,
+        `WebGLLnnStepper: the active TF.js backend changed to ${tf.getBackend()}; switch back to webgl.`,
       );
     }
     return tf.backend() as unknown as WebGLBackendLike;
