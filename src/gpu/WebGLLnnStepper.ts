@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { FusedStepper } from '../learned/LearnedEngine.js';
+import type { GpuStepper } from './GpuStepper.js';
 import { inputMapOf, wrapAngle } from '../model/inputMap.js';
 import type { LoadedModel } from '../model/metadata.js';
 import { SolveFlag } from '../nn/solve64.js';
@@ -49,7 +49,7 @@ export interface WebGLLnnStepperOptions {
  * gpu.advance(q, qd, batch, 1 / 120, 2); // one frame of two substeps, one readback
  * gpu.dispose();
  */
-export class WebGLLnnStepper implements FusedStepper {
+export class WebGLLnnStepper implements GpuStepper {
   /** Degrees of freedom n. */
   readonly dof: number;
   /** SolveFlag per state of the last call (worst over the stages of an advance) `[capacity]`. */

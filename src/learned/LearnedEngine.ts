@@ -23,6 +23,7 @@ import {
   wrapAngles,
 } from '../nn/mlp.js';
 import { SolveFlag } from '../nn/solve64.js';
+import type { GpuStepper as FusedStepper } from '../gpu/GpuStepper.js';
 import { StateGuard } from '../nn/stateGuard.js';
 import { tidy } from '../nn/tidy.js';
 import {
@@ -84,29 +85,6 @@ interface WeightSet {
 
 /** Substeps per timed `advance` call in {@link LearnedEngine.calibrate} (one 60 Hz frame at dt = 1/120). */
 export const CALIBRATION_SUBSTEPS = 2;
-
-/** A fused GPU stepper (`WebGLLnnStepper`, the `webgl-fused` route): q̈ and whole RK4 advances, one readback each. */
-export interface FusedStepper {
-  /** `q`, `qd`, `qdd` `[batch * dof]`; per-state flags in {@link FusedStepper.flags}. */
-  accelerations(q: Float64Array, qd: Float64Array, qdd: Float64Array, batch: number): void;
-  /**
-   * `substeps` RK4 steps of `dt` in place; flags: worst over all stages. States marked in `skip` are
-   * neither evaluated nor written (flag failed); states whose increment is not finite are not written
-   * and get marked in `skip` (flag failed).
-   */
-  advance(
-    q: Float64Array,
-    qd: Float64Array,
-    batch: number,
-    dt: number,
-    substeps?: number,
-    skip?: Uint8Array,
-  ): void;
-  /** SolveFlag per state of the last call `[capacity]`. */
-  readonly flags: Uint8Array;
-  /** Free its programs' tensors. Idempotent. */
-  dispose(): void;
-}
 
 /** Options shared by the learned engines (`lnn`, `baseline`, `lgn`). */
 export interface LearnedEngineOptions extends BackendOptions {
@@ -217,6 +195,8 @@ let openQueue: Promise<unknown> = Promise.resolve();
  * state the network cannot evaluate (non-finite, a network input beyond float32, |q̇_i| ≥ 1 under
  * `rapidity`, a non-finite q̈ or a failed solve) gets q̈ = 0 and flag failed (`StateGuard`).
  */
+export type { FusedStepper };
+
 export abstract class LearnedEngine implements Engine {
   abstract readonly id: EngineId;
   readonly system: System;
