@@ -1,20 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { GpuStepper } from './GpuStepper.js';
+import { foldModelWeights } from '../model/foldWeights.js';
 import { inputMapOf, wrapAngle } from '../model/inputMap.js';
 import type { LoadedModel } from '../model/metadata.js';
-import { SolveFlag } from '../nn/solve64.js';
-import {
-  activationProgram,
-  adjointProgram,
-  type LnnProgram,
-  type LnnShape,
-  layer0Program,
-  linearProgram,
-  rk4CombineProgram,
-  rowsPerState,
-  solveProgram,
-  solveStateInputs,
-} from './lnnPrograms.js';
+import { SolveFlag } from '../nn/solvePolicy.js';
+import type { GpuStepper } from './GpuStepper.js';
+import { activationProgram, adjointProgram, layer0Program, linearProgram } from './lnnPrograms.js';
+import { rk4CombineProgram } from './programs/rk4Combine.js';
+import { type LnnProgram, type LnnShape, rowsPerState } from './programs/shape.js';
+import { solveProgram, solveStateInputs } from './programs/solve.js';
 
 /** The part of TF.js's WebGL backend (`MathBackendWebGL`) used to run custom programs. */
 interface WebGLBackendLike {
@@ -26,11 +19,27 @@ interface WebGLBackendLike {
   ): tf.TensorInfo;
 }
 
+/** The generated programs of one batch size: one q̈ (3H − 1 passes) and the RK4 combine. */
+interface BatchPrograms {
+  layer0: LnnProgram;
+  /** Indexed by layer l ≥ 1 (entry 0 unused). */
+  linear: LnnProgram[];
+  /** Indexed by layer l ≥ 1 (entry 0 unused). */
+  activation: LnnProgram[];
+  /** Indexed by layer l ≤ H − 2. */
+  adjoint: LnnProgram[];
+  solve: LnnProgram;
+  combine: LnnProgram;
+}
+
+/** Batch sizes whose programs {@link WebGLLnnStepper} keeps (the least recently used goes first). */
+const PROGRAM_MEMO_SIZE = 8;
+
 /** Options of {@link WebGLLnnStepper}. */
 export interface WebGLLnnStepperOptions {
   /**
    * Diagonal shift ε for a non-positive-definite H_vv.
-   * @default the model's solver.hvvEpsilon, else relative (1e-3 · mean |diag H_vv|)
+   * @default the model's solver.hvvEpsilon, else relative (DEFAULT_EPSILON_RELATIVE · mean |diag H_vv|, nn/solvePolicy.ts)
    */
   epsilon?: number;
 }
@@ -63,6 +72,8 @@ export class WebGLLnnStepper implements GpuStepper {
   private readonly B: tf.Tensor1D[];
   private readonly Wout: tf.Tensor1D;
   private zeros: { batch: number; a: tf.Tensor2D; d: tf.Tensor2D } | null = null;
+  /** Generated programs by batch size, most recently used last. */
+  private readonly programMemo = new Map<number, BatchPrograms>();
   private s32 = new Float32Array(0);
   private disposed = false;
 
@@ -101,24 +112,18 @@ export class WebGLLnnStepper implements GpuStepper {
       input,
       epsilon: options.epsilon ?? meta.solver?.hvvEpsilon,
     };
-    const inScale = input.scale;
-    const out = meta.output.scale;
+    // Folded in float64, uploaded as float32 (one rounding of each folded weight).
+    const folded = foldModelWeights(model);
     this.W = [];
     this.B = [];
     for (let l = 0; l < depth - 1; l++) {
       const layer = model.layers[l];
-      const w = Float32Array.from(layer.kernel);
-      if (l === 0)
-        for (let i = 0; i < layer.inSize; i++)
-          for (let j = 0; j < layer.outSize; j++) w[i * layer.outSize + j] *= inScale[i];
-      this.W.push(tf.tensor2d(w, [layer.inSize, layer.outSize], 'float32'));
-      this.B.push(tf.tensor1d(layer.bias, 'float32'));
+      this.W.push(
+        tf.tensor2d(Float32Array.from(folded.kernels[l]), [layer.inSize, layer.outSize], 'float32'),
+      );
+      this.B.push(tf.tensor1d(Float32Array.from(folded.biases[l]), 'float32'));
     }
-    const last = model.layers[depth - 1];
-    this.Wout = tf.tensor1d(
-      last.kernel.map((v) => v * out),
-      'float32',
-    );
+    this.Wout = tf.tensor1d(Float32Array.from(folded.kernels[depth - 1]), 'float32');
   }
 
   private get backend(): WebGLBackendLike {
@@ -134,6 +139,44 @@ export class WebGLLnnStepper implements GpuStepper {
   private run(program: LnnProgram, inputs: tf.Tensor[], uniforms?: number[][]): tf.Tensor {
     const info = this.backend.compileAndRun(program, inputs, 'float32', uniforms);
     return tf.engine().makeTensorFromTensorInfo(info);
+  }
+
+  /**
+   * The programs for `batch` states, generated on the first use of that batch size and kept for the
+   * last {@link PROGRAM_MEMO_SIZE} sizes (TF.js caches the compiled binaries by source; this saves
+   * generating the sources on every stage).
+   */
+  private programsFor(batch: number): BatchPrograms {
+    const memo = this.programMemo;
+    let programs = memo.get(batch);
+    if (programs) {
+      memo.delete(batch);
+      memo.set(batch, programs);
+      return programs;
+    }
+    const s = this.shape;
+    const H = s.hidden.length;
+    // Textures of [B·R, w] keep their logical shape while B·R fits the maximum texture size.
+    const direct = batch * rowsPerState(s.n) <= tf.env().getNumber('WEBGL_MAX_TEXTURE_SIZE');
+    const linear: LnnProgram[] = [];
+    const activation: LnnProgram[] = [];
+    for (let l = 1; l < H; l++) {
+      linear[l] = linearProgram(s, l, batch, direct);
+      activation[l] = activationProgram(s, l, batch);
+    }
+    const adjoint: LnnProgram[] = [];
+    for (let l = H - 2; l >= 0; l--) adjoint[l] = adjointProgram(s, l, batch, l + 1 === H - 1, direct);
+    programs = {
+      layer0: layer0Program(s, batch),
+      linear,
+      activation,
+      adjoint,
+      solve: solveProgram(s, batch),
+      combine: rk4CombineProgram(s.n, batch),
+    };
+    memo.set(batch, programs);
+    if (memo.size > PROGRAM_MEMO_SIZE) memo.delete(memo.keys().next().value as number);
+    return programs;
   }
 
   private zerosFor(batch: number): { a: tf.Tensor2D; d: tf.Tensor2D } {
@@ -163,26 +206,20 @@ export class WebGLLnnStepper implements GpuStepper {
     cqa: number,
     cva: number,
   ): tf.Tensor2D {
-    const batch = S0.shape[0];
     const s = this.shape;
     const H = s.hidden.length;
-    // Textures of [B·R, w] keep their logical shape while B·R fits the maximum texture size.
-    const direct = batch * rowsPerState(s.n) <= tf.env().getNumber('WEBGL_MAX_TEXTURE_SIZE');
+    const p = this.programsFor(S0.shape[0]);
     return tf.tidy(() => {
       const X: tf.Tensor[] = [];
-      X.push(this.run(layer0Program(s, batch), [S0, D, Aq, Av, this.W[0], this.B[0]], [[cqv], [cqa], [cva]]));
+      X.push(this.run(p.layer0, [S0, D, Aq, Av, this.W[0], this.B[0]], [[cqv], [cqa], [cva]]));
       for (let l = 1; l < H; l++) {
-        const Y = this.run(linearProgram(s, l, batch, direct), [X[l - 1], this.W[l], this.B[l]]);
-        X.push(this.run(activationProgram(s, l, batch), [Y]));
+        const Y = this.run(p.linear[l], [X[l - 1], this.W[l], this.B[l]]);
+        X.push(this.run(p.activation[l], [Y]));
       }
       const G: tf.Tensor[] = new Array(Math.max(0, H - 1));
       for (let l = H - 2; l >= 0; l--) {
         const lastNext = l + 1 === H - 1;
-        G[l] = this.run(adjointProgram(s, l, batch, lastNext, direct), [
-          X[l + 1],
-          this.W[l + 1],
-          lastNext ? this.Wout : G[l + 1],
-        ]);
+        G[l] = this.run(p.adjoint[l], [X[l + 1], this.W[l + 1], lastNext ? this.Wout : G[l + 1]]);
       }
       // The stage state for the feature slopes (cos/sin inputs) and the velocity map (rapidity).
       const extra = solveStateInputs(s);
@@ -190,12 +227,12 @@ export class WebGLLnnStepper implements GpuStepper {
         const tensors = { S0, D, Aq, Av };
         const values = { cqv, cqa, cva };
         return this.run(
-          solveProgram(s, batch),
+          p.solve,
           [...X, ...G, this.Wout, this.W[0], ...extra.inputs.map((name) => tensors[name])],
           extra.uniforms.map((name) => [values[name]]),
         ) as tf.Tensor2D;
       }
-      return this.run(solveProgram(s, batch), [...X, ...G, this.Wout, this.W[0]]) as tf.Tensor2D;
+      return this.run(p.solve, [...X, ...G, this.Wout, this.W[0]]) as tf.Tensor2D;
     });
   }
 
@@ -216,8 +253,7 @@ export class WebGLLnnStepper implements GpuStepper {
   rk4Tensor(S0: tf.Tensor2D, D: tf.Tensor2D, dt: number, substeps = 1): tf.Tensor2D {
     const z = this.zerosFor(S0.shape[0]);
     const h = dt;
-    const n = this.dof;
-    const batch = S0.shape[0];
+    const combine = this.programsFor(S0.shape[0]).combine;
     return tf.tidy(() => {
       let d = D;
       for (let s = 0; s < substeps; s++) {
@@ -225,7 +261,7 @@ export class WebGLLnnStepper implements GpuStepper {
         const a2 = this.stage(S0, d, z.a, a1, h / 2, 0, h / 2);
         const a3 = this.stage(S0, d, a1, a2, h / 2, (h * h) / 4, h / 2);
         const a4 = this.stage(S0, d, a2, a3, h, (h * h) / 2, h);
-        d = this.run(rk4CombineProgram(n, batch), [S0, d, a1, a2, a3, a4], [[h]]) as tf.Tensor2D;
+        d = this.run(combine, [S0, d, a1, a2, a3, a4], [[h]]) as tf.Tensor2D;
       }
       return d === D ? (tf.clone(D) as tf.Tensor2D) : d;
     });
@@ -335,5 +371,6 @@ export class WebGLLnnStepper implements GpuStepper {
     this.zeros?.a.dispose();
     this.zeros?.d.dispose();
     this.zeros = null;
+    this.programMemo.clear();
   }
 }

@@ -4,17 +4,26 @@
  * @param a `[n * n]` row-major, overwritten by the elimination
  * @param b `[n]` right-hand side, overwritten
  * @param x output `[n]` (may alias `b`)
- * @returns false when A is singular to working precision (a pivot below 1e-13 · max |A_ij|)
+ * @param pivotRelative a pivot whose absolute value is at most pivotRelative · max |A_ij| counts as
+ *   singular (the learned solves pass `SINGULAR_PIVOT_RELATIVE` of `nn/solvePolicy.ts`)
+ * @returns false when A is singular to working precision (a pivot at most pivotRelative · max |A_ij|),
+ *   or when A is zero or not finite
  * @example if (!luSolve(a, b, x, n)) throw new Error('singular');
  */
-export function luSolve(a: Float64Array, b: Float64Array, x: Float64Array, n: number): boolean {
+export function luSolve(
+  a: Float64Array,
+  b: Float64Array,
+  x: Float64Array,
+  n: number,
+  pivotRelative = 1e-13,
+): boolean {
   let scale = 0;
   for (let i = 0; i < n * n; i++) {
     const v = Math.abs(a[i]);
     if (v > scale) scale = v;
   }
   if (!(scale > 0) || !Number.isFinite(scale)) return false;
-  const tiny = 1e-13 * scale;
+  const tiny = pivotRelative * scale;
   for (let k = 0; k < n; k++) {
     let p = k;
     let best = Math.abs(a[k * n + k]);

@@ -1,6 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Activation } from '../model/metadata.js';
 
+// The tensor σ, σ', σ''. Reference definition: `activate` in model/reference.ts; test/nn-derivatives.test.ts
+// ("exact LNN derivatives on TF.js tensors") pins them equal.
+
 /** σ(z) and σ'(z) of a hidden layer, computed together (they share work). */
 export interface ActivationValues {
   /** σ(z), same shape as z. */

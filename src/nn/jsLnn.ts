@@ -8,9 +8,11 @@
  * for). The float64 reference itself stays the literal, unoptimised transcription of the format.
  */
 import type { AccelerationFn } from '../core/types.js';
+import { foldModelWeights } from '../model/foldWeights.js';
 import { applyVelocityMap, featureSlope, fillInput, inputMapOf, wrapAngle } from '../model/inputMap.js';
 import type { Activation, LoadedModel } from '../model/metadata.js';
-import { SolveFlag, solveSymmetric64 } from './solve64.js';
+import { solveSymmetric64 } from './solve64.js';
+import { SolveFlag } from './solvePolicy.js';
 
 /** A prepared fused evaluator of one `lnn` model (see {@link createFusedLnn}). */
 export interface FusedLnn {
@@ -36,7 +38,7 @@ export interface FusedLnn {
 export interface FusedLnnOptions {
   /**
    * Diagonal shift ε for a non-positive-definite H_vv.
-   * @default the model's solver.hvvEpsilon, else relative (1e-3 · mean |diag H_vv|)
+   * @default the model's solver.hvvEpsilon, else relative (DEFAULT_EPSILON_RELATIVE · mean |diag H_vv|, nn/solvePolicy.ts)
    */
   epsilon?: number;
 }
@@ -83,23 +85,9 @@ export function createFusedLnn(model: LoadedModel, options: FusedLnnOptions = {}
   const rapidity = map.velocity === 'rapidity';
   const identity = map.identity && !rapidity;
   const qWidth = map.qWidth;
-  const inScale = map.scale;
-  const outScale = meta.output.scale;
 
   // Folded float64 weights.
-  const W = model.layers.map((l, li) => {
-    const w = Float64Array.from(l.kernel);
-    if (li === 0)
-      for (let i = 0; i < l.inSize; i++)
-        for (let j = 0; j < l.outSize; j++) w[i * l.outSize + j] *= inScale[i];
-    if (li === depth - 1) for (let i = 0; i < w.length; i++) w[i] *= outScale;
-    return w;
-  });
-  const bias = model.layers.map((l, li) => {
-    const b = Float64Array.from(l.bias);
-    if (li === depth - 1) for (let i = 0; i < b.length; i++) b[i] *= outScale;
-    return b;
-  });
+  const { kernels: W, biases: bias } = foldModelWeights(model);
 
   // Scratch, per hidden layer l: z, σ', σ''-weight, activations, tangents T_l (pre-activation, k rows)
   // and their post-activation copies P_l = σ'(z_l) ⊙ T_l.
@@ -158,7 +146,10 @@ export function createFusedLnn(model: LoadedModel, options: FusedLnnOptions = {}
     }) as AccelerationFn,
   };
 
-  /** σ, σ', σ'' of layer l in place from z[l]. */
+  /**
+   * σ, σ', σ'' of layer l in place from z[l]. Reference definition: `activate` in model/reference.ts
+   * (inlined here for the hot loop; test/js-lnn.test.ts pins the q̈ of both equal).
+   */
   function activate(l: number): void {
     const zl = z[l];
     const al = a[l];

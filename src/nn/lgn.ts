@@ -97,16 +97,3 @@ export function lgnAccelerations(
     return { qdd: x, flags };
   });
 }
-
-/** Learned energy E = q̇·∂L/∂q̇ − L `[batch]` of an `lgn` model. */
-export function lgnEnergy(
-  params: MlpParams,
-  spec: NetworkSpec,
-  q: tf.Tensor2D,
-  qd: tf.Tensor2D,
-): tf.Tensor1D {
-  return tidy(() => {
-    const t = bandedTermsFolded(foldScales(params, spec), spec, wrapAngles(q, nodeAngles(spec, q)), qd);
-    return tf.sub(tf.sum(tf.mul(qd, t.gv), 1), t.L) as tf.Tensor1D;
-  });
-}

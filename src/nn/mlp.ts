@@ -38,7 +38,7 @@ export interface NetworkSpec {
   inputMap?: InputMap;
   /**
    * Diagonal shift ε for a non-positive-definite H_vv.
-   * @default undefined (relative: 1e-3 · mean |diag H_vv| per state)
+   * @default undefined (relative: DEFAULT_EPSILON_RELATIVE · mean |diag H_vv| per state, nn/solvePolicy.ts)
    */
   hvvEpsilon?: number;
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { DEFAULT_EPSILON_RELATIVE, PD_TOLERANCE, SolveFlag } from './solve64.js';
+import { DEFAULT_EPSILON_RELATIVE, PD_TOLERANCE, SolveFlag } from './solvePolicy.js';
 import { tidy } from './tidy.js';
 
 /** Solutions of a batch of linear systems with one {@link SolveFlag} per system. */
@@ -26,7 +26,7 @@ function toBool(mask: tf.Tensor): tf.Tensor {
 
 /**
  * Per-state signed shift `[batch]`: magnitude `epsilon`, or the relative default from the mean |diagonal|;
- * sign of the trace (see `shiftFor` in solve64).
+ * sign of the trace (the tensor form of `shiftFor` in solvePolicy.ts).
  */
 function shiftTensor(diagAbsMean: tf.Tensor1D, trace: tf.Tensor1D, epsilon: number | undefined): tf.Tensor1D {
   const size =
@@ -41,9 +41,22 @@ function shiftTensor(diagAbsMean: tf.Tensor1D, trace: tf.Tensor1D, epsilon: numb
   return tf.mul(size, tf.sub(1, tf.mul(gt(tf.neg(trace), 0), 2))) as tf.Tensor1D;
 }
 
-/** Replace non-finite solutions by 0 and mark them failed; `bad` is the 0/1 regularised mask. */
-function finish(x: tf.Tensor2D, bad: tf.Tensor1D): TensorSolve {
-  const finiteRow = tf.min(tf.cast(tf.isFinite(x), 'float32'), 1);
+/** `[batch]` 0/1: every entry of row b of every tensor (each `[batch, …]`) is finite. */
+function finiteRows(batch: number, ...ts: tf.Tensor[]): tf.Tensor1D {
+  let all: tf.Tensor = tf.ones([batch]);
+  for (const t of ts) {
+    if (t.size === 0) continue;
+    all = tf.mul(all, tf.min(tf.cast(tf.isFinite(tf.reshape(t, [batch, -1])), 'float32'), 1));
+  }
+  return all as tf.Tensor1D;
+}
+
+/**
+ * Replace non-finite solutions, and the solutions of systems with a non-finite input (`inputFinite` 0),
+ * by 0 and mark them failed; `bad` is the 0/1 regularised mask.
+ */
+function finish(x: tf.Tensor2D, bad: tf.Tensor1D, inputFinite: tf.Tensor1D): TensorSolve {
+  const finiteRow = tf.mul(tf.min(tf.cast(tf.isFinite(x), 'float32'), 1), inputFinite);
   const flags = tf.cast(
     tf.where(toBool(finiteRow), bad, tf.fill(bad.shape, SolveFlag.failed)),
     'int32',
@@ -74,13 +87,21 @@ function columns(t: tf.Tensor2D): tf.Tensor1D[] {
 }
 
 /**
- * Solve H x = r for a batch of small symmetric matrices on tensors (differentiable). n ≤ 3 uses closed
- * forms; larger n unrolled Gauss–Jordan elimination. Each H is symmetrised; when it is not definite
- * (LDLᵀ pivots not all of one sign, or one within PD_TOLERANCE · max |H_ii| of zero; either sign is
- * accepted, see `PD_TOLERANCE`) it is replaced by H + ε·sign(tr H)·I and flagged `regularised`; a
- * non-finite solution becomes 0 and is flagged `failed`.
+ * Solve H x = r for a batch of small symmetric matrices on tensors (differentiable), with the policy of
+ * `solvePolicy.ts`. n ≤ 3 uses closed forms; larger n unrolled Gauss–Jordan elimination. Each H is
+ * symmetrised; when it is not definite (LDLᵀ pivots not all of one sign, or one within
+ * PD_TOLERANCE · max |H_ii| of zero; either sign is accepted, see `PD_TOLERANCE`) it is replaced by
+ * H + ε·sign(tr H)·I and flagged `regularised`; a non-finite solution becomes 0 and is flagged `failed`.
+ *
+ * The definiteness test and the shift are those of the float64 and GLSL solves; the elimination of the
+ * shifted system is not. For n > 3 it runs without row pivoting, where `solveSymmetric64` and the GLSL
+ * solve pivot (partial pivoting): a row exchange picks rows by comparing values, so the op graph would
+ * depend on the data and the solve would stop being one fixed, differentiable expression of H that
+ * `tf.grad` can run through (TF.js has no gradient for the comparisons and gathers it would need). For a
+ * shifted matrix that is definite the pivots are those of LDLᵀ and need no exchange; for one that stays
+ * indefinite a tiny pivot gives a non-finite (flagged `failed`) or less accurate solution here than there.
  * @param h `[batch, n, n]` @param r `[batch, n]`
- * @param epsilon magnitude of the diagonal shift (default relative: 1e-3 · mean |diag H|)
+ * @param epsilon magnitude of the diagonal shift (default relative: DEFAULT_EPSILON_RELATIVE · mean |diag H|)
  * @example const { x, flags } = solveSymmetric(hvv, rhs);
  */
 export function solveSymmetric(h: tf.Tensor3D, r: tf.Tensor2D, epsilon?: number): TensorSolve {
@@ -149,7 +170,7 @@ export function solveSymmetric(h: tf.Tensor3D, r: tf.Tensor2D, epsilon?: number)
         tf.div(tf.add(tf.add(tf.mul(p, rr[0]), tf.mul(q, rr[1])), tf.mul(s2, rr[2])), det);
       x = tf.stack([row(c00, c01, c02), row(c01, c11, c12), row(c02, c12, c22)], 1) as tf.Tensor2D;
     }
-    return finish(x, bad);
+    return finish(x, bad, finiteRows(batch, hs, r));
   });
 }
 
@@ -194,7 +215,7 @@ function solveGaussJordan(h: tf.Tensor3D, r: tf.Tensor2D, epsilon: number | unde
   const shifted = tf.add(h, tf.mul(tf.reshape(shift, [batch, 1, 1]), eye)) as tf.Tensor3D;
   const second = eliminate(shifted, r);
   const x = tf.where(toBool(tf.expandDims(notPd, 1)), second.x, first.x) as tf.Tensor2D;
-  return finish(x, notPd);
+  return finish(x, notPd, finiteRows(batch, h, r));
 }
 
 /**
@@ -242,6 +263,10 @@ export function solveTridiagonal(
       shiftTensor(tf.mean(diagAbs, 1) as tf.Tensor1D, tf.sum(diag, 1) as tf.Tensor1D, epsilon),
     ) as tf.Tensor1D;
     const second = thomas(shift);
-    return finish(tf.where(toBool(tf.expandDims(notPd, 1)), second.x, first.x) as tf.Tensor2D, notPd);
+    return finish(
+      tf.where(toBool(tf.expandDims(notPd, 1)), second.x, first.x) as tf.Tensor2D,
+      notPd,
+      finiteRows(batch, diag, off, r),
+    );
   });
 }

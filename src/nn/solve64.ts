@@ -1,48 +1,27 @@
 /**
- * Float64 solves of H_vv q̈ = rhs in plain JS, with positive-definiteness detection and regularisation.
- * A learned H_vv can be singular or indefinite; these routines never return NaN silently: each state
- * gets a {@link SolveFlag}.
+ * Float64 solves of H_vv q̈ = rhs in plain JS, with positive-definiteness detection and regularisation
+ * following the policy of `solvePolicy.ts`. A learned H_vv can
+ * be singular or indefinite; these routines never return NaN silently: each state gets a
+ * {@link SolveFlag}.
  */
 
-/** Per-state outcome of a solve. */
-export const SolveFlag = {
-  /** H_vv definite (positive, or negative for a learned L of flipped sign); solved as is. */
-  ok: 0,
-  /** H_vv indefinite or nearly singular: solved with H_vv + ε·sign(tr H_vv)·I. */
-  regularised: 1,
-  /** No finite solution (non-finite input or H_vv + ε·I singular): q̈ set to 0 for that state. */
-  failed: 2,
-} as const;
+import { luSolve } from '../linalg/luSolve.js';
+import {
+  PD_TOLERANCE,
+  SINGULAR_PIVOT_RELATIVE,
+  SolveFlag,
+  type SolveFlagValue,
+  shiftFor,
+} from './solvePolicy.js';
 
-/** One of the {@link SolveFlag} values. */
-export type SolveFlagValue = (typeof SolveFlag)[keyof typeof SolveFlag];
-
-/**
- * H_vv counts as definite when every LDLᵀ pivot d_k has the sign s of the first one and
- * s·d_k > PD_TOLERANCE · max_i |H_ii|. Either sign is accepted: the Euler–Lagrange equations of L and −L
- * coincide, so a trained network may learn the Lagrangian with a negative factor (its H_vv is then
- * negative definite and its learned energy is −E).
- * 1e-6 sits above float32 rounding of a well-conditioned H (≈1e-7 relative) and flags matrices whose
- * condition number exceeds ~1e6, where float32 accelerations are meaningless anyway.
- */
-export const PD_TOLERANCE = 1e-6;
-
-/** Relative default of the diagonal shift: ε = DEFAULT_EPSILON_RELATIVE · mean |diag H_vv| (or this value itself when the diagonal is zero). */
-export const DEFAULT_EPSILON_RELATIVE = 1e-3;
-
-/**
- * The signed shift for one matrix: magnitude `epsilon` when given, else the relative default; its sign
- * follows the trace, so that the shift moves H towards the definiteness it mostly has.
- */
-export function shiftFor(diagAbsMean: number, trace: number, epsilon: number | undefined): number {
-  const size =
-    epsilon ?? (diagAbsMean > 0 ? DEFAULT_EPSILON_RELATIVE * diagAbsMean : DEFAULT_EPSILON_RELATIVE);
-  return trace < 0 ? -size : size;
-}
+// The public entry (src/learned.ts) and the engines import the flags from here.
+export { SolveFlag, type SolveFlagValue } from './solvePolicy.js';
 
 /** Scratch for {@link solveSymmetric64}, grown on demand. */
 let scratchA = new Float64Array(0);
-let scratchX = new Float64Array(0);
+/** Scratch of the shifted second pass (`luSolve` takes `[n * n]` and `[n]` separately). */
+let scratchM = new Float64Array(0);
+let scratchB = new Float64Array(0);
 
 /**
  * Solve one symmetric n×n system H x = r in float64. H is symmetrised ((H+Hᵀ)/2) first, since a float32
@@ -50,7 +29,8 @@ let scratchX = new Float64Array(0);
  * @param h `[n * n]` row-major, read at `hOff`
  * @param r `[n]`, read at `rOff`
  * @param out `[n]`, written at `outOff`
- * @param epsilon diagonal shift used when H is not definite (default: relative, see {@link shiftFor})
+ * @param epsilon diagonal shift used when H is not definite (default: relative, see `shiftFor` in
+ *   solvePolicy.ts)
  * @returns the {@link SolveFlag} of this system
  */
 export function solveSymmetric64(
@@ -65,7 +45,8 @@ export function solveSymmetric64(
 ): SolveFlagValue {
   const m = n + 1;
   if (scratchA.length < n * m) scratchA = new Float64Array(n * m);
-  if (scratchX.length < n) scratchX = new Float64Array(n);
+  if (scratchM.length < n * n) scratchM = new Float64Array(n * n);
+  if (scratchB.length < n) scratchB = new Float64Array(n);
   const A = scratchA;
   let finite = true;
   let diagMax = 0;
@@ -110,43 +91,20 @@ export function solveSymmetric64(
     backSubstitute(A, n, out, outOff);
     return SolveFlag.ok;
   }
-  // Not definite: shift the diagonal, then Gaussian elimination with partial pivoting, which also
-  // handles a shifted matrix that is still indefinite.
+  // Not definite: shift the diagonal, then Gaussian elimination with partial pivoting (luSolve), which
+  // also handles a shifted matrix that is still indefinite.
   const eps = shiftFor(diagSum / n, trace, epsilon);
+  const M = scratchM;
+  const x = scratchB;
   for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) A[i * m + j] = 0.5 * (h[hOff + i * n + j] + h[hOff + j * n + i]);
-    A[i * m + i] += eps;
-    A[i * m + n] = r[rOff + i];
+    for (let j = 0; j < n; j++) M[i * n + j] = 0.5 * (h[hOff + i * n + j] + h[hOff + j * n + i]);
+    M[i * n + i] += eps;
+    x[i] = r[rOff + i];
   }
-  for (let k = 0; k < n; k++) {
-    let piv = k;
-    for (let i = k + 1; i < n; i++) if (Math.abs(A[i * m + k]) > Math.abs(A[piv * m + k])) piv = i;
-    if (piv !== k) {
-      for (let j = 0; j <= n; j++) {
-        const t = A[k * m + j];
-        A[k * m + j] = A[piv * m + j];
-        A[piv * m + j] = t;
-      }
-    }
-    const p = A[k * m + k];
-    if (p === 0) {
-      for (let i = 0; i < n; i++) out[outOff + i] = 0;
-      return SolveFlag.failed;
-    }
-    for (let i = k + 1; i < n; i++) {
-      const f = A[i * m + k] / p;
-      if (f === 0) continue;
-      for (let j = k; j <= n; j++) A[i * m + j] -= f * A[k * m + j];
-    }
-  }
-  backSubstitute(A, n, out, outOff);
-  for (let i = 0; i < n; i++) {
-    if (!Number.isFinite(out[outOff + i])) {
-      for (let j = 0; j < n; j++) out[outOff + j] = 0;
-      return SolveFlag.failed;
-    }
-  }
-  return SolveFlag.regularised;
+  let solved = luSolve(M, x, x, n, SINGULAR_PIVOT_RELATIVE);
+  for (let i = 0; i < n && solved; i++) solved = Number.isFinite(x[i]);
+  for (let i = 0; i < n; i++) out[outOff + i] = solved ? x[i] : 0;
+  return solved ? SolveFlag.regularised : SolveFlag.failed;
 }
 
 /** Back substitution on an upper-triangular augmented matrix `[n × (n+1)]`. */
@@ -157,29 +115,6 @@ function backSubstitute(A: Float64Array, n: number, out: Float64Array, outOff: n
     for (let j = i + 1; j < n; j++) s -= A[i * m + j] * out[outOff + j];
     out[outOff + i] = s / A[i * m + i];
   }
-}
-
-/**
- * Batched {@link solveSymmetric64}.
- * @param h `[batch * n * n]` @param r `[batch * n]` @param out `[batch * n]` @param flags `[batch]` (written)
- * @returns the number of states that were not {@link SolveFlag.ok}
- */
-export function solveSymmetricBatch64(
-  h: ArrayLike<number>,
-  r: ArrayLike<number>,
-  out: Float64Array,
-  flags: Uint8Array,
-  n: number,
-  batch: number,
-  epsilon?: number,
-): number {
-  let bad = 0;
-  for (let b = 0; b < batch; b++) {
-    const f = solveSymmetric64(h, b * n * n, r, b * n, out, b * n, n, epsilon);
-    flags[b] = f;
-    if (f !== SolveFlag.ok) bad++;
-  }
-  return bad;
 }
 
 let scratchC = new Float64Array(0);

@@ -90,6 +90,10 @@ function log1pUnit(e: number): number {
 }
 
 /**
+ * σ, σ' (and σ'' in {@link curvatureKernel}) to float32 accuracy with the fast {@link expNonPositive} and
+ * {@link log1pUnit}. Reference definition: `activate` in model/reference.ts; test/nn-derivatives.test.ts
+ * ("the fused … kernels give the same H_vv …") pins them equal.
+ *
  * Inputs `zt` `[batch·(1+k), w]` (pre-bias: `batch` primal rows, then the tangent rows of state b at
  * `batch + b·k + i`), `bias` `[w]`. Outputs `stacked` `[batch·(1+k), w]` = (σ(z + bias) rows, tangent rows
  * ⊙ σ') — the next layer's GEMM input as is — and `d1` = σ' `[batch, w]`.
