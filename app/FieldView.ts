@@ -1,8 +1,8 @@
 import * as THREE from 'three';
 import { CSS2DObject } from 'three/examples/jsm/renderers/CSS2DRenderer.js';
-import type { FieldView as FieldViewSpec } from '../scenes/types';
-import { type Lane, wrapAngle } from './Lane';
-import { escapeHtml } from './RigView';
+import type { FieldView as FieldViewSpec } from '../scenes/types.js';
+import { type Lane, wrapAngle } from './Lane.js';
+import { escapeHtml } from './RigView.js';
 
 /** Inferno-like colour stops for flip time (early = bright). */
 const STOPS: readonly [number, number, number][] = [

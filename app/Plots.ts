@@ -1,8 +1,8 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import type { Lane } from './Lane';
-import { wrapAngle } from './Lane';
-import type { Recorder } from './Recorder';
+import type { Lane } from './Lane.js';
+import { wrapAngle } from './Lane.js';
+import type { Recorder } from './Recorder.js';
 
 /** Largest number of points drawn per series (the recording is strided down to this). */
 const MAX_POINTS = 1200;

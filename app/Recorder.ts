@@ -1,4 +1,4 @@
-import { type Lane, wrapAngle } from './Lane';
+import { type Lane, wrapAngle } from './Lane.js';
 
 /** One lane's recorded channels. */
 export interface LaneTrack {

@@ -1,10 +1,8 @@
 import * as THREE from 'three';
 import { CSS2DObject } from 'three/examples/jsm/renderers/CSS2DRenderer.js';
-import { InstancedBobs } from '../plugins/three/InstancedBobs';
-import { PhysicsSystem } from '../plugins/three/PhysicsSystem';
-import { SystemHelper } from '../plugins/three/SystemHelper';
-import type { SystemHandle } from '../src/world/SystemHandle';
-import type { Lane } from './Lane';
+import { InstancedBobs, PhysicsSystem, SystemHelper } from '../plugins/three/index.js';
+import type { SystemHandle } from '../src/index.js';
+import type { Lane } from './Lane.js';
 
 /** How lanes are placed: next to each other, or on top of each other with the non-reference ones as ghosts. */
 export type RigLayout = 'side' | 'overlay';

@@ -1,5 +1,6 @@
-import type { Lane } from './Lane';
-import type { Recorder } from './Recorder';
+import type { Lane } from './Lane.js';
+import type { Recorder } from './Recorder.js';
+import type { EngineRoute } from './urlState.js';
 
 /** Metadata written with an exported run. */
 export interface RunInfo {
@@ -8,20 +9,26 @@ export interface RunInfo {
   substeps: number;
   integrator: string;
   backend: string;
+  /** A link that opens this run again, with every learned lane's route pinned. */
+  url: string;
+  /** The route of each learned lane (by lane key) the run took. */
+  routes: Readonly<Record<string, EngineRoute>>;
 }
 
 /**
- * The recorded run as JSON: per lane its engine and system, and for each sample the time, the first
- * recorded state (`q`, `qd`: `[T][dof]`), the relative energy drift and the divergence from the
- * reference lane. Numbers are float64 as recorded.
+ * The recorded run as JSON: the link that replays it (`url`), per lane its engine, system and route
+ * (learned lanes; null otherwise), and for each sample the time, the first recorded state (`q`, `qd`:
+ * `[T][dof]`), the relative energy drift and the divergence from the reference lane. Numbers are
+ * float64 as recorded (JSON round-trips them exactly).
  */
 export function runToJson(rec: Recorder, lanes: readonly Lane[], info: RunInfo): string {
   const n = rec.length;
   const t = Array.from(rec.t.subarray(0, n));
+  const { routes, ...rest } = info;
   const out = {
     format: 'three-lnn/app-run',
     version: 1,
-    ...info,
+    ...rest,
     samples: n,
     every: rec.every,
     t,
@@ -41,6 +48,7 @@ export function runToJson(rec: Recorder, lanes: readonly Lane[], info: RunInfo):
         system: lane.system.id,
         params: { ...lane.system.params },
         model: lane.model ?? null,
+        route: routes[lane.key] ?? null,
         status: lane.status,
         reason: lane.reason || null,
         q,

@@ -7,7 +7,7 @@
 import GUI from 'lil-gui';
 import { OrthographicCamera, Scene, WebGLRenderer } from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
-import { DoublePendulumField } from '../plugins/three';
+import { DoublePendulumField } from '../plugins/three/index.js';
 
 /** What the page exposes to tests. */
 export interface FieldApp {

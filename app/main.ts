@@ -3,11 +3,11 @@
  * the learned `lnn`, `baseline`, `lgn`), builds the
  * app and exposes a small test hook on `window.__threeLnn`.
  */
-import '../plugins/cannon';
-import '../src/engines/learned';
+import '../plugins/cannon/index.js';
+import '../src/learned.js';
 import './style.css';
-import { App } from './App';
-import { installTestHook } from './testHook';
+import { App } from './App.js';
+import { installTestHook } from './testHook.js';
 
 const root = document.getElementById('app');
 if (!root) throw new Error('index.html must contain <div id="app">');

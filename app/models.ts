@@ -1,4 +1,4 @@
-import type { TrainingRanges } from './Lane';
+import type { TrainingRanges } from './Lane.js';
 
 /** A shipped model as listed by the dev server / build at `/models/index.json`. */
 export interface ModelListing {

@@ -1,4 +1,27 @@
-import type { App, LaneSnapshot } from './App';
+import type { App } from './App.js';
+import { tensorMemory } from './backend.js';
+import type { Lane } from './Lane.js';
+import type { EngineRoute } from './urlState.js';
+
+/** Snapshot of one lane for the test hook and the console. */
+export interface LaneSnapshot {
+  key: string;
+  engine: string;
+  label: string;
+  status: string;
+  reason: string;
+  enabled: boolean;
+  batch: number;
+  /** The lane's system parameters. */
+  params: Record<string, number>;
+  q: number[];
+  qd: number[];
+  energy: number;
+  drift: number;
+  divergence: number;
+  outOfRange: boolean;
+  finite: boolean;
+}
 
 /**
  * A small, stable surface for browser tests and for poking at the app from the console:
@@ -28,6 +51,8 @@ export interface TestHook {
   manual(on: boolean): void;
   /** Resolves when no scene is being opened or restarted. */
   settled(): Promise<void>;
+  /** Restart the run from its initial state, as the reset button does (pinned routes stay pinned). */
+  restart(): Promise<void>;
   /** Pause the clock and take exactly `n` steps of `dt` (deterministic, for comparisons). */
   step(n: number): Promise<void>;
   /** Points drawn by each plot at the last redraw, and the redraw count. */
@@ -40,8 +65,10 @@ export interface TestHook {
   settings(): { dt: number; substeps: number; integrator: string; timeScale: number };
   /** Recorded samples so far. */
   recorded(): number;
-  /** The recorded run as CSV or JSON text. */
+  /** The recorded run as CSV or JSON text (the JSON carries the routes and the link that replays it). */
   exportText(kind: 'csv' | 'json'): string;
+  /** The route each running learned lane takes now, by lane key. */
+  routes(): Record<string, EngineRoute>;
   /** Warnings and errors the app showed. */
   notices(): string[];
   /** Milliseconds spent per part of the frame since the scene opened. */
@@ -63,6 +90,32 @@ declare global {
   }
 }
 
+/** Plain snapshot of one lane; `l` is its index in the recording. */
+function snapshotOf(app: App, lane: Lane, l: number): LaneSnapshot {
+  const rec = app.sim.recorder;
+  const last = rec.length - 1;
+  const tr = rec.tracks[l];
+  const q = Array.from(lane.q);
+  const qd = Array.from(lane.qd);
+  return {
+    key: lane.key,
+    engine: lane.engineId,
+    label: lane.label,
+    status: lane.status,
+    reason: lane.reason,
+    enabled: lane.enabled,
+    batch: lane.batch,
+    params: { ...lane.system.params },
+    q: q.slice(0, 64),
+    qd: qd.slice(0, 64),
+    energy: lane.energy(0),
+    drift: tr && last >= 0 ? tr.drift[last] : Number.NaN,
+    divergence: tr && last >= 0 ? tr.divergence[last] : Number.NaN,
+    outOfRange: lane.outOfRange,
+    finite: q.every(Number.isFinite) && qd.every(Number.isFinite),
+  };
+}
+
 /** Install `window.__threeLnn` for `app`; `ready` turns true when the first scene runs. */
 export function installTestHook(app: App): TestHook {
   const hook: TestHook = {
@@ -71,21 +124,22 @@ export function installTestHook(app: App): TestHook {
     scene: () => app.module?.id ?? '',
     frame: () => app.frame,
     time: () => ({ t: app.sim.t, steps: app.sim.steps, paused: app.sim.paused }),
-    lanes: () => app.snapshot(),
+    lanes: () => app.lanes.map((lane, l) => snapshotOf(app, lane, l)),
     openScene: (id, options = {}) => app.openScene(id, options),
     frames: (n, frameSeconds) => app.runFrames(n, frameSeconds),
     manual: (on) => {
       app.manualClock = on;
     },
     settled: () => app.settled(),
+    restart: () => app.restart(),
     step: async (n) => {
       await app.settled();
       app.sim.paused = true;
       app.sim.stepN(n);
       await app.runFrames(1);
     },
-    plots: () => app.plotStats,
-    memory: () => app.memory(),
+    plots: () => ({ ...app.plots.stats }),
+    memory: () => ({ ...tensorMemory(), ...app.stage.gpuMemory }),
     backend: () =>
       app.backend
         ? {
@@ -96,9 +150,10 @@ export function installTestHook(app: App): TestHook {
         : null,
     settings: () => ({ ...app.sim.settings }),
     recorded: () => app.sim.recorder.length,
-    exportText: (kind) => app.exportText(kind),
-    notices: () => [...app.notices],
-    contextLost: () => app.isContextLost,
+    exportText: (kind) => app.timeline.exportText(kind),
+    routes: () => app.routes(),
+    notices: () => [...app.shell.notices],
+    contextLost: () => app.stage.contextLost,
     poison: (key) => {
       const h = app.lanes.find((l) => l.key === key)?.handle;
       if (!h) throw new Error(`no running lane '${key}'`);

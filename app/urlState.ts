@@ -1,6 +1,10 @@
-import { INTEGRATOR_IDS } from '../src/integrators/registry';
-import { MAX_EXPRESSION_LENGTH } from '../src/lagrangian/expression';
-import { listSystems } from '../src/systems/registry';
+import { type EngineRoute, INTEGRATOR_IDS, listSystems } from '../src/index.js';
+import { MAX_EXPRESSION_LENGTH } from '../src/lagrangian/expression.js';
+
+export type { EngineRoute };
+
+/** Precisions a route can name. */
+const PRECISIONS: readonly EngineRoute['precision'][] = ['float64', 'float32', 'float16'];
 
 /**
  * The app's shareable state, kept in the page's query string so a view can be shared as a link.
@@ -36,6 +40,11 @@ export interface AppUrlState {
   phase?: number;
   /** Start paused. */
   paused?: boolean;
+  /**
+   * Route to pin per learned lane key (`r.<key>=<route>,<backend>,<precision>` in the URL), so the link
+   * replays a recorded run bit for bit.
+   */
+  routes: Record<string, EngineRoute>;
   /**
    * What the parser left out and why, one line each (e.g. `dt: '0' is not in [1e-6, 1]; using the
    * scene's default`). Empty for a clean link; never written back by {@link formatUrlState}.
@@ -73,6 +82,8 @@ export const URL_LIMITS = {
 
 /** Backends the app offers. */
 const BACKENDS: readonly string[] = ['auto', 'webgl', 'wasm', 'cpu', 'js'];
+/** A route or backend name (`js`, `webgl-fused`, …). */
+const ROUTE_PART = /^[a-z][a-z0-9-]{0,31}$/;
 /** Keys that would reach an object's prototype if used as a property name. */
 const PROTOTYPE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 /** A scene option name, lane key or parameter name. */
@@ -83,7 +94,7 @@ const ID = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
 const MODEL = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 /** A plain decimal number (no hex, no Infinity, no empty string). */
 const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-/** Keys read as they are (besides the `o.`, `m.` and `p.` prefixes). */
+/** Keys read as they are (besides the `o.`, `m.`, `p.` and `r.` prefixes). */
 export const URL_KEYS: ReadonlySet<string> = new Set([
   'scene',
   'q0',
@@ -161,6 +172,7 @@ function defaults(problems: string[]): AppUrlState {
     backend: undefined,
     phase: undefined,
     paused: undefined,
+    routes: Object.create(null) as Record<string, EngineRoute>,
     problems,
   };
 }
@@ -236,9 +248,9 @@ function parse(search: string, problem: (text: string) => void, problems: string
   for (const [key, value] of entries) {
     const dot = key.indexOf('.');
     const prefix = dot > 0 ? key.slice(0, dot + 1) : '';
-    if (prefix === 'o.' || prefix === 'm.' || prefix === 'p.') {
+    if (prefix === 'o.' || prefix === 'm.' || prefix === 'p.' || prefix === 'r.') {
       const name = key.slice(2);
-      const pattern = prefix === 'o.' ? NAME : prefix === 'm.' ? ID : NAME;
+      const pattern = prefix === 'm.' || prefix === 'r.' ? ID : NAME;
       if (key.length > URL_LIMITS.key || !safeName(name, pattern)) {
         problem(`${shown(key)}: not a valid name; ignored`);
         continue;
@@ -251,6 +263,10 @@ function parse(search: string, problem: (text: string) => void, problems: string
         if (value.length > URL_LIMITS.value || !MODEL.test(value))
           problem(`${key}: ${shown(value)} is not a model name; ignored`);
         else state.models[name] = value;
+      } else if (prefix === 'r.') {
+        const route = parseRoute(value);
+        if (!route) problem(`${key}: ${shown(value)} is not <route>,<backend>,<precision>; ignored`);
+        else state.routes[name] = route;
       } else {
         const n = decimal(value);
         const why = n === undefined ? 'not a finite number' : paramProblem(name, n);
@@ -300,6 +316,15 @@ function parse(search: string, problem: (text: string) => void, problems: string
   return state;
 }
 
+/** `<route>,<backend>,<precision>` as a route, or undefined when malformed. */
+function parseRoute(value: string): EngineRoute | undefined {
+  if (value.length > URL_LIMITS.value) return undefined;
+  const [route, backend, precision, ...rest] = value.split(',');
+  if (rest.length > 0 || !ROUTE_PART.test(route ?? '') || !ROUTE_PART.test(backend ?? '')) return undefined;
+  const p = PRECISIONS.find((x) => x === precision);
+  return p ? { route, backend, precision: p } : undefined;
+}
+
 /** Write the state as a query string (`?…`), omitting undefined entries. */
 export function formatUrlState(s: AppUrlState): string {
   const p = new URLSearchParams();
@@ -319,6 +344,8 @@ export function formatUrlState(s: AppUrlState): string {
   if (s.backend && s.backend !== 'auto') p.set('backend', s.backend);
   if (s.phase) p.set('phase', String(s.phase));
   if (s.paused) p.set('paused', '1');
+  for (const [k, r] of Object.entries(s.routes ?? {}))
+    p.set(`r.${k}`, `${r.route},${r.backend},${r.precision}`);
   const q = p.toString();
   return q ? `?${q}` : '';
 }

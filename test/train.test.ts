@@ -9,14 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/learned/backend';
 import { LNNEngine } from '../src/engines/LNNEngine';
+import { initBackend } from '../src/learned/backend';
 import { createRng } from '../src/math/random';
 import { loadModel } from '../src/model/loadModel';
 import { referenceAccelerations } from '../src/model/reference';
 import { createSystem } from '../src/systems/registry';
-import { sampleBox, Trainer, type TrainerOptions } from '../src/train/Trainer';
-import { defaultTrainingBox } from '../src/train/trainingBox';
+import { Trainer, type TrainerOptions } from '../src/train/Trainer';
+import { defaultTrainingBox, sampleBox } from '../src/train/trainingBox';
 
 const dir = mkdtempSync(join(tmpdir(), 'three-lnn-train-'));
 const small: TrainerOptions = {
@@ -245,7 +245,7 @@ describe('angle embedding (--angle-embedding sincos)', () => {
     await expect(
       Trainer.create({ ...small, from: sincosDir, angleEmbedding: 'wrap' }),
       'conflicting embedding with --from',
-    ).rejects.toThrow(/embeds angles as 'sincos'.*leave out --angle-embedding/);
+    ).rejects.toThrow(/embeds angles as 'sincos'.*leave out `angleEmbedding`/);
     await expect(
       Trainer.create({ ...small, kind: 'baseline', angleEmbedding: 'sincos' }),
       'baseline',
@@ -284,6 +284,7 @@ describe('angle embedding (--angle-embedding sincos)', () => {
     const bad = await cli(['train', '--kind', 'baseline', '--angle-embedding', 'sincos', '--steps', '1']);
     expect(bad.code, 'bad input: exit status 2').toBe(2);
     expect(bad.stderr).toMatch(/sincos applies to lnn models only/);
+    expect(bad.stderr, 'the CLI names its flags').toMatch(/leave out --angle-embedding or use --kind lnn/);
     expect(bad.stderr, 'one line, no stack trace').not.toMatch(/\n\s+at /);
   });
 });

@@ -27,7 +27,7 @@ function checkState(s: AppUrlState, search: string): void {
   if (s.timeScale !== undefined) expect(s.timeScale, where).toBeGreaterThan(0);
   expect((s.q0?.length ?? 0) <= URL_LIMITS.vector, where).toBe(true);
   expect(s.off.length <= URL_LIMITS.vector, where).toBe(true);
-  for (const record of [s.options, s.models, s.params]) {
+  for (const record of [s.options, s.models, s.params, s.routes]) {
     for (const key of Object.keys(record)) {
       expect(['__proto__', 'constructor', 'prototype'], where).not.toContain(key);
       expect(key.length, where).toBeLessThanOrEqual(URL_LIMITS.key);
@@ -45,7 +45,8 @@ describe('parseUrlState', () => {
   it('reads a clean link exactly and round-trips it', () => {
     const search =
       '?scene=double-pendulum&o.L=qd1%5E2+%2B+cos%28q1%29&q0=2,1&qd0=0,-0.5&dt=0.005&sub=2&int=leapfrog' +
-      '&speed=0.5&layout=overlay&trails=0&off=lnn,baseline&m.lnn=double-pendulum-lnn&p.g=1.62&backend=wasm&phase=1&paused=1';
+      '&speed=0.5&layout=overlay&trails=0&off=lnn,baseline&m.lnn=double-pendulum-lnn&p.g=1.62&backend=wasm&phase=1&paused=1' +
+      '&r.lnn=webgl-fused,webgl,float32&r.baseline=js,js,float64';
     const s = parseUrlState(search);
     expect(s.problems).toEqual([]);
     expect(s).toMatchObject({
@@ -66,13 +67,18 @@ describe('parseUrlState', () => {
     expect({ ...s.options }).toEqual({ L: 'qd1^2 + cos(q1)' });
     expect({ ...s.models }).toEqual({ lnn: 'double-pendulum-lnn' });
     expect({ ...s.params }).toEqual({ g: 1.62 });
+    expect({ ...s.routes }).toEqual({
+      lnn: { route: 'webgl-fused', backend: 'webgl', precision: 'float32' },
+      baseline: { route: 'js', backend: 'js', precision: 'float64' },
+    });
     expect(parseUrlState(formatUrlState(s))).toEqual(s);
   });
 
   it('leaves out bad values with a reason, keeping the good ones', () => {
     const s = parseUrlState(
       '?dt=0&sub=1e9&speed=Infinity&phase=-1&q0=1,NaN&qd0=0x10&int=toString&backend=__proto__&layout=up' +
-        '&p.m1=-1&p.g=-9.8&p.nope=1&p.l1=1e400&m.lnn=../../etc/passwd&scene=%3Cscript%3E&off=a,%00b&utm=1&dt=0.01',
+        '&p.m1=-1&p.g=-9.8&p.nope=1&p.l1=1e400&m.lnn=../../etc/passwd&scene=%3Cscript%3E&off=a,%00b&utm=1&dt=0.01' +
+        '&r.lnn=js,js,float128',
     );
     expect(s).toMatchObject({
       dt: undefined,
@@ -89,6 +95,7 @@ describe('parseUrlState', () => {
     });
     expect({ ...s.params }, 'a negative g is a valid parameter').toEqual({ g: -9.8 });
     expect(Object.keys(s.models)).toEqual([]);
+    expect(Object.keys(s.routes), 'only well-formed routes').toEqual([]);
     const problems = s.problems!.join('\n');
     for (const key of [
       'dt',
@@ -104,6 +111,7 @@ describe('parseUrlState', () => {
       'p.nope',
       'p.l1',
       'm.lnn',
+      'r.lnn',
       'scene',
       'off',
       "'utm'",
@@ -112,6 +120,18 @@ describe('parseUrlState', () => {
     }
     expect(problems).toMatch(/p\.m1: '-1': -1 is out of range for double-pendulum\.m1/);
     expect(problems, 'a valid entry is no problem').not.toMatch(/^p\.g/m);
+  });
+
+  it('reads a pinned route only as <route>,<backend>,<precision> of plain names', () => {
+    const s = parseUrlState(
+      '?r.a=js&r.b=JS,js,float64&r.c=a,b,float32,extra&r.d=js,js,float128&r.__proto__=js,js,float64' +
+        `&r.e=${'x'.repeat(200)},js,float64&r.f=webgl,webgl,float16`,
+    );
+    expect({ ...s.routes }).toEqual({ f: { route: 'webgl', backend: 'webgl', precision: 'float16' } });
+    const problems = s.problems!.join('\n');
+    for (const key of ['r.a', 'r.b', 'r.c', 'r.d', 'r.__proto__', 'r.e'])
+      expect(problems, key).toContain(key);
+    expect(formatUrlState(s)).toBe('?r.f=webgl%2Cwebgl%2Cfloat16');
   });
 
   it('never creates prototype keys or touches Object.prototype', () => {
@@ -158,6 +178,7 @@ describe('parseUrlState', () => {
       'o.L',
       'o.draw',
       'm.lnn',
+      'r.lnn',
       'p.g',
       'p.l1',
       'p.__proto__',

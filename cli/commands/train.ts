@@ -45,6 +45,30 @@ export function hiddenWidths(text: string): number[] {
   return widths;
 }
 
+/** The flag of each Trainer option an error message can name. */
+const FLAGS: Record<string, string> = {
+  kind: '--kind',
+  from: '--from',
+  steps: '--steps',
+  batch: '--batch',
+  valSize: '--val-size',
+  lr: '--lr',
+  clip: '--clip',
+  shiftInvariant: '--shift-invariant',
+  angleEmbedding: '--angle-embedding',
+  velocityEmbedding: '--velocity-embedding',
+};
+
+/**
+ * A Trainer error for the command line: the option names a `TrainerOptionError` writes as `` `name` ``
+ * become their flags (`` `angleEmbedding` `` → `--angle-embedding`); other errors keep their message.
+ */
+export function withFlagNames(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  if (!(err instanceof Error) || err.name !== 'TrainerOptionError') return message;
+  return message.replace(/`([A-Za-z]+)`/g, (whole, name: string) => FLAGS[name] ?? whole);
+}
+
 /** Parser for a step count of `train` (1 to {@link MAX_TRAIN_STEPS}). */
 const stepsValue = boundedInteger(1, MAX_TRAIN_STEPS);
 /** Parser for a number of states of `train` (1 to {@link MAX_TRAIN_BATCH}). */
@@ -208,7 +232,7 @@ export function trainCommand(io: CliIO): Command {
           })
       ).catch((e: unknown) => {
         if (e instanceof CliError) throw e;
-        throw new CliError(e instanceof Error ? e.message : String(e), EXIT_USAGE);
+        throw new CliError(withFlagNames(e), EXIT_USAGE);
       });
       const out = opts.out ?? opts.resume;
       try {
@@ -239,27 +263,34 @@ export function trainCommand(io: CliIO): Command {
         // Steady-state throughput excludes the first step (kernel set-up, first allocations).
         let steadyStart = 0;
         let steadyStep = 0;
-        trainer.run(
-          (info, t) => {
-            if (steadyStart === 0) {
-              steadyStart = performance.now();
-              steadyStep = t.currentStep;
-            }
-            const sec = (performance.now() - start) / 1000;
-            const rate = (((t.currentStep - startStep) * o.batch) / Math.max(sec, 1e-9)).toFixed(0);
-            const last = t.history[t.history.length - 1];
-            const val = last ? last[1].toPrecision(4) : '-';
-            if (bar) bar.update(t.currentStep, { loss: info.loss.toPrecision(4), val, rate });
-            else if (last && last[0] === t.currentStep) {
-              io.stderr(
-                `step ${t.currentStep} loss ${info.loss.toPrecision(4)} val_qdd_l1 ${val} ${rate} samples/s\n`,
-              );
-            }
-            if (out && opts.checkpointEvery && t.currentStep % opts.checkpointEvery === 0 && !info.skipped) {
-              pending = pending.then(() => t.saveCheckpoint(out));
-            }
-          },
-          () => performance.now() > deadline,
+        runWithFlagNames(() =>
+          trainer.run(
+            (info, t) => {
+              if (steadyStart === 0) {
+                steadyStart = performance.now();
+                steadyStep = t.currentStep;
+              }
+              const sec = (performance.now() - start) / 1000;
+              const rate = (((t.currentStep - startStep) * o.batch) / Math.max(sec, 1e-9)).toFixed(0);
+              const last = t.history[t.history.length - 1];
+              const val = last ? last[1].toPrecision(4) : '-';
+              if (bar) bar.update(t.currentStep, { loss: info.loss.toPrecision(4), val, rate });
+              else if (last && last[0] === t.currentStep) {
+                io.stderr(
+                  `step ${t.currentStep} loss ${info.loss.toPrecision(4)} val_qdd_l1 ${val} ${rate} samples/s\n`,
+                );
+              }
+              if (
+                out &&
+                opts.checkpointEvery &&
+                t.currentStep % opts.checkpointEvery === 0 &&
+                !info.skipped
+              ) {
+                pending = pending.then(() => t.saveCheckpoint(out));
+              }
+            },
+            () => performance.now() > deadline,
+          ),
         );
         bar?.stop();
         await pending;
@@ -286,4 +317,14 @@ export function trainCommand(io: CliIO): Command {
         trainer.dispose();
       }
     });
+}
+
+/** Run `fn`; a Trainer option error it throws comes out naming flags (see {@link withFlagNames}). */
+function runWithFlagNames(fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof Error && err.name === 'TrainerOptionError') throw new Error(withFlagNames(err));
+    throw err;
+  }
 }

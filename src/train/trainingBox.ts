@@ -1,4 +1,5 @@
 import type { System } from '../core/types.js';
+import { uniform } from '../math/random.js';
 
 /**
  * The box training states are drawn from, per coordinate: q ~ U[q_lo, q_hi), and q̇ ~ U[v_lo, v_hi)
@@ -42,4 +43,29 @@ export function defaultTrainingBox(system: System): TrainingBox {
 /** The q̇ box as actual speeds (for the model's `trainingRanges`). */
 export function speedRanges(box: TrainingBox): [number, number][] {
   return box.rapidity ? box.qd.map(([a, b]) => [Math.tanh(a), Math.tanh(b)]) : box.qd.map(([a, b]) => [a, b]);
+}
+
+/**
+ * Draw `count` states from a training box with their exact q̈ (float64 closed form, stored float32).
+ * @returns q, qd, target: `[count * n]`
+ */
+export function sampleBox(
+  system: System,
+  box: TrainingBox,
+  rng: () => number,
+  count: number,
+): { q: Float32Array; qd: Float32Array; target: Float32Array } {
+  const n = system.dof;
+  const q = new Float64Array(count * n);
+  const qd = new Float64Array(count * n);
+  for (let s = 0; s < count; s++) {
+    for (let i = 0; i < n; i++) {
+      q[s * n + i] = uniform(rng, box.q[i][0], box.q[i][1]);
+      const u = uniform(rng, box.qd[i][0], box.qd[i][1]);
+      qd[s * n + i] = box.rapidity ? Math.tanh(u) : u;
+    }
+  }
+  const target = new Float64Array(count * n);
+  system.accelerations(q, qd, target, count);
+  return { q: Float32Array.from(q), qd: Float32Array.from(qd), target: Float32Array.from(target) };
 }
