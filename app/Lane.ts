@@ -1,6 +1,8 @@
-import { inRange } from '../plugins/three/trainingRanges';
-import type { Engine, EngineId, System } from '../src/core/types';
-import type { SystemHandle } from '../src/world/SystemHandle';
+import { inRange } from '../plugins/three/index.js';
+import type { Engine, EngineId, System, SystemHandle } from '../src/index.js';
+import type { LoadedModel } from '../src/learned.js';
+
+export { wrapAngle } from '../src/index.js';
 
 /** Where a lane is in its life. */
 export type LaneStatus = 'loading' | 'running' | 'unavailable' | 'stopped';
@@ -31,11 +33,6 @@ export interface LaneOptions {
   model?: string;
 }
 
-/** Angle-aware wrap into [−π, π). */
-export function wrapAngle(x: number): number {
-  return x - 2 * Math.PI * Math.floor((x + Math.PI) / (2 * Math.PI));
-}
-
 /**
  * One system of a scene as the app shows it: its engine kind, colour and status, and, while the scene
  * runs, the World handle holding its `batch` states (`q`, `qd`: `[batch * dof]`, float64). The CPU-side
@@ -44,7 +41,6 @@ export function wrapAngle(x: number): number {
 export class Lane {
   readonly key: string;
   readonly engineId: EngineId;
-  readonly label: string;
   readonly color: string;
   readonly system: System;
   readonly batch: number;
@@ -53,7 +49,12 @@ export class Lane {
   /** An engine created to check that the lane can run (disposed once the scene runs). */
   engine: Engine | null = null;
   /** Loaded model passed to the scene's engine, so a rebuilt run does not fetch it again. */
-  loadedModel: object | null = null;
+  loadedModel: LoadedModel | null = null;
+  /**
+   * Parameters of the lane's system that differ from its model's training values (`'l1 1.2 ≠ 1'`): the
+   * learned engine runs outside its training parameters, and the label says so.
+   */
+  outsideTraining: readonly string[] = [];
   /** The lane's systems in the running scene (null while loading, unavailable or switched off). */
   handle: SystemHandle | null = null;
   status: LaneStatus = 'loading';
@@ -78,11 +79,12 @@ export class Lane {
   modelInfo: Record<string, unknown> | null = null;
   private readonly scratchQ: Float64Array;
   private readonly scratchQd: Float64Array;
+  private readonly name: string;
 
   constructor(options: LaneOptions) {
     this.key = options.key;
     this.engineId = options.engine;
-    this.label = options.label ?? options.key;
+    this.name = options.label ?? options.key;
     this.color = options.color;
     this.system = options.system;
     this.batch = options.batch ?? 1;
@@ -93,6 +95,13 @@ export class Lane {
     this.energy0 = new Float64Array(this.batch);
     this.scratchQ = new Float64Array(this.system.dof);
     this.scratchQd = new Float64Array(this.system.dof);
+  }
+
+  /** Label drawn next to the system, with the parameters a learned lane runs outside its training values. */
+  get label(): string {
+    return this.outsideTraining.length > 0
+      ? `${this.name} (outside training: ${this.outsideTraining.join(', ')})`
+      : this.name;
   }
 
   /** Current state `[batch * dof]` (the initial state while not in a world). */

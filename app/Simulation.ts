@@ -1,7 +1,12 @@
-import type { IntegratorId } from '../src/core/types';
-import { SceneRunner } from '../src/scene/SceneRunner';
-import type { AppliedEvent, SceneDefinition, SceneSystem } from '../src/scene/types';
-import { World } from '../src/world/World';
+import {
+  type AppliedEvent,
+  type IntegratorId,
+  LEARNED_ENGINE_IDS,
+  type SceneDefinition,
+  SceneRunner,
+  type SceneSystem,
+  World,
+} from '../src/index.js';
 import { wasmPaths } from './backend';
 import type { Lane } from './Lane';
 import { Recorder } from './Recorder';
@@ -163,7 +168,7 @@ export class Simulation {
         .filter((s) => ids.has(s.id))
         .map((s): SceneSystem => {
           const lane = byKey.get(s.id)!;
-          const learned = lane.engineId === 'lnn' || lane.engineId === 'baseline' || lane.engineId === 'lgn';
+          const learned = (LEARNED_ENGINE_IDS as readonly string[]).includes(lane.engineId);
           return {
             ...s,
             integrator,
@@ -181,8 +186,9 @@ export class Simulation {
       ),
     };
     const runner = await SceneRunner.create(runDef, {
-      // Learned engines split batches of 64+ states over worker threads where the page allows it.
-      engineDefaults: { threads: 'auto', wasmPaths },
+      // Learned engines split batches of 64+ states over worker threads where the page allows it, and
+      // run on parameters the user changed away from their model's training values (the lane label says so).
+      engineDefaults: { threads: 'auto', wasmPaths, outsideTraining: 'run' },
       resolveModel: (model, s) => byKey.get(s.id)?.loadedModel ?? model,
       onEvent: (e) => this.options.onEvent?.(e),
       world: { fixedTimeStep: h, maxSubSteps: this.settings.maxStepsPerFrame * substeps },
@@ -201,8 +207,7 @@ export class Simulation {
         const st = kept.states.get(lane.key);
         if (st && lane.handle) lane.handle.setState(st[0], st[1]);
       }
-      runner.world.time = kept.time;
-      runner.world.stepCount = kept.stepCount;
+      runner.world.setClock({ time: kept.time, stepCount: kept.stepCount });
       this.steps = kept.steps;
       return;
     }
@@ -245,9 +250,7 @@ export class Simulation {
     rec.restore(index, this.lanes);
     rec.truncate(index);
     this.steps = rec.stepIndex[index];
-    r.world.time = rec.t[index];
-    r.world.stepCount = this.steps * this.settings.substeps;
-    r.world.accumulator = 0;
+    r.world.setClock({ time: rec.t[index], stepCount: this.steps * this.settings.substeps });
     this.substepCount = 0;
     for (const lane of this.lanes) lane.bind(lane.handle);
   }

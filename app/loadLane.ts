@@ -1,10 +1,9 @@
-import { createEngine, hasEngine } from '../src/engines/registry';
-import { loadModel } from '../src/model/loadModel';
+import { createEngine, LEARNED_ENGINE_IDS, loadEngine, trainingMismatches } from '../src/index.js';
 import type { Lane } from './Lane';
 import { listModels, modelUrl, readModelSummary } from './models';
 
 /** Engines that need a learned model file. */
-const LEARNED = new Set(['lnn', 'baseline', 'lgn']);
+const LEARNED: ReadonlySet<string> = new Set(LEARNED_ENGINE_IDS);
 
 /**
  * Check that the lane's engine can run (create it, load its model, compute one q̈ — which also compiles
@@ -16,7 +15,7 @@ export async function loadLane(lane: Lane, backend: string | undefined): Promise
   lane.status = 'loading';
   lane.reason = '';
   try {
-    if (!hasEngine(lane.engineId)) {
+    if (!(await loadEngine(lane.engineId))) {
       lane.markUnavailable(`engine '${lane.engineId}' is not available in this build`);
       return lane;
     }
@@ -44,8 +43,15 @@ export async function loadLane(lane: Lane, backend: string | undefined): Promise
         network: `${summary.layers.join('→')} ${summary.activation}`,
         ...summary.metrics,
       };
-      lane.loadedModel ??= await loadModel(new URL(modelUrl(model)));
+      if (!lane.loadedModel) {
+        // The learned entry (TF.js) is loaded only for a learned lane.
+        const { loadModel } = await import('../src/learned.js');
+        lane.loadedModel = await loadModel(new URL(modelUrl(model)));
+      }
       options.model = lane.loadedModel;
+      // Parameters the user changed away from the training values run, and the lane label says so.
+      options.outsideTraining = 'run';
+      lane.outsideTraining = trainingMismatches(lane.loadedModel, lane.system);
       if (backend) options.backend = backend;
     }
     const engine = await createEngine(lane.engineId, lane.system, options);

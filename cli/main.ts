@@ -1,8 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { ExpressionError } from '../src/lagrangian/ExpressionError.js';
-import { ModelFormatError } from '../src/model/ModelFormatError.js';
-import { SceneError } from '../src/scene/SceneError.js';
+import { ExpressionError, ModelFormatError, SceneError } from '../src/index.js';
 import { CliError, EXIT_FAILURE, EXIT_USAGE } from './CliError.js';
 import { accelCommand } from './commands/accel.js';
 import { assetsCommand } from './commands/assets.js';

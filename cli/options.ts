@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { INTEGRATOR_IDS } from '../src/integrators/registry.js';
+import { INTEGRATOR_IDS } from '../src/index.js';
 import { modelPath, paramsJson } from './parse.js';
 
 /** Options shared by the commands that build a system and an engine (`rollout`, `accel`). */
@@ -9,9 +9,10 @@ export interface PhysicsOptions {
   model?: string;
   params?: Record<string, number>;
   backend?: string;
+  outsideTraining?: boolean;
 }
 
-/** Add `--system`, `--engine`, `--model`, `--params` and `--backend` to `cmd`. */
+/** Add `--system`, `--engine`, `--model`, `--params`, `--outside-training` and `--backend` to `cmd`. */
 export function addPhysicsOptions(cmd: Command): Command {
   return cmd
     .requiredOption('--system <id>', "system id (see 'three-lnn systems'), e.g. double-pendulum")
@@ -22,6 +23,10 @@ export function addPhysicsOptions(cmd: Command): Command {
       modelPath,
     )
     .option('--params <json>', 'system parameter overrides as a JSON object, e.g. \'{"g":1.62}\'', paramsJson)
+    .option(
+      '--outside-training',
+      'run a learned model on --params other than its training values (with a warning); without it they are refused',
+    )
     .addOption(
       new Option(
         '--backend <name>',

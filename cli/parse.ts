@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError } from 'commander';
-import { SHIPPED_MODELS, type ShippedModelName, shippedModel } from '../src/model/assets.js';
+import { SHIPPED_MODELS, type ShippedModelName, shippedModel } from '../src/index.js';
 import { CliError } from './CliError.js';
 import { DEFAULT_MAX_STATES, overLimit } from './limits.js';
 

@@ -1,27 +1,32 @@
 import { stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Engine, Integrator, IntegratorId, System } from '../src/core/types.js';
-import { createEngine, hasEngine, listEngines } from '../src/engines/registry.js';
-import { createIntegrator, INTEGRATOR_IDS, isIntegratorId } from '../src/integrators/registry.js';
-import { setsNodeCount } from '../src/model/checkSystem.js';
-import { createSystem, listSystems } from '../src/systems/registry.js';
+import {
+  checkModelForSystem,
+  createEngine,
+  createIntegrator,
+  createSystem,
+  type Engine,
+  INTEGRATOR_IDS,
+  type Integrator,
+  type IntegratorId,
+  isIntegratorId,
+  LEARNED_ENGINE_IDS,
+  listLoadableEngines,
+  listSystems,
+  loadEngine,
+  ModelFormatError,
+  registerEngineLoader,
+  type System,
+} from '../src/index.js';
 import { CliError } from './CliError.js';
 import { readCappedFile } from './io.js';
 import { DEFAULT_MAX_INPUT_BYTES } from './limits.js';
 
-/** Engines that need a trained model (`--model`) and register themselves when their module loads. */
-export const LEARNED_ENGINES: readonly string[] = ['lnn', 'baseline', 'lgn'];
+// The cannon engine registers when its plugin module is imported: only when a command asks for it, so
+// commands on the exact engines load neither cannon-es nor TensorFlow.js.
+registerEngineLoader('cannon', () => import('../plugins/cannon/registerCannonEngine.js'));
 
-/**
- * Modules that register engines outside the core, by engine id. Imported only when such an engine is
- * asked for, so commands on the exact engines never load TensorFlow.js or cannon-es.
- */
-const ENGINE_MODULES: ReadonlyMap<string, () => Promise<unknown>> = new Map<string, () => Promise<unknown>>([
-  ['lnn', () => import('../src/engines/learned.js')],
-  ['baseline', () => import('../src/engines/learned.js')],
-  ['lgn', () => import('../src/engines/learned.js')],
-  ['cannon', () => import('../plugins/cannon/registerCannonEngine.js')],
-]);
+export { loadEngine };
 
 /** The physics metadata of a model directory (`model.json` → `userDefinedMetadata.threeLnn`). */
 export interface ModelInfo {
@@ -33,6 +38,8 @@ export interface ModelInfo {
   system: { id: string; params: Record<string, number> };
   /** Degrees of freedom the model was trained with. */
   dof: number;
+  /** Which coordinates are angles, when the metadata says. */
+  angles?: boolean[];
 }
 
 /** Whether `x` is a plain JSON object (not null, not an array). */
@@ -109,72 +116,100 @@ export async function readModelInfo(
     }
     params[k] = v;
   }
+  const angles = own(meta, 'angles');
   return {
     dir: file === path ? dirname(path) : path,
     kind,
     system: { id, params },
     dof: dof as number,
+    ...(Array.isArray(angles) && angles.every((x) => typeof x === 'boolean') ? { angles } : {}),
   };
+}
+
+/** Options of {@link buildSystem}. */
+export interface BuildSystemOptions {
+  /**
+   * `--outside-training`: run a model on parameter values other than its training values (the engine
+   * warns) instead of refusing.
+   * @default false
+   */
+  outsideTraining?: boolean;
 }
 
 /**
  * Build the system named by `--system` with `--params` overrides (on top of a model's training
- * parameters when a model is given).
- * @throws CliError for an unknown id (listing the valid ones) or bad parameter names/values
+ * parameters when a model is given), and check the model against it with the library's one policy
+ * (`checkModelForSystem`) before any weight is read.
+ * @throws CliError for an unknown id (listing the valid ones), bad parameter names/values, or a model
+ * trained on another system, another dof, or (without `--outside-training`) other parameter values
  */
 export function buildSystem(
   id: string,
   params: Record<string, number> | undefined,
   model?: ModelInfo,
-  warn: (message: string) => void = () => {},
+  options: BuildSystemOptions = {},
 ): System {
   const known = listSystems().map((s) => s.id);
   if (!known.includes(id)) {
     throw new CliError(`--system: unknown system '${id}'. Valid systems: ${known.join(', ')}.`);
   }
-  if (model && model.system.id !== id) {
-    throw new CliError(
-      `--model: the model in '${model.dir}' was trained on '${model.system.id}', not '${id}'. ` +
-        `Use --system ${model.system.id} or a model trained on ${id}.`,
-    );
-  }
   let system: System;
   try {
-    system = createSystem(id, { ...(model?.system.params ?? {}), ...(params ?? {}) });
+    system = createSystem(id, { ...(model?.system.id === id ? model.system.params : {}), ...(params ?? {}) });
   } catch (err) {
     throw new CliError(`--params: ${(err as Error).message}`);
   }
-  for (const [key, value] of Object.entries(params ?? {})) {
-    const trained = model && Object.hasOwn(model.system.params, key) ? model.system.params[key] : undefined;
-    // The policy of checkModelForSystem: an lgn model runs any number of nodes.
-    if (model?.kind === 'lgn' && trained !== undefined && setsNodeCount(system, key, trained)) continue;
-    if (trained !== undefined && trained !== value) {
-      warn(
-        `--params ${key}=${value} differs from the model's training value ${trained}; the model knows only ${trained}.`,
-      );
-    }
-  }
-  // A graph model runs any number of nodes; the others are tied to the dof they were trained with.
-  if (model && model.kind !== 'lgn' && model.dof !== system.dof) {
-    throw new CliError(
-      `--model: the model in '${model.dir}' has ${model.dof} degrees of freedom but ${id} with these parameters has ${system.dof}.`,
-    );
-  }
+  if (model) checkModel(model, system, options.outsideTraining === true);
   return system;
 }
 
-/**
- * Make sure the engine `id` is registered, importing the module that registers it on first use.
- * Does nothing for unknown ids (createEngine reports them).
- */
-export async function ensureEngine(id: string): Promise<void> {
-  const load = ENGINE_MODULES.get(id);
-  if (load && !hasEngine(id)) await load();
+/** `checkModelForSystem` on a model's metadata, its errors worded with the CLI's flags. */
+function checkModel(model: ModelInfo, system: System, outsideTraining: boolean): void {
+  const kind = LEARNED_ENGINE_IDS.find((k) => k === model.kind);
+  if (kind === undefined) return; // buildEngine reports a model of an unknown kind
+  try {
+    checkModelForSystem(
+      {
+        source: model.dir,
+        metadata: { kind, dof: model.dof, system: model.system, angles: model.angles ?? [...system.angles] },
+      },
+      system,
+      undefined,
+      { outsideTraining: outsideTraining ? 'run' : 'error' },
+    );
+  } catch (err) {
+    if (!(err instanceof ModelFormatError)) throw err;
+    const where = `--model: the model in '${model.dir}'`;
+    // Another system is the root cause of another dof: name it first.
+    const problem = model.system.id !== system.id ? 'system-mismatch' : err.problem;
+    switch (problem) {
+      case 'system-mismatch':
+        throw new CliError(
+          `${where} was trained on '${model.system.id}', not '${system.id}'. ` +
+            `Use --system ${model.system.id} or a model trained on ${system.id}.`,
+        );
+      case 'dof-mismatch':
+        throw new CliError(
+          `${where} has ${model.dof} degrees of freedom but ${system.id} with these parameters has ${system.dof}.`,
+        );
+      case 'param-mismatch': {
+        const differing = Object.entries(model.system.params)
+          .filter(([k, v]) => system.params[k] !== undefined && system.params[k] !== v)
+          .map(([k, v]) => `${k}=${system.params[k]} (trained on ${v})`);
+        throw new CliError(
+          `${where} was trained on other parameter values: ${differing.join(', ')}. ` +
+            'Train a model for these values, or add --outside-training to run it outside its training parameters.',
+        );
+      }
+      default:
+        throw new CliError(`--model: ${err.message}`);
+    }
+  }
 }
 
 /** Engines that are registered or can be loaded on demand. */
 export function knownEngines(): string[] {
-  return [...new Set([...listEngines(), ...ENGINE_MODULES.keys()])];
+  return listLoadableEngines();
 }
 
 /**
@@ -198,17 +233,18 @@ export async function buildEngine(
   system: System,
   model?: ModelInfo,
   backend?: string,
+  outsideTraining = false,
 ): Promise<Engine> {
-  await ensureEngine(id);
-  if (!hasEngine(id)) {
-    if (ENGINE_MODULES.has(id)) {
+  const loadable = knownEngines().includes(id);
+  if (!(await loadEngine(id))) {
+    if (loadable) {
       throw new CliError(
         `--engine: engine '${id}' is not available in this installation (its module did not load).`,
       );
     }
     throw new CliError(`--engine: unknown engine '${id}'. Available engines: ${knownEngines().join(', ')}.`);
   }
-  if (LEARNED_ENGINES.includes(id)) {
+  if ((LEARNED_ENGINE_IDS as readonly string[]).includes(id)) {
     if (!model) throw new CliError(`--engine ${id} needs a trained model: add --model <dir>.`);
     if (model.kind !== id) {
       throw new CliError(
@@ -220,6 +256,7 @@ export async function buildEngine(
     return await createEngine(id, system, {
       ...(model ? { model: model.dir } : {}),
       ...(backend ? { backend } : {}),
+      ...(outsideTraining ? { outsideTraining: 'run' as const } : {}),
     });
   } catch (err) {
     throw new CliError(`--engine ${id}: ${(err as Error).message}`);

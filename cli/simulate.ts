@@ -1,5 +1,5 @@
-import type { Engine, Integrator } from '../src/core/types.js';
-import { SolveFlag } from '../src/nn/solve64.js';
+import type { Engine, Integrator } from '../src/index.js';
+import { SolveFlag } from '../src/node.js';
 
 /**
  * What {@link simulate} records, in flat preallocated buffers (no per-record objects, so long runs

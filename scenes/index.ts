@@ -2,13 +2,13 @@
  * The registry of demo scenes: the app's gallery lists them in this order, the first is the default,
  * and the browser smoke test runs every one of them.
  */
-import { chain } from './chain';
-import { chaosField } from './chaosField';
-import { doublePendulum } from './doublePendulum';
-import { relativisticParticle } from './relativisticParticle';
-import type { SceneModule } from './types';
-import { vibratingString } from './vibratingString';
-import { yourLagrangian } from './yourLagrangian';
+import { chain } from './chain.js';
+import { chaosField } from './chaosField.js';
+import { doublePendulum } from './doublePendulum.js';
+import { relativisticParticle } from './relativisticParticle.js';
+import type { SceneModule } from './types.js';
+import { vibratingString } from './vibratingString.js';
+import { yourLagrangian } from './yourLagrangian.js';
 
 /** Every registered scene, default first. */
 export const sceneModules: readonly SceneModule[] = [
@@ -25,4 +25,4 @@ export function findScene(id: string): SceneModule | undefined {
   return sceneModules.find((m) => m.id === id);
 }
 
-export type { SceneModule, SceneOption, SceneOptionValues } from './types';
+export type { SceneModule, SceneOption, SceneOptionValues } from './types.js';

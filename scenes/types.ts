@@ -1,4 +1,4 @@
-import type { SceneDefinition } from '../src/scene/types';
+import type { SceneDefinition } from '../src/index.js';
 
 /** A user-adjustable option of a scene (shown in the GUI, kept in the URL). */
 export interface SceneOption {

@@ -1,6 +1,6 @@
-import type { SceneDefinition } from '../src/scene/types';
-import { engineColors, engineLabels } from './palette';
-import type { SceneModule } from './types';
+import type { SceneDefinition } from '../src/index.js';
+import { engineColors, engineLabels } from './palette.js';
+import type { SceneModule } from './types.js';
 
 /** Options of {@link vibratingStringScene}. */
 export interface VibratingStringOptions {

@@ -1,8 +1,6 @@
-import type { System } from '../src/core/types';
-import { systemFromExpression } from '../src/lagrangian/expression';
-import type { SceneDefinition } from '../src/scene/types';
-import { engineColors } from './palette';
-import type { SceneModule } from './types';
+import { type SceneDefinition, type System, systemFromExpression } from '../src/index.js';
+import { engineColors } from './palette.js';
+import type { SceneModule } from './types.js';
 
 /** The default typed Lagrangian: the double pendulum (m = l = 1, g = 9.8), written out. */
 export const DEFAULT_LAGRANGIAN = 'qd1^2 + 0.5*qd2^2 + qd1*qd2*cos(q1 - q2) + 2*9.8*cos(q1) + 9.8*cos(q2)';

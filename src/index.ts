@@ -14,6 +14,7 @@ export type {
   AccelerationFn,
   Engine,
   EngineId,
+  EngineRoute,
   Integrator,
   IntegratorId,
   Ops,
@@ -36,6 +37,7 @@ export { createSystem, listSystems, registerSystem, type SystemInfo } from './sy
 export { SimplePendulum, type SimplePendulumParams } from './systems/SimplePendulum.js';
 export { MAX_STRING_NODES, type StringParams, StringSystem } from './systems/StringSystem.js';
 export { stringModeFrequencies } from './systems/stringModeFrequencies.js';
+export { pointVelocities } from './systems/kinematics.js';
 
 // Exact Lagrangian mechanics
 export { EulerLagrangeSolver, type Lagrangian } from './lagrangian/EulerLagrangeSolver.js';
@@ -87,8 +89,12 @@ export {
   type EngineOptions,
   hasEngine,
   LagrangianEngine,
+  LEARNED_ENGINE_IDS,
   listEngines,
+  listLoadableEngines,
+  loadEngine,
   registerEngine,
+  registerEngineLoader,
 } from './engines/index.js';
 
 // World
@@ -97,14 +103,32 @@ export {
   Emitter,
   type FromJsonOptions,
   type InvalidEvent,
+  isSystem,
+  type JsonValue,
+  type Listener,
+  SNAPSHOT_VERSION,
   type StepEvent,
   type SystemSnapshot,
+  type SystemSpec,
   SystemHandle,
+  systemFrom,
   World,
+  type WorldClock,
   type WorldEvents,
   type WorldOptions,
   type WorldSnapshot,
 } from './world/index.js';
+
+// Angles, model metadata and the one check of a model against a system (no TensorFlow.js is loaded by these)
+export { wrapAngle } from './model/inputMap.js';
+export { MODEL_KINDS, type ModelKind, type ModelMetadata } from './model/metadata.js';
+export {
+  type CheckModelOptions,
+  checkModelForSystem,
+  type ModelBinding,
+  trainingMismatches,
+} from './model/checkSystem.js';
+export { ModelFormatError, type ModelProblem, showValue } from './model/ModelFormatError.js';
 
 // Where the shipped models and the wasm binaries are served (no TensorFlow.js is loaded by these)
 export {

@@ -127,6 +127,47 @@ describe('attachLagrangian', () => {
     expect(b2.position.y, 'now moved by cannon').not.toBe(y);
   });
 
+  it('a non-finite state freezes the system and is reported, never thrown out of cannon’s step', async () => {
+    const world = new World({ gravity: new Vec3(0, -G, 0) });
+    const [b1, b2] = [bob(world), bob(world)];
+    const system = createSystem('double-pendulum');
+    let broken = false;
+    class Breaking extends AnalyticEngine {
+      override accelerations(q: Float64Array, qd: Float64Array, qdd: Float64Array, batch: number): void {
+        super.accelerations(q, qd, qdd, batch);
+        if (broken) qdd.fill(Number.NaN);
+      }
+    }
+    const reports: string[] = [];
+    const attached = await attachLagrangian(world, {
+      bodies: [b1, b2],
+      system,
+      engine: new Breaking(system, { fused: false }),
+      q0: [1, 0.5],
+      onInvalid: (e) => reports.push(e.reason),
+    });
+    for (let i = 0; i < 10; i++) world.step(1 / 120);
+    const last = Array.from(attached.q);
+    const at = b2.position.clone();
+    broken = true;
+    expect(() => world.step(1 / 120), 'cannon’s step does not throw').not.toThrow();
+    expect(reports, 'reported once').toHaveLength(1);
+    expect(reports[0]).toMatch(/non-finite/);
+    expect(attached.invalid, 'flagged').toBe(true);
+    expect(Array.from(attached.q), 'frozen at the last finite state').toEqual(last);
+    for (let i = 0; i < 5; i++) world.step(1 / 120);
+    expect(reports, 'not reported again').toHaveLength(1);
+    expect(b2.position.almostEquals(at, 1e-12), 'the body stands at its last finite place').toBe(true);
+    expect(b2.velocity.length(), 'and stands still').toBe(0);
+    expect(b1.type, 'still attached').toBe(Body.KINEMATIC);
+    broken = false;
+    attached.setState([1, 0.5], [0, 0]);
+    expect(attached.invalid, 'setState resumes').toBe(false);
+    world.step(1 / 120);
+    expect(attached.q[0], 'moving again').not.toBe(1);
+    attached();
+  });
+
   it('rejects bad input with clear errors', async () => {
     const world = new World({ gravity: new Vec3(0, -G, 0) });
     const [b1, b2] = [bob(world), bob(world)];

@@ -587,7 +587,7 @@ describe('learned engines through the CLI', () => {
     expect(noModel.stderr).toMatch(/--engine lnn needs a trained model: add --model <dir>/);
   });
 
-  it('rollout with --params other than the training values runs, with a warning (one policy)', async () => {
+  it('rollout with --params other than the training values is refused, and runs with --outside-training (one policy)', async () => {
     const earth = join(dir, 'earth-model');
     await writeModel(
       earth,
@@ -598,7 +598,7 @@ describe('learned engines through the CLI', () => {
       }),
     );
     const args = ['--q0', '0.1,0.2', '--qd0', '0,0', '--dt', '0.01', '--duration', '0.02', '--backend', 'js'];
-    const r = await cli([
+    const base = [
       'rollout',
       '--system',
       'double-pendulum',
@@ -608,10 +608,14 @@ describe('learned engines through the CLI', () => {
       earth,
       '--params',
       '{"g":1.6}',
-      ...args,
-    ]);
+    ];
+    const refused = await cli([...base, ...args]);
+    expect(refused.code, refused.stderr).toBe(2);
+    expect(refused.stderr).toMatch(
+      /was trained on other parameter values: g=1\.6 \(trained on 9\.8\)\. Train a model for these values, or add --outside-training/,
+    );
+    const r = await cli([...base, '--outside-training', ...args]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/--params g=1\.6 differs from the model's training value 9\.8/);
     expect(r.stderr).toMatch(
       /g = 1\.6 differs from the training value 9\.8; the model knows only the training value/,
     );

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createModel, serializeModel, toModelArtifacts } from '../src/model/artifacts';
-import { checkModelForSystem } from '../src/model/checkSystem';
+import { checkModelForSystem, trainingMismatches } from '../src/model/checkSystem';
 import { loadModel } from '../src/model/loadModel';
 import { ModelFormatError, type ModelProblem } from '../src/model/ModelFormatError';
 import type { LoadedModel, ModelJson } from '../src/model/metadata';
@@ -339,12 +339,16 @@ describe('model format v1: every broken file gives a clear error', () => {
       },
       createRandomModel({ hidden: [4] }).layers,
     );
-    expect(checkModelForSystem(other, dp).join(' '), 'a parameter mismatch is a warning').toMatch(
-      /g = 9\.8 differs from the training value 1\.6; the model knows only the training value/,
+    expect(() => checkModelForSystem(other, dp), 'a parameter mismatch is an error by default').toThrow(
+      /g = 9\.8 \(trained on 1\.6\); train a model for these values, or pass outsideTraining: 'run'/,
     );
+    expect(
+      checkModelForSystem(other, dp, undefined, { outsideTraining: 'run' }).join(' '),
+      "and a warning with outsideTraining: 'run'",
+    ).toMatch(/g = 9\.8 differs from the training value 1\.6; the model knows only the training value/);
   });
 
-  it('one policy: another system id is an error, other parameter values only a warning', () => {
+  it('one policy: another system id is an error, other parameter values an error unless outsideTraining: run', () => {
     const layers = createRandomModel({ hidden: [4] }).layers;
     const trainedOn = (system: { id: string; params: Record<string, number> }) =>
       createModel({ ...createRandomModel({ hidden: [4] }).metadata, system }, layers);
@@ -362,9 +366,27 @@ describe('model format v1: every broken file gives a clear error', () => {
     expect((error as Error).message).toMatch(
       /was trained on 'chain', not 'double-pendulum'; load a model trained on 'double-pendulum'/,
     );
-    // The same system with other parameter values: accepted, one warning per differing value.
+    // The same system with other parameter values: a typed error naming each parameter, both values and
+    // the fix; with outsideTraining: 'run', one warning per differing value.
     const moon = trainedOn({ id: 'double-pendulum', params: { g: 1.6, l1: 1, l2: 1, m1: 1, m2: 1 } });
-    const warnings = checkModelForSystem(moon, dp, 'lnn');
+    const off = createSystem('double-pendulum', { l1: 1.2 });
+    let mismatch: unknown;
+    try {
+      checkModelForSystem(moon, off, 'lnn');
+    } catch (e) {
+      mismatch = e;
+    }
+    expect(mismatch, 'a typed error').toBeInstanceOf(ModelFormatError);
+    expect((mismatch as ModelFormatError).problem).toBe('param-mismatch');
+    expect((mismatch as Error).message).toMatch(
+      /other parameter values: g = 9\.8 \(trained on 1\.6\), l1 = 1\.2 \(trained on 1\); train a model for these values, or pass outsideTraining: 'run' to run it outside its training parameters/,
+    );
+    expect(trainingMismatches(moon, off), 'the mismatches in short').toEqual(['g 9.8 ≠ 1.6', 'l1 1.2 ≠ 1']);
+    expect(trainingMismatches(moon, createSystem('double-pendulum', { g: 1.6 }))).toEqual([]);
+    expect(() => checkModelForSystem(moon, dp, 'lnn', { outsideTraining: 'bogus' as 'run' })).toThrow(
+      /outsideTraining must be 'error' or 'run'/,
+    );
+    const warnings = checkModelForSystem(moon, dp, 'lnn', { outsideTraining: 'run' });
     expect(warnings, 'only g differs').toHaveLength(1);
     expect(warnings[0]).toMatch(/g = 9\.8 differs from the training value 1\.6/);
     expect(checkModelForSystem(moon, createSystem('double-pendulum', { g: 1.6 })), 'exact match').toEqual([]);
@@ -376,7 +398,17 @@ describe('model format v1: every broken file gives a clear error', () => {
       system: { id: 'string', params: { nodes: 8, tension: 1 } },
     });
     expect(checkModelForSystem(lgn, createSystem('string', { nodes: 32 }), 'lgn'), 'nodes').toEqual([]);
-    expect(checkModelForSystem(lgn, createSystem('string', { nodes: 32, tension: 2 }), 'lgn')).toEqual([
+    expect(() => checkModelForSystem(lgn, createSystem('string', { nodes: 32, tension: 2 }), 'lgn')).toThrow(
+      /tension = 2 \(trained on 1\)/,
+    );
+    expect(trainingMismatches(lgn, createSystem('string', { nodes: 32, tension: 2 }))).toEqual([
+      'tension 2 ≠ 1',
+    ]);
+    expect(
+      checkModelForSystem(lgn, createSystem('string', { nodes: 32, tension: 2 }), 'lgn', {
+        outsideTraining: 'run',
+      }),
+    ).toEqual([
       expect.stringMatching(
         /tension = 2 differs from the training value 1; the model knows only the training value/,
       ),

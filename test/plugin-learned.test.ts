@@ -84,11 +84,23 @@ describe('LNNPhysics with a learned engine', () => {
     expect(tf.memory().numTensors, 'the rejected engine was disposed').toBe(before);
     physics.dispose();
   });
-  it('accepts a model of the same system trained with other parameters, with a warning it keeps', async () => {
+  it('refuses a model trained with other parameters by default, and runs it with outsideTraining: run', async () => {
     const physics = await LNNPhysics();
     const earth = createRandomModel({
       system: { id: 'double-pendulum', params: { g: 9.8, l1: 1, l2: 1, m1: 1, m2: 1 } },
     });
+    const refused = physics.addSystem('double-pendulum', {
+      engine: 'lnn',
+      model: earth,
+      backend: BACKEND,
+      params: { g: 1.6 },
+    });
+    await expect(refused, 'a typed error by default').rejects.toMatchObject({
+      name: 'ModelFormatError',
+      problem: 'param-mismatch',
+    });
+    await expect(refused).rejects.toThrow(/g = 1\.6 \(trained on 9\.8\).*outsideTraining: 'run'/);
+    expect(physics.systems.size, 'nothing added').toBe(0);
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     try {
       const moon = await physics.addSystem('double-pendulum', {
@@ -97,8 +109,13 @@ describe('LNNPhysics with a learned engine', () => {
         model: earth,
         backend: BACKEND,
         params: { g: 1.6 },
+        outsideTraining: 'run',
         q0: [1, 0],
       });
+      expect(
+        (moon.engine as unknown as { outsideTraining: readonly string[] }).outsideTraining,
+        'the engine says what it runs outside of',
+      ).toEqual(['g 1.6 ≠ 9.8']);
       const warnings = (moon.engine as unknown as { warnings: readonly string[] }).warnings;
       expect(warnings.join(' '), 'the warning stays on the engine').toMatch(
         /g = 1\.6 differs from the training value 9\.8; the model knows only the training value/,

@@ -206,15 +206,21 @@ describe('LNNPhysics: clock controls, state and events', () => {
     const inner = new AnalyticEngine(system);
     // A stand-in for a learned engine: the analytic one plus the model metadata's training ranges.
     const learned = Object.assign(Object.create(inner) as AnalyticEngine, {
-      trainingRanges: {
-        q: [
-          [-Math.PI, Math.PI],
-          [-Math.PI, Math.PI],
-        ],
-        qd: [
-          [-3, 3],
-          [-3, 3],
-        ],
+      model: {
+        metadata: {
+          kind: 'lnn',
+          system: { id: 'double-pendulum' },
+          trainingRanges: {
+            q: [
+              [-Math.PI, Math.PI],
+              [-Math.PI, Math.PI],
+            ],
+            qd: [
+              [-3, 3],
+              [-3, 3],
+            ],
+          },
+        },
       },
     });
     await physics.addSystem(system, { name: 'learned', engine: learned, q0: [2.5, 0] });
@@ -392,12 +398,12 @@ describe('LNNPhysics: dispose and bad input', () => {
     const wrong = Object.assign(
       Object.create(new AnalyticEngine(createSystem('double-pendulum'))) as AnalyticEngine,
       {
-        metadata: { system: { id: 'chain' } },
+        model: { metadata: { kind: 'lnn', system: { id: 'chain' } } },
       },
     );
     const refused = physics.addSystem('double-pendulum', { engine: wrong });
     await expect(refused).rejects.toThrow(
-      /^addSystem: Model .*: was trained on 'chain', not 'double-pendulum'; load a model trained on 'double-pendulum'/,
+      /^Model .*: was trained on 'chain', not 'double-pendulum'; load a model trained on 'double-pendulum'/,
     );
     await expect(refused).rejects.toMatchObject({ name: 'ModelFormatError', problem: 'system-mismatch' });
     expect([...physics.systems.keys()], 'failed adds leave nothing behind').toEqual(['dp']);

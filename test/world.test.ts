@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { Engine } from '../src/core/types';
+import type { Engine, EngineRoute } from '../src/core/types';
 import { AnalyticEngine } from '../src/engines/AnalyticEngine';
 import { CpuEngine } from '../src/engines/CpuEngine';
+import { registerEngine } from '../src/engines/registry';
 import { integrate } from '../src/integrators/integrate';
+import { ModelFormatError } from '../src/model/ModelFormatError';
 import { createSystem } from '../src/systems/registry';
 import { Emitter } from '../src/world/Emitter';
 import type { InvalidEvent } from '../src/world/World';
@@ -96,8 +98,17 @@ describe('World.step: fixed-timestep accumulator', () => {
     for (let f = 0; f < 60; f++) world.step(1 / 120, 1 / 60);
     expect(world.stepCount).toBe(60);
     expect(world.time).toBeCloseTo(0.5, 12);
-    world.timeScale = -1;
-    expect(() => world.step(1 / 120, 1 / 60)).toThrow(/timeScale must be/);
+    expect(() => {
+      world.timeScale = -1;
+    }, 'checked where it is set').toThrow(/timeScale must be a finite number >= 0, got -1/);
+    expect(world.timeScale, 'unchanged').toBe(0.5);
+    expect(() => new World({ timeScale: Number.NaN })).toThrow(/timeScale must be/);
+    expect(() => {
+      world.maxSubSteps = 0;
+    }).toThrow(/maxSubSteps must be an integer >= 1/);
+    expect(() => {
+      world.fixedTimeStep = -1;
+    }).toThrow(/fixedTimeStep must be a finite number > 0/);
   });
 
   it('does nothing while paused; stepN steps anyway', () => {
@@ -353,5 +364,133 @@ describe('World snapshots', () => {
     world.step(0.01);
     const copy = await World.fromJSON(JSON.parse(JSON.stringify(world.toJSON())));
     expect(Array.from(copy.systems[0].invalid)).toEqual([0, 1]);
+  });
+});
+
+describe('World.add: one way to add a system', () => {
+  it('takes a registered id with params, and flattens model/backend/route/outsideTraining into the engine options', async () => {
+    const seen: Record<string, unknown>[] = [];
+    registerEngine('recording-test', (system, options) => {
+      seen.push({ ...options });
+      return new AnalyticEngine(system);
+    });
+    const world = new World();
+    const h = await world.add('double-pendulum', {
+      params: { l1: 1.2 },
+      engine: 'recording-test',
+      engineOptions: { threads: 2, backend: 'cpu' },
+      model: 'assets/models/x',
+      backend: 'wasm',
+      route: 'js',
+      outsideTraining: 'run',
+      q0: Q0,
+    });
+    expect(h.system.id).toBe('double-pendulum');
+    expect(h.system.params.l1, 'params applied through the registry').toBe(1.2);
+    expect(seen, 'the shorthands win over engineOptions').toEqual([
+      { threads: 2, backend: 'wasm', model: 'assets/models/x', route: 'js', outsideTraining: 'run' },
+    ]);
+    expect(h.engineOptions, 'kept for snapshots').toEqual(seen[0]);
+    // An instance with params goes through withParams.
+    const h2 = world.addSync(dp, { params: { g: 1.6 } });
+    expect(h2.system.params.g).toBe(1.6);
+    expect(dp.params.g, 'the instance is left alone').toBe(9.8);
+    await expect(world.add('no-such-system')).rejects.toThrow(/Unknown system 'no-such-system'/);
+    await expect(world.add(42 as never)).rejects.toThrow(/expected a System or a registered system id/);
+    expect(() => world.addSync(dp, { engine: new AnalyticEngine(dp), model: 'x' })).toThrow(
+      /'model' configures an engine created by id/,
+    );
+  });
+
+  it('refuses an engine instance whose model was trained on another system, with the typed error', () => {
+    const world = new World();
+    const engine = Object.assign(Object.create(new AnalyticEngine(dp)) as AnalyticEngine, {
+      model: { source: 'memory', metadata: { kind: 'lnn', system: { id: 'chain' } } },
+    });
+    let error: unknown;
+    try {
+      world.addSync(dp, { engine });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ModelFormatError);
+    expect((error as ModelFormatError).problem).toBe('system-mismatch');
+    expect(world.systems).toHaveLength(0);
+  });
+});
+
+describe('World clock', () => {
+  it('setClock and resetClock; time, stepCount, accumulator and alpha are read-only', () => {
+    const world = new World();
+    world.addSync(dp, { q0: Q0 });
+    world.step(1 / 120, 0.055);
+    expect(world.stepCount).toBe(6);
+    expect(world.accumulator).toBeGreaterThan(0);
+    world.setClock({ time: 2.5, stepCount: 300 });
+    expect([world.time, world.stepCount, world.accumulator, world.alpha]).toEqual([2.5, 300, 0, 0]);
+    world.stepN(1, 0.01);
+    expect(world.time).toBeCloseTo(2.51, 12);
+    expect(world.stepCount).toBe(301);
+    world.setClock({ time: 1, stepCount: 2, accumulator: 0.004, alpha: 0.5 });
+    expect([world.accumulator, world.alpha]).toEqual([0.004, 0.5]);
+    world.resetClock();
+    expect([world.time, world.stepCount, world.accumulator, world.alpha]).toEqual([0, 0, 0, 0]);
+    expect(() => world.setClock({ time: Number.NaN, stepCount: 0 })).toThrow(/time must be a finite number/);
+    expect(() => world.setClock({ time: 0, stepCount: 1.5 })).toThrow(/stepCount must be an integer >= 0/);
+    expect(() => world.setClock({ time: 0, stepCount: 0, accumulator: -1 })).toThrow(/accumulator/);
+    expect(() => world.setClock({ time: 0, stepCount: 0, alpha: 2 })).toThrow(/alpha must be in \[0, 1\]/);
+    expect(() => {
+      (world as unknown as { time: number }).time = 5;
+    }, 'time has no setter').toThrow(TypeError);
+    expect(world.time).toBe(0);
+  });
+});
+
+describe('World snapshots: routes', () => {
+  /** An exact engine standing in for a learned one: it describes a route and records the routes pinned. */
+  class RoutedEngine extends AnalyticEngine {
+    pinned: EngineRoute[] = [];
+    current: EngineRoute = { route: 'wasm', backend: 'wasm', precision: 'float32' };
+    describeRoute(batch: number): EngineRoute {
+      return batch > 1 ? { route: 'js', backend: 'js', precision: 'float64' } : this.current;
+    }
+    pinRoute(route: EngineRoute): void {
+      this.pinned.push(route);
+      this.current = route;
+    }
+  }
+
+  it('records each routed engine’s route, and restore / fromJSON pin it', async () => {
+    const world = new World();
+    const routed = new RoutedEngine(dp);
+    world.addSync(dp, { engine: routed, q0: Q0, name: 'learned' });
+    world.addSync(dp, { q0: Q0, name: 'exact', count: 2 });
+    world.stepN(3, 0.01);
+    const json = JSON.parse(JSON.stringify(world.toJSON()));
+    expect(json.version).toBe(2);
+    expect(json.systems[0].route).toEqual({ route: 'wasm', backend: 'wasm', precision: 'float32' });
+    expect('route' in json.systems[1], 'exact engines record no route').toBe(false);
+
+    routed.current = { route: 'cpu', backend: 'cpu', precision: 'float32' };
+    world.stepN(2, 0.01);
+    world.restore(json);
+    expect(routed.pinned, 'restore pins the recorded route').toEqual([json.systems[0].route]);
+    expect(world.toJSON()).toEqual(json);
+
+    const fresh = new RoutedEngine(dp);
+    const copy = await World.fromJSON(json, { engines: { learned: fresh } });
+    expect(fresh.pinned, 'fromJSON pins it too').toEqual([json.systems[0].route]);
+    expect(copy.toJSON()).toEqual(json);
+  });
+
+  it('still reads version-1 snapshots (no routes)', async () => {
+    const world = new World();
+    world.addSync(dp, { q0: Q0, name: 'dp' });
+    world.stepN(2, 0.01);
+    const v1 = { ...JSON.parse(JSON.stringify(world.toJSON())), version: 1 };
+    const copy = await World.fromJSON(v1);
+    expect(copy.time).toBe(world.time);
+    expect(Array.from(copy.systems[0].q)).toEqual(Array.from(world.systems[0].q));
+    expect(() => copy.restore({ ...v1, version: 3 })).toThrow(/version: 1 or 2/);
   });
 });

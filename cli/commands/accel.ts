@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import type { Engine } from '../../src/core/types.js';
+import type { Engine } from '../../src/index.js';
 import { CliError, EXIT_FAILURE } from '../CliError.js';
 import { type CliIO, readTextInput, writeResult } from '../io.js';
 import { listIndices, maxInputBytesOption, maxStatesOption, show } from '../limits.js';
@@ -152,7 +152,7 @@ function summary(failures: readonly Failure[], batch: number, engine: string): s
 async function runAccel(io: CliIO, opts: AccelOptions): Promise<void> {
   checkEngineId(opts.engine);
   const model = await optionalModel(opts.model, opts.maxInputBytes);
-  const system = buildSystem(opts.system, opts.params, model, (m) => io.stderr(`three-lnn: warning: ${m}\n`));
+  const system = buildSystem(opts.system, opts.params, model, { outsideTraining: opts.outsideTraining });
   const dof = system.dof;
   const { q, qd, batch } = parseStates(
     await readTextInput(io, opts.states, '--states', opts.maxInputBytes),
@@ -160,7 +160,7 @@ async function runAccel(io: CliIO, opts: AccelOptions): Promise<void> {
     dof,
     opts.maxStates,
   );
-  const engine = await buildEngine(opts.engine, system, model, opts.backend);
+  const engine = await buildEngine(opts.engine, system, model, opts.backend, opts.outsideTraining);
   let result: ReturnType<typeof accelerations>;
   try {
     result = accelerations(engine, q, qd, batch, dof);

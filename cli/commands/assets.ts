@@ -1,8 +1,8 @@
 import { copyFile, mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
-import { SHIPPED_MODELS, type ShippedModelName } from '../../src/model/assets.js';
-import { packageAssets } from '../../src/model/packageAssets.js';
+import { SHIPPED_MODELS, type ShippedModelName } from '../../src/index.js';
+import { packageAssets } from '../../src/node.js';
 import { CliError } from '../CliError.js';
 import type { CliIO } from '../io.js';
 

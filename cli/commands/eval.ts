@@ -84,7 +84,7 @@ export function evalCommand(io: CliIO): Command {
       }) => {
         // A missing, oversized or damaged model.json is bad input (exit 2), found before any work.
         await readModelJson(opts.model, opts.maxInputBytes);
-        const { evaluateModel } = await import('../../src/eval/evaluateModel.js');
+        const { evaluateModel } = await import('../../src/learned.js');
         const report = await evaluateModel(opts.model, {
           quick: opts.quick,
           backend: opts.backend,
@@ -94,7 +94,7 @@ export function evalCommand(io: CliIO): Command {
           states: opts.states,
         });
         if (opts.write) {
-          const { writeMetrics } = await import('../../src/eval/writeMetrics.js');
+          const { writeMetrics } = await import('../../src/node.js');
           writeMetrics(opts.model, report);
         }
         if (opts.json) {

@@ -1,10 +1,8 @@
 import { stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Command } from 'commander';
-import { formatModelSummary, inspectModel } from '../../src/model/inspect.js';
-import { showValue } from '../../src/model/ModelFormatError.js';
-import type { ModelMetadata } from '../../src/model/metadata.js';
-import { shardPathProblem, validateMetadata } from '../../src/model/validate.js';
+import { type ModelMetadata, showValue } from '../../src/index.js';
+import { formatModelSummary, inspectModel, shardPathProblem, validateMetadata } from '../../src/node.js';
 import { CliError } from '../CliError.js';
 import type { CliIO } from '../io.js';
 import { DEFAULT_MAX_INPUT_BYTES, maxInputBytesOption } from '../limits.js';

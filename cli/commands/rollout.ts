@@ -99,7 +99,7 @@ async function runRollout(io: CliIO, opts: RolloutOptions): Promise<void> {
     );
   }
   const model = await optionalModel(opts.model, opts.maxInputBytes);
-  const system = buildSystem(opts.system, opts.params, model, (m) => io.stderr(`three-lnn: warning: ${m}\n`));
+  const system = buildSystem(opts.system, opts.params, model, { outsideTraining: opts.outsideTraining });
   const dof = system.dof;
   const integrator = buildIntegrator(opts.integrator);
 
@@ -160,7 +160,7 @@ async function runRollout(io: CliIO, opts: RolloutOptions): Promise<void> {
     );
   }
 
-  const engine = await buildEngine(opts.engine, system, model, opts.backend);
+  const engine = await buildEngine(opts.engine, system, model, opts.backend, opts.outsideTraining);
   let traj: ReturnType<typeof simulate>;
   try {
     traj = simulate(engine, integrator, q0, qd0, batch, {

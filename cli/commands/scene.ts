@@ -1,8 +1,7 @@
 import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
-import type { Scene } from '../../src/scene/types.js';
-import { createSystem } from '../../src/systems/registry.js';
+import { createSystem, defineScene, runScene, type Scene, SceneError } from '../../src/index.js';
 import { CliError, EXIT_FAILURE } from '../CliError.js';
 import { type CliIO, readCappedFile, writeResult } from '../io.js';
 import {
@@ -16,7 +15,7 @@ import {
   show,
 } from '../limits.js';
 import { positiveNumber, tidyNumber } from '../parse.js';
-import { ensureEngine } from '../setup.js';
+import { loadEngine } from '../setup.js';
 
 /** Parsed options of `three-lnn scene`. */
 interface SceneOptions {
@@ -167,7 +166,6 @@ export function sceneCommand(io: CliIO): Command {
     )
     .addHelpText('after', EXAMPLES)
     .action(async (file: string, opts: SceneOptions) => {
-      const { defineScene, runScene, SceneError } = await import('../../src/scene/index.js');
       const raw = await loadSceneFile(file, opts.maxInputBytes);
       let scene: ReturnType<typeof defineScene>;
       try {
@@ -187,7 +185,7 @@ export function sceneCommand(io: CliIO): Command {
       }
       const ratio = (opts.duration ?? scene.duration) / scene.dt;
       checkSceneLimits(scene, Math.round(ratio), opts);
-      for (const s of scene.systems) await ensureEngine(s.engine ?? 'analytic');
+      for (const s of scene.systems) await loadEngine(s.engine ?? 'analytic');
       let run: Awaited<ReturnType<typeof runScene>>;
       try {
         run = await runScene(scene, opts.duration !== undefined ? { duration: opts.duration } : {});

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { listSystems } from '../../src/systems/registry.js';
+import { listSystems } from '../../src/index.js';
 import type { CliIO } from '../io.js';
 
 /** Render rows as a left-aligned, space-padded text table. */

@@ -1,5 +1,5 @@
 import { type Body, Broadphase, Vec3, World } from 'cannon-es';
-import type { Engine, Integrator, System } from '../../src/core/types.js';
+import type { Engine, Integrator, System } from '../../src/index.js';
 import { type CannonBuildOptions, cannonSubsteps, cannonTuning } from './CannonBuildOptions.js';
 import type { CannonSystem } from './CannonSystem.js';
 import { cannonBuilders } from './cannonBuilders.js';

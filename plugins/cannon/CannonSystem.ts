@@ -1,5 +1,5 @@
 import type { Body, Constraint, Spring } from 'cannon-es';
-import type { System } from '../../src/core/types.js';
+import type { System } from '../../src/index.js';
 
 /**
  * A Lagrangian system rebuilt from cannon-es rigid bodies by one of the builders

@@ -1,57 +1,26 @@
 import { Body, type World } from 'cannon-es';
-import type { Engine, EngineId, Integrator, IntegratorId, System } from '../../src/core/types.js';
-import { createEngine, type EngineOptions } from '../../src/engines/registry.js';
-import { createIntegrator } from '../../src/integrators/registry.js';
-import { createSystem } from '../../src/systems/registry.js';
-import { checkModelSystem } from '../three/checkModelSystem.js';
-import { ensureEngine } from '../three/ensureEngine.js';
-import { pointVelocities } from '../three/pointVelocities.js';
+import {
+  type AddOptions,
+  type Engine,
+  type InvalidEvent,
+  World as LagrangianWorld,
+  pointVelocities,
+  type System,
+  systemFrom,
+} from '../../src/index.js';
 import type { Vec3Like } from './CannonBuildOptions.js';
 import { checkVector } from './createCannonSystem.js';
-import { isSystem } from './resolveSystem.js';
 
-/** Options of {@link attachLagrangian}. */
-export interface AttachLagrangianOptions {
+/**
+ * Options of {@link attachLagrangian}: the core World's `add` options for one copy (engine by id or
+ * instance, `model`, `backend`, `route`, `outsideTraining`, `params`, `engineOptions`, integrator, `q0`,
+ * `qd0`), plus the bodies and how they follow the system.
+ */
+export interface AttachLagrangianOptions extends Omit<AddOptions, 'count' | 'name' | 'integratorOptions'> {
   /** The cannon-es bodies that follow the system; body i follows point `points[i]` of `system.positions`. */
   bodies: Body[];
   /** The system (or its registry id, built with `params`). */
   system: System | string;
-  /**
-   * Parameters used when `system` is an id.
-   * @default {} (the system's defaults)
-   */
-  params?: Partial<Record<string, number>>;
-  /**
-   * The engine producing q̈: a registered id (`'analytic'`, `'lagrangian'`, `'lnn'`, …), created here and
-   * disposed on detach, or an Engine instance, which stays the caller's to dispose.
-   * @default 'analytic'
-   */
-  engine?: EngineId | Engine;
-  /**
-   * Model for a learned engine (path, URL or loaded model), passed to `createEngine`.
-   * @default undefined
-   */
-  model?: EngineOptions['model'];
-  /**
-   * Further options for `createEngine` (e.g. `backend`).
-   * @default {}
-   */
-  engineOptions?: EngineOptions;
-  /**
-   * Initial coordinates `[dof]`.
-   * @default zeros
-   */
-  q0?: ArrayLike<number>;
-  /**
-   * Initial velocities `[dof]`.
-   * @default zeros
-   */
-  qd0?: ArrayLike<number>;
-  /**
-   * Integrator of the Lagrangian system.
-   * @default 'rk4'
-   */
-  integrator?: IntegratorId | Integrator;
   /**
    * World position of the system's origin (its pivot).
    * @default { x: 0, y: 0, z: 0 }
@@ -67,6 +36,12 @@ export interface AttachLagrangianOptions {
    * @default 1
    */
   substeps?: number;
+  /**
+   * Called when the system's state became non-finite (or its engine threw): the state was put back to
+   * the last finite one and frozen there, and the bodies stop; `setState` resumes.
+   * @default a console warning
+   */
+  onInvalid?: (event: InvalidEvent) => void;
 }
 
 /**
@@ -85,7 +60,9 @@ export interface LagrangianAttachment {
   readonly qd: Float64Array;
   /** Simulated time advanced since attaching, in seconds. */
   readonly time: number;
-  /** Replace the state and move the bodies there at once. */
+  /** Whether the state became non-finite and is frozen at its last finite value (see `onInvalid`). */
+  readonly invalid: boolean;
+  /** Replace the state (clearing `invalid`) and move the bodies there at once. */
   setState(q: ArrayLike<number>, qd: ArrayLike<number>): void;
 }
 
@@ -95,6 +72,10 @@ export interface LagrangianAttachment {
  * ('postStep') the system is advanced by exactly the world's step `world.dt`, and each body gets the
  * position AND velocity of its point (velocity `J(q) q̇`), so the next step's contacts see the true
  * motion. Every other body keeps cannon's physics.
+ *
+ * The system runs in a private one-system core World, with its failure policy: a state that becomes
+ * non-finite is put back to its last finite value and frozen (the bodies stop there), and `onInvalid`
+ * is called; nothing is thrown out of cannon's step.
  * @returns a function that detaches (restoring each body's type) and carries the live state
  * @example
  * const detach = await attachLagrangian(world, { bodies: [bob1, bob2], system: 'double-pendulum', q0: [2, 1] });
@@ -106,7 +87,15 @@ export async function attachLagrangian(
   options: AttachLagrangianOptions,
 ): Promise<LagrangianAttachment> {
   const where = 'attachLagrangian';
-  const { bodies } = options;
+  const {
+    bodies,
+    system: spec,
+    origin: at,
+    points: pointOption,
+    substeps: substepOption,
+    onInvalid,
+    ...add
+  } = options;
   if (!Array.isArray(bodies) || bodies.length === 0) {
     throw new Error(`${where}: 'bodies' must be a non-empty array of cannon-es bodies`);
   }
@@ -116,14 +105,8 @@ export async function attachLagrangian(
       throw new Error(`${where}: bodies[${i}] is not in this world; call world.addBody(body) first`);
     }
   }
-  const system = isSystem(options.system)
-    ? options.system
-    : typeof options.system === 'string'
-      ? createSystem(options.system, options.params ?? {})
-      : (() => {
-          throw new Error(`${where}: 'system' must be a System or a registered system id`);
-        })();
-  const points = options.points ?? bodies.map((_, i) => system.pointCount - bodies.length + i);
+  const system = systemFrom(spec, add.params, where);
+  const points = pointOption ?? bodies.map((_, i) => system.pointCount - bodies.length + i);
   if (points.length !== bodies.length) {
     throw new Error(`${where}: ${points.length} point indices for ${bodies.length} bodies`);
   }
@@ -134,39 +117,27 @@ export async function attachLagrangian(
       );
     }
   }
-  const substeps = options.substeps ?? 1;
+  const substeps = substepOption ?? 1;
   if (!(Number.isInteger(substeps) && substeps >= 1)) {
     throw new Error(`${where}: 'substeps' must be an integer ≥ 1, got ${substeps}`);
   }
   const n = system.dof;
-  const q = checkVector(where, 'q0', options.q0, n);
-  const qd = checkVector(where, 'qd0', options.qd0, n);
-  const integrator =
-    typeof options.integrator === 'object'
-      ? options.integrator
-      : createIntegrator(options.integrator ?? 'rk4');
-  const ownsEngine = typeof options.engine !== 'object';
-  if (typeof options.engine === 'string') await ensureEngine(options.engine);
-  const engine =
-    typeof options.engine === 'object'
-      ? options.engine
-      : await createEngine(options.engine ?? 'analytic', system, {
-          ...options.engineOptions,
-          ...(options.model !== undefined ? { model: options.model } : {}),
-        });
-  try {
-    if (engine.system.id !== system.id || engine.system.dof !== n) {
-      throw new Error(
-        `${where}: the engine is for '${engine.system.id}' (${engine.system.dof} dof), the system is '${system.id}' (${n} dof)`,
-      );
-    }
-    checkModelSystem(engine, system, where);
-  } catch (error) {
-    if (ownsEngine) engine.dispose();
-    throw error;
+  const q0 = checkVector(where, 'q0', add.q0, n);
+  const qd0 = checkVector(where, 'qd0', add.qd0, n);
+  const given = add.engine;
+  if (typeof given === 'object' && (given.system.id !== system.id || given.system.dof !== n)) {
+    throw new Error(
+      `${where}: the engine is for '${given.system.id}' (${given.system.dof} dof), the system is '${system.id}' (${n} dof)`,
+    );
   }
+  const sim = new LagrangianWorld();
+  const handle = await sim.add(system, { ...add, params: undefined, q0, qd0, count: 1, name: system.id });
+  sim.on('invalid', (event) => {
+    if (onInvalid) onInvalid(event);
+    else console.warn(`three-lnn: ${where}: '${system.id}' stopped: ${event.reason}`);
+  });
 
-  const origin = options.origin ?? { x: 0, y: 0, z: 0 };
+  const origin = at ?? { x: 0, y: 0, z: 0 };
   const pos = new Float64Array(system.pointCount * 3);
   const vel = new Float64Array(system.pointCount * 3);
   const types = bodies.map((b) => b.type);
@@ -174,11 +145,13 @@ export async function attachLagrangian(
     b.type = Body.KINEMATIC;
     b.wakeUp();
   }
-  let time = 0;
+  const { q, qd } = handle;
 
   const writeBodies = (): void => {
     system.positions(q, pos);
-    pointVelocities(system, q, qd, vel);
+    // A frozen system stands still: a kinematic body would otherwise keep its last velocity.
+    if (handle.invalid[0] === 1) vel.fill(0);
+    else pointVelocities(system, q, qd, vel);
     for (let i = 0; i < bodies.length; i++) {
       const b = bodies[i];
       const k = 3 * points[i];
@@ -191,18 +164,7 @@ export async function attachLagrangian(
   const onPostStep = (): void => {
     // cannon integrated the bodies with the velocity of the step's start; replace that with the exact
     // motion over the same step: the system advanced by the world's own dt.
-    const h = world.dt / substeps;
-    for (let s = 0; s < substeps; s++) engine.step(q, qd, 1, h, integrator);
-    time += world.dt;
-    for (let i = 0; i < n; i++) {
-      if (!Number.isFinite(q[i]) || !Number.isFinite(qd[i])) {
-        detach();
-        throw new Error(
-          `${where}: the '${engine.id}' engine produced a non-finite state at t = ${time.toFixed(4)} s ` +
-            `(q = [${Array.from(q).join(', ')}], q̇ = [${Array.from(qd).join(', ')}]); the bodies were detached`,
-        );
-      }
-    }
+    sim.stepN(substeps, world.dt / substeps);
     writeBodies();
   };
   let attached = true;
@@ -214,7 +176,7 @@ export async function attachLagrangian(
       b.type = types[i];
       b.wakeUp();
     });
-    if (ownsEngine) engine.dispose();
+    sim.dispose();
   };
   writeBodies();
   for (const b of bodies) {
@@ -225,14 +187,14 @@ export async function attachLagrangian(
 
   return Object.defineProperties(detach, {
     system: { value: system, enumerable: true },
-    engine: { value: engine, enumerable: true },
+    engine: { value: handle.engine, enumerable: true },
     q: { value: q, enumerable: true },
     qd: { value: qd, enumerable: true },
-    time: { get: () => time, enumerable: true },
+    time: { get: () => sim.time, enumerable: true },
+    invalid: { get: () => handle.invalid[0] === 1, enumerable: true },
     setState: {
       value: (q1: ArrayLike<number>, qd1: ArrayLike<number>) => {
-        q.set(checkVector(where, 'q', q1, n));
-        qd.set(checkVector(where, 'qd', qd1, n));
+        handle.setState(checkVector(where, 'q', q1, n), checkVector(where, 'qd', qd1, n));
         writeBodies();
       },
       enumerable: true,

@@ -1,5 +1,5 @@
 import type { World } from 'cannon-es';
-import type { System } from '../../src/core/types.js';
+import type { System } from '../../src/index.js';
 import { type CannonBuildOptions, resolveCannonBuildOptions } from './CannonBuildOptions.js';
 import type { CannonSystem } from './CannonSystem.js';
 import { createCannonSystem } from './createCannonSystem.js';

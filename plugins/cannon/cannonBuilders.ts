@@ -1,5 +1,5 @@
 import type { World } from 'cannon-es';
-import type { System } from '../../src/core/types.js';
+import type { System } from '../../src/index.js';
 import { buildCannonChain } from './buildCannonChain.js';
 import { buildCannonDoublePendulum } from './buildCannonDoublePendulum.js';
 import { buildCannonPendulum } from './buildCannonPendulum.js';

@@ -1,7 +1,5 @@
 import { Body, type Constraint, DistanceConstraint, Sphere, Spring, Vec3, type World } from 'cannon-es';
-import type { System } from '../../src/core/types.js';
-import { choleskyFactor, choleskySolve } from '../../src/linalg/cholesky.js';
-import { pointVelocities } from '../three/pointVelocities.js';
+import { pointVelocities, SymmetricSolver, type System } from '../../src/index.js';
 import type { ResolvedCannonBuildOptions } from './CannonBuildOptions.js';
 import type { CannonSystem } from './CannonSystem.js';
 
@@ -171,6 +169,7 @@ export function createCannonSystem(
   const rhs = new Float64Array(n);
   const unit = new Float64Array(n);
   const column = new Float64Array(pc * 3);
+  const solver = new SymmetricSolver(n);
   const projectVelocities = (q: Float64Array, qd: Float64Array): void => {
     for (let j = 0; j < n; j++) {
       unit.fill(0);
@@ -194,10 +193,10 @@ export function createCannonSystem(
         }
       }
     }
-    if (!choleskyFactor(normal, n)) {
+    for (let a = 0; a < n; a++) for (let b = 0; b < a; b++) normal[b * n + a] = normal[a * n + b];
+    if (!solver.trySolve(normal, rhs, qd)) {
       throw new Error(`${builder}: the bodies' configuration is singular for '${system.id}'; cannot read q̇`);
     }
-    choleskySolve(normal, rhs, qd, n);
   };
 
   const qs = new Float64Array(n);

@@ -1,4 +1,4 @@
-import { registerEngine } from '../../src/engines/registry.js';
+import { registerEngine } from '../../src/index.js';
 import { CannonEngine, type CannonEngineOptions } from './CannonEngine.js';
 
 /**

@@ -1,5 +1,4 @@
-import type { System } from '../../src/core/types.js';
-import { createSystem } from '../../src/systems/registry.js';
+import { createSystem, isSystem, type System } from '../../src/index.js';
 
 /**
  * The System a builder works on: `params` itself when it is a System of kind `id`, else
@@ -18,14 +17,4 @@ export function resolveSystem(
     return params;
   }
   return createSystem(id, params);
-}
-
-/** Whether `x` is a {@link System} rather than a parameter record. */
-export function isSystem(x: unknown): x is System {
-  return (
-    typeof x === 'object' &&
-    x !== null &&
-    typeof (x as System).positions === 'function' &&
-    typeof (x as System).dof === 'number'
-  );
 }

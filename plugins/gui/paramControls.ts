@@ -1,5 +1,5 @@
 import type GUI from 'lil-gui';
-import type { ParamSpec } from '../../src/systems/params.js';
+import type { ParamSpec } from '../../src/index.js';
 
 /** Options of {@link paramControls}. */
 export interface ParamControlsOptions {

@@ -16,7 +16,7 @@ import {
   WebGLRenderTarget,
 } from 'three';
 import { FullScreenQuad } from 'three/examples/jsm/postprocessing/Pass.js';
-import { DoublePendulum, type DoublePendulumParams } from '../../src/systems/DoublePendulum.js';
+import { DoublePendulum, type DoublePendulumParams } from '../../src/index.js';
 import {
   bobsFragment,
   copyFragment,

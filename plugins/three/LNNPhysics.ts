@@ -1,14 +1,7 @@
 import { Group, type Object3D, Vector3 } from 'three';
-import type { System } from '../../src/core/types.js';
-import type { EngineOptions } from '../../src/engines/registry.js';
-import { createSystem } from '../../src/systems/registry.js';
-import { Emitter } from '../../src/world/Emitter.js';
-import type { WorldSnapshot } from '../../src/world/snapshot.js';
-import { World } from '../../src/world/World.js';
+import { Emitter, World, type WorldSnapshot } from '../../src/index.js';
 import { BINDING_KEY, type BoundMesh, parseBinding, placeMesh } from './bindings.js';
-import { checkModelSystem } from './checkModelSystem.js';
 import { DebugHelper, type DebugHelperOptions } from './DebugHelper.js';
-import { ensureEngine } from './ensureEngine.js';
 import { InstancedBobs, type InstancedBobsOptions } from './InstancedBobs.js';
 import type {
   AddSystemOptions,
@@ -141,8 +134,7 @@ interface Updatable {
  */
 export async function LNNPhysics(options: LNNPhysicsOptions = {}): Promise<LNNPhysicsInstance> {
   const fixedTimeStep = options.fixedTimeStep ?? 1 / 120;
-  const world = new World({ fixedTimeStep, maxSubSteps: options.maxSubSteps ?? 10 });
-  world.timeScale = options.timeScale ?? 1;
+  const world = new World({ fixedTimeStep, maxSubSteps: options.maxSubSteps, timeScale: options.timeScale });
   let energyDriftThreshold = checkThreshold(options.energyDriftThreshold ?? 0.01);
   const events = new Emitter<PhysicsEvents>();
   const systems = new Map<string, PhysicsSystem>();
@@ -257,32 +249,11 @@ export async function LNNPhysics(options: LNNPhysicsOptions = {}): Promise<LNNPh
 
   const addSystem = async (spec: SystemSpec, o: AddSystemOptions = {}): Promise<PhysicsSystem> => {
     alive('addSystem');
-    let system: System;
-    if (typeof spec === 'string') system = createSystem(spec, o.params ?? {});
-    else if (spec && typeof spec === 'object' && typeof spec.positions === 'function') {
-      if (o.params !== undefined) system = spec.withParams(o.params);
-      else system = spec;
-    } else throw new Error('addSystem: expected a System or a registered system id');
-    if (o.name !== undefined && systems.has(o.name)) {
-      throw new Error(`addSystem: a system named '${o.name}' already exists; choose another name`);
-    }
-    const engineOptions: EngineOptions = { ...o.engineOptions };
-    if (o.model !== undefined) engineOptions.model = o.model;
-    if (o.backend !== undefined) engineOptions.backend = o.backend;
-    if (typeof o.engine === 'string') await ensureEngine(o.engine);
-    const handle = await world.add(system, {
-      engine: o.engine ?? 'analytic',
-      engineOptions,
-      integrator: o.integrator ?? 'rk4',
-      count: o.count ?? 1,
-      q0: o.q0,
-      qd0: o.qd0,
-      name: o.name,
-    });
+    const { origin: at, offsets, ...addOptions } = o;
+    const handle = await world.add(spec, addOptions);
+    const origin = new Vector3(at?.x ?? 0, at?.y ?? 0, at?.z ?? 0);
     try {
-      checkModelSystem(handle.engine, system, 'addSystem');
-      const origin = new Vector3(o.origin?.x ?? 0, o.origin?.y ?? 0, o.origin?.z ?? 0);
-      const ps = new PhysicsSystem(handle, origin, o.offsets);
+      const ps = new PhysicsSystem(handle, origin, offsets);
       systems.set(ps.name, ps);
       byHandle.set(handle, ps);
       return ps;
@@ -331,14 +302,12 @@ export async function LNNPhysics(options: LNNPhysicsOptions = {}): Promise<LNNPh
       return world.maxSubSteps;
     },
     set maxSubSteps(n: number) {
-      if (!(Number.isInteger(n) && n >= 1)) throw new Error(`maxSubSteps must be an integer ≥ 1, got ${n}`);
       world.maxSubSteps = n;
     },
     get timeScale() {
       return world.timeScale;
     },
     set timeScale(s: number) {
-      if (!(Number.isFinite(s) && s >= 0)) throw new Error(`timeScale must be a finite number ≥ 0, got ${s}`);
       world.timeScale = s;
     },
     get paused() {
@@ -459,10 +428,7 @@ export async function LNNPhysics(options: LNNPhysicsOptions = {}): Promise<LNNPh
         resolve(s, 'reset').reset();
       } else {
         for (const sys of systems.values()) sys.reset();
-        world.time = 0;
-        world.stepCount = 0;
-        world.accumulator = 0;
-        world.alpha = 0;
+        world.resetClock();
       }
       update(false);
     },

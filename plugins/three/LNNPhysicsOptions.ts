@@ -1,5 +1,11 @@
-import type { Engine, EngineId, Integrator, IntegratorId, System } from '../../src/core/types.js';
-import type { EngineOptions } from '../../src/engines/registry.js';
+import type {
+  AddOptions,
+  Engine,
+  EngineId,
+  EngineOptions,
+  IntegratorId,
+  SystemSpec,
+} from '../../src/index.js';
 import type { Vec3Like } from './Vec3Like.js';
 
 /** Options of {@link LNNPhysics}. */
@@ -28,59 +34,12 @@ export interface LNNPhysicsOptions {
   energyDriftThreshold?: number;
 }
 
-/** Options of `physics.addSystem`. */
-export interface AddSystemOptions {
-  /**
-   * Engine: a registered id (`'analytic'`, `'lagrangian'`, `'lnn'`, `'baseline'`, `'lgn'`, `'cannon'`, …),
-   * created and disposed by the plugin, or an Engine instance (the caller disposes it).
-   * @default 'analytic'
-   */
-  engine?: EngineId | Engine;
-  /**
-   * Model of a learned engine: a directory path (Node), a URL (browser) or a loaded model.
-   * @default undefined
-   */
-  model?: EngineOptions['model'];
-  /**
-   * TF.js backend of a learned engine (`'webgl'`, `'wasm'`, `'cpu'`).
-   * @default undefined (the engine's choice)
-   */
-  backend?: string;
-  /**
-   * Further engine options.
-   * @default {}
-   */
-  engineOptions?: EngineOptions;
-  /**
-   * Initial coordinates: `[dof]` (every copy alike) or `[count * dof]`.
-   * @default zeros
-   */
-  q0?: ArrayLike<number>;
-  /**
-   * Initial velocities: `[dof]` or `[count * dof]`.
-   * @default zeros
-   */
-  qd0?: ArrayLike<number>;
-  /**
-   * Integrator id or instance.
-   * @default 'rk4'
-   */
-  integrator?: IntegratorId | Integrator;
-  /**
-   * Copies stepped as one batch (one engine call per step for all of them).
-   * @default 1
-   */
-  count?: number;
-  /**
-   * System parameters, when the system is given by id.
-   * @default {} (the system's defaults)
-   */
-  params?: Partial<Record<string, number>>;
-  /**
-   * Name, unique in the world: what `mesh.userData.lnn.system` refers to.
-   * @default `${system.id}-${n}`
-   */
-  name?: string;
+/**
+ * Options of `physics.addSystem`: the core World's `add` options (engine by id or instance, `model`,
+ * `backend`, `route`, `outsideTraining`, `params`, integrator, `q0`, `qd0`, `count`, `name` — the name is
+ * what `mesh.userData.lnn.system` refers to), plus where the system hangs in the scene.
+ */
+export interface AddSystemOptions extends AddOptions {
   /**
    * Scene position of the system's origin (its pivot).
    * @default { x: 0, y: 0, z: 0 }
@@ -215,4 +174,4 @@ export interface GhostOptions {
 }
 
 /** A system given to `addSystem`: an instance or a registry id. */
-export type SystemSpec = System | string;
+export type { SystemSpec };

@@ -1,7 +1,5 @@
 import { Vector3 } from 'three';
-import type { Engine, System } from '../../src/core/types.js';
-import type { SystemHandle } from '../../src/world/SystemHandle.js';
-import { pointVelocities } from './pointVelocities.js';
+import { type Engine, pointVelocities, type System, type SystemHandle } from '../../src/index.js';
 
 /**
  * A system added with `physics.addSystem`: a batch of `count` copies of one Lagrangian system in the

@@ -1,5 +1,4 @@
-import type { System } from '../../src/core/types.js';
-import { pointVelocities } from './pointVelocities.js';
+import { pointVelocities, type System } from '../../src/index.js';
 
 /**
  * Which points of `system.positions` never move (pivots, fixed string ends): points whose velocity is zero

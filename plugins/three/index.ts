@@ -4,6 +4,8 @@
  * import { LNNPhysics } from 'three-lnn/three';
  * const physics = await LNNPhysics();
  */
+
+export { pointVelocities } from '../../src/index.js';
 export { BINDING_KEY } from './bindings.js';
 export { DebugHelper, type DebugHelperOptions } from './DebugHelper.js';
 export {
@@ -27,7 +29,6 @@ export type {
 } from './LNNPhysicsOptions.js';
 export type { PhysicsEvents } from './PhysicsEvents.js';
 export { PhysicsSystem } from './PhysicsSystem.js';
-export { pointVelocities } from './pointVelocities.js';
 export { SystemHelper, type SystemHelperOptions } from './SystemHelper.js';
 export { TrailLine } from './TrailLine.js';
 export { inRange, type TrainingRanges, trainingRangesOf } from './trainingRanges.js';

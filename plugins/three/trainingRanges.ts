@@ -1,4 +1,4 @@
-import type { Engine } from '../../src/core/types.js';
+import type { Engine } from '../../src/index.js';
 
 /** The box a learned model's training states were drawn from (docs/model-format.md, `trainingRanges`). */
 export interface TrainingRanges {
@@ -9,26 +9,15 @@ export interface TrainingRanges {
 }
 
 /**
- * The training ranges of a learned engine's model, when the engine exposes its model's metadata
- * (`engine.metadata`, `engine.model.metadata`, or `engine.trainingRanges`); undefined for exact engines.
+ * The training ranges of a learned engine's model (`engine.model.metadata.trainingRanges`, see
+ * docs/model-format.md); undefined for exact engines and for models without them.
  */
 export function trainingRangesOf(engine: Engine): TrainingRanges | undefined {
-  const e = engine as unknown as Record<string, unknown>;
-  const candidates = [
-    e.trainingRanges,
-    (e.metadata as Record<string, unknown> | undefined)?.trainingRanges,
-    ((e.model as Record<string, unknown> | undefined)?.metadata as Record<string, unknown> | undefined)
-      ?.trainingRanges,
-  ];
-  for (const c of candidates) {
-    if (
-      c &&
-      typeof c === 'object' &&
-      Array.isArray((c as TrainingRanges).q) &&
-      Array.isArray((c as TrainingRanges).qd)
-    ) {
-      return c as TrainingRanges;
-    }
+  const meta: { readonly kind: string; readonly trainingRanges?: unknown } | undefined =
+    engine.model?.metadata;
+  const ranges = meta?.trainingRanges as Partial<TrainingRanges> | undefined;
+  if (ranges && typeof ranges === 'object' && Array.isArray(ranges.q) && Array.isArray(ranges.qd)) {
+    return ranges as TrainingRanges;
   }
   return undefined;
 }

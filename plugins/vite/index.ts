@@ -12,8 +12,8 @@
 import { createReadStream, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Plugin } from 'vite';
-import { ASSETS_META_NAME, type ShippedModelName } from '../../src/model/assets.js';
-import { assetContentType, packageAssets } from '../../src/model/packageAssets.js';
+import { ASSETS_META_NAME, type ShippedModelName } from '../../src/index.js';
+import { assetContentType, packageAssets } from '../../src/node.js';
 
 /** Options of {@link threeLnn}. */
 export interface ThreeLnnPluginOptions {

@@ -7,6 +7,10 @@ export {
   type EngineFactory,
   type EngineOptions,
   hasEngine,
+  LEARNED_ENGINE_IDS,
   listEngines,
+  listLoadableEngines,
+  loadEngine,
   registerEngine,
+  registerEngineLoader,
 } from './registry.js';

@@ -1,6 +1,14 @@
 import type { Engine, EngineId, System } from '../core/types.js';
+import { MODEL_KINDS, type ModelKind } from '../model/metadata.js';
 import { AnalyticEngine } from './AnalyticEngine.js';
 import { LagrangianEngine } from './LagrangianEngine.js';
+
+/**
+ * Ids of the learned engines (`lnn`, `baseline`, `lgn`: one per model kind). They need a model and register
+ * when the learned module (`three-lnn/learned`) is imported; {@link loadEngine} and {@link createEngine}
+ * import it on first use.
+ */
+export const LEARNED_ENGINE_IDS: readonly ModelKind[] = MODEL_KINDS;
 
 /**
  * Options passed to an engine factory. Engines read the keys they understand and ignore the rest.
@@ -18,6 +26,19 @@ export interface EngineOptions {
    * @default undefined (the engine's own choice)
    */
   backend?: string;
+  /**
+   * Route of a learned engine (`'js'`, `'wasm'`, `'webgl'`, `'webgl-fused'`, …, or `'auto'`). Ignored by CPU
+   * engines.
+   * @default undefined (the engine's own choice)
+   */
+  route?: string;
+  /**
+   * What a learned engine does on a system whose parameter values differ from its model's training values:
+   * `'error'` refuses it (a `param-mismatch` ModelFormatError), `'run'` runs it with a warning (see
+   * `checkModelForSystem`). Ignored by the exact engines.
+   * @default 'error'
+   */
+  outsideTraining?: 'error' | 'run';
   /** Engine-specific options. */
   [key: string]: unknown;
 }
@@ -47,6 +68,45 @@ export function registerEngine(id: EngineId, factory: EngineFactory): void {
   factories.set(id, factory);
 }
 
+/** Modules that register engines when imported, by engine id: loaded on first use. */
+const loaders = new Map<string, () => Promise<unknown>>(
+  LEARNED_ENGINE_IDS.map((id) => [id, () => import('./learned.js')]),
+);
+
+/**
+ * Register a module that registers engine `id` when imported, so that {@link loadEngine} and
+ * {@link createEngine} import it only when that engine is asked for (the learned engines are registered
+ * this way, so a page on exact physics never loads TensorFlow.js).
+ * @example registerEngineLoader('cannon', () => import('three-lnn/cannon'));
+ */
+export function registerEngineLoader(id: EngineId, load: () => Promise<unknown>): void {
+  if (typeof id !== 'string' || id.length === 0) {
+    throw new Error(`registerEngineLoader: id must be a non-empty string, got ${JSON.stringify(id)}`);
+  }
+  if (typeof load !== 'function') {
+    throw new Error(`registerEngineLoader('${id}'): load must be a function () => Promise<module>`);
+  }
+  loaders.set(id, load);
+}
+
+/**
+ * Make sure engine `id` is registered, importing the module that registers it on first use (the learned
+ * engines `lnn`, `baseline` and `lgn`, and those of {@link registerEngineLoader}).
+ * @returns whether an engine is registered under `id` now (false for an unknown id)
+ * @example await loadEngine('lnn'); // TF.js is loaded here, not before
+ */
+export async function loadEngine(id: EngineId): Promise<boolean> {
+  if (factories.has(id)) return true;
+  const load = loaders.get(id);
+  if (load) await load();
+  return factories.has(id);
+}
+
+/** Ids of the engines that are registered or can be loaded on demand ({@link loadEngine}). */
+export function listLoadableEngines(): string[] {
+  return [...new Set([...factories.keys(), ...loaders.keys()])];
+}
+
 /** Whether an engine kind is registered under `id`. */
 export function hasEngine(id: string): boolean {
   return factories.has(id);
@@ -58,8 +118,9 @@ export function listEngines(): string[] {
 }
 
 /**
- * Create an engine of kind `id` for `system`.
- * @throws Error naming the unknown id and listing the registered ones.
+ * Create an engine of kind `id` for `system`, loading its module first when it registers on import
+ * ({@link loadEngine}).
+ * @throws Error naming the unknown id and listing the known ones.
  * @example const engine = await createEngine('analytic', createSystem('double-pendulum'));
  */
 export async function createEngine(
@@ -67,12 +128,13 @@ export async function createEngine(
   system: System,
   options: EngineOptions = {},
 ): Promise<Engine> {
+  await loadEngine(id);
   const factory = factories.get(id);
   if (factory === undefined) {
-    const known = listEngines();
+    const known = listLoadableEngines();
     throw new Error(
       `Unknown engine '${id}'. Known engines: ${known.length > 0 ? known.join(', ') : '(none registered)'}. ` +
-        'Learned engines register when their module is imported.',
+        'Register one with registerEngine(id, factory).',
     );
   }
   return factory(system, options);

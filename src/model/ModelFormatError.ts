@@ -16,6 +16,7 @@ export type ModelProblem =
   | 'dof-mismatch'
   | 'kind-mismatch'
   | 'system-mismatch'
+  | 'param-mismatch'
   | 'unsafe-path'
   | 'not-regular-file'
   | 'too-large';

@@ -1,9 +1,10 @@
 import type { System } from '../core/types.js';
 import type { EngineOptions } from '../engines/registry.js';
 import { createRng, normal } from '../math/random.js';
-import { createSystem } from '../systems/registry.js';
+import { systemFrom } from '../world/addOptions.js';
 import type { SystemHandle } from '../world/SystemHandle.js';
-import { World, type WorldOptions } from '../world/World.js';
+import type { WorldOptions } from '../world/types.js';
+import { World } from '../world/World.js';
 import { defineScene } from './defineScene.js';
 import { SceneError } from './SceneError.js';
 import type {
@@ -212,12 +213,7 @@ export class SceneRunner {
     const where = `scene '${this.scene.name}': systems[${i}] ('${s.id}')`;
     let system: System;
     try {
-      system =
-        typeof s.system === 'string'
-          ? createSystem(s.system, s.params ?? {})
-          : s.params
-            ? s.system.withParams(s.params)
-            : s.system;
+      system = systemFrom(s.system, s.params);
     } catch (err) {
       throw new SceneError(`${where}: ${(err as Error).message}`);
     }
@@ -235,15 +231,13 @@ export class SceneRunner {
         );
       }
     }
-    const engineOptions: Record<string, unknown> = { ...options.engineDefaults };
-    if (s.model !== undefined)
-      engineOptions.model = options.resolveModel ? options.resolveModel(s.model, s) : s.model;
-    if (s.backend !== undefined) engineOptions.backend = s.backend;
     try {
       const handle = await this.world.add(system, {
         name: s.id,
         engine: s.engine ?? 'analytic',
-        engineOptions,
+        engineOptions: options.engineDefaults,
+        model: s.model !== undefined && options.resolveModel ? options.resolveModel(s.model, s) : s.model,
+        backend: s.backend,
         integrator: s.integrator ?? 'rk4',
         count,
         ...(q0 ? { q0 } : {}),

@@ -1,111 +1,22 @@
-import type { Engine, EngineId, Integrator, IntegratorId, System } from '../core/types.js';
+import type { Engine, System } from '../core/types.js';
 import { AnalyticEngine } from '../engines/AnalyticEngine.js';
 import { createEngine, type EngineOptions } from '../engines/registry.js';
-import { createIntegrator, type IntegratorOptions, isIntegratorId } from '../integrators/registry.js';
-import { createSystem } from '../systems/registry.js';
+import { createIntegrator, isIntegratorId } from '../integrators/registry.js';
+import { checkModelSystemId } from '../model/checkSystem.js';
+import { type AddOptions, engineOptionsOf, type SystemSpec, systemFrom } from './addOptions.js';
+import { checkClock, checkDt, checkMaxSubSteps, checkTimeScale } from './checks.js';
 import { Emitter } from './Emitter.js';
 import { fillState, SystemHandle } from './SystemHandle.js';
-import type { JsonValue, SystemSnapshot, WorldSnapshot } from './snapshot.js';
+import {
+  type FromJsonOptions,
+  loadSnapshot,
+  restoreWorld,
+  snapshotWorld,
+  type WorldSnapshot,
+} from './snapshot.js';
+import type { InvalidEvent, StepEvent, WorldClock, WorldEvents, WorldOptions } from './types.js';
 
-/** Options of the {@link World} constructor. */
-export interface WorldOptions {
-  /**
-   * Step used by {@link World.stepN} when no step is given.
-   * @default 1 / 120
-   */
-  fixedTimeStep?: number;
-  /**
-   * Default most fixed steps one {@link World.step} call with a frame time may take.
-   * @default 10
-   */
-  maxSubSteps?: number;
-}
-
-/** Options of {@link World.add}. */
-export interface AddOptions {
-  /**
-   * An engine instance (kept by the caller, not disposed by the world) or an engine id, created
-   * through the engine registry (and disposed by the world).
-   * @default 'analytic'
-   */
-  engine?: Engine | EngineId;
-  /**
-   * Options for an engine created by id (for example `{ model: 'assets/models/dp' }`).
-   * @default {}
-   */
-  engineOptions?: EngineOptions;
-  /**
-   * Integrator id or instance.
-   * @default 'rk4'
-   */
-  integrator?: IntegratorId | Integrator;
-  /**
-   * Options when `integrator` is an id (dopri5 tolerances).
-   * @default {}
-   */
-  integratorOptions?: IntegratorOptions;
-  /**
-   * Initial q, `[dof]` (all copies alike) or `[count * dof]`.
-   * @default zeros
-   */
-  q0?: ArrayLike<number>;
-  /**
-   * Initial q̇, `[dof]` or `[count * dof]`.
-   * @default zeros
-   */
-  qd0?: ArrayLike<number>;
-  /**
-   * Number of copies stepped as one batch.
-   * @default 1
-   */
-  count?: number;
-  /**
-   * Name, unique within the world.
-   * @default `${system.id}-${n}`
-   */
-  name?: string;
-}
-
-/** Options of {@link World.fromJSON}. */
-export interface FromJsonOptions {
-  /**
-   * Builds a system from its id and parameters.
-   * @default the system registry's `createSystem`
-   */
-  createSystem?: (id: string, params: Record<string, number>) => System;
-  /**
-   * Engine instances to use instead of creating them from the snapshot, by system name
-   * (for engines whose options are not JSON, such as an in-memory model).
-   * @default {}
-   */
-  engines?: Record<string, Engine>;
-}
-
-/** Payload of `preStep` and `postStep`. The object is reused between steps: copy what you keep. */
-export interface StepEvent {
-  world: World;
-  /** The fixed step being taken. */
-  dt: number;
-}
-
-/** Payload of `invalid`: a system produced a non-finite state and was frozen. */
-export interface InvalidEvent {
-  world: World;
-  handle: SystemHandle;
-  /** Index of the frozen copy within the handle. */
-  index: number;
-  /** What went wrong, in words. */
-  reason: string;
-  /** The error thrown by the engine or integrator, if one was. */
-  error?: unknown;
-}
-
-/** Events of a {@link World}. */
-export interface WorldEvents {
-  preStep: StepEvent;
-  postStep: StepEvent;
-  invalid: InvalidEvent;
-}
+export type { AddOptions, FromJsonOptions, InvalidEvent, StepEvent, WorldClock, WorldEvents, WorldOptions };
 
 /**
  * Frames that end within this fraction of a step of a step boundary count as reaching it, so that
@@ -145,22 +56,8 @@ const BOUNDARY_TOLERANCE = 1e-9;
  * });
  */
 export class World {
-  /** Simulated time in seconds (sum of the steps taken). */
-  time = 0;
-  /** Fixed steps taken so far. */
-  stepCount = 0;
-  /** Frame time not yet simulated, in seconds (0 ≤ accumulator < dt after a step call). */
-  accumulator = 0;
-  /** Interpolation factor of the last accumulator step: accumulator / dt. */
-  alpha = 0;
   /** While true, {@link World.step} does nothing; {@link World.stepN} still steps. */
   paused = false;
-  /** Factor applied to `timeSinceLastCalled` (slow motion < 1 < fast forward). */
-  timeScale = 1;
-  /** Step used by {@link World.stepN} when none is given. */
-  fixedTimeStep: number;
-  /** Default `maxSubSteps` of {@link World.step}. */
-  maxSubSteps: number;
   /** Steps taken by the last {@link World.step} call. */
   lastSubSteps = 0;
   /** Whole steps dropped by the bail-out so far. */
@@ -171,13 +68,97 @@ export class World {
   private readonly handles: SystemHandle[] = [];
   private nextId = 1;
   private readonly stepEvent: StepEvent = { world: this, dt: 0 };
+  private clockTime = 0;
+  private clockSteps = 0;
+  private clockAccumulator = 0;
+  private clockAlpha = 0;
+  private stepSize = 1 / 120;
+  private subStepLimit = 10;
+  private scale = 1;
 
   constructor(options: WorldOptions = {}) {
-    const { fixedTimeStep = 1 / 120, maxSubSteps = 10 } = options;
-    checkDt(fixedTimeStep, 'fixedTimeStep');
-    checkMaxSubSteps(maxSubSteps);
-    this.fixedTimeStep = fixedTimeStep;
-    this.maxSubSteps = maxSubSteps;
+    this.fixedTimeStep = options.fixedTimeStep ?? 1 / 120;
+    this.maxSubSteps = options.maxSubSteps ?? 10;
+    this.timeScale = options.timeScale ?? 1;
+  }
+
+  /** Simulated time in seconds (sum of the steps taken). Set with {@link World.setClock}. */
+  get time(): number {
+    return this.clockTime;
+  }
+
+  /** Fixed steps taken so far. Set with {@link World.setClock}. */
+  get stepCount(): number {
+    return this.clockSteps;
+  }
+
+  /** Frame time not yet simulated, in seconds (0 ≤ accumulator < dt after a step call). */
+  get accumulator(): number {
+    return this.clockAccumulator;
+  }
+
+  /** Interpolation factor of the last accumulator step: accumulator / dt. */
+  get alpha(): number {
+    return this.clockAlpha;
+  }
+
+  /**
+   * Step used by {@link World.stepN} when none is given, in seconds.
+   * @throws Error on set, unless a finite number > 0
+   */
+  get fixedTimeStep(): number {
+    return this.stepSize;
+  }
+
+  set fixedTimeStep(dt: number) {
+    checkDt(dt, 'fixedTimeStep');
+    this.stepSize = dt;
+  }
+
+  /**
+   * Default `maxSubSteps` of {@link World.step}.
+   * @throws Error on set, unless an integer >= 1
+   */
+  get maxSubSteps(): number {
+    return this.subStepLimit;
+  }
+
+  set maxSubSteps(n: number) {
+    checkMaxSubSteps(n);
+    this.subStepLimit = n;
+  }
+
+  /**
+   * Factor applied to `timeSinceLastCalled` (slow motion < 1 < fast forward).
+   * @throws Error on set, unless a finite number >= 0
+   */
+  get timeScale(): number {
+    return this.scale;
+  }
+
+  set timeScale(s: number) {
+    checkTimeScale(s);
+    this.scale = s;
+  }
+
+  /**
+   * Set the clock: to continue a run at a known time (a rewind, a rebuilt world). States are left as
+   * they are.
+   * @throws Error for a non-finite time, a step count that is not an integer >= 0, a negative
+   * accumulator or an alpha outside [0, 1]
+   * @example world.setClock({ time: 2.5, stepCount: 300 });
+   */
+  setClock(clock: WorldClock): void {
+    const { time, stepCount, accumulator = 0, alpha = 0 } = checkClock(clock);
+    this.clockTime = time;
+    this.clockSteps = stepCount;
+    this.clockAccumulator = accumulator;
+    this.clockAlpha = alpha;
+  }
+
+  /** Put the clock back to zero: time, step count, accumulator and alpha. States are left as they are. */
+  resetClock(): void {
+    this.setClock({ time: 0, stepCount: 0 });
   }
 
   /** The systems in the world, in the order they are stepped. */
@@ -209,17 +190,24 @@ export class World {
   }
 
   /**
-   * Add `system` (`count` copies) with an engine and an integrator. Engines given by id are created
-   * through the engine registry, which may load a model: hence async.
-   * @throws Error for an unknown engine or integrator, a bad state length or a non-finite number.
+   * Add a system (`count` copies), given as an instance or a registered id (with `params`), with an
+   * engine and an integrator. Engines given by id are created through the engine registry (the
+   * learned ones loaded on first use), with `engineOptions` and the `model`, `backend`, `route` and
+   * `outsideTraining` shorthands; a learned engine may load a model: hence async.
+   * @throws Error for an unknown system, engine or integrator, a bad state length or a non-finite
+   * number; ModelFormatError for a model trained on another system (or other parameter values, unless
+   * `outsideTraining: 'run'`).
+   * @example await world.add('double-pendulum', { params: { l1: 1.2 }, engine: 'lnn', model, outsideTraining: 'run' });
    */
-  async add(system: System, options: AddOptions = {}): Promise<SystemHandle> {
+  async add(spec: SystemSpec, options: AddOptions = {}): Promise<SystemHandle> {
+    const system = systemFrom(spec, options.params);
     const engineSpec = options.engine ?? 'analytic';
     if (typeof engineSpec !== 'string') return this.addSync(system, options);
+    const engineOptions = engineOptionsOf(options);
     this.validateAdd(system, options);
-    const engine = await createEngine(engineSpec, system, options.engineOptions ?? {});
+    const engine = await createEngine(engineSpec, system, engineOptions);
     try {
-      return this.insert(system, engine, true, options);
+      return this.insert(system, engine, true, options, engineOptions);
     } catch (error) {
       engine.dispose();
       throw error;
@@ -231,8 +219,10 @@ export class World {
    * engine.
    * @throws Error when `options.engine` is an id other than `'analytic'` (use {@link World.add}).
    */
-  addSync(system: System, options: AddOptions = {}): SystemHandle {
+  addSync(spec: SystemSpec, options: AddOptions = {}): SystemHandle {
+    const system = systemFrom(spec, options.params, 'World.addSync');
     const engineSpec = options.engine ?? 'analytic';
+    const engineOptions = engineOptionsOf(options);
     this.validateAdd(system, options);
     if (typeof engineSpec === 'string') {
       if (engineSpec !== 'analytic') {
@@ -240,7 +230,7 @@ export class World {
           `World.addSync: engine '${engineSpec}' must be created asynchronously; use await world.add()`,
         );
       }
-      return this.insert(system, new AnalyticEngine(system), true, options);
+      return this.insert(system, new AnalyticEngine(system), true, options, engineOptions);
     }
     if (engineSpec.system.id !== system.id || engineSpec.system.dof !== system.dof) {
       throw new Error(
@@ -248,7 +238,16 @@ export class World {
           `not '${system.id}' (dof ${system.dof})`,
       );
     }
-    return this.insert(system, engineSpec, false, options);
+    const trained = engineSpec.model?.metadata.system.id;
+    if (trained !== undefined) {
+      const source = (engineSpec.model as { source?: unknown }).source;
+      checkModelSystemId(
+        trained,
+        system.id,
+        typeof source === 'string' ? source : `of the '${engineSpec.id}' engine`,
+      );
+    }
+    return this.insert(system, engineSpec, false, options, engineOptions);
   }
 
   /** Remove a system; disposes its engine when the world created it. */
@@ -293,19 +292,16 @@ export class World {
       );
     }
     checkMaxSubSteps(maxSubSteps);
-    if (!(this.timeScale >= 0) || !Number.isFinite(this.timeScale)) {
-      throw new Error(`World: timeScale must be a finite number >= 0, got ${this.timeScale}`);
-    }
-    this.accumulator += timeSinceLastCalled * this.timeScale;
-    const due = Math.floor(this.accumulator / dt + BOUNDARY_TOLERANCE);
+    this.clockAccumulator += timeSinceLastCalled * this.scale;
+    const due = Math.floor(this.clockAccumulator / dt + BOUNDARY_TOLERANCE);
     const substeps = Math.min(due, maxSubSteps);
     for (let i = 0; i < substeps; i++) this.internalStep(dt);
     // Bail-out: whole steps beyond maxSubSteps are dropped, the fraction is kept.
     this.droppedSteps += due - substeps;
-    this.accumulator -= due * dt;
-    if (this.accumulator < 0) this.accumulator = 0;
-    this.alpha = Math.min(this.accumulator / dt, 1);
-    for (const h of this.handles) h.interpolate(this.alpha);
+    this.clockAccumulator -= due * dt;
+    if (this.clockAccumulator < 0) this.clockAccumulator = 0;
+    this.clockAlpha = Math.min(this.clockAccumulator / dt, 1);
+    for (const h of this.handles) h.interpolate(this.clockAlpha);
     this.lastSubSteps = substeps;
     return substeps;
   }
@@ -345,94 +341,43 @@ export class World {
       }
       this.guard(h);
     }
-    this.stepCount++;
-    this.time += dt;
+    this.clockSteps++;
+    this.clockTime += dt;
     this.events.emit('postStep', event);
   }
 
-  /** The world as plain JSON (exact: float64 numbers round-trip through JSON). */
+  /**
+   * The world as plain JSON (exact: float64 numbers round-trip through JSON), with each learned
+   * engine's route (see src/world/snapshot.ts).
+   */
   toJSON(): WorldSnapshot {
-    return {
-      format: 'three-lnn/world',
-      version: 1,
-      time: this.time,
-      stepCount: this.stepCount,
-      accumulator: this.accumulator,
-      alpha: this.alpha,
-      paused: this.paused,
-      timeScale: this.timeScale,
-      fixedTimeStep: this.fixedTimeStep,
-      maxSubSteps: this.maxSubSteps,
-      systems: this.handles.map(snapshotOf),
-    };
+    return snapshotWorld(this);
   }
 
   /**
    * Put this world back into the state of `json`, which must hold the same systems (names, system
-   * ids, counts, in order) — for rewinding. Engines and integrators stay as they are.
+   * ids, counts, in order) — for rewinding. Engines and integrators stay as they are; an engine that
+   * can (`pinRoute`) takes the route the snapshot recorded.
    * @throws Error when the snapshot is malformed or describes different systems (use World.fromJSON).
    */
   restore(json: WorldSnapshot): void {
-    checkSnapshot(json);
-    if (json.systems.length !== this.handles.length) {
-      throw new Error(
-        `World.restore: the snapshot has ${json.systems.length} systems, this world ${this.handles.length}; ` +
-          'use World.fromJSON to build a new world',
-      );
-    }
-    json.systems.forEach((s, i) => {
-      const h = this.handles[i];
-      if (s.name !== h.name || s.system.id !== h.system.id || s.count !== h.count) {
-        throw new Error(
-          `World.restore: system ${i} is '${s.name}' (${s.system.id} ×${s.count}) in the snapshot but ` +
-            `'${h.name}' (${h.system.id} ×${h.count}) here; use World.fromJSON`,
-        );
-      }
-    });
-    for (let i = 0; i < json.systems.length; i++) applySnapshot(this.handles[i], json.systems[i]);
-    this.applyClock(json);
+    restoreWorld(this, json);
   }
 
   /**
    * A new world from a snapshot: systems from the system registry (or `options.createSystem`),
-   * engines from the engine registry (or `options.engines`), then the exact saved state.
+   * engines from the engine registry (or `options.engines`) on their recorded routes, then the exact
+   * saved state.
    */
   static async fromJSON(json: WorldSnapshot, options: FromJsonOptions = {}): Promise<World> {
-    checkSnapshot(json);
-    const make = options.createSystem ?? createSystem;
-    const world = new World({ fixedTimeStep: json.fixedTimeStep, maxSubSteps: json.maxSubSteps });
+    const world = new World();
     try {
-      for (const s of json.systems) {
-        const system = make(s.system.id, s.system.params);
-        const handle = await world.add(system, {
-          name: s.name,
-          engine: options.engines?.[s.name] ?? s.engine,
-          engineOptions: s.engineOptions,
-          integrator: s.integrator,
-          integratorOptions: s.integratorOptions,
-          count: s.count,
-          q0: s.q,
-          qd0: s.qd,
-        });
-        applySnapshot(handle, s);
-      }
+      await loadSnapshot(world, json, options);
     } catch (error) {
       world.dispose();
       throw error;
     }
-    world.applyClock(json);
     return world;
-  }
-
-  private applyClock(json: WorldSnapshot): void {
-    this.time = json.time;
-    this.stepCount = json.stepCount;
-    this.accumulator = json.accumulator;
-    this.alpha = json.alpha;
-    this.paused = json.paused;
-    this.timeScale = json.timeScale;
-    this.fixedTimeStep = json.fixedTimeStep;
-    this.maxSubSteps = json.maxSubSteps;
   }
 
   private validateAdd(system: System, options: AddOptions): void {
@@ -453,7 +398,13 @@ export class World {
     fillState(scratch, options.qd0 ?? new Float64Array(system.dof), system.dof, count, 'World.add: qd0');
   }
 
-  private insert(system: System, engine: Engine, ownsEngine: boolean, options: AddOptions): SystemHandle {
+  private insert(
+    system: System,
+    engine: Engine,
+    ownsEngine: boolean,
+    options: AddOptions,
+    engineOptions: EngineOptions,
+  ): SystemHandle {
     const count = options.count ?? 1;
     const spec = options.integrator ?? 'rk4';
     const integratorOptions = options.integratorOptions ?? {};
@@ -469,7 +420,7 @@ export class World {
       system,
       engine,
       ownsEngine,
-      engineOptions: options.engineOptions ?? {},
+      engineOptions,
       integrator,
       integratorOptions,
       count,
@@ -542,83 +493,4 @@ export class World {
       }
     }
   }
-}
-
-function checkDt(dt: number, what: string): void {
-  if (typeof dt !== 'number' || !Number.isFinite(dt) || dt <= 0) {
-    throw new Error(`World: ${what} must be a finite number > 0, got ${dt}`);
-  }
-}
-
-function checkMaxSubSteps(n: number): void {
-  if (!(Number.isInteger(n) && n >= 1))
-    throw new Error(`World: maxSubSteps must be an integer >= 1, got ${n}`);
-}
-
-function jsonSafe(options: Record<string, unknown>): Record<string, JsonValue> {
-  const out: Record<string, JsonValue> = {};
-  for (const [k, v] of Object.entries(options)) {
-    if (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)))
-      out[k] = v;
-    else if (v instanceof URL) out[k] = v.href;
-  }
-  return out;
-}
-
-function snapshotOf(h: SystemHandle): SystemSnapshot {
-  const invalid: number[] = [];
-  h.invalid.forEach((f, i) => {
-    if (f === 1) invalid.push(i);
-  });
-  const integratorOptions: Record<string, number> = {};
-  for (const [k, v] of Object.entries(h.integratorOptions))
-    if (typeof v === 'number') integratorOptions[k] = v;
-  return {
-    name: h.name,
-    system: { id: h.system.id, params: { ...h.system.params } },
-    engine: h.engine.id,
-    engineOptions: jsonSafe(h.engineOptions),
-    integrator: h.integrator.id,
-    integratorOptions,
-    count: h.count,
-    q: Array.from(h.q),
-    qd: Array.from(h.qd),
-    previousQ: Array.from(h.previousQ),
-    previousQd: Array.from(h.previousQd),
-    invalid,
-  };
-}
-
-function applySnapshot(h: SystemHandle, s: SystemSnapshot): void {
-  h.setState(s.q, s.qd);
-  fillState(h.previousQ, s.previousQ, h.dof, h.count, `${s.name}: previousQ`);
-  fillState(h.previousQd, s.previousQd, h.dof, h.count, `${s.name}: previousQd`);
-  for (const i of s.invalid) {
-    if (!(Number.isInteger(i) && i >= 0 && i < h.count)) {
-      throw new Error(`${s.name}: invalid copy index ${i} is out of range [0, ${h.count})`);
-    }
-    h.invalid[i] = 1;
-  }
-}
-
-function checkSnapshot(json: WorldSnapshot): void {
-  if (json === null || typeof json !== 'object' || json.format !== 'three-lnn/world' || json.version !== 1) {
-    throw new Error(
-      "World snapshot: expected { format: 'three-lnn/world', version: 1, ... } from world.toJSON()",
-    );
-  }
-  for (const key of [
-    'time',
-    'stepCount',
-    'accumulator',
-    'alpha',
-    'timeScale',
-    'fixedTimeStep',
-    'maxSubSteps',
-  ] as const) {
-    if (typeof json[key] !== 'number' || !Number.isFinite(json[key])) {
-      throw new Error(`World snapshot: '${key}' must be a finite number, got ${json[key]}`);
-    }
-  }
-  if (!Array.isArray(json.systems)) throw new Error("World snapshot: 'systems' must be an array");
 }

@@ -1,12 +1,18 @@
-export { Emitter, type Listener } from './Emitter.js';
-export { SystemHandle } from './SystemHandle.js';
-export type { JsonValue, SystemSnapshot, WorldSnapshot } from './snapshot.js';
 export {
   type AddOptions,
+  engineOptionsOf,
+  isSystem,
+  type SystemSpec,
+  systemFrom,
+} from './addOptions.js';
+export { Emitter, type Listener } from './Emitter.js';
+export { SystemHandle } from './SystemHandle.js';
+export {
   type FromJsonOptions,
-  type InvalidEvent,
-  type StepEvent,
-  World,
-  type WorldEvents,
-  type WorldOptions,
-} from './World.js';
+  type JsonValue,
+  SNAPSHOT_VERSION,
+  type SystemSnapshot,
+  type WorldSnapshot,
+} from './snapshot.js';
+export type { InvalidEvent, StepEvent, WorldClock, WorldEvents, WorldOptions } from './types.js';
+export { World } from './World.js';

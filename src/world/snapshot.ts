@@ -1,7 +1,16 @@
-import type { IntegratorId } from '../core/types.js';
+import type { Engine, EngineRoute, IntegratorId, System } from '../core/types.js';
+import { createSystem } from '../systems/registry.js';
+import { fillState, type SystemHandle } from './SystemHandle.js';
+import type { World } from './World.js';
 
 /** A JSON value (what snapshots are made of). */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** The snapshot format version written by `world.toJSON()`; {@link SNAPSHOT_VERSIONS} are read. */
+export const SNAPSHOT_VERSION = 2 as const;
+
+/** Snapshot versions `World.fromJSON` and `world.restore` read: 1 (no routes) and 2 (routes). */
+export const SNAPSHOT_VERSIONS: readonly number[] = [1, 2];
 
 /** Snapshot of one {@link SystemHandle}: plain JSON, numbers exact (float64 round-trips through JSON). */
 export interface SystemSnapshot {
@@ -13,6 +22,12 @@ export interface SystemSnapshot {
   engine: string;
   /** The JSON-safe engine options (strings, numbers, booleans; a URL as its string). */
   engineOptions: Record<string, JsonValue>;
+  /**
+   * The route the engine took for this batch (engines with `describeRoute`, i.e. learned ones); restoring
+   * pins it (`engine.pinRoute`), so a replay computes the recorded numbers. Absent for exact engines and in
+   * version-1 snapshots.
+   */
+  route?: EngineRoute;
   /** Integrator id. */
   integrator: IntegratorId;
   /** Integrator options (dopri5 tolerances). */
@@ -32,7 +47,8 @@ export interface SystemSnapshot {
 /** Snapshot of a `World`: `world.toJSON()`; restore with `World.fromJSON` or `world.restore`. */
 export interface WorldSnapshot {
   format: 'three-lnn/world';
-  version: 1;
+  /** Format version: 2 is written; 1 (without routes) is still read. */
+  version: 1 | 2;
   time: number;
   stepCount: number;
   accumulator: number;
@@ -42,4 +58,190 @@ export interface WorldSnapshot {
   fixedTimeStep: number;
   maxSubSteps: number;
   systems: SystemSnapshot[];
+}
+
+/** Options of {@link World.fromJSON}. */
+export interface FromJsonOptions {
+  /**
+   * Builds a system from its id and parameters.
+   * @default the system registry's `createSystem`
+   */
+  createSystem?: (id: string, params: Record<string, number>) => System;
+  /**
+   * Engine instances to use instead of creating them from the snapshot, by system name
+   * (for engines whose options are not JSON, such as an in-memory model).
+   * @default {}
+   */
+  engines?: Record<string, Engine>;
+}
+
+/** The world as plain JSON (exact: float64 numbers round-trip through JSON). */
+export function snapshotWorld(world: World): WorldSnapshot {
+  return {
+    format: 'three-lnn/world',
+    version: SNAPSHOT_VERSION,
+    time: world.time,
+    stepCount: world.stepCount,
+    accumulator: world.accumulator,
+    alpha: world.alpha,
+    paused: world.paused,
+    timeScale: world.timeScale,
+    fixedTimeStep: world.fixedTimeStep,
+    maxSubSteps: world.maxSubSteps,
+    systems: world.systems.map(snapshotSystem),
+  };
+}
+
+/**
+ * Put `world` back into the state of `json`, which must hold the same systems (names, system ids,
+ * counts, in order). Engines and integrators stay; an engine with `pinRoute` takes the recorded route.
+ * @throws Error when the snapshot is malformed or describes different systems
+ */
+export function restoreWorld(world: World, json: WorldSnapshot): void {
+  checkSnapshot(json);
+  const handles = world.systems;
+  if (json.systems.length !== handles.length) {
+    throw new Error(
+      `World.restore: the snapshot has ${json.systems.length} systems, this world ${handles.length}; ` +
+        'use World.fromJSON to build a new world',
+    );
+  }
+  json.systems.forEach((s, i) => {
+    const h = handles[i];
+    if (s.name !== h.name || s.system.id !== h.system.id || s.count !== h.count) {
+      throw new Error(
+        `World.restore: system ${i} is '${s.name}' (${s.system.id} ×${s.count}) in the snapshot but ` +
+          `'${h.name}' (${h.system.id} ×${h.count}) here; use World.fromJSON`,
+      );
+    }
+  });
+  for (let i = 0; i < json.systems.length; i++) applySystem(handles[i], json.systems[i]);
+  applyClock(world, json);
+}
+
+/**
+ * Add the snapshot's systems to the empty `world` (systems from the system registry or
+ * `options.createSystem`, engines from the engine registry or `options.engines`), then the exact saved
+ * state, routes and clock.
+ * @throws Error when the snapshot is malformed or a system or engine cannot be built
+ */
+export async function loadSnapshot(
+  world: World,
+  json: WorldSnapshot,
+  options: FromJsonOptions = {},
+): Promise<void> {
+  checkSnapshot(json);
+  const make = options.createSystem ?? createSystem;
+  for (const s of json.systems) {
+    const system = make(s.system.id, s.system.params);
+    const handle = await world.add(system, {
+      name: s.name,
+      engine: options.engines?.[s.name] ?? s.engine,
+      engineOptions: s.engineOptions,
+      integrator: s.integrator,
+      integratorOptions: s.integratorOptions,
+      count: s.count,
+      q0: s.q,
+      qd0: s.qd,
+    });
+    applySystem(handle, s);
+  }
+  applyClock(world, json);
+}
+
+/** Set the world's clock and stepping settings from a snapshot. */
+export function applyClock(world: World, json: WorldSnapshot): void {
+  world.fixedTimeStep = json.fixedTimeStep;
+  world.maxSubSteps = json.maxSubSteps;
+  world.timeScale = json.timeScale;
+  world.paused = json.paused;
+  world.setClock({
+    time: json.time,
+    stepCount: json.stepCount,
+    accumulator: json.accumulator,
+    alpha: json.alpha,
+  });
+}
+
+/**
+ * Check the envelope of a snapshot: format, a readable version, finite clock numbers, a systems array.
+ * @throws Error naming what is wrong and where snapshots come from
+ */
+export function checkSnapshot(json: WorldSnapshot): void {
+  if (
+    json === null ||
+    typeof json !== 'object' ||
+    json.format !== 'three-lnn/world' ||
+    !SNAPSHOT_VERSIONS.includes(json.version)
+  ) {
+    throw new Error(
+      `World snapshot: expected { format: 'three-lnn/world', version: ${SNAPSHOT_VERSIONS.join(' or ')}, ... } from world.toJSON()`,
+    );
+  }
+  for (const key of [
+    'time',
+    'stepCount',
+    'accumulator',
+    'alpha',
+    'timeScale',
+    'fixedTimeStep',
+    'maxSubSteps',
+  ] as const) {
+    if (typeof json[key] !== 'number' || !Number.isFinite(json[key])) {
+      throw new Error(`World snapshot: '${key}' must be a finite number, got ${json[key]}`);
+    }
+  }
+  if (!Array.isArray(json.systems)) throw new Error("World snapshot: 'systems' must be an array");
+}
+
+function jsonSafe(options: Record<string, unknown>): Record<string, JsonValue> {
+  const out: Record<string, JsonValue> = {};
+  for (const [k, v] of Object.entries(options)) {
+    if (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)))
+      out[k] = v;
+    else if (v instanceof URL) out[k] = v.href;
+  }
+  return out;
+}
+
+function snapshotSystem(h: SystemHandle): SystemSnapshot {
+  const invalid: number[] = [];
+  h.invalid.forEach((f, i) => {
+    if (f === 1) invalid.push(i);
+  });
+  const integratorOptions: Record<string, number> = {};
+  for (const [k, v] of Object.entries(h.integratorOptions))
+    if (typeof v === 'number') integratorOptions[k] = v;
+  const snapshot: SystemSnapshot = {
+    name: h.name,
+    system: { id: h.system.id, params: { ...h.system.params } },
+    engine: h.engine.id,
+    engineOptions: jsonSafe(h.engineOptions),
+    integrator: h.integrator.id,
+    integratorOptions,
+    count: h.count,
+    q: Array.from(h.q),
+    qd: Array.from(h.qd),
+    previousQ: Array.from(h.previousQ),
+    previousQd: Array.from(h.previousQd),
+    invalid,
+  };
+  const route = h.engine.describeRoute?.(h.count);
+  if (route !== undefined) {
+    snapshot.route = { route: route.route, backend: route.backend, precision: route.precision };
+  }
+  return snapshot;
+}
+
+function applySystem(h: SystemHandle, s: SystemSnapshot): void {
+  h.setState(s.q, s.qd);
+  fillState(h.previousQ, s.previousQ, h.dof, h.count, `${s.name}: previousQ`);
+  fillState(h.previousQd, s.previousQd, h.dof, h.count, `${s.name}: previousQd`);
+  for (const i of s.invalid) {
+    if (!(Number.isInteger(i) && i >= 0 && i < h.count)) {
+      throw new Error(`${s.name}: invalid copy index ${i} is out of range [0, ${h.count})`);
+    }
+    h.invalid[i] = 1;
+  }
+  if (s.route !== undefined && h.engine.pinRoute !== undefined) h.engine.pinRoute(s.route);
 }

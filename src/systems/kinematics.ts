@@ -1,4 +1,4 @@
-import type { System } from '../../src/core/types.js';
+import type { System } from '../core/types.js';
 
 /** Scratch for the two displaced configurations; grown on demand, reused afterwards. */
 let qPlus = new Float64Array(0);
