@@ -1,5 +1,4 @@
 import { type EngineRoute, INTEGRATOR_IDS, listSystems } from '../src/index.js';
-import { MAX_EXPRESSION_LENGTH } from '../src/lagrangian/expression.js';
 
 export type { EngineRoute };
 

@@ -24,7 +24,7 @@ import { DEFAULT_MAX_INPUT_BYTES } from './limits.js';
 
 // The cannon engine registers when its plugin module is imported: only when a command asks for it, so
 // commands on the exact engines load neither cannon-es nor TensorFlow.js.
-registerEngineLoader('cannon', () => import('../plugins/cannon/registerCannonEngine.js'));
+registerEngineLoader('cannon', () => import('../plugins/cannon/index.js'));
 
 export { loadEngine };
 

@@ -51,6 +51,7 @@ export {
   compileExpression,
   type ExpressionNode,
   type ExpressionSystemOptions,
+  MAX_EXPRESSION_LENGTH,
   parseExpression,
   systemFromExpression,
 } from './lagrangian/expression.js';

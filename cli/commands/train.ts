@@ -197,10 +197,7 @@ export function trainCommand(io: CliIO): Command {
     .option('--no-progress', 'no progress bar (log lines at each validation instead)')
     .addHelpText('after', EXAMPLES)
     .action(async (opts: TrainCliOptions) => {
-      const [{ initBackend }, { Trainer }] = await Promise.all([
-        import('../../src/learned/backend.js'),
-        import('../../src/train/Trainer.js'),
-      ]);
+      const { initBackend, Trainer } = await import('../../src/learned.js');
       await initBackend({ backend: opts.backend as 'wasm' | 'cpu' });
       const command = `three-lnn ${process.argv.slice(2).join(' ')}`;
       // Everything Trainer.create/resume reject happens before training starts: inconsistent options, a
