@@ -1,4 +1,4 @@
-import { type EngineRoute, INTEGRATOR_IDS, listSystems } from '../src/index.js';
+import { type EngineRoute, INTEGRATOR_IDS, listSystems, MAX_EXPRESSION_LENGTH } from '../src/index.js';
 
 export type { EngineRoute };
 

@@ -44,7 +44,7 @@ export interface NetworkSpec {
 }
 
 /** The {@link NetworkSpec} stored in a model's metadata. */
-export function specFromModel(model: LoadedModel): NetworkSpec {
+export function specFromModel(model: Pick<LoadedModel, 'metadata'>): NetworkSpec {
   const m = model.metadata;
   return {
     activation: m.architecture.activation,

@@ -26,7 +26,7 @@ export const STREAMS = {
 
 /** The {@link NetworkSpec} of model metadata (what `specFromModel` reads of a model). */
 export function specFromMetadata(metadata: ModelMetadata): NetworkSpec {
-  return specFromModel({ metadata } as LoadedModel);
+  return specFromModel({ metadata });
 }
 
 /** Metadata of a new model: kind, architecture and input/output scaling over the training box. */
