@@ -25,14 +25,38 @@ export {
 } from './learned/backend.js';
 export {
   CALIBRATION_SUBSTEPS,
-  type EngineReport,
-  type FusedStepper,
-  LearnedEngine,
-  type LearnedEngineOptions,
+  type CalibrationOptions,
+  measureRoutes,
+  type RouteMeasurement,
+} from './learned/calibrate.js';
+export type { EngineReport } from './learned/EngineReport.js';
+export { LearnedEngine } from './learned/LearnedEngine.js';
+export { type LearnedEngineInit, openEngine } from './learned/openEngine.js';
+export type { LearnedEngineOptions } from './learned/options.js';
+export {
+  type EngineKernels,
   ROUTE_NAMES,
+  type Route,
+  type RouteAdvance,
+  type RouteContext,
   type RouteName,
+  type RoutePrecision,
+} from './learned/Route.js';
+export {
+  CALIBRATION_CAP,
+  FIXED_JS_BELOW,
+  FIXED_WEBGL_FUSED_BELOW,
+  type PlanInput,
+  type PlanMode,
+  planRoutes,
+  planSummary,
+  type RouteCost,
+  type RoutePlan,
   type RouteTiming,
-} from './learned/LearnedEngine.js';
+} from './learned/RoutePlanner.js';
+export { ROUTE_TABLE } from './learned/routes/index.js';
+export type { GpuStepper as FusedStepper } from './gpu/GpuStepper.js';
+export { TENSOR_INTEGRATORS, tensorFormOf, tensorRk4, tensorSymplecticEuler } from './integrators/tensor.js';
 export { BaselineEngine } from './engines/BaselineEngine.js';
 export { LGNEngine } from './engines/LGNEngine.js';
 export { LNNEngine } from './engines/LNNEngine.js';
@@ -48,7 +72,7 @@ export {
   type ShippedModelName,
   shippedModel,
 } from './model/assets.js';
-export { checkModelForSystem } from './model/checkSystem.js';
+export { type CheckModelOptions, checkModelForSystem, trainingMismatches } from './model/checkSystem.js';
 export { formatModelSummary, inspectModel, type ModelSummary } from './model/inspect.js';
 export { type LoadModelOptions, loadModel, type ModelSource } from './model/loadModel.js';
 export { ModelFormatError, type ModelProblem, showValue } from './model/ModelFormatError.js';
@@ -66,7 +90,13 @@ export { createFusedLnn, type FusedLnn, type FusedLnnOptions } from './nn/jsLnn.
 export { SolveFlag, type SolveFlagValue, solveSymmetric64 } from './nn/solve64.js';
 
 // Training (TF.js; `three-lnn train`) and evaluation protocols (`three-lnn eval`).
-export { type LossName, sampleBox, type StepInfo, Trainer, type TrainerOptions } from './train/Trainer.js';
-export { defaultTrainingBox, type TrainingBox } from './train/trainingBox.js';
+export {
+  type LossName,
+  type StepInfo,
+  Trainer,
+  TrainerOptionError,
+  type TrainerOptions,
+} from './train/Trainer.js';
+export { defaultTrainingBox, sampleBox, type TrainingBox } from './train/trainingBox.js';
 export { type EvaluateOptions, type EvaluationReport, evaluateModel } from './eval/evaluateModel.js';
 export { energyDrift, energyDriftFromSampler, type Metric, qddError, stringModes } from './eval/protocols.js';

@@ -25,40 +25,43 @@ describe('learned engine routes (Node: js and wasm)', () => {
     referenceAccelerations(model, q, qd, ref, batch, { flags: refFlags });
   });
 
-  for (const route of ['js', 'wasm'] as const) {
-    it(`forced route ${route}: q̈ equals the float64 reference, RK4 advances stay finite, dispose frees tensors`, async () => {
-      const before = tf.memory().numTensors;
-      const engine = await LNNEngine.load(model, dp, { backend: 'wasm', route });
-      expect(engine.route, 'setting').toBe(route);
-      expect(engine.routeFor(10_000), 'a forced route ignores the batch size').toBe(route);
-      expect(engine.routeTimings, 'no timing when a route is forced').toEqual([]);
-      const out = new Float64Array(2 * batch);
-      engine.accelerations(q, qd, out, batch);
-      expect(engine.lastReport.route, 'reported route').toBe(route);
-      const tol = route === 'js' ? 1e-9 : 1e-3;
-      for (let b = 0; b < batch; b++) {
-        if (engine.lastReport.flags[b] !== refFlags[b]) continue;
-        const scale = Math.max(1, Math.abs(ref[2 * b]), Math.abs(ref[2 * b + 1]));
-        for (let i = 2 * b; i < 2 * b + 2; i++) {
-          expect(Math.abs(out[i] - ref[i]) / scale, `${route} q̈[${i}] ${out[i]} vs ${ref[i]}`).toBeLessThan(
-            tol,
-          );
-        }
-      }
-      const q1 = q.slice();
-      const v1 = qd.slice().map((v) => v * 0.01);
-      const rk4 = new RungeKutta4();
-      for (let s = 0; s < 50; s++) engine.advance(q1, v1, batch, 1 / 240, rk4, 2);
-      expect(q1.every(Number.isFinite), 'state finite after 100 RK4 steps').toBe(true);
-      engine.dispose();
-      expect(tf.memory().numTensors, 'tensors freed after dispose').toBe(before);
-    });
-  }
+  // Forced-route parity against the float64 reference, per route and model kind: test/route-parity.test.ts.
 
-  it("'auto' times every available route and splits batch sizes at the measured crossover", async () => {
+  it("default 'auto' times nothing: a fixed plan by backend, kind and batch size (wasm wherever it is available)", async () => {
+    const reports: EngineReport[] = [];
+    const engine = await LNNEngine.load(model, dp, { backend: 'wasm', onReport: (r) => reports.push(r) });
+    expect(engine.routeTimings, 'no timing at load').toEqual([]);
+    expect(engine.jsBelow, 'fixed js threshold').toBe(0);
+    expect([1, 2, 3, 8, 10_000].map((b) => engine.routeFor(b)), 'routes per batch').toEqual([
+      'wasm',
+      'wasm',
+      'wasm',
+      'wasm',
+      'wasm',
+    ]);
+    expect(engine.routeSummary, 'summary').toBe('auto: wasm');
+    engine.jsBelow = 2;
+    expect(engine.routeSummary, 'a threshold set by hand').toBe('auto: js ≤ 2 states, then wasm');
+    expect(engine.describeRoute(1), 'js route described').toEqual({ route: 'js', backend: 'js', precision: 'float64' });
+    expect(engine.describeRoute(64), 'wasm route described').toEqual({
+      route: 'wasm',
+      backend: 'wasm',
+      precision: 'float32',
+    });
+    engine.dispose();
+    const baseline = await BaselineEngine.load(createRandomModel({ kind: 'baseline', hidden: [16], seed: 4 }), dp, {
+      backend: 'wasm',
+    });
+    expect(baseline.routeFor(1), 'baseline: the backend from one state').toBe('wasm');
+    baseline.dispose();
+    expect(reports, 'no reports without calls').toEqual([]);
+  });
+
+  it("'auto' with calibrate: true times every available route and splits batch sizes at the measured crossover", async () => {
     const reports: EngineReport[] = [];
     const engine = await LNNEngine.load(model, dp, {
       backend: 'wasm',
+      calibrate: true,
       onReport: (r) => reports.push(r),
     });
     expect(engine.route, 'default setting').toBe('auto');
@@ -77,7 +80,7 @@ describe('learned engine routes (Node: js and wasm)', () => {
     );
     expect(engine.routeFor(engine.jsBelow + 1), 'above the threshold').toBe('wasm');
     expect(engine.routeSummary, 'summary names the setting and the rates').toMatch(
-      /^auto: .*state-steps\/s at 1 \/ 8 states: .*js .*wasm/,
+      /^auto \(calibrated\): .*state-steps\/s at 1 \/ 8 states: .*js .*wasm/,
     );
     engine.jsBelow = 0;
     engine.accelerations(q, qd, new Float64Array(2 * batch), batch);
@@ -202,9 +205,9 @@ describe('learned engine routes (Node: js and wasm)', () => {
     await initBackend({ backend: 'wasm' });
   });
 
-  it("'auto' on cpu times the wasm route too and takes the cheapest route per batch size", async () => {
+  it("'auto' with calibrate: true on cpu times the wasm route too and takes the cheapest route per batch size", async () => {
     await initBackend({ backend: 'cpu' });
-    const engine = await LNNEngine.load(model, dp, { backend: 'cpu' });
+    const engine = await LNNEngine.load(model, dp, { backend: 'cpu', calibrate: true });
     const timed = engine.routeTimings.map((t) => `${t.route}@${t.batch}`).sort();
     expect(timed, 'every route timed at 1 and 8 states').toEqual([
       'cpu@1',
@@ -249,7 +252,7 @@ describe('learned engine routes (Node: js and wasm)', () => {
     }
     console.log(`cpu engine: ${engine.routeSummary}`);
     if (engine.routeFor(64) === 'wasm')
-      expect(engine.routeSummary, 'the summary names the wasm range').toMatch(/^auto: .*wasm/);
+      expect(engine.routeSummary, 'the summary names the wasm range').toMatch(/^auto \(calibrated\): .*wasm/);
     engine.dispose();
     await initBackend({ backend: 'wasm' });
   });

@@ -22,7 +22,7 @@ describe('learned engine worker threads when they cannot run or stop answering (
 
   /** The pool inside an engine, for the failure cases (private fields). */
   type PoolInside = { generation: number; workers: { terminate(): void; dead(): string | null } };
-  const poolOf = (e: LNNEngine) => (e as unknown as { pool: PoolInside | null }).pool;
+  const poolOf = (e: LNNEngine) => (e as unknown as { lnn: { pool: PoolInside | null } }).lnn.pool;
 
   for (const [label, breakIt] of [
     // The worker fails inside a run (it is told of buffers it never receives): it answers "failed".

@@ -90,9 +90,14 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   const engine = await LNNEngine.load(model, createSystem('double-pendulum'), { backend: 'wasm' });
   for (const batch of [1, 16, 64]) auto[batch] = engine.routeFor(batch);
   auto.jsBelow = engine.jsBelow;
-  auto.timings = engine.routeTimings;
   rows.push({ measure: "route: 'auto' (engine.routeSummary)", route: engine.routeSummary });
   engine.dispose();
+  // The opt-in calibration on this machine, for comparison with the fixed plan.
+  const calibrated = await LNNEngine.load(model, createSystem('double-pendulum'), { backend: 'wasm', calibrate: true });
+  auto.calibrated = Object.fromEntries([1, 16, 64].map((batch) => [batch, calibrated.routeFor(batch)]));
+  auto.timings = calibrated.routeTimings;
+  rows.push({ measure: "route: 'auto', calibrate: true (engine.routeSummary)", route: calibrated.routeSummary });
+  calibrated.dispose();
   json.autoSelect = auto;
 
   const capacity: Record<string, unknown> = {};

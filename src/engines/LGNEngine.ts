@@ -1,6 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { LearnedEngine, type LearnedEngineOptions } from '../learned/LearnedEngine.js';
+import { LearnedEngine } from '../learned/LearnedEngine.js';
+import { type LearnedEngineInit, openEngine } from '../learned/openEngine.js';
+import type { LearnedEngineOptions } from '../learned/options.js';
 import { readBack } from '../learned/readBack.js';
+import { angleFlags, type EngineKernels, epsilonOf } from '../learned/Route.js';
+import type { WeightSet } from '../learned/weights.js';
 import type { System } from '../core/types.js';
 import type { ModelSource } from '../model/loadModel.js';
 import { referenceEnergy, wrapAngle } from '../model/reference.js';
@@ -8,6 +12,7 @@ import { fusedLagrangianPack } from '../nn/wasmKernels.js';
 import { packedLagrangianTerms } from '../nn/lagrangianTerms.js';
 import { bandedTermsFolded } from '../nn/lgn.js';
 import type { Accelerations } from '../nn/lnn.js';
+import { type NetworkSpec, specFromModel, wrapAngles } from '../nn/mlp.js';
 import { solveTridiagonal } from '../nn/solve.js';
 import { solveTridiagonal64 } from '../nn/solve64.js';
 import { tidy } from '../nn/tidy.js';
@@ -20,12 +25,6 @@ import { tidy } from '../nn/tidy.js';
  */
 export class LGNEngine extends LearnedEngine {
   readonly id = 'lgn' as const;
-  private xq = new Float32Array(0);
-  private xv = new Float32Array(0);
-  private xs32 = new Float32Array(0);
-  private diag = new Float64Array(0);
-  private off = new Float64Array(0);
-  private rhs = new Float64Array(0);
 
   /**
    * Load an lgn model, check it against `system` (any number of nodes), initialise the backend, upload
@@ -33,17 +32,52 @@ export class LGNEngine extends LearnedEngine {
    * @throws ModelFormatError for a bad file or a non-lgn model
    */
   static load(source: ModelSource, system: System, options: LearnedEngineOptions = {}): Promise<LGNEngine> {
-    return LearnedEngine.open('lgn', source, system, options, (init) => new LGNEngine(init));
+    return openEngine('lgn', source, system, options, (init) => new LGNEngine(init));
   }
 
-  protected tensorAccelerations(
+  private constructor(init: LearnedEngineInit) {
+    super(init, new LgnKernels(init));
+  }
+
+  /** Learned energy E = q̇·∂L/∂q̇ − L of one state (float64 evaluation of the network). */
+  energy(q: ArrayLike<number>, qd: ArrayLike<number>): number {
+    return referenceEnergy(this.model, q, qd);
+  }
+}
+
+/**
+ * The kernels of the `lgn` engine: every edge of every state through the shared network (fused wasm/cpu
+ * pass or plain TF.js ops), then a float64 tridiagonal solve; the resident tensor q̈. The `js` route is
+ * the float64 reference evaluator.
+ */
+class LgnKernels implements EngineKernels {
+  private readonly dof: number;
+  private readonly spec: NetworkSpec;
+  private readonly epsilon: number | undefined;
+  private readonly wrapFlags: readonly boolean[];
+  private xq = new Float32Array(0);
+  private xv = new Float32Array(0);
+  private xs32 = new Float32Array(0);
+  private diag = new Float64Array(0);
+  private off = new Float64Array(0);
+  private rhs = new Float64Array(0);
+
+  constructor({ model, system, options }: LearnedEngineInit) {
+    this.dof = system.dof;
+    this.spec = specFromModel(model);
+    this.epsilon = epsilonOf(model, options.epsilon);
+    this.wrapFlags = angleFlags(model, system.dof);
+  }
+
+  tensor(
+    weights: WeightSet,
     q: Float64Array,
     qd: Float64Array,
     qdd: Float64Array,
     batch: number,
     flags: Uint8Array,
   ): void {
-    const n = this.system.dof;
+    const n = this.dof;
     const e = n + 1;
     const rows = batch * e;
     if (this.xq.length < 2 * rows) {
@@ -65,7 +99,7 @@ export class LGNEngine extends LearnedEngine {
         this.xv[r + 1] = right < n ? qd[b * n + right] : 0;
       }
     }
-    const data = this.fused ? this.fusedPack(rows) : this.plainPack(rows);
+    const data = weights.fused ? this.fusedPack(weights, rows) : this.plainPack(weights, rows);
     if (this.diag.length < n) {
       this.diag = new Float64Array(n);
       this.off = new Float64Array(n);
@@ -87,32 +121,34 @@ export class LGNEngine extends LearnedEngine {
   }
 
   /** Fused wasm/cpu pass over all edges: primal rows, then 3 tangent rows per edge. */
-  private fusedPack(rows: number): Float32Array {
+  private fusedPack(weights: WeightSet, rows: number): Float32Array {
     const total = rows * 4;
     if (this.xs32.length < total * 4) this.xs32 = new Float32Array(total * 4);
     const xs = this.xs32;
     xs.fill(0, 0, total * 4);
     for (let r = 0; r < rows; r++) {
-      const ql = this.xq[2 * r];
-      const qr = this.xq[2 * r + 1];
       const vl = this.xv[2 * r];
       const vr = this.xv[2 * r + 1];
-      xs.set([ql, qr, vl, vr], 4 * r);
+      const p = 4 * r;
+      xs[p] = this.xq[2 * r];
+      xs[p + 1] = this.xq[2 * r + 1];
+      xs[p + 2] = vl;
+      xs[p + 3] = vr;
       const t = 4 * (rows + 3 * r);
       xs[t + 2] = 1; // e_{v_left}
       xs[t + 4 + 3] = 1; // e_{v_right}
       xs[t + 8] = vl; // u = (v_left, v_right, 0, 0)
       xs[t + 9] = vr;
     }
-    const fused = this.fused!;
+    const fused = weights.fused!;
     return readBack(() =>
       fusedLagrangianPack(fused, this.spec.activation, tf.tensor2d(xs.subarray(0, total * 4), [total, 4]), 2),
     );
   }
 
   /** Plain-op pass (webgl), same row layout as the fused one. */
-  private plainPack(rows: number): Float32Array {
-    const folded = this.folded!;
+  private plainPack(weights: WeightSet, rows: number): Float32Array {
+    const folded = weights.folded!;
     return readBack(() => {
       const p = packedLagrangianTerms(
         folded,
@@ -125,16 +161,12 @@ export class LGNEngine extends LearnedEngine {
     });
   }
 
-  protected override residentAccelerations(q: tf.Tensor2D, qd: tf.Tensor2D): Accelerations {
+  /** q̈ of tensor states `[batch, dof]` entirely on the backend (the resident route). */
+  resident(weights: WeightSet, q: tf.Tensor2D, qd: tf.Tensor2D): Accelerations {
     return tidy(() => {
-      const t = bandedTermsFolded(this.folded!, this.spec, this.wrapTensorAngles(q), qd);
+      const t = bandedTermsFolded(weights.folded!, this.spec, wrapAngles(q, this.wrapFlags), qd);
       const { x, flags } = solveTridiagonal(t.diag, t.off, t.rhs, this.epsilon);
       return { qdd: x, flags };
     });
-  }
-
-  /** Learned energy E = q̇·∂L/∂q̇ − L of one state (float64 evaluation of the network). */
-  energy(q: ArrayLike<number>, qd: ArrayLike<number>): number {
-    return referenceEnergy(this.model, q, qd);
   }
 }

@@ -1,15 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ensureBackend, resolveWasmPaths } from '../learned/backend.js';
-import {
-  type FusedStepper,
-  LearnedEngine,
-  type LearnedEngineInit,
-  type LearnedEngineOptions,
-  type RouteName,
-} from '../learned/LearnedEngine.js';
+import { LearnedEngine } from '../learned/LearnedEngine.js';
+import { type LearnedEngineInit, openEngine } from '../learned/openEngine.js';
+import type { LearnedEngineOptions } from '../learned/options.js';
 import { readBack } from '../learned/readBack.js';
+import { angleFlags, type EngineKernels, epsilonOf, type RouteName } from '../learned/Route.js';
 import type { TermsPool } from '../learned/TermsPool.js';
+import type { WeightSet } from '../learned/weights.js';
 import type { System } from '../core/types.js';
+import type { GpuStepper } from '../gpu/GpuStepper.js';
 import { WebGLLnnStepper } from '../gpu/WebGLLnnStepper.js';
 import { applyVelocityMap, featureSlope, fillInput, type InputMap } from '../model/inputMap.js';
 import type { ModelSource } from '../model/loadModel.js';
@@ -21,6 +20,7 @@ import { packedLagrangianTerms } from '../nn/lagrangianTerms.js';
 import type { Accelerations } from '../nn/lnn.js';
 import { solveSymmetric } from '../nn/solve.js';
 import { solveSymmetric64 } from '../nn/solve64.js';
+import { type NetworkSpec, specFromModel, wrapAngles } from '../nn/mlp.js';
 import { tidy } from '../nn/tidy.js';
 
 /**
@@ -29,7 +29,7 @@ import { tidy } from '../nn/tidy.js';
  * TF.js computation (float32), and the small n×n solve runs in float64 JS after a single readback; on
  * webgl a step keeps the state on the GPU across RK4 stages (see `LearnedEngineOptions.resident`).
  * Small batches take the plain-JS route (`createFusedLnn`), and on webgl the fused WebGL programs
- * (`WebGLLnnStepper`, route `webgl-fused`) when they measure faster (see `LearnedEngineOptions.route`).
+ * (`WebGLLnnStepper`, route `webgl-fused`) where the route plan says so (see `LearnedEngineOptions.route`).
  * A singular or indefinite learned H_vv is regularised and reported in {@link LearnedEngine.lastReport}.
  * @example
  * const engine = await LNNEngine.load('assets/models/double-pendulum-lnn', createSystem('double-pendulum'));
@@ -38,29 +38,7 @@ import { tidy } from '../nn/tidy.js';
  */
 export class LNNEngine extends LearnedEngine {
   readonly id = 'lnn' as const;
-  /** The allocation-free plain-JS evaluator (the `js` route). */
-  private readonly js: FusedLnn;
-  private q32 = new Float32Array(0);
-  private v32 = new Float32Array(0);
-  private xs32 = new Float32Array(0);
-  private packOut = new Float32Array(0);
-  /** Worker threads for large batches (Node, wasm, `threads` > 1), or null. */
-  private pool: TermsPool | null = null;
-  /** Why `threads: 'auto'` stayed on one thread, or null. */
-  private threadsNote: string | null = null;
-  /** Batches of at least this many states use the pool. */
-  private readonly parallelAbove: number;
-  private hvv = new Float64Array(0);
-  private rhs = new Float64Array(0);
-  /**
-   * The network's input map (`inputMapOf`): wrap(q), or cos/sin of the angles under `sincos`; q̇, or
-   * atanh(q̇) under `rapidity`.
-   */
-  private readonly input: InputMap;
-  /** Whether the input is x = (wrap(q), q̇) — the layout with its own, shorter loops. */
-  private readonly plainInput: boolean;
-  private hu = new Float64Array(0);
-  private gphi = new Float64Array(0);
+  private readonly lnn: LnnKernels;
 
   /**
    * Load a model (path, URL, artefacts or loaded model), check it against `system`, initialise the
@@ -68,17 +46,12 @@ export class LNNEngine extends LearnedEngine {
    * @throws ModelFormatError for a bad file, a non-lnn model or a dof mismatch
    */
   static load(source: ModelSource, system: System, options: LearnedEngineOptions = {}): Promise<LNNEngine> {
-    return LearnedEngine.open('lnn', source, system, options, (init) => new LNNEngine(init));
+    return openEngine('lnn', source, system, options, (init) => new LNNEngine(init));
   }
 
-  private constructor(init: LearnedEngineInit) {
-    super(init);
-    const { model, options } = init;
-    this.input = this.spec.inputMap!;
-    this.plainInput = this.input.identity && this.input.velocity === 'identity';
-    // `LearnedEngine.open` refuses a network without hidden layer, which createFusedLnn cannot take.
-    this.js = createFusedLnn(model, { epsilon: options.epsilon });
-    this.parallelAbove = options.parallelAbove ?? 64;
+  private constructor(init: LearnedEngineInit, kernels = new LnnKernels(init)) {
+    super(init, kernels);
+    this.lnn = kernels;
   }
 
   /**
@@ -88,7 +61,7 @@ export class LNNEngine extends LearnedEngine {
    * throws; `'auto'` (at most {@link AUTO_THREADS_MAX} threads) falls back to one thread with a warning,
    * also when the workers fail to start.
    */
-  protected override async start(): Promise<void> {
+  override async start(): Promise<void> {
     const requested = this.options.threads ?? 1;
     if (requested !== 'auto' && requested <= 1) return;
     const route = this.options.route ?? 'auto';
@@ -103,41 +76,131 @@ export class LNNEngine extends LearnedEngine {
       if (requested !== 'auto') {
         throw new Error(`lnn engine: threads: ${requested} cannot run here: ${problem}; or use threads: 1.`);
       }
-      if (wasmRoute) this.noteOneThread(problem);
+      if (wasmRoute) this.lnn.noteOneThread(problem);
       return;
     }
     const threads = requested === 'auto' ? Math.min(AUTO_THREADS_MAX, await availableThreads()) : requested;
     if (threads <= 1) return;
     try {
-      this.pool = await TermsPool.create(this.model, this.system.dof, threads, {
-        inWidth: this.input.width,
+      this.lnn.pool = await TermsPool.create(this.model, this.system.dof, threads, {
+        inWidth: this.lnn.input.width,
         wasmPaths,
       });
     } catch (e) {
       if (requested !== 'auto') throw e;
-      this.noteOneThread((e as Error).message);
+      this.lnn.noteOneThread((e as Error).message);
     }
   }
 
-  /** Run on one thread from now on, saying why once (console warning and {@link threadsProblem}). */
-  private noteOneThread(why: string): void {
+  /** Learned energy E = q̇·∂L/∂q̇ − L of one state (float64 evaluation of the network). */
+  energy(q: ArrayLike<number>, qd: ArrayLike<number>): number {
+    return referenceEnergy(this.model, q, qd);
+  }
+
+  protected override disposeResources(): void {
+    this.lnn.pool?.dispose();
+  }
+
+  /** Threads evaluating large batches (1: no worker pool). */
+  get threads(): number {
+    return this.lnn.pool?.threads ?? 1;
+  }
+
+  /**
+   * Why `threads: 'auto'` runs on one thread here (no cross-origin isolation, no `wasmPaths`, workers
+   * that failed to start or stopped answering), or null.
+   */
+  get threadsProblem(): string | null {
+    return this.lnn.threadsNote;
+  }
+}
+
+/**
+ * The kernels of the `lnn` engine: the allocation-free float64 evaluator (`js`), the fused wasm/cpu
+ * pass or plain TF.js ops with a float64 solve (`tensor`), the resident tensor q̈ and the fused WebGL
+ * stepper (`webgl-fused`).
+ */
+class LnnKernels implements EngineKernels {
+  /** Worker threads for large batches (Node, wasm, `threads` > 1), or null. */
+  pool: TermsPool | null = null;
+  /** Why `threads: 'auto'` stayed on one thread, or null. */
+  threadsNote: string | null = null;
+  /**
+   * The network's input map (`inputMapOf`): wrap(q), or cos/sin of the angles under `sincos`; q̇, or
+   * atanh(q̇) under `rapidity`.
+   */
+  readonly input: InputMap;
+  /** The fused WebGL stepper of the `webgl-fused` route (engines on webgl). */
+  readonly gpuStepper?: () => GpuStepper;
+  private readonly system: System;
+  private readonly spec: NetworkSpec;
+  private readonly epsilon: number | undefined;
+  private readonly wrapFlags: readonly boolean[];
+  /** The allocation-free plain-JS evaluator (the `js` route). */
+  private readonly fusedJs: FusedLnn;
+  /** Batches of at least this many states use the pool. */
+  private readonly parallelAbove: number;
+  /** Whether the input is x = (wrap(q), q̇) — the layout with its own, shorter loops. */
+  private readonly plainInput: boolean;
+  private q32 = new Float32Array(0);
+  private v32 = new Float32Array(0);
+  private xs32 = new Float32Array(0);
+  private packOut = new Float32Array(0);
+  private hvv = new Float64Array(0);
+  private rhs = new Float64Array(0);
+  private hu = new Float64Array(0);
+  private gphi = new Float64Array(0);
+  /** The weights of the tensor call in progress. */
+  private w: WeightSet | null = null;
+
+  constructor({ model, system, backend, options }: LearnedEngineInit) {
+    this.system = system;
+    this.spec = specFromModel(model);
+    this.input = this.spec.inputMap!;
+    this.plainInput = this.input.identity && this.input.velocity === 'identity';
+    this.epsilon = epsilonOf(model, options.epsilon);
+    this.wrapFlags = angleFlags(model, system.dof);
+    // `openEngine` refuses a network without hidden layer, which createFusedLnn cannot take.
+    this.fusedJs = createFusedLnn(model, { epsilon: options.epsilon });
+    this.parallelAbove = options.parallelAbove ?? 64;
+    if (backend === 'webgl') {
+      this.gpuStepper = () => {
+        ensureBackend('webgl');
+        return new WebGLLnnStepper(model, { epsilon: options.epsilon });
+      };
+    }
+  }
+
+  /** Run on one thread from now on, saying why once (console warning and `threadsProblem`). */
+  noteOneThread(why: string): void {
     this.threadsNote = `threads: 'auto' runs on one thread here: ${why}`;
     console.warn(`three-lnn: ${this.threadsNote}`);
   }
 
   /** The allocation-free fused evaluator (float64). */
-  protected override jsAccelerations(
+  js(q: Float64Array, qd: Float64Array, qdd: Float64Array, batch: number, flags: Uint8Array): void {
+    this.fusedJs.accelerations(q, qd, qdd, batch);
+    flags.set(this.fusedJs.flags.subarray(0, batch));
+  }
+
+  tensor(
+    weights: WeightSet,
     q: Float64Array,
     qd: Float64Array,
     qdd: Float64Array,
     batch: number,
     flags: Uint8Array,
   ): void {
-    this.js.accelerations(q, qd, qdd, batch);
-    flags.set(this.js.flags.subarray(0, batch));
+    this.w = weights;
+    try {
+      this.tensorOn(weights, q, qd, qdd, batch, flags);
+    } finally {
+      this.w = null;
+    }
   }
 
-  protected tensorAccelerations(
+  private tensorOn(
+    weights: WeightSet,
     q: Float64Array,
     qd: Float64Array,
     qdd: Float64Array,
@@ -146,7 +209,7 @@ export class LNNEngine extends LearnedEngine {
   ): void {
     const n = this.system.dof;
     const k = n + 1;
-    const data = this.fused ? this.fusedPack(q, qd, batch) : this.plainPack(q, qd, batch);
+    const data = weights.fused ? this.fusedPack(q, qd, batch) : this.plainPack(q, qd, batch);
     if (this.hvv.length < n * n) {
       this.hvv = new Float64Array(n * n);
       this.rhs = new Float64Array(n);
@@ -155,7 +218,7 @@ export class LNNEngine extends LearnedEngine {
     }
     const eps = this.epsilon;
     const map = this.input;
-    if (this.fused && !this.plainInput) {
+    if (weights.fused && !this.plainInput) {
       // Fused rows end in ∂L/∂x (m), against the network inputs: ∂L/∂q_i sums slope · ∂L/∂x over the q
       // inputs of coordinate i (slopes in float64 from the state); under rapidity the velocity-input
       // derivatives become derivatives against q̇ (applyVelocityMap).
@@ -262,7 +325,7 @@ export class LNNEngine extends LearnedEngine {
     const n = this.system.dof;
     const m = this.input.width;
     const rows = count * (n + 2);
-    const fused = this.fused!;
+    const fused = this.w!.fused!;
     return readBack(() =>
       fusedLagrangianPack(fused, this.spec.activation, tf.tensor2d(xs.subarray(0, rows * m), [rows, m]), n),
     );
@@ -322,7 +385,7 @@ export class LNNEngine extends LearnedEngine {
         this.v32[j] = qd[j];
       }
     }
-    const folded = this.folded!;
+    const folded = this.w!.folded!;
     return readBack(() => {
       const p = packedLagrangianTerms(
         folded,
@@ -336,19 +399,13 @@ export class LNNEngine extends LearnedEngine {
     });
   }
 
-  /** The `webgl-fused` route: fused WebGL programs, on the webgl backend for a network with hidden layers. */
-  protected override createFusedStepper(): FusedStepper | null {
-    if (this.backend !== 'webgl') return null;
-    ensureBackend('webgl');
-    return new WebGLLnnStepper(this.model, { epsilon: this.options.epsilon });
-  }
-
-  protected override residentAccelerations(q: tf.Tensor2D, qd: tf.Tensor2D): Accelerations {
+  /** q̈ of tensor states `[batch, dof]` entirely on the backend (the resident route). */
+  resident(weights: WeightSet, q: tf.Tensor2D, qd: tf.Tensor2D): Accelerations {
     return tidy(() => {
       const [batch, n] = q.shape;
       // cos/sin of an embedded angle are periodic: only the identity layout needs wrapped angles.
-      const qIn = this.input.identity ? this.wrapTensorAngles(q) : q;
-      const p = packedLagrangianTerms(this.folded!, this.spec.activation, qIn, qd, this.input);
+      const qIn = this.input.identity ? wrapAngles(q, this.wrapFlags) : q;
+      const p = packedLagrangianTerms(weights.folded!, this.spec.activation, qIn, qd, this.input);
       const hvv = tf.slice(p.hessian, [0, 0, 0], [batch, n, n]) as tf.Tensor3D;
       const hu = tf.reshape(tf.slice(p.hessian, [0, 0, n], [batch, n, 1]), [batch, n]);
       const gq = tf.slice(p.grad, [0, 0], [batch, n]);
@@ -357,31 +414,9 @@ export class LNNEngine extends LearnedEngine {
     });
   }
 
-  /** Learned energy E = q̇·∂L/∂q̇ − L of one state (float64 evaluation of the network). */
-  energy(q: ArrayLike<number>, qd: ArrayLike<number>): number {
-    return referenceEnergy(this.model, q, qd);
-  }
-
-  protected override disposeResources(): void {
-    this.pool?.dispose();
-  }
-
-  /** Threads evaluating large batches (1: no worker pool). */
-  get threads(): number {
-    return this.pool?.threads ?? 1;
-  }
-
-  protected override threadsFor(route: RouteName, batch: number): number {
-    // Only the fused pass of `tensorAccelerations` splits (not a resident step).
+  /** Threads a call runs on: the pool splits only the fused pass on the wasm route. */
+  threads(route: RouteName, batch: number): number {
     return this.pool && route === 'wasm' && batch >= this.parallelAbove ? this.pool.threads : 1;
-  }
-
-  /**
-   * Why `threads: 'auto'` runs on one thread here (no cross-origin isolation, no `wasmPaths`, workers
-   * that failed to start or stopped answering), or null.
-   */
-  get threadsProblem(): string | null {
-    return this.threadsNote;
   }
 }
 

@@ -1,5 +1,6 @@
 import { BACKEND_NAMES, type BackendName } from '../learned/backend.js';
-import { type LearnedEngineOptions, ROUTE_NAMES, type RouteName } from '../learned/LearnedEngine.js';
+import type { LearnedEngineOptions } from '../learned/options.js';
+import { ROUTE_NAMES, type RouteName } from '../learned/Route.js';
 import type { ModelSource } from '../model/loadModel.js';
 import { BaselineEngine } from './BaselineEngine.js';
 import { LGNEngine } from './LGNEngine.js';
@@ -31,6 +32,14 @@ export function learnedOptions(options: EngineOptions): LearnedEngineOptions {
     o.route = route as RouteName | 'auto';
   }
   if (typeof options.jsBelow === 'number' || options.jsBelow === 'auto') o.jsBelow = options.jsBelow;
+  if (typeof options.calibrate === 'boolean') o.calibrate = options.calibrate;
+  const outside = options.outsideTraining;
+  if (outside !== undefined) {
+    if (outside !== 'error' && outside !== 'run') {
+      throw new Error(`Unknown outsideTraining '${String(outside)}'; expected 'error' or 'run'.`);
+    }
+    o.outsideTraining = outside;
+  }
   if (typeof options.epsilon === 'number') o.epsilon = options.epsilon;
   if (typeof options.resident === 'boolean') o.resident = options.resident;
   if (typeof options.threads === 'number' || options.threads === 'auto') o.threads = options.threads;

@@ -207,7 +207,7 @@ describe('learned engines on webgl in headless Chromium give the numbers of wasm
     expect(relErr(r.fusedQd, qd), 'q̇ after the steps').toBeLessThan(1e-3);
   });
 
-  it("route 'auto' on webgl times js, webgl, webgl-fused and wasm", () => {
+  it("route 'auto' with calibrate: true on webgl times js, webgl, webgl-fused and wasm", () => {
     expect(r.autoRoutes, 'available routes').toEqual(['js', 'webgl', 'webgl-fused', 'wasm']);
     expect(r.autoTimed, 'timed at 1 and 8 states').toEqual([
       'js@1',
@@ -219,7 +219,7 @@ describe('learned engines on webgl in headless Chromium give the numbers of wasm
       'webgl@1',
       'webgl@8',
     ]);
-    expect(r.autoSummary, 'summary').toMatch(/^auto: .*state-steps\/s.*webgl.*wasm/);
+    expect(r.autoSummary, 'summary').toMatch(/^auto \(calibrated\): .*state-steps\/s.*webgl.*wasm/);
   });
 
   it('the wasm route of a webgl engine (shipped double-pendulum LNN, 64 states): q̈ = webgl route = float64 reference, forced wasm works, backend restored, tensors flat per backend and freed on both by dispose', async () => {

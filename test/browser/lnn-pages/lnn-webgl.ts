@@ -316,7 +316,7 @@ async function wasmRouteCheck(): Promise<WasmRouteResult> {
     const rk4 = new RungeKutta4();
     const c = wasmRouteCase();
     const before = tensorCounts();
-    const engine = await LNNEngine.load(model, dp, { backend: 'webgl' });
+    const engine = await LNNEngine.load(model, dp, { backend: 'webgl', calibrate: true });
     r.activeAfterLoad = tf.getBackend();
     r.availableRoutes = engine.availableRoutes;
     r.timed = engine.routeTimings.map((t) => `${t.route}@${t.batch}`).sort();
@@ -452,8 +452,8 @@ async function run(): Promise<LnnWebglResult> {
   result.fusedReport = { path: fusedStepper.lastReport.path, route: fusedStepper.lastReport.route };
   fusedStepper.dispose();
 
-  // Automatic routing on webgl times js, webgl (resident) and webgl-fused.
-  const auto = await LNNEngine.load(traj.model, dp, { backend: 'webgl' });
+  // Calibrated automatic routing on webgl times js, webgl (resident), webgl-fused and wasm.
+  const auto = await LNNEngine.load(traj.model, dp, { backend: 'webgl', calibrate: true });
   result.autoRoutes = auto.availableRoutes;
   result.autoTimed = auto.routeTimings.map((t) => `${t.route}@${t.batch}`).sort();
   result.autoSummary = auto.routeSummary;

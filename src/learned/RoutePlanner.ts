@@ -1,0 +1,243 @@
+import type { ModelKind } from '../model/metadata.js';
+import type { BackendName } from './backend.js';
+import type { RouteName } from './Route.js';
+
+/** A route's measured cost (see `calibrate.ts`): ms per `advance` = fixed + perState · batch. */
+export interface RouteCost {
+  fixed: number;
+  perState: number;
+}
+
+/**
+ * The fixed plan of `route: 'auto'`, from the figures in docs/performance.md ("Routes"):
+ * - `wasm` wherever it is available (the wasm backend, or the wasm route of a webgl or cpu engine), from
+ *   the first state: the fastest route at every batch measured near idle (Chromium, shipped model:
+ *   0.20 ms per RK4 step against 0.29 for js at one state; 66,687 q̈/s at 64 states against 13,595 js,
+ *   4,704 webgl, 1,720 webgl-fused; Node: 17,690 against 7,739 js q̈/s at one state);
+ * - without wasm, `lnn` calls of at most {@link FIXED_JS_BELOW} states take `js` (the float64 evaluator
+ *   does no TF.js work: 13,951 q̈/s at one state against 148 webgl and 498 webgl-fused); `baseline` and
+ *   `lgn` evaluate `js` with the float64 reference (~3,000 q̈/s), so they start on the backend;
+ * - on webgl without wasm: on a software renderer (SwiftShader) `lnn` stays on `js` at every batch
+ *   (13,595–15,053 q̈/s against at most 9,259 for webgl); on a hardware renderer `webgl-fused` takes the
+ *   batches up to {@link FIXED_WEBGL_FUSED_BELOW} states (the crossover of its 498 / 1,720 q̈/s with
+ *   webgl's 148 / 4,704 at 1 / 64 states), then `webgl`;
+ * - otherwise the engine's backend.
+ */
+export const FIXED_JS_BELOW = 2;
+
+/** Upper end of `webgl-fused` in the fixed plan (hardware WebGL without wasm; see {@link FIXED_JS_BELOW}). */
+export const FIXED_WEBGL_FUSED_BELOW = 11;
+
+/** Cap of the calibrated `js` and `webgl-fused` ranges. */
+export const CALIBRATION_CAP = 256;
+
+/** What a plan is made from; no timing and no TF.js: the same input gives the same plan. */
+export interface PlanInput {
+  /** The engine's backend. */
+  backend: BackendName;
+  /** The routes the engine has (see `availableRoutes`). */
+  available: readonly RouteName[];
+  /** The engine kind. */
+  kind: ModelKind;
+  /** Whether the webgl backend runs on a software renderer (a property of the machine). @default false */
+  softwareGl?: boolean;
+  /**
+   * Thresholds set by hand: `js` up to `jsBelow`, `webgl-fused` (when available) up to `webglFusedBelow`
+   * (default 0), then the engine's backend; with `costs`, they override the measured ranges.
+   */
+  jsBelow?: number;
+  webglFusedBelow?: number;
+  /** Measured costs per route (`calibrate.ts`): the plan then takes the cheapest route per batch. */
+  costs?: Partial<Record<RouteName, RouteCost>>;
+  /** Cap of the measured `js` and `webgl-fused` ranges. @default CALIBRATION_CAP */
+  cap?: number;
+}
+
+/** How a plan was made: the fixed rules, thresholds set by hand, or measured costs. */
+export type PlanMode = 'fixed' | 'thresholds' | 'calibrated';
+
+/**
+ * A route per batch size, fixed once made. `ranges` lists consecutive `[route, largest batch]` pairs;
+ * the last one is unbounded (`Infinity`).
+ */
+export interface RoutePlan {
+  readonly mode: PlanMode;
+  readonly ranges: readonly (readonly [RouteName, number])[];
+  /** Calls with at most this many states take `js`. */
+  readonly jsBelow: number;
+  /** Upper end of the `webgl-fused` range (0: none). */
+  readonly webglFusedBelow: number;
+  /** The route of a call of `batch` states. */
+  routeFor(batch: number): RouteName;
+}
+
+/** Build a plan (see {@link FIXED_JS_BELOW} for the fixed rules). Pure: no timing, no TF.js. */
+export function planRoutes(input: PlanInput): RoutePlan {
+  const { backend, available } = input;
+  const has = (r: RouteName) => available.includes(r);
+  if (backend === 'js') return fromRanges('fixed', [['js', Number.POSITIVE_INFINITY]]);
+  if (input.costs !== undefined) return calibrated(input, input.cap ?? CALIBRATION_CAP);
+  const fusedOk = has('webgl-fused');
+  if (input.jsBelow !== undefined || input.webglFusedBelow !== undefined) {
+    const js = input.jsBelow ?? 0;
+    const fused = fusedOk ? Math.max(js, input.webglFusedBelow ?? 0) : js;
+    return fromRanges('thresholds', [
+      ['js', js],
+      ['webgl-fused', fused],
+      [backend, Number.POSITIVE_INFINITY],
+    ]);
+  }
+  if (has('wasm')) return fromRanges('fixed', [['wasm', Number.POSITIVE_INFINITY]]);
+  const lnn = input.kind === 'lnn';
+  const js = lnn ? FIXED_JS_BELOW : 0;
+  if (backend === 'webgl' && input.softwareGl && lnn)
+    return fromRanges('fixed', [['js', Number.POSITIVE_INFINITY]]);
+  const fused = backend === 'webgl' && !input.softwareGl && fusedOk ? Math.max(js, FIXED_WEBGL_FUSED_BELOW) : js;
+  return fromRanges('fixed', [
+    ['js', js],
+    ['webgl-fused', fused],
+    [backend, Number.POSITIVE_INFINITY],
+  ]);
+}
+
+/** The plan from measured costs: the cheapest route per batch, `js` and `webgl-fused` within `cap`. */
+function calibrated(input: PlanInput, cap: number): RoutePlan {
+  const { backend, available } = input;
+  const costs = input.costs!;
+  const at = (r: RouteName, b: number) => {
+    const c = costs[r];
+    return c === undefined || !available.includes(r) ? Number.POSITIVE_INFINITY : c.fixed + c.perState * b;
+  };
+  const others = available.filter((r) => r !== 'js');
+  // With costs linear in the batch, each route is cheapest on one interval of batches: js (cheapest at the
+  // smallest batches, if anywhere) up to its upper end, webgl-fused on the interval ending at `fused`.
+  let js = 0;
+  for (let b = 1; b <= cap; b++) if (others.every((r) => at('js', b) <= at(r, b))) js = b;
+  let fused = 0;
+  if (at('webgl-fused', 1) < Number.POSITIVE_INFINITY) {
+    const rest = others.filter((r) => r !== 'webgl-fused');
+    for (let b = 1; b <= cap; b++) if (rest.every((r) => at('webgl-fused', b) < at(r, b))) fused = b;
+  }
+  if (input.jsBelow !== undefined) js = input.jsBelow;
+  if (input.webglFusedBelow !== undefined) fused = input.webglFusedBelow;
+  const choose = (b: number): RouteName => {
+    if (b <= js) return 'js';
+    // The cheapest of the backend, wasm and (within its range) webgl-fused; ties go to the backend.
+    let best: RouteName = backend;
+    let cost = at(backend, b);
+    const candidates: RouteName[] = b <= fused ? ['webgl-fused', 'wasm'] : ['wasm'];
+    for (const r of candidates) {
+      const v = at(r, b);
+      if (v < cost) {
+        best = r;
+        cost = v;
+      }
+    }
+    return best;
+  };
+  const ranges: [RouteName, number][] = js > 0 ? [['js', js]] : [];
+  const push = (route: RouteName, upTo: number) => {
+    const end = ranges[ranges.length - 1];
+    if (end && end[0] === route) end[1] = upTo;
+    else ranges.push([route, upTo]);
+  };
+  const upTo = Math.max(cap, fused) + 1;
+  for (let b = js + 1; b <= upTo; b++) push(choose(b), b);
+  // Beyond `upTo` only the backend and wasm compete: their cost lines cross at most once.
+  const tail = choose(upTo);
+  const other: RouteName = tail === 'wasm' ? backend : 'wasm';
+  const a = costs[tail];
+  const o = available.includes(other) ? costs[other] : undefined;
+  if (a && o && o.perState < a.perState) {
+    const crossing = Math.floor((o.fixed - a.fixed) / (a.perState - o.perState));
+    if (crossing < 1e9) {
+      let x = Math.max(upTo + 1, crossing - 2);
+      while (choose(x) === tail) x++;
+      push(tail, x - 1);
+      push(choose(x), x);
+    }
+  }
+  return fromRanges('calibrated', ranges, { jsBelow: Math.max(0, js), webglFusedBelow: fused });
+}
+
+/**
+ * A plan from consecutive `[route, largest batch]` ranges: empty ranges are dropped, neighbours with the
+ * same route merged and the last range made unbounded.
+ */
+function fromRanges(
+  mode: PlanMode,
+  given: readonly (readonly [RouteName, number])[],
+  thresholds?: { jsBelow: number; webglFusedBelow: number },
+): RoutePlan {
+  const ranges: [RouteName, number][] = [];
+  let lower = 0;
+  for (const [route, upTo] of given) {
+    if (upTo <= lower) continue;
+    const end = ranges[ranges.length - 1];
+    if (end && end[0] === route) end[1] = upTo;
+    else ranges.push([route, upTo]);
+    lower = upTo;
+  }
+  ranges[ranges.length - 1][1] = Number.POSITIVE_INFINITY;
+  let fusedEnd = 0;
+  for (const [r, end] of ranges) if (r === 'webgl-fused') fusedEnd = end;
+  return {
+    mode,
+    ranges,
+    jsBelow: thresholds?.jsBelow ?? (ranges[0][0] === 'js' ? ranges[0][1] : 0),
+    webglFusedBelow: thresholds?.webglFusedBelow ?? fusedEnd,
+    routeFor(batch: number): RouteName {
+      for (const [r, end] of ranges) if (batch <= end) return r;
+      return ranges[ranges.length - 1][0];
+    },
+  };
+}
+
+/** One timing behind a calibrated plan (see `calibrate.ts`). */
+export interface RouteTiming {
+  route: RouteName;
+  /** States advanced together. */
+  batch: number;
+  /** Milliseconds per timed `advance` call. */
+  ms: number;
+  /** State-steps per second: batch × substeps / (ms / 1000). */
+  stateStepsPerSecond: number;
+}
+
+/**
+ * One line for a UI: the setting, the batch ranges of each route and, after calibration, the measured
+ * rates, e.g. `auto: js ≤ 2 states, then cpu` or
+ * `auto (calibrated): js ≤ 3 states, then wasm · state-steps/s at 1 / 8 states: js 1,900 / 1,900; wasm 700 / 4,800`.
+ * @param setting the engine's route setting
+ * @param residentRoute the backend route when it runs resident (shown as `webgl (resident)`)
+ */
+export function planSummary(
+  plan: RoutePlan,
+  setting: 'auto' | RouteName,
+  residentRoute: RouteName | null,
+  timings: readonly RouteTiming[],
+): string {
+  const fmt = (v: number) => Math.round(v).toLocaleString('en-US');
+  let head: string;
+  if (setting !== 'auto') head = `${setting} (forced)`;
+  else {
+    const parts = plan.ranges.map(([route, upTo], i) => {
+      const name = route === residentRoute ? `${route} (resident)` : route;
+      return Number.isFinite(upTo) ? `${name} ≤ ${fmt(upTo)}${i === 0 ? ' states' : ''}` : name;
+    });
+    head = `auto${plan.mode === 'calibrated' ? ' (calibrated)' : ''}: ${parts.join(', then ')}`;
+  }
+  if (timings.length === 0) return head;
+  const batches = [...new Set(timings.map((t) => t.batch))];
+  const routes = [...new Set(timings.map((t) => t.route))];
+  const rates = routes.map(
+    (r) =>
+      `${r} ${batches
+        .map((b) => {
+          const t = timings.find((x) => x.route === r && x.batch === b);
+          return t ? fmt(t.stateStepsPerSecond) : '–';
+        })
+        .join(' / ')}`,
+  );
+  return `${head} · state-steps/s at ${batches.join(' / ')} states: ${rates.join('; ')}`;
+}

@@ -1,0 +1,160 @@
+/**
+ * The route planner on its own: pure functions of the engine's backend, routes, kind, machine
+ * capability and (optionally) measured costs. No TF.js, no timing.
+ */
+import { describe, expect, it } from 'vitest';
+import type { RouteName } from '../src/learned/Route';
+import {
+  FIXED_JS_BELOW,
+  FIXED_WEBGL_FUSED_BELOW,
+  type PlanInput,
+  planRoutes,
+  planSummary,
+  type RouteCost,
+} from '../src/learned/RoutePlanner';
+
+const ranges = (input: PlanInput) => planRoutes(input).ranges.map(([r, upTo]) => `${r}≤${upTo}`).join(' ');
+
+describe('RoutePlanner: the fixed plan of auto', () => {
+  it('Node (wasm backend): wasm from the first state, for every kind', () => {
+    const base = { backend: 'wasm', available: ['js', 'wasm'] } as const;
+    for (const kind of ['lnn', 'baseline', 'lgn'] as const) expect(ranges({ ...base, kind }), kind).toBe('wasm≤Infinity');
+    const plan = planRoutes({ ...base, kind: 'lnn' });
+    expect([1, 2, 3, 1e6].map((b) => plan.routeFor(b))).toEqual(['wasm', 'wasm', 'wasm', 'wasm']);
+    expect(plan.mode, 'mode').toBe('fixed');
+    expect(plan.jsBelow, 'jsBelow').toBe(0);
+  });
+
+  it('webgl: wasm next to it when available, on any renderer; without wasm the renderer decides', () => {
+    const all: RouteName[] = ['js', 'webgl', 'webgl-fused', 'wasm'];
+    for (const softwareGl of [true, false]) {
+      expect(ranges({ backend: 'webgl', available: all, kind: 'lnn', softwareGl }), `software ${softwareGl}`).toBe(
+        'wasm≤Infinity',
+      );
+    }
+    const noWasm: RouteName[] = ['js', 'webgl', 'webgl-fused'];
+    expect(ranges({ backend: 'webgl', available: noWasm, kind: 'lnn', softwareGl: true }), 'SwiftShader').toBe(
+      'js≤Infinity',
+    );
+    expect(ranges({ backend: 'webgl', available: noWasm, kind: 'lnn', softwareGl: false }), 'hardware GL').toBe(
+      `js≤${FIXED_JS_BELOW} webgl-fused≤${FIXED_WEBGL_FUSED_BELOW} webgl≤Infinity`,
+    );
+    expect(ranges({ backend: 'webgl', available: ['js', 'webgl'], kind: 'baseline', softwareGl: true })).toBe(
+      'webgl≤Infinity',
+    );
+  });
+
+  it('cpu: wasm next to it when available, else the backend; the js backend takes js everywhere', () => {
+    expect(ranges({ backend: 'cpu', available: ['js', 'cpu', 'wasm'], kind: 'lnn' })).toBe('wasm≤Infinity');
+    expect(ranges({ backend: 'cpu', available: ['js', 'cpu'], kind: 'lnn' })).toBe('js≤2 cpu≤Infinity');
+    expect(ranges({ backend: 'cpu', available: ['js', 'cpu'], kind: 'lgn' })).toBe('cpu≤Infinity');
+    expect(ranges({ backend: 'js', available: ['js'], kind: 'lgn' })).toBe('js≤Infinity');
+  });
+
+  it('thresholds set by hand: js, then webgl-fused, then the engine backend', () => {
+    const input: PlanInput = { backend: 'webgl', available: ['js', 'webgl', 'webgl-fused', 'wasm'], kind: 'lnn' };
+    expect(ranges({ ...input, jsBelow: 0 })).toBe('webgl≤Infinity');
+    expect(ranges({ ...input, jsBelow: 3, webglFusedBelow: 10 })).toBe('js≤3 webgl-fused≤10 webgl≤Infinity');
+    expect(ranges({ ...input, jsBelow: 1e12 }), 'a huge threshold is cheap to plan').toBe('js≤1000000000000 webgl≤Infinity');
+    expect(planRoutes({ ...input, jsBelow: 4 }).mode).toBe('thresholds');
+  });
+
+  it('is deterministic: the same input gives the same plan, and routeFor never changes', () => {
+    const input: PlanInput = { backend: 'webgl', available: ['js', 'webgl', 'webgl-fused'], kind: 'lnn' };
+    const a = planRoutes(input);
+    const b = planRoutes({ ...input });
+    expect(b.ranges).toEqual(a.ranges);
+    const batches = Array.from({ length: 300 }, (_, i) => i + 1);
+    const first = batches.map((x) => a.routeFor(x));
+    for (let r = 0; r < 3; r++) expect(batches.map((x) => a.routeFor(x))).toEqual(first);
+  });
+});
+
+describe('RoutePlanner: calibrated plans from fake costs', () => {
+  const costs = (c: Partial<Record<RouteName, [number, number]>>): Partial<Record<RouteName, RouteCost>> =>
+    Object.fromEntries(Object.entries(c).map(([r, [fixed, perState]]) => [r, { fixed, perState }]));
+
+  it('splits at the crossover of the cost lines: js while it is the cheapest, then the cheapest of the rest', () => {
+    // js: 0.1 + 0.2·B; wasm: 1 + 0.01·B → js cheapest up to B = 4 (0.9 ≤ 1.04), wasm from 5.
+    const plan = planRoutes({
+      backend: 'wasm',
+      available: ['js', 'wasm'],
+      kind: 'lnn',
+      costs: costs({ js: [0.1, 0.2], wasm: [1, 0.01] }),
+    });
+    expect(plan.mode).toBe('calibrated');
+    expect(plan.jsBelow).toBe(4);
+    expect(plan.ranges).toEqual([
+      ['js', 4],
+      ['wasm', Number.POSITIVE_INFINITY],
+    ]);
+  });
+
+  it('caps the js range and finds the backend/wasm crossover beyond the cap', () => {
+    // js always cheapest (capped at 16); beyond, cpu (fixed 0) until wasm's smaller slope wins at 1001.
+    const plan = planRoutes({
+      backend: 'cpu',
+      available: ['js', 'cpu', 'wasm'],
+      kind: 'lnn',
+      cap: 16,
+      costs: costs({ js: [0, 0.001], cpu: [0, 0.02], wasm: [10, 0.01] }),
+    });
+    expect(plan.jsBelow).toBe(16);
+    expect(plan.ranges).toEqual([
+      ['js', 16],
+      ['cpu', 1000],
+      ['wasm', Number.POSITIVE_INFINITY],
+    ]);
+    expect([16, 17, 1000, 1001].map((b) => plan.routeFor(b))).toEqual(['js', 'cpu', 'cpu', 'wasm']);
+  });
+
+  it('gives webgl-fused the interval where it beats every other non-js route', () => {
+    const plan = planRoutes({
+      backend: 'webgl',
+      available: ['js', 'webgl', 'webgl-fused'],
+      kind: 'lnn',
+      costs: costs({ js: [0, 1], 'webgl-fused': [1, 0.5], webgl: [6, 0.1] }),
+    });
+    // js ≤ 2 (2 ≤ 2), fused < webgl while 1 + 0.5B < 6 + 0.1B → B < 12.5.
+    expect(plan.ranges).toEqual([
+      ['js', 2],
+      ['webgl-fused', 12],
+      ['webgl', Number.POSITIVE_INFINITY],
+    ]);
+    expect(plan.webglFusedBelow).toBe(12);
+  });
+
+  it('explicit thresholds override the measured ranges', () => {
+    const plan = planRoutes({
+      backend: 'wasm',
+      available: ['js', 'wasm'],
+      kind: 'lnn',
+      jsBelow: 0,
+      costs: costs({ js: [0.1, 0.2], wasm: [1, 0.01] }),
+    });
+    expect(plan.ranges).toEqual([['wasm', Number.POSITIVE_INFINITY]]);
+  });
+
+  it('summary: the setting, the ranges and the rates', () => {
+    const plan = planRoutes({ backend: 'webgl', available: ['js', 'webgl', 'wasm'], kind: 'lnn' });
+    expect(planSummary(plan, 'auto', 'webgl', [])).toBe('auto: wasm');
+    const cpu = planRoutes({ backend: 'cpu', available: ['js', 'cpu'], kind: 'lnn' });
+    expect(planSummary(cpu, 'auto', null, [])).toBe('auto: js ≤ 2 states, then cpu');
+    expect(planSummary(plan, 'webgl', 'webgl', [])).toBe('webgl (forced)');
+    const resident = planRoutes({ backend: 'webgl', available: ['js', 'webgl'], kind: 'baseline' });
+    expect(planSummary(resident, 'auto', 'webgl', [])).toBe('auto: webgl (resident)');
+    const calibrated = planRoutes({
+      backend: 'wasm',
+      available: ['js', 'wasm'],
+      kind: 'lnn',
+      costs: costs({ js: [0.1, 0.2], wasm: [1, 0.01] }),
+    });
+    const timings = [
+      { route: 'js', batch: 1, ms: 0.3, stateStepsPerSecond: 6667 },
+      { route: 'wasm', batch: 1, ms: 1.01, stateStepsPerSecond: 1980 },
+    ] as const;
+    expect(planSummary(calibrated, 'auto', null, [...timings])).toBe(
+      'auto (calibrated): js ≤ 4 states, then wasm · state-steps/s at 1 states: js 6,667; wasm 1,980',
+    );
+  });
+});
