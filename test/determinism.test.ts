@@ -67,7 +67,10 @@ describe('deterministic routes (shipped double-pendulum-lnn, Node)', () => {
   it('calibrated under a noisy clock: one route per run, replayed bit for bit by a fresh load after pinRoute', async () => {
     const before = tf.memory().numTensors;
     for (const seed of [1, 2]) {
-      const calibrated = await LNNEngine.load(model, dp, { backend: 'wasm', calibrate: { now: noisyClock(seed) } });
+      const calibrated = await LNNEngine.load(model, dp, {
+        backend: 'wasm',
+        calibrate: { now: noisyClock(seed) },
+      });
       expect(calibrated.routeTimings.length, 'timed').toBe(4);
       expect(calibrated.routeSummary, 'calibrated plan').toMatch(/^auto \(calibrated\): /);
       for (const batch of BATCHES) {
@@ -80,9 +83,10 @@ describe('deterministic routes (shipped double-pendulum-lnn, Node)', () => {
         replay.pinRoute(recorded);
         expect(replay.describeRoute(batch), 'pinned').toEqual(recorded);
         const again = trajectory(replay, batch);
-        expect(again.state, `seed ${seed}, batch ${batch}: replay on ${recorded.route} is bitwise identical`).toEqual(
-          run.state,
-        );
+        expect(
+          again.state,
+          `seed ${seed}, batch ${batch}: replay on ${recorded.route} is bitwise identical`,
+        ).toEqual(run.state);
         replay.dispose();
       }
       calibrated.dispose();

@@ -7,11 +7,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { initBackend } from '../src/learned/backend';
-import type { LearnedEngineOptions, RouteName } from '../src/learned/LearnedEngine';
 import type { System } from '../src/core/types';
 import { LNNEngine } from '../src/engines/LNNEngine';
 import { RungeKutta4 } from '../src/integrators/RungeKutta4';
+import { initBackend } from '../src/learned/backend';
+import type { LearnedEngineOptions, RouteName } from '../src/learned/LearnedEngine';
 import { createModel } from '../src/model/artifacts';
 import type { AngleEmbedding } from '../src/model/inputMap';
 import type { LoadedModel } from '../src/model/metadata';

@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/learned/backend';
-import type { EngineReport } from '../src/learned/LearnedEngine';
 import { BaselineEngine } from '../src/engines/BaselineEngine';
 import { LGNEngine } from '../src/engines/LGNEngine';
 import { LNNEngine } from '../src/engines/LNNEngine';
 import { learnedOptions } from '../src/engines/learned';
 import { RungeKutta4 } from '../src/integrators/RungeKutta4';
+import { initBackend } from '../src/learned/backend';
+import type { EngineReport } from '../src/learned/LearnedEngine';
 import { createRandomModel } from '../src/model/randomModel';
 import { referenceAccelerations } from '../src/model/reference';
 import { createSystem } from '../src/systems/registry';
@@ -32,26 +32,31 @@ describe('learned engine routes (Node: js and wasm)', () => {
     const engine = await LNNEngine.load(model, dp, { backend: 'wasm', onReport: (r) => reports.push(r) });
     expect(engine.routeTimings, 'no timing at load').toEqual([]);
     expect(engine.jsBelow, 'fixed js threshold').toBe(0);
-    expect([1, 2, 3, 8, 10_000].map((b) => engine.routeFor(b)), 'routes per batch').toEqual([
-      'wasm',
-      'wasm',
-      'wasm',
-      'wasm',
-      'wasm',
-    ]);
+    expect(
+      [1, 2, 3, 8, 10_000].map((b) => engine.routeFor(b)),
+      'routes per batch',
+    ).toEqual(['wasm', 'wasm', 'wasm', 'wasm', 'wasm']);
     expect(engine.routeSummary, 'summary').toBe('auto: wasm');
     engine.jsBelow = 2;
     expect(engine.routeSummary, 'a threshold set by hand').toBe('auto: js ≤ 2 states, then wasm');
-    expect(engine.describeRoute(1), 'js route described').toEqual({ route: 'js', backend: 'js', precision: 'float64' });
+    expect(engine.describeRoute(1), 'js route described').toEqual({
+      route: 'js',
+      backend: 'js',
+      precision: 'float64',
+    });
     expect(engine.describeRoute(64), 'wasm route described').toEqual({
       route: 'wasm',
       backend: 'wasm',
       precision: 'float32',
     });
     engine.dispose();
-    const baseline = await BaselineEngine.load(createRandomModel({ kind: 'baseline', hidden: [16], seed: 4 }), dp, {
-      backend: 'wasm',
-    });
+    const baseline = await BaselineEngine.load(
+      createRandomModel({ kind: 'baseline', hidden: [16], seed: 4 }),
+      dp,
+      {
+        backend: 'wasm',
+      },
+    );
     expect(baseline.routeFor(1), 'baseline: the backend from one state').toBe('wasm');
     baseline.dispose();
     expect(reports, 'no reports without calls').toEqual([]);

@@ -7,10 +7,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { initBackend } from '../src/learned/backend';
 import type { System } from '../src/core/types';
 import { LNNEngine } from '../src/engines/LNNEngine';
 import { RungeKutta4 } from '../src/integrators/RungeKutta4';
+import { initBackend } from '../src/learned/backend';
 import { createModel } from '../src/model/artifacts';
 import type { LoadedModel } from '../src/model/metadata';
 import { createRandomModel } from '../src/model/randomModel';

@@ -5,15 +5,15 @@ import { createModel } from '../src/model/artifacts';
 import type { LoadedModel } from '../src/model/metadata';
 import { createRandomModel } from '../src/model/randomModel';
 import { referenceAccelerations, referenceTerms, wrapAngle } from '../src/model/reference';
+import { eulerLagrange, lnnAccelerations, lnnEnergy, lnnTerms } from '../src/nn/lnn';
+import { foldScales, type MlpParams, paramsFromModel, specFromModel } from '../src/nn/mlp';
+import { registerGradients } from '../src/nn/registerGradients';
 import {
   disposeFusedWeights,
   fusedLagrangianPack,
   prepareFusedWeights,
   registerFusedKernels,
 } from '../src/nn/wasmKernels';
-import { eulerLagrange, lnnAccelerations, lnnEnergy, lnnTerms } from '../src/nn/lnn';
-import { foldScales, type MlpParams, paramsFromModel, specFromModel } from '../src/nn/mlp';
-import { registerGradients } from '../src/nn/registerGradients';
 import { DoublePendulum } from '../src/systems/DoublePendulum';
 import { relErr as sharedRelErr } from './support/errors';
 import { checkWeightGradients, type WeightProbe } from './support/weightGradients';

@@ -64,8 +64,14 @@ describe.each(ROUTES)('route $route on a $backend engine', ({ route, backend, to
       const system = makeSystem();
       const n = system.dof;
       const batch = 6;
-      const q = Float64Array.from({ length: n * batch }, (_, i) => Math.sin(3 * i) * (kind === 'lgn' ? 0.4 : 4));
-      const qd = Float64Array.from({ length: n * batch }, (_, i) => Math.cos(5 * i) * (kind === 'lgn' ? 0.5 : 8));
+      const q = Float64Array.from(
+        { length: n * batch },
+        (_, i) => Math.sin(3 * i) * (kind === 'lgn' ? 0.4 : 4),
+      );
+      const qd = Float64Array.from(
+        { length: n * batch },
+        (_, i) => Math.cos(5 * i) * (kind === 'lgn' ? 0.5 : 8),
+      );
       const ref = new Float64Array(n * batch);
       const refFlags = new Uint8Array(batch);
       referenceAccelerations(model, q, qd, ref, batch, { flags: refFlags });
@@ -89,9 +95,10 @@ describe.each(ROUTES)('route $route on a $backend engine', ({ route, backend, to
         let scale = 1;
         for (let i = b * n; i < (b + 1) * n; i++) scale = Math.max(scale, Math.abs(ref[i]));
         for (let i = b * n; i < (b + 1) * n; i++) {
-          expect(Math.abs(out[i] - ref[i]) / scale, `${kind} × ${route}: q̈[${i}] ${out[i]} vs ${ref[i]}`).toBeLessThan(
-            tol,
-          );
+          expect(
+            Math.abs(out[i] - ref[i]) / scale,
+            `${kind} × ${route}: q̈[${i}] ${out[i]} vs ${ref[i]}`,
+          ).toBeLessThan(tol);
         }
       }
       const q1 = q.slice();

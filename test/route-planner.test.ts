@@ -13,12 +13,16 @@ import {
   type RouteCost,
 } from '../src/learned/RoutePlanner';
 
-const ranges = (input: PlanInput) => planRoutes(input).ranges.map(([r, upTo]) => `${r}≤${upTo}`).join(' ');
+const ranges = (input: PlanInput) =>
+  planRoutes(input)
+    .ranges.map(([r, upTo]) => `${r}≤${upTo}`)
+    .join(' ');
 
 describe('RoutePlanner: the fixed plan of auto', () => {
   it('Node (wasm backend): wasm from the first state, for every kind', () => {
     const base = { backend: 'wasm', available: ['js', 'wasm'] } as const;
-    for (const kind of ['lnn', 'baseline', 'lgn'] as const) expect(ranges({ ...base, kind }), kind).toBe('wasm≤Infinity');
+    for (const kind of ['lnn', 'baseline', 'lgn'] as const)
+      expect(ranges({ ...base, kind }), kind).toBe('wasm≤Infinity');
     const plan = planRoutes({ ...base, kind: 'lnn' });
     expect([1, 2, 3, 1e6].map((b) => plan.routeFor(b))).toEqual(['wasm', 'wasm', 'wasm', 'wasm']);
     expect(plan.mode, 'mode').toBe('fixed');
@@ -28,17 +32,20 @@ describe('RoutePlanner: the fixed plan of auto', () => {
   it('webgl: wasm next to it when available, on any renderer; without wasm the renderer decides', () => {
     const all: RouteName[] = ['js', 'webgl', 'webgl-fused', 'wasm'];
     for (const softwareGl of [true, false]) {
-      expect(ranges({ backend: 'webgl', available: all, kind: 'lnn', softwareGl }), `software ${softwareGl}`).toBe(
-        'wasm≤Infinity',
-      );
+      expect(
+        ranges({ backend: 'webgl', available: all, kind: 'lnn', softwareGl }),
+        `software ${softwareGl}`,
+      ).toBe('wasm≤Infinity');
     }
     const noWasm: RouteName[] = ['js', 'webgl', 'webgl-fused'];
-    expect(ranges({ backend: 'webgl', available: noWasm, kind: 'lnn', softwareGl: true }), 'SwiftShader').toBe(
-      'js≤Infinity',
-    );
-    expect(ranges({ backend: 'webgl', available: noWasm, kind: 'lnn', softwareGl: false }), 'hardware GL').toBe(
-      `js≤${FIXED_JS_BELOW} webgl-fused≤${FIXED_WEBGL_FUSED_BELOW} webgl≤Infinity`,
-    );
+    expect(
+      ranges({ backend: 'webgl', available: noWasm, kind: 'lnn', softwareGl: true }),
+      'SwiftShader',
+    ).toBe('js≤Infinity');
+    expect(
+      ranges({ backend: 'webgl', available: noWasm, kind: 'lnn', softwareGl: false }),
+      'hardware GL',
+    ).toBe(`js≤${FIXED_JS_BELOW} webgl-fused≤${FIXED_WEBGL_FUSED_BELOW} webgl≤Infinity`);
     expect(ranges({ backend: 'webgl', available: ['js', 'webgl'], kind: 'baseline', softwareGl: true })).toBe(
       'webgl≤Infinity',
     );
@@ -52,10 +59,16 @@ describe('RoutePlanner: the fixed plan of auto', () => {
   });
 
   it('thresholds set by hand: js, then webgl-fused, then the engine backend', () => {
-    const input: PlanInput = { backend: 'webgl', available: ['js', 'webgl', 'webgl-fused', 'wasm'], kind: 'lnn' };
+    const input: PlanInput = {
+      backend: 'webgl',
+      available: ['js', 'webgl', 'webgl-fused', 'wasm'],
+      kind: 'lnn',
+    };
     expect(ranges({ ...input, jsBelow: 0 })).toBe('webgl≤Infinity');
     expect(ranges({ ...input, jsBelow: 3, webglFusedBelow: 10 })).toBe('js≤3 webgl-fused≤10 webgl≤Infinity');
-    expect(ranges({ ...input, jsBelow: 1e12 }), 'a huge threshold is cheap to plan').toBe('js≤1000000000000 webgl≤Infinity');
+    expect(ranges({ ...input, jsBelow: 1e12 }), 'a huge threshold is cheap to plan').toBe(
+      'js≤1000000000000 webgl≤Infinity',
+    );
     expect(planRoutes({ ...input, jsBelow: 4 }).mode).toBe('thresholds');
   });
 

@@ -4,9 +4,9 @@
  * function measures for a time budget and returns plain numbers.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { RouteName } from '../../src/learned/LearnedEngine';
 import { AnalyticEngine } from '../../src/engines/AnalyticEngine';
 import { RungeKutta4 } from '../../src/integrators/RungeKutta4';
+import type { RouteName } from '../../src/learned/LearnedEngine';
 import { loadModel } from '../../src/model/loadModel';
 import type { LoadedModel } from '../../src/model/metadata';
 import { createRandomModel } from '../../src/model/randomModel';

@@ -2,9 +2,10 @@
  * A double-pendulum `lnn` engine pinned to one route, for the benchmarks (Node and browser): each
  * measurement names the route it times instead of the engine's automatic choice.
  */
-import type { RouteName } from '../../src/learned/LearnedEngine';
+
 import { LNNEngine } from '../../src/engines/LNNEngine';
 import { RungeKutta4 } from '../../src/integrators/RungeKutta4';
+import type { RouteName } from '../../src/learned/LearnedEngine';
 import type { LoadedModel } from '../../src/model/metadata';
 import { createSystem } from '../../src/systems/registry';
 

@@ -6,9 +6,9 @@
  * per route.
  */
 import { cpuUsage } from 'node:process';
+import { LNNEngine } from '../../src/engines/LNNEngine';
 import { initBackend } from '../../src/learned/backend';
 import type { RouteName } from '../../src/learned/LearnedEngine';
-import { LNNEngine } from '../../src/engines/LNNEngine';
 import { createRandomModel } from '../../src/model/randomModel';
 import { referenceAccelerations } from '../../src/model/reference';
 import { createSystem } from '../../src/systems/registry';
@@ -93,10 +93,16 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   rows.push({ measure: "route: 'auto' (engine.routeSummary)", route: engine.routeSummary });
   engine.dispose();
   // The opt-in calibration on this machine, for comparison with the fixed plan.
-  const calibrated = await LNNEngine.load(model, createSystem('double-pendulum'), { backend: 'wasm', calibrate: true });
+  const calibrated = await LNNEngine.load(model, createSystem('double-pendulum'), {
+    backend: 'wasm',
+    calibrate: true,
+  });
   auto.calibrated = Object.fromEntries([1, 16, 64].map((batch) => [batch, calibrated.routeFor(batch)]));
   auto.timings = calibrated.routeTimings;
-  rows.push({ measure: "route: 'auto', calibrate: true (engine.routeSummary)", route: calibrated.routeSummary });
+  rows.push({
+    measure: "route: 'auto', calibrate: true (engine.routeSummary)",
+    route: calibrated.routeSummary,
+  });
   calibrated.dispose();
   json.autoSelect = auto;
 

@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { System } from '../core/types.js';
 import { LearnedEngine } from '../learned/LearnedEngine.js';
 import { type LearnedEngineInit, openEngine } from '../learned/openEngine.js';
 import type { LearnedEngineOptions } from '../learned/options.js';
-import { readBack } from '../learned/readBack.js';
 import { angleFlags, type EngineKernels } from '../learned/Route.js';
+import { readBack } from '../learned/readBack.js';
 import type { WeightSet } from '../learned/weights.js';
-import type { System } from '../core/types.js';
 import type { ModelSource } from '../model/loadModel.js';
 import { wrapAngle } from '../model/reference.js';
 import type { Accelerations } from '../nn/lnn.js';
@@ -74,7 +74,11 @@ class BaselineKernels implements EngineKernels {
     }
     const folded = weights.folded!;
     const data = readBack(() =>
-      mlpForward(folded, this.spec.activation, tf.tensor2d(this.x32.subarray(0, batch * 2 * n), [batch, 2 * n])),
+      mlpForward(
+        folded,
+        this.spec.activation,
+        tf.tensor2d(this.x32.subarray(0, batch * 2 * n), [batch, 2 * n]),
+      ),
     );
     // No solve: every state is ok here; the engine then fails (q̈ = 0) a state whose input or q̈ is not
     // finite or whose input leaves the float32 range, as on every route.
@@ -85,11 +89,19 @@ class BaselineKernels implements EngineKernels {
   /** q̈ of tensor states `[batch, dof]` entirely on the backend (the resident route). */
   resident(weights: WeightSet, q: tf.Tensor2D, qd: tf.Tensor2D): Accelerations {
     return tidy(() => {
-      const y = mlpForward(weights.folded!, this.spec.activation, tf.concat([wrapAngles(q, this.wrapFlags), qd], 1));
+      const y = mlpForward(
+        weights.folded!,
+        this.spec.activation,
+        tf.concat([wrapAngles(q, this.wrapFlags), qd], 1),
+      );
       const finite = tf.all(tf.isFinite(y), 1);
       return {
         qdd: tf.where(tf.expandDims(finite, 1), y, tf.zerosLike(y)) as tf.Tensor2D,
-        flags: tf.where(finite, tf.zeros([q.shape[0]], 'int32'), tf.fill([q.shape[0]], SolveFlag.failed, 'int32')),
+        flags: tf.where(
+          finite,
+          tf.zeros([q.shape[0]], 'int32'),
+          tf.fill([q.shape[0]], SolveFlag.failed, 'int32'),
+        ),
       };
     });
   }

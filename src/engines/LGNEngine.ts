@@ -1,14 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { System } from '../core/types.js';
 import { LearnedEngine } from '../learned/LearnedEngine.js';
 import { type LearnedEngineInit, openEngine } from '../learned/openEngine.js';
 import type { LearnedEngineOptions } from '../learned/options.js';
-import { readBack } from '../learned/readBack.js';
 import { angleFlags, type EngineKernels, epsilonOf } from '../learned/Route.js';
+import { readBack } from '../learned/readBack.js';
 import type { WeightSet } from '../learned/weights.js';
-import type { System } from '../core/types.js';
 import type { ModelSource } from '../model/loadModel.js';
 import { referenceEnergy, wrapAngle } from '../model/reference.js';
-import { fusedLagrangianPack } from '../nn/wasmKernels.js';
 import { packedLagrangianTerms } from '../nn/lagrangianTerms.js';
 import { bandedTermsFolded } from '../nn/lgn.js';
 import type { Accelerations } from '../nn/lnn.js';
@@ -16,6 +15,7 @@ import { type NetworkSpec, specFromModel, wrapAngles } from '../nn/mlp.js';
 import { solveTridiagonal } from '../nn/solve.js';
 import { solveTridiagonal64 } from '../nn/solve64.js';
 import { tidy } from '../nn/tidy.js';
+import { fusedLagrangianPack } from '../nn/wasmKernels.js';
 
 /**
  * A Lagrangian Graph Network engine for a path of N nodes with fixed ends (a string, a chain): one

@@ -1,27 +1,27 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { System } from '../core/types.js';
+import type { GpuStepper } from '../gpu/GpuStepper.js';
+import { WebGLLnnStepper } from '../gpu/WebGLLnnStepper.js';
 import { ensureBackend, resolveWasmPaths } from '../learned/backend.js';
 import { LearnedEngine } from '../learned/LearnedEngine.js';
 import { type LearnedEngineInit, openEngine } from '../learned/openEngine.js';
 import type { LearnedEngineOptions } from '../learned/options.js';
-import { readBack } from '../learned/readBack.js';
 import { angleFlags, type EngineKernels, epsilonOf, type RouteName } from '../learned/Route.js';
+import { readBack } from '../learned/readBack.js';
 import type { TermsPool } from '../learned/TermsPool.js';
 import type { WeightSet } from '../learned/weights.js';
-import type { System } from '../core/types.js';
-import type { GpuStepper } from '../gpu/GpuStepper.js';
-import { WebGLLnnStepper } from '../gpu/WebGLLnnStepper.js';
 import { applyVelocityMap, featureSlope, fillInput, type InputMap } from '../model/inputMap.js';
 import type { ModelSource } from '../model/loadModel.js';
 import { isNode, nodeOs } from '../model/nodeIo.js';
 import { referenceEnergy, wrapAngle } from '../model/reference.js';
-import { fusedLagrangianPack } from '../nn/wasmKernels.js';
 import { createFusedLnn, type FusedLnn } from '../nn/jsLnn.js';
 import { packedLagrangianTerms } from '../nn/lagrangianTerms.js';
 import type { Accelerations } from '../nn/lnn.js';
+import { type NetworkSpec, specFromModel, wrapAngles } from '../nn/mlp.js';
 import { solveSymmetric } from '../nn/solve.js';
 import { solveSymmetric64 } from '../nn/solve64.js';
-import { type NetworkSpec, specFromModel, wrapAngles } from '../nn/mlp.js';
 import { tidy } from '../nn/tidy.js';
+import { fusedLagrangianPack } from '../nn/wasmKernels.js';
 
 /**
  * The Lagrangian Neural Network engine: q̈ = H_vv⁻¹ (∂L/∂q − H_vq q̇) from a learned L(q, q̇), with exact

@@ -10,14 +10,21 @@ import { softwareWebGL } from './capabilities.js';
 import { type EngineReport, ReportBook } from './EngineReport.js';
 import type { LearnedEngineInit } from './openEngine.js';
 import type { LearnedEngineOptions } from './options.js';
-import { angleFlags, type EngineKernels, epsilonOf, ROUTE_NAMES, type Route, type RouteName } from './Route.js';
+import {
+  angleFlags,
+  type EngineKernels,
+  epsilonOf,
+  ROUTE_NAMES,
+  type Route,
+  type RouteName,
+} from './Route.js';
 import { type PlanInput, planRoutes, planSummary, type RoutePlan, type RouteTiming } from './RoutePlanner.js';
 import { ROUTE_TABLE } from './routes/index.js';
 import { WASM_SIDE_BACKENDS } from './routes/sideWasm.js';
 import { EngineWeights } from './weights.js';
 
-export { CALIBRATION_SUBSTEPS, ROUTE_NAMES };
 export type { EngineReport, LearnedEngineInit, LearnedEngineOptions, RouteName, RouteTiming };
+export { CALIBRATION_SUBSTEPS, ROUTE_NAMES };
 
 /**
  * Shared machinery of the learned engines: the model and its weights, the route table
@@ -81,7 +88,9 @@ export abstract class LearnedEngine implements Engine {
     this.outsideTraining = trainingMismatches(model, system);
     this.resident = backend !== 'js' && (options.resident ?? backend === 'webgl');
     // Not tried at load (a forced route other than `wasm`): ready when wasm was initialised before.
-    this.wasmSide = wasm ?? { ready: (WASM_SIDE_BACKENDS as readonly string[]).includes(backend) && backendReady('wasm') };
+    this.wasmSide = wasm ?? {
+      ready: (WASM_SIDE_BACKENDS as readonly string[]).includes(backend) && backendReady('wasm'),
+    };
     const ctx = {
       system,
       model,
@@ -96,7 +105,8 @@ export abstract class LearnedEngine implements Engine {
       epsilon: epsilonOf(model, options.epsilon),
     };
     this.routes = ROUTE_TABLE.map((create) => create(ctx));
-    for (const r of this.routes) if (r.available() === null && !this.byName.has(r.name)) this.byName.set(r.name, r);
+    for (const r of this.routes)
+      if (r.available() === null && !this.byName.has(r.name)) this.byName.set(r.name, r);
     this.planInput = {
       backend,
       available: this.availableRoutes,
@@ -111,7 +121,9 @@ export abstract class LearnedEngine implements Engine {
     this.book = new ReportBook(first, first === 'wasm' ? 'wasm' : backend);
     this.accelerationFn = (q, qd, qdd, batch) => this.accelerations(q, qd, qdd, batch);
     this.stageFn = (q, qd, qdd, batch) =>
-      this.stage === null ? this.accelerations(q, qd, qdd, batch) : this.evaluate(this.stage, q, qd, qdd, batch);
+      this.stage === null
+        ? this.accelerations(q, qd, qdd, batch)
+        : this.evaluate(this.stage, q, qd, qdd, batch);
   }
 
   /** The last step's report (see {@link EngineReport}); `route` names the route it took. */
@@ -140,7 +152,8 @@ export abstract class LearnedEngine implements Engine {
 
   set route(value: 'auto' | RouteName) {
     if (value !== 'auto' && !this.byName.has(value)) {
-      const why = value === 'wasm' && this.wasmSide.problem !== undefined ? ` (wasm: ${this.wasmSide.problem})` : '';
+      const why =
+        value === 'wasm' && this.wasmSide.problem !== undefined ? ` (wasm: ${this.wasmSide.problem})` : '';
       throw new Error(
         `${this.id} engine: route '${value}' is not available here (backend ${this.backend}${why}); use one of auto, ${this.availableRoutes.join(', ')}.`,
       );
@@ -197,7 +210,12 @@ export abstract class LearnedEngine implements Engine {
    * `auto (calibrated): js ≤ 3 states, then wasm · state-steps/s at 1 / 8 states: js 1,900 / 1,900; wasm 700 / 4,800`.
    */
   get routeSummary(): string {
-    return planSummary(this.plan, this.routeSetting, this.resident ? (this.backend as RouteName) : null, this.routeTimings);
+    return planSummary(
+      this.plan,
+      this.routeSetting,
+      this.resident ? (this.backend as RouteName) : null,
+      this.routeTimings,
+    );
   }
 
   /**
@@ -261,7 +279,14 @@ export abstract class LearnedEngine implements Engine {
    * `lastReport` merges the flags of all stages.
    * @param q `[batch * dof]` @param qd `[batch * dof]`
    */
-  advance(q: Float64Array, qd: Float64Array, batch: number, dt: number, integrator: Integrator, substeps = 1): void {
+  advance(
+    q: Float64Array,
+    qd: Float64Array,
+    batch: number,
+    dt: number,
+    integrator: Integrator,
+    substeps = 1,
+  ): void {
     this.checkState(q, qd, batch);
     try {
       this.run(this.decide(batch), q, qd, batch, dt, integrator, substeps);
@@ -281,7 +306,8 @@ export abstract class LearnedEngine implements Engine {
    */
   calibrate(options: number | CalibrationOptions = {}): number {
     if (this.backend === 'js') return this.jsBelow;
-    const { now, maxThreshold } = typeof options === 'number' ? { now: undefined, maxThreshold: options } : options;
+    const { now, maxThreshold } =
+      typeof options === 'number' ? { now: undefined, maxThreshold: options } : options;
     const n = this.system.dof;
     const rk4 = new RungeKutta4();
     const q = new Float64Array(8 * n);
@@ -331,7 +357,8 @@ export abstract class LearnedEngine implements Engine {
   ready(): void {
     const wanted = this.routeSetting;
     const needs = wanted === 'webgl-fused' ? 'webgl' : wanted;
-    const requested = !this.options.backend || this.options.backend === 'auto' ? defaultBackend() : this.options.backend;
+    const requested =
+      !this.options.backend || this.options.backend === 'auto' ? defaultBackend() : this.options.backend;
     if (wanted !== 'auto' && needs === requested && needs !== this.backend) {
       // The backend the route needs fell back (see `warnings`): follow the fallback, as the backend did.
       const notice = `route '${wanted}' needs the ${needs} backend, which fell back to ${this.backend}; using route 'auto'.`;
@@ -386,7 +413,15 @@ export abstract class LearnedEngine implements Engine {
       route.enter(() => {
         const whole = route.advance?.(q, qd, batch, dt, integrator, substeps) ?? null;
         if (whole !== null) {
-          book.record(whole.flags, batch, 'resident', route.name, this.reportBackend(route), 1, whole.evaluations);
+          book.record(
+            whole.flags,
+            batch,
+            'resident',
+            route.name,
+            this.reportBackend(route),
+            1,
+            whole.evaluations,
+          );
           return;
         }
         this.stage = route;

@@ -92,7 +92,8 @@ export function planRoutes(input: PlanInput): RoutePlan {
   const js = lnn ? FIXED_JS_BELOW : 0;
   if (backend === 'webgl' && input.softwareGl && lnn)
     return fromRanges('fixed', [['js', Number.POSITIVE_INFINITY]]);
-  const fused = backend === 'webgl' && !input.softwareGl && fusedOk ? Math.max(js, FIXED_WEBGL_FUSED_BELOW) : js;
+  const fused =
+    backend === 'webgl' && !input.softwareGl && fusedOk ? Math.max(js, FIXED_WEBGL_FUSED_BELOW) : js;
   return fromRanges('fixed', [
     ['js', js],
     ['webgl-fused', fused],

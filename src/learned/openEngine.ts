@@ -75,7 +75,10 @@ async function openNow<E extends OpenedEngine>(
   const choice = await initBackend(options);
   let wasm: LearnedEngineInit['wasm'];
   const route = options.route ?? 'auto';
-  if ((WASM_SIDE_BACKENDS as readonly string[]).includes(choice.name) && (route === 'auto' || route === 'wasm')) {
+  if (
+    (WASM_SIDE_BACKENDS as readonly string[]).includes(choice.name) &&
+    (route === 'auto' || route === 'wasm')
+  ) {
     const problem = await initSideBackend('wasm', options);
     wasm = problem === null ? { ready: true } : { ready: false, problem };
   }

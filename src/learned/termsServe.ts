@@ -3,14 +3,14 @@
  * wasm instance, then serve fused exact-derivative passes on shared memory until told to stop.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { foldScales, paramsFromModel, specFromModel } from '../nn/mlp.js';
+import { tidy } from '../nn/tidy.js';
 import {
   disposeFusedWeights,
   fusedLagrangianPack,
   prepareFusedWeights,
   registerFusedKernels,
 } from '../nn/wasmKernels.js';
-import { foldScales, paramsFromModel, specFromModel } from '../nn/mlp.js';
-import { tidy } from '../nn/tidy.js';
 import { initBackend } from './backend.js';
 import { POOL_SLOTS, type TermsBuffers, type TermsWorkerData } from './TermsPool.js';
 

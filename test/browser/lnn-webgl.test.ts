@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../src/learned/backend';
 import { BaselineEngine } from '../../src/engines/BaselineEngine';
 import { LGNEngine } from '../../src/engines/LGNEngine';
 import { LNNEngine } from '../../src/engines/LNNEngine';
 import { RungeKutta4 } from '../../src/integrators/RungeKutta4';
+import { initBackend } from '../../src/learned/backend';
 import { loadModel } from '../../src/model/loadModel';
 import type { LoadedModel } from '../../src/model/metadata';
 import { referenceAccelerations } from '../../src/model/reference';

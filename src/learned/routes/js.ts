@@ -9,7 +9,10 @@ export function jsRoute(ctx: RouteContext): Route {
     ctx.kernels.js?.bind(ctx.kernels) ??
     ((q: Float64Array, qd: Float64Array, qdd: Float64Array, batch: number, flags: Uint8Array) => {
       const size = batch * dof;
-      referenceAccelerations(ctx.model, q.subarray(0, size), qd.subarray(0, size), qdd, batch, { flags, epsilon });
+      referenceAccelerations(ctx.model, q.subarray(0, size), qd.subarray(0, size), qdd, batch, {
+        flags,
+        epsilon,
+      });
     });
   return {
     name: 'js',

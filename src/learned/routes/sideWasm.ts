@@ -1,5 +1,5 @@
-import type { WeightSet } from '../weights.js';
 import type { Route, RouteContext } from '../Route.js';
+import type { WeightSet } from '../weights.js';
 
 /** Engine backends that also offer the `wasm` route next to them. */
 export const WASM_SIDE_BACKENDS = ['webgl', 'cpu'] as const;

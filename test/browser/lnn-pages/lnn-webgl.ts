@@ -9,11 +9,11 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../../../src/learned/backend';
-import type { LearnedEngine } from '../../../src/learned/LearnedEngine';
 import { BaselineEngine } from '../../../src/engines/BaselineEngine';
 import { LGNEngine } from '../../../src/engines/LGNEngine';
 import { LNNEngine } from '../../../src/engines/LNNEngine';
+import { initBackend } from '../../../src/learned/backend';
+import type { LearnedEngine } from '../../../src/learned/LearnedEngine';
 import '../../../src/engines/learned';
 import { createEngine } from '../../../src/engines/registry';
 import { WebGLLnnStepper } from '../../../src/gpu/WebGLLnnStepper';
