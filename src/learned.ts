@@ -56,7 +56,14 @@ export {
 } from './learned/RoutePlanner.js';
 export { ROUTE_TABLE } from './learned/routes/index.js';
 export type { GpuStepper as FusedStepper } from './gpu/GpuStepper.js';
-export { TENSOR_INTEGRATORS, tensorFormOf, tensorRk4, tensorSymplecticEuler } from './integrators/tensor.js';
+export {
+  TENSOR_INTEGRATORS,
+  type TensorAccelerationFn,
+  type TensorIntegrator,
+  tensorFormOf,
+  tensorRk4,
+  tensorSymplecticEuler,
+} from './integrators/tensor.js';
 export { BaselineEngine } from './engines/BaselineEngine.js';
 export { LGNEngine } from './engines/LGNEngine.js';
 export { LNNEngine } from './engines/LNNEngine.js';

@@ -69,4 +69,22 @@ describe('module layers', () => {
     }
     expect(deep, 'imports past the public entries').toEqual([]);
   });
+  it('keeps TF.js out of the core entry, types included (a consumer of `three-lnn` alone needs no TF.js types)', () => {
+    // Static imports and re-exports only: a lazy import() of the learned module is the point of the split.
+    const specifier = /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+'([^']+)'/g;
+    const seen = new Set<string>();
+    const reach: string[] = [];
+    const walk = (file: string, chain: string[]) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const m of readFileSync(join(root, file), 'utf8').matchAll(specifier)) {
+        if (m[1].startsWith('@tensorflow/')) reach.push([...chain, file, m[1]].join(' → '));
+        if (m[1].startsWith('.'))
+          walk(relative(root, resolve(root, dirname(file), m[1].replace(/\.js$/, '.ts'))), [...chain, file]);
+      }
+    };
+    walk('src/index.ts', []);
+    expect(seen.size, 'modules reached from src/index.ts').toBeGreaterThan(50);
+    expect(reach, 'TF.js reached from the core entry').toEqual([]);
+  });
 });

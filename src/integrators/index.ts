@@ -11,6 +11,3 @@ export {
   listIntegrators,
 } from './registry.js';
 export { SymplecticEuler } from './SymplecticEuler.js';
-// Tensor forms (TF.js) are imported from './tensor.js' by the learned engine; only their types are
-// re-exported here, so that the core entry stays free of TF.js.
-export type { TensorAccelerationFn, TensorIntegrator } from './tensor.js';
