@@ -29,12 +29,16 @@ describe('RoutePlanner: the fixed plan of auto', () => {
     expect(plan.jsBelow, 'jsBelow').toBe(0);
   });
 
-  it('webgl: wasm next to it when available, on any renderer; without wasm the renderer decides', () => {
+  it('webgl: js for the smallest lnn batches, then wasm next to it when available, on any renderer; without wasm the renderer decides', () => {
     const all: RouteName[] = ['js', 'webgl', 'webgl-fused', 'wasm'];
     for (const softwareGl of [true, false]) {
       expect(
         ranges({ backend: 'webgl', available: all, kind: 'lnn', softwareGl }),
         `software ${softwareGl}`,
+      ).toBe(`js≤${FIXED_JS_BELOW} wasm≤Infinity`);
+      expect(
+        ranges({ backend: 'webgl', available: all, kind: 'baseline', softwareGl }),
+        `baseline, software ${softwareGl}`,
       ).toBe('wasm≤Infinity');
     }
     const noWasm: RouteName[] = ['js', 'webgl', 'webgl-fused'];
@@ -52,7 +56,10 @@ describe('RoutePlanner: the fixed plan of auto', () => {
   });
 
   it('cpu: wasm next to it when available, else the backend; the js backend takes js everywhere', () => {
-    expect(ranges({ backend: 'cpu', available: ['js', 'cpu', 'wasm'], kind: 'lnn' })).toBe('wasm≤Infinity');
+    expect(ranges({ backend: 'cpu', available: ['js', 'cpu', 'wasm'], kind: 'lnn' })).toBe(
+      'js≤2 wasm≤Infinity',
+    );
+    expect(ranges({ backend: 'cpu', available: ['js', 'cpu', 'wasm'], kind: 'lgn' })).toBe('wasm≤Infinity');
     expect(ranges({ backend: 'cpu', available: ['js', 'cpu'], kind: 'lnn' })).toBe('js≤2 cpu≤Infinity');
     expect(ranges({ backend: 'cpu', available: ['js', 'cpu'], kind: 'lgn' })).toBe('cpu≤Infinity');
     expect(ranges({ backend: 'js', available: ['js'], kind: 'lgn' })).toBe('js≤Infinity');
@@ -150,7 +157,7 @@ describe('RoutePlanner: calibrated plans from fake costs', () => {
 
   it('summary: the setting, the ranges and the rates', () => {
     const plan = planRoutes({ backend: 'webgl', available: ['js', 'webgl', 'wasm'], kind: 'lnn' });
-    expect(planSummary(plan, 'auto', 'webgl', [])).toBe('auto: wasm');
+    expect(planSummary(plan, 'auto', 'webgl', [])).toBe('auto: js ≤ 2 states, then wasm');
     const cpu = planRoutes({ backend: 'cpu', available: ['js', 'cpu'], kind: 'lnn' });
     expect(planSummary(cpu, 'auto', null, [])).toBe('auto: js ≤ 2 states, then cpu');
     expect(planSummary(plan, 'webgl', 'webgl', [])).toBe('webgl (forced)');

@@ -10,13 +10,17 @@ export interface RouteCost {
 
 /**
  * The fixed plan of `route: 'auto'`, from the figures in docs/performance.md ("Routes"):
- * - `wasm` wherever it is available (the wasm backend, or the wasm route of a webgl or cpu engine), from
- *   the first state: the fastest route at every batch measured near idle (Chromium, shipped model:
- *   0.20 ms per RK4 step against 0.29 for js at one state; 66,687 q̈/s at 64 states against 13,595 js,
- *   4,704 webgl, 1,720 webgl-fused; Node: 17,690 against 7,739 js q̈/s at one state);
+ * - on the wasm backend (the Node default), `wasm` from the first state: the fastest route at every batch
+ *   (Node, shipped model, near idle: 4,677 against 1,992 js state-steps/s at one state; Chromium: 0.21 ms
+ *   per RK4 step against 0.28 for js);
+ * - on webgl or cpu with the `wasm` route next to it, `lnn` calls of at most {@link FIXED_JS_BELOW} states
+ *   take `js` and larger ones `wasm`: switching the active backend to wasm and back costs a fixed amount
+ *   per call (Chromium on SwiftShader, near idle: js 3,543–3,661 against wasm 1,685–2,859 state-steps/s
+ *   at one state, wasm 8,989–11,874 against js 3,807–3,871 at 8; timed crossover at 1–2 states);
  * - without wasm, `lnn` calls of at most {@link FIXED_JS_BELOW} states take `js` (the float64 evaluator
- *   does no TF.js work: 13,951 q̈/s at one state against 148 webgl and 498 webgl-fused); `baseline` and
- *   `lgn` evaluate `js` with the float64 reference (~3,000 q̈/s), so they start on the backend;
+ *   does no TF.js work: 13,951 q̈/s at one state against 148 webgl and 498 webgl-fused);
+ * - `baseline` and `lgn` evaluate `js` with the float64 reference (~3,000 q̈/s), so they start on
+ *   `wasm` or the backend;
  * - on webgl without wasm: on a software renderer (SwiftShader) `lnn` stays on `js` at every batch
  *   (13,595–15,053 q̈/s against at most 9,259 for webgl); on a hardware renderer `webgl-fused` takes the
  *   batches up to {@link FIXED_WEBGL_FUSED_BELOW} states (the crossover of its 498 / 1,720 q̈/s with
@@ -87,9 +91,14 @@ export function planRoutes(input: PlanInput): RoutePlan {
       [backend, Number.POSITIVE_INFINITY],
     ]);
   }
-  if (has('wasm')) return fromRanges('fixed', [['wasm', Number.POSITIVE_INFINITY]]);
   const lnn = input.kind === 'lnn';
   const js = lnn ? FIXED_JS_BELOW : 0;
+  if (backend === 'wasm') return fromRanges('fixed', [['wasm', Number.POSITIVE_INFINITY]]);
+  if (has('wasm'))
+    return fromRanges('fixed', [
+      ['js', js],
+      ['wasm', Number.POSITIVE_INFINITY],
+    ]);
   if (backend === 'webgl' && input.softwareGl && lnn)
     return fromRanges('fixed', [['js', Number.POSITIVE_INFINITY]]);
   const fused =
