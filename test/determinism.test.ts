@@ -6,7 +6,7 @@
  */
 import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { LNNEngine } from '../src/engines/LNNEngine';
 import { RungeKutta4 } from '../src/integrators/RungeKutta4';
 import { initBackend } from '../src/learned/backend';
@@ -105,6 +105,27 @@ describe('deterministic routes (shipped double-pendulum-lnn, Node)', () => {
     expect(engine.route, 'setting unchanged').toBe('auto');
     engine.pinRoute({ route: 'js', backend: 'js', precision: 'float64' });
     expect(engine.route, 'pinned').toBe('js');
+    engine.dispose();
+  });
+  it('decides the route once per step and once per advance, whatever the stages and substeps', async () => {
+    const engine = await LNNEngine.load(model, dp, { backend: 'wasm' });
+    const rk4 = new RungeKutta4();
+    for (const [batch, route] of [
+      [1, 'wasm'],
+      [8, 'js'],
+    ] as const) {
+      if (route === 'js') engine.route = 'js';
+      const q = new Float64Array(2 * batch).fill(0.7);
+      const qd = new Float64Array(2 * batch).fill(0.1);
+      const decide = vi.spyOn(engine, 'routeFor');
+      engine.step(q, qd, batch, 1 / 120, rk4);
+      expect(decide, `${route}: one RK4 step (4 stages)`).toHaveBeenCalledTimes(1);
+      decide.mockClear();
+      engine.advance(q, qd, batch, 1 / 120, rk4, 4);
+      expect(decide, `${route}: one advance of 4 RK4 substeps (16 stages)`).toHaveBeenCalledTimes(1);
+      expect(engine.lastReport.totals.evaluations, `${route}: the stages ran`).toBeGreaterThan(0);
+      decide.mockRestore();
+    }
     engine.dispose();
   });
 });
