@@ -11,10 +11,10 @@ import {
 } from '../src/index.js';
 import { type BackendChoice, type BackendReport, initBackend } from './backend.js';
 import type { Lane } from './Lane.js';
+import { LEARNED_ENGINES } from './loadLane.js';
 import { listModels } from './models.js';
 import type { Plots } from './Plots.js';
 import type { RigView } from './RigView.js';
-import { LEARNED_ENGINES } from './Shell.js';
 import type { Simulation } from './Simulation.js';
 import { type AppUrlState, formatUrlState } from './urlState.js';
 

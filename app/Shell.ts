@@ -1,11 +1,8 @@
 import { sceneModules } from '../scenes/index.js';
-import { LEARNED_ENGINE_IDS } from '../src/index.js';
 import type { BackendReport } from './backend.js';
 import type { Lane } from './Lane.js';
+import { LEARNED_ENGINES } from './loadLane.js';
 import { escapeHtml } from './RigView.js';
-
-/** Engine ids that run a learned model. */
-export const LEARNED_ENGINES: ReadonlySet<string> = new Set<string>(LEARNED_ENGINE_IDS);
 
 /** What the shell asks of the app: the buttons of the top bar and the gallery. */
 export interface ShellActions {

@@ -1,9 +1,9 @@
 import { createEngine, LEARNED_ENGINE_IDS, loadEngine, trainingMismatches } from '../src/index.js';
-import type { Lane } from './Lane';
-import { listModels, modelUrl, readModelSummary } from './models';
+import type { Lane } from './Lane.js';
+import { listModels, modelUrl, readModelSummary } from './models.js';
 
-/** Engines that need a learned model file. */
-const LEARNED: ReadonlySet<string> = new Set(LEARNED_ENGINE_IDS);
+/** Engine ids that run a learned model (and need a model file). */
+export const LEARNED_ENGINES: ReadonlySet<string> = new Set<string>(LEARNED_ENGINE_IDS);
 
 /**
  * Check that the lane's engine can run (create it, load its model, compute one q̈ — which also compiles
@@ -20,7 +20,7 @@ export async function loadLane(lane: Lane, backend: string | undefined): Promise
       return lane;
     }
     const options: Record<string, unknown> = {};
-    if (LEARNED.has(lane.engineId)) {
+    if (LEARNED_ENGINES.has(lane.engineId)) {
       const models = await listModels();
       if (!lane.model || !models.some((m) => m.name === lane.model)) {
         // Fall back to any shipped model of this kind for this system.

@@ -1,6 +1,6 @@
 import type { EngineRoute } from '../src/index.js';
 import type { Lane } from './Lane.js';
-import { LEARNED_ENGINES } from './Shell.js';
+import { LEARNED_ENGINES } from './loadLane.js';
 
 /** The route each running learned lane takes now (`Engine.describeRoute`), by lane key. */
 export function laneRoutes(lanes: readonly Lane[]): Record<string, EngineRoute> {

@@ -1,11 +1,5 @@
 import { engineColor, engineLabels } from '../scenes/palette.js';
-import {
-  createSystem,
-  listSystems,
-  type SceneDefinition,
-  type SceneSystem,
-  type System,
-} from '../src/index.js';
+import { listSystems, type SceneDefinition, type SceneSystem, systemFrom } from '../src/index.js';
 import { Lane } from './Lane.js';
 import type { AppUrlState } from './urlState.js';
 
@@ -29,16 +23,14 @@ export function sceneLanes(def: SceneDefinition, url: AppUrlState): Lane[] {
 }
 
 function makeLane(sys: SceneSystem, url: AppUrlState): Lane {
-  let system: System;
-  if (typeof sys.system === 'string') {
-    // Parameter overrides from the GUI / URL, for the parameters this system has.
-    const specs = listSystems().find((x) => x.id === sys.system)?.params ?? [];
-    const extra = Object.fromEntries(
-      Object.entries(url.params).filter(([k]) => specs.some((p) => p.name === k && !p.integer)),
-    );
-    system = createSystem(sys.system, { ...(sys.params ?? {}), ...extra });
-  } else
-    system = sys.params && Object.keys(sys.params).length ? sys.system.withParams(sys.params) : sys.system;
+  // Parameter overrides from the GUI / URL apply to a registered system, for the parameters it has.
+  const id = sys.system;
+  const specs = typeof id === 'string' ? (listSystems().find((x) => x.id === id)?.params ?? []) : [];
+  const extra = Object.fromEntries(
+    Object.entries(url.params).filter(([k]) => specs.some((p) => p.name === k && !p.integer)),
+  );
+  const params = { ...(sys.params ?? {}), ...extra };
+  const system = systemFrom(sys.system, Object.keys(params).length > 0 ? params : undefined, 'scene');
   const engine = sys.engine ?? 'analytic';
   const lane = new Lane({
     key: sys.id,
