@@ -194,8 +194,35 @@ describe('attachLagrangian', () => {
         system: 'double-pendulum',
         engine: other as unknown as AnalyticEngine,
       }),
-    ).rejects.toThrow(/engine is for 'pendulum'/);
+    ).rejects.toThrow(/engine is for system 'pendulum'/);
     expect(b1.type, 'failed attaches change nothing').toBe(Body.DYNAMIC);
+  });
+
+  it('an engine instance gets the World’s checks: no params beside it, built for the same parameter values', async () => {
+    const world = new World({ gravity: new Vec3(0, -G, 0) });
+    const [b1, b2] = [bob(world), bob(world)];
+    const engine = new AnalyticEngine(createSystem('double-pendulum'));
+    await expect(
+      attachLagrangian(world, { bodies: [b1, b2], system: 'double-pendulum', engine, params: { l1: 2 } }),
+    ).rejects.toThrow(/'params' cannot be applied to the engine instance given/);
+    await expect(
+      attachLagrangian(world, {
+        bodies: [b1, b2],
+        system: createSystem('double-pendulum', { l1: 2 }),
+        engine,
+      }),
+    ).rejects.toThrow(/other parameter values than the system given: l1 = 1 \(engine\) ≠ 2 \(system\)/);
+    expect([b1.type, b2.type], 'failed attaches change nothing').toEqual([Body.DYNAMIC, Body.DYNAMIC]);
+    // Params with an engine id reach the engine's system.
+    const attached = await attachLagrangian(world, {
+      bodies: [b1, b2],
+      system: 'double-pendulum',
+      engine: 'analytic',
+      params: { l1: 2 },
+    });
+    expect(attached.system.params.l1).toBe(2);
+    expect(attached.engine.system.params.l1).toBe(2);
+    attached();
   });
 });
 

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../src/model/loadModel';
 import { createRandomModel } from '../src/model/randomModel';
@@ -620,6 +621,39 @@ describe('learned engines through the CLI', () => {
       /g = 1\.6 differs from the training value 9\.8; the model knows only the training value/,
     );
     expect(JSON.parse(r.stdout).t).toHaveLength(3);
+  });
+
+  it('scene: a learned system on other params than its training values is refused, and runs with --outside-training', async () => {
+    // The app's relativistic-particle scene with the force slider moved (g = 2; the model was trained on
+    // g = 1): the app runs it, so headless runs it too when asked.
+    const sceneModule = pathToFileURL(
+      join(import.meta.dirname, '..', 'scenes', 'relativisticParticle.ts'),
+    ).href;
+    const file = scratch(
+      'relativistic-force-2.mts',
+      `import { relativisticParticleScene } from ${JSON.stringify(sceneModule)};\n` +
+        'export default relativisticParticleScene({ force: 2, duration: 0.05 });\n',
+    );
+    const [refused, ran] = await Promise.all([
+      cli(['scene', file]),
+      cli(['scene', file, '--outside-training']),
+    ]);
+    expect(refused.code, refused.stderr).toBe(2);
+    expect(refused.stderr).toMatch(
+      /systems\[1\] \('lnn'\): .*g = 2 \(trained on 1\).*add --outside-training, or set outsideTraining: 'run' on the scene system/,
+    );
+    expect(refused.stderr).not.toMatch(STACK_FRAME);
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(ran.stderr).toMatch(/g = 2 differs from the training value 1/);
+    const run = JSON.parse(ran.stdout) as { steps: number; systems: { id: string; params: { g: number } }[] };
+    expect(run.steps).toBe(6);
+    expect(run.systems.map((x) => [x.id, x.params.g])).toEqual([
+      ['analytic', 2],
+      ['lnn', 2],
+      ['newtonian', 2],
+    ]);
+    const help = await cli(['scene', '--help']);
+    expect(help.stdout).toMatch(/--outside-training/);
   });
 
   it('inspect reports the metadata and the parameter count', async () => {

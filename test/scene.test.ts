@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { integrate } from '../src/integrators/integrate';
 import { createRng } from '../src/math/random';
 import {
@@ -409,6 +409,93 @@ describe('learned engines in scenes', () => {
       const learned = referenceEnergy(model, rec.q![k][0], rec.qd![k][0]);
       expect(rec.engineEnergy![k][0]!, `learned energy at t = ${t}`).toBeCloseTo(learned, 3);
       expect(rec.energy![k][0]).toBe(createSystem('double-pendulum').energy(rec.q![k][0], rec.qd![k][0]));
+    });
+  });
+
+  describe('a learned system on params other than its training values', () => {
+    const trainedDir = join(dir, 'lnn-trained-g98');
+    /** The scene: an lnn trained on g = 9.8 asked to run with g = 1.6, given `outsideTraining` as written. */
+    function moonScene(outsideTraining?: 'error' | 'run'): Scene {
+      return defineScene({
+        name: 'moon',
+        dt: 0.01,
+        duration: 0.1,
+        systems: [
+          {
+            id: 'net',
+            system: 'double-pendulum',
+            params: { g: 1.6 },
+            engine: 'lnn',
+            model: trainedDir,
+            backend: 'js',
+            q0: [0.4, -0.2],
+            ...(outsideTraining ? { outsideTraining } : {}),
+          },
+        ],
+        recorders: [{ target: 'net', every: 2, quantities: ['q', 'qd'] }],
+      });
+    }
+
+    beforeAll(async () => {
+      const params = { ...createSystem('double-pendulum').params };
+      await writeModel(
+        trainedDir,
+        createRandomModel({
+          kind: 'lnn',
+          hidden: [16, 16],
+          seed: 5,
+          system: { id: 'double-pendulum', params },
+        }),
+      );
+    });
+
+    it('is refused by default; runs with outsideTraining on the system or in the engine defaults, alike', async () => {
+      await expect(runScene(moonScene())).rejects.toThrow(
+        /systems\[0\] \('net'\): .*g = 1\.6 \(trained on 9\.8\)/,
+      );
+      const refused = await runScene(moonScene('error')).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(SceneError);
+      expect((refused as SceneError).cause, 'the model error is kept as the cause').toMatchObject({
+        name: 'ModelFormatError',
+        problem: 'param-mismatch',
+      });
+      const viaField = await runScene(moonScene('run'));
+      expect(viaField.systems[0].params.g).toBe(1.6);
+      expect(viaField.recordings.net.q).toHaveLength(6);
+      // The app's way: engineDefaults.outsideTraining for every engine; the same numbers.
+      const viaDefaults = await runScene(moonScene(), { engineDefaults: { outsideTraining: 'run' } });
+      expect(viaDefaults).toEqual(viaField);
+      // A system's own setting wins over the defaults.
+      await expect(
+        runScene(moonScene('error'), { engineDefaults: { outsideTraining: 'run' } }),
+      ).rejects.toThrow(/param-mismatch|other parameter values/);
+      expect(() =>
+        defineScene({
+          name: 'bad',
+          dt: 0.01,
+          duration: 0.1,
+          systems: [{ id: 'net', system: 'double-pendulum', outsideTraining: 'maybe' as 'run' }],
+        }),
+      ).toThrow(/systems\[0\]\.outsideTraining must be 'error' or 'run', got "maybe"/);
+    });
+
+    it('`three-lnn scene` refuses it, naming --outside-training; with the flag it gives the in-process numbers', async () => {
+      const file = join(dir, 'moon.json');
+      writeFileSync(file, JSON.stringify(moonScene()));
+      const [refused, ran] = await Promise.all([
+        cli(['scene', file]),
+        cli(['scene', file, '--outside-training']),
+      ]);
+      expect(refused.code, refused.stderr).toBe(2);
+      expect(refused.stderr).toMatch(
+        /g = 1\.6 \(trained on 9\.8\).*add --outside-training, or set outsideTraining: 'run' on the scene system/,
+      );
+      expect(refused.stderr.trim().split('\n').length, refused.stderr).toBe(1);
+      expect(ran.code, ran.stderr).toBe(0);
+      const inProcess = await runScene(moonScene(), { engineDefaults: { outsideTraining: 'run' } });
+      expect(JSON.parse(ran.stdout), 'headless with the flag = the app’s engine defaults').toEqual(
+        JSON.parse(JSON.stringify(inProcess)),
+      );
     });
   });
 });

@@ -419,6 +419,119 @@ describe('World.add: one way to add a system', () => {
   });
 });
 
+describe('World.add: an engine instance steps its own system', () => {
+  it('refuses params beside an engine instance (they would reach the handle, not the engine)', async () => {
+    const world = new World();
+    const engine = new AnalyticEngine(dp);
+    await expect(world.add('double-pendulum', { engine, params: { l1: 2 } })).rejects.toThrow(
+      /'params' cannot be applied to the engine instance given.*pass an engine built for the system with these parameters.*or an engine id/,
+    );
+    expect(() => world.addSync(dp, { engine, params: { l1: 2 } })).toThrow(/'params' cannot be applied/);
+    expect(world.systems, 'nothing added').toHaveLength(0);
+    // With an engine id the parameters reach the engine's system too.
+    const byId = await world.add('double-pendulum', { engine: 'analytic', params: { l1: 2 } });
+    expect(byId.engine.system.params.l1).toBe(2);
+  });
+
+  it('refuses an engine instance built for other parameter values, naming each one', () => {
+    const world = new World();
+    const moon = createSystem('double-pendulum', { l1: 2, g: 1.6 });
+    expect(() => world.addSync(moon, { engine: new AnalyticEngine(dp) })).toThrow(
+      /engine steps 'double-pendulum' with other parameter values than the system given: l1 = 1 \(engine\) ≠ 2 \(system\), g = 9\.8 \(engine\) ≠ 1\.6 \(system\); pass an engine built for this system/,
+    );
+    expect(() => world.addSync(createSystem('simple-pendulum'), { engine: new AnalyticEngine(dp) })).toThrow(
+      /engine is for system 'double-pendulum' \(dof 2\), not 'simple-pendulum'/,
+    );
+    expect(world.systems, 'nothing added').toHaveLength(0);
+    // An engine built for equal values (another instance of the same system) is accepted, and the
+    // handle and its engine step the same parameters.
+    const engine = new AnalyticEngine(createSystem('double-pendulum', { l1: 2, g: 1.6 }));
+    const h = world.addSync(moon, { engine, q0: Q0 });
+    expect(h.system.params).toEqual(engine.system.params);
+    const reference = world.addSync(moon, { q0: Q0 });
+    world.stepN(20, 0.01);
+    expect(Array.from(h.q)).toEqual(Array.from(reference.q));
+  });
+});
+
+describe('World.restore: all or nothing', () => {
+  /**
+   * A stand-in for a learned engine: a `route` setting ('auto' or a route it offers), describeRoute and
+   * pinRoute, which refuses routes it does not offer as a learned engine does.
+   */
+  class PickyEngine extends AnalyticEngine {
+    route = 'auto';
+    constructor(
+      system: ReturnType<typeof createSystem>,
+      private readonly offers: readonly string[],
+    ) {
+      super(system);
+    }
+    describeRoute(): EngineRoute {
+      const route = this.route === 'auto' ? this.offers[0] : this.route;
+      return { route, backend: route, precision: route === 'js' ? 'float64' : 'float32' };
+    }
+    pinRoute(recorded: EngineRoute): void {
+      if (!this.offers.includes(recorded.route)) {
+        throw new Error(
+          `picky engine: cannot replay route '${recorded.route}'; offers ${this.offers.join(', ')}`,
+        );
+      }
+      this.route = recorded.route;
+    }
+  }
+
+  async function twoSystems(): Promise<{ world: World; a: PickyEngine; b: PickyEngine }> {
+    const world = new World();
+    const a = new PickyEngine(dp, ['js', 'wasm']);
+    const b = new PickyEngine(dp, ['js']);
+    world.addSync(dp, { engine: a, q0: Q0, name: 'a' });
+    world.addSync(dp, { engine: b, q0: [0.3, -0.2], name: 'b', count: 2 });
+    world.step(0.01, 0.055);
+    return { world, a, b };
+  }
+
+  it('a route the second engine cannot take: throws, and states, clock and routes stay as they were', async () => {
+    const { world, a, b } = await twoSystems();
+    const snapshot = JSON.parse(JSON.stringify(world.toJSON()));
+    snapshot.systems[0].route = { route: 'wasm', backend: 'wasm', precision: 'float32' };
+    snapshot.systems[1].route = { route: 'webgl', backend: 'webgl', precision: 'float32' };
+    world.stepN(7);
+    world.paused = true;
+    const before = JSON.stringify(world.toJSON());
+    expect(() => world.restore(snapshot)).toThrow(/cannot replay route 'webgl'/);
+    expect(JSON.stringify(world.toJSON()), 'states, clock and recorded routes unchanged').toBe(before);
+    expect([a.route, b.route], "the first engine's route setting is put back").toEqual(['auto', 'auto']);
+    // The same snapshot with routes the engines take restores in full.
+    snapshot.systems[1].route = { route: 'js', backend: 'js', precision: 'float64' };
+    world.restore(snapshot);
+    expect(world.toJSON()).toEqual(snapshot);
+    expect([a.route, b.route]).toEqual(['wasm', 'js']);
+  });
+
+  it('a bad second system or a bad clock is found before anything is written', async () => {
+    const { world } = await twoSystems();
+    const good = JSON.parse(JSON.stringify(world.toJSON()));
+    world.stepN(5);
+    const before = JSON.stringify(world.toJSON());
+    const badIndex = structuredClone(good);
+    badIndex.systems[1].invalid = [2];
+    expect(() => world.restore(badIndex)).toThrow(/invalid copy index 2 is out of range \[0, 2\)/);
+    const badState = structuredClone(good);
+    badState.systems[1].previousQd = [0, Number.NaN];
+    expect(() => world.restore(badState)).toThrow(/b: previousQd\[1\] must be a finite number/);
+    for (const [key, value, message] of [
+      ['maxSubSteps', 1.5, /maxSubSteps must be an integer >= 1/],
+      ['alpha', 2, /alpha must be in \[0, 1\]/],
+      ['stepCount', -1, /stepCount must be an integer >= 0/],
+      ['fixedTimeStep', 0, /fixedTimeStep must be a finite number > 0/],
+    ] as const) {
+      expect(() => world.restore({ ...good, [key]: value }), key).toThrow(message);
+    }
+    expect(JSON.stringify(world.toJSON()), 'unchanged').toBe(before);
+  });
+});
+
 describe('World clock', () => {
   it('setClock and resetClock; time, stepCount, accumulator and alpha are read-only', () => {
     const world = new World();

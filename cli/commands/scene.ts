@@ -1,7 +1,14 @@
 import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
-import { createSystem, defineScene, runScene, type Scene, SceneError } from '../../src/index.js';
+import {
+  createSystem,
+  defineScene,
+  ModelFormatError,
+  runScene,
+  type Scene,
+  SceneError,
+} from '../../src/index.js';
 import { CliError, EXIT_FAILURE } from '../CliError.js';
 import { type CliIO, readCappedFile, writeResult } from '../io.js';
 import {
@@ -22,6 +29,7 @@ interface SceneOptions {
   duration?: number;
   out?: string;
   pretty?: boolean;
+  outsideTraining?: boolean;
   maxInputBytes: number;
   maxSteps: number;
   maxOutputValues: number;
@@ -85,6 +93,10 @@ const EXAMPLES = `
 Examples:
   $ three-lnn scene scenes/kick.ts --duration 10 --out run.json
   $ three-lnn scene my-scene.json
+  $ three-lnn scene my-moon-scene.ts --outside-training   # learned systems on params they were not trained on
+
+A learned system whose params differ from its model's training values is refused unless the scene
+system sets outsideTraining: 'run' or --outside-training is given (as the app runs scenes).
 
 The file is a module whose default export is a scene (see docs/scenes.md), or a JSON scene.
 Output: {"format":"three-lnn/scene-run","scene","dt","duration","steps","systems","events","failures",
@@ -156,6 +168,10 @@ export function sceneCommand(io: CliIO): Command {
     .option('--duration <s>', "simulated time in seconds (a whole number of the scene's dt)", positiveNumber)
     .option('--out <file>', 'write the run to a file instead of standard output')
     .option('--pretty', 'indent the JSON')
+    .option(
+      '--outside-training',
+      "run learned systems on params other than their model's training values, with a warning, as the app does (a scene system's own outsideTraining still wins); without it they are refused",
+    )
     .addOption(maxInputBytesOption())
     .addOption(maxStepsOption('counted over the copies (steps × copies)'))
     .addOption(
@@ -188,9 +204,20 @@ export function sceneCommand(io: CliIO): Command {
       for (const s of scene.systems) await loadEngine(s.engine ?? 'analytic');
       let run: Awaited<ReturnType<typeof runScene>>;
       try {
-        run = await runScene(scene, opts.duration !== undefined ? { duration: opts.duration } : {});
+        run = await runScene(scene, {
+          ...(opts.duration !== undefined ? { duration: opts.duration } : {}),
+          // The app's way: every learned engine runs outside its training values unless its system says otherwise.
+          ...(opts.outsideTraining ? { engineDefaults: { outsideTraining: 'run' as const } } : {}),
+        });
       } catch (err) {
-        if (err instanceof SceneError) throw new CliError(`${file}: ${err.message}`);
+        if (err instanceof SceneError) {
+          const cause = err.cause;
+          const hint =
+            cause instanceof ModelFormatError && cause.problem === 'param-mismatch'
+              ? " For three-lnn scene: add --outside-training, or set outsideTraining: 'run' on the scene system."
+              : '';
+          throw new CliError(`${file}: ${err.message}${hint}`);
+        }
         throw err;
       }
       await writeResult(io, JSON.stringify(run, null, opts.pretty ? 2 : undefined) + '\n', opts.out);

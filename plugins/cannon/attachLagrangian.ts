@@ -105,15 +105,16 @@ export async function attachLagrangian(
       throw new Error(`${where}: bodies[${i}] is not in this world; call world.addBody(body) first`);
     }
   }
-  const system = systemFrom(spec, add.params, where);
-  const points = pointOption ?? bodies.map((_, i) => system.pointCount - bodies.length + i);
+  // The system the World will build, for checking the bodies, points and state before it is built.
+  const checked = systemFrom(spec, add.params, where);
+  const points = pointOption ?? bodies.map((_, i) => checked.pointCount - bodies.length + i);
   if (points.length !== bodies.length) {
     throw new Error(`${where}: ${points.length} point indices for ${bodies.length} bodies`);
   }
   for (const [i, p] of points.entries()) {
-    if (!(Number.isInteger(p) && p >= 0 && p < system.pointCount)) {
+    if (!(Number.isInteger(p) && p >= 0 && p < checked.pointCount)) {
       throw new Error(
-        `${where}: points[${i}] = ${p} is not a point of '${system.id}' (it has points 0…${system.pointCount - 1})`,
+        `${where}: points[${i}] = ${p} is not a point of '${checked.id}' (it has points 0…${checked.pointCount - 1})`,
       );
     }
   }
@@ -121,17 +122,14 @@ export async function attachLagrangian(
   if (!(Number.isInteger(substeps) && substeps >= 1)) {
     throw new Error(`${where}: 'substeps' must be an integer ≥ 1, got ${substeps}`);
   }
-  const n = system.dof;
+  const n = checked.dof;
   const q0 = checkVector(where, 'q0', add.q0, n);
   const qd0 = checkVector(where, 'qd0', add.qd0, n);
-  const given = add.engine;
-  if (typeof given === 'object' && (given.system.id !== system.id || given.system.dof !== n)) {
-    throw new Error(
-      `${where}: the engine is for '${given.system.id}' (${given.system.dof} dof), the system is '${system.id}' (${n} dof)`,
-    );
-  }
   const sim = new LagrangianWorld();
-  const handle = await sim.add(system, { ...add, params: undefined, q0, qd0, count: 1, name: system.id });
+  // The spec and `params` go to the World as given, so an engine instance gets the World's checks: no
+  // `params` beside it, and built for this system (same id, dof and parameter values).
+  const handle = await sim.add(spec, { ...add, q0, qd0, count: 1, name: checked.id });
+  const { system } = handle;
   sim.on('invalid', (event) => {
     if (onInvalid) onInvalid(event);
     else console.warn(`three-lnn: ${where}: '${system.id}' stopped: ${event.reason}`);

@@ -42,9 +42,11 @@ export interface SceneRunnerOptions {
    */
   recordSteps?: number;
   /**
-   * Options every engine of the scene is created with; a system's own `model` and `backend` take
-   * precedence. E.g. `{ threads: 'auto', wasmPaths }` lets learned engines split large batches over
-   * worker threads. Engines ignore options they do not know.
+   * Options every engine of the scene is created with; a system's own `model`, `backend` and
+   * `outsideTraining` take precedence. E.g. `{ threads: 'auto', wasmPaths }` lets learned engines split
+   * large batches over worker threads, and `{ outsideTraining: 'run' }` runs every learned system whose
+   * scene entry does not say otherwise on parameters other than its model's training values (the app
+   * and `three-lnn scene --outside-training` do this). Engines ignore options they do not know.
    * @default {}
    */
   engineDefaults?: EngineOptions;
@@ -238,6 +240,7 @@ export class SceneRunner {
         engineOptions: options.engineDefaults,
         model: s.model !== undefined && options.resolveModel ? options.resolveModel(s.model, s) : s.model,
         backend: s.backend,
+        outsideTraining: s.outsideTraining,
         integrator: s.integrator ?? 'rk4',
         count,
         ...(q0 ? { q0 } : {}),
@@ -245,7 +248,7 @@ export class SceneRunner {
       });
       this.handles.set(s.id, handle);
     } catch (err) {
-      throw new SceneError(`${where}: ${(err as Error).message}`);
+      throw new SceneError(`${where}: ${(err as Error).message}`, { cause: err });
     }
   }
 

@@ -112,6 +112,9 @@ function checkSystem(scene: string, s: SceneSystem, i: number, ids: Set<string>)
   for (const key of ['engine', 'model', 'backend', 'integrator'] as const) {
     if (s[key] !== undefined && typeof s[key] !== 'string') fail(scene, `${where}.${key} must be a string.`);
   }
+  if (s.outsideTraining !== undefined && s.outsideTraining !== 'error' && s.outsideTraining !== 'run') {
+    fail(scene, `${where}.outsideTraining must be 'error' or 'run', got ${brief(s.outsideTraining)}.`);
+  }
 }
 
 function checkEvent(scene: string, e: SceneEvent, i: number, systems: Map<string, SceneSystem>): void {

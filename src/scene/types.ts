@@ -52,6 +52,15 @@ export interface SceneSystem {
   readonly model?: string;
   /** TF.js backend for a learned engine (`'wasm'`, `'cpu'`, `'webgl'`). @default the engine's choice */
   readonly backend?: string;
+  /**
+   * What a learned engine does when the system's parameters (`params`) differ from its model's training
+   * values: `'error'` refuses the scene (a `param-mismatch` error naming each parameter), `'run'` runs the
+   * model anyway, with a warning (its accelerations are those of the training system). Takes precedence
+   * over the runner's `engineDefaults` (the app and `three-lnn scene --outside-training` default to
+   * `'run'` there); exact engines ignore it.
+   * @default 'error'
+   */
+  readonly outsideTraining?: 'error' | 'run';
   /** Fixed-step integrator. @default 'rk4' */
   readonly integrator?: IntegratorId;
   /** Initial q: `[dof]` (every copy alike) or `[count][dof]`. @default zeros */

@@ -3,7 +3,14 @@ import { AnalyticEngine } from '../engines/AnalyticEngine.js';
 import { createEngine, type EngineOptions } from '../engines/registry.js';
 import { createIntegrator, isIntegratorId } from '../integrators/registry.js';
 import { checkModelSystemId } from '../model/checkSystem.js';
-import { type AddOptions, engineOptionsOf, type SystemSpec, systemFrom } from './addOptions.js';
+import {
+  type AddOptions,
+  checkEngineInstance,
+  engineOptionsOf,
+  refuseParamsWithInstance,
+  type SystemSpec,
+  systemFrom,
+} from './addOptions.js';
 import { checkClock, checkDt, checkMaxSubSteps, checkTimeScale } from './checks.js';
 import { Emitter } from './Emitter.js';
 import { fillState, SystemHandle } from './SystemHandle.js';
@@ -194,15 +201,18 @@ export class World {
    * engine and an integrator. Engines given by id are created through the engine registry (the
    * learned ones loaded on first use), with `engineOptions` and the `model`, `backend`, `route` and
    * `outsideTraining` shorthands; a learned engine may load a model: hence async.
+   * An engine instance must have been built for the system added (same id, dof and parameter values),
+   * and takes no `params`: it steps its own `engine.system`.
    * @throws Error for an unknown system, engine or integrator, a bad state length or a non-finite
-   * number; ModelFormatError for a model trained on another system (or other parameter values, unless
-   * `outsideTraining: 'run'`).
+   * number, `params` beside an engine instance, an engine instance built for another system or other
+   * parameter values; ModelFormatError for a model trained on another system (or other parameter
+   * values, unless `outsideTraining: 'run'`).
    * @example await world.add('double-pendulum', { params: { l1: 1.2 }, engine: 'lnn', model, outsideTraining: 'run' });
    */
   async add(spec: SystemSpec, options: AddOptions = {}): Promise<SystemHandle> {
-    const system = systemFrom(spec, options.params);
     const engineSpec = options.engine ?? 'analytic';
-    if (typeof engineSpec !== 'string') return this.addSync(system, options);
+    if (typeof engineSpec !== 'string') return this.addSync(spec, options);
+    const system = systemFrom(spec, options.params);
     const engineOptions = engineOptionsOf(options);
     this.validateAdd(system, options);
     const engine = await createEngine(engineSpec, system, engineOptions);
@@ -215,13 +225,15 @@ export class World {
   }
 
   /**
-   * Add without awaiting: `options.engine` must be an engine instance, or omitted for the analytic
-   * engine.
-   * @throws Error when `options.engine` is an id other than `'analytic'` (use {@link World.add}).
+   * Add without awaiting: `options.engine` must be an engine instance (built for the system added, see
+   * {@link World.add}), or omitted for the analytic engine.
+   * @throws Error when `options.engine` is an id other than `'analytic'` (use {@link World.add}), and as
+   * {@link World.add} does.
    */
   addSync(spec: SystemSpec, options: AddOptions = {}): SystemHandle {
-    const system = systemFrom(spec, options.params, 'World.addSync');
     const engineSpec = options.engine ?? 'analytic';
+    if (typeof engineSpec === 'object') refuseParamsWithInstance(engineSpec, options.params);
+    const system = systemFrom(spec, options.params, 'World.addSync');
     const engineOptions = engineOptionsOf(options);
     this.validateAdd(system, options);
     if (typeof engineSpec === 'string') {
@@ -232,12 +244,7 @@ export class World {
       }
       return this.insert(system, new AnalyticEngine(system), true, options, engineOptions);
     }
-    if (engineSpec.system.id !== system.id || engineSpec.system.dof !== system.dof) {
-      throw new Error(
-        `World.add: the engine is for system '${engineSpec.system.id}' (dof ${engineSpec.system.dof}), ` +
-          `not '${system.id}' (dof ${system.dof})`,
-      );
-    }
+    checkEngineInstance(engineSpec, system);
     const trained = engineSpec.model?.metadata.system.id;
     if (trained !== undefined) {
       const source = (engineSpec.model as { source?: unknown }).source;

@@ -11,7 +11,8 @@ export interface AddOptions {
   /**
    * An engine instance (kept by the caller, not disposed by the world) or an engine id, created
    * through the engine registry (and disposed by the world). The learned engines (`lnn`, `baseline`,
-   * `lgn`) are loaded on first use.
+   * `lgn`) are loaded on first use. An instance steps its own `engine.system`, so it must have been built
+   * for the system added: the same id, dof and parameter values (else an error naming the difference).
    * @default 'analytic'
    */
   engine?: Engine | EngineId;
@@ -45,7 +46,8 @@ export interface AddOptions {
   outsideTraining?: 'error' | 'run';
   /**
    * System parameters: applied with `createSystem(id, params)` to a system given by id, or with
-   * `system.withParams(params)` to an instance.
+   * `system.withParams(params)` to an instance. Refused with an engine instance, which steps the system it
+   * was built with: build that engine for the system with these parameters, or give an engine id.
    * @default {} (the system's own values)
    */
   params?: Partial<Record<string, number>>;
@@ -106,6 +108,59 @@ export function systemFrom(
   if (typeof spec === 'string') return createSystem(spec, params ?? {});
   if (isSystem(spec)) return params !== undefined ? spec.withParams(params) : spec;
   throw new Error(`${where}: expected a System or a registered system id, got ${typeof spec}`);
+}
+
+/** A parameter value as it appears in a message: `none` where the system has no such parameter. */
+function shown(v: number | undefined): string {
+  return v === undefined ? 'none' : String(v);
+}
+
+/**
+ * Refuse `params` beside an engine instance: they would reach the handle's system but not the engine,
+ * which steps its own `engine.system`.
+ * @param where prefix of the error message
+ * @throws Error when `params` is given, naming the fix
+ */
+export function refuseParamsWithInstance(
+  engine: Engine,
+  params: AddOptions['params'],
+  where = 'World.add',
+): void {
+  if (params === undefined) return;
+  const id = engine.system.id;
+  throw new Error(
+    `${where}: 'params' cannot be applied to the engine instance given: it steps its own system ` +
+      `('${id}') and would keep that system's values; pass an engine built for the system with these ` +
+      `parameters (e.g. new AnalyticEngine(createSystem('${id}', params)) with that system), or an engine ` +
+      'id to have one created',
+  );
+}
+
+/**
+ * Check that an engine instance given to `World.add` steps `system`: the engine advances its own
+ * `engine.system`, so its id, dof and every parameter value must be those of the system added.
+ * @param where prefix of the error message
+ * @throws Error naming the other system id, or each differing parameter with both values
+ * @example checkEngineInstance(new AnalyticEngine(dp), dp); // passes
+ */
+export function checkEngineInstance(engine: Engine, system: System, where = 'World.add'): void {
+  const own = engine.system;
+  if (own.id !== system.id || own.dof !== system.dof) {
+    throw new Error(
+      `${where}: the engine is for system '${own.id}' (dof ${own.dof}), not '${system.id}' (dof ${system.dof})`,
+    );
+  }
+  const mine: Readonly<Record<string, number | undefined>> = own.params ?? {};
+  const theirs: Readonly<Record<string, number | undefined>> = system.params ?? {};
+  const keys = [...new Set([...Object.keys(mine), ...Object.keys(theirs)])];
+  const differing = keys.filter((k) => mine[k] !== theirs[k]);
+  if (differing.length > 0) {
+    const list = differing.map((k) => `${k} = ${shown(mine[k])} (engine) ≠ ${shown(theirs[k])} (system)`);
+    throw new Error(
+      `${where}: the engine steps '${own.id}' with other parameter values than the system given: ` +
+        `${list.join(', ')}; pass an engine built for this system, or an engine id to have one created`,
+    );
+  }
 }
 
 /** Shorthands of {@link AddOptions} that are engine options. */

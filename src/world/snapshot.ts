@@ -1,5 +1,6 @@
 import type { Engine, EngineRoute, IntegratorId, System } from '../core/types.js';
 import { createSystem } from '../systems/registry.js';
+import { checkClock, checkDt, checkMaxSubSteps, checkTimeScale } from './checks.js';
 import { fillState, type SystemHandle } from './SystemHandle.js';
 import type { World } from './World.js';
 
@@ -95,7 +96,13 @@ export function snapshotWorld(world: World): WorldSnapshot {
 /**
  * Put `world` back into the state of `json`, which must hold the same systems (names, system ids,
  * counts, in order). Engines and integrators stay; an engine with `pinRoute` takes the recorded route.
- * @throws Error when the snapshot is malformed or describes different systems
+ *
+ * All or nothing: the snapshot is checked whole first (envelope and clock, every system present, every
+ * state, every invalid index), then every recorded route is pinned; only then are the states and the
+ * clock written. When a pin fails, the engines pinned so far get their previous `route` setting back
+ * (engines that expose one, as the learned engines do) and the world is left as it was.
+ * @throws Error when the snapshot is malformed, describes different systems, or records a route an
+ * engine cannot take
  */
 export function restoreWorld(world: World, json: WorldSnapshot): void {
   checkSnapshot(json);
@@ -108,14 +115,26 @@ export function restoreWorld(world: World, json: WorldSnapshot): void {
   }
   json.systems.forEach((s, i) => {
     const h = handles[i];
-    if (s.name !== h.name || s.system.id !== h.system.id || s.count !== h.count) {
+    if (
+      typeof s !== 'object' ||
+      s === null ||
+      s.name !== h.name ||
+      s.system?.id !== h.system.id ||
+      s.count !== h.count
+    ) {
+      const shown =
+        typeof s === 'object' && s !== null ? `'${s.name}' (${s.system?.id} ×${s.count})` : String(s);
       throw new Error(
-        `World.restore: system ${i} is '${s.name}' (${s.system.id} ×${s.count}) in the snapshot but ` +
+        `World.restore: system ${i} is ${shown} in the snapshot but ` +
           `'${h.name}' (${h.system.id} ×${h.count}) here; use World.fromJSON`,
       );
     }
   });
-  for (let i = 0; i < json.systems.length; i++) applySystem(handles[i], json.systems[i]);
+  json.systems.forEach((s, i) => {
+    checkSystemState(handles[i], s);
+  });
+  pinRoutes(handles, json.systems);
+  for (let i = 0; i < json.systems.length; i++) writeSystem(handles[i], json.systems[i]);
   applyClock(world, json);
 }
 
@@ -144,7 +163,9 @@ export async function loadSnapshot(
       q0: s.q,
       qd0: s.qd,
     });
-    applySystem(handle, s);
+    checkSystemState(handle, s);
+    pinRoutes([handle], [s]);
+    writeSystem(handle, s);
   }
   applyClock(world, json);
 }
@@ -164,7 +185,8 @@ export function applyClock(world: World, json: WorldSnapshot): void {
 }
 
 /**
- * Check the envelope of a snapshot: format, a readable version, finite clock numbers, a systems array.
+ * Check the envelope of a snapshot: format, a readable version, a clock and stepping settings the world
+ * accepts (so that applying them cannot fail half-way), a systems array.
  * @throws Error naming what is wrong and where snapshots come from
  */
 export function checkSnapshot(json: WorldSnapshot): void {
@@ -191,6 +213,15 @@ export function checkSnapshot(json: WorldSnapshot): void {
       throw new Error(`World snapshot: '${key}' must be a finite number, got ${json[key]}`);
     }
   }
+  checkDt(json.fixedTimeStep, 'fixedTimeStep');
+  checkMaxSubSteps(json.maxSubSteps);
+  checkTimeScale(json.timeScale);
+  checkClock({
+    time: json.time,
+    stepCount: json.stepCount,
+    accumulator: json.accumulator,
+    alpha: json.alpha,
+  });
   if (!Array.isArray(json.systems)) throw new Error("World snapshot: 'systems' must be an array");
 }
 
@@ -233,15 +264,62 @@ function snapshotSystem(h: SystemHandle): SystemSnapshot {
   return snapshot;
 }
 
-function applySystem(h: SystemHandle, s: SystemSnapshot): void {
-  h.setState(s.q, s.qd);
-  fillState(h.previousQ, s.previousQ, h.dof, h.count, `${s.name}: previousQ`);
-  fillState(h.previousQd, s.previousQd, h.dof, h.count, `${s.name}: previousQd`);
+/**
+ * Check a system's saved state against its handle without writing anything: q, qd, previousQ and
+ * previousQd of the handle's length with finite numbers, invalid copy indices in range.
+ * @throws Error naming the system and the field at fault
+ */
+function checkSystemState(h: SystemHandle, s: SystemSnapshot): void {
+  const scratch = new Float64Array(h.dof * h.count);
+  fillState(scratch, s.q, h.dof, h.count, `${s.name}: q`);
+  fillState(scratch, s.qd, h.dof, h.count, `${s.name}: qd`);
+  fillState(scratch, s.previousQ, h.dof, h.count, `${s.name}: previousQ`);
+  fillState(scratch, s.previousQd, h.dof, h.count, `${s.name}: previousQd`);
+  if (!Array.isArray(s.invalid)) throw new Error(`${s.name}: 'invalid' must be an array of copy indices`);
   for (const i of s.invalid) {
     if (!(Number.isInteger(i) && i >= 0 && i < h.count)) {
       throw new Error(`${s.name}: invalid copy index ${i} is out of range [0, ${h.count})`);
     }
-    h.invalid[i] = 1;
   }
-  if (s.route !== undefined && h.engine.pinRoute !== undefined) h.engine.pinRoute(s.route);
+}
+
+/** An engine's `route` setting (`'auto'` or a route name), where it exposes one as a string property. */
+function routeSettingOf(engine: Engine): string | undefined {
+  const setting = (engine as { route?: unknown }).route;
+  return typeof setting === 'string' ? setting : undefined;
+}
+
+/**
+ * Pin each recorded route on its handle's engine (engines with `pinRoute`). When a pin throws, every
+ * engine touched gets its previous `route` setting back (where it exposes one), then the error goes on.
+ * @throws the error of the first pin that failed
+ */
+function pinRoutes(handles: readonly SystemHandle[], systems: readonly SystemSnapshot[]): void {
+  const previous = new Map<Engine, string | undefined>();
+  try {
+    systems.forEach((s, i) => {
+      const engine = handles[i].engine;
+      if (s.route === undefined || engine.pinRoute === undefined) return;
+      if (!previous.has(engine)) previous.set(engine, routeSettingOf(engine));
+      engine.pinRoute(s.route);
+    });
+  } catch (error) {
+    for (const [engine, setting] of [...previous].reverse()) {
+      if (setting === undefined) continue;
+      try {
+        (engine as unknown as { route: string }).route = setting;
+      } catch {
+        // The setting was the engine's own a moment ago; an engine refusing it keeps what it has.
+      }
+    }
+    throw error;
+  }
+}
+
+/** Write a checked system snapshot (see {@link checkSystemState}) into its handle. */
+function writeSystem(h: SystemHandle, s: SystemSnapshot): void {
+  h.setState(s.q, s.qd);
+  fillState(h.previousQ, s.previousQ, h.dof, h.count, `${s.name}: previousQ`);
+  fillState(h.previousQd, s.previousQd, h.dof, h.count, `${s.name}: previousQd`);
+  for (const i of s.invalid) h.invalid[i] = 1;
 }
