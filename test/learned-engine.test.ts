@@ -2,12 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Engine } from '../src/core/types';
 import { BaselineEngine } from '../src/engines/BaselineEngine';
 import { LGNEngine } from '../src/engines/LGNEngine';
 import { initBackend } from '../src/learned/backend';
 import type { LearnedEngine } from '../src/learned/LearnedEngine';
+import { readBack } from '../src/learned/readBack';
 import '../src/engines/learned';
 import { LNNEngine } from '../src/engines/LNNEngine';
 import { createEngine, listEngines } from '../src/engines/registry';
@@ -107,6 +108,29 @@ describe('learned engines: registry and errors', () => {
     engine.dispose();
     expect(() => engine.accelerations(q, q, q, 2), 'after dispose').toThrow(/after dispose/);
   });
+
+  it('calibrate() after dispose throws the same Error as the other methods, on every backend', async () => {
+    const model = createRandomModel({ hidden: [4], seed: 2 });
+    for (const backend of ['cpu', 'wasm', 'js'] as const) {
+      const engine = await LNNEngine.load(model, dp, { backend });
+      engine.dispose();
+      expect(() => engine.calibrate(), `${backend}: calibrate()`).toThrow(
+        /^lnn engine: used after dispose\(\)\.$/,
+      );
+      expect(() => engine.calibrate({ maxThreshold: 4 }), `${backend}: calibrate(options)`).toThrow(
+        /used after dispose/,
+      );
+    }
+    const baseline = await BaselineEngine.load(
+      createRandomModel({ kind: 'baseline', hidden: [4], seed: 2 }),
+      dp,
+      {
+        backend: 'wasm',
+      },
+    );
+    baseline.dispose();
+    expect(() => baseline.calibrate(), 'baseline').toThrow(/^baseline engine: used after dispose\(\)\.$/);
+  });
 });
 
 describe('learned engines: the same q̈ on every path', () => {
@@ -120,7 +144,7 @@ describe('learned engines: the same q̈ on every path', () => {
     const refFlags = new Uint8Array(batch);
     referenceAccelerations(model, q, qd, ref, batch, { flags: refFlags });
     for (const backend of backends) {
-      const engine = await LNNEngine.load(model, dp, { backend, jsBelow: 0 });
+      const engine = await LNNEngine.load(model, dp, { backend, route: backend });
       const qdd = new Float64Array(2 * batch);
       engine.accelerations(q, qd, qdd, batch);
       const tol = backend === 'js' ? 1e-12 : 2e-3;
@@ -144,7 +168,7 @@ describe('learned engines: the same q̈ on every path', () => {
     const ref = new Float64Array(2 * batch);
     referenceAccelerations(model, q, qd, ref, batch);
     for (const backend of backends) {
-      const engine = await BaselineEngine.load(model, dp, { backend, jsBelow: 0 });
+      const engine = await BaselineEngine.load(model, dp, { backend, route: backend });
       const qdd = new Float64Array(2 * batch);
       engine.accelerations(q, qd, qdd, batch);
       expect(relErr(qdd, ref), `${backend} q̈`).toBeLessThan(backend === 'js' ? 1e-12 : 1e-5);
@@ -163,7 +187,7 @@ describe('learned engines: the same q̈ on every path', () => {
       const flags = new Uint8Array(batch);
       referenceAccelerations(model, q, qd, ref, batch, { flags });
       for (const backend of backends) {
-        const engine = await LGNEngine.load(model, string, { backend, jsBelow: 0 });
+        const engine = await LGNEngine.load(model, string, { backend, route: backend });
         const qdd = new Float64Array(nodes * batch);
         engine.accelerations(q, qd, qdd, batch);
         expect(relErr(qdd, ref), `${backend}, ${nodes} nodes`).toBeLessThan(backend === 'js' ? 1e-12 : 2e-3);
@@ -178,8 +202,8 @@ describe('learned engines: the same q̈ on every path', () => {
     const batch = 6;
     const rk4 = new RungeKutta4();
     for (const backend of ['cpu', 'wasm'] as const) {
-      const staged = await LNNEngine.load(model, dp, { backend, resident: false, jsBelow: 0 });
-      const resident = await LNNEngine.load(model, dp, { backend, resident: true, jsBelow: 0 });
+      const staged = await LNNEngine.load(model, dp, { backend, resident: false, route: backend });
+      const resident = await LNNEngine.load(model, dp, { backend, resident: true, route: backend });
       const a = states(batch, 2, 0.5);
       const b = states(batch, 2, 0.5);
       for (let s = 0; s < 10; s++) {
@@ -244,7 +268,7 @@ describe('learned engines: physics and guards', () => {
     for (const backend of ['cpu', 'wasm', 'js'] as const) {
       const engine = await LNNEngine.load(model, dp, {
         backend,
-        jsBelow: 0,
+        route: backend,
         onReport: (r) => reports.push(r.regularised),
       });
       const q = Float64Array.from([0.5, 0.1, Number.NaN, 0, 1, 2]);
@@ -290,6 +314,50 @@ describe('learned engines: physics and guards', () => {
     engine.dispose();
     resident.dispose();
     expect(tf.memory().numTensors, 'dispose freed every tensor').toBe(base);
+  });
+
+  it('a resident step whose readback throws frees its result tensor and passes the Error on', async () => {
+    const engine = await LNNEngine.load(createRandomModel({ hidden: [8, 8], seed: 10 }), dp, {
+      backend: 'wasm',
+      resident: true,
+      route: 'wasm',
+    });
+    const batch = 3;
+    const { q, qd } = states(batch, 2, 0.1);
+    const rk4 = new RungeKutta4();
+    engine.step(q, qd, batch, 1e-3, rk4);
+    expect(engine.lastReport.path, 'resident path').toBe('resident');
+    const held = tf.memory().numTensors;
+    const readBack = vi.spyOn(tf.Tensor.prototype, 'dataSync').mockImplementationOnce(() => {
+      throw new Error('readback lost');
+    });
+    try {
+      expect(() => engine.step(q, qd, batch, 1e-3, rk4), 'the Error of the readback').toThrow(
+        'readback lost',
+      );
+      expect(readBack, 'the readback was the one that threw').toHaveBeenCalledTimes(1);
+    } finally {
+      readBack.mockRestore();
+    }
+    expect(tf.memory().numTensors, 'no tensor left behind').toBe(held);
+    engine.step(q, qd, batch, 1e-3, rk4);
+    expect(q.every(Number.isFinite), 'steps on afterwards').toBe(true);
+    engine.dispose();
+  });
+
+  it('readBack frees its result when the readback throws', () => {
+    const held = tf.memory().numTensors;
+    const readBackSpy = vi.spyOn(tf.Tensor.prototype, 'dataSync').mockImplementationOnce(() => {
+      throw new Error('readback lost');
+    });
+    try {
+      expect(() => readBack(() => tf.add(tf.ones([2, 3]), tf.ones([2, 3])))).toThrow('readback lost');
+    } finally {
+      readBackSpy.mockRestore();
+    }
+    expect(tf.memory().numTensors, 'no tensor left behind').toBe(held);
+    expect(Array.from(readBack(() => tf.ones([2]))), 'reads back afterwards').toEqual([1, 1]);
+    expect(tf.memory().numTensors, 'and frees').toBe(held);
   });
 
   it('small batches take the plain-JS route below the calibrated threshold, with the same q̈', async () => {

@@ -4,12 +4,14 @@ import { BaselineEngine } from '../src/engines/BaselineEngine';
 import { LGNEngine } from '../src/engines/LGNEngine';
 import { LNNEngine } from '../src/engines/LNNEngine';
 import { learnedOptions } from '../src/engines/learned';
+import { createEngine } from '../src/engines/registry';
 import { RungeKutta4 } from '../src/integrators/RungeKutta4';
 import { initBackend } from '../src/learned/backend';
 import type { EngineReport } from '../src/learned/LearnedEngine';
 import { createRandomModel } from '../src/model/randomModel';
 import { referenceAccelerations } from '../src/model/reference';
 import { createSystem } from '../src/systems/registry';
+import { World } from '../src/world/World';
 import { randomStringLgn } from './support/models';
 
 describe('learned engine routes (Node: js and wasm)', () => {
@@ -136,11 +138,11 @@ describe('learned engine routes (Node: js and wasm)', () => {
       wasm: tf.engine().registry.wasm.numDataIds(),
     });
     const before = count();
-    const engine = await LNNEngine.load(model, dp, { backend: 'cpu', jsBelow: 0 });
+    const engine = await LNNEngine.load(model, dp, { backend: 'cpu', route: 'cpu' });
     expect(engine.backend, 'backend').toBe('cpu');
     expect(tf.getBackend(), 'loading leaves the engine backend active').toBe('cpu');
     expect(engine.availableRoutes, 'routes of a cpu engine').toEqual(['js', 'cpu', 'wasm']);
-    expect(engine.routeFor(batch), 'without timings: the backend').toBe('cpu');
+    expect(engine.routeFor(batch), 'the forced backend route').toBe('cpu');
     const onCpu = new Float64Array(2 * batch);
     engine.accelerations(q, qd, onCpu, batch);
     expect(engine.lastReport.route, 'cpu route').toBe('cpu');
@@ -181,10 +183,10 @@ describe('learned engine routes (Node: js and wasm)', () => {
     const baseline = createRandomModel({ kind: 'baseline', hidden: [16, 16], seed: 4 });
     const lgn = randomStringLgn();
     const cases = [
-      ['baseline', () => BaselineEngine.load(baseline, dp, { backend: 'cpu', jsBelow: 0 }), 2],
+      ['baseline', () => BaselineEngine.load(baseline, dp, { backend: 'cpu', route: 'cpu' }), 2],
       [
         'lgn',
-        () => LGNEngine.load(lgn, createSystem('string', { nodes: 4 }), { backend: 'cpu', jsBelow: 0 }),
+        () => LGNEngine.load(lgn, createSystem('string', { nodes: 4 }), { backend: 'cpu', route: 'cpu' }),
         4,
       ],
     ] as const;
@@ -265,5 +267,107 @@ describe('learned engine routes (Node: js and wasm)', () => {
   it('registry options pass a route through and reject an unknown one', () => {
     expect(learnedOptions({ route: 'js' }).route).toBe('js');
     expect(() => learnedOptions({ route: 'gpu' }), 'unknown route').toThrow(/Unknown route 'gpu'/);
+  });
+
+  it('a threshold set by hand on a cpu engine with the wasm route replaces only that threshold: wasm stays after js', async () => {
+    await initBackend({ backend: 'cpu' });
+    const engine = await LNNEngine.load(model, dp, { backend: 'cpu' });
+    expect(engine.availableRoutes, 'routes').toEqual(['js', 'cpu', 'wasm']);
+    const fixed = 'auto: js ≤ 2 states, then wasm';
+    expect(engine.routeSummary, 'the fixed plan').toBe(fixed);
+    // biome-ignore lint/correctness/noSelfAssign: assigning the value read must keep the plan
+    engine.jsBelow = engine.jsBelow;
+    expect(engine.routeSummary, 'jsBelow = jsBelow').toBe(fixed);
+    // biome-ignore lint/correctness/noSelfAssign: as above
+    engine.webglFusedBelow = engine.webglFusedBelow;
+    expect(engine.routeSummary, 'webglFusedBelow = webglFusedBelow').toBe(fixed);
+    engine.jsBelow = 4;
+    expect(engine.routeSummary, 'jsBelow 4').toBe('auto: js ≤ 4 states, then wasm');
+    expect(
+      [4, 5, 1000].map((b) => engine.routeFor(b)),
+      'routes at 4, 5, 1000',
+    ).toEqual(['js', 'wasm', 'wasm']);
+    engine.jsBelow = 0;
+    expect(engine.routeSummary, 'jsBelow 0: no js range').toBe('auto: wasm');
+    const qdd = new Float64Array(2 * batch);
+    engine.accelerations(q, qd, qdd, 1);
+    expect(engine.lastReport.route, 'one state on wasm').toBe('wasm');
+    engine.jsBelow = 'auto';
+    expect(engine.routeSummary, "'auto': the fixed threshold again").toBe(fixed);
+    engine.dispose();
+    const option = await LNNEngine.load(model, dp, { backend: 'cpu', jsBelow: 0 });
+    expect(option.routeSummary, 'the option jsBelow: 0').toBe('auto: wasm');
+    option.dispose();
+    await initBackend({ backend: 'wasm' });
+  });
+
+  /** A clock in ms that moves 4 ms per read: every route times the same, so the plan is the same each time. */
+  const steadyClock = () => {
+    let t = 0;
+    return () => (t += 4);
+  };
+
+  it('a jsBelow set by hand overrides the measured threshold, before or after calibration; the rest stays measured', async () => {
+    const measured = await LNNEngine.load(model, dp, {
+      backend: 'wasm',
+      calibrate: { now: steadyClock(), maxThreshold: 64 },
+    });
+    const own = measured.jsBelow;
+    expect(own, 'equal timings: js up to the cap').toBe(64);
+    measured.dispose();
+    const engine = await LNNEngine.load(model, dp, {
+      backend: 'wasm',
+      jsBelow: 4,
+      calibrate: { now: steadyClock(), maxThreshold: 64 },
+    });
+    expect(engine.routeTimings.length, 'timed at load').toBe(4);
+    expect(engine.jsBelow, 'the option wins over the measured threshold').toBe(4);
+    expect(engine.routeSummary).toMatch(/^auto \(calibrated\): js ≤ 4 states, then wasm · state-steps\/s/);
+    engine.jsBelow = 1;
+    expect(engine.calibrate({ now: steadyClock(), maxThreshold: 64 }), 'assigned before calibrate()').toBe(1);
+    expect(engine.routeSummary).toMatch(/^auto \(calibrated\): js ≤ 1 states, then wasm · /);
+    engine.jsBelow = 'auto';
+    expect(engine.jsBelow, "'auto': the measured threshold").toBe(own);
+    engine.jsBelow = 3;
+    expect(engine.routeSummary, 'assigned after calibrate()').toMatch(
+      /^auto \(calibrated\): js ≤ 3 states, then wasm · /,
+    );
+    engine.dispose();
+  });
+
+  it('registry options pass calibrate through as a boolean or { now, maxThreshold }, by createEngine and World.add', async () => {
+    const now = () => 0;
+    expect(learnedOptions({ calibrate: true }).calibrate, 'boolean').toBe(true);
+    expect(learnedOptions({ calibrate: { now, maxThreshold: 3 } }).calibrate, 'object').toEqual({
+      now,
+      maxThreshold: 3,
+    });
+    expect(learnedOptions({}).calibrate, 'absent').toBeUndefined();
+    expect(() => learnedOptions({ calibrate: 'yes' }), 'a string').toThrow(/Unknown calibrate 'yes'/);
+    expect(() => learnedOptions({ calibrate: { now: 5 } }), 'a clock that is no function').toThrow(
+      /calibrate\.now must be a function/,
+    );
+    expect(() => learnedOptions({ calibrate: { maxThreshold: -1 } }), 'a negative cap').toThrow(
+      /calibrate\.maxThreshold must be a finite number ≥ 0, got -1/,
+    );
+    const created = (await createEngine('lnn', dp, {
+      model,
+      backend: 'wasm',
+      calibrate: { now: steadyClock(), maxThreshold: 3 },
+    })) as LNNEngine;
+    expect(created.routeTimings.length, 'createEngine: timed with the clock given').toBe(4);
+    expect(created.jsBelow, 'createEngine: the cap given').toBe(3);
+    created.dispose();
+    const world = new World();
+    const handle = await world.add(dp, {
+      engine: 'lnn',
+      model,
+      backend: 'wasm',
+      engineOptions: { calibrate: { now: steadyClock(), maxThreshold: 2 } },
+    });
+    const engine = handle.engine as LNNEngine;
+    expect(engine.routeTimings.length, 'World.add: timed').toBe(4);
+    expect(engine.jsBelow, 'World.add: the cap given').toBe(2);
+    world.dispose();
   });
 });

@@ -65,18 +65,80 @@ describe('RoutePlanner: the fixed plan of auto', () => {
     expect(ranges({ backend: 'js', available: ['js'], kind: 'lgn' })).toBe('js≤Infinity');
   });
 
-  it('thresholds set by hand: js, then webgl-fused, then the engine backend', () => {
-    const input: PlanInput = {
+  it('a threshold set by hand replaces only that threshold: the route after js (wasm or the backend) and the webgl-fused range stay', () => {
+    const withWasm: PlanInput = {
       backend: 'webgl',
       available: ['js', 'webgl', 'webgl-fused', 'wasm'],
       kind: 'lnn',
     };
-    expect(ranges({ ...input, jsBelow: 0 })).toBe('webgl≤Infinity');
-    expect(ranges({ ...input, jsBelow: 3, webglFusedBelow: 10 })).toBe('js≤3 webgl-fused≤10 webgl≤Infinity');
-    expect(ranges({ ...input, jsBelow: 1e12 }), 'a huge threshold is cheap to plan').toBe(
-      'js≤1000000000000 webgl≤Infinity',
+    expect(ranges({ ...withWasm, jsBelow: 0 }), 'jsBelow 0: no js range').toBe('wasm≤Infinity');
+    expect(ranges({ ...withWasm, jsBelow: 5 })).toBe('js≤5 wasm≤Infinity');
+    expect(ranges({ ...withWasm, jsBelow: 3, webglFusedBelow: 10 })).toBe(
+      'js≤3 webgl-fused≤10 wasm≤Infinity',
     );
-    expect(planRoutes({ ...input, jsBelow: 4 }).mode).toBe('thresholds');
+    expect(ranges({ ...withWasm, jsBelow: 1e12 }), 'a huge threshold is cheap to plan').toBe(
+      'js≤1000000000000 wasm≤Infinity',
+    );
+    expect(planRoutes({ ...withWasm, jsBelow: 4 }).mode).toBe('thresholds');
+    const cpu: PlanInput = { backend: 'cpu', available: ['js', 'cpu', 'wasm'], kind: 'lnn' };
+    expect(ranges({ ...cpu, jsBelow: 2 }), 'cpu with wasm').toBe('js≤2 wasm≤Infinity');
+    expect(ranges({ ...cpu, jsBelow: 0 }), 'cpu with wasm, jsBelow 0').toBe('wasm≤Infinity');
+    expect(ranges({ ...cpu, webglFusedBelow: 9 }), 'no webgl-fused route: nothing to set').toBe(
+      'js≤2 wasm≤Infinity',
+    );
+    expect(ranges({ backend: 'cpu', available: ['js', 'cpu'], kind: 'lnn', jsBelow: 6 })).toBe(
+      'js≤6 cpu≤Infinity',
+    );
+    expect(ranges({ backend: 'wasm', available: ['js', 'wasm'], kind: 'lnn', jsBelow: 2 })).toBe(
+      'js≤2 wasm≤Infinity',
+    );
+    const hardware: PlanInput = {
+      backend: 'webgl',
+      available: ['js', 'webgl', 'webgl-fused'],
+      kind: 'lnn',
+      softwareGl: false,
+    };
+    expect(ranges({ ...hardware, jsBelow: 5 }), 'the fixed webgl-fused range stays').toBe(
+      `js≤5 webgl-fused≤${FIXED_WEBGL_FUSED_BELOW} webgl≤Infinity`,
+    );
+    expect(ranges({ ...hardware, jsBelow: 0 })).toBe(`webgl-fused≤${FIXED_WEBGL_FUSED_BELOW} webgl≤Infinity`);
+    expect(ranges({ ...hardware, jsBelow: 20 }), 'js above the fused range covers it').toBe(
+      'js≤20 webgl≤Infinity',
+    );
+    expect(ranges({ ...hardware, webglFusedBelow: 30 }), 'only the fused range moves').toBe(
+      `js≤${FIXED_JS_BELOW} webgl-fused≤30 webgl≤Infinity`,
+    );
+    expect(ranges({ ...hardware, webglFusedBelow: 0 })).toBe(`js≤${FIXED_JS_BELOW} webgl≤Infinity`);
+    expect(ranges({ ...hardware, softwareGl: true, jsBelow: 4 }), 'SwiftShader: the backend after js').toBe(
+      'js≤4 webgl≤Infinity',
+    );
+  });
+
+  it('setting a threshold to the value the plan reports gives the same plan, for every fixed plan', () => {
+    const cases: PlanInput[] = [];
+    const sets: Record<string, RouteName[]> = {
+      wasm: ['js', 'wasm'],
+      cpu: ['js', 'cpu'],
+      'cpu+wasm': ['js', 'cpu', 'wasm'],
+      webgl: ['js', 'webgl', 'webgl-fused'],
+      'webgl+wasm': ['js', 'webgl', 'webgl-fused', 'wasm'],
+    };
+    for (const [name, available] of Object.entries(sets))
+      for (const kind of ['lnn', 'baseline', 'lgn'] as const)
+        for (const softwareGl of [false, true])
+          cases.push({ backend: name.split('+')[0] as PlanInput['backend'], available, kind, softwareGl });
+    for (const input of cases) {
+      const label = `${input.backend} [${input.available.join(',')}] ${input.kind} software ${input.softwareGl}`;
+      const plan = planRoutes(input);
+      const { jsBelow, webglFusedBelow } = plan;
+      expect(planRoutes({ ...input, jsBelow }).ranges, `${label}: jsBelow = ${jsBelow}`).toEqual(plan.ranges);
+      expect(planRoutes({ ...input, webglFusedBelow }).ranges, `${label}: webglFusedBelow`).toEqual(
+        plan.ranges,
+      );
+      expect(planRoutes({ ...input, jsBelow, webglFusedBelow }).ranges, `${label}: both`).toEqual(
+        plan.ranges,
+      );
+    }
   });
 
   it('is deterministic: the same input gives the same plan, and routeFor never changes', () => {
@@ -153,6 +215,56 @@ describe('RoutePlanner: calibrated plans from fake costs', () => {
       costs: costs({ js: [0.1, 0.2], wasm: [1, 0.01] }),
     });
     expect(plan.ranges).toEqual([['wasm', Number.POSITIVE_INFINITY]]);
+  });
+
+  it('a threshold set by hand replaces only that one: the measured routes after it stay, and the same value gives the same plan', () => {
+    const input: PlanInput = {
+      backend: 'cpu',
+      available: ['js', 'cpu', 'wasm'],
+      kind: 'lnn',
+      cap: 16,
+      costs: costs({ js: [0, 0.001], cpu: [0, 0.02], wasm: [10, 0.01] }),
+    };
+    const measured = planRoutes(input);
+    expect(planRoutes({ ...input, jsBelow: measured.jsBelow }).ranges, 'same value').toEqual(measured.ranges);
+    expect(planRoutes({ ...input, jsBelow: 4 }).ranges, 'the measured cpu / wasm split stays').toEqual([
+      ['js', 4],
+      ['cpu', 1000],
+      ['wasm', Number.POSITIVE_INFINITY],
+    ]);
+    expect(planRoutes({ ...input, jsBelow: 4 }).mode, 'still calibrated').toBe('calibrated');
+    expect(planRoutes({ ...input, jsBelow: 2000 }).ranges, 'js beyond the cap').toEqual([
+      ['js', 2000],
+      ['wasm', Number.POSITIVE_INFINITY],
+    ]);
+    expect(planRoutes({ ...input, jsBelow: Number.POSITIVE_INFINITY }).ranges, 'js everywhere').toEqual([
+      ['js', Number.POSITIVE_INFINITY],
+    ]);
+    const gl: PlanInput = {
+      backend: 'webgl',
+      available: ['js', 'webgl', 'webgl-fused'],
+      kind: 'lnn',
+      costs: costs({ js: [0, 1], 'webgl-fused': [1, 0.5], webgl: [6, 0.1] }),
+    };
+    const glPlan = planRoutes(gl);
+    expect(
+      planRoutes({ ...gl, jsBelow: glPlan.jsBelow, webglFusedBelow: glPlan.webglFusedBelow }).ranges,
+      'same values',
+    ).toEqual(glPlan.ranges);
+    expect(planRoutes({ ...gl, jsBelow: 5 }).ranges, 'the measured fused range stays').toEqual([
+      ['js', 5],
+      ['webgl-fused', 12],
+      ['webgl', Number.POSITIVE_INFINITY],
+    ]);
+    expect(planRoutes({ ...gl, webglFusedBelow: 40 }).ranges, 'fused set by hand, js measured').toEqual([
+      ['js', 2],
+      ['webgl-fused', 40],
+      ['webgl', Number.POSITIVE_INFINITY],
+    ]);
+    expect(planRoutes({ ...gl, webglFusedBelow: 0 }).ranges, 'no fused range').toEqual([
+      ['js', 2],
+      ['webgl', Number.POSITIVE_INFINITY],
+    ]);
   });
 
   it('summary: the setting, the ranges and the rates', () => {

@@ -35,10 +35,13 @@ const NETWORKS = [
 const BATCHES = [1, 64, 1024, 16384];
 /** Paths measured: each TF.js backend, wasm with one worker thread per core, and plain JS. */
 const PATHS: { label: string; options: LearnedEngineOptions }[] = [
-  { label: 'wasm', options: { backend: 'wasm' } },
-  { label: `wasm×${availableParallelism()} threads`, options: { backend: 'wasm', threads: 'auto' } },
-  { label: 'cpu', options: { backend: 'cpu' } },
-  { label: 'js', options: { backend: 'js' } },
+  { label: 'wasm', options: { backend: 'wasm', route: 'wasm' } },
+  {
+    label: `wasm×${availableParallelism()} threads`,
+    options: { backend: 'wasm', route: 'wasm', threads: 'auto' },
+  },
+  { label: 'cpu', options: { backend: 'cpu', route: 'cpu' } },
+  { label: 'js', options: { backend: 'js', route: 'js' } },
 ];
 
 interface Measurement {
@@ -132,8 +135,8 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     const model = createRandomModel({ hidden: net.hidden, seed: 1 });
     for (const path of PATHS) {
       if (path.options.threads === 'auto' && availableParallelism() < 2) continue;
-      // jsBelow 0: every row measures the path it names (the small-batch route is a separate choice).
-      const engine = await LNNEngine.load(model, system, { ...path.options, jsBelow: 0 });
+      // A forced route: every row measures the path it names (the small-batch route is a separate choice).
+      const engine = await LNNEngine.load(model, system, path.options);
       let secondsPerState = 0;
       for (const batch of BATCHES) {
         const m: Measurement = {

@@ -1,4 +1,5 @@
 import { BACKEND_NAMES, type BackendName } from '../learned/backend.js';
+import type { CalibrationOptions } from '../learned/calibrate.js';
 import type { LearnedEngineOptions } from '../learned/options.js';
 import { ROUTE_NAMES, type RouteName } from '../learned/Route.js';
 import type { ModelSource } from '../model/loadModel.js';
@@ -32,7 +33,8 @@ export function learnedOptions(options: EngineOptions): LearnedEngineOptions {
     o.route = route as RouteName | 'auto';
   }
   if (typeof options.jsBelow === 'number' || options.jsBelow === 'auto') o.jsBelow = options.jsBelow;
-  if (typeof options.calibrate === 'boolean') o.calibrate = options.calibrate;
+  const calibrate = options.calibrate;
+  if (calibrate !== undefined) o.calibrate = calibrationOf(calibrate);
   const outside = options.outsideTraining;
   if (outside !== undefined) {
     if (outside !== 'error' && outside !== 'run') {
@@ -49,6 +51,34 @@ export function learnedOptions(options: EngineOptions): LearnedEngineOptions {
   if (typeof options.onReport === 'function')
     o.onReport = options.onReport as LearnedEngineOptions['onReport'];
   return o;
+}
+
+/**
+ * The `calibrate` option: a boolean, or `{ now, maxThreshold }` (`CalibrationOptions`) passed on as given.
+ * @throws Error for any other value, or a field of the wrong type
+ */
+function calibrationOf(value: unknown): boolean | CalibrationOptions {
+  if (typeof value === 'boolean') return value;
+  const expected = 'expected true, false or { now?: () => number, maxThreshold?: number }';
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new Error(`Unknown calibrate '${String(value)}'; ${expected}.`);
+  }
+  const { now, maxThreshold } = value as Record<string, unknown>;
+  if (now !== undefined && typeof now !== 'function') {
+    throw new Error(`calibrate.now must be a function returning milliseconds; ${expected}.`);
+  }
+  if (
+    maxThreshold !== undefined &&
+    (typeof maxThreshold !== 'number' || !Number.isFinite(maxThreshold) || maxThreshold < 0)
+  ) {
+    throw new Error(
+      `calibrate.maxThreshold must be a finite number ≥ 0, got ${String(maxThreshold)}; ${expected}.`,
+    );
+  }
+  const out: CalibrationOptions = {};
+  if (now !== undefined) out.now = now as () => number;
+  if (maxThreshold !== undefined) out.maxThreshold = maxThreshold as number;
+  return out;
 }
 
 /**

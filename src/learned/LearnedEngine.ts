@@ -66,7 +66,10 @@ export abstract class LearnedEngine implements Engine {
   private readonly routes: Route[];
   private readonly byName = new Map<RouteName, Route>();
   private routeSetting: 'auto' | RouteName;
-  /** What the plan of `'auto'` is made from (thresholds and costs change only on explicit calls). */
+  /**
+   * What the plan of `'auto'` is made from: thresholds set by hand (option `jsBelow`, or assigned) and
+   * measured costs (`calibrate`) change only on explicit calls.
+   */
   private planInput: PlanInput;
   private plan: RoutePlan;
   /** The route of the `advance` in progress: integrator stages run on it without deciding again. */
@@ -175,30 +178,34 @@ export abstract class LearnedEngine implements Engine {
   }
 
   /**
-   * With `'auto'`: calls with at most this many states take `js`. Assigning it fixes the threshold
-   * (see `LearnedEngineOptions.jsBelow`).
+   * With `'auto'`: calls with at most this many states take `js` (0: none). Assigning a number sets
+   * that threshold by hand and only it: the plan's other routes stay (`webgl-fused` where the plan has
+   * that range, then `wasm` or the backend, or a calibrated plan's measured routes), and a later
+   * {@link calibrate} keeps it; assigning the value read gives the same plan. `'auto'` returns to the
+   * plan's own threshold (fixed, or measured after calibration). See `LearnedEngineOptions.jsBelow`.
    */
   get jsBelow(): number {
     return this.plan.jsBelow;
   }
 
-  set jsBelow(value: number) {
-    this.replan({ jsBelow: value });
+  set jsBelow(value: number | 'auto') {
+    this.replan({ jsBelow: value === 'auto' ? undefined : value });
   }
 
   /**
    * With `'auto'`, above `jsBelow`: calls with at most this many states take `webgl-fused` (0: none).
-   * Assigning it fixes the threshold, as `jsBelow` does.
+   * Assigning a number sets that threshold by hand and only it, as for {@link jsBelow}; `'auto'` returns
+   * to the plan's own range.
    */
   get webglFusedBelow(): number {
     return this.plan.webglFusedBelow;
   }
 
-  set webglFusedBelow(value: number) {
-    this.replan({ jsBelow: this.plan.jsBelow, webglFusedBelow: value });
+  set webglFusedBelow(value: number | 'auto') {
+    this.replan({ webglFusedBelow: value === 'auto' ? undefined : value });
   }
 
-  /** Rebuild the plan with explicit thresholds (kept on top of a calibrated plan's costs). */
+  /** Rebuild the plan with a threshold set by hand (`undefined`: the plan's own), keeping the rest. */
   private replan(thresholds: Pick<PlanInput, 'jsBelow' | 'webglFusedBelow'>): void {
     this.planInput = { ...this.planInput, ...thresholds };
     this.plan = planRoutes(this.planInput);
@@ -298,13 +305,17 @@ export abstract class LearnedEngine implements Engine {
   /**
    * Time every available route on scratch states (an `advance` of `CALIBRATION_SUBSTEPS` RK4 substeps
    * of 1/120 s at 1 and 8 states; `calibrate.ts`), then fix the plan of `'auto'` to the cheapest route
-   * per batch size (`js` and `webgl-fused` within capped ranges). The plan stays as measured until the
-   * next explicit call; {@link routeSummary}, {@link routeTimings} and {@link describeRoute} report it.
-   * Runs at load with the option `calibrate`.
+   * per batch size (`js` and `webgl-fused` within capped ranges). A threshold set by hand (option
+   * `jsBelow`, or {@link jsBelow} / {@link webglFusedBelow} assigned before or after) overrides the
+   * measured one; the rest of the plan is measured. The plan stays as measured until the next explicit
+   * call; {@link routeSummary}, {@link routeTimings} and {@link describeRoute} report it. Runs at load
+   * with the option `calibrate`.
    * @param options the cap of the `js` and `webgl-fused` ranges, or the clock and cap
-   * @returns the `js` threshold chosen
+   * @returns the `js` threshold of the plan (the one set by hand, if any)
+   * @throws Error after {@link dispose}
    */
   calibrate(options: number | CalibrationOptions = {}): number {
+    this.checkLive();
     if (this.backend === 'js') return this.jsBelow;
     const { now, maxThreshold } =
       typeof options === 'number' ? { now: undefined, maxThreshold: options } : options;
@@ -330,13 +341,7 @@ export abstract class LearnedEngine implements Engine {
       this.calibrating = false;
       this.book.clearTotals();
     }
-    this.planInput = {
-      ...this.planInput,
-      jsBelow: undefined,
-      webglFusedBelow: undefined,
-      costs: measured.costs,
-      cap: maxThreshold,
-    };
+    this.planInput = { ...this.planInput, costs: measured.costs, cap: maxThreshold };
     this.plan = planRoutes(this.planInput);
     this.routeTimings = measured.timings;
     // Until the first call, the report names the route a single state would take.
@@ -451,9 +456,14 @@ export abstract class LearnedEngine implements Engine {
     return route.name === 'wasm' ? 'wasm' : this.backend;
   }
 
+  /** Throw a clear Error for use after dispose. */
+  private checkLive(): void {
+    if (this.disposed) throw new Error(`${this.id} engine: used after dispose().`);
+  }
+
   /** Throw a clear Error for wrong array sizes or use after dispose. */
   private checkState(q: Float64Array, qd: Float64Array, batch: number, qdd?: Float64Array): void {
-    if (this.disposed) throw new Error(`${this.id} engine: used after dispose().`);
+    this.checkLive();
     const need = batch * this.system.dof;
     if (!Number.isInteger(batch) || batch < 0)
       throw new Error(`${this.id} engine: batch must be an integer ≥ 0, got ${batch}.`);

@@ -46,10 +46,17 @@ export interface PlanInput {
   /** Whether the webgl backend runs on a software renderer (a property of the machine). @default false */
   softwareGl?: boolean;
   /**
-   * Thresholds set by hand: `js` up to `jsBelow`, `webgl-fused` (when available) up to `webglFusedBelow`
-   * (default 0), then the engine's backend; with `costs`, they override the measured ranges.
+   * A `js` threshold set by hand: calls with at most this many states take `js` (0: no `js` range). It
+   * replaces only the plan's own `js` threshold, fixed or measured: above it the plan's other routes
+   * stay (`webgl-fused` up to its upper end where the plan has that range, then `wasm` or the backend,
+   * or a calibrated plan's measured routes). Ignored on the js backend, where every call takes `js`.
    */
   jsBelow?: number;
+  /**
+   * An upper end of the `webgl-fused` range set by hand (when the engine has that route): calls above
+   * `jsBelow` and with at most this many states take `webgl-fused` (0: none). It replaces only the
+   * plan's own `webgl-fused` range, as `jsBelow` does for `js`.
+   */
   webglFusedBelow?: number;
   /** Measured costs per route (`calibrate.ts`): the plan then takes the cheapest route per batch. */
   costs?: Partial<Record<RouteName, RouteCost>>;
@@ -57,7 +64,7 @@ export interface PlanInput {
   cap?: number;
 }
 
-/** How a plan was made: the fixed rules, thresholds set by hand, or measured costs. */
+/** How a plan was made: the fixed rules, the fixed rules with a threshold set by hand, or measured costs. */
 export type PlanMode = 'fixed' | 'thresholds' | 'calibrated';
 
 /**
@@ -75,42 +82,52 @@ export interface RoutePlan {
   routeFor(batch: number): RouteName;
 }
 
-/** Build a plan (see {@link FIXED_JS_BELOW} for the fixed rules). Pure: no timing, no TF.js. */
+/**
+ * Build a plan (see {@link FIXED_JS_BELOW} for the fixed rules): the fixed plan, or the measured one
+ * with `costs`, each with the thresholds set by hand in place of its own. Pure: no timing, no TF.js.
+ */
 export function planRoutes(input: PlanInput): RoutePlan {
-  const { backend, available } = input;
-  const has = (r: RouteName) => available.includes(r);
-  if (backend === 'js') return fromRanges('fixed', [['js', Number.POSITIVE_INFINITY]]);
+  if (input.backend === 'js') return fromRanges('fixed', [['js', Number.POSITIVE_INFINITY]]);
   if (input.costs !== undefined) return calibrated(input, input.cap ?? CALIBRATION_CAP);
-  const fusedOk = has('webgl-fused');
-  if (input.jsBelow !== undefined || input.webglFusedBelow !== undefined) {
-    const js = input.jsBelow ?? 0;
-    const fused = fusedOk ? Math.max(js, input.webglFusedBelow ?? 0) : js;
-    return fromRanges('thresholds', [
-      ['js', js],
-      ['webgl-fused', fused],
-      [backend, Number.POSITIVE_INFINITY],
-    ]);
-  }
-  const lnn = input.kind === 'lnn';
-  const js = lnn ? FIXED_JS_BELOW : 0;
-  if (backend === 'wasm') return fromRanges('fixed', [['wasm', Number.POSITIVE_INFINITY]]);
-  if (has('wasm'))
-    return fromRanges('fixed', [
-      ['js', js],
-      ['wasm', Number.POSITIVE_INFINITY],
-    ]);
-  if (backend === 'webgl' && input.softwareGl && lnn)
-    return fromRanges('fixed', [['js', Number.POSITIVE_INFINITY]]);
+  const own = fixedPlan(input);
+  const byHand = input.jsBelow !== undefined || input.webglFusedBelow !== undefined;
+  const js = input.jsBelow ?? own.js;
   const fused =
-    backend === 'webgl' && !input.softwareGl && fusedOk ? Math.max(js, FIXED_WEBGL_FUSED_BELOW) : js;
-  return fromRanges('fixed', [
+    input.webglFusedBelow === undefined
+      ? own.fused
+      : input.available.includes('webgl-fused')
+        ? input.webglFusedBelow
+        : 0;
+  return fromRanges(byHand ? 'thresholds' : 'fixed', [
     ['js', js],
-    ['webgl-fused', fused],
-    [backend, Number.POSITIVE_INFINITY],
+    ['webgl-fused', Math.max(js, fused)],
+    [own.after, Number.POSITIVE_INFINITY],
   ]);
 }
 
-/** The plan from measured costs: the cheapest route per batch, `js` and `webgl-fused` within `cap`. */
+/**
+ * The fixed plan as thresholds: `js` up to `js`, `webgl-fused` up to `fused` (0 or ≤ `js`: no range),
+ * then `after` (see {@link FIXED_JS_BELOW}).
+ */
+function fixedPlan(input: PlanInput): { js: number; fused: number; after: RouteName } {
+  const { backend, available } = input;
+  const lnn = input.kind === 'lnn';
+  const js = lnn ? FIXED_JS_BELOW : 0;
+  if (backend === 'wasm') return { js: 0, fused: 0, after: 'wasm' };
+  if (available.includes('wasm')) return { js, fused: 0, after: 'wasm' };
+  if (backend === 'webgl' && input.softwareGl && lnn)
+    return { js: Number.POSITIVE_INFINITY, fused: 0, after: backend };
+  const fused =
+    backend === 'webgl' && !input.softwareGl && available.includes('webgl-fused')
+      ? FIXED_WEBGL_FUSED_BELOW
+      : 0;
+  return { js, fused, after: backend };
+}
+
+/**
+ * The plan from measured costs: the cheapest route per batch, `js` and `webgl-fused` within `cap`; a
+ * threshold set by hand replaces the measured one (`webgl-fused` then takes its whole range above `js`).
+ */
 function calibrated(input: PlanInput, cap: number): RoutePlan {
   const { backend, available } = input;
   const costs = input.costs!;
@@ -122,16 +139,19 @@ function calibrated(input: PlanInput, cap: number): RoutePlan {
   // With costs linear in the batch, each route is cheapest on one interval of batches: js (cheapest at the
   // smallest batches, if anywhere) up to its upper end, webgl-fused on the interval ending at `fused`.
   let js = 0;
-  for (let b = 1; b <= cap; b++) if (others.every((r) => at('js', b) <= at(r, b))) js = b;
+  if (input.jsBelow !== undefined) js = Math.max(0, input.jsBelow);
+  else for (let b = 1; b <= cap; b++) if (others.every((r) => at('js', b) <= at(r, b))) js = b;
   let fused = 0;
-  if (at('webgl-fused', 1) < Number.POSITIVE_INFINITY) {
+  const fusedByHand = input.webglFusedBelow !== undefined && available.includes('webgl-fused');
+  if (fusedByHand) fused = Math.max(0, input.webglFusedBelow!);
+  else if (input.webglFusedBelow === undefined && at('webgl-fused', 1) < Number.POSITIVE_INFINITY) {
     const rest = others.filter((r) => r !== 'webgl-fused');
     for (let b = 1; b <= cap; b++) if (rest.every((r) => at('webgl-fused', b) < at(r, b))) fused = b;
   }
-  if (input.jsBelow !== undefined) js = input.jsBelow;
-  if (input.webglFusedBelow !== undefined) fused = input.webglFusedBelow;
+  const thresholds = { jsBelow: js, webglFusedBelow: fused };
   const choose = (b: number): RouteName => {
     if (b <= js) return 'js';
+    if (fusedByHand && b <= fused) return 'webgl-fused';
     // The cheapest of the backend, wasm and (within its range) webgl-fused; ties go to the backend.
     let best: RouteName = backend;
     let cost = at(backend, b);
@@ -151,8 +171,15 @@ function calibrated(input: PlanInput, cap: number): RoutePlan {
     if (end && end[0] === route) end[1] = upTo;
     else ranges.push([route, upTo]);
   };
-  const upTo = Math.max(cap, fused) + 1;
-  for (let b = js + 1; b <= upTo; b++) push(choose(b), b);
+  // Ranges set by hand are taken whole (they may be unbounded or far beyond the cap).
+  let from = js + 1;
+  if (fusedByHand && fused > js) {
+    push('webgl-fused', fused);
+    from = fused + 1;
+  }
+  if (!Number.isFinite(from)) return fromRanges('calibrated', ranges, thresholds);
+  const upTo = Math.max(cap, from) + 1;
+  for (let b = from; b <= upTo; b++) push(choose(b), b);
   // Beyond `upTo` only the backend and wasm compete: their cost lines cross at most once.
   const tail = choose(upTo);
   const other: RouteName = tail === 'wasm' ? backend : 'wasm';
@@ -167,7 +194,7 @@ function calibrated(input: PlanInput, cap: number): RoutePlan {
       push(choose(x), x);
     }
   }
-  return fromRanges('calibrated', ranges, { jsBelow: Math.max(0, js), webglFusedBelow: fused });
+  return fromRanges('calibrated', ranges, thresholds);
 }
 
 /**

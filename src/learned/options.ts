@@ -20,14 +20,16 @@ export interface LearnedEngineOptions extends BackendOptions {
    * per batch size (`LearnedEngine.calibrate`; reported by `routeSummary`, `routeTimings` and
    * `describeRoute`). The plan then depends on this machine's timings at load, so record
    * `describeRoute(batch)` and `pinRoute` it to replay a run bit for bit. An object passes the clock
-   * and the cap of the measured ranges.
+   * and the cap of the measured ranges. A numeric `jsBelow` overrides the measured `js` threshold.
    * @default false
    */
   calibrate?: boolean | CalibrationOptions;
   /**
-   * With `route: 'auto'`: calls with at most this many states take the `js` route, then `webgl-fused` up
-   * to `webglFusedBelow` (0 unless assigned on the engine), then the engine's backend; the benchmarks
-   * pin routes this way. `'auto'`: the plan's own threshold.
+   * With `route: 'auto'`: calls with at most this many states take the `js` route (0: none). A number
+   * sets only this threshold, in place of the plan's own: above it the plan's other routes stay
+   * (`webgl-fused` where the plan has that range, then `wasm` or the backend; with `calibrate`, the
+   * measured routes). `'auto'`: the plan's own threshold (fixed, or measured with `calibrate`). Can be
+   * changed later through `LearnedEngine.jsBelow`.
    * @default 'auto'
    */
   jsBelow?: number | 'auto';

@@ -59,8 +59,12 @@ export function residentRoute(ctx: RouteContext): Route {
         }
         return tf.concat([dq, dv, tf.cast(tf.reshape(worst, [batch, 1]), 'float32')], 1);
       });
-      const data = result.dataSync();
-      result.dispose();
+      let data: Float32Array | Int32Array | Uint8Array;
+      try {
+        data = result.dataSync();
+      } finally {
+        result.dispose();
+      }
       const flags = scratch.flags(batch);
       const w = 2 * n + 1;
       for (let b = 0; b < batch; b++) {

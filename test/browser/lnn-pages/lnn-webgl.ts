@@ -419,7 +419,7 @@ async function run(): Promise<LnnWebglResult> {
   result.numTensorsBefore = tf.memory().numTensors;
 
   const lnn = lnnCase();
-  const engine = await LNNEngine.load(lnn.model, dp, { backend: 'webgl', jsBelow: 0, resident: true });
+  const engine = await LNNEngine.load(lnn.model, dp, { backend: 'webgl', route: 'webgl', resident: true });
   const qdd = new Float64Array(lnn.q.length);
   engine.accelerations(lnn.q, lnn.qd, qdd, lnn.batch);
   result.lnnQdd = Array.from(qdd);
@@ -427,7 +427,7 @@ async function run(): Promise<LnnWebglResult> {
   engine.dispose();
 
   const traj = trajectoryCase();
-  const stepper = await LNNEngine.load(traj.model, dp, { backend: 'webgl', jsBelow: 0, resident: true });
+  const stepper = await LNNEngine.load(traj.model, dp, { backend: 'webgl', route: 'webgl', resident: true });
   const q = traj.q.slice();
   const qd = traj.qd.slice();
   for (let s = 0; s < traj.steps; s++) stepper.step(q, qd, traj.batch, traj.dt, rk4);
@@ -462,7 +462,7 @@ async function run(): Promise<LnnWebglResult> {
   const lgn = lgnCase();
   const lgnEngine = await LGNEngine.load(lgn.model, createSystem('string', { nodes: lgn.nodes }), {
     backend: 'webgl',
-    jsBelow: 0,
+    route: 'webgl',
   });
   const lgnQdd = new Float64Array(lgn.q.length);
   lgnEngine.accelerations(lgn.q, lgn.qd, lgnQdd, lgn.batch);
@@ -470,7 +470,7 @@ async function run(): Promise<LnnWebglResult> {
   lgnEngine.dispose();
 
   const base = baselineCase();
-  const baseEngine = await BaselineEngine.load(base.model, dp, { backend: 'webgl', jsBelow: 0 });
+  const baseEngine = await BaselineEngine.load(base.model, dp, { backend: 'webgl', route: 'webgl' });
   const baseQdd = new Float64Array(base.q.length);
   baseEngine.accelerations(base.q, base.qd, baseQdd, base.batch);
   result.baselineQdd = Array.from(baseQdd);
