@@ -1,7 +1,7 @@
 import type { Engine, System } from '../core/types.js';
 import { AnalyticEngine } from '../engines/AnalyticEngine.js';
 import { createEngine, type EngineOptions } from '../engines/registry.js';
-import { createIntegrator, isIntegratorId } from '../integrators/registry.js';
+import { createIntegrator } from '../integrators/registry.js';
 import { checkModelSystemId } from '../model/checkSystem.js';
 import {
   type AddOptions,
@@ -11,9 +11,9 @@ import {
   type SystemSpec,
   systemFrom,
 } from './addOptions.js';
-import { checkClock, checkDt, checkMaxSubSteps, checkTimeScale } from './checks.js';
+import { checkAddOptions, checkClock, checkDt, checkMaxSubSteps, checkTimeScale } from './checks.js';
 import { Emitter } from './Emitter.js';
-import { fillState, SystemHandle } from './SystemHandle.js';
+import { SystemHandle } from './SystemHandle.js';
 import {
   type FromJsonOptions,
   loadSnapshot,
@@ -214,7 +214,7 @@ export class World {
     if (typeof engineSpec !== 'string') return this.addSync(spec, options);
     const system = systemFrom(spec, options.params);
     const engineOptions = engineOptionsOf(options);
-    this.validateAdd(system, options);
+    checkAddOptions(this, system, options);
     const engine = await createEngine(engineSpec, system, engineOptions);
     try {
       return this.insert(system, engine, true, options, engineOptions);
@@ -235,7 +235,7 @@ export class World {
     if (typeof engineSpec === 'object') refuseParamsWithInstance(engineSpec, options.params);
     const system = systemFrom(spec, options.params, 'World.addSync');
     const engineOptions = engineOptionsOf(options);
-    this.validateAdd(system, options);
+    checkAddOptions(this, system, options);
     if (typeof engineSpec === 'string') {
       if (engineSpec !== 'analytic') {
         throw new Error(
@@ -385,24 +385,6 @@ export class World {
       throw error;
     }
     return world;
-  }
-
-  private validateAdd(system: System, options: AddOptions): void {
-    const count = options.count ?? 1;
-    if (!(Number.isInteger(count) && count >= 1)) {
-      throw new Error(`World.add: count must be an integer >= 1, got ${count}`);
-    }
-    if (options.name !== undefined && this.get(options.name)) {
-      throw new Error(`World.add: a system named '${options.name}' already exists; choose another name`);
-    }
-    const integrator = options.integrator ?? 'rk4';
-    if (typeof integrator === 'string' && !isIntegratorId(integrator)) {
-      createIntegrator(integrator); // throws the error listing the known integrators
-    }
-    // Check the initial state before an engine is created (it may be expensive).
-    const scratch = new Float64Array(system.dof * count);
-    fillState(scratch, options.q0 ?? new Float64Array(system.dof), system.dof, count, 'World.add: q0');
-    fillState(scratch, options.qd0 ?? new Float64Array(system.dof), system.dof, count, 'World.add: qd0');
   }
 
   private insert(

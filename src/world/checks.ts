@@ -1,3 +1,7 @@
+import type { System } from '../core/types.js';
+import { createIntegrator, isIntegratorId } from '../integrators/registry.js';
+import type { AddOptions } from './addOptions.js';
+import { fillState } from './SystemHandle.js';
 import type { WorldClock } from './types.js';
 
 /** @throws Error unless `dt` is a finite number > 0 */
@@ -39,4 +43,30 @@ export function checkClock(clock: WorldClock): WorldClock {
     throw new Error(`World.setClock: alpha must be in [0, 1], got ${alpha}`);
   }
   return clock;
+}
+
+/**
+ * Check `World.add`'s options against `system` before an engine is created (which may be expensive):
+ * the count, a free name, a known integrator and initial states of the right length.
+ * @throws Error naming the option and the fix
+ */
+export function checkAddOptions(
+  world: { get(name: string): unknown },
+  system: System,
+  options: AddOptions,
+): void {
+  const count = options.count ?? 1;
+  if (!(Number.isInteger(count) && count >= 1)) {
+    throw new Error(`World.add: count must be an integer >= 1, got ${count}`);
+  }
+  if (options.name !== undefined && world.get(options.name)) {
+    throw new Error(`World.add: a system named '${options.name}' already exists; choose another name`);
+  }
+  const integrator = options.integrator ?? 'rk4';
+  if (typeof integrator === 'string' && !isIntegratorId(integrator)) {
+    createIntegrator(integrator); // throws the error listing the known integrators
+  }
+  const scratch = new Float64Array(system.dof * count);
+  fillState(scratch, options.q0 ?? new Float64Array(system.dof), system.dof, count, 'World.add: q0');
+  fillState(scratch, options.qd0 ?? new Float64Array(system.dof), system.dof, count, 'World.add: qd0');
 }
