@@ -29,10 +29,28 @@ export {
   measureRoutes,
   type RouteMeasurement,
 } from './learned/calibrate.js';
+export {
+  FLOAT32_MANTISSA_BITS,
+  formatWebGLCapabilities,
+  halfPrecisionReasons,
+  type ShaderPrecision,
+  softwareWebGL,
+  type WebGLCapabilities,
+  webglCapabilities,
+  webglPrecision,
+} from './learned/capabilities.js';
 export type { EngineReport } from './learned/EngineReport.js';
-export { LearnedEngine } from './learned/LearnedEngine.js';
+export { LearnedEngine, type PrecisionNote } from './learned/LearnedEngine.js';
 export { type LearnedEngineInit, openEngine } from './learned/openEngine.js';
 export type { LearnedEngineOptions } from './learned/options.js';
+export {
+  compareToReference,
+  formatPrecisionError,
+  PRECISION_SEED,
+  PRECISION_STATES,
+  type PrecisionError,
+  precisionStates,
+} from './learned/precision.js';
 export {
   type EngineKernels,
   ROUTE_NAMES,
@@ -43,6 +61,7 @@ export {
   type RoutePrecision,
 } from './learned/Route.js';
 export {
+  autoRoutes,
   CALIBRATION_CAP,
   FIXED_JS_BELOW,
   FIXED_WEBGL_FUSED_BELOW,
@@ -53,6 +72,7 @@ export {
   type RouteCost,
   type RoutePlan,
   type RouteTiming,
+  WEBGL_ROUTES,
 } from './learned/RoutePlanner.js';
 export { ROUTE_TABLE } from './learned/routes/index.js';
 export type { GpuStepper as FusedStepper } from './gpu/GpuStepper.js';

@@ -3,15 +3,20 @@
  * capability and (optionally) measured costs. No TF.js, no timing.
  */
 import { describe, expect, it } from 'vitest';
+import { halfPrecisionReasons } from '../src/learned/capabilities';
+import { compareToReference, precisionStates } from '../src/learned/precision';
 import type { RouteName } from '../src/learned/Route';
 import {
+  autoRoutes,
   FIXED_JS_BELOW,
   FIXED_WEBGL_FUSED_BELOW,
   type PlanInput,
   planRoutes,
   planSummary,
   type RouteCost,
+  WEBGL_ROUTES,
 } from '../src/learned/RoutePlanner';
+import { createRandomModel } from '../src/model/randomModel';
 
 const ranges = (input: PlanInput) =>
   planRoutes(input)
@@ -288,5 +293,175 @@ describe('RoutePlanner: calibrated plans from fake costs', () => {
     expect(planSummary(calibrated, 'auto', null, [...timings])).toBe(
       'auto (calibrated): js ≤ 4 states, then wasm · state-steps/s at 1 states: js 6,667; wasm 1,980',
     );
+  });
+});
+
+describe('RoutePlanner: a half-precision WebGL context (halfPrecisionGl)', () => {
+  const costs = (c: Partial<Record<RouteName, [number, number]>>): Partial<Record<RouteName, RouteCost>> =>
+    Object.fromEntries(Object.entries(c).map(([r, [fixed, perState]]) => [r, { fixed, perState }]));
+  const batches = [1, 2, 3, 8, 11, 12, 64, 1024, 16384, 1e7];
+  const sets: Record<string, RouteName[]> = {
+    'webgl+wasm': ['js', 'webgl', 'webgl-fused', 'wasm'],
+    webgl: ['js', 'webgl', 'webgl-fused'],
+    'webgl (no fused)+wasm': ['js', 'webgl', 'wasm'],
+    'webgl (no fused)': ['js', 'webgl'],
+  };
+  /** Every fixed, by-hand and calibrated input on webgl, for every kind and renderer. */
+  const inputs: [string, PlanInput][] = [];
+  for (const [name, available] of Object.entries(sets))
+    for (const kind of ['lnn', 'baseline', 'lgn'] as const)
+      for (const softwareGl of [false, true]) {
+        const base: PlanInput = { backend: 'webgl', available, kind, softwareGl, halfPrecisionGl: true };
+        const label = `${name} ${kind} software ${softwareGl}`;
+        inputs.push([label, base]);
+        inputs.push([`${label} jsBelow 0`, { ...base, jsBelow: 0 }]);
+        inputs.push([`${label} jsBelow 5`, { ...base, jsBelow: 5 }]);
+        inputs.push([`${label} webglFusedBelow 40`, { ...base, webglFusedBelow: 40 }]);
+        inputs.push([
+          `${label} calibrated, webgl cheapest`,
+          {
+            ...base,
+            costs: costs({ js: [0, 1], 'webgl-fused': [0.1, 0.01], webgl: [0.2, 0.001], wasm: [5, 0.5] }),
+          },
+        ]);
+      }
+
+  it('auto never takes webgl or webgl-fused: every backend/kind case, fixed, by hand and calibrated', () => {
+    for (const [label, input] of inputs) {
+      const plan = planRoutes(input);
+      for (const [route] of plan.ranges)
+        expect(WEBGL_ROUTES, `${label}: range ${route}`).not.toContain(route);
+      for (const b of batches) {
+        const route = plan.routeFor(b);
+        expect(WEBGL_ROUTES, `${label}: batch ${b}`).not.toContain(route);
+        expect(input.available, `${label}: batch ${b} takes an available route`).toContain(route);
+      }
+    }
+  });
+
+  it('the fixed plan: js for the smallest lnn batches, then wasm; without wasm js (float64) at every batch', () => {
+    const all: RouteName[] = ['js', 'webgl', 'webgl-fused', 'wasm'];
+    const noWasm: RouteName[] = ['js', 'webgl', 'webgl-fused'];
+    for (const softwareGl of [false, true]) {
+      const half = { backend: 'webgl', halfPrecisionGl: true, softwareGl } as const;
+      expect(ranges({ ...half, available: all, kind: 'lnn' }), `lnn + wasm, software ${softwareGl}`).toBe(
+        `js≤${FIXED_JS_BELOW} wasm≤Infinity`,
+      );
+      for (const kind of ['baseline', 'lgn'] as const)
+        expect(ranges({ ...half, available: all, kind }), `${kind} + wasm`).toBe('wasm≤Infinity');
+      for (const kind of ['lnn', 'baseline', 'lgn'] as const)
+        expect(ranges({ ...half, available: noWasm, kind }), `${kind} without wasm`).toBe('js≤Infinity');
+      expect(
+        ranges({ ...half, available: noWasm, kind: 'lnn', jsBelow: 5, webglFusedBelow: 40 }),
+        'thresholds by hand cannot bring a webgl route back',
+      ).toBe('js≤Infinity');
+      expect(
+        ranges({ ...half, available: all, kind: 'lnn', jsBelow: 0, webglFusedBelow: 40 }),
+        'no fused range, wasm after js',
+      ).toBe('wasm≤Infinity');
+    }
+    // The same cases on a float32 context keep their webgl routes.
+    expect(
+      ranges({ backend: 'webgl', available: noWasm, kind: 'lnn', softwareGl: false, halfPrecisionGl: false }),
+    ).toBe(`js≤${FIXED_JS_BELOW} webgl-fused≤${FIXED_WEBGL_FUSED_BELOW} webgl≤Infinity`);
+    expect(ranges({ backend: 'webgl', available: ['js', 'webgl'], kind: 'baseline' })).toBe('webgl≤Infinity');
+  });
+
+  it('a calibrated plan leaves the webgl routes out even where they are cheapest', () => {
+    const c = costs({ js: [0.1, 0.2], 'webgl-fused': [0.1, 0.01], webgl: [0.2, 0.001], wasm: [1, 0.01] });
+    const base = { backend: 'webgl', kind: 'lnn', costs: c } as const;
+    expect(ranges({ ...base, available: ['js', 'webgl', 'webgl-fused', 'wasm'] }), 'float32').toBe(
+      'webgl-fused≤11 webgl≤Infinity',
+    );
+    expect(
+      ranges({ ...base, available: ['js', 'webgl', 'webgl-fused', 'wasm'], halfPrecisionGl: true }),
+      'float16, with wasm',
+    ).toBe('js≤4 wasm≤Infinity');
+    expect(
+      ranges({ ...base, available: ['js', 'webgl', 'webgl-fused'], halfPrecisionGl: true }),
+      'float16, without wasm',
+    ).toBe('js≤Infinity');
+  });
+
+  it('other backends ignore the flag; autoRoutes drops only the webgl routes', () => {
+    for (const [backend, available] of [
+      ['wasm', ['js', 'wasm']],
+      ['cpu', ['js', 'cpu', 'wasm']],
+      ['cpu', ['js', 'cpu']],
+    ] as const) {
+      const input: PlanInput = { backend, available, kind: 'lnn' };
+      expect(ranges({ ...input, halfPrecisionGl: true }), `${backend} [${available}]`).toBe(ranges(input));
+    }
+    expect(ranges({ backend: 'js', available: ['js'], kind: 'lnn', halfPrecisionGl: true })).toBe(
+      'js≤Infinity',
+    );
+    expect(autoRoutes({ available: ['js', 'webgl', 'webgl-fused', 'wasm'], halfPrecisionGl: true })).toEqual([
+      'js',
+      'wasm',
+    ]);
+    expect(autoRoutes({ available: ['js', 'webgl', 'webgl-fused', 'wasm'] })).toEqual([
+      'js',
+      'webgl',
+      'webgl-fused',
+      'wasm',
+    ]);
+  });
+
+  it('setting a threshold to the value the plan reports gives the same plan on a half-precision context', () => {
+    for (const [label, input] of inputs) {
+      if (input.jsBelow !== undefined || input.webglFusedBelow !== undefined || input.costs) continue;
+      const plan = planRoutes(input);
+      const { jsBelow, webglFusedBelow } = plan;
+      expect(planRoutes({ ...input, jsBelow, webglFusedBelow }).ranges, label).toEqual(plan.ranges);
+    }
+  });
+});
+
+describe('half precision: the capability rule and the measured error', () => {
+  const f32 = { renderFloat32Capable: true, renderFloat32Enabled: true, forceF16Textures: false };
+  const highp = (precision: number) => ({ rangeMin: 127, rangeMax: 127, precision });
+
+  it('float16 textures (forced or no float32 render targets) or a fragment highp below 23 bits', () => {
+    expect(halfPrecisionReasons(f32, highp(23))).toEqual([]);
+    expect(halfPrecisionReasons(f32, null), 'unknown highp: float32').toEqual([]);
+    expect(
+      halfPrecisionReasons({ ...f32, forceF16Textures: true, renderFloat32Enabled: false }, highp(23)),
+    ).toEqual(['float16 textures forced (WEBGL_FORCE_F16_TEXTURES)']);
+    expect(
+      halfPrecisionReasons({ ...f32, renderFloat32Capable: false, renderFloat32Enabled: false }, highp(23)),
+    ).toEqual(['no float32 render targets (WEBGL_RENDER_FLOAT32_CAPABLE false): float16 textures']);
+    expect(halfPrecisionReasons(f32, highp(10))).toEqual([
+      'fragment highp float has 10 mantissa bits (float32: 23)',
+    ]);
+    expect(halfPrecisionReasons(f32, highp(0))).toEqual([
+      'no highp float in fragment shaders (mediump only)',
+    ]);
+  });
+
+  it('the measured states are fixed (seeded, inside the training box) and the error is per state, relative', () => {
+    const model = createRandomModel({ kind: 'lnn', dof: 2, hidden: [8], seed: 3 });
+    const a = precisionStates(model, 2, 16);
+    const b = precisionStates(model, 2, 16);
+    expect(Array.from(a.q)).toEqual(Array.from(b.q));
+    expect(Array.from(a.qd)).toEqual(Array.from(b.qd));
+    const box = model.metadata.trainingRanges;
+    if (box) {
+      for (let i = 0; i < a.q.length; i++) {
+        const [lo, hi] = box.q[i % 2];
+        expect(a.q[i]).toBeGreaterThanOrEqual(lo);
+        expect(a.q[i]).toBeLessThan(hi);
+      }
+    }
+    const ref = [10, -20, 0.1, 0.2, 3, 4];
+    const qdd = [10.1, -20, 0.1, 0.2, 3, 4];
+    const e = compareToReference('webgl', 'float16', qdd, [0, 0, 2], ref, [0, 0, 0], 2);
+    expect(e.states).toBe(3);
+    expect(e.max).toBeCloseTo(0.1 / 20, 12);
+    expect(e.mean).toBeCloseTo(0.1 / 20 / 3, 12);
+    expect(e.failed).toBe(1);
+    expect(
+      compareToReference('webgl', 'float16', qdd, [0, 0, 0], ref, [0, 2, 0], 2).states,
+      'reference failed',
+    ).toBe(2);
   });
 });

@@ -1,6 +1,7 @@
 import { SolveFlag } from '../nn/solve64.js';
 import type { BackendName } from './backend.js';
-import type { RouteName } from './Route.js';
+import type { PrecisionError } from './precision.js';
+import type { RouteName, RoutePrecision } from './Route.js';
 
 /** What the last step (or `accelerations` call) found, per state and in total. */
 export interface EngineReport {
@@ -35,6 +36,13 @@ export interface EngineReport {
   backend: BackendName;
   /** Threads that computed the last call: 1, or the worker pool's size when it split the batch. */
   threads: number;
+  /** Precision of the last call's network arithmetic (`float16` on a half-precision WebGL context). */
+  precision: RoutePrecision;
+  /**
+   * On a route computing in half precision: its q̈ error against the float64 reference, measured when
+   * the route was set (at load for the `route` option); null otherwise.
+   */
+  precisionError: PrecisionError | null;
 }
 
 /** Keeps an engine's {@link EngineReport}: per-call flags, merged over the stages of a step, and totals. */
@@ -44,7 +52,7 @@ export class ReportBook {
   merging = false;
   private scratch = new Uint8Array(0);
 
-  constructor(route: RouteName, backend: BackendName) {
+  constructor(route: RouteName, backend: BackendName, precision: RoutePrecision) {
     this.report = {
       batch: 0,
       flags: new Uint8Array(0),
@@ -55,7 +63,15 @@ export class ReportBook {
       route,
       backend,
       threads: 1,
+      precision,
+      precisionError: null,
     };
+  }
+
+  /** Name the precision of the last call's route and, in half precision, its measured error. */
+  describe(precision: RoutePrecision, error: PrecisionError | null): void {
+    this.report.precision = precision;
+    this.report.precisionError = error;
   }
 
   /** A zeroed per-call flags buffer `[batch]`. */

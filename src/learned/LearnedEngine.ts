@@ -2,14 +2,22 @@ import type { AccelerationFn, Engine, EngineId, EngineRoute, Integrator, System 
 import { RungeKutta4 } from '../integrators/RungeKutta4.js';
 import { trainingMismatches } from '../model/checkSystem.js';
 import type { LoadedModel } from '../model/metadata.js';
+import { referenceAccelerations } from '../model/reference.js';
 import { type NetworkSpec, specFromModel } from '../nn/mlp.js';
 import { StateGuard } from '../nn/stateGuard.js';
 import { type BackendName, backendReady, defaultBackend } from './backend.js';
 import { CALIBRATION_SUBSTEPS, type CalibrationOptions, measureRoutes } from './calibrate.js';
-import { softwareWebGL } from './capabilities.js';
+import { softwareWebGL, type WebGLCapabilities, webglCapabilities } from './capabilities.js';
 import { type EngineReport, ReportBook } from './EngineReport.js';
 import type { LearnedEngineInit } from './openEngine.js';
 import type { LearnedEngineOptions } from './options.js';
+import {
+  compareToReference,
+  formatPrecisionError,
+  PRECISION_STATES,
+  type PrecisionError,
+  precisionStates,
+} from './precision.js';
 import {
   angleFlags,
   type EngineKernels,
@@ -18,12 +26,40 @@ import {
   type Route,
   type RouteName,
 } from './Route.js';
-import { type PlanInput, planRoutes, planSummary, type RoutePlan, type RouteTiming } from './RoutePlanner.js';
+import {
+  autoRoutes,
+  type PlanInput,
+  planRoutes,
+  planSummary,
+  type RoutePlan,
+  type RouteTiming,
+  WEBGL_ROUTES,
+} from './RoutePlanner.js';
 import { ROUTE_TABLE } from './routes/index.js';
 import { WASM_SIDE_BACKENDS } from './routes/sideWasm.js';
 import { EngineWeights } from './weights.js';
 
-export type { EngineReport, LearnedEngineInit, LearnedEngineOptions, RouteName, RouteTiming };
+export type { EngineReport, LearnedEngineInit, LearnedEngineOptions, PrecisionError, RouteName, RouteTiming };
+
+/**
+ * What a half-precision WebGL context means for an engine on webgl (see `LearnedEngine.precisionNote`):
+ * `route: 'auto'` never takes the routes listed here; a route among them forced by hand runs, with its
+ * q̈ error against the float64 reference measured when it was set.
+ */
+export interface PrecisionNote {
+  /** Precision of the webgl routes here. */
+  precision: 'float16';
+  /** Why (see `WebGLCapabilities.reasons`). */
+  reasons: readonly string[];
+  /** The routes computing in half precision, which `auto` never takes. */
+  routes: RouteName[];
+  /** The route setting when it is one of {@link PrecisionNote.routes}, else null. */
+  forced: RouteName | null;
+  /** q̈ errors measured against the float64 reference, one per half-precision route set so far. */
+  measured: PrecisionError[];
+  /** One line for a status display. */
+  message: string;
+}
 export { CALIBRATION_SUBSTEPS, ROUTE_NAMES };
 
 /**
@@ -52,6 +88,11 @@ export abstract class LearnedEngine implements Engine {
   readonly accelerationFn: AccelerationFn;
   /** The timings behind a calibrated plan (empty unless {@link LearnedEngine.calibrate} ran). */
   routeTimings: RouteTiming[] = [];
+  /**
+   * What the WebGL context can do (float32 render targets, float textures, fragment highp), for an
+   * engine on webgl; null on another backend. See `webglCapabilities`.
+   */
+  readonly webglCapabilities: WebGLCapabilities | null;
   protected readonly options: LearnedEngineOptions;
   /** The network's activation, angle flags and scales. */
   protected readonly spec: NetworkSpec;
@@ -76,6 +117,11 @@ export abstract class LearnedEngine implements Engine {
   private stage: Route | null = null;
   private readonly stageFn: AccelerationFn;
   private calibrating = false;
+  /** The webgl routes compute in half precision here (`auto` never takes them). */
+  private readonly halfGl: boolean;
+  /** q̈ errors of the half-precision routes, measured when each was first set. */
+  private readonly precisionErrors = new Map<RouteName, PrecisionError>();
+  private readonly precisionNoted = new Set<RouteName>();
 
   protected constructor(init: LearnedEngineInit, kernels: EngineKernels) {
     const { system, model, backend, warnings, options, wasm } = init;
@@ -110,18 +156,30 @@ export abstract class LearnedEngine implements Engine {
     this.routes = ROUTE_TABLE.map((create) => create(ctx));
     for (const r of this.routes)
       if (r.available() === null && !this.byName.has(r.name)) this.byName.set(r.name, r);
+    this.webglCapabilities = backend === 'webgl' ? webglCapabilities() : null;
+    this.halfGl = this.webglCapabilities?.precision === 'float16';
     this.planInput = {
       backend,
       available: this.availableRoutes,
       kind: model.metadata.kind,
       softwareGl: backend === 'webgl' && softwareWebGL(),
+      halfPrecisionGl: this.halfGl,
       jsBelow: typeof options.jsBelow === 'number' ? options.jsBelow : undefined,
     };
     this.plan = planRoutes(this.planInput);
     // Validated in `ready()`, after the engine's own constructor.
     this.routeSetting = options.route ?? 'auto';
     const first = this.plan.routeFor(1);
-    this.book = new ReportBook(first, first === 'wasm' ? 'wasm' : backend);
+    this.book = new ReportBook(
+      first,
+      first === 'wasm' ? 'wasm' : backend,
+      this.byName.get(first)!.precision(),
+    );
+    if (this.halfGl) {
+      const notice = `WebGL computes in float16 here (${this.webglCapabilities!.reasons.join('; ')}): route 'auto' takes no webgl route (${planSummary(this.plan, 'auto', null, [])}); a webgl route forced by hand runs in float16 and reports its q̈ error against the float64 reference.`;
+      console.warn(`three-lnn: ${notice}`);
+      (this.warnings as string[]).push(notice);
+    }
     this.accelerationFn = (q, qd, qdd, batch) => this.accelerations(q, qd, qdd, batch);
     this.stageFn = (q, qd, qdd, batch) =>
       this.stage === null
@@ -162,6 +220,69 @@ export abstract class LearnedEngine implements Engine {
       );
     }
     this.routeSetting = value;
+    if (value !== 'auto') this.notePrecision(this.byName.get(value)!);
+  }
+
+  /**
+   * On a half-precision WebGL context (float16 textures, or a fragment highp below float32): the
+   * precision, the routes `auto` leaves out, and the q̈ errors measured for the routes among them set
+   * by hand (`route` option, {@link route}, {@link pinRoute}); null on a float32 context or another
+   * backend.
+   */
+  get precisionNote(): PrecisionNote | null {
+    if (!this.halfGl) return null;
+    const routes = this.availableRoutes.filter((r) => WEBGL_ROUTES.includes(r));
+    const setting = this.routeSetting;
+    const forced = setting !== 'auto' && routes.includes(setting) ? setting : null;
+    const measured = [...this.precisionErrors.values()];
+    const error = forced === null ? undefined : this.precisionErrors.get(forced);
+    const message =
+      forced === null
+        ? `WebGL float16: ${routes.join(', ')} left out of auto (${this.webglCapabilities!.reasons.join('; ')})`
+        : `${forced} runs in float16 (${this.webglCapabilities!.reasons.join('; ')}): q̈ error against float64 ${error === undefined ? 'not measured' : formatPrecisionError(error)}`;
+    return {
+      precision: 'float16',
+      reasons: this.webglCapabilities!.reasons,
+      routes,
+      forced,
+      measured,
+      message,
+    };
+  }
+
+  /**
+   * For a route computing in half precision, measure its q̈ error against the float64 reference once
+   * and say so in {@link warnings} (and the console).
+   */
+  private notePrecision(route: Route): void {
+    if (route.precision() !== 'float16' || this.precisionNoted.has(route.name)) return;
+    this.precisionNoted.add(route.name);
+    const head = `route '${route.name}' computes in float16 on this WebGL context (${this.webglCapabilities?.reasons.join('; ') ?? 'float16 textures'})`;
+    let notice: string;
+    try {
+      const error = this.measurePrecision(route);
+      this.precisionErrors.set(route.name, error);
+      notice = `${head}: q̈ error against the float64 reference, measured at load on ${PRECISION_STATES} states from the training box: ${formatPrecisionError(error)}.`;
+    } catch (e) {
+      notice = `${head}; measuring its q̈ error against the float64 reference failed (${(e as Error).message}).`;
+    }
+    console.warn(`three-lnn: ${notice}`);
+    (this.warnings as string[]).push(notice);
+  }
+
+  /** q̈ on `route` against the float64 reference at {@link precisionStates} (no report, no callback). */
+  private measurePrecision(route: Route): PrecisionError {
+    const n = this.system.dof;
+    const count = PRECISION_STATES;
+    const { q, qd } = precisionStates(this.model, n, count);
+    const qdd = new Float64Array(count * n);
+    const flags = new Uint8Array(count);
+    route.enter(() => route.accelerations(q, qd, qdd, count, flags));
+    this.guard.apply(q, qd, qdd, count, flags);
+    const ref = new Float64Array(count * n);
+    const refFlags = new Uint8Array(count);
+    referenceAccelerations(this.model, q, qd, ref, count, { flags: refFlags, epsilon: this.epsilon });
+    return compareToReference(route.name, route.precision(), qdd, flags, ref, refFlags, n);
   }
 
   /**
@@ -217,12 +338,14 @@ export abstract class LearnedEngine implements Engine {
    * `auto (calibrated): js ≤ 3 states, then wasm · state-steps/s at 1 / 8 states: js 1,900 / 1,900; wasm 700 / 4,800`.
    */
   get routeSummary(): string {
-    return planSummary(
+    const summary = planSummary(
       this.plan,
       this.routeSetting,
       this.resident ? (this.backend as RouteName) : null,
       this.routeTimings,
     );
+    const note = this.precisionNote;
+    return note === null ? summary : `${summary} · ${note.message}`;
   }
 
   /**
@@ -326,8 +449,9 @@ export abstract class LearnedEngine implements Engine {
     this.calibrating = true;
     let measured: ReturnType<typeof measureRoutes>;
     try {
+      // The routes `auto` may take: not the webgl routes on a half-precision context.
       measured = measureRoutes(
-        this.availableRoutes,
+        autoRoutes(this.planInput),
         (name, batch) => {
           for (let i = 0; i < q.length; i++) {
             q[i] = 0.3 * Math.sin(i + 1);
@@ -350,6 +474,7 @@ export abstract class LearnedEngine implements Engine {
     r.route = first.name;
     r.backend = this.reportBackend(first);
     r.path = first.name === 'js' ? 'js' : first.advance ? 'resident' : 'tensor';
+    this.book.describe(first.precision(), this.precisionErrors.get(first.name) ?? null);
     return this.jsBelow;
   }
 
@@ -427,6 +552,7 @@ export abstract class LearnedEngine implements Engine {
             1,
             whole.evaluations,
           );
+          book.describe(route.precision(), this.precisionErrors.get(route.name) ?? null);
           return;
         }
         this.stage = route;
@@ -448,6 +574,7 @@ export abstract class LearnedEngine implements Engine {
     const js = route.name === 'js';
     const threads = js ? 1 : (this.kernels.threads?.(route.name, batch) ?? 1);
     this.book.record(flags, batch, js ? 'js' : 'tensor', route.name, this.reportBackend(route), threads);
+    this.book.describe(route.precision(), this.precisionErrors.get(route.name) ?? null);
     if (!this.book.merging && !this.calibrating) this.options.onReport?.(this.book.report);
   }
 

@@ -25,7 +25,11 @@ export interface RouteCost {
  *   (13,595–15,053 q̈/s against at most 9,259 for webgl); on a hardware renderer `webgl-fused` takes the
  *   batches up to {@link FIXED_WEBGL_FUSED_BELOW} states (the crossover of its 498 / 1,720 q̈/s with
  *   webgl's 148 / 4,704 at 1 / 64 states), then `webgl`;
- * - otherwise the engine's backend.
+ * - otherwise the engine's backend;
+ * - on a WebGL context that computes in half precision (`halfPrecisionGl`: float16 textures, or a
+ *   fragment highp below float32), never `webgl` or `webgl-fused`: `js` up to {@link FIXED_JS_BELOW}
+ *   states for `lnn`, then `wasm` when the engine has it, else `js` (float64) at every batch. A route
+ *   forced by hand still runs there (the engine reports its precision and measured error).
  */
 export const FIXED_JS_BELOW = 2;
 
@@ -45,6 +49,12 @@ export interface PlanInput {
   kind: ModelKind;
   /** Whether the webgl backend runs on a software renderer (a property of the machine). @default false */
   softwareGl?: boolean;
+  /**
+   * Whether the webgl routes compute in half precision here (float16 textures, or a fragment highp
+   * below float32; `webglCapabilities`): the plan then never takes `webgl` or `webgl-fused`, whether
+   * fixed, with thresholds set by hand or calibrated. @default false
+   */
+  halfPrecisionGl?: boolean;
   /**
    * A `js` threshold set by hand: calls with at most this many states take `js` (0: no `js` range). It
    * replaces only the plan's own `js` threshold, fixed or measured: above it the plan's other routes
@@ -86,8 +96,9 @@ export interface RoutePlan {
  * Build a plan (see {@link FIXED_JS_BELOW} for the fixed rules): the fixed plan, or the measured one
  * with `costs`, each with the thresholds set by hand in place of its own. Pure: no timing, no TF.js.
  */
-export function planRoutes(input: PlanInput): RoutePlan {
-  if (input.backend === 'js') return fromRanges('fixed', [['js', Number.POSITIVE_INFINITY]]);
+export function planRoutes(given: PlanInput): RoutePlan {
+  if (given.backend === 'js') return fromRanges('fixed', [['js', Number.POSITIVE_INFINITY]]);
+  const input: PlanInput = { ...given, available: autoRoutes(given) };
   if (input.costs !== undefined) return calibrated(input, input.cap ?? CALIBRATION_CAP);
   const own = fixedPlan(input);
   const byHand = input.jsBelow !== undefined || input.webglFusedBelow !== undefined;
@@ -105,6 +116,29 @@ export function planRoutes(input: PlanInput): RoutePlan {
   ]);
 }
 
+/** The routes that compute in the webgl backend's precision (half precision on some contexts). */
+export const WEBGL_ROUTES: readonly RouteName[] = ['webgl', 'webgl-fused'];
+
+/**
+ * The routes `route: 'auto'` may take: the available ones, less the webgl routes when they compute in
+ * half precision (`halfPrecisionGl`). Pure.
+ */
+export function autoRoutes(input: Pick<PlanInput, 'available' | 'halfPrecisionGl'>): RouteName[] {
+  return input.halfPrecisionGl
+    ? input.available.filter((r) => !WEBGL_ROUTES.includes(r))
+    : [...input.available];
+}
+
+/**
+ * The route that takes the batches above the plan's other ranges: the engine's backend, or on a
+ * half-precision WebGL context `wasm` when the engine has it, else `js`.
+ */
+function homeRoute(input: PlanInput): RouteName {
+  const { backend, available } = input;
+  if (!input.halfPrecisionGl || !WEBGL_ROUTES.includes(backend as RouteName)) return backend as RouteName;
+  return available.includes('wasm') ? 'wasm' : 'js';
+}
+
 /**
  * The fixed plan as thresholds: `js` up to `js`, `webgl-fused` up to `fused` (0 or ≤ `js`: no range),
  * then `after` (see {@link FIXED_JS_BELOW}).
@@ -115,6 +149,8 @@ function fixedPlan(input: PlanInput): { js: number; fused: number; after: RouteN
   const js = lnn ? FIXED_JS_BELOW : 0;
   if (backend === 'wasm') return { js: 0, fused: 0, after: 'wasm' };
   if (available.includes('wasm')) return { js, fused: 0, after: 'wasm' };
+  const home = homeRoute(input);
+  if (home === 'js') return { js: Number.POSITIVE_INFINITY, fused: 0, after: 'js' };
   if (backend === 'webgl' && input.softwareGl && lnn)
     return { js: Number.POSITIVE_INFINITY, fused: 0, after: backend };
   const fused =
@@ -129,7 +165,8 @@ function fixedPlan(input: PlanInput): { js: number; fused: number; after: RouteN
  * threshold set by hand replaces the measured one (`webgl-fused` then takes its whole range above `js`).
  */
 function calibrated(input: PlanInput, cap: number): RoutePlan {
-  const { backend, available } = input;
+  const { available } = input;
+  const backend = homeRoute(input);
   const costs = input.costs!;
   const at = (r: RouteName, b: number) => {
     const c = costs[r];
@@ -152,7 +189,8 @@ function calibrated(input: PlanInput, cap: number): RoutePlan {
   const choose = (b: number): RouteName => {
     if (b <= js) return 'js';
     if (fusedByHand && b <= fused) return 'webgl-fused';
-    // The cheapest of the backend, wasm and (within its range) webgl-fused; ties go to the backend.
+    // The cheapest of the backend (or its stand-in), wasm and (within its range) webgl-fused; ties go
+    // to the backend.
     let best: RouteName = backend;
     let cost = at(backend, b);
     const candidates: RouteName[] = b <= fused ? ['webgl-fused', 'wasm'] : ['wasm'];
