@@ -21,8 +21,9 @@ export interface ShellElements {
 }
 
 /**
- * The page around the 3D view: top bar (scene title, backend badge, Scenes and Share buttons), the
- * legend of lanes, the banners over the viewport and the scene gallery.
+ * The page around the 3D view: top bar (scene title, backend badge, Scenes and Share buttons, and on
+ * small screens the Controls button of the drawer), the legend of lanes, the banners over the viewport
+ * and the scene gallery.
  */
 export class Shell {
   /** Warnings and errors shown as banners, newest last. */
@@ -34,9 +35,10 @@ export class Shell {
   private readonly legend: HTMLElement;
   private readonly banners: HTMLElement;
   private readonly gallery: HTMLElement;
+  private readonly drawerButton: HTMLElement;
 
   constructor(
-    root: HTMLElement,
+    private readonly root: HTMLElement,
     private readonly actions: ShellActions,
   ) {
     root.innerHTML = `
@@ -47,6 +49,7 @@ export class Shell {
           <span class="backend-badge" title="TF.js backend used by learned engines"></span>
           <button class="btn" data-act="gallery">Scenes</button>
           <button class="btn" data-act="share" title="Copy a link to this view">Share</button>
+          <button class="btn drawer-toggle" data-act="controls" aria-controls="controls-drawer" aria-expanded="false">Controls</button>
         </div>
       </header>
       <main class="main">
@@ -58,7 +61,7 @@ export class Shell {
           </div>
           <div class="plots"></div>
         </section>
-        <aside class="side">
+        <aside class="side" id="controls-drawer">
           <div class="gui"></div>
         </aside>
       </main>
@@ -77,6 +80,15 @@ export class Shell {
       plots: q('.plots'),
       timeline: q('.timeline'),
     };
+    this.drawerButton = q('[data-act=controls]');
+    this.drawerButton.addEventListener('click', () => this.toggleDrawer(!this.drawerOpen));
+    // The drawer starts closed; on a wide screen the panel is always shown and the class does nothing.
+    this.toggleDrawer(false);
+    document.addEventListener('keydown', (e) => {
+      if (e.key !== 'Escape') return;
+      this.toggleGallery(false);
+      this.toggleDrawer(false);
+    });
     q('[data-act=gallery]').addEventListener('click', () => this.toggleGallery(true));
     q('[data-act=share]').addEventListener('click', () => {
       const link = this.actions.shareLink();
@@ -92,6 +104,17 @@ export class Shell {
     this.subtitle.textContent = summary;
   }
 
+  /** Whether the controls drawer is open (small screens; the side panel is always shown on wide ones). */
+  get drawerOpen(): boolean {
+    return this.root.classList.contains('drawer-open');
+  }
+
+  /** Open or close the controls drawer (small screens). */
+  toggleDrawer(open: boolean): void {
+    this.root.classList.toggle('drawer-open', open);
+    this.drawerButton.setAttribute('aria-expanded', String(open));
+  }
+
   /** Open or close the scene gallery. */
   toggleGallery(open: boolean): void {
     this.gallery.hidden = !open;
@@ -105,7 +128,9 @@ export class Shell {
     });
     const html = `<ul>${items.join('')}</ul>`;
     if (this.legend.innerHTML !== html) this.legend.innerHTML = html;
-    this.badge.textContent = backend ? `TF.js ${backend.name} · ${backend.precision}` : 'TF.js …';
+    // ‘TF.js’ is left out on narrow screens (CSS), the backend and precision stay.
+    const badge = `<span class="badge-lib">TF.js </span>${escapeHtml(backend ? `${backend.name} · ${backend.precision}` : '…')}`;
+    if (this.badge.innerHTML !== badge) this.badge.innerHTML = badge;
     this.badge.classList.toggle('warn', !!backend?.fallbackReason);
     this.badge.title = backend?.fallbackReason ?? 'TF.js backend used by learned engines';
   }

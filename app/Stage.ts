@@ -12,6 +12,16 @@ export interface StageContent {
   readonly fieldView: FieldView | null;
 }
 
+/** The row a rig view laid its lanes out in: where each lane stood, and the size of one lane. */
+interface LaneRow {
+  readonly origins: THREE.Vector3[];
+  /** Distance between neighbouring lanes. */
+  readonly pitch: number;
+  /** Extent of one lane, its label included (height with a small gap to the next row). */
+  readonly laneWidth: number;
+  readonly laneHeight: number;
+}
+
 /** What the stage asks of the app. */
 export interface StageHooks {
   /** The current content (framed again on every resize). */
@@ -37,6 +47,12 @@ export class Stage {
   private labelRenderer: CSS2DRenderer | null = null;
   private controls: OrbitControls | null = null;
   private lost = false;
+  /** The row each rig view's lanes were laid out in by the view itself (see {@link Stage.arrangeLanes}). */
+  private readonly rows = new WeakMap<RigView, LaneRow>();
+  /** Columns of the lane grid in use (the number of lanes when they stand in one row). */
+  private columns = 0;
+  /** Height of the legend when the camera was last framed (a taller legend frames it again). */
+  private legendHeight = 0;
 
   constructor(
     private readonly holder: HTMLElement,
@@ -71,9 +87,12 @@ export class Stage {
     grid.position.z = -1.5;
     this.scene.add(grid);
 
+    // Mouse: left drag orbits, wheel zooms, right drag pans. Touch: one finger orbits, two fingers
+    // pinch to zoom and move to pan (OrbitControls also sets `touch-action: none` on the element).
     this.controls = new OrbitControls(this.camera, labels.domElement);
     this.controls.enableDamping = true;
     this.controls.dampingFactor = 0.12;
+    this.controls.touches = { ONE: THREE.TOUCH.ROTATE, TWO: THREE.TOUCH.DOLLY_PAN };
 
     const canvas = this.renderer.domElement;
     canvas.addEventListener('webglcontextlost', (e) => {
@@ -91,7 +110,25 @@ export class Stage {
       void this.recover();
     });
     new ResizeObserver(() => this.resize()).observe(holder);
+    // The legend floats over the top of the view; when it grows (a longer status wraps), frame again
+    // so that it covers no lane.
+    const legend = holder.querySelector('.legend');
+    if (legend) {
+      new ResizeObserver(() => {
+        if (Math.abs(this.legendInset() - this.legendHeight) > 4) this.frame();
+      }).observe(legend);
+    }
     this.resize();
+  }
+
+  /** Distance from the camera to the point it orbits (changes when zooming). */
+  get cameraDistance(): number {
+    return this.camera.position.distanceTo(this.controls?.target ?? new THREE.Vector3());
+  }
+
+  /** Columns of the lane grid (as many as lanes when they stand in one row; 0 without rig lanes). */
+  get laneColumns(): number {
+    return this.columns;
   }
 
   /** The renderer's canvas (null without WebGL). */
@@ -152,7 +189,9 @@ export class Stage {
 
   /**
    * Point the camera at the content: the scene camera's direction, moved back until what is drawn (the
-   * field's grids, or the lanes' bounds, centred) fits this viewport's aspect.
+   * field's grids, or the lanes' bounds, centred) fits this viewport's aspect below the legend. Lanes
+   * that stand side by side are first arranged in the grid of columns that draws them largest here
+   * (one row on a wide viewport, 2 × 2 on a narrow portrait one).
    */
   frame(): void {
     const { definition, rigView, fieldView } = this.hooks.content();
@@ -161,10 +200,14 @@ export class Stage {
     const target = new THREE.Vector3(...(cam?.target ?? [0, 0, 0]));
     const pos = new THREE.Vector3(...(cam?.position ?? [0, 0, 10]));
     this.camera.fov = cam?.fov ?? 45;
+    const inset = this.legendInset();
+    this.legendHeight = inset;
     let width = (fieldView?.width ?? 4) + 0.6;
     let height = fieldView ? fieldView.size + 1.4 : 5.4;
     let fit = false;
+    this.columns = 0;
     if (rigView) {
+      this.arrangeLanes(rigView, inset);
       const b = rigView.bounds();
       const size = b.getSize(new THREE.Vector3());
       const centre = b.getCenter(new THREE.Vector3());
@@ -174,19 +217,114 @@ export class Stage {
       height = size.y + 0.5;
       fit = true;
     }
-    const vfov = THREE.MathUtils.degToRad(this.camera.fov);
-    const hfov = 2 * Math.atan(Math.tan(vfov / 2) * this.camera.aspect);
-    const needed = Math.max(width / 2 / Math.tan(hfov / 2), height / 2 / Math.tan(vfov / 2));
+    const h = Math.max(1, this.holder.clientHeight);
+    const tanV = Math.tan(THREE.MathUtils.degToRad(this.camera.fov) / 2);
+    const tanH = tanV * this.camera.aspect;
+    // Distance at which the content spans `px` pixels of the viewport's height.
+    const forHeight = (px: number) => ((height / 2 / tanV) * h) / Math.max(1, px);
+    const needed = Math.max(width / 2 / tanH, forHeight(h - inset));
     const dir = pos.clone().sub(target);
     if (fit || dir.length() < needed) dir.setLength(needed);
+    // Move the content down, just enough to clear the legend (the camera and its target go up).
+    const distance = dir.length();
+    const contentPx = (height / (2 * distance * tanV)) * h;
+    const shiftPx = Math.max(0, inset - (h - contentPx) / 2);
     this.camera.position.copy(target).add(dir);
+    this.camera.lookAt(target);
+    const up = new THREE.Vector3(0, 1, 0).applyQuaternion(this.camera.quaternion);
+    const shift = up.multiplyScalar((shiftPx * 2 * distance * tanV) / h);
+    target.add(shift);
+    this.camera.position.add(shift);
     this.camera.updateProjectionMatrix();
+    // Lane labels may be as wide as the distance between neighbouring lanes (they wrap beyond it).
+    const row = rigView && this.columns > 0 ? this.rows.get(rigView) : undefined;
+    if (row) {
+      const pitchPx = (Math.min(row.pitch, row.laneWidth + 0.5) * h) / (2 * distance * tanV);
+      this.holder.style.setProperty('--lane-label-max', `${Math.max(72, Math.floor(pitchPx - 8))}px`);
+    } else {
+      this.holder.style.removeProperty('--lane-label-max');
+    }
     if (this.controls) {
       this.controls.target.copy(target);
       this.controls.update();
     } else {
       this.camera.lookAt(target);
     }
+  }
+
+  /**
+   * Pixels at the top of the viewport to keep clear: the legend's bottom edge, a margin, and the upper
+   * half of a lane label (labels are centred on their anchor; one of two lines until they are drawn).
+   */
+  private legendInset(): number {
+    const legend = this.holder.querySelector('.legend') as HTMLElement | null;
+    const list = legend?.firstElementChild as HTMLElement | null;
+    if (!legend || !list || list.offsetHeight === 0) return 0;
+    const top = this.holder.getBoundingClientRect().top;
+    let label = 36;
+    for (const el of this.holder.querySelectorAll<HTMLElement>('.labels .lane-label'))
+      label = Math.max(label, el.offsetHeight);
+    return Math.max(0, list.getBoundingClientRect().bottom - top + 6 + label / 2);
+  }
+
+  /**
+   * Lanes the rig view lays out side by side in one row (the `lane:<key>` groups at one height) are
+   * placed in the grid of columns that draws them largest in this viewport below the legend; the row
+   * itself wins unless a grid is more than 5 % larger. Lanes stacked in rows and the overlay layout are
+   * left as the view placed them. The lane groups' positions are the helpers' origins, so rods, bobs
+   * and labels move with them; the trails start again.
+   */
+  private arrangeLanes(view: RigView, inset: number): void {
+    const lanes = view.group.children.filter((o) => o.name.startsWith('lane:'));
+    if (view.layout !== 'side' || lanes.length < 2) return;
+    let row = this.rows.get(view);
+    if (!row) {
+      const ys = lanes.map((l) => l.position.y);
+      if (Math.max(...ys) - Math.min(...ys) > 1e-9) return;
+      const xs = lanes.map((l) => l.position.x);
+      const box = view.bounds();
+      const size = box.getSize(new THREE.Vector3());
+      const pitch = (xs[xs.length - 1] - xs[0]) / (xs.length - 1);
+      if (!(pitch > 0)) return;
+      row = {
+        origins: lanes.map((l) => l.position.clone()),
+        pitch,
+        laneWidth: size.x - (xs[xs.length - 1] - xs[0]),
+        laneHeight: size.y + 0.3,
+      };
+      this.rows.set(view, row);
+    }
+    const n = lanes.length;
+    const w = Math.max(1, this.holder.clientWidth);
+    const h = Math.max(1, this.holder.clientHeight - inset);
+    const scale = (c: number) => {
+      const r = Math.ceil(n / c);
+      return Math.min(w / ((c - 1) * row.pitch + row.laneWidth + 0.5), h / (r * row.laneHeight + 0.2));
+    };
+    let columns = n;
+    for (let c = n - 1; c >= 1; c--) {
+      // Fewer columns with the same number of rows draw at least as large.
+      if (c > 1 && Math.ceil(n / c) === Math.ceil(n / (c - 1))) continue;
+      if (scale(c) > 1.05 * scale(columns)) columns = c;
+    }
+    const rowsOf = Math.ceil(n / columns);
+    const centre = row.origins.reduce((a, o) => a.add(o), new THREE.Vector3()).divideScalar(n);
+    let moved = false;
+    lanes.forEach((lane, i) => {
+      const col = i % columns;
+      const r = Math.floor(i / columns);
+      // A last row that is not full is centred.
+      const inRow = r === rowsOf - 1 ? n - r * columns : columns;
+      const x = centre.x + (col - (inRow - 1) / 2) * row.pitch;
+      const y = centre.y - (r - (rowsOf - 1) / 2) * row.laneHeight;
+      const p = columns === n ? row.origins[i] : new THREE.Vector3(x, y, row.origins[i].z);
+      if (lane.position.distanceToSquared(p) > 1e-12) {
+        lane.position.copy(p);
+        moved = true;
+      }
+    });
+    if (moved) view.clearTrails();
+    this.columns = columns;
   }
 
   private resize(): void {

@@ -31,10 +31,11 @@ export class Timeline {
     private readonly el: HTMLElement,
     private readonly host: TimelineHost,
   ) {
+    // Icon buttons carry a caption too: shown on touch screens, where there is no hover tooltip.
     el.innerHTML = `
-      <button class="btn icon" data-act="reset" title="Reset to the initial state">⟲</button>
-      <button class="btn icon" data-act="play" title="Play / pause">❚❚</button>
-      <button class="btn icon" data-act="step" title="One step">⇥</button>
+      <button class="btn icon" data-act="reset" title="Reset to the initial state" aria-label="Reset"><span class="ic">⟲</span><span class="cap">Reset</span></button>
+      <button class="btn icon" data-act="play" title="Play / pause" aria-label="Pause"><span class="ic">❚❚</span><span class="cap">Pause</span></button>
+      <button class="btn icon" data-act="step" title="One step" aria-label="Step"><span class="ic">⇥</span><span class="cap">Step</span></button>
       <span class="rec" title="Every step is recorded"><i></i>REC</span>
       <input type="range" class="scrub" min="0" max="0" step="1" value="0" aria-label="Timeline" />
       <span class="time">t = 0.00 s</span>
@@ -50,7 +51,24 @@ export class Timeline {
     q('[data-act=csv]').addEventListener('click', () => this.download('csv'));
     q('[data-act=json]').addEventListener('click', () => this.download('json'));
     const scrub = q('.scrub') as HTMLInputElement;
+    // Keyboard and the slider's own handling.
     scrub.addEventListener('input', () => this.scrubTo(Number(scrub.value)));
+    // Mouse, pen and touch alike: the position under the pointer, followed while it is down.
+    scrub.addEventListener('pointerdown', (e) => {
+      if (scrub.disabled || e.button !== 0) return;
+      e.preventDefault();
+      scrub.focus();
+      scrub.setPointerCapture(e.pointerId);
+      this.scrubAt(scrub, e.clientX);
+    });
+    scrub.addEventListener('pointermove', (e) => {
+      if (scrub.hasPointerCapture(e.pointerId)) this.scrubAt(scrub, e.clientX);
+    });
+    const release = (e: PointerEvent) => {
+      if (scrub.hasPointerCapture(e.pointerId)) scrub.releasePointerCapture(e.pointerId);
+    };
+    scrub.addEventListener('pointerup', release);
+    scrub.addEventListener('pointercancel', release);
   }
 
   /** Whether a recorded moment is shown (the live run waits). */
@@ -112,6 +130,19 @@ export class Timeline {
     this.update();
   }
 
+  /** Scrub to the sample under horizontal position `clientX` of the scrub bar. */
+  private scrubAt(scrub: HTMLInputElement, clientX: number): void {
+    const r = scrub.getBoundingClientRect();
+    // The thumb's centre travels from half a thumb in from each end.
+    const thumb = Math.min(16, r.height);
+    const f = (clientX - r.left - thumb / 2) / Math.max(1, r.width - thumb);
+    const max = Number(scrub.max);
+    const index = Math.round(Math.min(1, Math.max(0, f)) * max);
+    if (index === (this.replayIndex >= 0 ? this.replayIndex : max)) return;
+    scrub.value = String(index);
+    this.scrubTo(index);
+  }
+
   /** Leave replay: show the live state again. */
   goLive(): void {
     this.replayIndex = -1;
@@ -135,8 +166,14 @@ export class Timeline {
       this.replayIndex >= 0
         ? `t = ${time.toFixed(2)} s (replay of ${rec.t[rec.length - 1].toFixed(2)} s)`
         : `t = ${sim.t.toFixed(2)} s`;
-    (t.querySelector('[data-act=play]') as HTMLElement).textContent =
-      sim.paused || this.replayIndex >= 0 ? '▶' : '❚❚';
+    const play = t.querySelector('[data-act=play]') as HTMLElement;
+    const playing = !(sim.paused || this.replayIndex >= 0);
+    const label = playing ? 'Pause' : 'Play';
+    if (play.getAttribute('aria-label') !== label) {
+      (play.querySelector('.ic') as HTMLElement).textContent = playing ? '❚❚' : '▶';
+      (play.querySelector('.cap') as HTMLElement).textContent = label;
+      play.setAttribute('aria-label', label);
+    }
     (t.querySelector('[data-act=live]') as HTMLElement).hidden = this.replayIndex < 0;
     t.classList.toggle('replaying', this.replayIndex >= 0);
     t.classList.toggle('paused', sim.paused);

@@ -5,7 +5,7 @@
  * rate. A test hook is exposed on `window.__fieldApp`.
  */
 import GUI from 'lil-gui';
-import { OrthographicCamera, Scene, WebGLRenderer } from 'three';
+import { MOUSE, OrthographicCamera, Scene, TOUCH, WebGLRenderer } from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 import { DoublePendulumField } from '../plugins/three/index.js';
 
@@ -30,18 +30,21 @@ const settings = { side: 512, style: 'map' as 'map' | 'figures', substeps: 2, pa
 const renderer = new WebGLRenderer({ antialias: false });
 renderer.setPixelRatio(Math.min(window.devicePixelRatio, 2));
 renderer.setSize(window.innerWidth, window.innerHeight);
-document.body.appendChild(renderer.domElement);
+document.body.prepend(renderer.domElement);
 renderer.setClearColor(0x0d1117);
 const scene = new Scene();
 const camera = new OrthographicCamera(-1, 1, 1, -1, -1, 1);
+// A flat map: dragging (mouse or one finger) pans, the wheel or a two-finger pinch zooms.
 const controls = new OrbitControls(camera, renderer.domElement);
 controls.enableRotate = false;
 controls.screenSpacePanning = true;
+controls.mouseButtons = { LEFT: MOUSE.PAN, MIDDLE: MOUSE.DOLLY, RIGHT: MOUSE.PAN };
+controls.touches = { ONE: TOUCH.PAN, TWO: TOUCH.DOLLY_PAN };
 const hud = document.getElementById('hud')!;
 document.getElementById('legend')!.textContent =
   'Each cell is one double pendulum released from rest: θ₁ from −π to π left to right, θ₂ from π to −π top to bottom. ' +
   'Map colours: hue = θ₁ around the colour wheel, brightness = how far the second rod is from hanging down. ' +
-  'Exact equations of motion, RK4 in float32 on the GPU. Scroll to zoom, drag to pan.';
+  'Exact equations of motion, RK4 in float32 on the GPU. Scroll or pinch to zoom, drag to pan.';
 
 let field: DoublePendulumField | null = null;
 let frames = 0;
@@ -94,7 +97,9 @@ function rebuild(): void {
   }
 }
 
-const gui = new GUI({ title: 'Pendulum field' });
+// In the page's overlay grid (beside the HUD; under it on phones, where it starts closed).
+const gui = new GUI({ title: 'Pendulum field', container: document.getElementById('gui')! });
+if (window.matchMedia('(max-width: 600px), (max-height: 500px)').matches) gui.close();
 gui
   .add(settings, 'side', [64, 128, 256, 512, 1024])
   .name('grid side')

@@ -82,6 +82,13 @@ export interface TestHook {
   legend(laneKey: string): string;
   /** Whether the WebGL context is lost right now. */
   contextLost(): boolean;
+  /** The camera: distance to the point it orbits (zooming changes it) and its position. */
+  camera(): { distance: number; position: [number, number, number] };
+  /**
+   * The responsive layout: columns of the lane grid (lanes in one row: as many as lanes; 0 without rig
+   * lanes) and whether the controls drawer is open (small screens).
+   */
+  layout(): { laneColumns: number; drawerOpen: boolean };
 }
 
 declare global {
@@ -161,6 +168,11 @@ export function installTestHook(app: App): TestHook {
     },
     legend: (key) => document.querySelector(`.legend li[data-lane="${key}"]`)?.textContent ?? '',
     timings: () => ({ ...app.timings }),
+    camera: () => ({
+      distance: app.stage.cameraDistance,
+      position: app.stage.camera.position.toArray() as [number, number, number],
+    }),
+    layout: () => ({ laneColumns: app.stage.laneColumns, drawerOpen: app.shell.drawerOpen }),
   };
   window.__threeLnn = hook;
   const wait = () => {
