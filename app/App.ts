@@ -6,6 +6,7 @@ import { Controls, type ControlsHost, writeUrl } from './Controls.js';
 import type { RunInfo } from './exportRun.js';
 import { FieldView } from './FieldView.js';
 import type { Lane } from './Lane.js';
+import { LOAD_LEVELS, LoadGovernor, type LoadLevel } from './loadGovernor.js';
 import { LEARNED_ENGINES, loadLane } from './loadLane.js';
 import { Plots } from './Plots.js';
 import { RigView } from './RigView.js';
@@ -35,8 +36,13 @@ export class App implements ControlsHost, TimelineHost {
   frame = 0;
   /** Milliseconds spent per part of the frame since the scene opened (physics, views, render, plots). */
   readonly timings = { frames: 0, physics: 0, views: 0, render: 0, plots: 0 };
-  /** When true, only {@link App.runFrames} advances the app (the animation loop just idles). */
-  manualClock = false;
+  /**
+   * Lowers what is drawn (pixel ratio, trail points, plot refreshes; never the physics) when frames miss
+   * the 60 fps budget for a while, and raises it again with headroom. Fed only by the page's own
+   * animation loop: under the manual clock ({@link App.setManualClock}) it stays at full load.
+   */
+  readonly governor = new LoadGovernor();
+  private manual = false;
   readonly shell: Shell;
   readonly stage: Stage;
   readonly plots: Plots;
@@ -46,6 +52,7 @@ export class App implements ControlsHost, TimelineHost {
   fieldView: FieldView | null = null;
   private lastTime = 0;
   private plotClock = 0;
+  private readonly hud: HTMLElement | null;
   private externallyDriven = false;
   private wasPausedBeforeLoss = false;
   private opening: Promise<unknown> | null = null;
@@ -74,6 +81,28 @@ export class App implements ControlsHost, TimelineHost {
       onContextRestored: () => this.recoverContext(),
     });
     this.timeline = new Timeline(el.timeline, this);
+    this.hud = el.viewport.querySelector('.hud');
+  }
+
+  /** When true, only {@link App.runFrames} advances the app (the animation loop just idles). */
+  get manualClock(): boolean {
+    return this.manual;
+  }
+
+  /**
+   * Take the clock (`true`: only {@link App.runFrames} advances the app) or give it back. Taking it also
+   * puts the load governor back to full load and keeps it there, so that what tests draw does not
+   * depend on how fast the page ran before.
+   */
+  setManualClock(on: boolean): void {
+    this.manual = on;
+    this.governor.reset();
+    this.applyLoad(this.governor.level);
+  }
+
+  /** The load level in use (see {@link LoadGovernor}). */
+  get loadLevel(): LoadLevel {
+    return this.governor.level;
   }
 
   /** Initialise TF.js, open the scene named in the URL (or the default) and start the frame loop. */
@@ -219,18 +248,41 @@ export class App implements ControlsHost, TimelineHost {
   // ---------------------------------------------------------------- frame loop
 
   private onAnimationFrame(now: number): void {
-    if (this.externallyDriven || this.manualClock || this.opening) {
+    if (this.externallyDriven || this.manual || this.opening) {
       this.lastTime = now;
+      this.governor.clearWindow();
       return;
     }
-    const delta = (now - this.lastTime) / 1000;
+    const intervalMs = now - this.lastTime;
     this.lastTime = now;
-    this.tick(delta);
+    const workMs = this.tick(intervalMs / 1000);
+    if (this.sim.paused || this.timeline.replaying) return;
+    const { changed, level } = this.governor.sample(intervalMs, workMs);
+    if (changed) this.applyLoad(level);
   }
 
-  /** One frame: advance the clock, loop the scene if it asks to, update views, plots and timeline. */
-  private tick(delta: number): void {
-    if (this.stage.contextLost) return;
+  /**
+   * Draw at a load level: the stage's pixel ratio, the trails' drawn points, the plots' refresh
+   * interval; the viewport's corner says what is lowered (text, so it reads on touch screens too).
+   */
+  private applyLoad(level: LoadLevel): void {
+    this.stage.setPixelRatioCap(level.pixelRatioCap);
+    this.rigView?.setTrailScale(level.trailScale);
+    if (!this.hud) return;
+    const last = LOAD_LEVELS.length - 1;
+    this.hud.textContent =
+      level.level === 0
+        ? ''
+        : `Lighter drawing ${level.level}/${last}: ${level.name} (frames missed 60 fps; physics unchanged)`;
+    this.hud.dataset.load = String(level.level);
+  }
+
+  /**
+   * One frame: advance the clock, loop the scene if it asks to, update views, plots and timeline.
+   * Returns the milliseconds it took.
+   */
+  private tick(delta: number): number {
+    if (this.stage.contextLost) return 0;
     const tm = this.timings;
     const live = !this.timeline.replaying;
     const t0 = performance.now();
@@ -244,7 +296,7 @@ export class App implements ControlsHost, TimelineHost {
     this.stage.render();
     const t3 = performance.now();
     this.plotClock += delta;
-    if (this.plotClock > 0.12) {
+    if (this.plotClock > this.governor.level.plotSeconds) {
       this.plotClock = 0;
       if (live) this.plots.update(this.sim.recorder);
       this.timeline.update();
@@ -257,6 +309,7 @@ export class App implements ControlsHost, TimelineHost {
     tm.render += t3 - t2;
     tm.plots += t4 - t3;
     this.frame++;
+    return t4 - t0;
   }
 
   /** Compile every shader and run one frame of rendering before the clock starts. */
@@ -378,6 +431,7 @@ export class App implements ControlsHost, TimelineHost {
       lightFront: view.lightFront,
     });
     this.rigView.setTrails(this.url.trails ?? (view.trailLength ?? 240) > 0);
+    this.rigView.setTrailScale(this.governor.level.trailScale);
     this.stage.scene.add(this.rigView.group);
   }
 

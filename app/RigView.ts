@@ -74,6 +74,8 @@ export class RigView {
   private readonly o: Required<Omit<RigViewOptions, 'trailPoint' | 'ruler'>> &
     Pick<RigViewOptions, 'trailPoint' | 'ruler'>;
   private showTrails = true;
+  /** Points of each trail drawn: the newest ones, at most the trail length (the load governor lowers it). */
+  private trailDrawn: number;
   private front: THREE.Group | null = null;
   private readonly shared: { materials: THREE.Material[]; geometries: THREE.BufferGeometry[] } = {
     materials: [],
@@ -96,6 +98,7 @@ export class RigView {
       background: options.background ?? '#0d1117',
       trailPoint: options.trailPoint,
     };
+    this.trailDrawn = this.o.trailLength;
     for (const lane of lanes) this.rigs.push(this.buildRig(lane));
     if (this.o.lightFront) this.buildLightFront();
     this.applyLayout();
@@ -116,6 +119,21 @@ export class RigView {
   /** Show or hide the trails. */
   setTrails(on: boolean): void {
     this.showTrails = on;
+  }
+
+  /**
+   * Draw only the newest `scale` share of each trail's points (1: the whole trail). The trail keeps
+   * recording every point, so a later larger share shows the full history at once.
+   */
+  setTrailScale(scale: number): void {
+    const n = this.o.trailLength;
+    this.trailDrawn = Math.max(Math.min(n, 2), Math.min(n, Math.round(n * scale)));
+    for (const rig of this.rigs) this.applyDrawRange(rig);
+  }
+
+  /** Points each trail draws at most (the trail length, or fewer at a lowered load level). */
+  get trailPoints(): number {
+    return this.trailDrawn;
   }
 
   /** Forget the trails (after a restart or a jump in the timeline). */
@@ -397,8 +415,14 @@ export class RigView {
     arr[(n - 1) * 3 + 1] = p[idx * 3 + 1] + origin.y;
     arr[(n - 1) * 3 + 2] = p[idx * 3 + 2] + origin.z;
     if (rig.trailFill < n) rig.trailFill++;
-    rig.trail.geometry.setDrawRange(n - rig.trailFill, rig.trailFill);
+    this.applyDrawRange(rig);
     attr.needsUpdate = true;
+  }
+
+  /** Draw the newest points of the trail: as many as it holds, at most {@link RigView.trailPoints}. */
+  private applyDrawRange(rig: LaneRig): void {
+    const drawn = Math.min(rig.trailFill, this.trailDrawn);
+    rig.trail.geometry.setDrawRange(this.o.trailLength - drawn, drawn);
   }
 
   private updateLabel(rig: LaneRig): void {

@@ -53,6 +53,8 @@ export class Stage {
   private columns = 0;
   /** Height of the legend when the camera was last framed (a taller legend frames it again). */
   private legendHeight = 0;
+  /** Largest pixel ratio the renderer draws at (the load governor lowers it; never above 2). */
+  private pixelRatioCap = 2;
 
   constructor(
     private readonly holder: HTMLElement,
@@ -60,7 +62,7 @@ export class Stage {
   ) {
     try {
       const renderer = new THREE.WebGLRenderer({ antialias: true, preserveDrawingBuffer: true });
-      renderer.setPixelRatio(Math.min(window.devicePixelRatio || 1, 2));
+      renderer.setPixelRatio(this.pixelRatioFor());
       renderer.outputColorSpace = THREE.SRGBColorSpace;
       renderer.toneMapping = THREE.ACESFilmicToneMapping;
       holder.prepend(renderer.domElement);
@@ -119,6 +121,27 @@ export class Stage {
       }).observe(legend);
     }
     this.resize();
+  }
+
+  /** The pixel ratio the renderer draws at now. */
+  get pixelRatio(): number {
+    return this.renderer?.getPixelRatio() ?? 0;
+  }
+
+  /**
+   * Draw at no more than `cap` device pixels per CSS pixel (and never more than 2 or the device's own
+   * ratio). Resizes the drawing buffer when the ratio changes; the camera and layout stay as they are.
+   */
+  setPixelRatioCap(cap: number): void {
+    this.pixelRatioCap = cap;
+    const ratio = this.pixelRatioFor();
+    if (!this.renderer || this.renderer.getPixelRatio() === ratio) return;
+    this.renderer.setPixelRatio(ratio);
+    this.renderer.setSize(Math.max(1, this.holder.clientWidth), Math.max(1, this.holder.clientHeight));
+  }
+
+  private pixelRatioFor(): number {
+    return Math.min(window.devicePixelRatio || 1, 2, this.pixelRatioCap);
   }
 
   /** Distance from the camera to the point it orbits (changes when zooming). */

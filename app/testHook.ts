@@ -1,6 +1,7 @@
 import type { App } from './App.js';
 import { tensorMemory } from './backend.js';
 import type { Lane } from './Lane.js';
+import { LOAD_LEVELS } from './loadGovernor.js';
 import type { EngineRoute } from './urlState.js';
 
 /** Snapshot of one lane for the test hook and the console. */
@@ -89,6 +90,21 @@ export interface TestHook {
    * lanes) and whether the controls drawer is open (small screens).
    */
   layout(): { laneColumns: number; drawerOpen: boolean };
+  /**
+   * The load level the app draws at (its load governor: 0 is full load; lowered when frames miss 60 fps
+   * for a while, never under the manual clock), with what it sets and what the canvas uses now.
+   */
+  load(): {
+    level: number;
+    name: string;
+    levels: number;
+    pixelRatioCap: number;
+    trailScale: number;
+    plotSeconds: number;
+    pixelRatio: number;
+    trailPoints: number;
+    shown: string;
+  };
 }
 
 declare global {
@@ -134,9 +150,7 @@ export function installTestHook(app: App): TestHook {
     lanes: () => app.lanes.map((lane, l) => snapshotOf(app, lane, l)),
     openScene: (id, options = {}) => app.openScene(id, options),
     frames: (n, frameSeconds) => app.runFrames(n, frameSeconds),
-    manual: (on) => {
-      app.manualClock = on;
-    },
+    manual: (on) => app.setManualClock(on),
     settled: () => app.settled(),
     restart: () => app.restart(),
     step: async (n) => {
@@ -173,6 +187,13 @@ export function installTestHook(app: App): TestHook {
       position: app.stage.camera.position.toArray() as [number, number, number],
     }),
     layout: () => ({ laneColumns: app.stage.laneColumns, drawerOpen: app.shell.drawerOpen }),
+    load: () => ({
+      ...app.loadLevel,
+      levels: LOAD_LEVELS.length,
+      pixelRatio: app.stage.pixelRatio,
+      trailPoints: app.rigView?.trailPoints ?? 0,
+      shown: document.querySelector('.viewport .hud')?.textContent ?? '',
+    }),
   };
   window.__threeLnn = hook;
   const wait = () => {
