@@ -9,8 +9,8 @@ const MAX_POINTS = 1200;
 
 const axisStyle: uPlot.Axis = {
   stroke: '#8b95a5',
-  font: '11px system-ui, sans-serif',
-  labelFont: '11px system-ui, sans-serif',
+  font: '12px system-ui, sans-serif',
+  labelFont: '12px system-ui, sans-serif',
   grid: { stroke: 'rgba(255,255,255,0.06)', width: 1 },
   ticks: { stroke: 'rgba(255,255,255,0.12)', width: 1, size: 4 },
   size: 44,
