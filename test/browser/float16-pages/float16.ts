@@ -19,6 +19,7 @@ import { formatWebGLCapabilities, webglCapabilities } from '../../../src/learned
 import type { LearnedEngine } from '../../../src/learned/LearnedEngine';
 import { loadModel } from '../../../src/model/loadModel';
 import { createSystem } from '../../../src/systems/registry';
+import { publishPage } from '../pages/publish.js';
 import {
   AUTO_BATCHES,
   FLOAT16_ROUTES,
@@ -210,14 +211,6 @@ async function highpCheck(r: Float16Result): Promise<Float16Result> {
   return r;
 }
 
-const out = document.getElementById('out')!;
-run()
-  .then((r) => {
-    window.__float16 = r;
-    out.textContent = `done on ${r.backend}`;
-  })
-  .catch((e: unknown) => {
-    const message = String((e as Error)?.stack ?? e);
-    window.__float16 = { error: message } as Float16Result;
-    out.textContent = message;
-  });
+publishPage(run, (r) => {
+  window.__float16 = r as Float16Result;
+});

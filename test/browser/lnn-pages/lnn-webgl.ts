@@ -20,6 +20,7 @@ import { WebGLLnnStepper } from '../../../src/gpu/WebGLLnnStepper';
 import { RungeKutta4 } from '../../../src/integrators/RungeKutta4';
 import { loadModel } from '../../../src/model/loadModel';
 import { createSystem } from '../../../src/systems/registry';
+import { publishPage } from '../pages/publish.js';
 import {
   baselineCase,
   HOSTILE_MODELS,
@@ -496,14 +497,6 @@ async function run(): Promise<LnnWebglResult> {
   return result;
 }
 
-const out = document.getElementById('out')!;
-run()
-  .then((r) => {
-    window.__lnnWebgl = r;
-    out.textContent = `done on ${r.backend}`;
-  })
-  .catch((e: unknown) => {
-    const message = String((e as Error)?.stack ?? e);
-    window.__lnnWebgl = { error: message } as LnnWebglResult;
-    out.textContent = message;
-  });
+publishPage(run, (r) => {
+  window.__lnnWebgl = r as LnnWebglResult;
+});
