@@ -15,6 +15,8 @@ export type {
   Engine,
   EngineId,
   EngineRoute,
+  ForceSupport,
+  Forces,
   Integrator,
   IntegratorId,
   Ops,
@@ -98,6 +100,18 @@ export {
   registerEngineLoader,
 } from './engines/index.js';
 
+// External forces: damping, constant and callback Q, forces and impulses on points, the work ledger
+export {
+  createForces,
+  type ForceCallback,
+  type ForceSpec,
+  ForceSpecError,
+  GeneralizedForces,
+  ImpulseSolver,
+  PointForces,
+  WorkLedger,
+} from './forces/index.js';
+
 // World
 export {
   type AddOptions,
@@ -107,6 +121,8 @@ export {
   isSystem,
   type JsonValue,
   type Listener,
+  ForceSupportError,
+  HandleForces,
   SNAPSHOT_VERSION,
   type StepEvent,
   type SystemSnapshot,

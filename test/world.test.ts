@@ -28,7 +28,7 @@ class BlowUpEngine extends CpuEngine {
   constructor(private readonly limit: number) {
     super(createSystem('simple-pendulum'));
   }
-  accelerations(q: Float64Array, _qd: Float64Array, qdd: Float64Array, batch: number): void {
+  protected unforced(q: Float64Array, _qd: Float64Array, qdd: Float64Array, batch: number): void {
     for (let i = 0; i < batch; i++) qdd[i] = q[i] > this.limit ? Number.NaN : -Math.sin(q[i]);
   }
 }

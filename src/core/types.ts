@@ -6,7 +6,8 @@
  * Conventions used everywhere:
  * - State is batched and flat, float64: `q`, `qd`: `[batch * dof]`, row-major (state b occupies
  *   `[b*dof, (b+1)*dof)`).
- * - Time has no explicit dependence: L = L(q, q̇).
+ * - L = L(q, q̇) has no explicit time dependence; external generalized forces Q(t, q, q̇) may (see
+ *   {@link Forces}): H_vv q̈ = ∂L/∂q − H_vq q̇ + Q.
  * - 3D points from forward kinematics are `[pointCount * 3]`, y up, gravity along −y, planar
  *   systems move in the x–y plane.
  */
@@ -80,14 +81,64 @@ export interface System {
   momentum(q: ArrayLike<number>, qd: ArrayLike<number>, out: Float64Array): void;
   /** Forward kinematics of one state: `out` is `[pointCount * 3]`. */
   positions(q: ArrayLike<number>, out: Float64Array): void;
+  /**
+   * Exact Jacobian of drawn point `point` with respect to q at one state: `out[r * dof + j] = ∂x_r/∂q_j`,
+   * `[3 * dof]` row-major (rows x, y, z). Absent when the system cannot say (forces on points are then
+   * refused; generalized forces still work). A force F on the point is the generalized force `Jᵀ F`.
+   */
+  pointJacobian?(q: ArrayLike<number>, point: number, out: Float64Array): void;
   /** Draw one initial state from the system's default distribution into `q`, `qd` (`[dof]`). */
   sample(rng: Rng, q: Float64Array, qd: Float64Array): void;
   /** The same system with some parameters replaced. Unknown keys throw. */
   withParams(overrides: Partial<Record<string, number>>): System;
 }
 
-/** Batched accelerations: reads `q`, `qd` `[batch * dof]`, writes `qdd` `[batch * dof]`. */
-export type AccelerationFn = (q: Float64Array, qd: Float64Array, qdd: Float64Array, batch: number) => void;
+/**
+ * Batched accelerations: reads `q`, `qd` `[batch * dof]`, writes `qdd` `[batch * dof]`. `t` is the time
+ * of the stage (integrators pass it; it matters only under time-dependent forces).
+ */
+export type AccelerationFn = (
+  q: Float64Array,
+  qd: Float64Array,
+  qdd: Float64Array,
+  batch: number,
+  t?: number,
+) => void;
+
+/**
+ * External generalized forces on a batch of `count` copies of a system, Q(t, q, q̇) `[count * dof]`, in
+ * the system's physical units (a learned engine scales them into its own, see `massScale`):
+ *
+ *     Q = constant − C q̇ + callback(t, q, q̇)
+ *
+ * `constant` and `damping` are the linear part a GPU-resident route can apply on the device with no
+ * readback; a callback is evaluated on the CPU at every integrator stage. Built with
+ * `createForces` (src/forces/).
+ */
+export interface Forces {
+  readonly dof: number;
+  /** Copies the per-copy arrays describe. */
+  readonly count: number;
+  /** Rayleigh coefficients C (diagonal, `[dof]`, ≥ 0), or null for none. */
+  readonly damping: Float64Array | null;
+  /** A force held constant over the step, `[count * dof]`, or null for none. */
+  readonly constant: Float64Array | null;
+  /** Whether a callback adds a Q that depends on t or the state other than through damping. */
+  readonly varying: boolean;
+  /** Whether Q is zero everywhere (no constant, damping or callback). */
+  readonly zero: boolean;
+  /**
+   * Q(t, q, q̇) of `batch` states (copies `first … first + batch − 1`) into `out` `[batch * dof]`,
+   * overwriting it. Allocates nothing.
+   */
+  evaluate(t: number, q: Float64Array, qd: Float64Array, out: Float64Array, batch: number, first?: number): void;
+}
+
+/**
+ * Whether an engine takes external forces: null when it does, otherwise why not (the black-box baseline
+ * has no mass matrix, so a force has no defined effect on it).
+ */
+export type ForceSupport = string | null;
 
 /** Identifier of a fixed-step integrator. */
 export type IntegratorId = 'symplectic-euler' | 'leapfrog' | 'rk4' | 'dopri5';
@@ -106,8 +157,19 @@ export interface Integrator {
   readonly symplectic: boolean;
   /** Whether the method adapts internal substeps to a tolerance. */
   readonly adaptive: boolean;
-  /** Advance the batch in place by `dt`. `q`, `qd`: `[batch * dof]`. */
-  step(f: AccelerationFn, q: Float64Array, qd: Float64Array, dof: number, batch: number, dt: number): void;
+  /**
+   * Advance the batch in place by `dt`. `q`, `qd`: `[batch * dof]`. `t0` is the time at the start of the
+   * step; every stage calls `f` with its own time (t0, t0 + c_i dt).
+   */
+  step(
+    f: AccelerationFn,
+    q: Float64Array,
+    qd: Float64Array,
+    dof: number,
+    batch: number,
+    dt: number,
+    t0?: number,
+  ): void;
 }
 
 /**
@@ -134,10 +196,35 @@ export type EngineId = 'analytic' | 'lagrangian' | 'lnn' | 'baseline' | 'lgn' | 
 export interface Engine {
   readonly id: EngineId;
   readonly system: System;
-  /** Batched q̈ (see {@link AccelerationFn}). */
-  accelerations(q: Float64Array, qd: Float64Array, qdd: Float64Array, batch: number): void;
-  /** Advance `batch` states in place by `dt` with `integrator`. */
-  step(q: Float64Array, qd: Float64Array, batch: number, dt: number, integrator: Integrator): void;
+  /**
+   * Batched q̈ (see {@link AccelerationFn}); with `forces`, q̈ of the forced motion at time `t`:
+   * H_vv q̈ = ∂L/∂q − H_vq q̇ + Q(t, q, q̇).
+   * @throws Error when `forces` are given to an engine whose {@link Engine.forceSupport} is not null
+   */
+  accelerations(
+    q: Float64Array,
+    qd: Float64Array,
+    qdd: Float64Array,
+    batch: number,
+    t?: number,
+    forces?: Forces | null,
+  ): void;
+  /**
+   * Advance `batch` states in place by `dt` with `integrator`, from time `t0` (default 0), under
+   * `forces` when given (and not zero).
+   * @throws Error when `forces` are given to an engine whose {@link Engine.forceSupport} is not null
+   */
+  step(
+    q: Float64Array,
+    qd: Float64Array,
+    batch: number,
+    dt: number,
+    integrator: Integrator,
+    t0?: number,
+    forces?: Forces | null,
+  ): void;
+  /** Whether this engine takes external forces (null) or why not; absent: it does not. */
+  readonly forceSupport?: ForceSupport;
   /** Energy of one state as this engine sees it (learned engines: the learned energy). */
   energy?(q: ArrayLike<number>, qd: ArrayLike<number>): number;
   /** The model a learned engine runs (its metadata says what it was trained on); absent on exact engines. */

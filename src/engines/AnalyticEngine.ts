@@ -1,4 +1,4 @@
-import type { Integrator, System } from '../core/types.js';
+import type { Forces, Integrator, System } from '../core/types.js';
 import { RungeKutta4 } from '../integrators/RungeKutta4.js';
 import { DoublePendulum } from '../systems/DoublePendulum.js';
 import { CpuEngine } from './CpuEngine.js';
@@ -30,20 +30,28 @@ export class AnalyticEngine extends CpuEngine {
     this.fusedRk4 = (options.fused ?? true) && system instanceof DoublePendulum;
   }
 
-  /** Batched q̈ from the closed form: `q`, `qd`, `qdd`: `[batch * dof]`. */
-  accelerations(q: Float64Array, qd: Float64Array, qdd: Float64Array, batch: number): void {
+  /** Batched unforced q̈ from the closed form: `q`, `qd`, `qdd`: `[batch * dof]`. */
+  protected unforced(q: Float64Array, qd: Float64Array, qdd: Float64Array, batch: number): void {
     this.system.accelerations(q, qd, qdd, batch);
   }
 
-  /** Advance `batch` states (`q`, `qd`: `[batch * dof]`) in place by `dt`. */
-  override step(q: Float64Array, qd: Float64Array, batch: number, dt: number, integrator: Integrator): void {
-    if (this.fusedRk4 && integrator instanceof RungeKutta4) {
+  /** Advance `batch` states (`q`, `qd`: `[batch * dof]`) in place by `dt` (forced: the generic path). */
+  override step(
+    q: Float64Array,
+    qd: Float64Array,
+    batch: number,
+    dt: number,
+    integrator: Integrator,
+    t0 = 0,
+    forces: Forces | null = null,
+  ): void {
+    if (this.fusedRk4 && integrator instanceof RungeKutta4 && (forces === null || forces.zero)) {
       if (q.length < 2 * batch || qd.length < 2 * batch) {
         throw new Error(`analytic: q and qd must hold 2 * batch = ${2 * batch} numbers`);
       }
       rk4DoublePendulum(this.system.params, q, qd, batch, dt);
     } else {
-      super.step(q, qd, batch, dt, integrator);
+      super.step(q, qd, batch, dt, integrator, t0, forces);
     }
   }
 }

@@ -1,4 +1,4 @@
-import type { System } from '../core/types.js';
+import type { Forces, System } from '../core/types.js';
 import { EulerLagrangeSolver } from '../lagrangian/EulerLagrangeSolver.js';
 import { CpuEngine } from './CpuEngine.js';
 
@@ -13,6 +13,7 @@ export class LagrangianEngine extends CpuEngine {
   readonly id = 'lagrangian' as const;
   /** The Euler–Lagrange solver for this system's L. */
   readonly solver: EulerLagrangeSolver;
+  private force = new Float64Array(0);
 
   constructor(system: System) {
     super(system);
@@ -20,11 +21,30 @@ export class LagrangianEngine extends CpuEngine {
   }
 
   /**
-   * Batched exact q̈: `q`, `qd`, `qdd`: `[batch * dof]`.
+   * Batched exact unforced q̈: `q`, `qd`, `qdd`: `[batch * dof]`.
    * @throws Error naming the state when ∂²L/∂q̇² is singular there.
    */
-  accelerations(q: Float64Array, qd: Float64Array, qdd: Float64Array, batch: number): void {
+  protected unforced(q: Float64Array, qd: Float64Array, qdd: Float64Array, batch: number): void {
     this.solver.accelerations(q, qd, qdd, batch);
+  }
+
+  /** Forced q̈ in one solve: the force enters the Euler–Lagrange right-hand side. */
+  override accelerations(
+    q: Float64Array,
+    qd: Float64Array,
+    qdd: Float64Array,
+    batch: number,
+    t = 0,
+    forces: Forces | null = null,
+  ): void {
+    if (forces === null || forces.zero) {
+      this.solver.accelerations(q, qd, qdd, batch);
+      return;
+    }
+    const n = this.system.dof * batch;
+    if (this.force.length < n) this.force = new Float64Array(n);
+    forces.evaluate(t, q, qd, this.force, batch);
+    this.solver.accelerations(q, qd, qdd, batch, this.force);
   }
 
   /** Energy q̇·∂L/∂q̇ − L from the Lagrangian (equals the closed form to rounding). */

@@ -38,6 +38,8 @@ const A: readonly (readonly number[])[] = [
   [35 / 384, 0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84],
 ];
 /** Difference of the 5th- and 4th-order weights: the local error estimate. */
+/** Stage nodes c_s (the time of stage s as a fraction of the substep). */
+const C = [0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1, 1];
 const E = [71 / 57600, 0, -71 / 16695, 71 / 1920, -17253 / 339200, 22 / 525, -1 / 40];
 const SAFETY = 0.9;
 const FAC_MIN = 0.2;
@@ -103,8 +105,16 @@ export class DormandPrince5 implements Integrator {
     this.q5 = ensureLength(this.q5, n);
   }
 
-  /** Advance `q`, `qd` (`[batch * dof]`) in place by `dt` (either sign). */
-  step(f: AccelerationFn, q: Float64Array, qd: Float64Array, dof: number, batch: number, dt: number): void {
+  /** Advance `q`, `qd` (`[batch * dof]`) in place by `dt` (either sign) from time `t0`. */
+  step(
+    f: AccelerationFn,
+    q: Float64Array,
+    qd: Float64Array,
+    dof: number,
+    batch: number,
+    dt: number,
+    t0 = 0,
+  ): void {
     checkStateShape(this.id, q, qd, dof, batch);
     this.lastAccepted = 0;
     this.lastRejected = 0;
@@ -117,8 +127,8 @@ export class DormandPrince5 implements Integrator {
     const dir = Math.sign(dt);
 
     V[0].set(qd.subarray(0, n));
-    f(q, qd, K[0], batch);
-    let h = Math.min(total, this.firstStep ?? this.initialStep(f, q, qd, dof, batch));
+    f(q, qd, K[0], batch, t0);
+    let h = Math.min(total, this.firstStep ?? this.initialStep(f, q, qd, dof, batch, t0));
     let done = 0;
     let rejectedLast = false;
     for (let count = 0; ; count++) {
@@ -150,7 +160,7 @@ export class DormandPrince5 implements Integrator {
           qOut[i] = q[i] + hs * dq;
           vOut[i] = qd[i] + hs * dv;
         }
-        f(qOut, vOut, K[s], batch);
+        f(qOut, vOut, K[s], batch, t0 + (done + C[s] * h) * dir);
       }
       // Error: RMS over each state's 2·dof components, max over the batch; non-finite means reject.
       let err = 0;
@@ -208,6 +218,7 @@ export class DormandPrince5 implements Integrator {
     qd: Float64Array,
     dof: number,
     batch: number,
+    t0: number,
   ): number {
     const { V, K, qs, rtol, atol } = this;
     const n = dof * batch;
@@ -227,7 +238,7 @@ export class DormandPrince5 implements Integrator {
       qs[i] = q[i] + h0 * qd[i];
       V[1][i] = qd[i] + h0 * K[0][i];
     }
-    f(qs, V[1], K[1], batch);
+    f(qs, V[1], K[1], batch, t0 + h0);
     let d2 = 0;
     for (let i = 0; i < n; i++) {
       const sq = atol + rtol * Math.abs(q[i]);

@@ -26,20 +26,28 @@ export class Leapfrog implements Integrator {
   private a1: Float64Array = new Float64Array(0);
   private vp: Float64Array = new Float64Array(0);
 
-  /** Advance `q`, `qd` (`[batch * dof]`) in place by `dt`. */
-  step(f: AccelerationFn, q: Float64Array, qd: Float64Array, dof: number, batch: number, dt: number): void {
+  /** Advance `q`, `qd` (`[batch * dof]`) in place by `dt`; stages at t0 and t0 + dt. */
+  step(
+    f: AccelerationFn,
+    q: Float64Array,
+    qd: Float64Array,
+    dof: number,
+    batch: number,
+    dt: number,
+    t0 = 0,
+  ): void {
     checkStateShape(this.id, q, qd, dof, batch);
     const n = dof * batch;
     this.reserve(n);
     const { a0, a1, vp } = this;
     const hh = 0.5 * dt;
-    f(q, qd, a0, batch);
+    f(q, qd, a0, batch, t0);
     for (let i = 0; i < n; i++) {
       const v = qd[i];
       q[i] += dt * (v + hh * a0[i]);
       vp[i] = v + dt * a0[i];
     }
-    f(q, vp, a1, batch);
+    f(q, vp, a1, batch, t0 + dt);
     for (let i = 0; i < n; i++) qd[i] += hh * (a0[i] + a1[i]);
   }
 

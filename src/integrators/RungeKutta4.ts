@@ -18,8 +18,16 @@ export class RungeKutta4 implements Integrator {
   private sv: Float64Array = new Float64Array(0);
   private sa: Float64Array = new Float64Array(0);
 
-  /** Advance `q`, `qd` (`[batch * dof]`) in place by `dt`. */
-  step(f: AccelerationFn, q: Float64Array, qd: Float64Array, dof: number, batch: number, dt: number): void {
+  /** Advance `q`, `qd` (`[batch * dof]`) in place by `dt`; stages at t0, t0 + dt/2 (twice), t0 + dt. */
+  step(
+    f: AccelerationFn,
+    q: Float64Array,
+    qd: Float64Array,
+    dof: number,
+    batch: number,
+    dt: number,
+    t0 = 0,
+  ): void {
     checkStateShape(this.id, q, qd, dof, batch);
     const n = dof * batch;
     this.reserve(n);
@@ -28,7 +36,7 @@ export class RungeKutta4 implements Integrator {
     const h6 = dt / 6;
 
     // Stage 1 at (q, q̇); stage 2 at (q + h/2 q̇, q̇ + h/2 a₁).
-    f(q, qd, a, batch);
+    f(q, qd, a, batch, t0);
     for (let i = 0; i < n; i++) {
       const v = qd[i];
       const ai = a[i];
@@ -37,12 +45,12 @@ export class RungeKutta4 implements Integrator {
       qs[i] = q[i] + h2 * v;
       vs[i] = v + h2 * ai;
     }
-    f(qs, vs, a, batch);
+    f(qs, vs, a, batch, t0 + h2);
     // Stage 3 at (q + h/2 v₂, q̇ + h/2 a₂); stage 4 at (q + h v₃, q̇ + h a₃).
     this.midStage(q, qd, n, h2);
-    f(qs, vs, a, batch);
+    f(qs, vs, a, batch, t0 + h2);
     this.midStage(q, qd, n, dt);
-    f(qs, vs, a, batch);
+    f(qs, vs, a, batch, t0 + dt);
     for (let i = 0; i < n; i++) {
       q[i] += h6 * (sv[i] + vs[i]);
       qd[i] += h6 * (sa[i] + a[i]);

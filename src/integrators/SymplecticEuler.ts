@@ -18,13 +18,21 @@ export class SymplecticEuler implements Integrator {
   readonly adaptive = false;
   private a: Float64Array = new Float64Array(0);
 
-  /** Advance `q`, `qd` (`[batch * dof]`) in place by `dt`. */
-  step(f: AccelerationFn, q: Float64Array, qd: Float64Array, dof: number, batch: number, dt: number): void {
+  /** Advance `q`, `qd` (`[batch * dof]`) in place by `dt`; one stage at t0. */
+  step(
+    f: AccelerationFn,
+    q: Float64Array,
+    qd: Float64Array,
+    dof: number,
+    batch: number,
+    dt: number,
+    t0 = 0,
+  ): void {
     checkStateShape(this.id, q, qd, dof, batch);
     const n = dof * batch;
     this.reserve(n);
     const { a } = this;
-    f(q, qd, a, batch);
+    f(q, qd, a, batch, t0);
     for (let i = 0; i < n; i++) {
       const v = qd[i] + dt * a[i];
       qd[i] = v;

@@ -66,12 +66,20 @@ export class EulerLagrangeSolver {
   }
 
   /**
-   * Exact q̈ for a batch.
+   * Exact q̈ for a batch, with an external generalized force when `force` is given:
+   * (∂²L/∂q̇²) q̈ = ∂L/∂q − (∂²L/∂q̇∂q) q̇ + Q.
    * @param q `[batch * dof]` @param qd `[batch * dof]` @param qdd output `[batch * dof]`
+   * @param force Q `[batch * dof]`, or null for none
    * @throws Error when ∂²L/∂q̇² is singular (or derivatives are not finite) at some state; the message
    *   names the state. States before it have been written.
    */
-  accelerations(q: Float64Array, qd: Float64Array, qdd: Float64Array, batch: number): void {
+  accelerations(
+    q: Float64Array,
+    qd: Float64Array,
+    qdd: Float64Array,
+    batch: number,
+    force: Float64Array | null = null,
+  ): void {
     const n = this.dof;
     const m = 2 * n;
     const hvv = this.hvv;
@@ -94,7 +102,7 @@ export class EulerLagrangeSolver {
           s -= h[row + j] * qd[o + j];
           hvv[r * n + j] = h[row + n + j];
         }
-        rhs[r] = s;
+        rhs[r] = force === null ? s : s + force[o + r];
       }
       if (!this.solver.trySolve(hvv, rhs, x)) {
         throw new Error(
@@ -103,6 +111,35 @@ export class EulerLagrangeSolver {
         );
       }
       for (let i = 0; i < n; i++) qdd[o + i] = x[i];
+    }
+  }
+
+  /**
+   * Solve the mass matrix (∂²L/∂q̇²) x = rhs per state: the velocity change of a generalized impulse, or
+   * the acceleration a generalized force adds.
+   * @param q `[batch * dof]` @param qd `[batch * dof]` @param rhs `[batch * dof]` @param out `[batch * dof]`
+   * @throws Error when ∂²L/∂q̇² is singular at some state
+   */
+  solveMass(q: Float64Array, qd: Float64Array, rhs: Float64Array, out: Float64Array, batch: number): void {
+    const n = this.dof;
+    const m = 2 * n;
+    const hvv = this.hvv;
+    const r0 = this.rhs;
+    const x = this.x;
+    for (let b = 0; b < batch; b++) {
+      const o = b * n;
+      const h = this.jet(q, qd, o).h;
+      if (h === null) throw new Error(`EulerLagrangeSolver: L does not depend on q̇ at state ${b}; no mass matrix.`);
+      for (let r = 0; r < n; r++) {
+        for (let j = 0; j < n; j++) hvv[r * n + j] = h[r * m + n + j];
+        r0[r] = rhs[o + r];
+      }
+      if (!this.solver.trySolve(hvv, r0, x)) {
+        throw new Error(
+          `EulerLagrangeSolver: ∂²L/∂q̇² is singular or not finite at state ${b} (q=${fmt(q, o, n)}); a force has no defined effect there.`,
+        );
+      }
+      for (let i = 0; i < n; i++) out[o + i] = x[i];
     }
   }
 

@@ -1,6 +1,7 @@
 import type { Ops, Params, Rng, System } from '../core/types.js';
 import { numberOps } from '../math/numberOps.js';
 import { uniform } from '../math/random.js';
+import { checkPoint } from '../systems/kinematics.js';
 import { type ParamSpec, resolveParams } from '../systems/params.js';
 import { EulerLagrangeSolver } from './EulerLagrangeSolver.js';
 
@@ -38,6 +39,12 @@ export interface SystemDefinition {
    * @default point i at (i, q_i, 0), one per coordinate
    */
   positions?: (q: ArrayLike<number>, out: Float64Array, params: Params) => void;
+  /**
+   * Exact Jacobian of point `point` of `positions` into `out` `[3 * dof]` (rows x, y, z), so forces on
+   * points can act on the system. Without it, a system with its own `positions` takes generalized forces
+   * only. The default layout (point i at (i, q_i, 0)) has its Jacobian built in.
+   */
+  pointJacobian?: (q: ArrayLike<number>, point: number, out: Float64Array, params: Params) => void;
   /** Number of points written by `positions`. @default dof */
   pointCount?: ParamDependent<number>;
   /** Pairs of point indices drawn as rods. @default [] */
@@ -76,6 +83,11 @@ export class LagrangianSystem implements System {
   readonly params: Params;
   readonly angles: readonly boolean[];
   readonly pointCount: number;
+  /**
+   * Exact Jacobian of a point (`[3 * dof]`, see `System.pointJacobian`); undefined when the definition
+   * has its own `positions` without a `pointJacobian`.
+   */
+  readonly pointJacobian: ((q: ArrayLike<number>, point: number, out: Float64Array) => void) | undefined;
   readonly segments: readonly (readonly [number, number])[];
   readonly energyScale: number;
   /** The definition this system was built from. */
@@ -112,6 +124,7 @@ export class LagrangianSystem implements System {
       );
     }
     this.pointCount = def.pointCount === undefined ? n : resolve(def.pointCount, p);
+    this.pointJacobian = this.jacobian();
     this.segments = def.segments === undefined ? [] : resolve(def.segments, p);
     this.energyScale = def.energyScale === undefined ? 1 : resolve(def.energyScale, p);
     const L = def.L;
@@ -159,6 +172,24 @@ export class LagrangianSystem implements System {
       out[3 * i + 1] = q[i];
       out[3 * i + 2] = 0;
     }
+  }
+
+  /** The point Jacobian of the definition (see {@link LagrangianSystem.pointJacobian}). */
+  private jacobian(): ((q: ArrayLike<number>, point: number, out: Float64Array) => void) | undefined {
+    const def = this.definition;
+    if (def.pointJacobian !== undefined) {
+      const jac = def.pointJacobian;
+      return (q, point, out) => {
+        checkPoint(point, this.pointCount);
+        jac(q, point, out, this.params);
+      };
+    }
+    if (def.positions !== undefined) return undefined;
+    return (_q, point, out) => {
+      checkPoint(point, this.pointCount);
+      out.fill(0, 0, 3 * this.dof);
+      out[this.dof + point] = 1;
+    };
   }
 
   sample(rng: Rng, q: Float64Array, qd: Float64Array): void {

@@ -1,6 +1,7 @@
 import type { Ops, Params, Rng, System } from '../core/types.js';
 import { choleskyFactor, choleskySolve } from '../linalg/cholesky.js';
 import { uniform } from '../math/random.js';
+import { checkPoint } from './kinematics.js';
 import { type ParamSpec, resolveParams } from './params.js';
 
 /** Parameters of {@link Chain}. */
@@ -167,6 +168,18 @@ export class Chain implements System {
       out[3 * i + 3] = x;
       out[3 * i + 4] = y;
       out[3 * i + 5] = 0;
+    }
+  }
+
+  /** Exact Jacobian of point `point` (`[3 * dof]`, rows x, y, z); see `System.pointJacobian`. */
+  pointJacobian(q: ArrayLike<number>, point: number, out: Float64Array): void {
+    checkPoint(point, this.pointCount);
+    const n = this.dof;
+    out.fill(0, 0, 3 * n);
+    // Point k hangs below links 0 … k − 1: x = Σ l sin θ_i, y = −Σ l cos θ_i.
+    for (let i = 0; i < point; i++) {
+      out[i] = this.l * Math.cos(q[i]);
+      out[n + i] = this.l * Math.sin(q[i]);
     }
   }
 

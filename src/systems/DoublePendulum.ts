@@ -1,5 +1,6 @@
 import type { Ops, Params, Rng, System } from '../core/types.js';
 import { uniform } from '../math/random.js';
+import { checkPoint } from './kinematics.js';
 import { type ParamSpec, resolveParams } from './params.js';
 
 /**
@@ -136,6 +137,20 @@ export class DoublePendulum implements System {
     out[6] = x1 + this.l2 * Math.sin(q[1]);
     out[7] = y1 - this.l2 * Math.cos(q[1]);
     out[8] = 0;
+  }
+
+  /** Exact Jacobian of point `point` (`[3 * dof]`, rows x, y, z); see `System.pointJacobian`. */
+  pointJacobian(q: ArrayLike<number>, point: number, out: Float64Array): void {
+    checkPoint(point, this.pointCount);
+    out.fill(0, 0, 6);
+    if (point >= 1) {
+      out[0] = this.l1 * Math.cos(q[0]);
+      out[2] = this.l1 * Math.sin(q[0]);
+    }
+    if (point === 2) {
+      out[1] = this.l2 * Math.cos(q[1]);
+      out[3] = this.l2 * Math.sin(q[1]);
+    }
   }
 
   /** The paper's distribution: θ ~ U[0, 2π)², ω ~ U[−10, 10)². */

@@ -1,5 +1,6 @@
 import type { Ops, Params, Rng, System } from '../core/types.js';
 import { uniform } from '../math/random.js';
+import { checkPoint } from './kinematics.js';
 import { type ParamSpec, resolveParams } from './params.js';
 
 /** Parameters of {@link RelativisticParticle}. */
@@ -82,6 +83,14 @@ export class RelativisticParticle implements System {
 
   positions(q: ArrayLike<number>, out: Float64Array): void {
     out[0] = q[0];
+    out[1] = 0;
+    out[2] = 0;
+  }
+
+  /** Exact Jacobian of point `point` (`[3 * dof]`, rows x, y, z); see `System.pointJacobian`. */
+  pointJacobian(_q: ArrayLike<number>, point: number, out: Float64Array): void {
+    checkPoint(point, this.pointCount);
+    out[0] = 1;
     out[1] = 0;
     out[2] = 0;
   }

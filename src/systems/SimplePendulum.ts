@@ -1,5 +1,6 @@
 import type { Ops, Params, Rng, System } from '../core/types.js';
 import { uniform } from '../math/random.js';
+import { checkPoint } from './kinematics.js';
 import { type ParamSpec, resolveParams } from './params.js';
 
 /** Parameters of {@link SimplePendulum}. */
@@ -83,6 +84,16 @@ export class SimplePendulum implements System {
     out[3] = this.l * Math.sin(q[0]);
     out[4] = -this.l * Math.cos(q[0]);
     out[5] = 0;
+  }
+
+  /** Exact Jacobian of point `point` (`[3 * dof]`, rows x, y, z); see `System.pointJacobian`. */
+  pointJacobian(q: ArrayLike<number>, point: number, out: Float64Array): void {
+    checkPoint(point, this.pointCount);
+    out.fill(0, 0, 3);
+    if (point === 1) {
+      out[0] = this.l * Math.cos(q[0]);
+      out[1] = this.l * Math.sin(q[0]);
+    }
   }
 
   /** θ ~ U[−π, π), θ̇ ~ U[−2ω₀, 2ω₀), ω₀ = √(|g|/l) (ω₀ = 1 when g = 0). */

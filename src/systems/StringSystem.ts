@@ -1,5 +1,6 @@
 import type { Ops, Params, Rng, System } from '../core/types.js';
 import { uniform } from '../math/random.js';
+import { checkPoint } from './kinematics.js';
 import { type ParamSpec, resolveParams } from './params.js';
 
 /** Parameters of {@link StringSystem}. */
@@ -134,6 +135,15 @@ export class StringSystem implements System {
       out[3 * i + 1] = i === 0 || i === n + 1 ? 0 : q[i - 1];
       out[3 * i + 2] = 0;
     }
+  }
+
+  /** Exact Jacobian of point `point` (`[3 * dof]`, rows x, y, z); see `System.pointJacobian`. */
+  pointJacobian(_q: ArrayLike<number>, point: number, out: Float64Array): void {
+    checkPoint(point, this.pointCount);
+    const n = this.dof;
+    out.fill(0, 0, 3 * n);
+    // Node i (1 … n) moves transversally with q_{i−1}; the fixed ends do not move.
+    if (point >= 1 && point <= n) out[n + point - 1] = 1;
   }
 
   /** Sum of the first three standing modes, amplitudes ~ U[−0.1, 0.1), velocity amplitudes ~ U[−0.1, 0.1)·ω_k. */

@@ -50,3 +50,13 @@ export function pointVelocities(
   for (let k = 0; k < m; k++) out[k] = (pPlus[k] - pMinus[k]) * inv;
   return out;
 }
+
+/**
+ * Check a point index for `System.pointJacobian`.
+ * @throws RangeError naming the index and the valid range
+ */
+export function checkPoint(point: number, pointCount: number): void {
+  if (!(Number.isInteger(point) && point >= 0 && point < pointCount)) {
+    throw new RangeError(`point index ${point} is out of range [0, ${pointCount})`);
+  }
+}

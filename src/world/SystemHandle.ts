@@ -1,6 +1,7 @@
 import type { Engine, Integrator, IntegratorId, System } from '../core/types.js';
 import type { EngineOptions } from '../engines/registry.js';
 import type { IntegratorOptions } from '../integrators/registry.js';
+import { HandleForces } from './HandleForces.js';
 
 /** Everything a {@link SystemHandle} is built from; assembled by `World.add`. */
 export interface SystemHandleInit {
@@ -68,6 +69,10 @@ export class SystemHandle {
   readonly invalid: Uint8Array;
   /** The error thrown by the engine or integrator, when a step failed as a whole. */
   lastError: unknown = undefined;
+  /** External forces, impulses and their work (see {@link HandleForces}). */
+  readonly forces: HandleForces;
+  /** True energy of each copy when its state was last set `[count]`: the ledger's E(0). */
+  readonly energy0: Float64Array;
 
   private readonly scratchQ: Float64Array;
   private readonly scratchQd: Float64Array;
@@ -94,6 +99,8 @@ export class SystemHandle {
     this.invalid = new Uint8Array(this.count);
     this.scratchQ = new Float64Array(this.dof);
     this.scratchQd = new Float64Array(this.dof);
+    this.energy0 = new Float64Array(this.count);
+    this.forces = new HandleForces(this.system, this.engine, this.count, this);
     this.setState(init.q, init.qd);
   }
 
@@ -132,6 +139,17 @@ export class SystemHandle {
     this.interpolatedQd.set(this.qd);
     this.invalid.fill(0);
     this.lastError = undefined;
+    for (let c = 0; c < this.count; c++) this.energy0[c] = this.energy(c);
+    this.forces.ledger.reset();
+  }
+
+  /**
+   * The energy ledger of copy `i`: E − E(0) − W, with W the work of the external forces since the state
+   * was set. Constant (zero) up to integration error under any forces; without forces it is the energy
+   * drift E − E(0).
+   */
+  ledger(i = 0): number {
+    return this.energy(i) - this.energy0[i] - this.forces.ledger.work[i];
   }
 
   /** True energy (the system's closed form) of copy `i` in its current state. */

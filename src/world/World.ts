@@ -328,7 +328,8 @@ export class World {
    * One step of every system, in a fixed order:
    * 1. check state — a copy whose state was set non-finite between steps is restored and frozen;
    * 2. `preStep`;
-   * 3. for each system: keep the state as "previous", engine.step, guard against non-finite results;
+   * 3. for each system: keep the state as "previous", engine.step (from the world's time, under the
+   *    handle's forces), guard against non-finite results, add the forces' work to the ledger;
    * 4. advance time; `postStep`.
    */
   internalStep(dt: number): void {
@@ -336,17 +337,19 @@ export class World {
     const event = this.stepEvent;
     event.dt = dt;
     this.events.emit('preStep', event);
+    const t0 = this.clockTime;
     for (const h of this.handles) {
       h.previousQ.set(h.q);
       h.previousQd.set(h.qd);
       if (h.allInvalid) continue;
       try {
-        h.engine.step(h.q, h.qd, h.count, dt, h.integrator);
+        h.engine.step(h.q, h.qd, h.count, dt, h.integrator, t0, h.forces.forStep());
       } catch (error) {
         this.freezeAll(h, error);
         continue;
       }
       this.guard(h);
+      h.forces.afterStep(t0, dt, h.previousQ, h.previousQd);
     }
     this.clockSteps++;
     this.clockTime += dt;
@@ -416,6 +419,7 @@ export class World {
       q: options.q0 ?? new Float64Array(system.dof),
       qd: options.qd0 ?? new Float64Array(system.dof),
     });
+    if (options.forces !== undefined) handle.forces.set(options.forces);
     this.handles.push(handle);
     return handle;
   }

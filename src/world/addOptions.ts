@@ -1,3 +1,4 @@
+import type { ForceSpec } from '../forces/GeneralizedForces.js';
 import type { Engine, EngineId, Integrator, IntegratorId, System } from '../core/types.js';
 import type { EngineOptions } from '../engines/registry.js';
 import type { IntegratorOptions } from '../integrators/registry.js';
@@ -81,6 +82,11 @@ export interface AddOptions {
    * @default `${system.id}-${n}`
    */
   name?: string;
+  /**
+   * External forces from the first step: Rayleigh `damping`, a `constant` generalized force, a
+   * `callback` Q(t, q, q̇) (see `handle.forces`). Refused on an engine that takes no forces.
+   */
+  forces?: ForceSpec;
 }
 
 /** Whether `x` is a {@link System} (an object with `dof` and forward kinematics). */

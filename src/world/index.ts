@@ -6,6 +6,7 @@ export {
   systemFrom,
 } from './addOptions.js';
 export { Emitter, type Listener } from './Emitter.js';
+export { type ForcedState, ForceSupportError, HandleForces } from './HandleForces.js';
 export { SystemHandle } from './SystemHandle.js';
 export {
   type FromJsonOptions,
