@@ -113,7 +113,8 @@ export class HandleForces {
     this.checkCopy(copy);
     const key = `${copy}:${point}`;
     if (F === null) {
-      this.points.delete(key);
+      // The held constant goes back to the user's once no point force is left.
+      if (this.points.delete(key) && this.points.size === 0) this.forces.setConstant(this.userConstant);
       return this;
     }
     this.check();

@@ -43,6 +43,12 @@ export interface SystemSnapshot {
   previousQd: number[];
   /** Indices of frozen (invalid) copies. */
   invalid: number[];
+  /**
+   * The energy ledger (see `SystemHandle.ledger`): each copy's E(0) and the work W of the external forces,
+   * `[count]` each. The forces themselves are the caller's settings and are not part of a snapshot.
+   * Absent in older snapshots (restored as E(0) = E of the restored state, W = 0).
+   */
+  ledger?: { energy0: number[]; work: number[] };
 }
 
 /** Snapshot of a `World`: `world.toJSON()`; restore with `World.fromJSON` or `world.restore`. */
@@ -256,6 +262,7 @@ function snapshotSystem(h: SystemHandle): SystemSnapshot {
     previousQ: Array.from(h.previousQ),
     previousQd: Array.from(h.previousQd),
     invalid,
+    ledger: { energy0: Array.from(h.energy0), work: Array.from(h.forces.ledger.work) },
   };
   const route = h.engine.describeRoute?.(h.count);
   if (route !== undefined) {
@@ -279,6 +286,17 @@ function checkSystemState(h: SystemHandle, s: SystemSnapshot): void {
   for (const i of s.invalid) {
     if (!(Number.isInteger(i) && i >= 0 && i < h.count)) {
       throw new Error(`${s.name}: invalid copy index ${i} is out of range [0, ${h.count})`);
+    }
+  }
+  if (s.ledger !== undefined) {
+    const { energy0, work } = s.ledger ?? {};
+    for (const [what, a] of [
+      ['ledger.energy0', energy0],
+      ['ledger.work', work],
+    ] as const) {
+      if (!Array.isArray(a) || a.length !== h.count || !a.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+        throw new Error(`${s.name}: '${what}' must be ${h.count} finite numbers (one per copy)`);
+      }
     }
   }
 }
@@ -322,4 +340,8 @@ function writeSystem(h: SystemHandle, s: SystemSnapshot): void {
   fillState(h.previousQ, s.previousQ, h.dof, h.count, `${s.name}: previousQ`);
   fillState(h.previousQd, s.previousQd, h.dof, h.count, `${s.name}: previousQd`);
   for (const i of s.invalid) h.invalid[i] = 1;
+  if (s.ledger !== undefined) {
+    h.energy0.set(s.ledger.energy0);
+    h.forces.ledger.work.set(s.ledger.work);
+  }
 }
