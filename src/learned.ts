@@ -40,7 +40,12 @@ export {
   webglPrecision,
 } from './learned/capabilities.js';
 export type { EngineReport } from './learned/EngineReport.js';
-export { LearnedEngine, type PrecisionNote } from './learned/LearnedEngine.js';
+export {
+  BASELINE_FORCE_SUPPORT,
+  type EngineMassScale,
+  LearnedEngine,
+  type PrecisionNote,
+} from './learned/LearnedEngine.js';
 export { type LearnedEngineInit, openEngine } from './learned/openEngine.js';
 export type { LearnedEngineOptions } from './learned/options.js';
 export {
@@ -104,12 +109,27 @@ export { formatModelSummary, inspectModel, type ModelSummary } from './model/ins
 export { type LoadModelOptions, loadModel, type ModelSource } from './model/loadModel.js';
 export { ModelFormatError, type ModelProblem, showValue } from './model/ModelFormatError.js';
 export { MODEL_LIMITS } from './model/validate.js';
-export { FORMAT_VERSION, type LoadedModel, type ModelKind, type ModelMetadata } from './model/metadata.js';
+export {
+  FORMAT_VERSION,
+  type LoadedModel,
+  type MassScaleSpec,
+  type ModelKind,
+  type ModelMetadata,
+} from './model/metadata.js';
+export {
+  MASS_SCALE_METHOD,
+  MASS_SCALE_SEED,
+  MASS_SCALE_STATES,
+  type MassScaleOptions,
+  measureMassScale,
+} from './model/massScale.js';
+export { trainingBoxStates } from './model/trainingStates.js';
 export { createRandomModel, type RandomModelOptions } from './model/randomModel.js';
 export {
   referenceAccelerations,
   referenceEnergy,
   referenceLagrangian,
+  referenceMassMatrix,
   wrapAngle,
 } from './model/reference.js';
 export { saveModel, writeModel } from './model/saveModel.js';

@@ -15,7 +15,8 @@ import { tidy } from '../nn/tidy.js';
 
 /**
  * The black-box baseline of Cranmer et al.: a network maps (q, q̇) straight to q̈. Same model format,
- * same engine interface as `LNNEngine`; it has no Lagrangian, hence no `energy`.
+ * same engine interface as `LNNEngine`; it has no Lagrangian, hence no `energy`, and no mass matrix, hence
+ * no external forces (`forceSupport` says so; a non-zero force throws).
  * @example const engine = await BaselineEngine.load('assets/models/double-pendulum-baseline', system);
  */
 export class BaselineEngine extends LearnedEngine {
@@ -61,6 +62,8 @@ class BaselineKernels implements EngineKernels {
     qdd: Float64Array,
     batch: number,
     flags: Uint8Array,
+    // Never non-null: the engine refuses forces on a baseline (`BASELINE_FORCE_SUPPORT`).
+    _force: Float64Array | null,
   ): void {
     const n = this.dof;
     if (this.x32.length < batch * 2 * n) this.x32 = new Float32Array(batch * 2 * n);

@@ -48,7 +48,7 @@ export class LGNEngine extends LearnedEngine {
 /**
  * The kernels of the `lgn` engine: every edge of every state through the shared network (fused wasm/cpu
  * pass or plain TF.js ops), then a float64 tridiagonal solve; the resident tensor q̈. The `js` route is
- * the float64 reference evaluator.
+ * the float64 reference evaluator. An external force (α·Q) is added to the solve's right-hand side.
  */
 class LgnKernels implements EngineKernels {
   private readonly dof: number;
@@ -76,6 +76,7 @@ class LgnKernels implements EngineKernels {
     qdd: Float64Array,
     batch: number,
     flags: Uint8Array,
+    force: Float64Array | null,
   ): void {
     const n = this.dof;
     const e = n + 1;
@@ -114,6 +115,7 @@ class LgnKernels implements EngineKernels {
         const asLeft = (b * e + i + 1) * 10; // edge i+1: node i is its left end
         this.diag[i] = data[asRight + 4] + data[asLeft + 0];
         this.rhs[i] = data[asRight + 6 + 1] + data[asLeft + 6 + 0] - (data[asRight + 5] + data[asLeft + 2]);
+        if (force !== null) this.rhs[i] += force[b * n + i];
         if (i + 1 < n) this.off[i] = 0.5 * (data[asLeft + 1] + data[asLeft + 3]);
       }
       flags[b] = solveTridiagonal64(this.diag, 0, this.off, 0, this.rhs, 0, qdd, b * n, n, eps);
@@ -161,11 +163,20 @@ class LgnKernels implements EngineKernels {
     });
   }
 
-  /** q̈ of tensor states `[batch, dof]` entirely on the backend (the resident route). */
-  resident(weights: WeightSet, q: tf.Tensor2D, qd: tf.Tensor2D): Accelerations {
+  /**
+   * q̈ of tensor states `[batch, dof]` entirely on the backend (the resident route), with α·Q `force`
+   * `[batch, dof]` added to the right-hand side of the tridiagonal solve.
+   */
+  resident(
+    weights: WeightSet,
+    q: tf.Tensor2D,
+    qd: tf.Tensor2D,
+    force: tf.Tensor2D | null = null,
+  ): Accelerations {
     return tidy(() => {
       const t = bandedTermsFolded(weights.folded!, this.spec, wrapAngles(q, this.wrapFlags), qd);
-      const { x, flags } = solveTridiagonal(t.diag, t.off, t.rhs, this.epsilon);
+      const rhs = force === null ? t.rhs : (tf.add(t.rhs, force) as tf.Tensor2D);
+      const { x, flags } = solveTridiagonal(t.diag, t.off, rhs, this.epsilon);
       return { qdd: x, flags };
     });
   }

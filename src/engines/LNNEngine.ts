@@ -177,9 +177,17 @@ class LnnKernels implements EngineKernels {
     console.warn(`three-lnn: ${this.threadsNote}`);
   }
 
-  /** The allocation-free fused evaluator (float64). */
-  js(q: Float64Array, qd: Float64Array, qdd: Float64Array, batch: number, flags: Uint8Array): void {
-    this.fusedJs.accelerations(q, qd, qdd, batch);
+  /** The allocation-free fused evaluator (float64), with α·Q `force` added to the right-hand side. */
+  js(
+    q: Float64Array,
+    qd: Float64Array,
+    qdd: Float64Array,
+    batch: number,
+    flags: Uint8Array,
+    force: Float64Array | null,
+  ): void {
+    if (force === null) this.fusedJs.accelerations(q, qd, qdd, batch);
+    else this.fusedJs.forced(q, qd, qdd, batch, force);
     flags.set(this.fusedJs.flags.subarray(0, batch));
   }
 
@@ -190,10 +198,11 @@ class LnnKernels implements EngineKernels {
     qdd: Float64Array,
     batch: number,
     flags: Uint8Array,
+    force: Float64Array | null,
   ): void {
     this.w = weights;
     try {
-      this.tensorOn(weights, q, qd, qdd, batch, flags);
+      this.tensorOn(weights, q, qd, qdd, batch, flags, force);
     } finally {
       this.w = null;
     }
@@ -206,6 +215,7 @@ class LnnKernels implements EngineKernels {
     qdd: Float64Array,
     batch: number,
     flags: Uint8Array,
+    force: Float64Array | null,
   ): void {
     const n = this.system.dof;
     const k = n + 1;
@@ -241,6 +251,7 @@ class LnnKernels implements EngineKernels {
           applyVelocityMap(map, qd, b * n, hvv, hu, gphi);
         }
         for (let i = 0; i < n; i++) rhs[i] -= hu[i];
+        if (force !== null) for (let i = 0; i < n; i++) rhs[i] += force[b * n + i];
         flags[b] = solveSymmetric64(hvv, 0, rhs, 0, qdd, b * n, n, eps);
       }
       return;
@@ -252,6 +263,7 @@ class LnnKernels implements EngineKernels {
       for (let i = 0; i < n; i++) {
         for (let j = 0; j < n; j++) this.hvv[i * n + j] = data[o + i * k + j];
         this.rhs[i] = data[o + n * k + i] - data[o + i * k + n];
+        if (force !== null) this.rhs[i] += force[b * n + i];
       }
       flags[b] = solveSymmetric64(this.hvv, 0, this.rhs, 0, qdd, b * n, n, eps);
     }
@@ -399,8 +411,16 @@ class LnnKernels implements EngineKernels {
     });
   }
 
-  /** q̈ of tensor states `[batch, dof]` entirely on the backend (the resident route). */
-  resident(weights: WeightSet, q: tf.Tensor2D, qd: tf.Tensor2D): Accelerations {
+  /**
+   * q̈ of tensor states `[batch, dof]` entirely on the backend (the resident route), with α·Q `force`
+   * `[batch, dof]` added to the right-hand side.
+   */
+  resident(
+    weights: WeightSet,
+    q: tf.Tensor2D,
+    qd: tf.Tensor2D,
+    force: tf.Tensor2D | null = null,
+  ): Accelerations {
     return tidy(() => {
       const [batch, n] = q.shape;
       // cos/sin of an embedded angle are periodic: only the identity layout needs wrapped angles.
@@ -409,7 +429,12 @@ class LnnKernels implements EngineKernels {
       const hvv = tf.slice(p.hessian, [0, 0, 0], [batch, n, n]) as tf.Tensor3D;
       const hu = tf.reshape(tf.slice(p.hessian, [0, 0, n], [batch, n, 1]), [batch, n]);
       const gq = tf.slice(p.grad, [0, 0], [batch, n]);
-      const { x, flags } = solveSymmetric(hvv, tf.sub(gq, hu) as tf.Tensor2D, this.epsilon);
+      const rhs = tf.sub(gq, hu) as tf.Tensor2D;
+      const { x, flags } = solveSymmetric(
+        hvv,
+        force === null ? rhs : (tf.add(rhs, force) as tf.Tensor2D),
+        this.epsilon,
+      );
       return { qdd: x, flags };
     });
   }

@@ -3,7 +3,7 @@ import { foldModelWeights } from '../model/foldWeights.js';
 import { inputMapOf, wrapAngle } from '../model/inputMap.js';
 import type { LoadedModel } from '../model/metadata.js';
 import { SolveFlag } from '../nn/solvePolicy.js';
-import type { GpuStepper } from './GpuStepper.js';
+import type { GpuLinearForce, GpuStepper } from './GpuStepper.js';
 import { activationProgram, adjointProgram, layer0Program, linearProgram } from './lnnPrograms.js';
 import { rk4CombineProgram } from './programs/rk4Combine.js';
 import { type LnnProgram, type LnnShape, rowsPerState } from './programs/shape.js';
@@ -29,6 +29,8 @@ interface BatchPrograms {
   /** Indexed by layer l ≤ H − 2. */
   adjoint: LnnProgram[];
   solve: LnnProgram;
+  /** The solve under an external force (reads `F`), generated on first use. */
+  solveForced: LnnProgram | null;
   combine: LnnProgram;
 }
 
@@ -75,6 +77,7 @@ export class WebGLLnnStepper implements GpuStepper {
   /** Generated programs by batch size, most recently used last. */
   private readonly programMemo = new Map<number, BatchPrograms>();
   private s32 = new Float32Array(0);
+  private f32 = new Float32Array(0);
   private disposed = false;
 
   /**
@@ -172,6 +175,7 @@ export class WebGLLnnStepper implements GpuStepper {
       activation,
       adjoint,
       solve: solveProgram(s, batch),
+      solveForced: null,
       combine: rk4CombineProgram(s.n, batch),
     };
     memo.set(batch, programs);
@@ -196,6 +200,8 @@ export class WebGLLnnStepper implements GpuStepper {
    * q̈ and flags `[B, n+1]` at the stage state q = q0 + cqv·q̇0 + cqa·Aq, q̇ = q̇0 + cva·Av, where
    * (q0, q̇0) = S0 + D. The caller owns the result (call inside `tf.tidy`).
    * @param S0 `[B, 2n]` @param D `[B, 2n+1]` @param Aq `[B, n+1]` @param Av `[B, n+1]`
+   * @param F `[B, 2n]` per row α·Q_c then α·C: the external force added to the right-hand side as
+   *   α·Q_c − α·C ⊙ q̇ at the stage velocity; null: none (the unforced program)
    */
   stage(
     S0: tf.Tensor2D,
@@ -205,6 +211,7 @@ export class WebGLLnnStepper implements GpuStepper {
     cqv: number,
     cqa: number,
     cva: number,
+    F: tf.Tensor2D | null = null,
   ): tf.Tensor2D {
     const s = this.shape;
     const H = s.hidden.length;
@@ -222,6 +229,17 @@ export class WebGLLnnStepper implements GpuStepper {
         G[l] = this.run(p.adjoint[l], [X[l + 1], this.W[l + 1], lastNext ? this.Wout : G[l + 1]]);
       }
       // The stage state for the feature slopes (cos/sin inputs) and the velocity map (rapidity).
+      if (F !== null) {
+        const forced = solveStateInputs(s, true);
+        p.solveForced ??= solveProgram(s, S0.shape[0], true);
+        const tensors = { S0, D, Aq, Av };
+        const values = { cqv, cqa, cva };
+        return this.run(
+          p.solveForced,
+          [...X, ...G, this.Wout, this.W[0], ...forced.inputs.map((name) => tensors[name]), F],
+          forced.uniforms.map((name) => [values[name]]),
+        ) as tf.Tensor2D;
+      }
       const extra = solveStateInputs(s);
       if (extra.inputs.length > 0) {
         const tensors = { S0, D, Aq, Av };
@@ -238,29 +256,37 @@ export class WebGLLnnStepper implements GpuStepper {
 
   /**
    * q̈ and flags `[B, n+1]` for states `[B, 2n]` (q then q̇ per row; angles need not be wrapped), all on
-   * the GPU. The caller owns the result.
+   * the GPU. The caller owns the result. `F` `[B, 2n]`: an external force (see {@link stage}), or null.
    */
-  accelerationsTensor(state: tf.Tensor2D): tf.Tensor2D {
+  accelerationsTensor(state: tf.Tensor2D, F: tf.Tensor2D | null = null): tf.Tensor2D {
     const z = this.zerosFor(state.shape[0]);
-    return this.stage(state, z.d, z.a, z.a, 0, 0, 0);
+    return this.stage(state, z.d, z.a, z.a, 0, 0, 0, F);
   }
 
   /**
    * `substeps` RK4 steps of `dt` from S0 + D, on the GPU: returns the new increment D `[B, 2n+1]`
    * (last column: worst solve flag over all stages). The caller owns the result.
    * @param S0 `[B, 2n]` @param D `[B, 2n+1]` (e.g. zeros)
+   * @param F `[B, 2n]`: the linear part of an external force applied at every stage (see {@link stage}),
+   *   or null
    */
-  rk4Tensor(S0: tf.Tensor2D, D: tf.Tensor2D, dt: number, substeps = 1): tf.Tensor2D {
+  rk4Tensor(
+    S0: tf.Tensor2D,
+    D: tf.Tensor2D,
+    dt: number,
+    substeps = 1,
+    F: tf.Tensor2D | null = null,
+  ): tf.Tensor2D {
     const z = this.zerosFor(S0.shape[0]);
     const h = dt;
     const combine = this.programsFor(S0.shape[0]).combine;
     return tf.tidy(() => {
       let d = D;
       for (let s = 0; s < substeps; s++) {
-        const a1 = this.stage(S0, d, z.a, z.a, 0, 0, 0);
-        const a2 = this.stage(S0, d, z.a, a1, h / 2, 0, h / 2);
-        const a3 = this.stage(S0, d, a1, a2, h / 2, (h * h) / 4, h / 2);
-        const a4 = this.stage(S0, d, a2, a3, h, (h * h) / 2, h);
+        const a1 = this.stage(S0, d, z.a, z.a, 0, 0, 0, F);
+        const a2 = this.stage(S0, d, z.a, a1, h / 2, 0, h / 2, F);
+        const a3 = this.stage(S0, d, a1, a2, h / 2, (h * h) / 4, h / 2, F);
+        const a4 = this.stage(S0, d, a2, a3, h, (h * h) / 2, h, F);
         d = this.run(combine, [S0, d, a1, a2, a3, a4], [[h]]) as tf.Tensor2D;
       }
       return d === D ? (tf.clone(D) as tf.Tensor2D) : d;
@@ -289,18 +315,50 @@ export class WebGLLnnStepper implements GpuStepper {
     return tf.tensor2d(this.s32.subarray(0, batch * 2 * n), [batch, 2 * n], 'float32');
   }
 
+  /**
+   * Upload an external force as `[B, 2n]` float32 (per row: `constant` of the state, then `damping`);
+   * null when both parts are null.
+   */
+  private uploadForce(
+    constant: Float64Array | null,
+    damping: Float64Array | null,
+    batch: number,
+  ): tf.Tensor2D | null {
+    if (constant === null && damping === null) return null;
+    const n = this.dof;
+    const w = 2 * n;
+    if (this.f32.length < batch * w) this.f32 = new Float32Array(batch * w);
+    const f = this.f32;
+    for (let b = 0; b < batch; b++) {
+      for (let i = 0; i < n; i++) {
+        f[b * w + i] = constant === null ? 0 : constant[b * n + i];
+        f[b * w + n + i] = damping === null ? 0 : damping[i];
+      }
+    }
+    return tf.tensor2d(f.subarray(0, batch * w), [batch, w], 'float32');
+  }
+
   private growFlags(batch: number): void {
     if (this.flags.length < batch) this.flags = new Uint8Array(batch);
   }
 
   /**
    * Batched q̈ (an `AccelerationFn`): `q`, `qd`, `qdd` `[batch * n]`; one upload and one readback.
+   * `force`: α·Q `[batch * n]` added to the right-hand side, or null.
    */
-  accelerations(q: Float64Array, qd: Float64Array, qdd: Float64Array, batch: number): void {
+  accelerations(
+    q: Float64Array,
+    qd: Float64Array,
+    qdd: Float64Array,
+    batch: number,
+    force: Float64Array | null = null,
+  ): void {
     const n = this.dof;
     const S = this.upload(q, qd, batch);
-    const A = this.accelerationsTensor(S);
+    const F = force === null ? null : this.uploadForce(force, null, batch);
+    const A = this.accelerationsTensor(S, F);
     S.dispose();
+    F?.dispose();
     const data = A.dataSync();
     A.dispose();
     this.growFlags(batch);
@@ -322,6 +380,8 @@ export class WebGLLnnStepper implements GpuStepper {
    *   place) nor written, and get flag 2 (failed); a state whose increment comes back non-finite (float32
    *   overflow along the stages) is not written either, and is marked in `skip` and failed. The caller
    *   steps the marked states otherwise.
+   * @param force the linear part of an external force (α·Q_c, α·C), uploaded once and applied in the
+   *   solve pass of every stage; null or absent: none
    */
   advance(
     q: Float64Array,
@@ -330,12 +390,15 @@ export class WebGLLnnStepper implements GpuStepper {
     dt: number,
     substeps = 1,
     skip?: Uint8Array,
+    force: GpuLinearForce | null = null,
   ): void {
     const n = this.dof;
     const S = this.upload(q, qd, batch, skip);
+    const F = force === null ? null : this.uploadForce(force.constant, force.damping, batch);
     const z = this.zerosFor(batch);
-    const D = this.rk4Tensor(S, z.d, dt, substeps);
+    const D = this.rk4Tensor(S, z.d, dt, substeps, F);
     S.dispose();
+    F?.dispose();
     const data = D.dataSync();
     D.dispose();
     this.growFlags(batch);

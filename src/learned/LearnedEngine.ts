@@ -1,6 +1,16 @@
-import type { AccelerationFn, Engine, EngineId, EngineRoute, Integrator, System } from '../core/types.js';
+import type {
+  AccelerationFn,
+  Engine,
+  EngineId,
+  EngineRoute,
+  ForceSupport,
+  Forces,
+  Integrator,
+  System,
+} from '../core/types.js';
 import { RungeKutta4 } from '../integrators/RungeKutta4.js';
 import { trainingMismatches } from '../model/checkSystem.js';
+import { MASS_SCALE_SEED, MASS_SCALE_STATES, measureMassScale } from '../model/massScale.js';
 import type { LoadedModel } from '../model/metadata.js';
 import { referenceAccelerations } from '../model/reference.js';
 import { type NetworkSpec, specFromModel } from '../nn/mlp.js';
@@ -22,6 +32,7 @@ import {
   angleFlags,
   type EngineKernels,
   epsilonOf,
+  type LinearForce,
   ROUTE_NAMES,
   type Route,
   type RouteName,
@@ -63,6 +74,23 @@ export interface PrecisionNote {
 export { CALIBRATION_SUBSTEPS, ROUTE_NAMES };
 
 /**
+ * The mass scale α a learned engine multiplies external forces by (its learned H_vv ≈ α·M; see
+ * `measureMassScale` and docs/model-format.md, "massScale").
+ */
+export interface EngineMassScale {
+  /** α. */
+  readonly value: number;
+  /** sqrt(Σ‖H_vv − αM‖² / Σ‖αM‖²) over the measured states: the relative error α leaves. */
+  readonly spread: number;
+  /** From the model file (`metadata.massScale`), or measured when the engine loaded. */
+  readonly source: 'model' | 'measured at load';
+}
+
+/** Why the black-box baseline takes no forces (its `forceSupport`, and the Error it throws). */
+export const BASELINE_FORCE_SUPPORT =
+  'the black-box baseline predicts q̈ directly and has no mass matrix; forces have no defined effect on it';
+
+/**
  * Shared machinery of the learned engines: the model and its weights, the route table
  * (`routes/index.ts`), the route plan of `'auto'` (`RoutePlanner`), dispatch and reporting. The engines
  * (`LNNEngine`, `BaselineEngine`, `LGNEngine`) supply their {@link EngineKernels}. The route is decided
@@ -86,6 +114,17 @@ export abstract class LearnedEngine implements Engine {
   readonly outsideTraining: readonly string[];
   /** `accelerations` bound to this engine, for integrators. */
   readonly accelerationFn: AccelerationFn;
+  /**
+   * null when the engine takes external forces (`lnn`, `lgn`), otherwise why not (`baseline`: no mass
+   * matrix).
+   */
+  readonly forceSupport: ForceSupport;
+  /**
+   * The mass scale α external forces are multiplied by (`lnn`, `lgn`): the model's `massScale`, or
+   * measured at load on {@link MASS_SCALE_STATES} training-box states against the system's exact mass
+   * matrix; null for a baseline, or when it could not be measured (forces then throw, saying why).
+   */
+  readonly massScale: EngineMassScale | null;
   /** The timings behind a calibrated plan (empty unless {@link LearnedEngine.calibrate} ran). */
   routeTimings: RouteTiming[] = [];
   /**
@@ -116,6 +155,18 @@ export abstract class LearnedEngine implements Engine {
   /** The route of the `advance` in progress: integrator stages run on it without deciding again. */
   private stage: Route | null = null;
   private readonly stageFn: AccelerationFn;
+  /** The forces of the `advance` in progress (read by the stage function), or null. */
+  private activeForces: Forces | null = null;
+  /** Why forces cannot run when {@link massScale} is null on a Lagrangian model. */
+  private readonly massScaleProblem: string | null;
+  /** Scratch: α·Q of one call `[batch * dof]`, α·Q_c and α·C of a resident advance. */
+  private forceBuf = new Float64Array(0);
+  private constantBuf = new Float64Array(0);
+  private dampingBuf = new Float64Array(0);
+  private readonly linear: { constant: Float64Array | null; damping: Float64Array | null } = {
+    constant: null,
+    damping: null,
+  };
   private calibrating = false;
   /** The webgl routes compute in half precision here (`auto` never takes them). */
   private readonly halfGl: boolean;
@@ -181,10 +232,32 @@ export abstract class LearnedEngine implements Engine {
       (this.warnings as string[]).push(notice);
     }
     this.accelerationFn = (q, qd, qdd, batch) => this.accelerations(q, qd, qdd, batch);
-    this.stageFn = (q, qd, qdd, batch) =>
+    this.stageFn = (q, qd, qdd, batch, t) =>
       this.stage === null
-        ? this.accelerations(q, qd, qdd, batch)
-        : this.evaluate(this.stage, q, qd, qdd, batch);
+        ? this.accelerations(q, qd, qdd, batch, t, this.activeForces)
+        : this.evaluate(this.stage, q, qd, qdd, batch, t ?? 0, this.activeForces);
+    if (model.metadata.kind === 'baseline') {
+      this.forceSupport = BASELINE_FORCE_SUPPORT;
+      this.massScale = null;
+      this.massScaleProblem = null;
+    } else {
+      this.forceSupport = null;
+      const recorded = model.metadata.massScale;
+      let scale: EngineMassScale | null = null;
+      let problem: string | null = null;
+      if (recorded !== undefined) {
+        scale = { value: recorded.value, spread: recorded.spread, source: 'model' };
+      } else {
+        try {
+          const m = measureMassScale(model, system, { states: MASS_SCALE_STATES, seed: MASS_SCALE_SEED });
+          scale = { value: m.value, spread: m.spread, source: 'measured at load' };
+        } catch (e) {
+          problem = (e as Error).message;
+        }
+      }
+      this.massScale = scale;
+      this.massScaleProblem = problem;
+    }
   }
 
   /** The last step's report (see {@link EngineReport}); `route` names the route it took. */
@@ -277,7 +350,7 @@ export abstract class LearnedEngine implements Engine {
     const { q, qd } = precisionStates(this.model, n, count);
     const qdd = new Float64Array(count * n);
     const flags = new Uint8Array(count);
-    route.enter(() => route.accelerations(q, qd, qdd, count, flags));
+    route.enter(() => route.accelerations(q, qd, qdd, count, flags, null));
     this.guard.apply(q, qd, qdd, count, flags);
     const ref = new Float64Array(count * n);
     const refFlags = new Uint8Array(count);
@@ -387,27 +460,53 @@ export abstract class LearnedEngine implements Engine {
   /** Asynchronous set-up after construction (worker threads); when it throws, the engine is disposed. */
   async start(): Promise<void> {}
 
-  /** Batched q̈ (see `AccelerationFn`): `q`, `qd`, `qdd`: `[batch * dof]`. */
-  accelerations(q: Float64Array, qd: Float64Array, qdd: Float64Array, batch: number): void {
+  /**
+   * Batched q̈ (see `AccelerationFn`): `q`, `qd`, `qdd`: `[batch * dof]`; with `forces`, of the forced
+   * motion at time `t`: H_vv q̈ = ∂L/∂q − H_vq q̇ + α·Q(t, q, q̇), α = {@link massScale}.
+   * @throws Error for forces on a baseline (see {@link forceSupport}) or forces of another shape
+   */
+  accelerations(
+    q: Float64Array,
+    qd: Float64Array,
+    qdd: Float64Array,
+    batch: number,
+    t = 0,
+    forces: Forces | null = null,
+  ): void {
     this.checkState(q, qd, batch, qdd);
+    const active = this.checkForces(forces, batch);
     const route = this.decide(batch);
-    route.enter(() => this.evaluate(route, q, qd, qdd, batch));
+    route.enter(() => this.evaluate(route, q, qd, qdd, batch, t, active));
   }
 
   /**
-   * Advance `batch` states in place by `dt`. With `resident` on (webgl default) and `rk4` or
-   * `symplectic-euler`, every stage runs on the backend and the state is read back once.
+   * Advance `batch` states in place by `dt` from time `t0`, under `forces` when given. With `resident`
+   * on (webgl default) and `rk4` or `symplectic-euler`, every stage runs on the backend and the state is
+   * read back once (also under forces without a callback: their linear part is applied there).
+   * @throws Error for forces on a baseline (see {@link forceSupport}) or forces of another shape
    */
-  step(q: Float64Array, qd: Float64Array, batch: number, dt: number, integrator: Integrator): void {
-    this.advance(q, qd, batch, dt, integrator, 1);
+  step(
+    q: Float64Array,
+    qd: Float64Array,
+    batch: number,
+    dt: number,
+    integrator: Integrator,
+    t0 = 0,
+    forces: Forces | null = null,
+  ): void {
+    this.advance(q, qd, batch, dt, integrator, 1, t0, forces);
   }
 
   /**
    * Advance by `substeps` steps of `dt`: the route is decided once for the whole call. On the
    * GPU-resident routes (resident backend with `rk4` / `symplectic-euler`, `webgl-fused` with `rk4`)
    * with one readback in total; otherwise `substeps` steps of `integrator` on the route.
-   * `lastReport` merges the flags of all stages.
+   * `lastReport` merges the flags of all stages. Under `forces` (from time `t0`): a force without a
+   * callback keeps the GPU-resident routes (its linear part α·Q_c − α·C q̇ is applied on the device at
+   * every stage); a callback steps stage by stage on the route, with Q evaluated on the CPU at each
+   * stage's time.
    * @param q `[batch * dof]` @param qd `[batch * dof]`
+   * @throws Error for forces on a baseline (see {@link forceSupport}) or forces of another shape
    */
   advance(
     q: Float64Array,
@@ -416,10 +515,13 @@ export abstract class LearnedEngine implements Engine {
     dt: number,
     integrator: Integrator,
     substeps = 1,
+    t0 = 0,
+    forces: Forces | null = null,
   ): void {
     this.checkState(q, qd, batch);
+    const active = this.checkForces(forces, batch);
     try {
-      this.run(this.decide(batch), q, qd, batch, dt, integrator, substeps);
+      this.run(this.decide(batch), q, qd, batch, dt, integrator, substeps, t0, active);
     } finally {
       if (!this.calibrating) this.options.onReport?.(this.lastReport);
     }
@@ -535,13 +637,19 @@ export abstract class LearnedEngine implements Engine {
     dt: number,
     integrator: Integrator,
     substeps: number,
+    t0 = 0,
+    forces: Forces | null = null,
   ): void {
     const book = this.book;
     book.merging = true;
     book.reset(batch);
     try {
       route.enter(() => {
-        const whole = route.advance?.(q, qd, batch, dt, integrator, substeps) ?? null;
+        // A callback's Q depends on the stage: no whole-step advance, every stage on the CPU side.
+        const whole = forces?.varying
+          ? null
+          : (route.advance?.(q, qd, batch, dt, integrator, substeps, this.linearForce(forces, batch)) ??
+            null);
         if (whole !== null) {
           book.record(
             whole.flags,
@@ -556,18 +664,35 @@ export abstract class LearnedEngine implements Engine {
           return;
         }
         this.stage = route;
-        for (let s = 0; s < substeps; s++) integrator.step(this.stageFn, q, qd, this.system.dof, batch, dt);
+        this.activeForces = forces;
+        for (let s = 0; s < substeps; s++) {
+          integrator.step(this.stageFn, q, qd, this.system.dof, batch, dt, t0 + s * dt);
+        }
       });
     } finally {
       this.stage = null;
+      this.activeForces = null;
       book.merging = false;
     }
   }
 
-  /** q̈ on `route` (inside its `enter`), the failed-state policy, and the report. */
-  private evaluate(route: Route, q: Float64Array, qd: Float64Array, qdd: Float64Array, batch: number): void {
+  /**
+   * q̈ on `route` (inside its `enter`), the failed-state policy, and the report. Under `forces`, α·Q at
+   * (t, q, q̇) is evaluated here in float64 into scratch and handed to the route, which adds it to the
+   * right-hand side before the solve (the one place forces enter the staged routes).
+   */
+  private evaluate(
+    route: Route,
+    q: Float64Array,
+    qd: Float64Array,
+    qdd: Float64Array,
+    batch: number,
+    t = 0,
+    forces: Forces | null = null,
+  ): void {
     const flags = this.book.callFlags(batch);
-    route.accelerations(q, qd, qdd, batch, flags);
+    const force = forces === null ? null : this.scaledForce(forces, t, q, qd, batch);
+    route.accelerations(q, qd, qdd, batch, flags, force);
     // One failed-state policy for every route: q̈ = 0 and flag failed for a state with a non-finite or
     // out-of-range network input, a non-finite q̈ or a failed solve.
     this.guard.apply(q, qd, qdd, batch, flags);
@@ -576,6 +701,70 @@ export abstract class LearnedEngine implements Engine {
     this.book.record(flags, batch, js ? 'js' : 'tensor', route.name, this.reportBackend(route), threads);
     this.book.describe(route.precision(), this.precisionErrors.get(route.name) ?? null);
     if (!this.book.merging && !this.calibrating) this.options.onReport?.(this.book.report);
+  }
+
+  /**
+   * The forces a call runs under: null for none or zero forces (the unforced code path), else `forces`.
+   * @throws Error for forces on a baseline, without a mass scale, or of another dof or too few copies
+   */
+  private checkForces(forces: Forces | null | undefined, batch: number): Forces | null {
+    if (forces === null || forces === undefined || forces.zero) return null;
+    if (this.forceSupport !== null) throw new Error(`${this.id} engine: ${this.forceSupport}.`);
+    if (this.massScale === null) {
+      throw new Error(
+        `${this.id} engine: forces need the model's mass scale α, which could not be measured (${this.massScaleProblem}); record metadata.massScale in the model.`,
+      );
+    }
+    if (forces.dof !== this.system.dof) {
+      throw new Error(
+        `${this.id} engine: forces for dof ${forces.dof} given to a system with dof ${this.system.dof}.`,
+      );
+    }
+    if (forces.count < batch) {
+      throw new Error(
+        `${this.id} engine: forces describe ${forces.count} copies but the batch has ${batch} states.`,
+      );
+    }
+    return forces;
+  }
+
+  /** α·Q(t, q, q̇) of `batch` states in scratch `[batch * dof]` (grown once, reused). */
+  private scaledForce(
+    forces: Forces,
+    t: number,
+    q: Float64Array,
+    qd: Float64Array,
+    batch: number,
+  ): Float64Array {
+    const size = batch * this.system.dof;
+    if (this.forceBuf.length < size) this.forceBuf = new Float64Array(size);
+    const out = this.forceBuf;
+    forces.evaluate(t, q, qd, out, batch, 0);
+    const alpha = this.massScale!.value;
+    for (let i = 0; i < size; i++) out[i] *= alpha;
+    return out;
+  }
+
+  /** The linear part α·Q_c, α·C of forces without a callback, for a resident advance; null for none. */
+  private linearForce(forces: Forces | null, batch: number): LinearForce | null {
+    if (forces === null) return null;
+    const n = this.system.dof;
+    const alpha = this.massScale!.value;
+    const size = batch * n;
+    const c = forces.constant;
+    const d = forces.damping;
+    if (c !== null) {
+      if (this.constantBuf.length < size) this.constantBuf = new Float64Array(size);
+      for (let i = 0; i < size; i++) this.constantBuf[i] = alpha * c[i];
+    }
+    if (d !== null) {
+      if (this.dampingBuf.length < n) this.dampingBuf = new Float64Array(n);
+      for (let i = 0; i < n; i++) this.dampingBuf[i] = alpha * d[i];
+    }
+    // Whole scratch buffers (at least `[batch * dof]`, exactly `[dof]`): no view allocated per step.
+    this.linear.constant = c === null ? null : this.constantBuf;
+    this.linear.damping = d === null ? null : this.dampingBuf;
+    return this.linear;
   }
 
   /** The backend a report names: `wasm` on the wasm route, else the engine's backend. */

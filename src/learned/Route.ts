@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { EngineRoute, Integrator, System } from '../core/types.js';
-import type { GpuStepper } from '../gpu/GpuStepper.js';
+import type { GpuLinearForce, GpuStepper } from '../gpu/GpuStepper.js';
 import type { LoadedModel } from '../model/metadata.js';
 import type { Accelerations } from '../nn/lnn.js';
 import type { NetworkSpec } from '../nn/mlp.js';
@@ -34,6 +34,14 @@ export interface RouteAdvance {
 }
 
 /**
+ * The linear part of a generalized force, already in the model's units (multiplied by the mass scale
+ * α), for a GPU-resident `advance` to apply on the device at every stage: rhs += constant − damping ⊙ q̇.
+ * `constant`: α·Q_c `[batch * dof]` (the buffer may be longer; read the first batch·dof), held over the
+ * advance, or null; `damping`: α·C (diagonal Rayleigh coefficients) `[dof]`, or null.
+ */
+export type LinearForce = GpuLinearForce;
+
+/**
  * One way of computing q̈ (and, for the GPU-resident routes, whole steps). The engine decides the
  * route once per call and runs every stage of that call on it.
  */
@@ -50,12 +58,23 @@ export interface Route {
   /**
    * q̈ of `batch` states into `qdd`, per-state SolveFlags into `flags`; runs inside {@link Route.enter}.
    * @param q `[batch * dof]` @param qd `[batch * dof]` @param qdd `[batch * dof]` @param flags `[batch]`
+   * @param force a generalized force in the model's units (α·Q, float64) added to the right-hand side
+   *   before the solve, `[batch * dof]`; null: none (the unforced code path)
    */
-  accelerations(q: Float64Array, qd: Float64Array, qdd: Float64Array, batch: number, flags: Uint8Array): void;
+  accelerations(
+    q: Float64Array,
+    qd: Float64Array,
+    qdd: Float64Array,
+    batch: number,
+    flags: Uint8Array,
+    force: Float64Array | null,
+  ): void;
   /**
    * Advance `substeps` steps of `dt` in place with the state kept on the route's device (the resident
    * and webgl-fused routes), inside {@link Route.enter}; null when `integrator` has no form here, and the
-   * engine then steps with `integrator.step` over {@link Route.accelerations}.
+   * engine then steps with `integrator.step` over {@link Route.accelerations}. `force`: the linear part of
+   * an external force, applied on the device at every stage (the engine never passes a force that
+   * depends on anything else: a callback steps stage by stage); null: none.
    */
   advance?(
     q: Float64Array,
@@ -64,6 +83,7 @@ export interface Route {
     dt: number,
     integrator: Integrator,
     substeps: number,
+    force: LinearForce | null,
   ): RouteAdvance | null;
   /** Free what the route holds. Idempotent. */
   dispose?(): void;
@@ -77,11 +97,20 @@ export interface EngineKernels {
   /**
    * Float64 q̈ in plain JS (the `js` route); absent: the float64 reference evaluator of the model.
    * @param q `[batch * dof]` @param qd `[batch * dof]` @param qdd `[batch * dof]` @param flags `[batch]`
+   * @param force α·Q added to the right-hand side `[batch * dof]`, or null (see `Route.accelerations`)
    */
-  js?(q: Float64Array, qd: Float64Array, qdd: Float64Array, batch: number, flags: Uint8Array): void;
+  js?(
+    q: Float64Array,
+    qd: Float64Array,
+    qdd: Float64Array,
+    batch: number,
+    flags: Uint8Array,
+    force: Float64Array | null,
+  ): void;
   /**
    * q̈ through TF.js on the active backend with `weights`, one readback; writes per-state flags.
    * @param q `[batch * dof]` @param qd `[batch * dof]` @param qdd `[batch * dof]` @param flags `[batch]`
+   * @param force α·Q added to the float64 right-hand side `[batch * dof]`, or null
    */
   tensor(
     weights: WeightSet,
@@ -90,12 +119,14 @@ export interface EngineKernels {
     qdd: Float64Array,
     batch: number,
     flags: Uint8Array,
+    force: Float64Array | null,
   ): void;
   /**
    * q̈ `[batch, dof]` and flags `[batch]` of tensor states `q`, `qd` `[batch, dof]` entirely on the
-   * backend (the resident route); absent when the engine has no such path.
+   * backend (the resident route); absent when the engine has no such path. `force` `[batch, dof]` (α·Q
+   * on the backend) is added to the right-hand side; null or absent: none.
    */
-  resident?(weights: WeightSet, q: tf.Tensor2D, qd: tf.Tensor2D): Accelerations;
+  resident?(weights: WeightSet, q: tf.Tensor2D, qd: tf.Tensor2D, force?: tf.Tensor2D | null): Accelerations;
   /** The fused GPU stepper of the `webgl-fused` route, created on the webgl backend; absent: none. */
   gpuStepper?(): GpuStepper;
   /** Threads a tensor call of `batch` states on `route` runs on. @default 1 */

@@ -84,6 +84,22 @@ export interface SolverSpec {
   hvvEpsilon?: number;
 }
 
+/**
+ * The factor α of a learned Lagrangian against the true one (`lnn`, `lgn`): the learned mass matrix
+ * H_vv ≈ α·M, M = ∂²L_true/∂q̇², so a physical generalized force Q enters the learned Euler–Lagrange
+ * equation as α·Q (see docs/model-format.md, "massScale", and `measureMassScale`).
+ */
+export interface MassScaleSpec {
+  /** α = Σ⟨H_vv, M⟩_F / Σ⟨M, M⟩_F over the measured states (finite, non-zero; may be negative). */
+  value: number;
+  /** sqrt(Σ‖H_vv − αM‖²_F / Σ‖αM‖²_F): how far H_vv is from α·M (0: exactly proportional). */
+  spread: number;
+  /** States the measurement used. */
+  states: number;
+  /** How it was measured (one line). */
+  method: string;
+}
+
 /** How a model was made. Free-form beyond these documented keys. */
 export interface Provenance {
   command?: string;
@@ -115,6 +131,8 @@ export interface ModelMetadata {
   graph?: GraphSpec;
   trainingRanges?: TrainingRanges;
   solver?: SolverSpec;
+  /** The mass scale α of the learned Lagrangian (`lnn`, `lgn`); absent: measured at load. */
+  massScale?: MassScaleSpec;
   provenance?: Provenance;
   /** Measured metrics, e.g. `{ qddL1: 0.07, energyError: 0.004, protocol: '…' }`. */
   metrics?: Record<string, unknown>;

@@ -337,6 +337,12 @@ export interface ReferenceOptions {
   flags?: Uint8Array;
   /** Diagonal shift ε for a non-positive-definite H_vv. @default metadata.solver.hvvEpsilon, else relative */
   epsilon?: number;
+  /**
+   * A generalized force in the model's own units (already multiplied by the mass scale α, see
+   * `massScale`), added to the right-hand side: H_vv q̈ = ∂L/∂q − H_vq q̇ + force. `[batch * n]`; lnn
+   * and lgn only.
+   */
+  force?: ArrayLike<number> | null;
 }
 
 /**
@@ -368,6 +374,12 @@ export function referenceAccelerations(
   }
   const eps = options.epsilon ?? meta.solver?.hvvEpsilon;
   const flags = options.flags ?? new Uint8Array(batch);
+  const force = options.force ?? null;
+  if (force !== null && meta.kind === 'baseline') {
+    throw new Error(
+      `referenceAccelerations: model ${model.source} is a baseline; it predicts q̈ directly and has no mass matrix, so a force has no defined effect on it.`,
+    );
+  }
   const qb = new Float64Array(n);
   const vb = new Float64Array(n);
   if (meta.kind === 'baseline') {
@@ -397,7 +409,7 @@ export function referenceAccelerations(
     for (let i = 0; i < n; i++) {
       let s = t.gq[i];
       for (let j = 0; j < n; j++) s -= t.hvq[i * n + j] * vb[j];
-      rhs[i] = s;
+      rhs[i] = force === null ? s : s + force[b * n + i];
     }
     let flag: SolveFlagValue;
     if (meta.kind === 'lgn') {
@@ -412,6 +424,36 @@ export function referenceAccelerations(
     flags[b] = flag;
   }
   return guarded(model, n, q, qd, qdd, batch, flags);
+}
+
+/**
+ * The learned mass matrix H_vv = ∂²L/∂q̇∂q̇ᵀ of one state (lnn, lgn), from {@link referenceTerms}; for lgn
+ * the tridiagonal band as the solve sees it (off-diagonal symmetrised), zeros elsewhere.
+ * @param q `[n]` @param qd `[n]` @param out `[n * n]` row-major
+ */
+export function referenceMassMatrix(
+  model: LoadedModel,
+  q: ArrayLike<number>,
+  qd: ArrayLike<number>,
+  out: Float64Array,
+): Float64Array {
+  requireLagrangian(model, 'referenceMassMatrix');
+  const h = referenceTerms(model, q, qd).hvv;
+  const n = q.length;
+  if (model.metadata.kind !== 'lgn') {
+    out.set(h.subarray(0, n * n));
+    return out;
+  }
+  out.fill(0, 0, n * n);
+  for (let i = 0; i < n; i++) {
+    out[i * n + i] = h[i * n + i];
+    if (i + 1 < n) {
+      const o = 0.5 * (h[i * n + i + 1] + h[(i + 1) * n + i]);
+      out[i * n + i + 1] = o;
+      out[(i + 1) * n + i] = o;
+    }
+  }
+  return out;
 }
 
 /**

@@ -147,6 +147,18 @@ export function shardPathProblem(path: unknown): string | null {
 }
 
 /**
+ * Bounds of `massScale` in a model file: |value| in [min, max], spread ≤ maxSpread, states ≤ maxStates,
+ * method ≤ maxMethodChars characters.
+ */
+export const MASS_SCALE_BOUNDS = {
+  min: 1e-12,
+  max: 1e12,
+  maxSpread: 1e6,
+  maxStates: 1e9,
+  maxMethodChars: 500,
+} as const;
+
+/**
  * Check the physics metadata (`userDefinedMetadata.threeLnn`) of a model and return it typed.
  * @param meta the parsed metadata object
  * @param source path/URL/`'memory'`, used in messages
@@ -329,6 +341,51 @@ export function validateMetadata(meta: unknown, source: string): ModelMetadata {
     const eps = (solver as Json).hvvEpsilon;
     if (eps !== undefined && !(isFiniteNumber(eps) && eps >= 0)) {
       fail('bad-field', `solver.hvvEpsilon must be a finite number ≥ 0, got ${showValue(eps)}.`);
+    }
+  }
+  const massScale = meta.massScale;
+  if (massScale !== undefined) {
+    const shape =
+      'massScale must be { "value": <finite non-zero number>, "spread": <number ≥ 0>, "states": <int ≥ 1>, "method": <string> }';
+    if (k === 'baseline') {
+      fail('bad-field', 'massScale is meaningless for a baseline model (it has no mass matrix); remove it.');
+    }
+    if (!isObject(massScale)) fail('bad-field', `${shape}, got ${showValue(massScale)}.`);
+    const ms = massScale as Json;
+    const value = ms.value;
+    if (
+      !isFiniteNumber(value) ||
+      !(Math.abs(value) >= MASS_SCALE_BOUNDS.min && Math.abs(value) <= MASS_SCALE_BOUNDS.max)
+    ) {
+      fail(
+        'bad-field',
+        `massScale.value must be a finite number with ${MASS_SCALE_BOUNDS.min} ≤ |value| ≤ ${MASS_SCALE_BOUNDS.max}, got ${showValue(value)}.`,
+      );
+    }
+    const spread = ms.spread;
+    if (!isFiniteNumber(spread) || spread < 0 || spread > MASS_SCALE_BOUNDS.maxSpread) {
+      fail(
+        'bad-field',
+        `massScale.spread must be a finite number in [0, ${MASS_SCALE_BOUNDS.maxSpread}], got ${showValue(spread)}.`,
+      );
+    }
+    const states = ms.states;
+    if (!isPositiveInt(states) || states > MASS_SCALE_BOUNDS.maxStates) {
+      fail(
+        'bad-field',
+        `massScale.states must be an integer in [1, ${MASS_SCALE_BOUNDS.maxStates}], got ${showValue(states)}.`,
+      );
+    }
+    const method = ms.method;
+    if (
+      typeof method !== 'string' ||
+      method.length === 0 ||
+      method.length > MASS_SCALE_BOUNDS.maxMethodChars
+    ) {
+      fail(
+        'bad-field',
+        `massScale.method must be a non-empty string of at most ${MASS_SCALE_BOUNDS.maxMethodChars} characters.`,
+      );
     }
   }
   if (meta.provenance !== undefined && !isObject(meta.provenance)) {

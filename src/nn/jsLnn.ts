@@ -26,6 +26,17 @@ export interface FusedLnn {
    */
   readonly accelerations: AccelerationFn;
   /**
+   * q̈ under a generalized force in the model's units (α·Q, see `massScale`) `[batch * n]` added to the
+   * right-hand side before the solve; `force` null is {@link FusedLnn.accelerations} exactly.
+   */
+  readonly forced: (
+    q: Float64Array,
+    qd: Float64Array,
+    qdd: Float64Array,
+    batch: number,
+    force: Float64Array | null,
+  ) => void;
+  /**
    * SolveFlag of each state of the last call `[capacity]` (0 ok, 1 H_vv regularised, 2 failed, q̈ = 0);
    * grown on demand, so read it right after a call.
    */
@@ -134,17 +145,32 @@ export function createFusedLnn(model: LoadedModel, options: FusedLnnOptions = {}
     layers: widths,
     flags: new Uint8Array(0),
     lastBad: 0,
-    accelerations: ((q, qd, qdd, batch) => {
-      if (state.flags.length < batch) state.flags = new Uint8Array(batch);
-      let bad = 0;
-      for (let b = 0; b < batch; b++) {
-        const f = one(q, qd, b * n, qdd);
-        state.flags[b] = f;
-        if (f !== SolveFlag.ok) bad++;
-      }
-      state.lastBad = bad;
-    }) as AccelerationFn,
+    accelerations: ((q, qd, qdd, batch) => run(q, qd, qdd, batch, null)) as AccelerationFn,
+    forced: (
+      q: Float64Array,
+      qd: Float64Array,
+      qdd: Float64Array,
+      batch: number,
+      force: Float64Array | null,
+    ) => run(q, qd, qdd, batch, force),
   };
+
+  function run(
+    q: Float64Array,
+    qd: Float64Array,
+    qdd: Float64Array,
+    batch: number,
+    force: Float64Array | null,
+  ): void {
+    if (state.flags.length < batch) state.flags = new Uint8Array(batch);
+    let bad = 0;
+    for (let b = 0; b < batch; b++) {
+      const f = one(q, qd, b * n, qdd, force);
+      state.flags[b] = f;
+      if (f !== SolveFlag.ok) bad++;
+    }
+    state.lastBad = bad;
+  }
 
   /**
    * σ, σ', σ'' of layer l in place from z[l]. Reference definition: `activate` in model/reference.ts
@@ -242,8 +268,14 @@ export function createFusedLnn(model: LoadedModel, options: FusedLnnOptions = {}
     activate(0);
   }
 
-  /** q̈ of the state at offset `o`; returns its SolveFlag. */
-  function one(q: Float64Array, qd: Float64Array, o: number, qdd: Float64Array): number {
+  /** q̈ of the state at offset `o` (with α·Q `force` added to the right-hand side); returns its SolveFlag. */
+  function one(
+    q: Float64Array,
+    qd: Float64Array,
+    o: number,
+    qdd: Float64Array,
+    force: Float64Array | null,
+  ): number {
     if (!identity) {
       embeddedLayer0(q, qd, o);
     } else {
@@ -365,13 +397,13 @@ export function createFusedLnn(model: LoadedModel, options: FusedLnnOptions = {}
         hu[r] = H[r * k + n];
       }
       applyVelocityMap(map, qd, o, hvv, hu, gphi);
-      for (let r = 0; r < n; r++) rhs[r] = gq[r] - hu[r];
+      for (let r = 0; r < n; r++) rhs[r] = force === null ? gq[r] - hu[r] : gq[r] - hu[r] + force[o + r];
       return solveSymmetric64(hvv, 0, rhs, 0, qdd, o, n, epsilon);
     }
     for (let r = 0; r < n; r++) {
       for (let s = 0; s < n; s++) hvv[r * n + s] = r <= s ? H[r * k + s] : H[s * k + r];
       // rhs = ∂L/∂q − H_vq q̇; column n holds the second derivative along u = (q̇, 0), i.e. H_vq q̇.
-      rhs[r] = gq[r] - H[r * k + n];
+      rhs[r] = force === null ? gq[r] - H[r * k + n] : gq[r] - H[r * k + n] + force[o + r];
     }
     return solveSymmetric64(hvv, 0, rhs, 0, qdd, o, n, epsilon);
   }

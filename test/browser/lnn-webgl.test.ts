@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BaselineEngine } from '../../src/engines/BaselineEngine';
 import { LGNEngine } from '../../src/engines/LGNEngine';
 import { LNNEngine } from '../../src/engines/LNNEngine';
+import { createForces } from '../../src/forces/GeneralizedForces';
 import { RungeKutta4 } from '../../src/integrators/RungeKutta4';
 import { initBackend } from '../../src/learned/backend';
 import { loadModel } from '../../src/model/loadModel';
@@ -12,6 +13,7 @@ import { type BrowserHarness, startBrowserHarness } from '../support/browser';
 import { relErr } from '../support/errors';
 import {
   baselineCase,
+  forcedCase,
   HOSTILE_MODELS,
   hostileCase,
   type LnnWebglResult,
@@ -205,6 +207,32 @@ describe('learned engines on webgl in headless Chromium give the numbers of wasm
     const { q, qd } = await nodeTrajectory();
     expect(relErr(r.fusedQ, q), 'q after the steps').toBeLessThan(1e-3);
     expect(relErr(r.fusedQd, qd), 'q̇ after the steps').toBeLessThan(1e-3);
+  });
+
+  it('external forces (damping, constant) on resident webgl and webgl-fused: q̈ and RK4 steps follow Node wasm, on the device', async () => {
+    expect(r.forced.length, 'two models × two routes').toBe(4);
+    const dp = createSystem('double-pendulum');
+    for (const f of r.forced) {
+      const c = forcedCase(f.label);
+      const forces = createForces(dp, { damping: c.damping, constant: c.constant }, c.batch);
+      const engine = await LNNEngine.load(c.model, dp, { backend: 'wasm', jsBelow: 0 });
+      expect(f.alpha, `${f.label} × ${f.route}: α as in Node`).toBe(engine.massScale!.value);
+      const qdd = new Float64Array(c.q.length);
+      engine.accelerations(c.q, c.qd, qdd, c.batch, 0, forces);
+      const free = new Float64Array(c.q.length);
+      engine.accelerations(c.q, c.qd, free, c.batch);
+      expect(relErr(Array.from(free), qdd), 'the forces change q̈').toBeGreaterThan(1e-2);
+      expect(relErr(f.qdd, qdd), `${f.label} × ${f.route}: forced q̈ vs Node wasm`).toBeLessThan(2e-3);
+      const q = c.q.slice();
+      const qd = c.qd.slice();
+      const rk4 = new RungeKutta4();
+      for (let s = 0; s < c.steps; s++) engine.step(q, qd, c.batch, c.dt, rk4, s * c.dt, forces);
+      engine.dispose();
+      expect(f.path, `${f.label} × ${f.route}: advance stayed on the device`).toBe('resident');
+      expect(f.reportRoute).toBe(f.route);
+      expect(relErr(f.q, q), `${f.label} × ${f.route}: q after the steps`).toBeLessThan(1e-3);
+      expect(relErr(f.qd, qd), `${f.label} × ${f.route}: q̇ after the steps`).toBeLessThan(1e-3);
+    }
   });
 
   it("route 'auto' with calibrate: true on webgl times js, webgl, webgl-fused and wasm", () => {

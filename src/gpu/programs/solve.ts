@@ -31,13 +31,26 @@ function shiftMagnitudeGlsl(n: number, epsilon: number | undefined): string {
  * uniforms of {@link solveStateInputs} (cos/sin inputs: `S0`, `D`, `Aq`, `cqv`, `cqa` for the slopes;
  * `rapidity`: also `Av`, `cva` for q̇). Under `rapidity` the velocity rows of W0 (ḡ_0 ⊙ σ'_0) give
  * g_v = ∂L/∂φ, and the sums are mapped to q̇ before the definiteness test (see the module comment of gpu/lnnPrograms.ts).
+ *
+ * `forced`: the variant under an external force, which reads one more input `F` `[B, 2n]` (per row α·Q_c,
+ * then α·C) and adds α·Q_c − α·C ⊙ q̇ of the stage velocity to the right-hand side; it takes the
+ * stage-state inputs of {@link solveStateInputs} with `forced` (the velocity needs `S0`, `D`, `Av`,
+ * `cva`). The unforced source is unchanged by the option.
  */
-export function solveProgram(shape: LnnShape, batch: number): LnnProgram {
+export function solveProgram(shape: LnnShape, batch: number, forced = false): LnnProgram {
   const { n, input } = shape;
   // withState: ∂L/∂q goes through the feature slopes (cos/sin inputs); rap: the velocity map is applied.
   const withState = !input.identity;
   const rap = isRapidity(input);
-  const extra = solveStateInputs(shape);
+  const extra = solveStateInputs(shape, forced);
+  // α·Q_c − α·C ⊙ q̇ at the stage velocity q̇ = q̇0 + cva·Av, (q0, q̇0) = S0 + D.
+  const forceGlsl = forced
+    ? `float fq[${n}];
+      for (int i = 0; i < ${n}; i++) {
+        float vi = getS0(b, ${n} + i) + getD(b, ${n} + i) + cva * getAv(b, i);
+        fq[i] = getF(b, i) - getF(b, ${n} + i) * vi;
+      }`
+    : '';
   const qw = input.qWidth;
   const k = n + 1;
   const R = rowsPerState(n);
@@ -111,7 +124,7 @@ export function solveProgram(shape: LnnShape, batch: number): LnnProgram {
       }`;
   }
   return {
-    variableNames: [...xs, ...gs, 'Wout', 'W0', ...extra.inputs],
+    variableNames: [...xs, ...gs, 'Wout', 'W0', ...extra.inputs, ...(forced ? ['F'] : [])],
     outputShape: [batch, n + 1],
     ...(extra.uniforms.length > 0
       ? { customUniforms: extra.uniforms.map((name) => ({ name, type: 'float' as const })) }
@@ -133,6 +146,7 @@ export function solveProgram(shape: LnnShape, batch: number): LnnProgram {
       }
       ${layers}
       ${chain}
+      ${forceGlsl}
       ${SOLVE_SECTION_MARKER}
       // Augmented [H_vv | rhs], symmetrised like the float64 solver.
       float A[${n * k}];
@@ -147,7 +161,7 @@ export function solveProgram(shape: LnnShape, batch: number): LnnProgram {
           A[i * ${k} + j] = hij;
           if (!finiteF(hij)) finite = false;
         }
-        float ri = gq[i] - hm[i * ${k} + ${n}];
+        float ri = gq[i] - hm[i * ${k} + ${n}]${forced ? ' + fq[i]' : ''};
         A[i * ${k} + ${n}] = ri;
         if (!finiteF(ri)) finite = false;
         float d = abs(A[i * ${k} + i]);
@@ -226,10 +240,15 @@ export interface SolveStateInputs {
 /**
  * The stage-state inputs and uniforms {@link solveProgram} takes for this shape: none for identity
  * inputs; `S0`, `D`, `Aq` with `cqv`, `cqa` for cos/sin inputs; all of `S0`, `D`, `Aq`, `Av` with `cqv`,
- * `cqa`, `cva` under `rapidity`.
+ * `cqa`, `cva` under `rapidity`. The `forced` variant also needs `S0`, `D`, `Av` and `cva` (the stage
+ * velocity of the damping term), in the same order.
  */
-export function solveStateInputs(shape: LnnShape): SolveStateInputs {
+export function solveStateInputs(shape: LnnShape, forced = false): SolveStateInputs {
   if (isRapidity(shape.input)) return { inputs: ['S0', 'D', 'Aq', 'Av'], uniforms: ['cqv', 'cqa', 'cva'] };
-  if (!shape.input.identity) return { inputs: ['S0', 'D', 'Aq'], uniforms: ['cqv', 'cqa'] };
-  return { inputs: [], uniforms: [] };
+  if (!shape.input.identity) {
+    return forced
+      ? { inputs: ['S0', 'D', 'Aq', 'Av'], uniforms: ['cqv', 'cqa', 'cva'] }
+      : { inputs: ['S0', 'D', 'Aq'], uniforms: ['cqv', 'cqa'] };
+  }
+  return forced ? { inputs: ['S0', 'D', 'Av'], uniforms: ['cva'] } : { inputs: [], uniforms: [] };
 }

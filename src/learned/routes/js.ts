@@ -7,11 +7,19 @@ export function jsRoute(ctx: RouteContext): Route {
   const dof = ctx.system.dof;
   const js =
     ctx.kernels.js?.bind(ctx.kernels) ??
-    ((q: Float64Array, qd: Float64Array, qdd: Float64Array, batch: number, flags: Uint8Array) => {
+    ((
+      q: Float64Array,
+      qd: Float64Array,
+      qdd: Float64Array,
+      batch: number,
+      flags: Uint8Array,
+      force: Float64Array | null,
+    ) => {
       const size = batch * dof;
       referenceAccelerations(ctx.model, q.subarray(0, size), qd.subarray(0, size), qdd, batch, {
         flags,
         epsilon,
+        force,
       });
     });
   return {

@@ -10,7 +10,7 @@ import { tensorRoute } from './tensor.js';
  * The engine's backend route kept resident (the webgl default, option `resident`): an `advance` with an
  * integrator that has a tensor form (`rk4`, `symplectic-euler`; `src/integrators/tensor.ts`) runs every
  * stage and substep on the backend and reads back once; single q̈ calls and other integrators run as on
- * {@link tensorRoute}.
+ * {@link tensorRoute}. The linear part of an external force is applied on the backend at every stage.
  */
 export function residentRoute(ctx: RouteContext): Route {
   const base = tensorRoute(ctx);
@@ -18,7 +18,7 @@ export function residentRoute(ctx: RouteContext): Route {
   const kernel = ctx.kernels.resident?.bind(ctx.kernels);
   return {
     ...base,
-    advance(q, qd, batch, dt, integrator, substeps) {
+    advance(q, qd, batch, dt, integrator, substeps, force) {
       const form = tensorFormOf(integrator);
       if (form === undefined || kernel === undefined) return null;
       const n = ctx.system.dof;
@@ -45,8 +45,20 @@ export function residentRoute(ctx: RouteContext): Route {
         let dq: tf.Tensor2D = tf.zeros([batch, n]);
         let dv: tf.Tensor2D = tf.zeros([batch, n]);
         let worst: tf.Tensor1D = tf.zeros([batch], 'int32');
+        // The linear part of an external force (α·Q_c, α·C) goes up once; each stage adds
+        // α·Q_c − α·C ⊙ q̇ of its own velocities to the right-hand side on the backend.
+        const fc =
+          force?.constant != null
+            ? tf.tensor2d(Float32Array.from(force.constant.subarray(0, size)), [batch, n])
+            : null;
+        const fd = force?.damping != null ? tf.tensor2d(Float32Array.from(force.damping), [1, n]) : null;
+        const stageForce = (V: tf.Tensor2D): tf.Tensor2D | null => {
+          if (fd === null) return fc;
+          const drag = tf.mul(fd, V) as tf.Tensor2D;
+          return (fc === null ? tf.neg(drag) : tf.sub(fc, drag)) as tf.Tensor2D;
+        };
         const f = (Q: tf.Tensor2D, V: tf.Tensor2D): tf.Tensor2D => {
-          const r = kernel(weights, Q, V);
+          const r = force === null ? kernel(weights, Q, V) : kernel(weights, Q, V, stageForce(V));
           worst = tf.maximum(worst, r.flags) as tf.Tensor1D;
           return r.qdd;
         };

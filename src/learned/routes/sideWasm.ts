@@ -35,9 +35,9 @@ export function sideWasmRoute(ctx: RouteContext): Route {
         }
       });
     },
-    accelerations: (q, qd, qdd, batch, flags) => {
+    accelerations: (q, qd, qdd, batch, flags, force) => {
       if (current === null) throw new Error('wasm route: accelerations outside enter()');
-      ctx.kernels.tensor(current, q, qd, qdd, batch, flags);
+      ctx.kernels.tensor(current, q, qd, qdd, batch, flags, force);
     },
   };
 }

@@ -18,7 +18,7 @@ export function tensorRoute(ctx: RouteContext): Route {
       ensureBackend(backend as Exclude<BackendName, 'js'>);
       return fn();
     },
-    accelerations: (q, qd, qdd, batch, flags) =>
-      ctx.kernels.tensor(ctx.weights.home, q, qd, qdd, batch, flags),
+    accelerations: (q, qd, qdd, batch, flags, force) =>
+      ctx.kernels.tensor(ctx.weights.home, q, qd, qdd, batch, flags, force),
   };
 }

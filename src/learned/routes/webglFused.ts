@@ -8,7 +8,8 @@ import { coastFailed, ResidentScratch } from './coast.js';
 /**
  * The `webgl-fused` route: `lnn` on webgl, the engine's fused GPU stepper (`WebGLLnnStepper`, 3H − 1
  * passes per q̈), with `rk4` stages and substeps resident on the GPU and one readback per `advance`.
- * The stepper is created on first use.
+ * The stepper is created on first use. An external force's linear part (α·Q_c, α·C) goes up once per
+ * advance and is applied in the solve pass of every stage (no readback added).
  */
 export function webglFusedRoute(ctx: RouteContext): Route {
   let stepper: GpuStepper | null = null;
@@ -33,17 +34,17 @@ export function webglFusedRoute(ctx: RouteContext): Route {
       ensureBackend('webgl');
       return fn();
     },
-    accelerations: (q, qd, qdd, batch, flags) => {
+    accelerations: (q, qd, qdd, batch, flags, force) => {
       const g = gpu();
-      g.accelerations(q, qd, qdd, batch);
+      g.accelerations(q, qd, qdd, batch, force);
       flags.set(g.flags.subarray(0, batch));
     },
-    advance(q, qd, batch, dt, integrator, substeps) {
+    advance(q, qd, batch, dt, integrator, substeps, force) {
       // The fused programs combine RK4 stages only.
       if (tensorFormOf(integrator)?.id !== 'rk4') return null;
       const g = gpu();
       const skip = scratch.skipMask(ctx.guard, q, qd, batch);
-      g.advance(q, qd, batch, dt, substeps, skip);
+      g.advance(q, qd, batch, dt, substeps, skip, force);
       const flags = scratch.flags(batch);
       flags.set(g.flags.subarray(0, batch));
       coastFailed(q, qd, ctx.system.dof, batch, dt, substeps, skip, flags);

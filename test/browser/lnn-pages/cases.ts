@@ -43,6 +43,37 @@ export interface LnnWebglResult {
   wasmRoute: WasmRouteResult;
   /** Shipped models × forced webgl routes at hostile states ({@link hostileCase}). */
   hostile: HostileRouteResult[];
+  /** External forces (damping and a constant, {@link forcedCase}) on the resident webgl and webgl-fused routes. */
+  forced: ForcedRouteResult[];
+}
+
+/** One model × webgl route under the forces of {@link forcedCase}. */
+export interface ForcedRouteResult {
+  label: 'wrap' | 'sincos';
+  route: 'webgl' | 'webgl-fused';
+  /** The engine's mass scale α (measured at load, float64: equal to Node's). */
+  alpha: number;
+  /** q̈ under the forces at the case's states. */
+  qdd: number[];
+  flags: number[];
+  /** State after the case's RK4 steps under the forces (advances of two substeps). */
+  q: number[];
+  qd: number[];
+  path: string;
+  reportRoute: string;
+}
+
+/**
+ * Forces on the trajectory models (`wrap` and `sincos` inputs): Rayleigh damping and a constant force per
+ * copy, the linear part the GPU-resident routes apply on the device. `scale` multiplies both.
+ */
+export function forcedCase(label: 'wrap' | 'sincos'): ReturnType<typeof trajectoryCase> & {
+  damping: number[];
+  constant: number[];
+} {
+  const t = label === 'wrap' ? trajectoryCase() : sincosTrajectoryCase();
+  const constant = Array.from({ length: t.batch * 2 }, (_, i) => 40 * Math.cos(1.3 * i));
+  return { ...t, steps: 20, damping: [30, 15], constant };
 }
 
 /** Tensors per TF.js backend (`numDataIds`) and in total (`tf.memory().numTensors`). */

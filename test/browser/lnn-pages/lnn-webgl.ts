@@ -16,6 +16,7 @@ import { initBackend } from '../../../src/learned/backend';
 import type { LearnedEngine } from '../../../src/learned/LearnedEngine';
 import '../../../src/engines/learned';
 import { createEngine } from '../../../src/engines/registry';
+import { createForces } from '../../../src/forces/GeneralizedForces';
 import { WebGLLnnStepper } from '../../../src/gpu/WebGLLnnStepper';
 import { RungeKutta4 } from '../../../src/integrators/RungeKutta4';
 import { loadModel } from '../../../src/model/loadModel';
@@ -23,6 +24,8 @@ import { createSystem } from '../../../src/systems/registry';
 import { publishPage } from '../pages/publish.js';
 import {
   baselineCase,
+  type ForcedRouteResult,
+  forcedCase,
   HOSTILE_MODELS,
   type HostileRouteResult,
   hostileCase,
@@ -386,6 +389,40 @@ async function wasmRouteCheck(): Promise<WasmRouteResult> {
   return r;
 }
 
+/** The forces of {@link forcedCase} on the resident `webgl` and the `webgl-fused` routes. */
+async function forcedChecks(): Promise<ForcedRouteResult[]> {
+  const dp = createSystem('double-pendulum');
+  const out: ForcedRouteResult[] = [];
+  for (const label of ['wrap', 'sincos'] as const) {
+    const c = forcedCase(label);
+    const forces = createForces(dp, { damping: c.damping, constant: c.constant }, c.batch);
+    for (const route of ['webgl', 'webgl-fused'] as const) {
+      const engine = await LNNEngine.load(c.model, dp, { backend: 'webgl', route, resident: true });
+      const qdd = new Float64Array(c.q.length);
+      engine.accelerations(c.q, c.qd, qdd, c.batch, 0, forces);
+      const flags = Array.from(engine.lastReport.flags);
+      const q = c.q.slice();
+      const qd = c.qd.slice();
+      const rk4 = new RungeKutta4();
+      for (let s = 0; s < c.steps / 2; s++)
+        engine.advance(q, qd, c.batch, c.dt, rk4, 2, 2 * s * c.dt, forces);
+      out.push({
+        label,
+        route,
+        alpha: engine.massScale!.value,
+        qdd: Array.from(qdd),
+        flags,
+        q: Array.from(q),
+        qd: Array.from(qd),
+        path: engine.lastReport.path,
+        reportRoute: engine.lastReport.route,
+      });
+      engine.dispose();
+    }
+  }
+  return out;
+}
+
 async function run(): Promise<LnnWebglResult> {
   const webgl = await initBackend({ backend: 'webgl' });
   const result: LnnWebglResult = {
@@ -414,6 +451,7 @@ async function run(): Promise<LnnWebglResult> {
     rapidity: {} as LnnWebglResult['rapidity'],
     wasmRoute: {} as WasmRouteResult,
     hostile: [],
+    forced: [],
   };
   const dp = createSystem('double-pendulum');
   const rk4 = new RungeKutta4();
@@ -485,6 +523,7 @@ async function run(): Promise<LnnWebglResult> {
   };
   result.wasmRoute = await wasmRouteCheck();
   result.hostile = await hostileChecks();
+  result.forced = await forcedChecks();
   result.numTensorsAfter = tf.memory().numTensors;
 
   // The same LNN on wasm inside the browser.
