@@ -203,8 +203,9 @@ describe.each(ROUTES)(
               }
             }
           }
-          // float32 routes: the q̈ tolerance times the step; float64: tight.
-          const stateTol = Math.max(tol, 1e-11);
+          // float32 routes: q̇ carries the q̈ error of four steps of sixteen evaluations of a random network
+          // whose q̈ is large next to q̇, so twice the q̈ tolerance; float64: tight.
+          const stateTol = tol >= 1e-6 ? 2 * tol : Math.max(tol, 1e-11);
           expect(worstRelative(qe, qr, n, batch), `${label}: q after ${steps} steps`).toBeLessThan(stateTol);
           expect(worstRelative(ve, vr, n, batch), `${label}: q̇ after ${steps} steps`).toBeLessThan(stateTol);
         }

@@ -8,7 +8,8 @@ import '../engines/learned.js';
 import { createEngine } from '../engines/registry.js';
 import { createRng, uniform } from '../math/random.js';
 import { loadModel } from '../model/loadModel.js';
-import type { LoadedModel } from '../model/metadata.js';
+import { measureMassScale } from '../model/massScale.js';
+import type { LoadedModel, MassScaleSpec } from '../model/metadata.js';
 import { createSystem } from '../systems/registry.js';
 import { stringModeFrequencies } from '../systems/stringModeFrequencies.js';
 import {
@@ -52,7 +53,15 @@ export interface EvaluationReport {
   metrics: Record<string, Metric>;
   /** Wall time of the evaluation in seconds. */
   seconds: number;
+  /**
+   * The mass scale α of a model with a mass matrix (lnn, lgn), measured over {@link EVAL_MASS_SCALE_STATES}
+   * training-box states (see `measureMassScale`); absent for a baseline and in quick runs.
+   */
+  massScale?: MassScaleSpec;
 }
+
+/** States the full evaluation measures the mass scale on (the load-time fallback uses 64). */
+export const EVAL_MASS_SCALE_STATES = 4096;
 
 function accelerationsOf(engine: Engine) {
   return (q: Float64Array, qd: Float64Array, qdd: Float64Array, batch: number) =>
@@ -211,6 +220,13 @@ export async function evaluateModel(
       `eval: no protocol for system '${meta.system.id}'; supported: double-pendulum, chain, string (lgn), relativistic-particle.`,
     );
   }
+  const massScale =
+    quick || meta.kind === 'baseline'
+      ? undefined
+      : measureMassScale(model, createSystem(meta.system.id, meta.system.params), {
+          states: EVAL_MASS_SCALE_STATES,
+          seed: o.seed,
+        });
   return {
     model: typeof source === 'string' ? source : model.source,
     kind: meta.kind,
@@ -219,5 +235,6 @@ export async function evaluateModel(
     backend,
     metrics,
     seconds: (performance.now() - t0) / 1000,
+    ...(massScale === undefined ? {} : { massScale }),
   };
 }

@@ -4,14 +4,15 @@ import type { EvaluationReport } from './evaluateModel.js';
 
 /**
  * Record an evaluation in a model directory's `model.json` (`userDefinedMetadata.threeLnn.metrics`):
- * full runs merge into `metrics`, quick runs replace `metrics.quick`. Node only.
+ * full runs merge into `metrics`, quick runs replace `metrics.quick`. A full run of a model with a mass
+ * matrix also records its `massScale` (what learned engines scale forces by). Node only.
  * @param modelDir directory holding model.json
  * @example writeMetrics('assets/models/double-pendulum-lnn', report);
  */
 export function writeMetrics(modelDir: string, report: EvaluationReport): void {
   const path = modelDir.endsWith('.json') ? modelDir : join(modelDir, 'model.json');
   const json = JSON.parse(readFileSync(path, 'utf8')) as {
-    userDefinedMetadata: { threeLnn: { metrics?: Record<string, unknown> } };
+    userDefinedMetadata: { threeLnn: { metrics?: Record<string, unknown>; massScale?: unknown } };
   };
   const meta = json.userDefinedMetadata.threeLnn;
   const metrics = meta.metrics ?? {};
@@ -23,5 +24,6 @@ export function writeMetrics(modelDir: string, report: EvaluationReport): void {
   if (report.quick) metrics.quick = tagged;
   else Object.assign(metrics, tagged);
   meta.metrics = metrics;
+  if (report.massScale !== undefined) meta.massScale = report.massScale;
   writeFileSync(path, `${JSON.stringify(json, null, 2)}\n`);
 }

@@ -19,7 +19,7 @@ export const MASS_SCALE_SEED = 0x3a55;
 
 /** The `method` recorded by {@link measureMassScale}. */
 export const MASS_SCALE_METHOD =
-  'least squares of the learned H_vv (float64 reference) against the exact ∂²L/∂q̇² of the system at its training parameters, over uniform training-box states';
+  'least squares of the learned H_vv (float64 reference) against the exact ∂²L/∂q̇² of the system at its training parameters, each state weighted by 1/‖M‖²_F, over uniform training-box states';
 
 /** Options of {@link measureMassScale}. */
 export interface MassScaleOptions {
@@ -34,8 +34,10 @@ export interface MassScaleOptions {
  * (`metadata.trainingRanges`): the learned H_vv of each state from the float64 reference evaluator, the
  * true M = ∂²L/∂q̇² from second-order jets of the system's Lagrangian, then
  *
- *     α = Σ⟨H, M⟩_F / Σ⟨M, M⟩_F      (least squares over all states)
- *     spread = sqrt(Σ‖H − αM‖²_F / Σ‖αM‖²_F)
+ *     α = mean over states of ⟨H, M⟩_F / ⟨M, M⟩_F      (least squares, each state weighted 1/‖M‖²_F)
+ *     spread = sqrt(mean over states of ‖H − αM‖²_F / ‖αM‖²_F)
+ *
+ * Weighting each state alike keeps states with a large M (a relativistic particle near c) from deciding α.
  *
  * The system is taken at the model's training parameters (`system.withParams(metadata.system.params)`)
  * where it accepts them (an lgn model: on its training graph), else as given. States where either
@@ -96,12 +98,18 @@ export function measureMassScale(
       }
     }
     if (!finite) continue;
+    let hmb = 0;
+    let mmb = 0;
+    for (let i = base; i < base + n * n; i++) {
+      hmb += H[i] * M[i];
+      mmb += M[i] * M[i];
+    }
+    if (!(mmb > 0)) continue;
+    // Each state weighs the same, whatever the size of its mass matrix (a relativistic M grows as γ³).
     used[b] = 1;
     kept++;
-    for (let i = base; i < base + n * n; i++) {
-      hm += H[i] * M[i];
-      mm += M[i] * M[i];
-    }
+    hm += hmb / mmb;
+    mm += 1;
   }
   const value = hm / mm;
   if (kept === 0 || !Number.isFinite(value) || value === 0) {
@@ -112,12 +120,16 @@ export function measureMassScale(
   let err = 0;
   for (let b = 0; b < count; b++) {
     if (used[b] === 0) continue;
+    let eb = 0;
+    let mmb = 0;
     for (let i = b * n * n; i < (b + 1) * n * n; i++) {
       const d = H[i] - value * M[i];
-      err += d * d;
+      eb += d * d;
+      mmb += M[i] * M[i];
     }
+    err += eb / (value * value * mmb);
   }
-  return { value, spread: Math.sqrt(err / (value * value * mm)), states: kept, method: MASS_SCALE_METHOD };
+  return { value, spread: Math.sqrt(err / kept), states: kept, method: MASS_SCALE_METHOD };
 }
 
 /** The system at the model's training parameters where it accepts them, else as given. */
