@@ -198,7 +198,10 @@ describe('impulses and point forces', () => {
     h.forces.applyPointImpulse(2, J);
     // Generalized impulse p_i = l_i (cos θ_i Jx + sin θ_i Jy); mass matrix of the double pendulum.
     const [m1, m2, l1, l2] = [1.3, 0.7, 1.1, 0.9];
-    const p = [l1 * (Math.cos(q[0]) * J[0] + Math.sin(q[0]) * J[1]), l2 * (Math.cos(q[1]) * J[0] + Math.sin(q[1]) * J[1])];
+    const p = [
+      l1 * (Math.cos(q[0]) * J[0] + Math.sin(q[0]) * J[1]),
+      l2 * (Math.cos(q[1]) * J[0] + Math.sin(q[1]) * J[1]),
+    ];
     const M11 = (m1 + m2) * l1 * l1;
     const M12 = m2 * l1 * l2 * Math.cos(q[0] - q[1]);
     const M22 = m2 * l2 * l2;
@@ -212,7 +215,10 @@ describe('impulses and point forces', () => {
 
   it('a held point force does the work the ledger records, on a chain', async () => {
     const world = new World();
-    const h = await world.add(createSystem('chain', { links: 4 }), { q0: [0.1, 0.2, 0.3, 0.4], integrator: 'rk4' });
+    const h = await world.add(createSystem('chain', { links: 4 }), {
+      q0: [0.1, 0.2, 0.3, 0.4],
+      integrator: 'rk4',
+    });
     h.forces.setPointForce(4, [2, 0, 0]);
     world.stepN(500, 1e-3);
     expect(Math.abs(h.forces.ledger.work[0])).toBeGreaterThan(0.05);
@@ -266,7 +272,9 @@ describe('force errors are typed one-liners', () => {
     expect(() => createForces(s, { damping: -1 })).toThrow(ForceSpecError);
     expect(() => createForces(s, { damping: -1 })).toThrow(/damping must be a finite number >= 0/);
     expect(() => createForces(s, { damping: [1, 2, 3] })).toThrow(/one number or 2/);
-    expect(() => createForces(s, { constant: [1, Number.NaN] })).toThrow(/constant\[1\] must be a finite number/);
+    expect(() => createForces(s, { constant: [1, Number.NaN] })).toThrow(
+      /constant\[1\] must be a finite number/,
+    );
     expect(() => createForces(s, { drag: 1 } as never)).toThrow(/unknown key 'drag'/);
     const f = new GeneralizedForces(1, 1, {
       callback: (_t, _q, _qd, out) => {
@@ -287,9 +295,9 @@ describe('force errors are typed one-liners', () => {
     expect(() => h.forces.setDamping(0.1)).toThrow(ForceSupportError);
     expect(() => h.forces.applyImpulse([1])).toThrow(/this test engine has no mass matrix/);
     expect(h.qd[0]).toBe(0);
-    expect(() => world.addSync(system, { engine: new AnalyticEngine(system), forces: { damping: -2 } })).toThrow(
-      ForceSpecError,
-    );
+    expect(() =>
+      world.addSync(system, { engine: new AnalyticEngine(system), forces: { damping: -2 } }),
+    ).toThrow(ForceSpecError);
     world.dispose();
   });
 
@@ -318,7 +326,11 @@ describe('force errors are typed one-liners', () => {
 describe('the ledger in snapshots', () => {
   it('a restored world carries E(0) and W, so the ledger continues where it was', async () => {
     const world = new World();
-    const h = await world.add(createSystem('double-pendulum'), { name: 'dp', q0: [1, 0.5], forces: { damping: 0.4 } });
+    const h = await world.add(createSystem('double-pendulum'), {
+      name: 'dp',
+      q0: [1, 0.5],
+      forces: { damping: 0.4 },
+    });
     world.stepN(300, 1e-3);
     const snap = world.toJSON();
     const before = h.ledger(0);
@@ -329,9 +341,12 @@ describe('the ledger in snapshots', () => {
     expect(h.ledger(0)).toBe(before);
     const copy = await World.fromJSON(JSON.parse(JSON.stringify(snap)));
     expect(copy.get('dp')!.ledger(0)).toBe(before);
-    expect(() => world.restore({ ...snap, systems: [{ ...snap.systems[0], ledger: { energy0: [Number.NaN], work: [0] } }] })).toThrow(
-      /'ledger.energy0' must be 1 finite numbers/,
-    );
+    expect(() =>
+      world.restore({
+        ...snap,
+        systems: [{ ...snap.systems[0], ledger: { energy0: [Number.NaN], work: [0] } }],
+      }),
+    ).toThrow(/'ledger.energy0' must be 1 finite numbers/);
     world.dispose();
     copy.dispose();
   });

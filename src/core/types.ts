@@ -131,7 +131,14 @@ export interface Forces {
    * Q(t, q, q̇) of `batch` states (copies `first … first + batch − 1`) into `out` `[batch * dof]`,
    * overwriting it. Allocates nothing.
    */
-  evaluate(t: number, q: Float64Array, qd: Float64Array, out: Float64Array, batch: number, first?: number): void;
+  evaluate(
+    t: number,
+    q: Float64Array,
+    qd: Float64Array,
+    out: Float64Array,
+    batch: number,
+    first?: number,
+  ): void;
 }
 
 /**

@@ -44,7 +44,8 @@ export class GeneralizedForces implements Forces {
   private callbackFn: ForceCallback | null = null;
 
   constructor(dof: number, count = 1, spec: ForceSpec = {}) {
-    if (!(Number.isInteger(dof) && dof >= 1)) throw new ForceSpecError(`forces: dof must be an integer >= 1, got ${dof}`);
+    if (!(Number.isInteger(dof) && dof >= 1))
+      throw new ForceSpecError(`forces: dof must be an integer >= 1, got ${dof}`);
     if (!(Number.isInteger(count) && count >= 1)) {
       throw new ForceSpecError(`forces: count must be an integer >= 1, got ${count}`);
     }
@@ -97,7 +98,9 @@ export class GeneralizedForces implements Forces {
       return this;
     }
     if (c.length !== n) {
-      throw new ForceSpecError(`forces: damping must be one number or ${n} (one per coordinate), got ${c.length}`);
+      throw new ForceSpecError(
+        `forces: damping must be one number or ${n} (one per coordinate), got ${c.length}`,
+      );
     }
     let any = false;
     for (let i = 0; i < n; i++) {
@@ -146,9 +149,11 @@ export class GeneralizedForces implements Forces {
   setConstantOf(copy: number, q: ArrayLike<number>): this {
     checkCopy(copy, this.count);
     const n = this.dof;
-    if (q.length !== n) throw new ForceSpecError(`forces: a copy's constant force has ${n} numbers, got ${q.length}`);
+    if (q.length !== n)
+      throw new ForceSpecError(`forces: a copy's constant force has ${n} numbers, got ${q.length}`);
     for (let i = 0; i < n; i++) {
-      if (!Number.isFinite(q[i])) throw new ForceSpecError(`forces: constant[${i}] must be a finite number, got ${q[i]}`);
+      if (!Number.isFinite(q[i]))
+        throw new ForceSpecError(`forces: constant[${i}] must be a finite number, got ${q[i]}`);
     }
     this.constantArr ??= new Float64Array(n * this.count);
     for (let i = 0; i < n; i++) this.constantArr[copy * n + i] = q[i];
@@ -197,11 +202,17 @@ export class GeneralizedForces implements Forces {
  * Forces from a spec for `count` copies of `system`.
  * @example const forces = createForces(system, { damping: 0.1 });
  */
-export function createForces(system: Pick<System, 'dof'>, spec: ForceSpec = {}, count = 1): GeneralizedForces {
-  if (typeof spec !== 'object' || spec === null) throw new ForceSpecError('forces: the spec must be an object');
+export function createForces(
+  system: Pick<System, 'dof'>,
+  spec: ForceSpec = {},
+  count = 1,
+): GeneralizedForces {
+  if (typeof spec !== 'object' || spec === null)
+    throw new ForceSpecError('forces: the spec must be an object');
   const known = new Set(['damping', 'constant', 'callback']);
   for (const k of Object.keys(spec)) {
-    if (!known.has(k)) throw new ForceSpecError(`forces: unknown key '${k}'; expected damping, constant or callback`);
+    if (!known.has(k))
+      throw new ForceSpecError(`forces: unknown key '${k}'; expected damping, constant or callback`);
   }
   return new GeneralizedForces(system.dof, count, spec);
 }

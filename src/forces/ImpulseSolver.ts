@@ -67,7 +67,9 @@ export class ImpulseSolver {
     }
     for (let i = 0; i < n; i++) {
       if (!Number.isFinite(out[i])) {
-        throw new Error(`impulse: the '${e.id}' engine's mass matrix gives a non-finite velocity change here; the state is left as it was`);
+        throw new Error(
+          `impulse: the '${e.id}' engine's mass matrix gives a non-finite velocity change here; the state is left as it was`,
+        );
       }
     }
     return out;

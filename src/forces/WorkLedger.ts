@@ -73,7 +73,14 @@ export class WorkLedger {
     this.work[copy] += s;
   }
 
-  private addPower(forces: Forces, t: number, q: Float64Array, qd: Float64Array, weight: number, skip?: Uint8Array): void {
+  private addPower(
+    forces: Forces,
+    t: number,
+    q: Float64Array,
+    qd: Float64Array,
+    weight: number,
+    skip?: Uint8Array,
+  ): void {
     forces.evaluate(t, q, qd, this.Q, this.count);
     this.addDot(qd, weight, skip);
   }

@@ -39,7 +39,9 @@ export class PointForces {
   ): void {
     const n = this.system.dof;
     if (F.length !== 3 || !Number.isFinite(F[0]) || !Number.isFinite(F[1]) || !Number.isFinite(F[2])) {
-      throw new ForceSpecError(`forces: a point force is 3 finite numbers [x, y, z], got [${Array.from(F).join(', ')}]`);
+      throw new ForceSpecError(
+        `forces: a point force is 3 finite numbers [x, y, z], got [${Array.from(F).join(', ')}]`,
+      );
     }
     for (let i = 0; i < n; i++) this.qs[i] = q[offset + i];
     this.system.pointJacobian!(this.qs, point, this.jac);
@@ -48,7 +50,13 @@ export class PointForces {
   }
 
   /** Velocity of point `point` `out = J q̇` `[3]` (exact) for the state at `offset`. */
-  velocity(q: ArrayLike<number>, qd: ArrayLike<number>, point: number, out: Float64Array, offset = 0): Float64Array {
+  velocity(
+    q: ArrayLike<number>,
+    qd: ArrayLike<number>,
+    point: number,
+    out: Float64Array,
+    offset = 0,
+  ): Float64Array {
     const n = this.system.dof;
     for (let i = 0; i < n; i++) this.qs[i] = q[offset + i];
     this.system.pointJacobian!(this.qs, point, this.jac);

@@ -129,7 +129,8 @@ export class EulerLagrangeSolver {
     for (let b = 0; b < batch; b++) {
       const o = b * n;
       const h = this.jet(q, qd, o).h;
-      if (h === null) throw new Error(`EulerLagrangeSolver: L does not depend on q̇ at state ${b}; no mass matrix.`);
+      if (h === null)
+        throw new Error(`EulerLagrangeSolver: L does not depend on q̇ at state ${b}; no mass matrix.`);
       for (let r = 0; r < n; r++) {
         for (let j = 0; j < n; j++) hvv[r * n + j] = h[r * m + n + j];
         r0[r] = rhs[o + r];

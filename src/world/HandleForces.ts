@@ -87,7 +87,8 @@ export class HandleForces {
     this.check();
     const known = new Set(['damping', 'constant', 'callback']);
     for (const k of Object.keys(spec)) {
-      if (!known.has(k)) throw new ForceSpecError(`forces: unknown key '${k}'; expected damping, constant or callback`);
+      if (!known.has(k))
+        throw new ForceSpecError(`forces: unknown key '${k}'; expected damping, constant or callback`);
     }
     const next = new GeneralizedForces(this.system.dof, this.count, spec);
     this.forces.setDamping(next.damping);
@@ -123,7 +124,9 @@ export class HandleForces {
       throw new RangeError(`forces: point index ${point} is out of range [0, ${this.system.pointCount})`);
     }
     if (F.length !== 3 || !Array.from(F).every(Number.isFinite)) {
-      throw new ForceSpecError(`forces: a point force is 3 finite numbers [x, y, z], got [${Array.from(F).join(', ')}]`);
+      throw new ForceSpecError(
+        `forces: a point force is 3 finite numbers [x, y, z], got [${Array.from(F).join(', ')}]`,
+      );
     }
     const entry = this.points.get(key);
     if (entry) entry.F.set(F);
@@ -142,7 +145,9 @@ export class HandleForces {
     this.checkCopy(copy);
     const n = this.system.dof;
     if (p.length !== n || !Array.from(p).every(Number.isFinite)) {
-      throw new ForceSpecError(`forces: a generalized impulse is ${n} finite numbers, got [${Array.from(p).join(', ')}]`);
+      throw new ForceSpecError(
+        `forces: a generalized impulse is ${n} finite numbers, got [${Array.from(p).join(', ')}]`,
+      );
     }
     this.impulses ??= new ImpulseSolver(this.engine);
     const { q, qd } = this.state;

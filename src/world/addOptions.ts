@@ -1,6 +1,6 @@
-import type { ForceSpec } from '../forces/GeneralizedForces.js';
 import type { Engine, EngineId, Integrator, IntegratorId, System } from '../core/types.js';
 import type { EngineOptions } from '../engines/registry.js';
+import type { ForceSpec } from '../forces/GeneralizedForces.js';
 import type { IntegratorOptions } from '../integrators/registry.js';
 import { createSystem } from '../systems/registry.js';
 

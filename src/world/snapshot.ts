@@ -294,7 +294,11 @@ function checkSystemState(h: SystemHandle, s: SystemSnapshot): void {
       ['ledger.energy0', energy0],
       ['ledger.work', work],
     ] as const) {
-      if (!Array.isArray(a) || a.length !== h.count || !a.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+      if (
+        !Array.isArray(a) ||
+        a.length !== h.count ||
+        !a.every((v) => typeof v === 'number' && Number.isFinite(v))
+      ) {
         throw new Error(`${s.name}: '${what}' must be ${h.count} finite numbers (one per copy)`);
       }
     }
