@@ -48,7 +48,8 @@ function* jsonArray(count: number, item: (k: number) => string): Generator<strin
 /**
  * A roll-out as JSON text chunks (non-finite numbers written as null):
  * `{ ...header, "t": [T], "q": [T][n], "qd": [T][n], "energy": [T] }` for one start, or `q`, `qd`:
- * `[T][B][n]` and `energy`: `[T][B]` for a batch; `"failure"` when the run stopped early.
+ * `[T][B][n]` and `energy`: `[T][B]` for a batch; with forces, `work` and `ledger` (E − E(0) − W) shaped
+ * like `energy` and `impulses` (those applied); `"failure"` when the run stopped early.
  */
 export function* rolloutJson(header: RolloutHeader, traj: Trajectory, batched: boolean): Generator<string> {
   const { count: T, batch, dof } = traj;
@@ -59,15 +60,25 @@ export function* rolloutJson(header: RolloutHeader, traj: Trajectory, batched: b
     yield `,\n"${key}":`;
     yield* jsonArray(T, (k) => record(traj[key], k, batch, dof, batched));
   }
-  yield ',\n"energy":';
-  yield* jsonArray(T, (k) => (batched ? row(traj.energy, k * batch, batch) : num(traj.energy[k])));
+  const perStart: [string, Float64Array | undefined][] = [
+    ['energy', traj.energy],
+    ['work', traj.work],
+    ['ledger', traj.ledger],
+  ];
+  for (const [key, a] of perStart) {
+    if (a === undefined) continue;
+    yield `,\n"${key}":`;
+    yield* jsonArray(T, (k) => (batched ? row(a, k * batch, batch) : num(a[k])));
+  }
+  if (traj.impulses) yield `,\n"impulses":${JSON.stringify(traj.impulses)}`;
   if (traj.failure) yield `,\n"failure":${JSON.stringify(traj.failure)}`;
   yield '}\n';
 }
 
 /**
  * A roll-out as CSV text chunks. Header `t,q_0,…,q_{n−1},qd_0,…,qd_{n−1},energy` for one start; with a
- * batch, a column `b` (index of the start) follows `t` and there is one row per start per record.
+ * batch, a column `b` (index of the start) follows `t` and there is one row per start per record. With
+ * forces, columns `work` and `ledger` (E − E(0) − W) follow `energy`.
  */
 export function* rolloutCsv(traj: Trajectory, batched: boolean): Generator<string> {
   const { count: T, batch, dof } = traj;
@@ -76,6 +87,9 @@ export function* rolloutCsv(traj: Trajectory, batched: boolean): Generator<strin
   for (let i = 0; i < dof; i++) cols.push(`q_${i}`);
   for (let i = 0; i < dof; i++) cols.push(`qd_${i}`);
   cols.push('energy');
+  const { work, ledger } = traj;
+  const forced = work !== undefined && ledger !== undefined;
+  if (forced) cols.push('work', 'ledger');
   yield cols.join(',') + '\n';
   for (let k0 = 0; k0 < T; k0 += CHUNK) {
     let s = '';
@@ -87,7 +101,9 @@ export function* rolloutCsv(traj: Trajectory, batched: boolean): Generator<strin
         if (batched) s += ',' + b;
         for (let i = 0; i < dof; i++) s += ',' + String(traj.q[o + i]);
         for (let i = 0; i < dof; i++) s += ',' + String(traj.qd[o + i]);
-        s += ',' + String(traj.energy[k * batch + b]) + '\n';
+        s += ',' + String(traj.energy[k * batch + b]);
+        if (forced) s += ',' + String(work[k * batch + b]) + ',' + String(ledger[k * batch + b]);
+        s += '\n';
       }
     }
     yield s;

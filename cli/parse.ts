@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError } from 'commander';
 import { SHIPPED_MODELS, type ShippedModelName, shippedModel } from '../src/index.js';
 import { CliError } from './CliError.js';
-import { DEFAULT_MAX_STATES, overLimit } from './limits.js';
+import { DEFAULT_MAX_STATES, overLimit, show } from './limits.js';
 
 /**
  * Value parsers for command-line flags. Parsers given to commander throw `InvalidArgumentError`, which
@@ -202,4 +202,100 @@ export function stepCount(duration: number, dt: number): number {
 export function modelPath(text: string): string {
   if (existsSync(text) || !(SHIPPED_MODELS as readonly string[]).includes(text)) return text;
   return fileURLToPath(shippedModel(text as ShippedModelName));
+}
+
+/** Largest Rayleigh coefficient `--damping` takes (system units, e.g. N·m·s/rad): larger is a typo. */
+export const MAX_DAMPING = 1e6;
+/** Largest magnitude of one entry of an `--impulse` (generalized impulse or point impulse, N·s). */
+export const MAX_IMPULSE = 1e6;
+/** Most `--impulse` flags of one run. */
+export const MAX_IMPULSES = 1000;
+
+/**
+ * Parser for `--damping`: one coefficient C ≥ 0 for every coordinate, or one per coordinate
+ * (comma-separated), each finite and at most {@link MAX_DAMPING}. The count is checked against the
+ * system's degrees of freedom once the system is known.
+ */
+export function dampingList(text: string): number[] {
+  const parts = text.split(',');
+  return parts.map((p, i) => {
+    const what = parts.length > 1 ? `Entry ${i + 1} ('${p}')` : 'It';
+    const v = p.trim() === '' ? Number.NaN : Number(p);
+    if (!Number.isFinite(v)) {
+      throw new InvalidArgumentError(
+        `${parts.length > 1 ? what : `'${p}'`} is not a finite number. Give a damping coefficient C ≥ 0 (Q = −C q̇), e.g. --damping 0.1, or one per coordinate: --damping 0.1,0.2.`,
+      );
+    }
+    if (v < 0) {
+      throw new InvalidArgumentError(`${what} must be ≥ 0 (damping Q = −C q̇ takes energy out), got ${v}.`);
+    }
+    if (v > MAX_DAMPING) {
+      throw new InvalidArgumentError(`${what} must be at most ${show(MAX_DAMPING)}, got ${v}.`);
+    }
+    return v;
+  });
+}
+
+/** One `--impulse`: a generalized impulse `p` `[dof]`, or an impulse `J` `[3]` on drawn point `point`, at time `at`. */
+export type ImpulseSpec =
+  | { readonly at: number; readonly text: string; readonly p: number[] }
+  | { readonly at: number; readonly text: string; readonly point: number; readonly J: number[] };
+
+/** Comma-separated finite numbers of magnitude at most {@link MAX_IMPULSE}, for `--impulse`. */
+function impulseNumbers(text: string, what: string): number[] {
+  return text.split(',').map((p, i) => {
+    const v = p.trim() === '' ? Number.NaN : Number(p);
+    if (!Number.isFinite(v)) {
+      throw new InvalidArgumentError(`${what} entry ${i + 1} ('${p}') is not a finite number.`);
+    }
+    if (Math.abs(v) > MAX_IMPULSE) {
+      throw new InvalidArgumentError(
+        `${what} entry ${i + 1} must be at most ${show(MAX_IMPULSE)} in magnitude, got ${v}.`,
+      );
+    }
+    return v;
+  });
+}
+
+const IMPULSE_SYNTAX =
+  'Write T:P1,P2,… (a generalized impulse, one number per coordinate) or T:point=K:Jx,Jy,Jz (an impulse on drawn point K).';
+
+/**
+ * Parser for a repeatable `--impulse`, adding to the ones given before:
+ * `T:P1,P2,…` — the generalized impulse p `[dof]` at time T (q̇ jumps by H_vv⁻¹ p), or
+ * `T:point=K:Jx,Jy,Jz` — an impulse J `[3]` (world units, N·s) on drawn point K (p = J(q)ᵀ J).
+ * Checked against the run (T within it, dof, points) once the system is known.
+ */
+export function impulseSpec(text: string, previous: ImpulseSpec[] = []): ImpulseSpec[] {
+  if (previous.length >= MAX_IMPULSES) {
+    throw new InvalidArgumentError(`At most ${show(MAX_IMPULSES)} --impulse flags are taken.`);
+  }
+  const colon = text.indexOf(':');
+  if (colon < 0) throw new InvalidArgumentError(`No ':' after the time. ${IMPULSE_SYNTAX}`);
+  const tText = text.slice(0, colon);
+  const rest = text.slice(colon + 1);
+  const at = tText.trim() === '' ? Number.NaN : Number(tText);
+  if (!Number.isFinite(at) || at < 0) {
+    throw new InvalidArgumentError(
+      `The time '${tText}' must be a finite number ≥ 0 (seconds). ${IMPULSE_SYNTAX}`,
+    );
+  }
+  const point = /^\s*point\s*=\s*([^:]*):(.*)$/.exec(rest);
+  if (point) {
+    const k = point[1].trim() === '' ? Number.NaN : Number(point[1]);
+    if (!Number.isInteger(k) || k < 0) {
+      throw new InvalidArgumentError(
+        `The point index '${point[1]}' must be an integer ≥ 0. ${IMPULSE_SYNTAX}`,
+      );
+    }
+    const J = impulseNumbers(point[2], 'The point impulse');
+    if (J.length !== 3) {
+      throw new InvalidArgumentError(
+        `A point impulse has 3 numbers Jx,Jy,Jz, got ${J.length}. ${IMPULSE_SYNTAX}`,
+      );
+    }
+    return [...previous, { at, text, point: k, J }];
+  }
+  if (/^\s*point\b/.test(rest)) throw new InvalidArgumentError(`Bad point impulse. ${IMPULSE_SYNTAX}`);
+  return [...previous, { at, text, p: impulseNumbers(rest, 'The impulse') }];
 }

@@ -1,5 +1,6 @@
-import type { Engine, Integrator } from '../src/index.js';
+import { type Engine, HandleForces, type Integrator } from '../src/index.js';
 import { SolveFlag } from '../src/node.js';
+import { tidyNumber } from './parse.js';
 
 /**
  * What {@link simulate} records, in flat preallocated buffers (no per-record objects, so long runs
@@ -22,6 +23,12 @@ export interface Trajectory {
   qd: Float64Array;
   /** The system's true energy of each recorded state, `[T * B]`. */
   energy: Float64Array;
+  /** With forces: the work W done on each start up to each record, `[T * B]`. */
+  work?: Float64Array;
+  /** With forces: the energy ledger E − E(0) − W of each record, `[T * B]` (E(0): before any impulse at t = 0). */
+  ledger?: Float64Array;
+  /** With forces: the impulses applied, in order. */
+  impulses?: AppliedImpulse[];
   /** Set when the run stopped early: where and why. */
   failure?: Failure;
 }
@@ -40,9 +47,10 @@ export interface Failure {
   indices: number[];
   /**
    * What kind of failure: `state` (q or q̇ became NaN or ±Infinity), `solve` (the engine flagged the
-   * state as failed: no finite q̈), `engine` (the engine threw), `energy` (the recorded energy is not finite).
+   * state as failed: no finite q̈), `engine` (the engine threw), `energy` (the recorded energy is not finite),
+   * `impulse` (an impulse could not be applied: the engine's mass matrix gave no finite velocity change).
    */
-  cause: 'state' | 'solve' | 'engine' | 'energy';
+  cause: 'state' | 'solve' | 'engine' | 'energy' | 'impulse';
   /** What happened, in words. */
   reason: string;
 }
@@ -84,6 +92,22 @@ export function failedStates(
   return out;
 }
 
+/** An impulse applied at a step boundary, on every start of the batch. */
+export type StepImpulse =
+  | { readonly step: number; readonly p: ArrayLike<number> }
+  | { readonly step: number; readonly point: number; readonly J: ArrayLike<number> };
+
+/** An impulse as applied (for the output): its step boundary and time, and what it was. */
+export type AppliedImpulse = { step: number; t: number } & ({ p: number[] } | { point: number; J: number[] });
+
+/** External forces of a {@link simulate} run. */
+export interface SimulateForces {
+  /** Rayleigh damping Q = −C q̇: one C for every coordinate or `[dof]`, in the system's units. */
+  damping?: number | ArrayLike<number>;
+  /** Impulses at step boundaries (any order; those at the same step apply in the order given). */
+  impulses?: readonly StepImpulse[];
+}
+
 /** Settings of {@link simulate}. */
 export interface SimulateOptions {
   /** Step size (s). */
@@ -92,6 +116,11 @@ export interface SimulateOptions {
   steps: number;
   /** Record every k-th step (step 0 always). @default 1 */
   every?: number;
+  /**
+   * External forces: the trajectory then carries the work W and the ledger E − E(0) − W.
+   * @throws ForceSupportError (before any step) when the engine takes no forces; ForceSpecError for bad ones
+   */
+  forces?: SimulateForces;
 }
 
 /** Records {@link simulate} takes for `steps` steps recorded every `every`, plus one spare for a failure. */
@@ -106,6 +135,10 @@ export function recordCapacity(steps: number, every: number): number {
  * `lastReport.flags`: no finite q̈, which the engine replaced by 0), a recorded energy is not finite, or
  * the engine throws, the run stops; the trajectory then holds everything recorded so far plus the last
  * good state, and `failure` says where it stopped and which states failed.
+ *
+ * With `options.forces`, each step runs under Rayleigh damping (from time (k − 1)·dt), impulses fire at
+ * their step boundaries before that boundary's record (on every start), and each record carries the work
+ * W done so far and the ledger E − E(0) − W, which stays at zero up to the integrator's error.
  */
 export function simulate(
   engine: Engine,
@@ -136,6 +169,28 @@ export function simulate(
     energy: new Float64Array(capacity * batch),
   };
 
+  // External forces: the world's per-handle force object over this run's own state arrays, so the
+  // roll-out and a World step the same way (forces held over each step, work by the same quadrature).
+  let forces: HandleForces | null = null;
+  const e0 = new Float64Array(batch);
+  const impulsesAt = new Map<number, StepImpulse[]>();
+  if (options.forces !== undefined) {
+    forces = new HandleForces(system, engine, batch, { q, qd, invalid: new Uint8Array(batch) });
+    const { damping, impulses = [] } = options.forces;
+    forces.set(damping === undefined ? {} : { damping }); // refuses an engine that takes no forces
+    for (const imp of impulses) {
+      const list = impulsesAt.get(imp.step) ?? [];
+      list.push(imp);
+      impulsesAt.set(imp.step, list);
+    }
+    out.work = new Float64Array(capacity * batch);
+    out.ledger = new Float64Array(capacity * batch);
+    out.impulses = [];
+    for (let b = 0; b < batch; b++) {
+      e0[b] = system.energy(q.subarray(b * dof, (b + 1) * dof), qd.subarray(b * dof, (b + 1) * dof));
+    }
+  }
+
   /** Append a record; returns the states whose energy is not finite. */
   const record = (k: number, qs: Float64Array, qds: Float64Array): number[] => {
     const r = out.count++;
@@ -147,9 +202,39 @@ export function simulate(
     for (let b = 0; b < batch; b++) {
       const e = system.energy(qs.subarray(b * dof, (b + 1) * dof), qds.subarray(b * dof, (b + 1) * dof));
       out.energy[r * batch + b] = e;
+      if (forces !== null) {
+        const w = forces.ledger.work[b];
+        out.work![r * batch + b] = w;
+        out.ledger![r * batch + b] = e - e0[b] - w;
+      }
       if (!Number.isFinite(e)) bad.push(b);
     }
     return bad;
+  };
+  /** Apply the impulses due at step boundary k to every start; returns the starts where one failed. */
+  const applyImpulses = (k: number): { states: number[]; reason: string } | null => {
+    const due = impulsesAt.get(k);
+    if (due === undefined || forces === null) return null;
+    const failed: number[] = [];
+    let reason = '';
+    for (const imp of due) {
+      for (let b = 0; b < batch; b++) {
+        try {
+          if ('p' in imp) forces.applyImpulse(imp.p, b, k * dt);
+          else forces.applyPointImpulse(imp.point, imp.J, b, k * dt);
+        } catch (err) {
+          if (!failed.includes(b)) failed.push(b);
+          reason ||= `the impulse at t = ${tidyNumber(k * dt)} s could not be applied: ${(err as Error).message.replace(/\.$/, '')}`;
+        }
+      }
+      out.impulses!.push(
+        'p' in imp
+          ? { step: k, t: tidyNumber(k * dt), p: Array.from(imp.p) }
+          : { step: k, t: tidyNumber(k * dt), point: imp.point, J: Array.from(imp.J) },
+      );
+      if (failed.length > 0) return { states: failed.sort((a, b) => a - b), reason };
+    }
+    return null;
   };
   const fail = (k: number, states: number[], cause: Failure['cause'], reason: string): Trajectory => {
     out.failure = {
@@ -164,7 +249,9 @@ export function simulate(
     return out;
   };
 
+  const kicked = applyImpulses(0);
   record(0, q, qd);
+  if (kicked) return fail(0, kicked.states, 'impulse', kicked.reason);
   for (let k = 1; k <= steps; k++) {
     qPrev.set(q);
     qdPrev.set(qd);
@@ -172,7 +259,8 @@ export function simulate(
     let reason = '';
     let cause: Failure['cause'] = 'state';
     try {
-      engine.step(q, qd, batch, dt, integrator);
+      if (forces === null) engine.step(q, qd, batch, dt, integrator);
+      else engine.step(q, qd, batch, dt, integrator, (k - 1) * dt, forces.forStep());
       bad = failedStates([q, qd], dof, batch, engineFlags(engine, batch));
       if (bad.length > 0) {
         const flagged = bad.filter((s) => s.flagged).length;
@@ -196,6 +284,13 @@ export function simulate(
         cause,
         reason,
       );
+    }
+    forces?.afterStep((k - 1) * dt, dt, qPrev, qdPrev);
+    // Impulses at this boundary come before its record (the record shows the kicked state).
+    const kick = applyImpulses(k);
+    if (kick) {
+      record(k, q, qd);
+      return fail(k, kick.states, 'impulse', kick.reason);
     }
     if (k % every === 0) {
       // A finite state can still lie outside the system's domain (|q̇| ≥ c for a relativistic particle).

@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { ForceSpecError, ForceSupportError, type System } from '../../src/index.js';
 import { CliError, EXIT_FAILURE } from '../CliError.js';
 import { rolloutCsv, rolloutJson } from '../format.js';
 import { type CliIO, readTextInput, writeResult } from '../io.js';
@@ -13,9 +14,19 @@ import {
   show,
 } from '../limits.js';
 import { addPhysicsOptions, integratorOption, type PhysicsOptions } from '../options.js';
-import { csvVector, parseStates, positiveInteger, positiveNumber, stepCount, tidyNumber } from '../parse.js';
+import {
+  csvVector,
+  dampingList,
+  type ImpulseSpec,
+  impulseSpec,
+  parseStates,
+  positiveInteger,
+  positiveNumber,
+  stepCount,
+  tidyNumber,
+} from '../parse.js';
 import { buildEngine, buildIntegrator, buildSystem, checkEngineId, optionalModel } from '../setup.js';
-import { recordCapacity, simulate } from '../simulate.js';
+import { recordCapacity, type SimulateForces, type StepImpulse, simulate } from '../simulate.js';
 
 /** Parsed options of `three-lnn rollout`. */
 interface RolloutOptions extends PhysicsOptions {
@@ -32,6 +43,8 @@ interface RolloutOptions extends PhysicsOptions {
   maxStates: number;
   maxSteps: number;
   maxOutputValues: number;
+  damping?: number[];
+  impulse?: ImpulseSpec[];
 }
 
 const EXAMPLES = `
@@ -40,9 +53,17 @@ Examples:
   $ three-lnn rollout --system double-pendulum --engine analytic --states starts.json --dt 0.01 --duration 10 --every 10 --out run.json
   $ three-lnn rollout --system double-pendulum --engine lnn --model assets/models/double-pendulum-lnn \\
       --q0 2,1 --qd0 0,0 --dt 0.005 --duration 20 --format csv
+  $ three-lnn rollout --system simple-pendulum --engine analytic --q0 1 --qd0 0 --dt 0.01 --duration 10 \\
+      --damping 0.1 --impulse 2:0.5 --impulse 5:point=1:0.3,0,0
 
 Output (JSON): {"system","engine","integrator","dt","t":[T],"q":[T][n],"qd":[T][n],"energy":[T]} for one start;
-with --states the arrays are q, qd: [T][B][n] and energy: [T][B]. energy is the system's true energy.`;
+with --states the arrays are q, qd: [T][B][n] and energy: [T][B]. energy is the system's true energy.
+With --damping or --impulse: also "work" W and "ledger" E − E(0) − W (shaped like energy; the ledger stays
+at zero up to integration error) and "impulses" (those applied); CSV gains the columns work,ledger.
+
+--impulse T:P1,P2,…            generalized impulse p (one number per coordinate) at time T: q̇ += H_vv⁻¹ p
+--impulse T:point=K:Jx,Jy,Jz   impulse J (N·s, world axes, y up) on drawn point K: p = J(q)ᵀ J
+An impulse fires at the first step boundary k·dt ≥ T, on every start, before that boundary's record.`;
 
 /** `three-lnn rollout`: integrate one start or a batch and print the trajectory. */
 export function rolloutCommand(io: CliIO): Command {
@@ -56,6 +77,16 @@ export function rolloutCommand(io: CliIO): Command {
     .requiredOption('--dt <s>', 'time step in seconds (> 0)', positiveNumber)
     .requiredOption('--duration <s>', 'simulated time in seconds: a whole multiple of --dt', positiveNumber)
     .addOption(integratorOption())
+    .option(
+      '--damping <C>',
+      "Rayleigh damping Q = −C q̇ in the system's units: one C ≥ 0 for every coordinate, or one per coordinate (comma-separated)",
+      dampingList,
+    )
+    .option(
+      '--impulse <spec>',
+      'an impulse at time T, repeatable: T:P1,P2,… (generalized, one per coordinate) or T:point=K:Jx,Jy,Jz (on drawn point K)',
+      impulseSpec,
+    )
     .option('--every <k>', 'record every k-th step (t = 0 is always recorded)', positiveInteger, 1)
     .addOption(new Option('--format <fmt>', 'output format').choices(['json', 'csv']).default('json'))
     .option('--out <file>', 'write to a file instead of standard output')
@@ -142,14 +173,15 @@ async function runRollout(io: CliIO, opts: RolloutOptions): Promise<void> {
       'steps (steps × starts)',
     );
   }
+  const forces = checkForces(opts, system, steps);
   // Records are kept in memory until written: refuse runs whose output could not fit.
-  const perRecord = batch * (2 * dof + 1);
+  const perRecord = batch * (2 * dof + (forces ? 3 : 1));
   const values = recordCapacity(steps, opts.every) * perRecord;
   if (values > opts.maxOutputValues) {
     const room = opts.maxOutputValues - 2 * perRecord;
     const every = room > 0 ? Math.ceil(((steps + 1) * perRecord) / room) : Number.NaN;
     throw overLimit(
-      'what this run would record (records × starts × (2n + 1))',
+      `what this run would record (records × starts × (2n + ${forces ? 3 : 1}))`,
       values,
       '--max-output-values',
       opts.maxOutputValues,
@@ -167,7 +199,19 @@ async function runRollout(io: CliIO, opts: RolloutOptions): Promise<void> {
       dt: opts.dt,
       steps,
       every: opts.every,
+      ...(forces ? { forces } : {}),
     });
+  } catch (err) {
+    // Raised before the first step: bad input, nothing was run.
+    if (err instanceof ForceSupportError) {
+      throw new CliError(
+        `${forceFlags(opts)}: --engine ${opts.engine} takes no forces: ${err.message.replace(/^forces: /, '').replace(/\.$/, '')}. ` +
+          'Run forces on an engine that takes them (analytic, lagrangian, cannon, or a learned lnn or lgn model).',
+      );
+    }
+    if (err instanceof ForceSpecError)
+      throw new CliError(`${forceFlags(opts)}: ${err.message.replace(/^forces: /, '')}`);
+    throw err;
   } finally {
     engine.dispose();
   }
@@ -180,6 +224,7 @@ async function runRollout(io: CliIO, opts: RolloutOptions): Promise<void> {
     every: opts.every,
     params: system.params,
     ...(model ? { model: model.dir } : {}),
+    ...(forces?.damping !== undefined ? { damping: forces.damping } : {}),
   };
   await writeResult(
     io,
@@ -204,4 +249,64 @@ async function runRollout(io: CliIO, opts: RolloutOptions): Promise<void> {
       EXIT_FAILURE,
     );
   }
+}
+
+/** The force flags given, for messages: `--damping`, `--impulse` or `--damping/--impulse`. */
+function forceFlags(opts: RolloutOptions): string {
+  const flags = [];
+  if (opts.damping !== undefined) flags.push('--damping');
+  if (opts.impulse !== undefined) flags.push('--impulse');
+  return flags.join('/');
+}
+
+/**
+ * `--damping` and `--impulse` checked against the system and the run (counts against the dof, impulse
+ * times within the run, point indices); undefined when neither is given.
+ * @throws CliError naming the flag and the fix
+ */
+function checkForces(opts: RolloutOptions, system: System, steps: number): SimulateForces | undefined {
+  const { damping, impulse } = opts;
+  if (damping === undefined && impulse === undefined) return undefined;
+  const dof = system.dof;
+  if (damping !== undefined && damping.length !== 1 && damping.length !== dof) {
+    throw new CliError(
+      `--damping has ${damping.length} values; give one for every coordinate or ${dof} (one per coordinate of ${system.id}).`,
+    );
+  }
+  const duration = steps * opts.dt;
+  const impulses: StepImpulse[] = [];
+  for (const imp of impulse ?? []) {
+    const flag = `--impulse ${imp.text}`;
+    const ratio = imp.at / opts.dt;
+    if (ratio > steps + 1e-9 * Math.max(1, steps)) {
+      throw new CliError(
+        `${flag}: t = ${imp.at} s is after the end of the run (--duration ${tidyNumber(duration)}); give a time from 0 to ${tidyNumber(duration)}.`,
+      );
+    }
+    const step = Math.min(steps, Math.max(0, Math.ceil(ratio - 1e-9)));
+    if ('p' in imp) {
+      if (imp.p.length !== dof) {
+        throw new CliError(
+          `${flag}: the impulse has ${imp.p.length} value${imp.p.length === 1 ? '' : 's'}; ${system.id} has ${dof} degree${dof === 1 ? '' : 's'} of freedom, so give ${dof} (T:${dof === 1 ? 'P1' : `P1,…,P${dof}`}).`,
+        );
+      }
+      impulses.push({ step, p: imp.p });
+    } else {
+      if (imp.point >= system.pointCount) {
+        throw new CliError(
+          `${flag}: point ${imp.point} does not exist; ${system.id} has ${system.pointCount} drawn points (0 to ${system.pointCount - 1}).`,
+        );
+      }
+      if (system.pointJacobian === undefined) {
+        throw new CliError(
+          `${flag}: ${system.id} gives no point Jacobian, so an impulse on a point is undefined; give a generalized impulse (T:${dof === 1 ? 'P1' : `P1,…,P${dof}`}).`,
+        );
+      }
+      impulses.push({ step, point: imp.point, J: imp.J });
+    }
+  }
+  return {
+    ...(damping !== undefined ? { damping: damping.length === 1 ? damping[0] : damping } : {}),
+    impulses,
+  };
 }

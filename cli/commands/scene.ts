@@ -100,7 +100,9 @@ system sets outsideTraining: 'run' or --outside-training is given (as the app ru
 
 The file is a module whose default export is a scene (see docs/scenes.md), or a JSON scene.
 Output: {"format":"three-lnn/scene-run","scene","dt","duration","steps","systems","events","failures",
-"recordings":{name:{"t":[T],"q":[T][count][n],"qd":…,"energy":[T][count],"positions":[T][count][3·points]}}}`;
+"recordings":{name:{"t":[T],"q":[T][count][n],"qd":…,"energy":[T][count],"positions":[T][count][3·points]}}}
+A scene system may declare forces: { damping, constant }, and impulse events a generalized impulse p or a
+point impulse point/J; recorders then take "work" and "ledger" (E − E(0) − W) as [T][count].`;
 
 /**
  * Let `import()` load TypeScript scene files: tsx's loader when tsx is installed (a development dependency

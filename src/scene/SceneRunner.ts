@@ -1,7 +1,9 @@
 import type { System } from '../core/types.js';
 import type { EngineOptions } from '../engines/registry.js';
+import type { ForceSpec } from '../forces/GeneralizedForces.js';
 import { createRng, normal } from '../math/random.js';
 import { systemFrom } from '../world/addOptions.js';
+import { ForceSupportError } from '../world/HandleForces.js';
 import type { SystemHandle } from '../world/SystemHandle.js';
 import type { WorldOptions } from '../world/types.js';
 import { World } from '../world/World.js';
@@ -197,6 +199,7 @@ export class SceneRunner {
           integrator: h.integrator.id,
           count: h.count,
           dof: h.dof,
+          ...(s.forces !== undefined ? { forces: s.forces } : {}),
         };
       }),
       events: this.applied,
@@ -245,9 +248,16 @@ export class SceneRunner {
         count,
         ...(q0 ? { q0 } : {}),
         ...(qd0 ? { qd0 } : {}),
+        ...(s.forces ? { forces: forceSpec(s.forces) } : {}),
       });
       this.handles.set(s.id, handle);
     } catch (err) {
+      if (err instanceof ForceSupportError) {
+        throw new SceneError(
+          `${where}: engine '${s.engine ?? 'analytic'}' takes no forces (${err.message.replace(/^forces: /, '')}); remove its forces or use an engine that takes them (analytic, lagrangian, cannon, lnn, lgn).`,
+          { cause: err },
+        );
+      }
       throw new SceneError(`${where}: ${(err as Error).message}`, { cause: err });
     }
   }
@@ -257,12 +267,34 @@ export class SceneRunner {
     this.scene.events.forEach((e, i) => {
       const target = 'target' in e && e.target !== undefined ? this.handles.get(e.target) : undefined;
       const dof = target?.dof;
-      for (const key of ['q', 'qd'] as const) {
+      const where = `scene '${this.scene.name}': events[${i}]`;
+      for (const key of ['q', 'qd', 'p'] as const) {
         const v = (e as unknown as Record<string, unknown>)[key];
         if (Array.isArray(v) && v.length !== dof) {
           throw new SceneError(
-            `scene '${this.scene.name}': events[${i}].${key} has ${v.length} numbers; '${target?.name}' has ${dof} degrees of freedom.`,
+            `${where}.${key} has ${v.length} numbers; '${target?.name}' has ${dof} degrees of freedom.`,
           );
+        }
+      }
+      if (e.type === 'impulse' && target !== undefined && e.qd === undefined) {
+        const why = target.forces.unsupported;
+        if (why !== null) {
+          throw new SceneError(
+            `${where} (impulse ${e.p !== undefined ? 'p' : 'on a point'}): engine '${target.engine.id}' of '${target.name}' takes no forces or impulses (${why}); use qd (a velocity change) or an engine that takes forces.`,
+          );
+        }
+        if (e.point !== undefined) {
+          const system = target.system;
+          if (e.point >= system.pointCount) {
+            throw new SceneError(
+              `${where}.point ${e.point} does not exist; '${target.name}' (${system.id}) has ${system.pointCount} drawn points (0 to ${system.pointCount - 1}).`,
+            );
+          }
+          if (system.pointJacobian === undefined) {
+            throw new SceneError(
+              `${where}: ${system.id} gives no point Jacobian, so an impulse on a point is undefined; give a generalized impulse p.`,
+            );
+          }
         }
       }
       const step = Math.max(0, Math.ceil(e.at / this.dt - 1e-9));
@@ -327,7 +359,26 @@ export class SceneRunner {
       case 'impulse': {
         const h = this.handle(e.target);
         for (const c of this.copies(h, e.index)) {
-          for (let i = 0; i < h.dof; i++) h.qd[c * h.dof + i] += e.qd[i];
+          if (e.qd !== undefined) {
+            for (let i = 0; i < h.dof; i++) h.qd[c * h.dof + i] += e.qd[i];
+            continue;
+          }
+          try {
+            if (e.p !== undefined) h.forces.applyImpulse(e.p, c, k * this.dt);
+            else h.forces.applyPointImpulse(e.point!, e.J!, c, k * this.dt);
+          } catch (err) {
+            // The engine's mass matrix gave no finite velocity change: the copy is left as it was and frozen.
+            if (h.invalid[c] === 0) {
+              h.invalid[c] = 1;
+              this.failures.push({
+                target: h.name,
+                index: c,
+                step: k,
+                t: timeOf(k, this.dt),
+                reason: `the impulse could not be applied: ${(err as Error).message}`,
+              });
+            }
+          }
         }
         break;
       }
@@ -404,6 +455,18 @@ export class SceneRunner {
         }),
       );
     }
+    if (data.work) {
+      const w = h.forces.ledger.work;
+      data.work.push(Array.from({ length: h.count }, (_, c) => (Number.isFinite(w[c]) ? w[c] : null)));
+    }
+    if (data.ledger) {
+      data.ledger.push(
+        Array.from({ length: h.count }, (_, c) => {
+          const v = h.ledger(c);
+          return Number.isFinite(v) ? v : null;
+        }),
+      );
+    }
     if (data.positions) {
       const out = new Float64Array(h.system.pointCount * 3);
       data.positions.push(
@@ -414,4 +477,12 @@ export class SceneRunner {
       );
     }
   }
+}
+
+/** A scene system's forces as the World takes them: a `[count][dof]` constant flattened. */
+function forceSpec(f: NonNullable<SceneSystem['forces']>): ForceSpec {
+  return {
+    ...(f.damping !== undefined ? { damping: f.damping } : {}),
+    ...(f.constant !== undefined ? { constant: flatState(f.constant)! } : {}),
+  };
 }

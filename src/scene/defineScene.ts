@@ -1,5 +1,12 @@
 import { SceneError } from './SceneError.js';
-import type { RecordedQuantity, Scene, SceneDefinition, SceneEvent, SceneSystem } from './types.js';
+import type {
+  ImpulseEvent,
+  RecordedQuantity,
+  Scene,
+  SceneDefinition,
+  SceneEvent,
+  SceneSystem,
+} from './types.js';
 
 const EVENT_TYPES: readonly SceneEvent['type'][] = [
   'impulse',
@@ -9,8 +16,22 @@ const EVENT_TYPES: readonly SceneEvent['type'][] = [
   'resume',
   'marker',
 ];
-const QUANTITIES: readonly RecordedQuantity[] = ['q', 'qd', 'energy', 'engineEnergy', 'positions'];
+const QUANTITIES: readonly RecordedQuantity[] = [
+  'q',
+  'qd',
+  'energy',
+  'engineEnergy',
+  'positions',
+  'work',
+  'ledger',
+];
 const DEFAULT_QUANTITIES: readonly RecordedQuantity[] = ['q', 'qd', 'energy'];
+
+/**
+ * Largest magnitude of a force quantity in a scene: a damping coefficient, an entry of a constant force,
+ * of a generalized impulse `p` or of a point impulse `J` (system units). Larger is a typo or hostile.
+ */
+export const MAX_SCENE_FORCE = 1e6;
 
 /** Longest quoted value in a message (a scene from a file may hold anything). */
 const MAX_QUOTED = 60;
@@ -80,6 +101,84 @@ function checkState(scene: string, where: string, v: unknown, count: number): vo
   }
 }
 
+/** Finite numbers of magnitude at most {@link MAX_SCENE_FORCE} (≥ 0 with `nonNegative`). */
+function checkForceVector(scene: string, where: string, v: unknown, nonNegative = false): void {
+  checkVector(scene, where, v);
+  for (const [i, x] of (v as number[]).entries()) {
+    if (nonNegative && x < 0) fail(scene, `${where}[${i}] must be ≥ 0, got ${brief(x)}.`);
+    if (Math.abs(x) > MAX_SCENE_FORCE)
+      fail(scene, `${where}[${i}] must be at most ${MAX_SCENE_FORCE} in magnitude, got ${brief(x)}.`);
+  }
+}
+
+/** A system's `forces`: a plain object of `damping` and `constant` only (a scene is data). */
+function checkForces(scene: string, where: string, f: unknown, count: number): void {
+  if (typeof f !== 'object' || f === null || Array.isArray(f)) {
+    fail(scene, `${where} must be an object { damping?, constant? }, got ${brief(f)}.`);
+  }
+  for (const k of Object.keys(f)) {
+    if (k === 'callback') {
+      fail(
+        scene,
+        `${where}.callback: a scene is plain data; set a force callback in code (runner.handle(id).forces.set({ callback })).`,
+      );
+    }
+    if (k !== 'damping' && k !== 'constant')
+      fail(scene, `${where}: unknown key ${quoted(k)}; expected damping or constant.`);
+  }
+  const { damping, constant } = f as { damping?: unknown; constant?: unknown };
+  if (damping !== undefined) {
+    if (typeof damping === 'number') {
+      if (!Number.isFinite(damping) || damping < 0 || damping > MAX_SCENE_FORCE)
+        fail(
+          scene,
+          `${where}.damping must be a coefficient C in [0, ${MAX_SCENE_FORCE}] (Q = −C q̇) or one per coordinate, got ${brief(damping)}.`,
+        );
+    } else if (Array.isArray(damping)) {
+      checkForceVector(scene, `${where}.damping`, damping, true);
+    } else {
+      fail(
+        scene,
+        `${where}.damping must be a number ≥ 0 or an array of them (one per coordinate), got ${brief(damping)}.`,
+      );
+    }
+  }
+  if (constant !== undefined) {
+    checkState(scene, `${where}.constant`, constant, count);
+    if (Array.isArray((constant as unknown[])[0])) {
+      (constant as number[][]).forEach((row, r) => {
+        checkForceVector(scene, `${where}.constant[${r}]`, row);
+      });
+    } else {
+      checkForceVector(scene, `${where}.constant`, constant);
+    }
+  }
+}
+
+/** An impulse event: exactly one of `qd`, `p`, or `point` with `J`. */
+function checkImpulse(scene: string, where: string, e: ImpulseEvent): void {
+  const given = (['qd', 'p', 'point', 'J'] as const).filter((k) => e[k] !== undefined);
+  const kinds = new Set(given.map((k) => (k === 'J' ? 'point' : k)));
+  if (kinds.size !== 1) {
+    fail(
+      scene,
+      `${where} (impulse) needs exactly one of qd (a velocity change), p (a generalized impulse) or point with J (an impulse on a point), got ${given.length === 0 ? 'none' : given.join(', ')}.`,
+    );
+  }
+  if (e.qd !== undefined) checkVector(scene, `${where}.qd`, e.qd);
+  if (e.p !== undefined) checkForceVector(scene, `${where}.p`, e.p);
+  if (kinds.has('point')) {
+    if (!Number.isInteger(e.point) || (e.point as number) < 0)
+      fail(
+        scene,
+        `${where}.point must be the index (an integer ≥ 0) of a drawn point, got ${brief(e.point)}.`,
+      );
+    checkForceVector(scene, `${where}.J`, e.J);
+    if ((e.J as readonly number[]).length !== 3)
+      fail(scene, `${where}.J must be 3 numbers [x, y, z] (N·s), got ${brief(e.J)}.`);
+  }
+}
+
 function checkSystem(scene: string, s: SceneSystem, i: number, ids: Set<string>): void {
   const where = `systems[${i}]`;
   if (typeof s !== 'object' || s === null) fail(scene, `${where} must be an object { id, system, … }.`);
@@ -115,6 +214,7 @@ function checkSystem(scene: string, s: SceneSystem, i: number, ids: Set<string>)
   if (s.outsideTraining !== undefined && s.outsideTraining !== 'error' && s.outsideTraining !== 'run') {
     fail(scene, `${where}.outsideTraining must be 'error' or 'run', got ${brief(s.outsideTraining)}.`);
   }
+  if (s.forces !== undefined) checkForces(scene, `${where}.forces (${quoted(s.id)})`, s.forces, count);
 }
 
 function checkEvent(scene: string, e: SceneEvent, i: number, systems: Map<string, SceneSystem>): void {
@@ -148,7 +248,7 @@ function checkEvent(scene: string, e: SceneEvent, i: number, systems: Map<string
       );
     }
   }
-  if (e.type === 'impulse') checkVector(scene, `${where}.qd`, e.qd);
+  if (e.type === 'impulse') checkImpulse(scene, where, e);
   if (e.type === 'setState') {
     if (e.q === undefined && e.qd === undefined) fail(scene, `${where} (setState) needs q, qd or both.`);
     if (e.q !== undefined) checkVector(scene, `${where}.q`, e.q);

@@ -16,6 +16,7 @@ export type {
   SceneDefinition,
   SceneEvent,
   SceneFailure,
+  SceneForces,
   SceneRecorder,
   SceneRun,
   SceneSystem,

@@ -38,6 +38,21 @@ export interface SceneView {
   readonly ghost?: boolean;
 }
 
+/**
+ * External forces on a scene system from t = 0 (plain data; in code, `runner.handle(id).forces` takes
+ * more: callbacks, forces on points). Refused on an engine that takes no forces (the black-box baseline).
+ * @example { damping: 0.05 } // Rayleigh damping Q = −0.05 q̇ on every coordinate
+ */
+export interface SceneForces {
+  /**
+   * Rayleigh damping Q = −C q̇ in the system's units (N·m·s/rad for angles): one C ≥ 0 for every
+   * coordinate, or `[dof]`. At most 1e6.
+   */
+  readonly damping?: number | readonly number[];
+  /** A constant generalized force: `[dof]` (every copy alike) or `[count][dof]`. Entries at most 1e6 in magnitude. */
+  readonly constant?: readonly number[] | readonly (readonly number[])[];
+}
+
 /** One system of a scene: `count` copies of a physical system under one engine and integrator. */
 export interface SceneSystem {
   /** Name within the scene, unique; events and recorders refer to it. */
@@ -69,6 +84,8 @@ export interface SceneSystem {
   readonly qd0?: readonly number[] | readonly (readonly number[])[];
   /** Number of copies, stepped as one batch. @default 1 */
   readonly count?: number;
+  /** External forces from t = 0 (damping, a constant force); the work they do is recorded as `work`. @default none */
+  readonly forces?: SceneForces;
   /** Renderer hints. @default {} */
   readonly view?: SceneView;
 }
@@ -87,11 +104,25 @@ interface TargetedEvent extends EventBase {
   readonly index?: number;
 }
 
-/** Add `qd` (`[dof]`) to the velocities: a kick. */
+/**
+ * A kick, given as exactly one of:
+ * - `qd` (`[dof]`): a velocity change Δq̇, added as is (mass ignored; not counted as work);
+ * - `p` (`[dof]`): a generalized impulse, q̇ += H_vv⁻¹ p with the engine's mass matrix (Δθ̇ = p/(m l²) for
+ *   a simple pendulum); its work p·(q̇⁻ + q̇⁺)/2 goes into the ledger;
+ * - `point` and `J`: an impulse `J` `[3]` (N·s, world axes, y up) on drawn point `point`, i.e. the
+ *   generalized impulse J(q)ᵀ J.
+ * `p` and `point` need an engine that takes forces.
+ */
 export interface ImpulseEvent extends TargetedEvent {
   readonly type: 'impulse';
   /** Velocity change Δq̇, `[dof]`. */
-  readonly qd: readonly number[];
+  readonly qd?: readonly number[];
+  /** Generalized impulse, `[dof]` (N·m·s for an angle). */
+  readonly p?: readonly number[];
+  /** Index of the drawn point the impulse `J` acts on. */
+  readonly point?: number;
+  /** Impulse on `point`, `[x, y, z]` in N·s. */
+  readonly J?: readonly number[];
 }
 
 /** Replace the state (revives a copy frozen after a non-finite state). */
@@ -142,7 +173,7 @@ export interface MarkerEvent extends EventBase {
 export type SceneEvent = ImpulseEvent | SetStateEvent | PerturbEvent | PauseEvent | ResumeEvent | MarkerEvent;
 
 /** Quantities a recorder can take. */
-export type RecordedQuantity = 'q' | 'qd' | 'energy' | 'engineEnergy' | 'positions';
+export type RecordedQuantity = 'q' | 'qd' | 'energy' | 'engineEnergy' | 'positions' | 'work' | 'ledger';
 
 /** Records quantities of one scene system every `every` steps (step 0 included). */
 export interface SceneRecorder {
@@ -209,6 +240,10 @@ export interface Recording {
   engineEnergy?: (number | null)[][];
   /** Forward kinematics, `[T][count][pointCount * 3]` (x, y, z per point). */
   positions?: number[][][];
+  /** Work W done by the external forces and impulses (`p`, `point`) since t = 0, `[T][count]`. */
+  work?: (number | null)[][];
+  /** The energy ledger E − E(0) − W, `[T][count]`: zero up to integration error; null where not finite. */
+  ledger?: (number | null)[][];
 }
 
 /** An event as applied during a run. */
@@ -261,6 +296,8 @@ export interface SceneRun {
     integrator: string;
     count: number;
     dof: number;
+    /** The forces declared on the system, when any. */
+    forces?: SceneForces;
   }[];
   /** Events applied, in order. */
   events: AppliedEvent[];
