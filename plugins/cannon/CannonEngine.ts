@@ -1,5 +1,13 @@
-import { type Body, Broadphase, Vec3, World } from 'cannon-es';
-import type { Engine, Integrator, System } from '../../src/index.js';
+import { Body, Broadphase, Vec3, World } from 'cannon-es';
+import {
+  type Engine,
+  type ForceSupport,
+  type Forces,
+  type Integrator,
+  pointVelocities,
+  SymmetricSolver,
+  type System,
+} from '../../src/index.js';
 import { type CannonBuildOptions, cannonSubsteps, cannonTuning } from './CannonBuildOptions.js';
 import type { CannonSystem } from './CannonSystem.js';
 import { cannonBuilders } from './cannonBuilders.js';
@@ -47,11 +55,22 @@ class NoCollisions extends Broadphase {
  * `world.step(h)` a fixed number of times, so results are repeatable. Between calls the bodies keep their
  * full state; they are re-placed only when the caller's (q, q̇) differ from what was last read back.
  * `accelerations` is a finite difference over one cannon step (first order in that step).
+ *
+ * Forces (`forceSupport` null): before every cannon step, each copy's generalized force Q(t, q, q̇) —
+ * evaluated at the state read back from the bodies, so damping −C q̇ and callbacks see the current
+ * motion — becomes forces on its bodies, the minimum-norm F with J(q)ᵀ F = Q, `F = J (JᵀJ)⁻¹ Q` over
+ * the stacked point Jacobians. The built systems' constraints (rods between body centres, or motion
+ * locked to the string's axis) do no work, so any F with JᵀF = Q moves the constrained system as Q
+ * does; the minimum-norm one loads no rod. Q is held over each cannon step (explicit, first order in the
+ * step like the rest of cannon's integration). Impulses (`ImpulseSolver`) use {@link massSolve}: the
+ * bodies' own mass matrix JᵀMJ, exact.
  * @example const engine = await createEngine('cannon', createSystem('double-pendulum'));
  */
 export class CannonEngine implements Engine {
   readonly id = 'cannon' as const;
   readonly system: System;
+  /** The cannon engine takes generalized forces (applied as point forces on its bodies, see above). */
+  readonly forceSupport: ForceSupport = null;
   /** Cannon steps of the last `step` call (per call, not per state). */
   lastSubsteps = 0;
   private readonly options: Required<CannonEngineOptions>;
@@ -64,6 +83,15 @@ export class CannonEngine implements Engine {
   private readonly qi: Float64Array;
   private readonly qdi: Float64Array;
   private disposed = false;
+  /** Scratch of the force mapping: Q of one copy, its point Jacobians, JᵀJ, the solve. */
+  private readonly Q: Float64Array;
+  private readonly x: Float64Array;
+  private readonly jac: Float64Array;
+  private readonly jtj: Float64Array;
+  private readonly unit: Float64Array;
+  private readonly column: Float64Array;
+  private readonly solver: SymmetricSolver;
+  private pointMasses: Float64Array | null = null;
 
   constructor(system: System, options: CannonEngineOptions = {}) {
     if (!cannonBuilders.has(system.id)) {
@@ -83,12 +111,31 @@ export class CannonEngine implements Engine {
       if (!(Number.isFinite(v) && v > 0))
         throw new Error(`CannonEngine: option '${k}' must be > 0, got ${v}`);
     }
-    this.qi = new Float64Array(system.dof);
-    this.qdi = new Float64Array(system.dof);
+    const n = system.dof;
+    this.qi = new Float64Array(n);
+    this.qdi = new Float64Array(n);
+    this.Q = new Float64Array(n);
+    this.x = new Float64Array(n);
+    this.jac = new Float64Array(n * system.pointCount * 3);
+    this.jtj = new Float64Array(n * n);
+    this.unit = new Float64Array(n);
+    this.column = new Float64Array(system.pointCount * 3);
+    this.solver = new SymmetricSolver(n);
   }
 
-  /** Advance `batch` states (`q`, `qd`: `[batch * dof]`) in place by `dt` with cannon-es. */
-  step(q: Float64Array, qd: Float64Array, batch: number, dt: number, _integrator?: Integrator): void {
+  /**
+   * Advance `batch` states (`q`, `qd`: `[batch * dof]`) in place by `dt` with cannon-es, from time `t0`,
+   * under `forces` when given (see the class notes).
+   */
+  step(
+    q: Float64Array,
+    qd: Float64Array,
+    batch: number,
+    dt: number,
+    _integrator?: Integrator,
+    t0 = 0,
+    forces?: Forces | null,
+  ): void {
     this.checkAlive();
     if (!(Number.isFinite(dt) && dt > 0)) throw new Error(`CannonEngine.step: dt must be > 0, got ${dt}`);
     const k = cannonSubsteps(dt, this.options.maxSubstep);
@@ -96,25 +143,63 @@ export class CannonEngine implements Engine {
     this.prepare(batch, h);
     this.place(q, qd, batch);
     const world = this.world!;
-    for (let s = 0; s < k; s++) world.step(h);
+    const forced = forces != null && !forces.zero ? forces : null;
+    if (forced) this.checkForces(forced, batch);
+    for (let s = 0; s < k; s++) {
+      if (forced) this.applyForces(forced, batch, t0 + s * h);
+      world.step(h);
+    }
     this.lastSubsteps = k;
     this.read(q, qd, batch);
   }
 
   /**
-   * q̈ estimated by one cannon step of `maxSubstep` from each state: (q̇' − q̇) / h. First order in h;
-   * cannon has no acceleration of its own to report.
+   * q̈ estimated by one cannon step of `maxSubstep` from each state: (q̇' − q̇) / h, under `forces` at
+   * time `t` when given. First order in h; cannon has no acceleration of its own to report.
    */
-  accelerations(q: Float64Array, qd: Float64Array, qdd: Float64Array, batch: number): void {
+  accelerations(
+    q: Float64Array,
+    qd: Float64Array,
+    qdd: Float64Array,
+    batch: number,
+    t = 0,
+    forces?: Forces | null,
+  ): void {
     this.checkAlive();
     const h = this.options.maxSubstep;
     const q1 = Float64Array.from(q.subarray(0, batch * this.system.dof));
     const qd1 = Float64Array.from(qd.subarray(0, batch * this.system.dof));
     this.prepare(batch, h);
     this.place(q1, qd1, batch, true);
+    const forced = forces != null && !forces.zero ? forces : null;
+    if (forced) {
+      this.checkForces(forced, batch);
+      this.applyForces(forced, batch, t);
+    }
     this.world!.step(h);
     this.read(q1, qd1, batch);
     for (let i = 0; i < batch * this.system.dof; i++) qdd[i] = (qd1[i] - qd[i]) / h;
+  }
+
+  /**
+   * Δq̇ of generalized impulses: `out = M⁻¹ rhs` per state (`[batch * dof]`), M = Σ m_i J_iᵀ J_i the
+   * mass matrix of the cannon bodies (point masses at the system's points), exact. Used by the core's
+   * `ImpulseSolver` (`handle.forces.applyImpulse`).
+   * @throws Error when M is singular at a state
+   */
+  massSolve(q: Float64Array, _qd: Float64Array, rhs: Float64Array, out: Float64Array, batch: number): void {
+    this.checkAlive();
+    const n = this.system.dof;
+    const masses = this.masses();
+    const qi = this.qi;
+    for (let b = 0; b < batch; b++) {
+      for (let i = 0; i < n; i++) qi[i] = q[b * n + i];
+      this.normalMatrix(qi, masses);
+      if (!this.solver.trySolve(this.jtj, rhs.subarray(b * n, b * n + n), this.x)) {
+        throw new Error(`CannonEngine: the mass matrix of '${this.system.id}' is singular at this state`);
+      }
+      out.set(this.x, b * n);
+    }
   }
 
   /** The exact system's energy of one state (`q`, `qd`: `[dof]`). */
@@ -126,6 +211,94 @@ export class CannonEngine implements Engine {
   dispose(): void {
     this.disposed = true;
     this.teardown();
+  }
+
+  private checkForces(forces: Forces, batch: number): void {
+    if (forces.dof !== this.system.dof) {
+      throw new Error(
+        `CannonEngine: forces for ${forces.dof} coordinates, the system has ${this.system.dof}`,
+      );
+    }
+    if (forces.count < batch) {
+      throw new Error(`CannonEngine: forces for ${forces.count} copies, the batch has ${batch}`);
+    }
+  }
+
+  /**
+   * Add to every copy's bodies the minimum-norm point forces F = J (JᵀJ)⁻¹ Q of its Q(t, q, q̇), the state
+   * read back from the bodies. cannon adds gravity and integrates them in the coming `world.step`.
+   */
+  private applyForces(forces: Forces, batch: number, t: number): void {
+    const n = this.system.dof;
+    const pc = this.system.pointCount;
+    const { qi, qdi, Q, x, jac } = this;
+    for (let b = 0; b < batch; b++) {
+      const copy = this.copies[b];
+      copy.readState(qi, qdi);
+      forces.evaluate(t, qi, qdi, Q, 1, b);
+      let any = false;
+      for (let i = 0; i < n; i++) if (Q[i] !== 0) any = true;
+      if (!any) continue;
+      this.normalMatrix(qi, null);
+      if (!this.solver.trySolve(this.jtj, Q, x)) {
+        throw new Error(
+          `CannonEngine: JᵀJ of '${this.system.id}' is singular here; the force cannot be mapped to the bodies`,
+        );
+      }
+      for (let p = 0; p < pc; p++) {
+        const body = copy.pointBody[p];
+        if (body.type === Body.STATIC) continue;
+        for (let c = 0; c < 3; c++) {
+          const k = 3 * p + c;
+          let F = 0;
+          for (let j = 0; j < n; j++) F += jac[j * pc * 3 + k] * x[j];
+          if (c === 0) body.force.x += F;
+          else if (c === 1) body.force.y += F;
+          else body.force.z += F;
+        }
+      }
+    }
+  }
+
+  /**
+   * The point Jacobians at `q` into `this.jac` (column j: the point velocities of q̇ = e_j) and
+   * `this.jtj` = Σ_i w_i J_iᵀ J_i (weights: the point masses, or 1 when `masses` is null).
+   */
+  private normalMatrix(q: Float64Array, masses: Float64Array | null): void {
+    const n = this.system.dof;
+    const m3 = this.system.pointCount * 3;
+    const { jac, jtj, unit, column } = this;
+    for (let j = 0; j < n; j++) {
+      unit.fill(0);
+      unit[j] = 1;
+      pointVelocities(this.system, q, unit, column);
+      jac.set(column, j * m3);
+    }
+    for (let a = 0; a < n; a++) {
+      for (let b = 0; b <= a; b++) {
+        let s = 0;
+        for (let k = 0; k < m3; k++) {
+          const w = masses === null ? 1 : masses[Math.floor(k / 3)];
+          s += w * jac[a * m3 + k] * jac[b * m3 + k];
+        }
+        jtj[a * n + b] = s;
+        jtj[b * n + a] = s;
+      }
+    }
+  }
+
+  /** Mass of each point's body (0 for anchors), from a throwaway build of the system. */
+  private masses(): Float64Array {
+    if (this.pointMasses) return this.pointMasses;
+    const g = this.system.params.g ?? 0;
+    const probe = new World({ gravity: new Vec3(0, -g, 0), broadphase: new NoCollisions() });
+    const built = cannonBuilders.get(this.system.id)!(probe, this.system, {
+      dt: this.options.maxSubstep,
+      substeps: 1,
+    });
+    this.pointMasses = Float64Array.from(built.pointBody, (b) => (b.type === Body.STATIC ? 0 : b.mass));
+    built.remove();
+    return this.pointMasses;
   }
 
   private checkAlive(): void {

@@ -10,6 +10,7 @@ import {
 } from '../../src/index.js';
 import type { Vec3Like } from './CannonBuildOptions.js';
 import { checkVector } from './createCannonSystem.js';
+import { LagrangianContacts, type LagrangianImpact } from './lagrangianContacts.js';
 
 /**
  * Options of {@link attachLagrangian}: the core World's `add` options for one copy (engine by id or
@@ -42,6 +43,23 @@ export interface AttachLagrangianOptions extends Omit<AddOptions, 'count' | 'nam
    * @default a console warning
    */
   onInvalid?: (event: InvalidEvent) => void;
+  /**
+   * Two-way coupling: contacts between the attached bodies and dynamic cannon bodies are resolved as
+   * collisions of two finite masses — the system's side with its effective mass at the point,
+   * `1 / (nᵀ J M⁻¹ Jᵀ n)` from the engine's own mass matrix — and the system receives the opposite
+   * impulse (see {@link LagrangianContacts}). Needs an engine that takes forces (`forceSupport` null) and
+   * a system with `pointJacobian`; with `false`, or when either is missing, the coupling is one-way as
+   * before (the bodies push, cannon treats them as infinitely heavy) and
+   * {@link LagrangianAttachment.oneWayReason} says why.
+   * @default true where the engine and system allow it
+   * @throws Error at attach when `true` is asked for and the engine or system cannot take impulses
+   */
+  twoWay?: boolean;
+  /**
+   * Called for every contact resolved by the two-way coupling, with the impulse given (the object is
+   * reused: copy what you keep).
+   */
+  onImpact?: (impact: LagrangianImpact) => void;
 }
 
 /**
@@ -62,16 +80,30 @@ export interface LagrangianAttachment {
   readonly time: number;
   /** Whether the state became non-finite and is frozen at its last finite value (see `onInvalid`). */
   readonly invalid: boolean;
+  /** Whether contacts push the system back (see {@link AttachLagrangianOptions.twoWay}). */
+  readonly twoWay: boolean;
+  /** Why the coupling is one-way (`twoWay: false`, an engine that takes no forces, no point Jacobian); null when two-way. */
+  readonly oneWayReason: string | null;
+  /** Contacts resolved by the two-way coupling since attaching. */
+  readonly impacts: number;
   /** Replace the state (clearing `invalid`) and move the bodies there at once. */
   setState(q: ArrayLike<number>, qd: ArrayLike<number>): void;
 }
 
 /**
- * Let a Lagrangian system (exact or learned) drive chosen cannon-es bodies. The bodies become
- * KINEMATIC: they push other bodies through contacts but are not pushed back. On every cannon step
- * ('postStep') the system is advanced by exactly the world's step `world.dt`, and each body gets the
- * position AND velocity of its point (velocity `J(q) q̇`), so the next step's contacts see the true
- * motion. Every other body keeps cannon's physics.
+ * Let a Lagrangian system (exact or learned) drive chosen cannon-es bodies, both ways. The bodies become
+ * KINEMATIC: cannon moves them only through the system. On every cannon step ('postStep') the system is
+ * advanced by exactly the world's step `world.dt`, and each body gets the position AND velocity of its
+ * point (velocity `J(q) q̇`), so the next step's contacts see the true motion. Every other body keeps
+ * cannon's physics.
+ *
+ * Two-way (the default where the engine takes forces): the attached bodies get `collisionResponse =
+ * false` (restored on detach), so cannon still finds their contacts (`world.contacts`, collide events) but
+ * does not resolve them as an infinitely heavy body would; on 'preStep' each contact with a dynamic body
+ * is resolved as a two-body collision with the system's effective mass at the point (restitution and
+ * friction from cannon's contact materials) and the system takes the opposite impulse through
+ * `handle.forces.applyPointImpulse` — momentum is conserved (see {@link LagrangianContacts}). One-way
+ * (`twoWay: false`, or an engine without forces): the bodies push other bodies but are not pushed back.
  *
  * The system runs in a private one-system core World, with its failure policy: a state that becomes
  * non-finite is put back to its last finite value and frozen (the bodies stop there), and `onInvalid`
@@ -94,6 +126,8 @@ export async function attachLagrangian(
     points: pointOption,
     substeps: substepOption,
     onInvalid,
+    twoWay: twoWayOption,
+    onImpact,
     ...add
   } = options;
   if (!Array.isArray(bodies) || bodies.length === 0) {
@@ -122,6 +156,9 @@ export async function attachLagrangian(
   if (!(Number.isInteger(substeps) && substeps >= 1)) {
     throw new Error(`${where}: 'substeps' must be an integer ≥ 1, got ${substeps}`);
   }
+  if (twoWayOption !== undefined && typeof twoWayOption !== 'boolean') {
+    throw new Error(`${where}: 'twoWay' must be true or false, got ${String(twoWayOption)}`);
+  }
   const n = checked.dof;
   const q0 = checkVector(where, 'q0', add.q0, n);
   const qd0 = checkVector(where, 'qd0', add.qd0, n);
@@ -135,15 +172,37 @@ export async function attachLagrangian(
     else console.warn(`three-lnn: ${where}: '${system.id}' stopped: ${event.reason}`);
   });
 
+  // Two-way when the engine takes impulses and the system can say where its points move.
+  let oneWayReason: string | null = null;
+  if (twoWayOption === false) oneWayReason = 'twoWay: false';
+  else if (handle.forces.unsupported !== null) oneWayReason = handle.forces.unsupported;
+  else if (system.pointJacobian === undefined) {
+    oneWayReason = `system '${system.id}' gives no point Jacobian (System.pointJacobian)`;
+  }
+  if (twoWayOption === true && oneWayReason !== null) {
+    sim.dispose();
+    throw new Error(`${where}: twoWay: true, but contacts cannot push the system back: ${oneWayReason}`);
+  }
+
   const origin = at ?? { x: 0, y: 0, z: 0 };
   const pos = new Float64Array(system.pointCount * 3);
   const vel = new Float64Array(system.pointCount * 3);
   const types = bodies.map((b) => b.type);
+  const responses = bodies.map((b) => b.collisionResponse);
   for (const b of bodies) {
     b.type = Body.KINEMATIC;
     b.wakeUp();
   }
   const { q, qd } = handle;
+  // Bodies that responded to collisions take part in the two-way contacts; cannon stops resolving their
+  // contacts itself (it would treat them as infinitely heavy) but still reports them.
+  let contacts: LagrangianContacts | null = null;
+  if (oneWayReason === null) {
+    const bound = bodies.flatMap((body, i) => (responses[i] ? [{ body, point: points[i] }] : []));
+    contacts = new LagrangianContacts(world, handle, bound, onImpact);
+    for (const { body } of bound) body.collisionResponse = false;
+  }
+  const onPreStep = (): void => contacts!.resolve();
 
   const writeBodies = (): void => {
     system.positions(q, pos);
@@ -170,8 +229,10 @@ export async function attachLagrangian(
     if (!attached) return;
     attached = false;
     world.removeEventListener('postStep', onPostStep);
+    if (contacts) world.removeEventListener('preStep', onPreStep);
     bodies.forEach((b, i) => {
       b.type = types[i];
+      b.collisionResponse = responses[i];
       b.wakeUp();
     });
     sim.dispose();
@@ -182,6 +243,7 @@ export async function attachLagrangian(
     b.interpolatedPosition.copy(b.position);
   }
   world.addEventListener('postStep', onPostStep);
+  if (contacts) world.addEventListener('preStep', onPreStep);
 
   return Object.defineProperties(detach, {
     system: { value: system, enumerable: true },
@@ -190,6 +252,9 @@ export async function attachLagrangian(
     qd: { value: qd, enumerable: true },
     time: { get: () => sim.time, enumerable: true },
     invalid: { get: () => handle.invalid[0] === 1, enumerable: true },
+    twoWay: { value: oneWayReason === null, enumerable: true },
+    oneWayReason: { value: oneWayReason, enumerable: true },
+    impacts: { get: () => contacts?.count ?? 0, enumerable: true },
     setState: {
       value: (q1: ArrayLike<number>, qd1: ArrayLike<number>) => {
         handle.setState(checkVector(where, 'q', q1, n), checkVector(where, 'qd', qd1, n));

@@ -24,5 +24,6 @@ export {
 export { CannonEngine, type CannonEngineOptions } from './CannonEngine.js';
 export type { CannonSystem } from './CannonSystem.js';
 export { type CannonBuilder, cannonBuilders } from './cannonBuilders.js';
+export { LagrangianContacts, type LagrangianImpact } from './lagrangianContacts.js';
 export { registerCannonEngine } from './registerCannonEngine.js';
 export { stepCannon } from './stepCannon.js';
