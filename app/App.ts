@@ -1,3 +1,4 @@
+import { type DragPoint, PointerDrag } from '../plugins/three/index.js';
 import { findScene, type SceneModule, sceneModules } from '../scenes/index.js';
 import { resolveOptions, viewOf } from '../scenes/types.js';
 import { type AppliedEvent, INTEGRATOR_IDS, type IntegratorId, type SceneDefinition } from '../src/index.js';
@@ -50,6 +51,11 @@ export class App implements ControlsHost, TimelineHost {
   readonly controls: Controls;
   rigView: RigView | null = null;
   fieldView: FieldView | null = null;
+  /**
+   * Drag and pluck (the three.js plugin's {@link PointerDrag}): a press on a bob of any lane pushes the
+   * same point of every lane with the same force, set at step boundaries. Null without WebGL.
+   */
+  readonly drag: PointerDrag | null;
   private lastTime = 0;
   private plotClock = 0;
   private readonly hud: HTMLElement | null;
@@ -82,6 +88,75 @@ export class App implements ControlsHost, TimelineHost {
     });
     this.timeline = new Timeline(el.timeline, this);
     this.hud = el.viewport.querySelector('.hud');
+    this.drag = this.createDrag();
+  }
+
+  /**
+   * The pointer drag over the 3D view: grabs the nearest bob (joint, node) of any drawn lane and pulls the
+   * same point of every lane with the same world-space force F = k (pointer − x) − c ẋ, computed from the
+   * grabbed lane (or, where its engine takes no forces, the first lane that does); a flick plucks all of
+   * them. Forces are set in the World's `preStep`, so a run is a function of its steps, and every push is
+   * logged per lane ({@link Simulation.pushes}). Lanes whose engine takes no forces are not pushed and say
+   * so.
+   */
+  private createDrag(): PointerDrag | null {
+    const el = this.stage.pointerElement;
+    if (!el) return null;
+    const app = this;
+    const drawn = () => app.rigView?.dragSystems() ?? [];
+    const source = {
+      get world() {
+        return app.sim.world;
+      },
+      get systems() {
+        return drawn().map((d) => d.system);
+      },
+    };
+    const drag = new PointerDrag(source, this.stage.camera, el, {
+      controls: this.stage.orbit,
+      targets: (grab) => {
+        const all = drawn();
+        // The grabbed lane first: it drives the spring when its engine takes forces.
+        all.sort((a, b) => Number(b.system === grab.system) - Number(a.system === grab.system));
+        return all
+          .filter((d) => grab.copy < d.system.count && grab.point < d.system.system.pointCount)
+          .map((d): DragPoint => ({ system: d.system, copy: grab.copy, point: grab.point }));
+      },
+    });
+    const laneOf = (system: DragPoint['system']) => drawn().find((d) => d.system === system)?.lane;
+    const note = () => {
+      for (const lane of this.lanes) lane.forcesUsed = true;
+      this.renderLegend();
+    };
+    drag.on('grab', note);
+    drag.on('unsupported', note);
+    drag.on('force', (e) => {
+      const lane = laneOf(e.system);
+      if (lane) {
+        this.sim.recordPush({
+          step: e.step,
+          lane: lane.key,
+          kind: 'force',
+          point: e.point,
+          copy: e.copy,
+          value: [...e.force],
+        });
+      }
+    });
+    drag.on('impulse', (e) => {
+      const lane = laneOf(e.system);
+      if (lane) {
+        this.sim.recordPush({
+          step: e.step,
+          lane: lane.key,
+          kind: 'impulse',
+          point: e.point,
+          copy: e.copy,
+          value: [...e.impulse],
+        });
+      }
+    });
+    return drag;
   }
 
   /** When true, only {@link App.runFrames} advances the app (the animation loop just idles). */
@@ -174,6 +249,7 @@ export class App implements ControlsHost, TimelineHost {
   /** Restart the run from the initial state with the current settings (models stay loaded). */
   async restart(): Promise<void> {
     await this.settled();
+    this.drag?.release();
     this.timeline.reset();
     const rebuild = this.sim.rebuild();
     this.opening = rebuild;
@@ -238,6 +314,9 @@ export class App implements ControlsHost, TimelineHost {
       backend: this.backend?.name ?? '',
       url: `${location.origin}${location.pathname}${search}`,
       routes,
+      forced: this.sim.forced,
+      damping: this.sim.settings.damping,
+      pushes: this.sim.pushes,
     };
   }
 
@@ -285,6 +364,11 @@ export class App implements ControlsHost, TimelineHost {
     if (this.stage.contextLost) return 0;
     const tm = this.timings;
     const live = !this.timeline.replaying;
+    // No pushes into a replay (scrubbing back): the recording is not the live run.
+    if (this.drag) {
+      this.drag.enabled = live && !this.opening;
+      if (!live) this.drag.release();
+    }
     const t0 = performance.now();
     if (live) this.sim.advance(delta);
     const loop = this.module?.loopAfter;
@@ -375,6 +459,7 @@ export class App implements ControlsHost, TimelineHost {
     const integ = (this.url.integrator ?? def.systems[0]?.integrator ?? 'rk4') as IntegratorId;
     s.integrator = INTEGRATOR_IDS.includes(integ) ? integ : 'rk4';
     s.timeScale = this.url.timeScale ?? 1;
+    s.damping = this.url.damping ?? 0;
 
     this.lanes = sceneLanes(def, this.url);
     this.buildView(opts);
@@ -436,6 +521,7 @@ export class App implements ControlsHost, TimelineHost {
   }
 
   private teardownScene(): void {
+    this.drag?.release();
     this.sim.dispose();
     this.sim = new Simulation();
     this.rigView?.dispose();
@@ -476,7 +562,7 @@ export class App implements ControlsHost, TimelineHost {
     }
   }
 
-  private renderLegend(): void {
+  renderLegend(): void {
     this.shell.renderLegend(this.lanes, this.backend);
   }
 }

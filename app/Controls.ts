@@ -1,5 +1,6 @@
 import GUI, { type Controller } from 'lil-gui';
 import { backendInfo, paramControls, worldControls } from '../plugins/gui/index.js';
+import type { PointerDrag } from '../plugins/three/index.js';
 import type { SceneModule } from '../scenes/index.js';
 import { resolveOptions } from '../scenes/types.js';
 import {
@@ -40,6 +41,8 @@ export interface ControlsHost {
   readonly definition: SceneDefinition | null;
   readonly rigView: RigView | null;
   readonly plots: Plots;
+  /** The pointer drag over the view (null without WebGL). */
+  readonly drag: PointerDrag | null;
   /** The active TF.js backend (replaced by the ‘Learned backend’ control). */
   backend: BackendReport | null;
   /** Restart the run from its initial state with the current settings. */
@@ -55,6 +58,8 @@ export interface ControlsHost {
   toggleGallery(open: boolean): void;
   /** Write {@link ControlsHost.url} to the address bar. */
   writeUrl(): void;
+  /** Redraw the legend (lane statuses). */
+  renderLegend(): void;
 }
 
 /**
@@ -83,6 +88,7 @@ export class Controls {
     this.folders = [
       sim.folder,
       enginesFolder(gui, host),
+      forcesFolder(gui, host),
       initialStateFolder(gui, host),
       parametersFolder(gui, host),
       sceneFolder(gui, host),
@@ -148,6 +154,34 @@ function simulationFolder(gui: GUI, host: ControlsHost): { folder: GUI; refresh:
     .name('Substeps')
     .onFinishChange((n: number) => applyStepping('substeps', n));
   return { folder: wc.folder, refresh: () => wc.refresh() };
+}
+
+/**
+ * Forces: Rayleigh damping C on every lane whose engine takes forces (kept in the URL as `damp`), and the
+ * drag's spring. Dragging a bob pushes the same point of every lane with the same force.
+ */
+function forcesFolder(gui: GUI, host: ControlsHost): GUI {
+  const ff = gui.addFolder('Forces');
+  const v = { damping: host.sim.settings.damping, stiffness: host.drag?.stiffness ?? 60 };
+  ff.add(v, 'damping', 0, 2, 0.01)
+    .name('Damping C')
+    .onChange((c: number) => {
+      host.sim.setDamping(c);
+      host.url.damping = c > 0 ? c : undefined;
+      host.writeUrl();
+      host.renderLegend();
+    });
+  if (host.drag) {
+    const drag = host.drag;
+    ff.add(v, 'stiffness', 5, 200, 1)
+      .name('Drag spring k')
+      .onChange((k: number) => {
+        drag.stiffness = k;
+      });
+  }
+  ff.domElement.title =
+    'Drag a bob (mouse or finger) to pull it; the same push goes to every lane. A quick flick on release plucks.';
+  return ff;
 }
 
 /** Engines: on/off per lane, the model of each learned lane, the TF.js backend. */

@@ -75,6 +75,11 @@ export class Lane {
   stoppedAt = Number.NaN;
   /** Warnings of a learned engine when it loaded (e.g. a model trained on other parameters). */
   warnings: readonly string[] = [];
+  /**
+   * Whether external forces are in use in this run (a push, a pluck or damping): a lane whose engine
+   * takes none then says so ({@link Lane.forcesNote}) instead of silently running unforced.
+   */
+  forcesUsed = false;
   /** Model metadata summary for the GUI (kind, size, metrics), when a model is used. */
   modelInfo: Record<string, unknown> | null = null;
   private readonly scratchQ: Float64Array;
@@ -116,6 +121,24 @@ export class Lane {
   /** State at render time (interpolated between the last two steps) `[batch * dof]`. */
   get qRender(): Float64Array {
     return this.handle?.interpolatedQ ?? this.q0;
+  }
+
+  /** Why the lane's engine takes no forces (pushes, damping), or null when it takes them (or is not running). */
+  get forcesUnsupported(): string | null {
+    return this.handle?.forces.unsupported ?? null;
+  }
+
+  /** `forces unsupported` while forces are in use and the lane's engine takes none; else empty. */
+  get forcesNote(): string {
+    return this.forcesUsed && this.forcesUnsupported !== null ? 'forces unsupported' : '';
+  }
+
+  /**
+   * The energy ledger of state `b`: E − E₀ − W, with W the work the external forces did on it (zero
+   * without forces, where it is the energy drift E − E₀).
+   */
+  ledger(b = 0): number {
+    return this.energy(b) - this.energy0[b] - (this.handle?.forces.ledger.work[b] ?? 0);
   }
 
   /** Whether the lane is in the world and stepping. */

@@ -26,7 +26,8 @@ export interface PlotStats {
 }
 
 /**
- * The live plots of a scene: relative energy drift per lane, divergence from the reference lane on a
+ * The live plots of a scene: the relative energy ledger (E − E₀ − W) / E₀ per lane (W: work of pushes and
+ * damping; without forces this is the energy drift), divergence from the reference lane on a
  * log scale, and a phase portrait (q_i, q̇_i) of a chosen coordinate. Redrawn from the
  * {@link Recorder}, strided to at most {@link MAX_POINTS} points, at most a few times per second.
  */
@@ -46,17 +47,19 @@ export class Plots {
 
   constructor(private readonly container: HTMLElement) {
     container.classList.add('plots');
-    this.boxes = ['Energy drift  ΔE / E₀', 'Divergence  ‖q − q_exact‖', 'Phase portrait'].map((title) => {
-      const box = document.createElement('section');
-      box.className = 'plot';
-      const h = document.createElement('h3');
-      h.textContent = title;
-      const body = document.createElement('div');
-      body.className = 'plot-body';
-      box.append(h, body);
-      container.append(box);
-      return box;
-    });
+    this.boxes = ['Energy ledger  (E − E₀ − W) / E₀', 'Divergence  ‖q − q_exact‖', 'Phase portrait'].map(
+      (title) => {
+        const box = document.createElement('section');
+        box.className = 'plot';
+        const h = document.createElement('h3');
+        h.textContent = title;
+        const body = document.createElement('div');
+        body.className = 'plot-body';
+        box.append(h, body);
+        container.append(box);
+        return box;
+      },
+    );
     this.resizeObserver = new ResizeObserver(() => this.resize());
     this.resizeObserver.observe(container);
   }

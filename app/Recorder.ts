@@ -11,8 +11,13 @@ export interface LaneTrack {
   /** `[samples * states * dof]` */
   q: Float64Array;
   qd: Float64Array;
-  /** Relative energy error per sample, mean over the batch. */
+  /**
+   * Relative energy ledger (E − E₀ − W) / E₀ per sample, mean over the batch (W: the work of external
+   * forces — pushes, damping — so a forced lane shows only its engine's error).
+   */
   drift: Float64Array;
+  /** Work W done by external forces on each recorded copy, `[samples * states]` (restored on replay). */
+  work: Float64Array;
   /** ‖q − q_ref‖ per sample (angle-aware), mean over the batch; NaN where no reference. */
   divergence: Float64Array;
 }
@@ -67,6 +72,7 @@ export class Recorder {
         q: new Float64Array(cap * states * dof),
         qd: new Float64Array(cap * states * dof),
         drift: new Float64Array(cap),
+        work: new Float64Array(cap * states),
         divergence: new Float64Array(cap),
       };
     });
@@ -96,6 +102,8 @@ export class Recorder {
         tr.q.set(lane.q.subarray(0, n), s * n);
         tr.qd.set(lane.qd.subarray(0, n), s * n);
       }
+      const W = lane.handle?.forces.ledger.work;
+      for (let b = 0; b < tr.states; b++) tr.work[s * tr.states + b] = W?.[b] ?? 0;
       const live = lane.drawable;
       tr.drift[s] = live ? energyDrift(lane) : Number.NaN;
       tr.divergence[s] =
@@ -128,6 +136,9 @@ export class Recorder {
       const h = lanes[l].handle;
       if (n === 0 || !h || tr.states !== lanes[l].batch) continue;
       h.setState(tr.q.subarray(index * n, (index + 1) * n), tr.qd.subarray(index * n, (index + 1) * n));
+      // setState starts a new ledger; the run's goes on: its E₀ and the work done up to that sample.
+      h.energy0.set(lanes[l].energy0.subarray(0, tr.states));
+      h.forces.ledger.work.set(tr.work.subarray(index * tr.states, (index + 1) * tr.states));
     }
   }
 
@@ -160,6 +171,7 @@ export class Recorder {
           tr.qd.copyWithin(s * n, from * n, (from + 1) * n);
         }
         tr.drift[s] = tr.drift[from];
+        tr.work.copyWithin(s * tr.states, from * tr.states, (from + 1) * tr.states);
         tr.divergence[s] = tr.divergence[from];
       }
     }
@@ -169,20 +181,19 @@ export class Recorder {
 }
 
 /**
- * Relative energy error of a lane, mean |E − E₀| / scale over the batch, signed for a single state.
- * The scale is |E₀| unless E₀ is near zero (an ordinary pendulum state can have E₀ = 0), where the
- * system's energy scale is used instead.
+ * Relative energy ledger of a lane, mean |E − E₀ − W| / scale over the batch, signed for a single state
+ * (W: the work of external forces, zero without them — then it is the energy drift E − E₀). The scale
+ * is |E₀| unless E₀ is near zero (an ordinary pendulum state can have E₀ = 0), where the system's
+ * energy scale is used instead.
  */
 export function energyDrift(lane: Lane): number {
   const sys = lane.system;
   if (lane.batch === 1) {
-    const e0 = lane.energy0[0];
-    return (lane.energy(0) - e0) / energyNormaliser(e0, sys.energyScale);
+    return lane.ledger(0) / energyNormaliser(lane.energy0[0], sys.energyScale);
   }
   let sum = 0;
   for (let b = 0; b < lane.batch; b++) {
-    const e0 = lane.energy0[b];
-    sum += Math.abs(lane.energy(b) - e0) / energyNormaliser(e0, sys.energyScale);
+    sum += Math.abs(lane.ledger(b)) / energyNormaliser(lane.energy0[b], sys.energyScale);
   }
   return sum / lane.batch;
 }

@@ -54,6 +54,8 @@ interface LaneRig {
   rods: SystemHelper | null;
   bobs: InstancedBobs | null;
   bound: SystemHandle | null;
+  /** The plugin's view of the bound handle (world-space kinematics at the lane's origin). */
+  system: PhysicsSystem | null;
   trail: THREE.Line;
   trailFill: number;
   points: Float64Array;
@@ -134,6 +136,19 @@ export class RigView {
   /** Points each trail draws at most (the trail length, or fewer at a lowered load level). */
   get trailPoints(): number {
     return this.trailDrawn;
+  }
+
+  /**
+   * The drawn lanes' systems (world-space kinematics, for the pointer drag), with their lanes: lanes that
+   * are enabled and drawable, bound to the current run's handles.
+   */
+  dragSystems(): { lane: Lane; system: PhysicsSystem }[] {
+    const out: { lane: Lane; system: PhysicsSystem }[] = [];
+    for (const rig of this.rigs) {
+      const { lane, system } = rig;
+      if (system && rig.bound === lane.handle && lane.enabled && lane.drawable) out.push({ lane, system });
+    }
+    return out;
   }
 
   /** Forget the trails (after a restart or a jump in the timeline). */
@@ -332,6 +347,7 @@ export class RigView {
       rods: null,
       bobs: null,
       bound: null,
+      system: null,
       trail,
       trailFill: 0,
       points: new Float64Array(sys.pointCount * 3),
@@ -351,6 +367,7 @@ export class RigView {
     rig.bobs = new InstancedBobs(ps, { radius: this.o.pointRadius, material: rig.bobMat });
     this.group.add(rig.bobs);
     rig.bound = handle;
+    rig.system = ps;
     rig.trailFill = 0;
   }
 
@@ -360,6 +377,7 @@ export class RigView {
     rig.rods = null;
     rig.bobs = null;
     rig.bound = null;
+    rig.system = null;
   }
 
   private applyLayout(): void {
@@ -430,9 +448,11 @@ export class RigView {
     const status =
       lane.status === 'running'
         ? lane.enabled
-          ? lane.outOfRange
-            ? '<span class="warn">outside training range</span>'
-            : ''
+          ? lane.forcesNote
+            ? `<span class="warn">${escapeHtml(lane.forcesNote)}</span>`
+            : lane.outOfRange
+              ? '<span class="warn">outside training range</span>'
+              : ''
           : '<span class="muted">off</span>'
         : lane.status === 'loading'
           ? '<span class="muted">loading…</span>'

@@ -195,6 +195,7 @@ function laneStatus(lane: Lane): [string, string] {
   if (lane.status === 'stopped') return ['err', `stopped — ${lane.reason}`];
   if (lane.status !== 'running') return ['muted', `unavailable — ${lane.reason}`];
   if (!lane.enabled) return ['muted', 'off'];
+  if (lane.forcesNote) return ['warn', `${lane.forcesNote} — not pushed`];
   if (lane.outOfRange) return ['warn', 'outside training range'];
   if (lane.reason) return ['warn', lane.reason];
   if (lane.warnings.length > 0) return ['warn', `${runningNote(lane)} · ${lane.warnings[0]}`];

@@ -25,6 +25,23 @@ export interface SimulationSettings {
   maxStepsPerFrame: number;
   /** Backend passed to learned engines (`webgl`, `wasm`, `cpu`, `js`); undefined = the engine's choice. */
   learnedBackend?: string;
+  /** Rayleigh damping C on every lane whose engine takes forces (0: none). @default 0 */
+  damping: number;
+}
+
+/**
+ * One external push on one lane, as applied at a step boundary: a force held over the coming step
+ * (`force`, N, on point `point` of copy `copy`), an impulse (`impulse`, N·s) or a damping change
+ * (`damping`, C). `step` is the World's step count before the step (integrator steps: `dt / substeps`).
+ */
+export interface PushRecord {
+  step: number;
+  lane: string;
+  kind: 'force' | 'impulse' | 'damping';
+  point: number;
+  copy: number;
+  /** `[Fx, Fy, Fz]`, `[Jx, Jy, Jz]`, or `[C]`. */
+  value: number[];
 }
 
 /** Default {@link SimulationSettings}. */
@@ -34,6 +51,7 @@ export const defaultSettings: SimulationSettings = {
   integrator: 'rk4',
   timeScale: 1,
   maxStepsPerFrame: 6,
+  damping: 0,
 };
 
 /** Options of {@link Simulation.build}. */
@@ -63,6 +81,13 @@ export class Simulation {
   steps = 0;
   /** The definition as written by the scene (before the app's settings are applied). */
   definition: SceneDefinition | null = null;
+  /**
+   * Every push of this run (drags, plucks, damping changes), in step order, per lane that took it; cut
+   * back with the recording when a replay branches. Exported with the run.
+   */
+  readonly pushes: PushRecord[] = [];
+  /** Whether anything pushed this run (a drag, a pluck, or damping): the export marks it `forced`. */
+  forced = false;
   private options: BuildOptions = {};
   private substepCount = 0;
   private readonly stepListeners = new Set<(sim: Simulation) => void>();
@@ -143,8 +168,17 @@ export class Simulation {
           states: new Map(
             this.lanes
               .filter((l) => l.handle)
-              .map((l) => [l.key, [Float64Array.from(l.q), Float64Array.from(l.qd)]]),
+              .map((l) => [
+                l.key,
+                [
+                  Float64Array.from(l.q),
+                  Float64Array.from(l.qd),
+                  Float64Array.from(l.handle!.forces.ledger.work),
+                ],
+              ]),
           ),
+          pushes: [...this.pushes],
+          forced: this.forced,
           time: this.world.time,
           stepCount: this.world.stepCount,
           steps: this.steps,
@@ -198,15 +232,25 @@ export class Simulation {
     runner.world.paused = this.pausedWhileIdle;
     runner.world.timeScale = this.settings.timeScale;
     runner.world.on('postStep', () => this.afterWorldStep());
+    this.pushes.length = 0;
+    this.forced = false;
     runner.world.on('invalid', (e) => this.invalidReasons.set(e.handle.name, e.reason));
     for (const lane of this.lanes) lane.bind(ids.has(lane.key) ? runner.handle(lane.key) : null);
+    this.applyDamping();
     this.substepCount = 0;
     this.invalidReasons.clear();
     if (kept) {
       for (const lane of this.lanes) {
         const st = kept.states.get(lane.key);
-        if (st && lane.handle) lane.handle.setState(st[0], st[1]);
+        if (st && lane.handle) {
+          lane.handle.setState(st[0], st[1]);
+          // The run's ledger goes on: E₀ from the start, the work done so far.
+          lane.handle.energy0.set(lane.energy0);
+          if (st[2].length === lane.handle.count) lane.handle.forces.ledger.work.set(st[2]);
+        }
       }
+      this.pushes.splice(0, this.pushes.length, ...kept.pushes);
+      this.forced = kept.forced;
       runner.world.setClock({ time: kept.time, stepCount: kept.stepCount });
       this.steps = kept.steps;
       return;
@@ -227,6 +271,42 @@ export class Simulation {
     r.world.timeScale = timeScale;
     const delta = Math.min(Math.max(frameSeconds, 0), 0.25);
     return r.world.step(dt / substeps, delta, maxStepsPerFrame * substeps);
+  }
+
+  /**
+   * Set Rayleigh damping C on every lane whose engine takes forces, from the next step on (kept for
+   * restarts); lanes that take none are marked (their label says `forces unsupported`).
+   */
+  setDamping(c: number): void {
+    if (!(Number.isFinite(c) && c >= 0)) throw new Error(`damping must be a finite number >= 0, got ${c}`);
+    this.settings.damping = c;
+    this.applyDamping();
+  }
+
+  /** Note a push (the pointer drag's force or impulse on a lane) in the run's log. */
+  recordPush(record: PushRecord): void {
+    this.pushes.push(record);
+    this.markForced();
+  }
+
+  /** The run is forced from now on: lanes whose engine takes no forces say so. */
+  markForced(): void {
+    this.forced = true;
+    for (const lane of this.lanes) lane.forcesUsed = true;
+  }
+
+  private applyDamping(): void {
+    const c = this.settings.damping;
+    const step = this.world.stepCount;
+    for (const lane of this.lanes) {
+      const h = lane.handle;
+      if (!h || h.forces.unsupported !== null) continue;
+      h.forces.setDamping(c);
+      if (c > 0 || this.forced)
+        this.pushes.push({ step, lane: lane.key, kind: 'damping', point: -1, copy: -1, value: [c] });
+    }
+    if (c > 0) this.markForced();
+    else if (!this.forced) for (const lane of this.lanes) lane.forcesUsed = false;
   }
 
   /** One `dt` step of every lane now, also while paused (the ‘step’ button). */
@@ -251,6 +331,11 @@ export class Simulation {
     rec.truncate(index);
     this.steps = rec.stepIndex[index];
     r.world.setClock({ time: rec.t[index], stepCount: this.steps * this.settings.substeps });
+    // Pushes after the moment branched from are no longer part of the run.
+    const at = this.steps * this.settings.substeps;
+    let keep = 0;
+    while (keep < this.pushes.length && this.pushes[keep].step < at) keep++;
+    this.pushes.length = keep;
     this.substepCount = 0;
     for (const lane of this.lanes) lane.bind(lane.handle);
   }

@@ -159,6 +159,16 @@ export class Stage {
     return this.renderer?.domElement ?? null;
   }
 
+  /** The element over the view that takes the pointer (the label layer, where the orbit controls listen). */
+  get pointerElement(): HTMLElement | null {
+    return this.labelRenderer?.domElement ?? null;
+  }
+
+  /** The camera's orbit controls (switched off while a bob is dragged), or null without WebGL. */
+  get orbit(): OrbitControls | null {
+    return this.controls;
+  }
+
   /** Whether the WebGL context is lost right now. */
   get contextLost(): boolean {
     return this.lost;

@@ -1,5 +1,6 @@
 import type { Lane } from './Lane.js';
 import type { Recorder } from './Recorder.js';
+import type { PushRecord } from './Simulation.js';
 import type { EngineRoute } from './urlState.js';
 
 /** Metadata written with an exported run. */
@@ -13,13 +14,21 @@ export interface RunInfo {
   url: string;
   /** The route of each learned lane (by lane key) the run took. */
   routes: Readonly<Record<string, EngineRoute>>;
+  /** Whether anything pushed the run (a drag, a pluck, damping): its `url` then replays only the unforced part. */
+  forced: boolean;
+  /** Rayleigh damping C at the end of the run (0: none). */
+  damping: number;
+  /** Every push, per lane, at the step it was applied (see `PushRecord`). */
+  pushes: readonly PushRecord[];
 }
 
 /**
  * The recorded run as JSON: the link that replays it (`url`), per lane its engine, system and route
  * (learned lanes; null otherwise), and for each sample the time, the first recorded state (`q`, `qd`:
- * `[T][dof]`), the relative energy drift and the divergence from the reference lane. Numbers are
- * float64 as recorded (JSON round-trips them exactly).
+ * `[T][dof]`), the relative energy ledger (E − E₀ − W)/E₀ (`drift`), the work of external forces
+ * (`work`) and the divergence from the reference lane. A pushed run is marked `forced` and lists its
+ * `pushes` (per lane and step: the force, impulse or damping applied); the `url` carries damping but
+ * not the pushes. Numbers are float64 as recorded (JSON round-trips them exactly).
  */
 export function runToJson(rec: Recorder, lanes: readonly Lane[], info: RunInfo): string {
   const n = rec.length;
@@ -54,6 +63,8 @@ export function runToJson(rec: Recorder, lanes: readonly Lane[], info: RunInfo):
         q,
         qd,
         drift: tr ? Array.from(tr.drift.subarray(0, n), nullIfNaN) : [],
+        work: tr ? Array.from({ length: n }, (_, s) => tr.work[s * tr.states] ?? 0) : [],
+        forces: lane.forcesUnsupported === null ? 'taken' : `unsupported: ${lane.forcesUnsupported}`,
         divergence: tr ? Array.from(tr.divergence.subarray(0, n), nullIfNaN) : [],
       };
     }),

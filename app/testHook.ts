@@ -2,6 +2,7 @@ import type { App } from './App.js';
 import { tensorMemory } from './backend.js';
 import type { Lane } from './Lane.js';
 import { LOAD_LEVELS } from './loadGovernor.js';
+import type { PushRecord } from './Simulation.js';
 import type { EngineRoute } from './urlState.js';
 
 /** Snapshot of one lane for the test hook and the console. */
@@ -90,6 +91,34 @@ export interface TestHook {
    * lanes) and whether the controls drawer is open (small screens).
    */
   layout(): { laneColumns: number; drawerOpen: boolean };
+  /**
+   * Where point `point` of copy `copy` of a drawn lane is on the page now (client px, the rendered,
+   * interpolated state), and its world position; null when the lane is not drawn.
+   */
+  pointOnScreen(
+    laneKey: string,
+    point: number,
+    copy?: number,
+  ): { x: number; y: number; world: [number, number, number] } | null;
+  /** The pointer drag: what is held now (lane key, copy, point), and its spring. */
+  drag(): {
+    held: { lane: string; copy: number; point: number } | null;
+    stiffness: number;
+    enabled: boolean;
+  } | null;
+  /** Every push of the run so far (drags, plucks, damping), per lane and step. */
+  pushes(): PushRecord[];
+  /**
+   * Forces per lane: why its engine takes none (or null), the work W done on copy 0, its energy ledger
+   * E − E₀ − W and whether forces are in use; plus whether the run is marked forced and the damping.
+   */
+  forces(): {
+    forced: boolean;
+    damping: number;
+    lanes: { key: string; unsupported: string | null; work: number; ledger: number; note: string }[];
+  };
+  /** Set the damping C of every lane that takes forces (as the Forces → Damping control). */
+  setDamping(c: number): void;
   /**
    * The load level the app draws at (its load governor: 0 is full load; lowered when frames miss 60 fps
    * for a while, never under the manual clock), with what it sets and what the canvas uses now.
@@ -187,6 +216,45 @@ export function installTestHook(app: App): TestHook {
       position: app.stage.camera.position.toArray() as [number, number, number],
     }),
     layout: () => ({ laneColumns: app.stage.laneColumns, drawerOpen: app.shell.drawerOpen }),
+    pointOnScreen: (key, point, copy = 0) => {
+      const d = app.rigView?.dragSystems().find((x) => x.lane.key === key);
+      const el = app.stage.pointerElement;
+      if (!d || !el) return null;
+      const p = d.system.position(copy, point);
+      const world = p.toArray() as [number, number, number];
+      app.stage.camera.updateMatrixWorld();
+      p.project(app.stage.camera);
+      const r = el.getBoundingClientRect();
+      return { x: r.left + ((p.x + 1) / 2) * r.width, y: r.top + ((1 - p.y) / 2) * r.height, world };
+    },
+    drag: () => {
+      const drag = app.drag;
+      if (!drag) return null;
+      const g = drag.grabbed;
+      const lane = g ? app.rigView?.dragSystems().find((d) => d.system === g.system)?.lane : undefined;
+      return {
+        held: g && lane ? { lane: lane.key, copy: g.copy, point: g.point } : null,
+        stiffness: drag.stiffness,
+        enabled: drag.enabled,
+      };
+    },
+    pushes: () => app.sim.pushes.map((p) => ({ ...p, value: [...p.value] })),
+    forces: () => ({
+      forced: app.sim.forced,
+      damping: app.sim.settings.damping,
+      lanes: app.lanes.map((lane) => ({
+        key: lane.key,
+        unsupported: lane.forcesUnsupported,
+        work: lane.handle?.forces.ledger.work[0] ?? 0,
+        ledger: lane.handle ? lane.ledger(0) : Number.NaN,
+        note: lane.forcesNote,
+      })),
+    }),
+    setDamping: (c) => {
+      app.sim.setDamping(c);
+      app.url.damping = c > 0 ? c : undefined;
+      app.renderLegend();
+    },
     load: () => ({
       ...app.loadLevel,
       levels: LOAD_LEVELS.length,

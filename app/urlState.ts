@@ -25,6 +25,8 @@ export interface AppUrlState {
   substeps?: number;
   integrator?: string;
   timeScale?: number;
+  /** Rayleigh damping C of every lane that takes forces (`damp` in the URL). */
+  damping?: number;
   layout?: 'side' | 'overlay';
   trails?: boolean;
   /** Lanes switched off. */
@@ -73,6 +75,8 @@ export const URL_LIMITS = {
   substeps: [1, 16] as const,
   /** `speed` (time scale): [min, max]. */
   timeScale: [0.01, 100] as const,
+  /** `damp` (Rayleigh damping C): [min, max]. */
+  damping: [0, 2] as const,
   /** `phase` (coordinate index): [0, max], integers. */
   phase: 255,
   /** Longest list of problems kept. */
@@ -102,6 +106,7 @@ export const URL_KEYS: ReadonlySet<string> = new Set([
   'sub',
   'int',
   'speed',
+  'damp',
   'layout',
   'trails',
   'off',
@@ -163,6 +168,7 @@ function defaults(problems: string[]): AppUrlState {
     substeps: undefined,
     integrator: undefined,
     timeScale: undefined,
+    damping: undefined,
     layout: undefined,
     trails: undefined,
     off: [],
@@ -292,6 +298,7 @@ function parse(search: string, problem: (text: string) => void, problems: string
     else problem(`int: ${shown(integrator)} is not one of ${INTEGRATOR_IDS.join(', ')}; ignored`);
   }
   state.timeScale = inRange('speed', URL_LIMITS.timeScale[0], URL_LIMITS.timeScale[1], false);
+  state.damping = inRange('damp', URL_LIMITS.damping[0], URL_LIMITS.damping[1], false);
   const layout = get('layout');
   if (layout === 'overlay' || layout === 'side') state.layout = layout;
   else if (layout !== undefined) problem(`layout: ${shown(layout)} is not side or overlay; ignored`);
@@ -335,6 +342,7 @@ export function formatUrlState(s: AppUrlState): string {
   if (s.substeps !== undefined) p.set('sub', String(s.substeps));
   if (s.integrator) p.set('int', s.integrator);
   if (s.timeScale !== undefined && s.timeScale !== 1) p.set('speed', fmt(s.timeScale));
+  if (s.damping !== undefined && s.damping !== 0) p.set('damp', fmt(s.damping));
   if (s.layout) p.set('layout', s.layout);
   if (s.trails === false) p.set('trails', '0');
   if (s.off.length) p.set('off', s.off.join(','));

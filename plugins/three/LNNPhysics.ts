@@ -182,15 +182,19 @@ export async function LNNPhysics(options: LNNPhysicsOptions = {}): Promise<LNNPh
       const scale = s.system.energyScale;
       for (let i = 0; i < s.count; i++) {
         if (s.driftReported[i] === 1 || s.handle.invalid[i] === 1) continue;
+        // The energy ledger E − E(0) − W: the work of external forces (drags, damping) is not drift.
         const energy = s.energy(i);
-        const drift = Math.abs(energy - s.initialEnergy[i]) / scale;
+        const work = s.handle.forces.ledger.work[i];
+        const initialEnergy = s.handle.energy0[i];
+        const drift = Math.abs(energy - initialEnergy - work) / scale;
         if (drift > energyDriftThreshold || !Number.isFinite(drift)) {
           s.driftReported[i] = 1;
           events.emit('energyDrift', {
             system: s,
             index: i,
             energy,
-            initialEnergy: s.initialEnergy[i],
+            initialEnergy,
+            work,
             drift,
           });
         }
@@ -249,10 +253,11 @@ export async function LNNPhysics(options: LNNPhysicsOptions = {}): Promise<LNNPh
 
   const addSystem = async (spec: SystemSpec, o: AddSystemOptions = {}): Promise<PhysicsSystem> => {
     alive('addSystem');
-    const { origin: at, offsets, ...addOptions } = o;
+    const { origin: at, offsets, damping, ...addOptions } = o;
     const handle = await world.add(spec, addOptions);
     const origin = new Vector3(at?.x ?? 0, at?.y ?? 0, at?.z ?? 0);
     try {
+      if (damping !== undefined) handle.forces.setDamping(damping);
       const ps = new PhysicsSystem(handle, origin, offsets);
       systems.set(ps.name, ps);
       byHandle.set(handle, ps);

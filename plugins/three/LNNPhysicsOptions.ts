@@ -50,6 +50,14 @@ export interface AddSystemOptions extends AddOptions {
    * @default all zeros (every copy hangs from the same pivot)
    */
   offsets?: ArrayLike<number>;
+  /**
+   * Rayleigh damping Q = −C q̇ from the first step (one C ≥ 0 for every coordinate, or `[dof]`), set with
+   * `handle.forces.setDamping`; change it later with `system.handle.forces.setDamping(c)`. Work it takes
+   * out goes into the energy ledger, so it fires no `energyDrift` event.
+   * @throws ForceSupportError (from `addSystem`) on an engine that takes no forces (the black-box `baseline`)
+   * @default undefined (no damping)
+   */
+  damping?: number | ArrayLike<number>;
 }
 
 /**

@@ -4,7 +4,11 @@ import type { PhysicsSystem } from './PhysicsSystem.js';
 export interface PhysicsEvents {
   /** After every fixed step. */
   step: { /** Simulated time after the step, s. */ time: number /** The fixed step, s. */; dt: number };
-  /** A copy's true energy moved more than `energyDriftThreshold` (share of the energy scale) from its start. */
+  /**
+   * A copy's energy ledger |E − E₀ − W| (true energy, minus its start, minus the work W of external forces:
+   * drags, damping, impulses) moved more than `energyDriftThreshold` (share of the energy scale). Work done
+   * by forces is not drift, so a dragged or damped system fires only when its engine drifts.
+   */
   energyDrift: {
     system: PhysicsSystem;
     /** Copy index. */
@@ -13,7 +17,9 @@ export interface PhysicsEvents {
     energy: number;
     /** Energy at the start (or the last reset / setState). */
     initialEnergy: number;
-    /** |energy − initialEnergy| / energyScale. */
+    /** Work done on the copy by external forces since the start, J (`handle.forces.ledger.work`). */
+    work: number;
+    /** |energy − initialEnergy − work| / energyScale. */
     drift: number;
   };
   /** A copy produced a non-finite state: it was put back to its last finite state and frozen. */

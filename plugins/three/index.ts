@@ -29,6 +29,13 @@ export type {
 } from './LNNPhysicsOptions.js';
 export type { PhysicsEvents } from './PhysicsEvents.js';
 export { PhysicsSystem } from './PhysicsSystem.js';
+export {
+  type DragPoint,
+  type DragSource,
+  PointerDrag,
+  type PointerDragEvents,
+  type PointerDragOptions,
+} from './PointerDrag.js';
 export { SystemHelper, type SystemHelperOptions } from './SystemHelper.js';
 export { TrailLine } from './TrailLine.js';
 export { inRange, type TrainingRanges, trainingRangesOf } from './trainingRanges.js';
