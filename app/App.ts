@@ -7,7 +7,7 @@ import { Controls, type ControlsHost, writeUrl } from './Controls.js';
 import type { RunInfo } from './exportRun.js';
 import { FieldView } from './FieldView.js';
 import type { Lane } from './Lane.js';
-import { LOAD_LEVELS, LoadGovernor, type LoadLevel } from './loadGovernor.js';
+import { LOAD_LEVELS, LoadGovernor, type LoadLevel, PACES, type Pace } from './loadGovernor.js';
 import { LEARNED_ENGINES, loadLane } from './loadLane.js';
 import { Plots } from './Plots.js';
 import { RigView } from './RigView.js';
@@ -43,6 +43,8 @@ export class App implements ControlsHost, TimelineHost {
    * animation loop: under the manual clock ({@link App.setManualClock}) it stays at full load.
    */
   readonly governor = new LoadGovernor();
+  /** Milliseconds the last frame spent stepping the physics (the governor's cue for slow motion). */
+  private lastPhysicsMs = 0;
   private manual = false;
   readonly shell: Shell;
   readonly stage: Stage;
@@ -172,12 +174,17 @@ export class App implements ControlsHost, TimelineHost {
   setManualClock(on: boolean): void {
     this.manual = on;
     this.governor.reset();
-    this.applyLoad(this.governor.level);
+    this.applyLoad(this.governor.level, this.governor.pace);
   }
 
   /** The load level in use (see {@link LoadGovernor}). */
   get loadLevel(): LoadLevel {
     return this.governor.level;
+  }
+
+  /** The pace in use (see {@link LoadGovernor}): real time, or slow motion when stepping cannot keep up. */
+  get pace(): Pace {
+    return this.governor.pace;
   }
 
   /** Initialise TF.js, open the scene named in the URL (or the default) and start the frame loop. */
@@ -336,24 +343,34 @@ export class App implements ControlsHost, TimelineHost {
     this.lastTime = now;
     const workMs = this.tick(intervalMs / 1000);
     if (this.sim.paused || this.timeline.replaying) return;
-    const { changed, level } = this.governor.sample(intervalMs, workMs);
-    if (changed) this.applyLoad(level);
+    const { changed, level, pace } = this.governor.sample(intervalMs, workMs, this.lastPhysicsMs);
+    if (changed) this.applyLoad(level, pace);
   }
 
   /**
-   * Draw at a load level: the stage's pixel ratio, the trails' drawn points, the plots' refresh
-   * interval; the viewport's corner says what is lowered (text, so it reads on touch screens too).
+   * Draw at a load level and step at a pace: the stage's pixel ratio, the trails' drawn points, the
+   * plots' refresh interval, the most steps per frame; the viewport's corner says what is lowered (text,
+   * so it reads on touch screens too).
    */
-  private applyLoad(level: LoadLevel): void {
+  private applyLoad(level: LoadLevel, pace: Pace): void {
     this.stage.setPixelRatioCap(level.pixelRatioCap);
     this.rigView?.setTrailScale(level.trailScale);
+    this.sim.stepCap = pace.stepsPerFrame;
     if (!this.hud) return;
-    const last = LOAD_LEVELS.length - 1;
-    this.hud.textContent =
-      level.level === 0
-        ? ''
-        : `Lighter drawing ${level.level}/${last}: ${level.name} (frames missed 60 fps; physics unchanged)`;
+    const lines: string[] = [];
+    if (level.level > 0) {
+      lines.push(
+        `Lighter drawing ${level.level}/${LOAD_LEVELS.length - 1}: ${level.name} (frames missed 60 fps; physics unchanged)`,
+      );
+    }
+    if (pace.level > 0) {
+      lines.push(
+        `Slow motion ${pace.level}/${PACES.length - 1}: ${pace.name.replace('slow motion: ', '')} (stepping cannot keep real time here; the same steps, the same trajectory)`,
+      );
+    }
+    this.hud.textContent = lines.join('\n');
     this.hud.dataset.load = String(level.level);
+    this.hud.dataset.pace = String(pace.level);
   }
 
   /**
@@ -374,6 +391,7 @@ export class App implements ControlsHost, TimelineHost {
     const loop = this.module?.loopAfter;
     if (loop && this.sim.t >= loop && live && !this.opening) void this.restart();
     const t1 = performance.now();
+    this.lastPhysicsMs = t1 - t0;
     this.rigView?.update(this.sim.t);
     this.fieldView?.update(this.sim.t);
     const t2 = performance.now();

@@ -261,6 +261,13 @@ export class Simulation {
   }
 
   /**
+   * At most this many steps of `dt` per frame, under `maxStepsPerFrame` (the app's load governor sets it
+   * when stepping cannot keep real time: slow motion). Steps due beyond it are dropped from the clock,
+   * never shortened or skipped: the run takes the same steps, later in wall time. null: no cap.
+   */
+  stepCap: number | null = null;
+
+  /**
    * Advance by a wall-clock frame delta in seconds (clamped to 0.25 s, so a background tab does not
    * return to a backlog). Returns the number of World steps taken.
    */
@@ -270,7 +277,8 @@ export class Simulation {
     const { dt, substeps, timeScale, maxStepsPerFrame } = this.settings;
     r.world.timeScale = timeScale;
     const delta = Math.min(Math.max(frameSeconds, 0), 0.25);
-    return r.world.step(dt / substeps, delta, maxStepsPerFrame * substeps);
+    const perFrame = this.stepCap === null ? maxStepsPerFrame : Math.min(maxStepsPerFrame, this.stepCap);
+    return r.world.step(dt / substeps, delta, perFrame * substeps);
   }
 
   /**
@@ -336,6 +344,11 @@ export class Simulation {
     let keep = 0;
     while (keep < this.pushes.length && this.pushes[keep].step < at) keep++;
     this.pushes.length = keep;
+    // Branched from before the first push (and no damping): the run is unforced again.
+    if (keep === 0 && this.settings.damping === 0) {
+      this.forced = false;
+      for (const lane of this.lanes) lane.forcesUsed = false;
+    }
     this.substepCount = 0;
     for (const lane of this.lanes) lane.bind(lane.handle);
   }

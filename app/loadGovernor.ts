@@ -9,10 +9,12 @@
  * The rules, per window of frames spanning at least {@link GovernorOptions.windowMs} of frame time:
  * - a frame is *late* when it came more than 1.25 frame periods (20.8 ms) after the previous one;
  * - a window *misses* when more than a fifth of its frames are late; {@link GovernorOptions.missWindows}
- *   windows in a row that miss step the level down by one (down to the last level, the floor);
+ *   windows in a row that miss lower the load by one step: the pace when stepping the physics took more
+ *   than half of the window's work (and the pace is not at its floor), else the drawing level (down to
+ *   its floor, then the pace);
  * - a window has *headroom* when none of its frames is late and the app's mean work per frame is under
- *   half the budget; {@link GovernorOptions.headroomWindows} such windows in a row step the level up by
- *   one. A step up that is followed by a step down within {@link GovernorOptions.retryMs} doubles the
+ *   half the budget; {@link GovernorOptions.headroomWindows} such windows in a row undo the last lowering
+ *   (last lowered, first restored). A step up that is followed by a step down within {@link GovernorOptions.retryMs} doubles the
  *   headroom needed for that step up next time (up to 16×), so a device that cannot hold a level does
  *   not oscillate around it;
  * - any other window resets both runs;
@@ -50,6 +52,27 @@ export const LOAD_LEVELS: readonly LoadLevel[] = [
   },
 ];
 
+/** One pace: how many fixed steps a frame may take at most. */
+export interface Pace {
+  /** Index in {@link PACES}: 0 is real time. */
+  readonly level: number;
+  /** Short name, shown to the user. */
+  readonly name: string;
+  /**
+   * Most fixed steps per frame, or null for the app's own setting (`maxStepsPerFrame`). Steps due beyond
+   * it are dropped from the clock (the World's bail-out), so simulated time runs slower than wall time;
+   * the steps taken are the same steps.
+   */
+  readonly stepsPerFrame: number | null;
+}
+
+/** The paces, from real time down to the floor. None changes dt, substeps or the integrator. */
+export const PACES: readonly Pace[] = [
+  { level: 0, name: 'real time', stepsPerFrame: null },
+  { level: 1, name: 'slow motion: at most 2 steps per frame', stepsPerFrame: 2 },
+  { level: 2, name: 'slow motion: at most 1 step per frame', stepsPerFrame: 1 },
+];
+
 /** Tuning of {@link LoadGovernor}. */
 export interface GovernorOptions {
   /** Frame budget, ms. @default 1000 / 60 */
@@ -68,16 +91,25 @@ export interface GovernorOptions {
 
 /** What {@link LoadGovernor.sample} answers. */
 export interface GovernorState {
-  /** The level now. */
+  /** The drawing level now. */
   readonly level: LoadLevel;
-  /** Whether this sample changed the level. */
+  /** The pace now. */
+  readonly pace: Pace;
+  /** Whether this sample changed the level or the pace. */
   readonly changed: boolean;
 }
 
-/** Steps the load level down when frames miss the budget for a while, back up when they have headroom. */
+/** Which of the two a step lowered. */
+type Axis = 'draw' | 'pace';
+
+/** Lowers the drawing or the pace when frames miss the budget for a while, undoes it when they have headroom. */
 export class LoadGovernor {
   private readonly o: Required<GovernorOptions>;
   private index = 0;
+  private paceIndex = 0;
+  /** The lowerings in effect, oldest first (a step up undoes the last). */
+  private readonly lowered: Axis[] = [];
+  private winPhysics = 0;
   private winMs = 0;
   private winFrames = 0;
   private winLate = 0;
@@ -88,8 +120,11 @@ export class LoadGovernor {
   /** Frame time summed over every sample (the governor's own clock, for the retry rule). */
   private clock = 0;
   private lastUpAt = Number.NEGATIVE_INFINITY;
-  /** Per level: how many times more headroom a step up to it needs (after failed step ups). */
-  private readonly upBackoff = LOAD_LEVELS.map(() => 1);
+  /**
+   * Per depth (number of lowerings in effect): how many times more headroom a step up to it needs (after
+   * failed step ups).
+   */
+  private readonly upBackoff = Array.from({ length: LOAD_LEVELS.length + PACES.length }, () => 1);
 
   constructor(options: GovernorOptions = {}) {
     this.o = {
@@ -102,59 +137,71 @@ export class LoadGovernor {
     };
   }
 
-  /** The level now. */
+  /** The drawing level now. */
   get level(): LoadLevel {
     return LOAD_LEVELS[this.index];
   }
 
+  /** The pace now. */
+  get pace(): Pace {
+    return PACES[this.paceIndex];
+  }
+
   /**
-   * One frame: `intervalMs` since the previous frame, `workMs` the app spent on it.
-   * Returns the level after it and whether it changed.
+   * One frame: `intervalMs` since the previous frame, `workMs` the app spent on it, `physicsMs` the part
+   * of that spent stepping the physics. Returns the level and pace after it and whether either changed.
    */
-  sample(intervalMs: number, workMs: number): GovernorState {
+  sample(intervalMs: number, workMs: number, physicsMs = 0): GovernorState {
     if (!(intervalMs >= 0) || intervalMs > this.o.gapMs) {
       this.clearWindow();
       this.misses = 0;
       this.headroom = 0;
-      return { level: this.level, changed: false };
+      return this.state(false);
     }
     this.clock += intervalMs;
     this.winMs += intervalMs;
     this.winFrames++;
     if (intervalMs > 1.25 * this.o.budgetMs) this.winLate++;
     this.winWork += Math.max(0, workMs);
-    if (this.winMs < this.o.windowMs) return { level: this.level, changed: false };
+    this.winPhysics += Math.min(Math.max(0, physicsMs), Math.max(0, workMs));
+    if (this.winMs < this.o.windowMs) return this.state(false);
     const late = this.winLate / this.winFrames;
     const meanWork = this.winWork / this.winFrames;
+    const physicsBound = this.winPhysics > 0.5 * this.winWork;
     this.clearWindow();
     if (this.skipNext) {
       this.skipNext = false;
-      return { level: this.level, changed: false };
+      return this.state(false);
     }
+    const depth = this.lowered.length;
     if (late > 0.2) {
       this.headroom = 0;
-      if (++this.misses >= this.o.missWindows && this.index < LOAD_LEVELS.length - 1) {
-        // A step up that did not hold: the next one to that level needs more headroom.
+      const canDraw = this.index < LOAD_LEVELS.length - 1;
+      const canPace = this.paceIndex < PACES.length - 1;
+      if (++this.misses >= this.o.missWindows && (canDraw || canPace)) {
+        // A step up that did not hold: the next one to this depth needs more headroom.
         if (this.clock - this.lastUpAt < this.o.retryMs)
-          this.upBackoff[this.index] = Math.min(16, this.upBackoff[this.index] * 2);
-        return this.moveTo(this.index + 1);
+          this.upBackoff[depth] = Math.min(16, this.upBackoff[depth] * 2);
+        return this.lower((physicsBound && canPace) || !canDraw ? 'pace' : 'draw');
       }
     } else if (late === 0 && meanWork < 0.5 * this.o.budgetMs) {
       this.misses = 0;
-      if (this.index > 0 && ++this.headroom >= this.o.headroomWindows * this.upBackoff[this.index - 1]) {
+      if (depth > 0 && ++this.headroom >= this.o.headroomWindows * this.upBackoff[depth - 1]) {
         this.lastUpAt = this.clock;
-        return this.moveTo(this.index - 1);
+        return this.raise();
       }
     } else {
       this.misses = 0;
       this.headroom = 0;
     }
-    return { level: this.level, changed: false };
+    return this.state(false);
   }
 
-  /** Back to full load, forgetting every window and backoff (e.g. when a test takes the clock). */
+  /** Back to full load and real time, forgetting every window and backoff (e.g. when a test takes the clock). */
   reset(): void {
     this.index = 0;
+    this.paceIndex = 0;
+    this.lowered.length = 0;
     this.clock = 0;
     this.lastUpAt = Number.NEGATIVE_INFINITY;
     this.upBackoff.fill(1);
@@ -173,13 +220,30 @@ export class LoadGovernor {
     this.winFrames = 0;
     this.winLate = 0;
     this.winWork = 0;
+    this.winPhysics = 0;
   }
 
-  private moveTo(index: number): GovernorState {
-    this.index = index;
+  private lower(axis: Axis): GovernorState {
+    if (axis === 'pace') this.paceIndex++;
+    else this.index++;
+    this.lowered.push(axis);
+    return this.changed();
+  }
+
+  private raise(): GovernorState {
+    if (this.lowered.pop() === 'pace') this.paceIndex--;
+    else this.index--;
+    return this.changed();
+  }
+
+  private changed(): GovernorState {
     this.misses = 0;
     this.headroom = 0;
     this.skipNext = true;
-    return { level: this.level, changed: true };
+    return this.state(true);
+  }
+
+  private state(changed: boolean): GovernorState {
+    return { level: this.level, pace: this.pace, changed };
   }
 }

@@ -130,6 +130,10 @@ export interface TestHook {
     pixelRatioCap: number;
     trailScale: number;
     plotSeconds: number;
+    /** The pace (0: real time; higher: at most `stepsPerFrame` steps per frame, slow motion). */
+    pace: number;
+    paceName: string;
+    stepsPerFrame: number | null;
     pixelRatio: number;
     trailPoints: number;
     shown: string;
@@ -257,6 +261,9 @@ export function installTestHook(app: App): TestHook {
     },
     load: () => ({
       ...app.loadLevel,
+      pace: app.pace.level,
+      paceName: app.pace.name,
+      stepsPerFrame: app.pace.stepsPerFrame,
       levels: LOAD_LEVELS.length,
       pixelRatio: app.stage.pixelRatio,
       trailPoints: app.rigView?.trailPoints ?? 0,

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { LOAD_LEVELS, LoadGovernor } from '../app/loadGovernor';
+import { LOAD_LEVELS, LoadGovernor, PACES } from '../app/loadGovernor';
+import { createSystem } from '../src/systems/registry';
+import { World } from '../src/world/World';
 
 const BUDGET = 1000 / 60;
 
@@ -43,12 +45,15 @@ describe('the load governor', () => {
     expect(g.level.level, 'the gap discarded the half-filled window').toBe(0);
   });
 
-  it('never goes below the floor, and the floor leaves the physics alone', () => {
+  it('never goes below the floor; drawing first when drawing is the work, then the pace', () => {
     const g = new LoadGovernor();
     const levels = feed(g, 200, 120);
     const floor = LOAD_LEVELS.length - 1;
     expect(Math.max(...levels)).toBe(floor);
     expect(g.level.level).toBe(floor);
+    // With the drawing at its floor and frames still missing, the pace goes down to its floor too.
+    expect(g.pace.level).toBe(PACES.length - 1);
+    expect(g.pace.stepsPerFrame).toBe(1);
     expect(g.level).toEqual({
       level: floor,
       name: expect.any(String),
@@ -59,9 +64,51 @@ describe('the load governor', () => {
     // Levels only ever change by one step at a time.
     for (let i = 1; i < levels.length; i++)
       expect(Math.abs(levels[i] - levels[i - 1])).toBeLessThanOrEqual(1);
-    // Nothing in a level names dt, substeps or anything else the World steps with.
+    // Nothing in a level names dt, substeps or anything else the World steps with; a pace names only the
+    // most steps per frame.
     for (const l of LOAD_LEVELS)
       expect(Object.keys(l).sort()).toEqual(['level', 'name', 'pixelRatioCap', 'plotSeconds', 'trailScale']);
+    for (const p of PACES) expect(Object.keys(p).sort()).toEqual(['level', 'name', 'stepsPerFrame']);
+  });
+
+  it('lowers the pace first when stepping the physics is most of the work, and undoes the last lowering first', () => {
+    const g = new LoadGovernor();
+    // 100 ms frames, 60 ms of work of which 50 ms physics: the pace goes down, the drawing stays.
+    const n = 25;
+    for (let i = 0; i < n; i++) g.sample(100, 60, 50);
+    expect(g.pace.level, 'one pace step after two missed windows').toBe(1);
+    expect(g.level.level).toBe(0);
+    for (let i = 0; i < 30; i++) g.sample(100, 60, 50);
+    expect(g.pace.level).toBe(2);
+    // At the pace floor, still missing: the drawing goes down.
+    for (let i = 0; i < 30; i++) g.sample(100, 60, 50);
+    expect(g.level.level).toBe(1);
+    // Headroom: the drawing (lowered last) comes back first, then the pace, one step at a time.
+    const seen: string[] = [];
+    for (let i = 0; i < 60 * 40; i++) {
+      const st = g.sample(BUDGET, 3, 1);
+      if (st.changed) seen.push(`draw ${st.level.level} pace ${st.pace.level}`);
+    }
+    expect(seen).toEqual(['draw 0 pace 2', 'draw 0 pace 1', 'draw 0 pace 0']);
+  });
+
+  it('a pace changes only how many steps a frame takes: capped at 1 or 2 steps a frame, the World takes the same steps', () => {
+    const dp = createSystem('double-pendulum');
+    const run = (cap: number, frames: number) => {
+      const w = new World();
+      w.addSync(dp, { q0: [2, 1], qd0: [0, 0] });
+      // 10 fps frames: 12 steps due each, `cap` taken, the rest dropped from the clock.
+      for (let f = 0; f < frames; f++) w.step(1 / 120, 0.1, cap);
+      return w;
+    };
+    const capped = run(1, 240);
+    const two = run(2, 120);
+    const free = run(12, 20);
+    expect([capped.stepCount, two.stepCount, free.stepCount]).toEqual([240, 240, 240]);
+    expect(capped.droppedSteps, 'slow motion: steps due beyond the cap are dropped').toBe(240 * 11);
+    const state = (w: World) => [...w.systems[0].q, ...w.systems[0].qd];
+    expect(state(capped), 'bitwise the same trajectory').toEqual(state(free));
+    expect(state(two)).toEqual(state(free));
   });
 
   it('steps back up after five seconds of headroom (hysteresis), and waits longer after a failed step up', () => {

@@ -6,8 +6,9 @@
  * requestAnimationFrame callbacks and the app's frames. Reported per scene: frames per second (the
  * display's and the app's), the share of frame intervals longer than 1.25 frame periods (20.8 ms: a
  * missed vsync, with room for the timer's jitter), the app's mean work per frame and its split
- * (physics, views, render, plots), the canvas's pixel ratio and the load level the app chose (its
- * load governor, `window.__threeLnn.load()`, where the app has one).
+ * (physics, views, render, plots), the canvas's pixel ratio, the load level and pace the app chose (its
+ * load governor, `window.__threeLnn.load()`, where the app has one) and the simulated seconds per second
+ * (under 1 in slow motion).
  */
 import { loadavg } from 'node:os';
 import type { Page } from 'playwright-core';
@@ -47,6 +48,8 @@ export interface PhoneSample {
   pixelRatio: number;
   /** The load governor's state at the end of the window (null when the app has none). */
   load: unknown;
+  /** Simulated seconds per wall-clock second over the window (1: real time; under 1: slow motion). */
+  simSpeed: number;
 }
 
 /** Runs in the page: count frames for `ms` milliseconds while the app runs on its own clock. */
@@ -54,6 +57,7 @@ async function sampleInPage(ms: number): Promise<PhoneSample> {
   const hook = window.__threeLnn;
   const t0 = hook.timings();
   const f0 = hook.frame();
+  const sim0 = hook.time().t;
   const stamps: number[] = [];
   const start = performance.now();
   await new Promise<void>((done) => {
@@ -91,6 +95,7 @@ async function sampleInPage(ms: number): Promise<PhoneSample> {
     work,
     pixelRatio: canvas ? canvas.width / Math.max(1, canvas.clientWidth) : 0,
     load: typeof h.load === 'function' ? h.load() : null,
+    simSpeed: ((hook.time().t - sim0) * 1000) / elapsed,
   };
 }
 
@@ -122,12 +127,14 @@ const r1 = (x: number) => Math.round(x * 10) / 10;
 /** The governor's level as one cell (`level name`, or `—` without a governor). */
 function loadCell(load: unknown): string {
   if (!load || typeof load !== 'object') return '—';
-  const l = load as { level?: number; name?: string };
-  return `${l.level ?? '?'}${l.name ? ` ${l.name}` : ''}`;
+  const l = load as { level?: number; name?: string; pace?: number; paceName?: string };
+  const pace = l.pace ? `; pace ${l.pace} ${l.paceName ?? ''}` : '';
+  return `${l.level ?? '?'}${l.name ? ` ${l.name}` : ''}${pace}`;
 }
 
 export async function run(options: BenchOptions): Promise<BenchResult> {
-  const warmupMs = options.quick ? 1500 : 4000;
+  // Long enough for the load governor to settle (a step every ~3 s of missed frames).
+  const warmupMs = options.quick ? 1500 : 20_000;
   const ms = options.quick ? 2000 : 5000;
   const loadStart = loadavg();
   const h = await startBrowserHarness();
@@ -155,6 +162,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
           'median / p95 interval (ms)': `${s.medianMs.toFixed(1)} / ${s.p95Ms.toFixed(1)}`,
           'app work per frame = physics + views + render + plots (ms)': `${s.work.total.toFixed(1)} = ${s.work.physics.toFixed(1)} + ${s.work.views.toFixed(1)} + ${s.work.render.toFixed(1)} + ${s.work.plots.toFixed(1)}`,
           'pixel ratio': r1(s.pixelRatio),
+          'sim s per s': Math.round(s.simSpeed * 100) / 100,
           'load level': loadCell(s.load),
         });
       } finally {
@@ -167,7 +175,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   return {
     rows,
     json: {
-      method: `${PHONE.width}×${PHONE.height} CSS px, deviceScaleFactor ${PHONE.deviceScaleFactor}, isMobile + hasTouch; CDP Emulation.setCPUThrottlingRate(${THROTTLE}) after the scene is ready; ${warmupMs} ms warm-up under the throttle, then ${ms} ms counted: requestAnimationFrame callbacks (fps), the app's frame counter (app fps), intervals > 20.8 ms (late), the app's own per-part timings`,
+      method: `${PHONE.width}×${PHONE.height} CSS px, deviceScaleFactor ${PHONE.deviceScaleFactor}, isMobile + hasTouch; CDP Emulation.setCPUThrottlingRate(${THROTTLE}) after the scene is ready; ${warmupMs} ms warm-up under the throttle, then ${ms} ms counted: requestAnimationFrame callbacks (fps), the app's frame counter (app fps), intervals > 20.8 ms (late), the app's own per-part timings, simulated seconds per second`,
       throttle: THROTTLE,
       viewport: PHONE,
       warmupMs,

@@ -32,10 +32,17 @@ describe('the phone budget: 390×844 (touch, device scale 3) with the CPU slowed
       const cdp = await context.newCDPSession(page);
       await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
       // Up to 15 s on the page's own clock: frames per second over each second, until either 55 fps
-      // or a lowered load level shows.
+      // or a lowered load level or pace shows.
       const result = await page.evaluate(
         () =>
-          new Promise<{ fps: number; level: number; shown: string; pixelRatio: number }>((done) => {
+          new Promise<{
+            fps: number;
+            level: number;
+            pace: number;
+            stepsPerFrame: number | null;
+            shown: string;
+            pixelRatio: number;
+          }>((done) => {
             const hook = window.__threeLnn;
             const start = performance.now();
             let mark = start;
@@ -49,8 +56,15 @@ describe('the phone budget: 390×844 (touch, device scale 3) with the CPU slowed
                 mark = now;
               }
               const load = hook.load();
-              if (fps >= 55 || load.level > 0 || now - start > 15_000)
-                done({ fps, level: load.level, shown: load.shown, pixelRatio: load.pixelRatio });
+              if (fps >= 55 || load.level > 0 || load.pace > 0 || now - start > 15_000)
+                done({
+                  fps,
+                  level: load.level,
+                  pace: load.pace,
+                  stepsPerFrame: load.stepsPerFrame,
+                  shown: load.shown,
+                  pixelRatio: load.pixelRatio,
+                });
               else requestAnimationFrame(frame);
             };
             requestAnimationFrame(frame);
@@ -59,14 +73,20 @@ describe('the phone budget: 390×844 (touch, device scale 3) with the CPU slowed
       await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
       const after = await page.evaluate(() => window.__threeLnn.settings());
       expect(
-        result.fps >= 55 || result.level > 0,
-        `fps ${result.fps.toFixed(1)} at load level ${result.level}`,
+        result.fps >= 55 || result.level > 0 || result.pace > 0,
+        `fps ${result.fps.toFixed(1)} at load level ${result.level}, pace ${result.pace}`,
       ).toBe(true);
       if (result.level > 0) {
         expect(result.shown, 'the lowered level is said on the page').toMatch(
           /Lighter drawing .*physics unchanged/,
         );
         expect(result.pixelRatio, 'the first step lowers the pixel ratio').toBeLessThanOrEqual(1.5);
+      }
+      if (result.pace > 0) {
+        expect(result.shown, 'slow motion is said on the page').toMatch(/Slow motion .*same trajectory/);
+        expect(result.stepsPerFrame, 'the first pace step: at most 2 steps per frame').toBe(2);
+      }
+      if (result.level > 0 || result.pace > 0) {
         const visible = await page.evaluate(() => {
           const r = document.querySelector('.viewport .hud')!.getBoundingClientRect();
           return r.width > 0 && r.height > 0 && r.bottom <= innerHeight && r.right <= innerWidth;
@@ -80,6 +100,7 @@ describe('the phone budget: 390×844 (touch, device scale 3) with the CPU slowed
         return window.__threeLnn.load();
       });
       expect(manual.level).toBe(0);
+      expect(manual.pace).toBe(0);
       expect(manual.shown).toBe('');
       expect(errors).toEqual([]);
     } finally {
