@@ -293,6 +293,10 @@ describe('force errors are typed one-liners', () => {
     Object.defineProperty(engine, 'forceSupport', { value: 'this test engine has no mass matrix' });
     const h = world.addSync(system, { engine, q0: [0.2] });
     expect(() => h.forces.setDamping(0.1)).toThrow(ForceSupportError);
+    expect(() => h.forces.setDamping([0.1])).toThrow(ForceSupportError);
+    // Zero damping is no force: clearing is allowed, as a number or per coordinate.
+    expect(() => h.forces.setDamping(0)).not.toThrow();
+    expect(() => h.forces.setDamping([0])).not.toThrow();
     expect(() => h.forces.applyImpulse([1])).toThrow(/this test engine has no mass matrix/);
     expect(h.qd[0]).toBe(0);
     expect(() =>

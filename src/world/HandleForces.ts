@@ -100,7 +100,9 @@ export class HandleForces {
 
   /** Set Rayleigh damping Q = −C q̇ (one C or `[dof]`; 0 removes it). */
   setDamping(c: number | ArrayLike<number>): this {
-    if (!(typeof c === 'number' && c === 0)) this.check();
+    // All-zero damping is no force: allowed on every engine (clearing never throws).
+    const zero = typeof c === 'number' ? c === 0 : Array.from(c).every((x) => x === 0);
+    if (!zero) this.check();
     this.forces.setDamping(c);
     return this;
   }

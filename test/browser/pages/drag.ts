@@ -27,7 +27,7 @@ const dp = await physics.addSystem('double-pendulum', {
   origin: { x: 0, y: 1, z: 0 },
   offsets: [-0.75, 0, 0, 0.75, 0, 0],
 });
-scene.add(physics.createSystemHelper(dp, { style: 'tube', radius: 0.02, color: 0x88aaff }));
+scene.add(physics.createSystemHelper(dp, { index: 'all', style: 'tube', radius: 0.02, color: 0x88aaff }));
 scene.add(physics.createInstancedBobs(dp, { radius: 0.08, color: 0xff8844 }));
 
 const drag = new PointerDrag(physics, camera, renderer.domElement, { controls: orbit });
