@@ -365,7 +365,7 @@ export class App implements ControlsHost, TimelineHost {
     }
     if (pace.level > 0) {
       lines.push(
-        `Slow motion ${pace.level}/${PACES.length - 1}: ${pace.name.replace('slow motion: ', '')} (stepping cannot keep real time here; the same steps, the same trajectory)`,
+        `Slow motion ${pace.level}/${PACES.length - 1}: ${pace.name.replace('slow motion: ', '')} (stepping misses real time; same trajectory)`,
       );
     }
     this.hud.textContent = lines.join('\n');

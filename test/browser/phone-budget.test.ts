@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestHook } from '../../app/testHook';
-import { type BrowserHarness, startBrowserHarness } from '../support/browser';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { type BrowserHarness, repoRoot, startBrowserHarness } from '../support/browser';
 
 declare const window: Window & { __threeLnn: TestHook };
 
@@ -15,7 +17,7 @@ describe('the phone budget: 390×844 (touch, device scale 3) with the CPU slowed
     await h?.close();
   });
 
-  it('the default scene holds 55 fps or lowers its drawing load and says so, leaving the physics settings alone', async () => {
+  it('the default scene holds 55 fps or lowers its drawing load or pace and says so, leaving the physics settings alone', async () => {
     const context = await h.browser.newContext({
       viewport: { width: 390, height: 844 },
       deviceScaleFactor: 3,
@@ -92,6 +94,8 @@ describe('the phone budget: 390×844 (touch, device scale 3) with the CPU slowed
           return r.width > 0 && r.height > 0 && r.bottom <= innerHeight && r.right <= innerWidth;
         });
         expect(visible, 'the load note is on screen (no hover needed)').toBe(true);
+        mkdirSync(resolve(repoRoot, 'test-results'), { recursive: true });
+        await page.screenshot({ path: resolve(repoRoot, 'test-results', 'phone-budget.png') });
       }
       expect(after, 'dt, substeps, integrator and time scale are what they were').toEqual(before);
       // Taking the manual clock (as the other browser tests do) puts the app back to full load.
