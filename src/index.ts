@@ -102,11 +102,13 @@ export {
 
 // External forces: damping, constant and callback Q, forces and impulses on points, the work ledger
 export {
+  checkForcesShape,
   createForces,
   type ForceCallback,
   type ForceSpec,
   ForceSpecError,
   GeneralizedForces,
+  IMPULSE_MAX_SUBSTEPS,
   ImpulseSolver,
   PointForces,
   WorkLedger,
@@ -122,6 +124,7 @@ export {
   type JsonValue,
   type Listener,
   ForceSupportError,
+  type ForcedState,
   HandleForces,
   SNAPSHOT_VERSION,
   type StepEvent,

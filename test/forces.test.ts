@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { typedSystem } from '../scenes/yourLagrangian.js';
 import type { Engine, System } from '../src/core/types.js';
 import { AnalyticEngine } from '../src/engines/AnalyticEngine.js';
 import { LagrangianEngine } from '../src/engines/LagrangianEngine.js';
@@ -189,6 +190,43 @@ describe('impulses and point forces', () => {
     world.dispose();
   });
 
+  it.each(['analytic', 'lagrangian'] as const)(
+    'an impulse on the relativistic particle (%s) jumps the momentum q̇/(1 − q̇²)^(3/2) by p exactly; the ledger stays closed',
+    (engineId) => {
+      const system = createSystem('relativistic-particle');
+      const momentum = (v: number) => v * (1 - v * v) ** -1.5;
+      /** The speed whose momentum is P (bisection on (−1, 1): momentum is increasing). */
+      const speedOf = (P: number) => {
+        let lo = -1 + 1e-15;
+        let hi = 1 - 1e-15;
+        for (let i = 0; i < 200; i++) {
+          const mid = 0.5 * (lo + hi);
+          if (momentum(mid) < P) lo = mid;
+          else hi = mid;
+        }
+        return 0.5 * (lo + hi);
+      };
+      for (const [v0, P] of [
+        [0.5, 0.3],
+        [0, 2], // from rest, a kick that a linear Δq̇ = p / H(0) would send past c
+        [0.9, -3],
+      ]) {
+        const world = new World();
+        const engine = engineId === 'analytic' ? new AnalyticEngine(system) : new LagrangianEngine(system);
+        const h = world.addSync(system, { engine, q0: [0.2], qd0: [v0] });
+        h.forces.applyImpulse([P]);
+        const want = speedOf(momentum(v0) + P);
+        expect(Math.abs(h.qd[0] - want), `q̇ after ${P} from ${v0}: ${h.qd[0]} vs ${want}`).toBeLessThan(1e-9);
+        expect(Math.abs(h.qd[0]), 'below c').toBeLessThan(1);
+        expect(
+          Math.abs(h.ledger(0)),
+          `ledger after the impulse (W = ${h.forces.ledger.work[0]})`,
+        ).toBeLessThan(1e-9);
+        world.dispose();
+      }
+    },
+  );
+
   it('a point impulse on the lower bob of a double pendulum matches M⁻¹ Jᵀ J from the closed forms', async () => {
     const world = new World();
     const dp = createSystem('double-pendulum', { m1: 1.3, m2: 0.7, l1: 1.1, l2: 0.9 });
@@ -237,9 +275,11 @@ describe('impulses and point forces', () => {
       ['relativistic-particle', {}],
       ['newtonian-particle', {}],
     ];
+    const systems: System[] = ids.map(([id, params]) => createSystem(id, params));
+    // The app's typed-Lagrangian scene draws its coordinates as a chain with its own Jacobian.
+    systems.push(typedSystem('qd1^2/2 + qd2^2/2 + cos(q1) + cos(q2)'));
     let checked = 0;
-    for (const [id, params] of ids) {
-      const system: System = createSystem(id, params);
+    for (const system of systems) {
       const n = system.dof;
       const q = Float64Array.from({ length: n }, (_, i) => 0.3 + 0.17 * i);
       const J = new Float64Array(3 * n);
@@ -262,7 +302,7 @@ describe('impulses and point forces', () => {
       }
       checked++;
     }
-    expect(checked).toBe(6);
+    expect(checked).toBe(7);
   });
 });
 
@@ -302,6 +342,48 @@ describe('force errors are typed one-liners', () => {
     expect(() =>
       world.addSync(system, { engine: new AnalyticEngine(system), forces: { damping: -2 } }),
     ).toThrow(ForceSpecError);
+    world.dispose();
+  });
+
+  it('forces of another shape than the batch are refused by name on the exact engines', () => {
+    const dp = createSystem('double-pendulum');
+    const engine = new AnalyticEngine(dp);
+    const q = new Float64Array(4);
+    const qdd = new Float64Array(4);
+    const one = createForces(dp, { damping: 0.1 }, 1);
+    expect(() => engine.accelerations(q, q, qdd, 2, 0, one)).toThrow(
+      /analytic engine: forces describe 1 copies but the batch has 2 states/,
+    );
+    const wrongDof = createForces(createSystem('simple-pendulum'), { damping: 0.1 }, 2);
+    expect(() => new LagrangianEngine(dp).accelerations(q, q, qdd, 2, 0, wrongDof)).toThrow(
+      /forces for dof 1 given to a system with dof 2/,
+    );
+  });
+
+  it("a callback that fails only where the ledger samples it (the step's midpoint) freezes that system, not the world", () => {
+    const world = new World();
+    const system = createSystem('simple-pendulum');
+    const dt = 0.01;
+    // Leapfrog samples Q at the step's ends only; the ledger's Simpson rule also at t0 + dt/2.
+    const bad = world.addSync(system, {
+      engine: new AnalyticEngine(system),
+      integrator: 'leapfrog',
+      q0: [0.3],
+      forces: {
+        callback: (t, _q, _qd, out) => {
+          out[0] = Math.abs(t - 0.5 * dt) < 1e-12 ? Number.NaN : 0.1;
+        },
+      },
+    });
+    const good = world.addSync(system, { engine: new AnalyticEngine(system), q0: [0.3] });
+    const q0 = bad.q[0];
+    expect(() => world.step(dt)).not.toThrow();
+    expect(bad.invalid[0], 'frozen').toBe(1);
+    expect(bad.q[0], 'at its last finite state').toBe(q0);
+    expect(String(bad.lastError)).toMatch(/non-finite Q/);
+    expect(bad.forces.ledger.work[0], 'no partial work').toBe(0);
+    expect(good.q[0], 'the other system stepped').not.toBe(q0);
+    expect(world.stepCount).toBe(1);
     world.dispose();
   });
 

@@ -1,5 +1,6 @@
 import { Body, Broadphase, Vec3, World } from 'cannon-es';
 import {
+  checkForcesShape,
   type Engine,
   type ForceSupport,
   type Forces,
@@ -214,14 +215,7 @@ export class CannonEngine implements Engine {
   }
 
   private checkForces(forces: Forces, batch: number): void {
-    if (forces.dof !== this.system.dof) {
-      throw new Error(
-        `CannonEngine: forces for ${forces.dof} coordinates, the system has ${this.system.dof}`,
-      );
-    }
-    if (forces.count < batch) {
-      throw new Error(`CannonEngine: forces for ${forces.count} copies, the batch has ${batch}`);
-    }
+    checkForcesShape('CannonEngine', forces, this.system.dof, batch);
   }
 
   /**

@@ -7,6 +7,7 @@ import type {
   Integrator,
   System,
 } from '../core/types.js';
+import { checkForcesShape } from '../forces/checkForcesShape.js';
 import { EulerLagrangeSolver } from '../lagrangian/EulerLagrangeSolver.js';
 
 /**
@@ -52,6 +53,8 @@ export abstract class CpuEngine implements Engine {
     t = 0,
     forces: Forces | null = null,
   ): void {
+    if (forces !== null && !forces.zero)
+      checkForcesShape(`${this.id} engine`, forces, this.system.dof, batch);
     this.unforced(q, qd, qdd, batch);
     if (forces === null || forces.zero) return;
     const n = this.system.dof * batch;

@@ -1,4 +1,5 @@
 import type { Forces, System } from '../core/types.js';
+import { checkForcesShape } from '../forces/checkForcesShape.js';
 import { EulerLagrangeSolver } from '../lagrangian/EulerLagrangeSolver.js';
 import { CpuEngine } from './CpuEngine.js';
 
@@ -41,6 +42,7 @@ export class LagrangianEngine extends CpuEngine {
       this.solver.accelerations(q, qd, qdd, batch);
       return;
     }
+    checkForcesShape(`${this.id} engine`, forces, this.system.dof, batch);
     const n = this.system.dof * batch;
     if (this.force.length < n) this.force = new Float64Array(n);
     forces.evaluate(t, q, qd, this.force, batch);

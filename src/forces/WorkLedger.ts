@@ -10,8 +10,8 @@ import type { Forces } from '../core/types.js';
  *     q_m = (q₀ + q₁)/2 + h (q̇₀ − q̇₁)/8,    q̇_m = 3 (q₁ − q₀)/(2h) − (q̇₀ + q̇₁)/4,
  *
  * and Simpson's rule W += h/6 (P₀ + 4 P_m + P₁), P = Q(t, q, q̇)·q̇. A constant Q gives exactly
- * Q·(q₁ − q₀); the error is O(h⁴) per step otherwise (third order over a run). An impulse p adds
- * its exact work p·(q̇⁻ + q̇⁺)/2 ({@link WorkLedger.addImpulse}).
+ * Q·(q₁ − q₀); the error is O(h⁴) per step otherwise (third order over a run). An impulse adds its
+ * work as computed by `ImpulseSolver.jump` ({@link WorkLedger.addWork}).
  */
 export class WorkLedger {
   readonly dof: number;
@@ -21,6 +21,8 @@ export class WorkLedger {
   private qm: Float64Array;
   private vm: Float64Array;
   private Q: Float64Array;
+  /** This step's work per copy, before it is added. */
+  private dw: Float64Array;
 
   constructor(dof: number, count: number) {
     this.dof = dof;
@@ -30,6 +32,7 @@ export class WorkLedger {
     this.qm = new Float64Array(n);
     this.vm = new Float64Array(n);
     this.Q = new Float64Array(n);
+    this.dw = new Float64Array(count);
   }
 
   /** Zero the work of every copy (or of `copy`). */
@@ -60,17 +63,18 @@ export class WorkLedger {
       vm[i] = (1.5 * (q1[i] - q0[i])) / h - 0.25 * (qd0[i] + qd1[i]);
     }
     const w = h / 6;
+    // Into a scratch sum first: a force that throws part-way (a callback's non-finite Q) adds nothing.
+    this.dw.fill(0);
     this.addPower(forces, t0, q0, qd0, w, skip);
     forces.evaluate(t0 + 0.5 * h, qm, vm, Q, count);
     this.addDot(vm, 4 * w, skip);
     this.addPower(forces, t0 + h, q1, qd1, w, skip);
+    for (let c = 0; c < count; c++) this.work[c] += this.dw[c];
   }
 
-  /** Add the work of an impulse `p` `[dof]` on copy `copy` whose velocity jumped from `before` to `after`. */
-  addImpulse(copy: number, p: ArrayLike<number>, before: ArrayLike<number>, after: ArrayLike<number>): void {
-    let s = 0;
-    for (let i = 0; i < this.dof; i++) s += 0.5 * p[i] * (before[i] + after[i]);
-    this.work[copy] += s;
+  /** Add work `w` done on copy `copy` at one instant (an impulse: `ImpulseSolver.jump`'s result). */
+  addWork(copy: number, w: number): void {
+    this.work[copy] += w;
   }
 
   private addPower(
@@ -86,7 +90,7 @@ export class WorkLedger {
   }
 
   private addDot(v: Float64Array, weight: number, skip?: Uint8Array): void {
-    const { dof, Q, work } = this;
+    const { dof, Q, dw: work } = this;
     for (let c = 0; c < this.count; c++) {
       if (skip !== undefined && skip[c] !== 0) continue;
       let s = 0;

@@ -1,3 +1,4 @@
+export { checkForcesShape } from './checkForcesShape.js';
 export {
   createForces,
   type ForceCallback,
@@ -5,6 +6,6 @@ export {
   ForceSpecError,
   GeneralizedForces,
 } from './GeneralizedForces.js';
-export { ImpulseSolver } from './ImpulseSolver.js';
+export { IMPULSE_MAX_SUBSTEPS, ImpulseSolver } from './ImpulseSolver.js';
 export { PointForces } from './pointForce.js';
 export { WorkLedger } from './WorkLedger.js';

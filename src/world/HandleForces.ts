@@ -41,7 +41,6 @@ export class HandleForces {
   private pointForces: PointForces | null = null;
   private impulses: ImpulseSolver | null = null;
   private readonly dv: Float64Array;
-  private readonly before: Float64Array;
   private readonly p: Float64Array;
 
   constructor(system: System, engine: Engine, count: number, state: ForcedState) {
@@ -52,7 +51,6 @@ export class HandleForces {
     this.forces = new GeneralizedForces(system.dof, count);
     this.ledger = new WorkLedger(system.dof, count);
     this.dv = new Float64Array(system.dof);
-    this.before = new Float64Array(system.dof);
     this.p = new Float64Array(system.dof);
   }
 
@@ -137,8 +135,10 @@ export class HandleForces {
   }
 
   /**
-   * Apply a generalized impulse `p` `[dof]` to copy `copy` now: q̇ += H_vv⁻¹ p (the engine's mass matrix),
-   * and its work p·(q̇⁻ + q̇⁺)/2 goes into the ledger. Returns the velocity change (a view, valid until
+   * Apply a generalized impulse `p` `[dof]` to copy `copy` now: the momentum ∂L/∂q̇ jumps by p, so
+   * q̇ += H_vv⁻¹ p with the engine's mass matrix (integrated along the jump where H_vv depends on q̇:
+   * `ImpulseSolver.jump`), and its work — the exact energy change, p·(q̇⁻ + q̇⁺)/2 for a mass matrix
+   * that does not depend on q̇ — goes into the ledger. Returns the velocity change (a view, valid until
    * the next call).
    * @throws ForceSupportError; Error when the mass matrix is singular there (the state is unchanged)
    */
@@ -154,12 +154,9 @@ export class HandleForces {
     this.impulses ??= new ImpulseSolver(this.engine);
     const { q, qd } = this.state;
     const o = copy * n;
-    this.impulses.velocityChange(q, qd, p, this.dv, o, t);
-    for (let i = 0; i < n; i++) {
-      this.before[i] = qd[o + i];
-      qd[o + i] += this.dv[i];
-    }
-    this.ledger.addImpulse(copy, p, this.before, qd.subarray(o, o + n));
+    const work = this.impulses.jump(q, qd, p, this.dv, o, t);
+    for (let i = 0; i < n; i++) qd[o + i] += this.dv[i];
+    this.ledger.addWork(copy, work);
     return this.dv;
   }
 

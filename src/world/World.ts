@@ -349,7 +349,12 @@ export class World {
         continue;
       }
       this.guard(h);
-      h.forces.afterStep(t0, dt, h.previousQ, h.previousQd);
+      try {
+        // The ledger evaluates the forces at the step's Hermite midpoint, where a callback may throw.
+        h.forces.afterStep(t0, dt, h.previousQ, h.previousQd);
+      } catch (error) {
+        this.freezeAll(h, error);
+      }
     }
     this.clockSteps++;
     this.clockTime += dt;
