@@ -34,6 +34,14 @@ export function typedSystem(text: string, drawAs: 'chain' | 'points' = 'chain'):
         out[3 * (i + 1) + 2] = 0;
       }
     },
+    // ∂(x, y, z)_k/∂q_j = (cos q_j, sin q_j, 0) for the joints j before point k: a drag can push any bob.
+    pointJacobian: (q, point, out) => {
+      out.fill(0, 0, 3 * dof);
+      for (let j = 0; j < point; j++) {
+        out[j] = Math.cos(q[j]);
+        out[dof + j] = Math.sin(q[j]);
+      }
+    },
     energyScale: 10,
   });
 }

@@ -37,9 +37,9 @@ const A: readonly (readonly number[])[] = [
   [9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656],
   [35 / 384, 0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84],
 ];
-/** Difference of the 5th- and 4th-order weights: the local error estimate. */
 /** Stage nodes c_s (the time of stage s as a fraction of the substep). */
 const C = [0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1, 1];
+/** Difference of the 5th- and 4th-order weights: the local error estimate. */
 const E = [71 / 57600, 0, -71 / 16695, 71 / 1920, -17253 / 339200, 22 / 525, -1 / 40];
 const SAFETY = 0.9;
 const FAC_MIN = 0.2;

@@ -8,6 +8,7 @@ import type {
   Integrator,
   System,
 } from '../core/types.js';
+import { checkForcesShape } from '../forces/checkForcesShape.js';
 import { RungeKutta4 } from '../integrators/RungeKutta4.js';
 import { trainingMismatches } from '../model/checkSystem.js';
 import { MASS_SCALE_SEED, MASS_SCALE_STATES, measureMassScale } from '../model/massScale.js';
@@ -80,7 +81,7 @@ export { CALIBRATION_SUBSTEPS, ROUTE_NAMES };
 export interface EngineMassScale {
   /** α. */
   readonly value: number;
-  /** sqrt(Σ‖H_vv − αM‖² / Σ‖αM‖²) over the measured states: the relative error α leaves. */
+  /** sqrt(mean ‖H_vv − αM‖² / ‖αM‖²) over the measured states: the relative error α leaves. */
   readonly spread: number;
   /** From the model file (`metadata.massScale`), or measured when the engine loaded. */
   readonly source: 'model' | 'measured at load';
@@ -715,16 +716,7 @@ export abstract class LearnedEngine implements Engine {
         `${this.id} engine: forces need the model's mass scale α, which could not be measured (${this.massScaleProblem}); record metadata.massScale in the model.`,
       );
     }
-    if (forces.dof !== this.system.dof) {
-      throw new Error(
-        `${this.id} engine: forces for dof ${forces.dof} given to a system with dof ${this.system.dof}.`,
-      );
-    }
-    if (forces.count < batch) {
-      throw new Error(
-        `${this.id} engine: forces describe ${forces.count} copies but the batch has ${batch} states.`,
-      );
-    }
+    checkForcesShape(`${this.id} engine`, forces, this.system.dof, batch);
     return forces;
   }
 

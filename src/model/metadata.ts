@@ -90,9 +90,12 @@ export interface SolverSpec {
  * equation as α·Q (see docs/model-format.md, "massScale", and `measureMassScale`).
  */
 export interface MassScaleSpec {
-  /** α = Σ⟨H_vv, M⟩_F / Σ⟨M, M⟩_F over the measured states (finite, non-zero; may be negative). */
+  /**
+   * α = mean over the measured states of ⟨H_vv, M⟩_F / ⟨M, M⟩_F (least squares with each state weighted
+   * alike; finite, non-zero; may be negative).
+   */
   value: number;
-  /** sqrt(Σ‖H_vv − αM‖²_F / Σ‖αM‖²_F): how far H_vv is from α·M (0: exactly proportional). */
+  /** sqrt(mean ‖H_vv − αM‖²_F / ‖αM‖²_F): how far H_vv is from α·M (0: exactly proportional). */
   spread: number;
   /** States the measurement used. */
   states: number;

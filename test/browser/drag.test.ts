@@ -287,4 +287,93 @@ describe('dragging bobs with the pointer (the three.js plugin’s PointerDrag) i
     expect(p.errors, p.errors.join('\n')).toEqual([]);
     await p.close();
   });
+
+  it.each([
+    ['vibrating-string', ''],
+    ['relativistic-particle', ''],
+    // At rest, so that what moves the bob is the drag.
+    ['your-lagrangian', '&q0=0,0&qd0=0,0'],
+  ])(
+    'app, %s: a drag moves the grabbed point toward the pointer and pushes every lane that takes forces',
+    async (scene, query) => {
+      const p = await h.openPage(`/?scene=${scene}${query}`, { viewport: { width: 1100, height: 700 } });
+      const { page } = p;
+      await page.waitForFunction(() => window.__threeLnn?.ready === true, null, { timeout: 90_000 });
+      await page.evaluate(() => window.__threeLnn.manual(true));
+      await page.evaluate(() => window.__threeLnn.frames(2));
+      const f0 = await page.evaluate(() => window.__threeLnn.forces());
+      const taking = f0.lanes.filter((l) => l.unsupported === null).map((l) => l.key);
+      expect(taking.length, `lanes that take forces: ${taking}`).toBeGreaterThanOrEqual(1);
+      const key = taking[0];
+      const n = (await page.evaluate(() => window.__threeLnn.lanes())).find((l) => l.key === key)!.q.length;
+      // A free point: the middle node of a string, the last bob, the particle.
+      let point = -1;
+      let at: { x: number; y: number } | null = null;
+      for (const c of [Math.ceil(n / 2), n, 0]) {
+        const s = await page.evaluate(
+          ([k, pt]) => {
+            try {
+              return window.__threeLnn.pointOnScreen(k as string, pt as number);
+            } catch {
+              return null; // no such point (a particle has one)
+            }
+          },
+          [key, c] as const,
+        );
+        if (s && Number.isFinite(s.x) && Number.isFinite(s.y)) {
+          point = c;
+          at = s;
+          break;
+        }
+      }
+      expect(at, 'a point of the lane is on screen').not.toBeNull();
+      await page.mouse.move(at!.x, at!.y);
+      await page.mouse.down();
+      expect((await page.evaluate(() => window.__threeLnn.drag()))?.held).toEqual({
+        lane: key,
+        copy: 0,
+        point,
+      });
+      const pointer = { x: at!.x + 60, y: at!.y - 60 };
+      for (let k = 1; k <= 4; k++) {
+        await page.mouse.move(at!.x + 15 * k, at!.y - 15 * k);
+        await page.evaluate(() => window.__threeLnn.frames(15));
+      }
+      const held = (await page.evaluate(
+        ([k, pt]) => window.__threeLnn.pointOnScreen(k as string, pt as number),
+        [key, point] as const,
+      ))!;
+      const before = Math.hypot(pointer.x - at!.x, pointer.y - at!.y);
+      const after = Math.hypot(pointer.x - held.x, pointer.y - held.y);
+      expect(
+        after,
+        `the point came toward the pointer (${before.toFixed(0)} → ${after.toFixed(0)} px)`,
+      ).toBeLessThan(0.8 * before);
+      await page.mouse.up();
+      await page.evaluate(() => window.__threeLnn.frames(20));
+      const lanes = await page.evaluate(() => window.__threeLnn.lanes());
+      for (const l of lanes) expect(l.finite, `lane ${l.key} finite`).toBe(true);
+      const pushes = (await page.evaluate(() => window.__threeLnn.pushes())).filter(
+        (x) => x.kind === 'force',
+      );
+      const byStep = new Map<number, Map<string, number[]>>();
+      for (const x of pushes) {
+        const m = byStep.get(x.step) ?? new Map<string, number[]>();
+        m.set(x.lane, x.value);
+        byStep.set(x.step, m);
+      }
+      expect(byStep.size, 'pushed over many steps').toBeGreaterThan(10);
+      for (const [step, m] of byStep) {
+        expect([...m.keys()].sort(), `step ${step}: every lane that takes forces`).toEqual(
+          [...taking].sort(),
+        );
+        for (const k of taking)
+          expect(m.get(k), `step ${step}: lane ${k}, the same force`).toEqual(m.get(key));
+      }
+      const f1 = await page.evaluate(() => window.__threeLnn.forces());
+      expect(Math.abs(f1.lanes.find((l) => l.key === key)!.work), 'the drag did work').toBeGreaterThan(0);
+      expect(p.errors, p.errors.join('\n')).toEqual([]);
+      await p.close();
+    },
+  );
 });

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestHook } from '../../app/testHook';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestHook } from '../../app/testHook';
 import { type BrowserHarness, repoRoot, startBrowserHarness } from '../support/browser';
 
 declare const window: Window & { __threeLnn: TestHook };
