@@ -183,6 +183,9 @@ export class PointerDrag {
   private readonly fixed = new WeakMap<PhysicsSystem, boolean[]>();
   private readonly pointForces = new WeakMap<PhysicsSystem, PointForces | null>();
   private readonly pts = new Map<number, Float64Array>();
+  /** Scratch of the spring force: the driver point's velocity and the force set on every target. */
+  private readonly vel = new Float64Array(3);
+  private readonly force = new Float64Array(3);
 
   constructor(source: DragSource, camera: Camera, domElement: HTMLElement, options: PointerDragOptions = {}) {
     this.source = source;
@@ -436,7 +439,7 @@ export class PointerDrag {
   };
 
   /** F = k (target − x) − c ẋ on the driver, in its own frame, clamped; null when its state is unusable. */
-  private springForce(h: Held): [number, number, number] | null {
+  private springForce(h: Held): Float64Array | null {
     const d = h.driver;
     const handle = d.system.handle;
     if (handle.invalid[d.copy] === 1) return null;
@@ -446,7 +449,7 @@ export class PointerDrag {
     d.system.system.positions(handle.q.subarray(o, o + n), pts);
     const pf = this.pointForcesOf(d.system);
     if (!pf) return null;
-    const vel = pf.velocity(handle.q, handle.qd, d.point, new Float64Array(3), o);
+    const vel = pf.velocity(handle.q, handle.qd, d.point, this.vel, o);
     // Target relative to the grabbed copy's origin = the driver's point relative to its own origin.
     const g = h.grab.system;
     const go = 3 * h.grab.copy;
@@ -456,12 +459,11 @@ export class PointerDrag {
     const x = pts[3 * d.point];
     const y = pts[3 * d.point + 1];
     const z = pts[3 * d.point + 2];
-    const F: [number, number, number] = [
-      h.k * (tx - x) - h.c * vel[0],
-      h.k * (ty - y) - h.c * vel[1],
-      h.k * (tz - z) - h.c * vel[2],
-    ];
-    if (!F.every(Number.isFinite)) return null;
+    const F = this.force;
+    F[0] = h.k * (tx - x) - h.c * vel[0];
+    F[1] = h.k * (ty - y) - h.c * vel[1];
+    F[2] = h.k * (tz - z) - h.c * vel[2];
+    if (!(Number.isFinite(F[0]) && Number.isFinite(F[1]) && Number.isFinite(F[2]))) return null;
     const m = Math.hypot(F[0], F[1], F[2]);
     if (m > this.maxForce) for (let i = 0; i < 3; i++) F[i] *= this.maxForce / m;
     return F;

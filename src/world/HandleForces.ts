@@ -37,7 +37,7 @@ export class HandleForces {
   private readonly forces: GeneralizedForces;
   /** The constant force set by the user `[count * dof]`, before point forces are added. */
   private userConstant: Float64Array | null = null;
-  private readonly points = new Map<string, { copy: number; point: number; F: Float64Array }>();
+  private readonly points = new Map<number, { copy: number; point: number; F: Float64Array }>();
   private pointForces: PointForces | null = null;
   private impulses: ImpulseSolver | null = null;
   private readonly dv: Float64Array;
@@ -112,7 +112,11 @@ export class HandleForces {
    */
   setPointForce(point: number, F: ArrayLike<number> | null, copy = 0): this {
     this.checkCopy(copy);
-    const key = `${copy}:${point}`;
+    if (!(Number.isInteger(point) && point >= 0 && point < this.system.pointCount)) {
+      throw new RangeError(`forces: point index ${point} is out of range [0, ${this.system.pointCount})`);
+    }
+    // A numeric key (no string per call: a drag sets its force every step).
+    const key = copy * this.system.pointCount + point;
     if (F === null) {
       // The held constant goes back to the user's once no point force is left.
       if (this.points.delete(key) && this.points.size === 0) this.forces.setConstant(this.userConstant);
@@ -120,10 +124,7 @@ export class HandleForces {
     }
     this.check();
     this.pointForces ??= new PointForces(this.system);
-    if (!(Number.isInteger(point) && point >= 0 && point < this.system.pointCount)) {
-      throw new RangeError(`forces: point index ${point} is out of range [0, ${this.system.pointCount})`);
-    }
-    if (F.length !== 3 || !Array.from(F).every(Number.isFinite)) {
+    if (F.length !== 3 || !(Number.isFinite(F[0]) && Number.isFinite(F[1]) && Number.isFinite(F[2]))) {
       throw new ForceSpecError(
         `forces: a point force is 3 finite numbers [x, y, z], got [${Array.from(F).join(', ')}]`,
       );
