@@ -200,6 +200,24 @@ describe('LNNPhysics: clock controls, state and events', () => {
     physics.dispose();
   });
 
+  it('resetEnergy() starts the ledger afresh: energyDrift measures from the new E(0), work from 0', async () => {
+    const physics = await LNNPhysics({ fixedTimeStep: 0.02, energyDriftThreshold: 0.01 });
+    const s = await physics.addSystem('double-pendulum', {
+      name: 'coarse',
+      q0: [2, 1],
+      qd0: [5, -5],
+      integrator: 'symplectic-euler',
+    });
+    s.handle.forces.setDamping(0.3);
+    for (let i = 0; i < 50; i++) physics.stepN(1);
+    expect(s.handle.forces.ledger.work[0], 'damping did work').toBeLessThan(0);
+    s.resetEnergy();
+    expect(s.initialEnergy[0], 'E(0) is the energy now').toBe(s.handle.energy(0));
+    expect(s.handle.forces.ledger.work[0]).toBe(0);
+    expect(s.handle.ledger(0)).toBe(0);
+    physics.dispose();
+  });
+
   it('emits outOfRange when a learned engine leaves its training box', async () => {
     const physics = await LNNPhysics({ fixedTimeStep: H });
     const system = createSystem('double-pendulum');

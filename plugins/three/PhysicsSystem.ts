@@ -23,8 +23,13 @@ export class PhysicsSystem {
   readonly q0: Float64Array;
   /** Initial velocities `[count * dof]`. */
   readonly qd0: Float64Array;
-  /** Energy of each copy at its initial state (or last reset / setState), `[count]`. */
-  readonly initialEnergy: Float64Array;
+  /**
+   * Energy of each copy at its initial state (or last reset / setState / resetEnergy), `[count]`: the
+   * handle's ledger E(0) (`handle.energy0`), which `energyDrift` measures from.
+   */
+  get initialEnergy(): Float64Array {
+    return this.handle.energy0;
+  }
   /** Per copy: 1 once an energy-drift event fired (until reset / setState). `[count]` */
   readonly driftReported: Uint8Array;
   /** Per copy: 1 while its state is outside the model's training ranges (events fire on entry). `[count]` */
@@ -50,7 +55,6 @@ export class PhysicsSystem {
     }
     this.q0 = Float64Array.from(handle.q);
     this.qd0 = Float64Array.from(handle.qd);
-    this.initialEnergy = new Float64Array(count);
     this.driftReported = new Uint8Array(count);
     this.outOfRange = new Uint8Array(count);
     this.points = new Float64Array(system.pointCount * 3);
@@ -156,9 +160,12 @@ export class PhysicsSystem {
     }
   }
 
-  /** Recompute the energy references and clear the per-copy event flags. */
+  /**
+   * Start the energy ledger afresh from the current state (E(0) = E now, the work of forces back to 0;
+   * `handle.resetLedger`) and clear the per-copy event flags.
+   */
   resetEnergy(): void {
-    for (let i = 0; i < this.count; i++) this.initialEnergy[i] = this.handle.energy(i);
+    this.handle.resetLedger();
     this.driftReported.fill(0);
     this.outOfRange.fill(0);
   }

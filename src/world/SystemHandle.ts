@@ -139,6 +139,11 @@ export class SystemHandle {
     this.interpolatedQd.set(this.qd);
     this.invalid.fill(0);
     this.lastError = undefined;
+    this.resetLedger();
+  }
+
+  /** Start the energy ledger afresh from the current state: E(0) = E now, W = 0 (every copy). */
+  resetLedger(): void {
     for (let c = 0; c < this.count; c++) this.energy0[c] = this.energy(c);
     this.forces.ledger.reset();
   }
