@@ -18,6 +18,12 @@ Usage::
 
 Everything is deterministic given ``--seed`` and the number of steps; ``--minutes`` only decides where
 a run stops, and the step count reached is recorded in the artefact so that ``--steps`` reproduces it.
+
+Data parallel: ``--devices N`` (or ``all``) splits every batch over N devices of a 1-D mesh ("data")
+with ``jax.sharding`` — the same batch as on one device, the parameters replicated, the gradient mean
+reduced across devices by XLA — unchanged on CPU, GPU and TPU; ``--distributed`` first calls
+``jax.distributed.initialize()`` so that the mesh spans every host. The loss curve equals the
+one-device curve to float rounding (the reductions are summed in another order).
 """
 
 from __future__ import annotations
@@ -503,9 +509,44 @@ def shift_invariant(params):
     return [(w0, b0), *rest]
 
 
-def make_step(spec: SystemSpec, ms: ModelSpec, cfg):
-    """One jitted training step: fresh batch, L1 loss on q̈ (+ optional H_vv penalty), clipped Adam."""
+def make_mesh(devices: int):
+    """A 1-D device mesh with axis "data" over the first ``devices`` devices (every host's after
+    ``jax.distributed.initialize()``); None for one device (no sharding at all)."""
+    available = jax.devices()
+    if devices < 1 or devices > len(available):
+        raise SystemExit(f"--devices {devices}: this run sees {len(available)} device(s) ({available[0].platform}); "
+                         f"ask for 1…{len(available)} or 'all'.")
+    if devices == 1:
+        return None
+    from jax.sharding import Mesh
+
+    return Mesh(np.array(available[:devices]), ("data",))
+
+
+def replicate(tree, mesh):
+    """Put ``tree`` on every device of ``mesh`` (unchanged without a mesh)."""
+    if mesh is None:
+        return tree
+    from jax.sharding import NamedSharding, PartitionSpec
+
+    return jax.device_put(tree, NamedSharding(mesh, PartitionSpec()))
+
+
+def make_step(spec: SystemSpec, ms: ModelSpec, cfg, mesh=None):
+    """One jitted training step: fresh batch, L1 loss on q̈ (+ optional H_vv penalty), clipped Adam.
+    With a ``mesh`` the batch is split over its "data" axis (the same batch as without)."""
     b1, b2, eps = 0.9, 0.999, 1e-8
+    if mesh is not None:
+        from jax.sharding import NamedSharding, PartitionSpec
+
+        rows = NamedSharding(mesh, PartitionSpec("data"))
+
+        def shard(x):
+            return jax.lax.with_sharding_constraint(x, rows)
+    else:
+
+        def shard(x):
+            return x
 
     def loss_fn(params, q, qd, target):
         pred = predict_qdd(params, ms, q, qd)
@@ -523,6 +564,7 @@ def make_step(spec: SystemSpec, ms: ModelSpec, cfg):
         params, m, v, t = state["params"], state["m"], state["v"], state["t"]
         q, qd = sample_states(spec, key, cfg["batch"])
         target = spec.qdd(q, qd)
+        q, qd, target = shard(q), shard(qd), shard(target)
         (loss, l1), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, q, qd, target)
         leaves = jax.tree_util.tree_leaves(grads)
         gnorm = jnp.sqrt(sum(jnp.sum(g * g) for g in leaves))
@@ -923,8 +965,18 @@ def train(args):
     # Fixed validation set, independent of the training stream.
     vq, vqd = sample_states(spec, jax.random.PRNGKey(cfg["seed"] + 1_000_003), cfg["val_size"])
     val = (vq, vqd, spec.qdd(vq, vqd))
-    step = make_step(spec, ms, cfg)
-    state, key = blob["state"], blob["key"]
+    devices = len(jax.devices()) if args.devices == "all" else int(args.devices)
+    mesh = make_mesh(devices)
+    if cfg["batch"] % devices != 0:
+        raise SystemExit(f"--devices {devices}: the batch {cfg['batch']} must be a multiple of the device count.")
+    if devices > 1:
+        # Recorded: the run is the one-device run up to float rounding, not bitwise.
+        blob["provenance"].setdefault("dataParallel", []).append(
+            {"atStep": int(blob["state"]["t"]), "devices": devices, "platform": jax.devices()[0].platform,
+             "processes": jax.process_count()}
+        )
+    step = make_step(spec, ms, cfg, mesh)
+    state, key = replicate(blob["state"], mesh), replicate(blob["key"], mesh)
     deadline = t_start + args.minutes * 60.0 if args.minutes else float("inf")
     max_steps = args.steps if args.steps else cfg["decay_steps"]
     wall0 = blob["wall"]
@@ -976,7 +1028,9 @@ def train(args):
             ):
                 blob["restarts"] += 1
                 print(f"restart {blob['restarts']}: val {v:.4g} > {cfg['restart_l1']} at step {t}", flush=True)
-                state, key = fresh_state(jax.random.fold_in(jax.random.PRNGKey(cfg["seed"]), blob["restarts"]))
+                state, key = replicate(
+                    fresh_state(jax.random.fold_in(jax.random.PRNGKey(cfg["seed"]), blob["restarts"])), mesh
+                )
                 blob["best_val"], blob["best_params"], blob["best_step"] = float("inf"), None, None
                 steps_at_run, t_run = 0, time.time()
             if ckpt_dir and now - last_log > 60:
@@ -1048,6 +1102,10 @@ def main(argv=None):
     t.add_argument("--restart-step", type=int, default=0, help="step of the stall check (0: off)")
     t.add_argument("--restart-l1", type=float, default=3.0)
     t.add_argument("--max-restarts", type=int, default=3)
+    t.add_argument("--devices", default="1",
+                   help="data parallel over this many devices, or 'all' (the batch must divide evenly)")
+    t.add_argument("--distributed", action="store_true",
+                   help="call jax.distributed.initialize() first (multi-host; coordinator from the environment)")
     t.add_argument("--ckpt", default=None, help="checkpoint directory (resumes when it holds one)")
     t.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
     t.add_argument("--out", default=None, help="export the best weights here when the run ends")
@@ -1056,6 +1114,10 @@ def main(argv=None):
     e.add_argument("--out", required=True)
     args = ap.parse_args(argv)
     if args.cmd == "train":
+        if args.devices != "all" and not args.devices.isdigit():
+            raise SystemExit(f"--devices: a device count or 'all', got {args.devices!r}")
+        if args.distributed:
+            jax.distributed.initialize()
         train(args)
     else:
         export_model(load_ckpt(args.ckpt), args.out)
