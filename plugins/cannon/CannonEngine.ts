@@ -91,6 +91,8 @@ export class CannonEngine implements Engine {
   private readonly jtj: Float64Array;
   private readonly unit: Float64Array;
   private readonly column: Float64Array;
+  /** One point's exact Jacobian `[3 * dof]` (System.pointJacobian). */
+  private readonly pointJac: Float64Array;
   private readonly solver: SymmetricSolver;
   private pointMasses: Float64Array | null = null;
 
@@ -121,6 +123,7 @@ export class CannonEngine implements Engine {
     this.jtj = new Float64Array(n * n);
     this.unit = new Float64Array(n);
     this.column = new Float64Array(system.pointCount * 3);
+    this.pointJac = new Float64Array(3 * system.dof);
     this.solver = new SymmetricSolver(n);
   }
 
@@ -262,11 +265,22 @@ export class CannonEngine implements Engine {
     const n = this.system.dof;
     const m3 = this.system.pointCount * 3;
     const { jac, jtj, unit, column } = this;
-    for (let j = 0; j < n; j++) {
-      unit.fill(0);
-      unit[j] = 1;
-      pointVelocities(this.system, q, unit, column);
-      jac.set(column, j * m3);
+    const exact = this.system.pointJacobian;
+    if (exact !== undefined) {
+      // The system's exact point Jacobians ([3 × dof] per point, row-major).
+      const pj = this.pointJac;
+      for (let point = 0; point < this.system.pointCount; point++) {
+        exact.call(this.system, q, point, pj);
+        for (let j = 0; j < n; j++) for (let r = 0; r < 3; r++) jac[j * m3 + 3 * point + r] = pj[r * n + j];
+      }
+    } else {
+      // A system without one: central differences of its positions along each coordinate.
+      for (let j = 0; j < n; j++) {
+        unit.fill(0);
+        unit[j] = 1;
+        pointVelocities(this.system, q, unit, column);
+        jac.set(column, j * m3);
+      }
     }
     for (let a = 0; a < n; a++) {
       for (let b = 0; b <= a; b++) {
