@@ -324,6 +324,7 @@ export class App implements ControlsHost, TimelineHost {
       forced: this.sim.forced,
       damping: this.sim.settings.damping,
       pushes: this.sim.pushes,
+      pushesDropped: this.sim.pushesDropped,
     };
   }
 

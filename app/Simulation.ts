@@ -11,6 +11,9 @@ import { wasmPaths } from './backend';
 import type { Lane } from './Lane';
 import { Recorder } from './Recorder';
 
+/** Most push records a run keeps (about 100 s of a drag at 240 steps/s on four lanes). */
+export const MAX_PUSH_RECORDS = 100_000;
+
 /** Stepping settings shared by every lane of a scene. */
 export interface SimulationSettings {
   /** Step in seconds between recorded samples; split into `substeps` integrator steps. @default 1/120 */
@@ -86,6 +89,8 @@ export class Simulation {
    * back with the recording when a replay branches. Exported with the run.
    */
   readonly pushes: PushRecord[] = [];
+  /** Push records not kept because the log reached {@link MAX_PUSH_RECORDS}. */
+  pushesDropped = 0;
   /** Whether anything pushed this run (a drag, a pluck, or damping): the export marks it `forced`. */
   forced = false;
   private options: BuildOptions = {};
@@ -177,7 +182,8 @@ export class Simulation {
                 ],
               ]),
           ),
-          pushes: [...this.pushes],
+          pushes: this.pushes.slice(),
+          pushesDropped: this.pushesDropped,
           forced: this.forced,
           time: this.world.time,
           stepCount: this.world.stepCount,
@@ -233,6 +239,7 @@ export class Simulation {
     runner.world.timeScale = this.settings.timeScale;
     runner.world.on('postStep', () => this.afterWorldStep());
     this.pushes.length = 0;
+    this.pushesDropped = 0;
     this.forced = false;
     runner.world.on('invalid', (e) => this.invalidReasons.set(e.handle.name, e.reason));
     for (const lane of this.lanes) lane.bind(ids.has(lane.key) ? runner.handle(lane.key) : null);
@@ -249,7 +256,10 @@ export class Simulation {
           if (st[2].length === lane.handle.count) lane.handle.forces.ledger.work.set(st[2]);
         }
       }
-      this.pushes.splice(0, this.pushes.length, ...kept.pushes);
+      // No spread: the log may hold up to MAX_PUSH_RECORDS records.
+      this.pushes.length = 0;
+      for (const r of kept.pushes) this.pushes.push(r);
+      this.pushesDropped = kept.pushesDropped;
       this.forced = kept.forced;
       runner.world.setClock({ time: kept.time, stepCount: kept.stepCount });
       this.steps = kept.steps;
@@ -293,7 +303,9 @@ export class Simulation {
 
   /** Note a push (the pointer drag's force or impulse on a lane) in the run's log. */
   recordPush(record: PushRecord): void {
-    this.pushes.push(record);
+    // Bounded: a long drag logs a record per lane per step; past the cap records are counted, not kept.
+    if (this.pushes.length < MAX_PUSH_RECORDS) this.pushes.push(record);
+    else this.pushesDropped++;
     this.markForced();
   }
 

@@ -18,8 +18,10 @@ export interface RunInfo {
   forced: boolean;
   /** Rayleigh damping C at the end of the run (0: none). */
   damping: number;
-  /** Every push, per lane, at the step it was applied (see `PushRecord`). */
+  /** Every push, per lane, at the step it was applied (see `PushRecord`), up to `MAX_PUSH_RECORDS`. */
   pushes: readonly PushRecord[];
+  /** Push records past that cap: counted, not listed. */
+  pushesDropped: number;
 }
 
 /**
