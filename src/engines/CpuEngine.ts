@@ -34,7 +34,8 @@ export abstract class CpuEngine implements Engine {
 
   constructor(system: System) {
     this.system = system;
-    this.accelerationFn = (q, qd, qdd, batch) => this.unforced(q, qd, qdd, batch);
+    // Through `accelerations`, so that a subclass that overrides it steps with its own q̈.
+    this.accelerationFn = (q, qd, qdd, batch) => this.accelerations(q, qd, qdd, batch);
     this.forcedFn = (q, qd, qdd, batch, t) => this.accelerations(q, qd, qdd, batch, t ?? 0, this.active);
   }
 

@@ -188,7 +188,7 @@ export class ImpulseSolver {
       if (!finite(dv)) break;
       // Halve the step while the new velocity has no finite momentum (outside the domain).
       let ok = false;
-      for (let lambda = 1; lambda > 1e-6; lambda *= 0.5) {
+      for (let lambda = 1; lambda >= 2 ** -20; lambda *= 0.5) {
         for (let i = 0; i < n; i++) vs[i] = v[i] + lambda * dv[i];
         if (!this.momentumAt(vs, cur)) continue;
         ok = true;
