@@ -218,6 +218,14 @@ describe('LNNPhysics: clock controls, state and events', () => {
     physics.dispose();
   });
 
+  it('damping given twice (option and forces.damping) is refused', async () => {
+    const physics = await LNNPhysics({ fixedTimeStep: H });
+    await expect(
+      physics.addSystem('simple-pendulum', { damping: 0.1, forces: { damping: 0.2 } }),
+    ).rejects.toThrow(/damping is given twice/);
+    physics.dispose();
+  });
+
   it('emits outOfRange when a learned engine leaves its training box', async () => {
     const physics = await LNNPhysics({ fixedTimeStep: H });
     const system = createSystem('double-pendulum');

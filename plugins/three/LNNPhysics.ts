@@ -254,6 +254,11 @@ export async function LNNPhysics(options: LNNPhysicsOptions = {}): Promise<LNNPh
   const addSystem = async (spec: SystemSpec, o: AddSystemOptions = {}): Promise<PhysicsSystem> => {
     alive('addSystem');
     const { origin: at, offsets, damping, ...addOptions } = o;
+    if (damping !== undefined && addOptions.forces?.damping !== undefined) {
+      throw new Error(
+        `addSystem: damping is given twice ('damping' and 'forces.damping'); give one of them.`,
+      );
+    }
     const handle = await world.add(spec, addOptions);
     const origin = new Vector3(at?.x ?? 0, at?.y ?? 0, at?.z ?? 0);
     try {
