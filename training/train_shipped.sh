@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduces the shipped models from scratch, one after another on ONE core (the `provenance.reproduce`
 # commands of assets/models/*/model.json with fresh checkpoint directories). Training time on the
-# machine of docs/results.md: about 2.5 hours in total (the double-pendulum LNN alone ~95 minutes).
+# machine of docs/results.md: about 3.7 hours in total (the double-pendulum LNN alone ~95 minutes).
 # Usage: training/train_shipped.sh [python] [core]   (defaults: .venv/bin/python, core 1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +24,8 @@ taskset -c "$CORE" "$PY" training/lnn_train.py train --system double-pendulum --
 "$PY" training/lnn_train.py export --ckpt "$CK/double-pendulum-baseline" --out assets/models/double-pendulum-baseline
 
 # chain3-lnn
-taskset -c "$CORE" "$PY" training/lnn_train.py train --system chain --kind lnn --qd-range=-5,5 --param links=3 --hidden 128,128 --seed 0 --decay-steps 80000 --ckpt "$CK/chain3-lnn" --steps 33000
+taskset -c "$CORE" "$PY" training/lnn_train.py train --system chain --kind lnn --param links=3 --hidden 128,128 --angle-embedding sincos --qd-range=-10,10 --seed 0 --decay-steps 180000 --restart-step 15000 --restart-l1 6.0 --ckpt "$CK/chain3-lnn" --steps 180000
+taskset -c "$CORE" "$PY" training/lnn_train.py train --ckpt "$CK/chain3-lnn" --decay-steps 300000 --steps 295000
 "$PY" training/lnn_train.py export --ckpt "$CK/chain3-lnn" --out assets/models/chain3-lnn
 
 # double-pendulum-lnn
