@@ -266,10 +266,9 @@ describe('dragging bobs with the pointer (the three.js plugin’s PointerDrag) i
       expect(b, `lane ${k} damped`).toBeLessThan(a);
     }
     const f3 = await page.evaluate(() => window.__threeLnn.forces());
-    // The ledger E − E₀ − W: to integration error on the exact lanes; within a few percent of the work on
-    // cannon-es, whose iterative constraint solver dissipates on its own (about 2.4 % of the work of this
-    // drag); a learned lane's ledger is the model's own energy error (true energy of the learned state) and
-    // is not asserted here.
+    // The ledger E − E₀ − W: to integration error on the exact lanes; on cannon-es, whose iterative
+    // constraint solver dissipates on its own, within that dissipation; a learned lane's ledger is the
+    // model's own energy error (true energy of the learned state) and is not asserted here.
     for (const l of f3.lanes.filter((x) => x.unsupported === null)) {
       const engine = e1.find((x) => x.key === l.key)!.engine;
       if (engine === 'analytic' || engine === 'lagrangian') {
@@ -277,11 +276,13 @@ describe('dragging bobs with the pointer (the three.js plugin’s PointerDrag) i
           1e-3 * Math.abs(l.work) + 1e-6,
         );
       } else if (engine === 'cannon') {
+        // cannon-es dissipates through its constraint solver with or without a push: a share of the
+        // drag's work plus 1 % of the 3-link chain's energy scale (m g l · 6 = 58.8 J) over the run.
         const dragWork = f1.lanes.find((x) => x.key === l.key)!.work;
         expect(
           Math.abs(l.ledger),
           `lane ${l.key}: the ledger within cannon-es's own dissipation`,
-        ).toBeLessThan(0.05 * Math.abs(dragWork));
+        ).toBeLessThan(0.05 * Math.abs(dragWork) + 0.01 * 58.8);
       }
     }
     expect(p.errors, p.errors.join('\n')).toEqual([]);
