@@ -72,7 +72,7 @@ const LN2_LO = 1.4286068203094173e-6;
  * e^x for x ≤ 0 to float32 accuracy (relative error < 2e-7), about 4× faster than Math.exp here:
  * x = k·ln2 + r with |r| ≤ ln2/2, e^r by its degree-6 Taylor polynomial, 2^k from a table.
  */
-function expNonPositive(x: number): number {
+export function expNonPositive(x: number): number {
   if (x < -87) return 0;
   const k = Math.floor(x * Math.LOG2E + 0.5);
   const r = x - k * LN2_HI - k * LN2_LO;
