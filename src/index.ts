@@ -28,6 +28,17 @@ export type {
 // Systems
 export { Chain, type ChainParams, MAX_CHAIN_LINKS } from './systems/Chain.js';
 export { DoublePendulum, type DoublePendulumParams } from './systems/DoublePendulum.js';
+export {
+  DoubleSphericalPendulum,
+  type DoubleSphericalPendulumParams,
+} from './systems/DoubleSphericalPendulum.js';
+export {
+  MAX_MEMBRANE_SIDE,
+  Membrane,
+  type MembraneParams,
+  membraneModeFrequency,
+  membraneModeShape,
+} from './systems/Membrane.js';
 export { NewtonianParticle, type NewtonianParticleParams } from './systems/NewtonianParticle.js';
 export { type ParamSpec, resolveParams } from './systems/params.js';
 export {
@@ -37,7 +48,13 @@ export {
 } from './systems/RelativisticParticle.js';
 export { createSystem, listSystems, registerSystem, type SystemInfo } from './systems/registry.js';
 export { SimplePendulum, type SimplePendulumParams } from './systems/SimplePendulum.js';
+export {
+  SPHERICAL_MIN_COS,
+  SphericalPendulum,
+  type SphericalPendulumParams,
+} from './systems/SphericalPendulum.js';
 export { MAX_STRING_NODES, type StringParams, StringSystem } from './systems/StringSystem.js';
+export { String3D, type String3DParams } from './systems/String3D.js';
 export { stringModeFrequencies } from './systems/stringModeFrequencies.js';
 export { pointVelocities } from './systems/kinematics.js';
 

@@ -12,6 +12,10 @@ const ids = [
   'string',
   'relativistic-particle',
   'newtonian-particle',
+  'spherical-pendulum',
+  'double-spherical-pendulum',
+  'string-3d',
+  'membrane',
 ];
 
 describe('system registry', () => {

@@ -1,10 +1,14 @@
 import type { System } from '../core/types.js';
 import { Chain } from './Chain.js';
 import { DoublePendulum } from './DoublePendulum.js';
+import { DoubleSphericalPendulum } from './DoubleSphericalPendulum.js';
+import { Membrane } from './Membrane.js';
 import { NewtonianParticle } from './NewtonianParticle.js';
 import type { ParamSpec } from './params.js';
 import { RelativisticParticle } from './RelativisticParticle.js';
 import { SimplePendulum } from './SimplePendulum.js';
+import { SphericalPendulum } from './SphericalPendulum.js';
+import { String3D } from './String3D.js';
 import { StringSystem } from './StringSystem.js';
 
 /** A registry entry as listed by {@link listSystems} (for `three-lnn systems`, GUIs, docs). */
@@ -100,6 +104,51 @@ registerSystem(
     params: NewtonianParticle.paramSpecs,
   },
   (p) => new NewtonianParticle(p),
+);
+registerSystem(
+  {
+    id: 'spherical-pendulum',
+    name: 'Spherical pendulum',
+    description:
+      'Point mass on a rod swinging in 3D; tilt–swing chart q = [α, β], bob at l(cos α sin β, −cos α cos β, sin α), singular only at α = ±π/2.',
+    dof: 2,
+    params: SphericalPendulum.paramSpecs,
+  },
+  (p) => new SphericalPendulum(p),
+);
+registerSystem(
+  {
+    id: 'double-spherical-pendulum',
+    name: 'Double spherical pendulum',
+    description:
+      "Two bobs swinging in 3D; each rod in the spherical pendulum's chart, absolute angles q = [α1, β1, α2, β2].",
+    dof: 4,
+    params: DoubleSphericalPendulum.paramSpecs,
+  },
+  (p) => new DoubleSphericalPendulum(p),
+);
+registerSystem(
+  {
+    id: 'string-3d',
+    name: '3D string',
+    description:
+      'The string with two transverse polarisations: N interior nodes, q = [y1, z1, y2, z2, …], fixed ends.',
+    dof: '2 × nodes',
+    params: String3D.paramSpecs,
+  },
+  (p) => new String3D(p),
+);
+
+registerSystem(
+  {
+    id: 'membrane',
+    name: 'Membrane',
+    description:
+      'Discretised 2D wave equation: nx × ny interior nodes (q row-major, x fastest), fixed boundary, spacing h, density ρ, tension τ.',
+    dof: 'nx · ny',
+    params: Membrane.paramSpecs,
+  },
+  (p) => new Membrane(p),
 );
 
 /**
