@@ -14,9 +14,11 @@ import {
   listLoadableEngines,
   listSystems,
   loadEngine,
+  MAX_EXPRESSION_LENGTH,
   ModelFormatError,
   registerEngineLoader,
   type System,
+  systemFromExpression,
 } from '../src/index.js';
 import { CliError } from './CliError.js';
 import { readCappedFile } from './io.js';
@@ -34,8 +36,8 @@ export interface ModelInfo {
   dir: string;
   /** `lnn`, `baseline` or `lgn`. */
   kind: string;
-  /** System id and parameters the model was trained on. */
-  system: { id: string; params: Record<string, number> };
+  /** System id and parameters the model was trained on, and its Lagrangian text for a typed system. */
+  system: { id: string; params: Record<string, number>; lagrangian?: string };
   /** Degrees of freedom the model was trained with. */
   dof: number;
   /** Which coordinates are angles, when the metadata says. */
@@ -116,11 +118,20 @@ export async function readModelInfo(
     }
     params[k] = v;
   }
+  const lagrangian = own(system, 'lagrangian');
+  if (
+    lagrangian !== undefined &&
+    (typeof lagrangian !== 'string' || lagrangian.length > MAX_EXPRESSION_LENGTH)
+  ) {
+    throw new CliError(
+      `--model: '${file}': system.lagrangian must be the Lagrangian as text of at most ${MAX_EXPRESSION_LENGTH} characters.`,
+    );
+  }
   const angles = own(meta, 'angles');
   return {
     dir: file === path ? dirname(path) : path,
     kind,
-    system: { id, params },
+    system: { id, params, ...(typeof lagrangian === 'string' ? { lagrangian } : {}) },
     dof: dof as number,
     ...(Array.isArray(angles) && angles.every((x) => typeof x === 'boolean') ? { angles } : {}),
   };
@@ -150,14 +161,32 @@ export function buildSystem(
   options: BuildSystemOptions = {},
 ): System {
   const known = listSystems().map((s) => s.id);
-  if (!known.includes(id)) {
+  const typed = model?.system.id === id ? model.system.lagrangian : undefined;
+  if (!known.includes(id) && typed === undefined) {
     throw new CliError(`--system: unknown system '${id}'. Valid systems: ${known.join(', ')}.`);
   }
+  const values = { ...(model?.system.id === id ? model.system.params : {}), ...(params ?? {}) };
   let system: System;
-  try {
-    system = createSystem(id, { ...(model?.system.id === id ? model.system.params : {}), ...(params ?? {}) });
-  } catch (err) {
-    throw new CliError(`--params: ${(err as Error).message}`);
+  if (!known.includes(id) && typed !== undefined && model) {
+    // A typed Lagrangian recorded in the model: rebuilt from its text (parsed, never run as code).
+    try {
+      system = systemFromExpression(typed, {
+        id,
+        params: values,
+        dof: model.dof,
+        ...(model.angles ? { angles: model.angles } : {}),
+      });
+    } catch (err) {
+      throw new CliError(
+        `--model: the model's system.lagrangian does not give a system: ${(err as Error).message.split('\n')[0]}`,
+      );
+    }
+  } else {
+    try {
+      system = createSystem(id, values);
+    } catch (err) {
+      throw new CliError(`--params: ${(err as Error).message}`);
+    }
   }
   if (model) checkModel(model, system, options.outsideTraining === true);
   return system;

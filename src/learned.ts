@@ -146,4 +146,11 @@ export {
 } from './train/Trainer.js';
 export { defaultTrainingBox, sampleBox, type TrainingBox } from './train/trainingBox.js';
 export { type EvaluateOptions, type EvaluationReport, evaluateModel } from './eval/evaluateModel.js';
-export { energyDrift, energyDriftFromSampler, type Metric, qddError, stringModes } from './eval/protocols.js';
+export {
+  energyDrift,
+  energyDriftFromSampler,
+  energyErrorFromSampler,
+  type Metric,
+  qddError,
+  stringModes,
+} from './eval/protocols.js';

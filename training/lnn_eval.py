@@ -10,6 +10,8 @@ energy protocol takes seconds to minutes on one CPU core:
 - string (lgn): normal-mode frequencies of the learned model on 100 nodes (linearised at rest) against the
   closed form ω_k = 2 c/Δx sin(kπ / (2(N+1))), and the relative change of the true energy over 10 s;
 - relativistic particle: q̈ error on held-out states and max |q̇| along 100 s roll-outs.
+- spherical pendulum: q̈ L1 error over the training box, and the energy error averaged over 40 starts from
+  the system's sampler and over time (RK4, dt = 0.005, 100 s).
 
 Usage: python training/lnn_eval.py assets/models/double-pendulum-lnn [--write] [--starts 40] [--seconds 100]
 """
@@ -35,6 +37,15 @@ import lnn_train as T  # noqa: E402
 ENERGY_SCALE = {
     "double-pendulum": lambda p: (p["m1"] + p["m2"]) * p["g"] * p["l1"] + p["m2"] * p["g"] * p["l2"],
     "chain": lambda p: p["g"] * p["l"] * p["m"] * sum(range(1, int(p["links"]) + 1)),
+    "spherical-pendulum": lambda p: abs(p["m"] * p["g"] * p["l"]) or 1.0,
+    "double-spherical-pendulum": lambda p: abs((p["m1"] + p["m2"]) * p["g"] * p["l1"] + p["m2"] * p["g"] * p["l2"])
+    or 1.0,
+}
+
+# The systems whose energy protocol starts from their own sampler (as SphericalPendulum.sample does).
+SAMPLERS = {
+    "spherical-pendulum": T.sample_spherical_cap,
+    "double-spherical-pendulum": T.sample_double_spherical,
 }
 
 
@@ -148,6 +159,43 @@ def energy_protocol(params, ms, spec, starts, seconds, dt, seed):
     }
 
 
+def sampled_energy_protocol(params, ms, spec, starts, seconds, dt, seed, every=20):
+    """The energy protocol of `three-lnn eval` for the spherical pendulums (energyErrorFromSampler): starts
+    from the system's sampler (SAMPLERS: the TypeScript formulas, JAX's random stream), RK4 at dt, mean
+    over starts and over the times recorded every `every` steps of |E(t) − E(0)| / energyScale."""
+    q0, v0 = SAMPLERS[spec.id](spec.params, jax.random.PRNGKey(seed), starts)
+    steps = int(round(seconds / dt))
+    scale = ENERGY_SCALE[spec.id](spec.params)
+    e0 = spec.energy(q0, v0)
+    out = {}
+    for name, f in [
+        ("learned", lambda q, v: T.predict_qdd(params, ms, q, v)),
+        ("analytic", lambda q, v: spec.qdd(q, v)),
+    ]:
+        _, _, states = rk4_rollout(f, q0, v0, dt, steps, record_every=every)
+        errs = np.stack([np.asarray(jnp.abs(spec.energy(q, v) - e0) / scale) for q, v in states[1:]])
+        finite = np.all(np.isfinite(errs), axis=0)
+        out[name] = {
+            "mean": float(errs.mean()) if finite.all() else float("inf"),
+            "final": float(errs[-1].mean()) if finite.all() else float("inf"),
+            "max": float(errs[:, finite].max()) if finite.any() else float("inf"),
+            "nonFinite": int((~finite).sum()),
+            "records": len(states) - 1,
+        }
+    r = out["learned"]
+    return {
+        "value": r["mean"],
+        "final": r["final"],
+        "max": r["max"],
+        "nonFinite": r["nonFinite"],
+        "analyticSameIntegrator": out["analytic"]["mean"],
+        "protocol": f"{starts} starts from the system sampler (JAX stream, seed {seed}); RK4 dt={dt} for {seconds} s; "
+        f"mean over starts and over {r['records']} times (every {every * dt:g} s) of |E(t)-E(0)|/{scale:g}, the true "
+        "energy of the learned trajectory; final = the same at T only",
+        "seed": seed,
+    }
+
+
 def string_protocol(params, ms, meta, nodes=100, seconds=10.0, dt=0.005, starts=10, seed=0):
     spec = system_for(meta, nodes)
     p = spec.params
@@ -243,6 +291,11 @@ def evaluate(model_dir, starts=40, seconds=100.0, dt=0.005, states=100_000, seed
         res["qddL1"] = qdd_l1(params, ms, spec, jax.random.PRNGKey(seed + 11), states)
     elif sid == "relativistic-particle":
         res = relativistic_protocol(params, ms, meta)
+    elif sid in SAMPLERS:
+        spec = system_for(meta)
+        res["qddL1"] = qdd_l1(params, ms, spec, jax.random.PRNGKey(seed + 11), states)
+        res["qddL1"]["protocol"] = "mean |q̈_pred − q̈_true| over fresh states from the training box"
+        res["energyError"] = sampled_energy_protocol(params, ms, spec, starts, seconds, dt, seed)
     else:
         spec = system_for(meta)
         res["qddL1"] = qdd_l1(params, ms, spec, jax.random.PRNGKey(seed + 11), states)

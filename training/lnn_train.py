@@ -158,13 +158,168 @@ def _rel_energy(p, q, qd):
     return v2 * gam**3 - gam + 1.0 - p["g"] * q[:, 0]
 
 
+def spherical_lagrangian(p, q, qd):
+    """L of the spherical pendulum in the tilt–swing chart of src/systems/SphericalPendulum.ts, one state
+    (q = [α, β], [2]): L = ½ m l² (α̇² + cos²α β̇²) + m g l cos α cos β (y up, gravity along −y)."""
+    m, l, g = p["m"], p["l"], p["g"]
+    ca = jnp.cos(q[0])
+    return 0.5 * m * l * l * (qd[0] ** 2 + (ca * qd[1]) ** 2) + m * g * l * ca * jnp.cos(q[1])
+
+
+def _sph_qdd(p, q, qd):
+    """Closed form of SphericalPendulum.accelerations: α̈ = −sin α cos α β̇² − (g/l) sin α cos β,
+    β̈ = (2 sin α α̇ β̇ − (g/l) sin β) / cos α (singular only at cos α = 0, outside the training box)."""
+    k = p["g"] / p["l"]
+    sa, ca = jnp.sin(q[:, 0]), jnp.cos(q[:, 0])
+    sb, cb = jnp.sin(q[:, 1]), jnp.cos(q[:, 1])
+    wa, wb = qd[:, 0], qd[:, 1]
+    return jnp.stack([-sa * ca * wb * wb - k * sa * cb, (2.0 * sa * wa * wb - k * sb) / ca], axis=1)
+
+
+def _sph_energy(p, q, qd):
+    m, l, g = p["m"], p["l"], p["g"]
+    ca = jnp.cos(q[:, 0])
+    return 0.5 * m * l * l * (qd[:, 0] ** 2 + (ca * qd[:, 1]) ** 2) - m * g * l * ca * jnp.cos(q[:, 1])
+
+
+SPHERICAL_MIN_COS = 0.5  # SPHERICAL_MIN_COS of src/systems/SphericalPendulum.ts
+
+
+def spherical_box(p):
+    """The bounding box of SphericalPendulum.sample's states (g > 0: of every state on their
+    trajectories, since E ≤ −½ m g l confines the bob to cos α cos β ≥ ½ and the speed to
+    l²(α̇² + cos²α β̇²) ≤ 2 g l (cos α cos β − ½)): |α|, |β| ≤ π/3 and |α̇|, |β̇| ≤ √(g'/l), g' = |g|
+    (1 when g = 0)."""
+    gs = abs(p["g"]) or 1.0
+    v = math.sqrt(gs / p["l"])
+    a = math.acos(SPHERICAL_MIN_COS)
+    return [[-a, a]] * 2, [[-v, v]] * 2
+
+
+def sample_spherical_cap(p, key, batch: int, dtype=jnp.float64):
+    """SphericalPendulum.sample in JAX (same formulas, JAX's random stream): the rod direction uniform on
+    the cap cos θ ≥ ½ about the downward vertical, a tangent velocity of uniform direction with kinetic
+    energy u · m g' l (cos θ − ½), u ~ U[0, 1). Returns q, qd [batch, 2]."""
+    gs = abs(p["g"]) or 1.0
+    l = p["l"]
+    u = jax.random.uniform(key, (batch, 4), dtype)
+    c = SPHERICAL_MIN_COS + (1.0 - SPHERICAL_MIN_COS) * u[:, 0]
+    s = jnp.sqrt(1.0 - c * c)
+    psi = TWO_PI * u[:, 1]
+    dx, dy, dz = s * jnp.cos(psi), -c, s * jnp.sin(psi)
+    alpha = jnp.arcsin(jnp.clip(dz, -1.0, 1.0))
+    beta = jnp.arctan2(dx, -dy)
+    speed = jnp.sqrt(2.0 * gs * l * (c - SPHERICAL_MIN_COS) * u[:, 2])
+    chi = TWO_PI * u[:, 3]
+    qd = jnp.stack([speed * jnp.cos(chi) / l, speed * jnp.sin(chi) / (l * jnp.cos(alpha))], axis=1)
+    return jnp.stack([alpha, beta], axis=1), qd
+
+
+def _tilt_swing(a, b):
+    """The rod direction u(α, β) = (cos α sin β, −cos α cos β, sin α) of the tilt–swing chart."""
+    return jnp.stack([jnp.cos(a) * jnp.sin(b), -jnp.cos(a) * jnp.cos(b), jnp.sin(a)])
+
+
+def double_spherical_lagrangian(p, q, qd):
+    """L of src/systems/DoubleSphericalPendulum.ts for one state, q = [α1, β1, α2, β2] (absolute angles per
+    rod): r1 = l1 u(α1, β1), r2 = r1 + l2 u(α2, β2), L = ½ m1 |ṙ1|² + ½ m2 |ṙ2|² − g (m1 y1 + m2 y2)."""
+    m1, m2, l1, l2, g = p["m1"], p["m2"], p["l1"], p["l2"], p["g"]
+
+    def bobs(x):
+        r1 = l1 * _tilt_swing(x[0], x[1])
+        return r1, r1 + l2 * _tilt_swing(x[2], x[3])
+
+    (r1, r2), (v1, v2) = jax.jvp(bobs, (q,), (qd,))
+    return 0.5 * m1 * jnp.dot(v1, v1) + 0.5 * m2 * jnp.dot(v2, v2) - g * (m1 * r1[1] + m2 * r2[1])
+
+
+def _euler_lagrange_qdd(lag):
+    """Batched q̈ from a one-state Lagrangian by automatic differentiation:
+    q̈ = (∂²L/∂q̇²)⁻¹ (∂L/∂q − ∂²L/∂q̇∂q q̇)."""
+
+    def one(p, q, qd):
+        gq = jax.grad(lag, 1)(p, q, qd)
+        hvv = jax.hessian(lag, 2)(p, q, qd)
+        hvq = jax.jacfwd(jax.grad(lag, 2), 1)(p, q, qd)
+        return jnp.linalg.solve(hvv, gq - hvq @ qd)
+
+    return lambda p, q, qd: jax.vmap(one, (None, 0, 0))(p, q, qd)
+
+
+def _legendre_energy(lag):
+    """Batched E = q̇·∂L/∂q̇ − L of a one-state Lagrangian."""
+
+    def one(p, q, qd):
+        lv, gv = jax.value_and_grad(lag, 2)(p, q, qd)
+        return jnp.dot(qd, gv) - lv
+
+    return lambda p, q, qd: jax.vmap(one, (None, 0, 0))(p, q, qd)
+
+
+def _dsph_scales(p):
+    """(μ = m1 + m2, g' = |g| or 1, D = ½ g' min(μ l1, m2 l2)): the sampler's energy budget above rest."""
+    gs = abs(p["g"]) or 1.0
+    mu = p["m1"] + p["m2"]
+    return mu, gs, 0.5 * gs * min(mu * p["l1"], p["m2"] * p["l2"])
+
+
+def double_spherical_box(p, probes: int = 20000):
+    """A box holding DoubleSphericalPendulum.sample's states (g > 0: and their trajectories, which keep
+    E − E_rest ≤ D): each rod within 60° of the vertical, so |α_i|, |β_i| ≤ π/3; kinetic energy at most D,
+    so |q̇_i| ≤ √(2 D (M⁻¹)_ii), the largest (M⁻¹)_ii taken over `probes` fixed states with both rods in
+    the cap (deterministic; a bound measured on a sample, not proved)."""
+    _, _, budget = _dsph_scales(p)
+    a = math.acos(SPHERICAL_MIN_COS)
+    rng = np.random.default_rng(0)
+    qs = np.zeros((probes, 4))
+    for rod in range(2):
+        c = rng.uniform(SPHERICAL_MIN_COS, 1.0, probes)
+        psi = rng.uniform(0.0, TWO_PI, probes)
+        s = np.sqrt(1.0 - c * c)
+        qs[:, 2 * rod] = np.arcsin(s * np.sin(psi))
+        qs[:, 2 * rod + 1] = np.arctan2(s * np.cos(psi), c)
+    hess = jax.vmap(jax.hessian(double_spherical_lagrangian, 2), (None, 0, None))(
+        {k: float(v) for k, v in p.items()}, jnp.asarray(qs, jnp.float32), jnp.zeros(4, jnp.float32)
+    )
+    inv_diag = np.asarray(jnp.diagonal(jnp.linalg.inv(hess), axis1=1, axis2=2)).max(axis=0)
+    v = [1.05 * math.sqrt(2.0 * budget * float(d)) for d in inv_diag]  # 5% margin over the probes
+    return [[-a, a]] * 4, [[-x, x] for x in v]
+
+
+def sample_double_spherical(p, key, batch: int, dtype=jnp.float64):
+    """DoubleSphericalPendulum.sample in JAX (same formulas, JAX's random stream): an energy above rest
+    s·D split at random into the two rods' potential energies and the kinetic energy, each rod's azimuth
+    uniform, the velocity direction uniform in [−1, 1)⁴ scaled to the kinetic share. q, qd [batch, 4]."""
+    mu, gs, d = _dsph_scales(p)
+    u = jax.random.uniform(key, (batch, 9), dtype)
+    budget = d * u[:, 0]
+    lo, hi = jnp.minimum(u[:, 1], u[:, 2]), jnp.maximum(u[:, 1], u[:, 2])
+    cs = [1.0 - budget * lo / (gs * mu * p["l1"]), 1.0 - budget * (hi - lo) / (gs * p["m2"] * p["l2"])]
+    cols = []
+    for rod in range(2):
+        c = cs[rod]
+        s = jnp.sqrt(jnp.maximum(0.0, 1.0 - c * c))
+        psi = TWO_PI * u[:, 3 + rod]
+        dx, dy, dz = s * jnp.cos(psi), -c, s * jnp.sin(psi)
+        cols += [jnp.arcsin(jnp.clip(dz, -1.0, 1.0)), jnp.arctan2(dx, -dy)]
+    q = jnp.stack(cols, axis=1)
+    w = -1.0 + 2.0 * u[:, 5:9]
+    t = jax.vmap(lambda a, b: double_spherical_lagrangian({**p, "g": 0.0}, a, b))(q, w)
+    scale = jnp.where(t > 0, jnp.sqrt(budget * (1.0 - hi) / jnp.where(t > 0, t, 1.0)), 0.0)
+    return q, w * scale[:, None]
+
+
 _QDD = {
+    "spherical-pendulum": _sph_qdd,
+    "double-spherical-pendulum": _euler_lagrange_qdd(double_spherical_lagrangian),
     "double-pendulum": _dp_qdd,
     "chain": _chain_qdd,
     "string": _string_qdd,
     "relativistic-particle": _rel_qdd,
 }
 _ENERGY = {
+    "spherical-pendulum": _sph_energy,
+    "double-spherical-pendulum": _legendre_energy(double_spherical_lagrangian),
     "double-pendulum": _dp_energy,
     "chain": _chain_energy,
     "string": _string_energy,
@@ -195,8 +350,23 @@ def make_system(system_id: str, overrides: dict | None = None) -> SystemSpec:
         params.update(o)
         # Rapidity u ~ U[-4, 4], q̇ = tanh u: covers |q̇| up to 0.9993 (speeds near c matter here).
         return SystemSpec(system_id, params, 1, [False], [[-1.0, 1.0]], [[-4.0, 4.0]], "rapidity")
+    if system_id == "membrane":
+        return membrane_system(o)
+    if system_id == "spherical-pendulum":
+        params = {"m": 1.0, "l": 1.0, "g": 9.8}
+        params.update(o)
+        # Uniform over the bounding box of the TypeScript sampler's states (see spherical_box): a superset
+        # of the sampler's support, which is every state its trajectories reach.
+        q_box, qd_box = spherical_box(params)
+        return SystemSpec(system_id, params, 2, [True, True], q_box, qd_box)
+    if system_id == "double-spherical-pendulum":
+        params = {"m1": 1.0, "m2": 1.0, "l1": 1.0, "l2": 1.0, "g": 9.8}
+        params.update(o)
+        q_box, qd_box = double_spherical_box(params)
+        return SystemSpec(system_id, params, 4, [True] * 4, q_box, qd_box)
     raise SystemExit(
-        f"Unknown system '{system_id}'. Known: double-pendulum, chain, string, relativistic-particle."
+        f"Unknown system '{system_id}'. Known: double-pendulum, chain, string, relativistic-particle, "
+        "spherical-pendulum, double-spherical-pendulum, membrane."
     )
 
 
@@ -316,6 +486,9 @@ def lagrangian(params, ms: ModelSpec, q, qd):
     """Learned L for one state (lnn: the MLP; lgn: Σ over path edges with fixed ends)."""
     if ms.kind == "lnn":
         return ms.out_scale * mlp(params, net_input(ms, q, qd), ms.activation)[0]
+    if ms.kind == "lgn" and graph_of(ms)["type"] == "grid":
+        x = grid_edge_inputs(ms, q[None], qd[None])[0]
+        return ms.out_scale * jnp.sum(mlp(params, x, ms.activation))
     if ms.kind == "lgn":
         zq = jnp.pad(q, (1, 1))
         zv = jnp.pad(qd, (1, 1))
@@ -416,6 +589,98 @@ def lgn_terms_batched(params, ms: ModelSpec, q, qd):
     return (dvv, off), rhs
 
 
+# ----------------------------------------------------------------------------------------------------
+# Graph LGN on a grid (the membrane)
+# ----------------------------------------------------------------------------------------------------
+
+
+def membrane_system(overrides: dict | None = None) -> SystemSpec:
+    """The membrane of src/systems/Membrane.ts: nx × ny interior nodes (q row-major, node (i, j) at
+    j·nx + i), fixed boundary, spacing h, density ρ (node mass ρh²), tension τ."""
+    params = {"nx": 4, "ny": 4, "spacing": 0.1, "density": 1.0, "tension": 1.0}
+    params.update(overrides or {})
+    n = int(params["nx"]) * int(params["ny"])
+    return SystemSpec("membrane", params, n, [False] * n, [[-0.1, 0.1]] * n, [[-1.0, 1.0]] * n)
+
+
+def _membrane_grid(p, q):
+    """q [B, nx·ny] -> the zero-padded grid [B, ny + 2, nx + 2] (the fixed boundary)."""
+    nx, ny = int(p["nx"]), int(p["ny"])
+    return jnp.pad(q.reshape(q.shape[0], ny, nx), ((0, 0), (1, 1), (1, 1)))
+
+
+def _membrane_qdd(p, q, qd):
+    """q̈ = τ/(ρh²) · (5-point Laplacian), fixed boundary."""
+    z = _membrane_grid(p, q)
+    lap = z[:, 1:-1, :-2] + z[:, 1:-1, 2:] + z[:, :-2, 1:-1] + z[:, 2:, 1:-1] - 4.0 * z[:, 1:-1, 1:-1]
+    return p["tension"] / (p["density"] * p["spacing"] ** 2) * lap.reshape(q.shape)
+
+
+def _membrane_energy(p, q, qd):
+    z = _membrane_grid(p, q)
+    dx = z[:, 1:-1, 1:] - z[:, 1:-1, :-1]
+    dy = z[:, 1:, 1:-1] - z[:, :-1, 1:-1]
+    kinetic = 0.5 * p["density"] * p["spacing"] ** 2 * jnp.sum(qd * qd, axis=1)
+    return kinetic + 0.5 * p["tension"] * (jnp.sum(dx * dx, axis=(1, 2)) + jnp.sum(dy * dy, axis=(1, 2)))
+
+
+_QDD["membrane"] = _membrane_qdd
+_ENERGY["membrane"] = _membrane_energy
+
+
+def graph_of(ms: ModelSpec) -> dict:
+    """The graph an `lgn` sums its edge term over: {"type": "path"} or {"type": "grid", "nx", "ny"}."""
+    return ms.extra.get("graph", {"type": "path", "boundary": "fixed"})
+
+
+def grid_edges(nx: int, ny: int):
+    """Edges of the nx × ny grid with a fixed boundary, as node index arrays (a, b) with a → b along +x
+    (horizontal edges, row by row, (nx + 1)·ny of them) then along +y (vertical, nx·(ny + 1)); the
+    boundary is index nx·ny. Boundary-to-boundary edges are left out (a constant of L)."""
+    n = nx * ny
+    idx = np.full((ny + 2, nx + 2), n, dtype=np.int32)
+    idx[1:-1, 1:-1] = np.arange(n, dtype=np.int32).reshape(ny, nx)
+    ha, hb = idx[1:-1, :-1].ravel(), idx[1:-1, 1:].ravel()
+    va, vb = idx[:-1, 1:-1].ravel(), idx[1:, 1:-1].ravel()
+    return np.concatenate([ha, va]), np.concatenate([hb, vb])
+
+
+def grid_edge_inputs(ms: ModelSpec, q, qd):
+    """Scaled edge inputs (q_a, q_b, q̇_a, q̇_b) of every grid edge: q, qd [B, N] -> [B, E, 4]
+    (boundary nodes enter as 0, as the fixed ends of a path)."""
+    g = graph_of(ms)
+    a, b = grid_edges(int(g["nx"]), int(g["ny"]))
+    zq = jnp.pad(q, ((0, 0), (0, 1)))
+    zv = jnp.pad(qd, ((0, 0), (0, 1)))
+    s = jnp.array(ms.q_scale + ms.qd_scale, q.dtype)
+    return jnp.stack([zq[:, a], zq[:, b], zv[:, a], zv[:, b]], axis=2) * s
+
+
+def grid_lgn_terms_batched(params, ms: ModelSpec, q, qd):
+    """Batched H_vv [B, N, N] (dense: training graphs are small) and right-hand side [B, N] of a grid
+    `lgn`, assembled from the exact 4×4 derivatives of each edge term."""
+    bsz, n = q.shape
+    g = graph_of(ms)
+    a, b = grid_edges(int(g["nx"]), int(g["ny"]))
+    s = jnp.array(ms.q_scale + ms.qd_scale, q.dtype)
+    x = grid_edge_inputs(ms, q, qd)
+    e = x.shape[1]
+    gr, h = mlp_grad_hessian(params, x.reshape(-1, 4), ms.activation)
+    gr = (gr * s * ms.out_scale).reshape(bsz, e, 4)
+    h = (h * (s[:, None] * s[None, :]) * ms.out_scale).reshape(bsz, e, 4, 4)
+    zv = jnp.pad(qd, ((0, 0), (0, 1)))
+    va, vb = zv[:, a], zv[:, b]
+    # rhs = ∂L/∂q − H_vq q̇, edge by edge: node a takes rows (0, 2), node b rows (1, 3).
+    ra = gr[:, :, 0] - (h[:, :, 2, 0] * va + h[:, :, 2, 1] * vb)
+    rb = gr[:, :, 1] - (h[:, :, 3, 0] * va + h[:, :, 3, 1] * vb)
+    rhs = jnp.zeros((bsz, n + 1), q.dtype).at[:, a].add(ra).at[:, b].add(rb)
+    hvv = jnp.zeros((bsz, n + 1, n + 1), q.dtype)
+    hvv = hvv.at[:, a, a].add(h[:, :, 2, 2]).at[:, b, b].add(h[:, :, 3, 3])
+    off = 0.5 * (h[:, :, 2, 3] + h[:, :, 3, 2])
+    hvv = hvv.at[:, a, b].add(off).at[:, b, a].add(off)
+    return hvv[:, :n, :n], rhs[:, :n]
+
+
 def solve_tridiagonal(diag, off, rhs):
     """Thomas algorithm for symmetric tridiagonal systems, batched: diag [B, N], off [B, N−1],
     rhs [B, N] -> x [B, N]. O(N); unrolled over N (a static, small count in training)."""
@@ -458,6 +723,9 @@ def predict_qdd(params, ms, q, qd):
     if ms.kind == "lnn" and ms.activation in DERIVS:
         hvv, rhs = lnn_terms_batched(params, ms, q, qd)
         return solve_small(hvv, rhs)
+    if ms.kind == "lgn" and ms.activation in DERIVS and graph_of(ms)["type"] == "grid":
+        hvv, rhs = grid_lgn_terms_batched(params, ms, q, qd)
+        return jnp.linalg.solve(hvv, rhs[..., None])[..., 0]
     if ms.kind == "lgn" and ms.activation in DERIVS:
         (dvv, off), rhs = lgn_terms_batched(params, ms, q, qd)
         return solve_tridiagonal(dvv, off, rhs)
@@ -632,12 +900,20 @@ def build_model_spec(
     if velocity_embedding != "identity" and kind != "lnn":
         raise SystemExit("--velocity-embedding rapidity is implemented for --kind lnn only.")
     if kind == "lgn":
-        if spec.id != "string":
-            raise SystemExit("--kind lgn is implemented for the path graph of the 'string' system only.")
+        if spec.id not in ("string", "membrane"):
+            raise SystemExit(
+                "--kind lgn is implemented for the path graph of 'string' and the grid graph of 'membrane' only."
+            )
         # Scale the local inputs to O(1) over the training box.
         qs = 1.0 / max(abs(spec.q_range[0][0]), abs(spec.q_range[0][1]))
         vs = 1.0 / max(abs(spec.qd_range[0][0]), abs(spec.qd_range[0][1]))
-        return ModelSpec("lgn", [4, *hidden, 1], activation, [qs, qs], [vs, vs], 1.0, [False], spec.dof)
+        extra = {}
+        if spec.id == "membrane":
+            nx, ny = int(spec.params["nx"]), int(spec.params["ny"])
+            if nx > 6 or ny > 6:
+                raise SystemExit(f"--kind lgn on 'membrane' trains on at most 6×6 nodes (dense H_vv), got {nx}×{ny}.")
+            extra["graph"] = {"type": "grid", "nx": nx, "ny": ny, "boundary": "fixed"}
+        return ModelSpec("lgn", [4, *hidden, 1], activation, [qs, qs], [vs, vs], 1.0, [False], spec.dof, extra)
     n = spec.dof
     q_scale = [1.0 if a else 1.0 / max(abs(r[0]), abs(r[1])) for a, r in zip(spec.angles, spec.q_range)]
     if velocity_embedding == "rapidity":
@@ -795,7 +1071,7 @@ def export_model(blob, out_dir, metrics=None):
         "metrics": dict(blob.get("metrics", {}), **(metrics or {})),
     }
     if ms.kind == "lgn":
-        meta["graph"] = {"type": "path", "boundary": "fixed"}
+        meta["graph"] = dict(graph_of(ms))
     model = {
         "format": "three-lnn",
         "generatedBy": TRAINER_VERSION,
@@ -839,6 +1115,8 @@ def load_exported(model_dir):
         meta["dof"],
         {k: meta["input"][k] for k in ("angleEmbedding", "velocityEmbedding") if k in meta["input"]},
     )
+    if meta.get("graph", {}).get("type") == "grid":
+        ms.extra["graph"] = dict(meta["graph"])
     return params, ms, meta
 
 

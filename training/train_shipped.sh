@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Reproduces the shipped models from scratch, one after another on ONE core (the `provenance.reproduce`
 # commands of assets/models/*/model.json with fresh checkpoint directories). Training time on the
-# machine of docs/results.md: about 3.7 hours in total (the double-pendulum LNN alone ~95 minutes).
+# machine of docs/results.md: about 4.5 hours in total (the double-pendulum LNN alone ~95 minutes; the
+# spherical-pendulum LNN ~20 minutes, its baseline ~2).
 # Usage: training/train_shipped.sh [python] [core]   (defaults: .venv/bin/python, core 1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,11 @@ taskset -c "$CORE" "$PY" training/lnn_train.py train --system relativistic-parti
 taskset -c "$CORE" "$PY" training/lnn_train.py train --system string --kind lgn --param nodes=8 --hidden 32,32 --batch 256 --shift-invariant --seed 0 --decay-steps 24000 --ckpt "$CK/string-lgn" --steps 24000
 "$PY" training/lnn_train.py export --ckpt "$CK/string-lgn" --out assets/models/string-lgn
 
+# membrane-lgn (grid graph, 4×4 training grid)
+taskset -c "$CORE" "$PY" training/lnn_train.py train --system membrane --kind lgn --param nx=4 --param ny=4 --hidden 32,32 --batch 128 --shift-invariant --seed 0 --decay-steps 16000 --ckpt "$CK/membrane-lgn" --steps 16000
+taskset -c "$CORE" "$PY" training/lnn_train.py train --ckpt "$CK/membrane-lgn" --decay-steps 26000 --steps 26000
+"$PY" training/lnn_train.py export --ckpt "$CK/membrane-lgn" --out assets/models/membrane-lgn
+
 # double-pendulum-baseline
 taskset -c "$CORE" "$PY" training/lnn_train.py train --system double-pendulum --kind baseline --hidden 256,256,256 --seed 0 --decay-steps 60000 --ckpt "$CK/double-pendulum-baseline" --steps 43000
 "$PY" training/lnn_train.py export --ckpt "$CK/double-pendulum-baseline" --out assets/models/double-pendulum-baseline
@@ -33,3 +39,11 @@ taskset -c "$CORE" "$PY" training/lnn_train.py train --system double-pendulum --
 taskset -c "$CORE" "$PY" training/lnn_train.py train --ckpt "$CK/double-pendulum-lnn" --decay-steps 380000 --steps 122000
 taskset -c "$CORE" "$PY" training/lnn_train.py train --ckpt "$CK/double-pendulum-lnn" --decay-steps 440000 --steps 431000
 "$PY" training/lnn_train.py export --ckpt "$CK/double-pendulum-lnn" --out assets/models/double-pendulum-lnn
+
+# spherical-baseline (black box for the spherical-pendulum LNN: same hidden sizes and step budget)
+taskset -c "$CORE" "$PY" training/lnn_train.py train --system spherical-pendulum --kind baseline --hidden 128,128 --seed 0 --decay-steps 34000 --ckpt "$CK/spherical-baseline" --steps 33000
+"$PY" training/lnn_train.py export --ckpt "$CK/spherical-baseline" --out assets/models/spherical-baseline
+
+# spherical-lnn (seed 1: an initial H_vv that is positive definite on the sampler's states; the H_vv penalty keeps it so)
+taskset -c "$CORE" "$PY" training/lnn_train.py train --system spherical-pendulum --kind lnn --hidden 128,128 --angle-embedding sincos --seed 1 --pd-weight 1.0 --decay-steps 30000 --ckpt "$CK/spherical-lnn" --steps 30000
+"$PY" training/lnn_train.py export --ckpt "$CK/spherical-lnn" --out assets/models/spherical-lnn

@@ -1,7 +1,8 @@
 /**
- * `three-lnn eval`: measure a learned model with the paper's protocols (double pendulum, chain) or the
- * per-system equivalents (string: normal modes and energy on 100 nodes; relativistic particle: the speed
- * bound and held-out q̈), using a learned engine for q̈ and the exact system for ground truth.
+ * `three-lnn eval`: measure a learned model with the paper's protocols (double pendulum, chain; the
+ * spherical pendulums with starts from their sampler) or the per-system equivalents (string: normal modes
+ * and energy on 100 nodes; relativistic particle: the speed bound and held-out q̈), using a learned engine
+ * for q̈ and the exact system for ground truth.
  */
 import type { Engine, System } from '../core/types.js';
 import '../engines/learned.js';
@@ -15,6 +16,7 @@ import { stringModeFrequencies } from '../systems/stringModeFrequencies.js';
 import {
   energyDrift,
   energyDriftFromSampler,
+  energyErrorFromSampler,
   type Metric,
   qddError,
   rollout,
@@ -106,6 +108,38 @@ async function evalMechanical(
     };
   });
 }
+
+/**
+ * Spherical pendulums: q̈ error over the training box, and the energy protocol with starts from the
+ * system's sampler (uniform angles would reach the chart's singular set cos α = 0), averaged over
+ * starts and time.
+ */
+async function evalSampled(
+  model: LoadedModel,
+  backend: string,
+  o: Required<Omit<EvaluateOptions, 'backend'>>,
+): Promise<Record<string, Metric>> {
+  const meta = model.metadata;
+  const system = createSystem(meta.system.id, meta.system.params);
+  const ranges = meta.trainingRanges;
+  if (!ranges) throw new Error('eval: the model has no trainingRanges; q̈ error needs the training box.');
+  return withEngine(model, system, backend, (engine) => {
+    const f = accelerationsOf(engine);
+    return {
+      qddL1: qddError(f, system, {
+        states: o.states,
+        seed: o.seed + 1,
+        qRanges: ranges.q as [number, number][],
+        qdRanges: ranges.qd as [number, number][],
+        source: 'the training box (metadata.trainingRanges)',
+      }),
+      energyError: energyErrorFromSampler(f, system, { starts: o.starts, seconds: o.seconds, seed: o.seed }),
+    };
+  });
+}
+
+/** Systems whose energy protocol starts from the system's sampler ({@link evalSampled}). */
+const SAMPLED_SYSTEMS: readonly string[] = ['spherical-pendulum', 'double-spherical-pendulum'];
 
 /** String (lgn): normal modes on 100 nodes, energy over 10 s, q̈ error on the training graph. */
 async function evalString(
@@ -215,9 +249,11 @@ export async function evaluateModel(
     metrics = await evalRelativistic(model, backend, o);
   } else if (meta.system.id === 'double-pendulum' || meta.system.id === 'chain') {
     metrics = await evalMechanical(model, backend, o);
+  } else if (SAMPLED_SYSTEMS.includes(meta.system.id)) {
+    metrics = await evalSampled(model, backend, o);
   } else {
     throw new Error(
-      `eval: no protocol for system '${meta.system.id}'; supported: double-pendulum, chain, string (lgn), relativistic-particle.`,
+      `eval: no protocol for system '${meta.system.id}'; supported: double-pendulum, chain, spherical-pendulum, double-spherical-pendulum, string (lgn), relativistic-particle.`,
     );
   }
   const massScale =

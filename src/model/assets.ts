@@ -19,6 +19,9 @@ export const SHIPPED_MODELS = [
   'string-lgn',
   'relativistic-lnn',
   'chain3-lnn',
+  'spherical-lnn',
+  'spherical-baseline',
+  'membrane-lgn',
 ] as const;
 
 /** A model shipped with the package. */

@@ -33,7 +33,7 @@ export interface ModelSummary {
 const KIND_TEXT: Record<ModelKind, string> = {
   lnn: 'Lagrangian neural network: the network is L(q, q̇); q̈ from the Euler–Lagrange equation',
   baseline: 'black-box baseline: the network predicts q̈ directly (no Lagrangian, no energy)',
-  lgn: 'Lagrangian graph network: one local term per edge of a path graph, summed; runs any number of nodes',
+  lgn: 'Lagrangian graph network: one local term per edge of a path or grid graph, summed; runs any size',
 };
 
 /** The network inputs of a model before scaling, in order (docs/model-format.md, "Inputs"). */
@@ -58,7 +58,7 @@ function inputNames(m: ModelMetadata): string[] {
 function inputText(s: ModelSummary): string {
   const how =
     s.kind === 'lgn'
-      ? 'one edge term (a, b) of the path graph'
+      ? `one edge term (a, b) of the ${s.graph?.startsWith('grid') ? 'grid' : 'path'} graph`
       : s.input.angleEmbedding === 'sincos'
         ? 'sin/cos of angles'
         : s.angles.some(Boolean)
@@ -97,7 +97,11 @@ export function inspectModel(model: LoadedModel): ModelSummary {
     trainingRanges: m.trainingRanges ?? null,
     provenance: m.provenance ?? null,
     metrics: m.metrics ?? null,
-    graph: m.graph ? `${m.graph.type}, ${m.graph.boundary} ends` : null,
+    graph: m.graph
+      ? m.graph.type === 'grid'
+        ? `grid ${m.graph.nx}×${m.graph.ny}, ${m.graph.boundary} boundary`
+        : `${m.graph.type}, ${m.graph.boundary} ends`
+      : null,
   };
 }
 

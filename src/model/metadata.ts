@@ -33,6 +33,11 @@ export interface ModelSystemRef {
   id: string;
   /** Parameter values used for training, e.g. `{ m1: 1, g: 9.8 }`. */
   params: Record<string, number>;
+  /**
+   * The Lagrangian as text (`systemFromExpression` syntax) when the system is a typed one, not in the
+   * registry: loaders rebuild the system from it under `id`.
+   */
+  lagrangian?: string;
 }
 
 /**
@@ -63,10 +68,64 @@ export interface Architecture {
   activation: Activation;
 }
 
-/** The graph an `lgn` model's local term is summed over. */
-export interface GraphSpec {
+/**
+ * The graph an `lgn` model's local term is summed over (docs/model-format.md, "Graphs"): a path with fixed
+ * ends, or a grid with a fixed boundary.
+ */
+export type GraphSpec = PathGraphSpec | GridGraphSpec;
+
+/** A path of N nodes with fixed ends: edge e joins nodes e − 1 and e (e = 0 … N; the ends are fixed at 0). */
+export interface PathGraphSpec {
   type: 'path';
   boundary: 'fixed';
+}
+
+/**
+ * The training grid of an `lgn` model on a membrane: nx × ny interior nodes, row-major (node (i, j) is
+ * coordinate j·nx + i), each joined to its four neighbours along +x and +y, those on the fixed boundary
+ * (held at 0) included. `nx · ny` equals `dof`. The model runs any grid: the system it drives gives its
+ * own `nx`, `ny` parameters.
+ */
+export interface GridGraphSpec {
+  type: 'grid';
+  /** Interior nodes along x of the training grid, 1 … {@link MAX_GRAPH_SIDE}. */
+  nx: number;
+  /** Interior nodes along the second direction, 1 … {@link MAX_GRAPH_SIDE}. */
+  ny: number;
+  boundary: 'fixed';
+}
+
+/** Largest side of a grid graph (training grid in a model file, and run grid). */
+export const MAX_GRAPH_SIDE = 256;
+
+/** The size of a grid an lgn model runs on. */
+export interface GridSize {
+  nx: number;
+  ny: number;
+}
+
+/**
+ * The grid an `lgn` model with a grid graph runs on: the `nx`, `ny` parameters of `system` when given
+ * (the membrane; nx·ny must equal its dof), else the model's training grid. null for a path model.
+ * @throws Error when `system` has no integer `nx`, `ny` with nx·ny = dof, or a side beyond MAX_GRAPH_SIDE
+ * @example lgnGrid(model.metadata, createSystem('membrane', { nx: 64, ny: 64 })) // { nx: 64, ny: 64 }
+ */
+export function lgnGrid(
+  meta: Pick<ModelMetadata, 'graph'>,
+  system?: { readonly id: string; readonly dof: number; readonly params: Readonly<Record<string, number>> },
+): GridSize | null {
+  const graph = meta.graph;
+  if (graph === undefined || graph.type !== 'grid') return null;
+  if (system === undefined) return { nx: graph.nx, ny: graph.ny };
+  const { nx, ny } = system.params;
+  const side = (v: number | undefined) =>
+    Number.isInteger(v) && (v as number) >= 1 && (v as number) <= MAX_GRAPH_SIDE;
+  if (!side(nx) || !side(ny) || nx * ny !== system.dof) {
+    throw new Error(
+      `a grid lgn model needs a system with integer parameters nx, ny (1 … ${MAX_GRAPH_SIDE}) and nx · ny = dof, such as 'membrane'; system '${system.id}' has nx ${nx}, ny ${ny}, dof ${system.dof}.`,
+    );
+  }
+  return { nx, ny };
 }
 
 /** The box the training states were drawn from: one `[lo, hi]` per coordinate. */
@@ -130,7 +189,7 @@ export interface ModelMetadata {
   architecture: Architecture;
   /** The network output is multiplied by `scale`. */
   output: { scale: number };
-  /** `lgn` only. */
+  /** `lgn` only: the graph the edge term is summed over. */
   graph?: GraphSpec;
   trainingRanges?: TrainingRanges;
   solver?: SolverSpec;

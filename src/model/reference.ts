@@ -5,6 +5,7 @@
  * independent check of the tensor code, and a fast path for a handful of states (no TF.js overhead).
  */
 
+import { type GraphEdges, gridEdges, solveGraph64 } from '../linalg/graphSolve.js';
 import { SolveFlag, type SolveFlagValue, solveSymmetric64, solveTridiagonal64 } from '../nn/solve64.js';
 import { StateGuard } from '../nn/stateGuard.js';
 import {
@@ -15,7 +16,7 @@ import {
   velocitySlope,
   wrapAngle,
 } from './inputMap.js';
-import type { Activation, LoadedModel } from './metadata.js';
+import { type Activation, type GridSize, type LoadedModel, lgnGrid } from './metadata.js';
 
 export { wrapAngle };
 
@@ -227,20 +228,173 @@ function requireLagrangian(model: LoadedModel, what: string): void {
   }
 }
 
+/** Largest n of the dense {@link referenceTerms} of a grid lgn (its H_vv, H_vq are n×n). */
+export const MAX_DENSE_GRAPH_NODES = 1024;
+
+/**
+ * The edges a grid lgn model sums over for `n` nodes: `grid` when given; else the training grid when it
+ * has n nodes, otherwise one row of n nodes (an n × 1 strip, as docs/model-format.md states); null for a
+ * path model (whose edges the code below walks directly).
+ */
+function graphEdgesOf(
+  model: LoadedModel,
+  n: number,
+  grid: GridSize | undefined,
+  what: string,
+): GraphEdges | null {
+  const trained = lgnGrid(model.metadata);
+  if (trained === null) return null;
+  const size = grid ?? (trained.nx * trained.ny === n ? trained : { nx: n, ny: 1 });
+  if (size.nx * size.ny !== n) {
+    throw new Error(
+      `${what}: the states have ${n} nodes but the grid is ${size.nx}×${size.ny}; pass the run grid { nx, ny } with nx · ny = ${n}.`,
+    );
+  }
+  return gridEdges(size.nx, size.ny);
+}
+
+/** Sparse Euler–Lagrange terms of a grid lgn for one state (see {@link referenceGridTerms}). */
+export interface GraphTerms {
+  L: number;
+  /** ∂L/∂q̇ `[n]`. */
+  gv: Float64Array;
+  /** H_vv diagonal `[n]`. */
+  diag: Float64Array;
+  /** H_vv coupling of each edge `[edges]` (0 for edges to the boundary). */
+  off: Float64Array;
+  /** ∂L/∂q − H_vq q̇ `[n]`. */
+  rhs: Float64Array;
+  /** ∂L/∂q `[n]`. */
+  gq: Float64Array;
+  /** H_vq of each edge end `[edges * 4]`: (∂²L/∂q̇_a∂q_a, ∂²L/∂q̇_a∂q_b, ∂²L/∂q̇_b∂q_a, ∂²L/∂q̇_b∂q_b). */
+  hvq: Float64Array;
+}
+
+/**
+ * L = Σ_e ℓ(q_a, q_b, q̇_a, q̇_b) over the edges e = (a, b) of `g` (a node −1 is the fixed boundary: input
+ * 0), with each edge's exact 4×4 input derivatives added into the sparse H_vv (diagonal, one coupling per
+ * edge) and the right-hand side. O(edges).
+ */
+function graphTerms(
+  model: LoadedModel,
+  g: GraphEdges,
+  q: ArrayLike<number>,
+  qd: ArrayLike<number>,
+  o: number,
+): GraphTerms {
+  const meta = model.metadata;
+  const n = g.nodes;
+  const edges = g.a.length;
+  const t: GraphTerms = {
+    L: 0,
+    gv: new Float64Array(n),
+    diag: new Float64Array(n),
+    off: new Float64Array(edges),
+    rhs: new Float64Array(n),
+    gq: new Float64Array(n),
+    hvq: new Float64Array(edges * 4),
+  };
+  const p = prepare(model);
+  const s = meta.output.scale;
+  const { qScale, qdScale } = meta.input;
+  const wrap = meta.angles[0];
+  const x = new Float64Array(4);
+  const nodes = [0, 0];
+  const v = [0, 0];
+  for (let e = 0; e < edges; e++) {
+    nodes[0] = g.a[e];
+    nodes[1] = g.b[e];
+    for (let c = 0; c < 2; c++) {
+      const node = nodes[c];
+      const qv = node >= 0 ? q[o + node] : 0;
+      v[c] = node >= 0 ? qd[o + node] : 0;
+      x[c] = (wrap ? wrapAngle(qv) : qv) * qScale[c];
+      x[2 + c] = v[c] * qdScale[c];
+    }
+    const j = jet(p, x);
+    t.L += s * j.y;
+    for (let a = 0; a < 2; a++) {
+      const hq0 = s * qdScale[a] * qScale[0] * j.hess[(2 + a) * 4];
+      const hq1 = s * qdScale[a] * qScale[1] * j.hess[(2 + a) * 4 + 1];
+      t.hvq[4 * e + 2 * a] = hq0;
+      t.hvq[4 * e + 2 * a + 1] = hq1;
+      const na = nodes[a];
+      if (na < 0) continue;
+      const gq = s * qScale[a] * j.grad[a];
+      t.gq[na] += gq;
+      t.gv[na] += s * qdScale[a] * j.grad[2 + a];
+      t.diag[na] += s * qdScale[a] * qdScale[a] * j.hess[(2 + a) * 4 + 2 + a];
+      t.rhs[na] += gq - (hq0 * v[0] + hq1 * v[1]);
+    }
+    if (nodes[0] >= 0 && nodes[1] >= 0) {
+      t.off[e] = 0.5 * s * qdScale[0] * qdScale[1] * (j.hess[2 * 4 + 3] + j.hess[3 * 4 + 2]);
+    }
+  }
+  return t;
+}
+
+/**
+ * The sparse Euler–Lagrange system of a grid lgn at one state, in O(edges): L, ∂L/∂q̇, the diagonal of
+ * H_vv, one coupling per edge of `gridEdges(grid.nx, grid.ny)` and the right-hand side ∂L/∂q − H_vq q̇ —
+ * what `solveGraph64` takes.
+ * @param q `[nx·ny]` @param qd `[nx·ny]` @param grid the run grid (default: the training grid)
+ * @example const t = referenceGridTerms(model, q, qd, { nx: 64, ny: 64 });
+ */
+export function referenceGridTerms(
+  model: LoadedModel,
+  q: ArrayLike<number>,
+  qd: ArrayLike<number>,
+  grid?: GridSize,
+): GraphTerms {
+  requireLagrangian(model, 'referenceGridTerms');
+  const g = graphEdgesOf(model, q.length, grid, 'referenceGridTerms');
+  if (g === null) throw new Error(`referenceGridTerms: model ${model.source} is not a grid lgn.`);
+  return graphTerms(model, g, q, qd, 0);
+}
+
 /**
  * L, its gradients and the Hessian blocks H_vv, H_vq of one state (lnn or lgn; dense n×n output).
  * Under `input.velocityEmbedding: "rapidity"` they exist for |q̇_i| < 1 only (non-finite beyond).
+ * A grid lgn sums over `grid` (default: its training grid), at most {@link MAX_DENSE_GRAPH_NODES}
+ * nodes here; {@link referenceAccelerations} and {@link referenceEnergy} stay sparse for any size.
  * @param q `[n]` @param qd `[n]` (lgn: n = number of nodes, any value)
+ * @param grid the run grid of a grid lgn (nx · ny = n)
  * @example const { hvv } = referenceTerms(model, [0.1, 0.2], [0, 1]);
  */
 export function referenceTerms(
   model: LoadedModel,
   q: ArrayLike<number>,
   qd: ArrayLike<number>,
+  grid?: GridSize,
 ): ReferenceTerms {
   requireLagrangian(model, 'referenceTerms');
   const meta = model.metadata;
   const n = meta.kind === 'lgn' ? q.length : meta.dof;
+  const g = meta.kind === 'lgn' ? graphEdgesOf(model, n, grid, 'referenceTerms') : null;
+  if (g !== null) {
+    if (n > MAX_DENSE_GRAPH_NODES) {
+      throw new Error(
+        `referenceTerms: a grid of ${n} nodes is beyond the dense limit MAX_DENSE_GRAPH_NODES = ${MAX_DENSE_GRAPH_NODES}; use referenceAccelerations or referenceEnergy (sparse).`,
+      );
+    }
+    const sparse = graphTerms(model, g, q, qd, 0);
+    const hvv = new Float64Array(n * n);
+    const hvq = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) hvv[i * n + i] = sparse.diag[i];
+    for (let e = 0; e < g.a.length; e++) {
+      const ends = [g.a[e], g.b[e]];
+      if (ends[0] >= 0 && ends[1] >= 0) {
+        hvv[ends[0] * n + ends[1]] += sparse.off[e];
+        hvv[ends[1] * n + ends[0]] += sparse.off[e];
+      }
+      for (let a = 0; a < 2; a++) {
+        for (let b = 0; b < 2; b++) {
+          if (ends[a] >= 0 && ends[b] >= 0) hvq[ends[a] * n + ends[b]] += sparse.hvq[4 * e + 2 * a + b];
+        }
+      }
+    }
+    return { L: sparse.L, gq: sparse.gq, gv: sparse.gv, hvv, hvq };
+  }
   const t: ReferenceTerms = {
     L: 0,
     gq: new Float64Array(n),
@@ -321,11 +475,19 @@ export function referenceLagrangian(model: LoadedModel, q: ArrayLike<number>, qd
 }
 
 /**
- * Learned energy E = q̇·∂L/∂q̇ − L of one state (lnn, lgn).
+ * Learned energy E = q̇·∂L/∂q̇ − L of one state (lnn, lgn; a grid lgn on `grid`, default its training
+ * grid, in O(edges)).
  * @param q `[n]` @param qd `[n]`
  */
-export function referenceEnergy(model: LoadedModel, q: ArrayLike<number>, qd: ArrayLike<number>): number {
-  const t = referenceTerms(model, q, qd);
+export function referenceEnergy(
+  model: LoadedModel,
+  q: ArrayLike<number>,
+  qd: ArrayLike<number>,
+  grid?: GridSize,
+): number {
+  requireLagrangian(model, 'referenceEnergy');
+  const g = model.metadata.kind === 'lgn' ? graphEdgesOf(model, q.length, grid, 'referenceEnergy') : null;
+  const t = g !== null ? graphTerms(model, g, q, qd, 0) : referenceTerms(model, q, qd);
   let e = -t.L;
   for (let i = 0; i < t.gv.length; i++) e += qd[i] * t.gv[i];
   return e;
@@ -343,11 +505,17 @@ export interface ReferenceOptions {
    * and lgn only.
    */
   force?: ArrayLike<number> | null;
+  /**
+   * The run grid of a grid lgn (nx · ny = nodes). @default the training grid when it has as many nodes,
+   * else one row (nodes × 1)
+   */
+  grid?: GridSize;
 }
 
 /**
- * Batched q̈ of any model kind in float64: lnn and lgn through q̈ = H_vv⁻¹ (∂L/∂q − H_vq q̇) (lgn with
- * an O(n) tridiagonal solve), baseline directly.
+ * Batched q̈ of any model kind in float64: lnn and lgn through q̈ = H_vv⁻¹ (∂L/∂q − H_vq q̇) (a path lgn
+ * with an O(n) tridiagonal solve, a grid lgn with the sparse conjugate-gradient solve of
+ * src/linalg/graphSolve.ts on `options.grid`), baseline directly.
  * @param q `[batch * n]` @param qd `[batch * n]` @param qdd output `[batch * n]`
  * @returns the number of states whose H_vv was regularised or failed
  * @example referenceAccelerations(model, q, qd, qdd, 1);
@@ -397,6 +565,15 @@ export function referenceAccelerations(
     }
     return guarded(model, n, q, qd, qdd, batch, flags);
   }
+  const g = meta.kind === 'lgn' ? graphEdgesOf(model, n, options.grid, 'referenceAccelerations') : null;
+  if (g !== null) {
+    for (let b = 0; b < batch; b++) {
+      const t = graphTerms(model, g, q, qd, b * n);
+      if (force !== null) for (let i = 0; i < n; i++) t.rhs[i] += force[b * n + i];
+      flags[b] = solveGraph64(g, t.diag, 0, t.off, 0, t.rhs, 0, qdd, b * n, eps);
+    }
+    return guarded(model, n, q, qd, qdd, batch, flags);
+  }
   const rhs = new Float64Array(n);
   const diag = new Float64Array(n);
   const off = new Float64Array(Math.max(0, n - 1));
@@ -427,8 +604,9 @@ export function referenceAccelerations(
 }
 
 /**
- * The learned mass matrix H_vv = ∂²L/∂q̇∂q̇ᵀ of one state (lnn, lgn), from {@link referenceTerms}; for lgn
- * the tridiagonal band as the solve sees it (off-diagonal symmetrised), zeros elsewhere.
+ * The learned mass matrix H_vv = ∂²L/∂q̇∂q̇ᵀ of one state (lnn, lgn), from {@link referenceTerms}; for a
+ * path lgn the tridiagonal band as the solve sees it (off-diagonal symmetrised), zeros elsewhere; for a
+ * grid lgn (on `grid`, default its training grid) the diagonal and the symmetrised edge couplings.
  * @param q `[n]` @param qd `[n]` @param out `[n * n]` row-major
  */
 export function referenceMassMatrix(
@@ -436,11 +614,12 @@ export function referenceMassMatrix(
   q: ArrayLike<number>,
   qd: ArrayLike<number>,
   out: Float64Array,
+  grid?: GridSize,
 ): Float64Array {
   requireLagrangian(model, 'referenceMassMatrix');
-  const h = referenceTerms(model, q, qd).hvv;
+  const h = referenceTerms(model, q, qd, grid).hvv;
   const n = q.length;
-  if (model.metadata.kind !== 'lgn') {
+  if (model.metadata.kind !== 'lgn' || lgnGrid(model.metadata) !== null) {
     out.set(h.subarray(0, n * n));
     return out;
   }

@@ -12,6 +12,7 @@ import {
   expectedIo,
   expectedWeightSpecs,
   FORMAT_VERSION,
+  MAX_GRAPH_SIDE,
   MODEL_FORMAT_NAME,
   MODEL_KINDS,
   type ModelJson,
@@ -36,6 +37,8 @@ function isPositiveInt(x: unknown): x is number {
 
 const FIELD_DOC = 'see docs/model-format.md for the field list';
 
+/** Longest `system.lagrangian` text accepted (the expression parser's own limit). */
+const MAX_LAGRANGIAN_TEXT = 10_000;
 /**
  * Limits on what a model file may hold (docs/model-format.md, "Loading untrusted models"). A file beyond
  * one is refused with a {@link ModelFormatError} naming the limit, before any large allocation or read.
@@ -203,6 +206,17 @@ export function validateMetadata(meta: unknown, source: string): ModelMetadata {
   if (!isObject(sys.params) || !Object.values(sys.params).every(isFiniteNumber)) {
     fail('bad-field', 'system.params must map parameter names to finite numbers, e.g. { "g": 9.8 }.');
   }
+  if (
+    sys.lagrangian !== undefined &&
+    (typeof sys.lagrangian !== 'string' ||
+      sys.lagrangian.length === 0 ||
+      sys.lagrangian.length > MAX_LAGRANGIAN_TEXT)
+  ) {
+    fail(
+      'bad-field',
+      `system.lagrangian must be the Lagrangian as text of 1 to ${MAX_LAGRANGIAN_TEXT} characters, got ${showValue(sys.lagrangian)}.`,
+    );
+  }
 
   const dof = need('dof');
   if (!isPositiveInt(dof)) fail('bad-field', `dof must be a positive integer, got ${showValue(dof)}.`);
@@ -310,14 +324,37 @@ export function validateMetadata(meta: unknown, source: string): ModelMetadata {
 
   if (k === 'lgn') {
     const graph = meta.graph;
+    const known =
+      '{ "type": "path", "boundary": "fixed" } or { "type": "grid", "nx": int, "ny": int, "boundary": "fixed" }';
     if (graph === undefined) {
-      fail('missing-field', 'graph is missing; an lgn model needs { "type": "path", "boundary": "fixed" }.');
+      fail('missing-field', `graph is missing; an lgn model needs ${known}.`);
     }
-    if (!isObject(graph) || graph.type !== 'path' || graph.boundary !== 'fixed') {
-      fail(
-        'bad-field',
-        `graph ${showValue(graph)} is not supported; version 1 knows only { "type": "path", "boundary": "fixed" }.`,
-      );
+    if (!isObject(graph) || (graph.type !== 'path' && graph.type !== 'grid') || graph.boundary !== 'fixed') {
+      fail('bad-field', `graph ${showValue(graph)} is not supported; version 1 knows ${known}.`);
+    }
+    const g = graph as Json;
+    if (g.type === 'grid') {
+      for (const side of ['nx', 'ny'] as const) {
+        const v = g[side];
+        if (isPositiveInt(v) && v > MAX_GRAPH_SIDE) {
+          fail(
+            'too-large',
+            `graph.${side} ${v} is beyond the largest grid side ${MAX_GRAPH_SIDE}; train on a small grid (the model runs any size).`,
+          );
+        }
+        if (!isPositiveInt(v)) {
+          fail(
+            'bad-field',
+            `graph.${side} must be a positive integer (the training grid), got ${showValue(v)}.`,
+          );
+        }
+      }
+      if ((g.nx as number) * (g.ny as number) !== n) {
+        fail(
+          'shape-mismatch',
+          `graph is a ${g.nx as number}×${g.ny as number} grid but dof is ${n}; dof must be nx · ny (the training grid's nodes).`,
+        );
+      }
     }
   }
 

@@ -271,7 +271,13 @@ export function membraneModeFrequency(
  * layout of {@link Membrane}. Modes are orthogonal; ‖φ‖² = (nx+1)(ny+1)/4.
  * @param out `[nx * ny]`, overwritten @returns `out`
  */
-export function membraneModeShape(nx: number, ny: number, j: number, k: number, out: Float64Array): Float64Array {
+export function membraneModeShape(
+  nx: number,
+  ny: number,
+  j: number,
+  k: number,
+  out: Float64Array,
+): Float64Array {
   for (let l = 0; l < ny; l++) {
     const sy = Math.sin((k * Math.PI * (l + 1)) / (ny + 1));
     for (let i = 0; i < nx; i++) out[l * nx + i] = sy * Math.sin((j * Math.PI * (i + 1)) / (nx + 1));
