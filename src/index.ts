@@ -181,3 +181,23 @@ export {
 
 // Scripted scenes
 export * from './scene/index.js';
+
+// Training data: recorded trajectories (formats, derivative estimates) and the box of fresh states, as
+// sources for the trainer (`three-lnn/learned`'s Trainer, option `data`). TF.js-free.
+export { BoxSource } from './train/data/BoxSource.js';
+export type { DataRecord, DataSource, TrainingBatch } from './train/data/DataSource.js';
+export {
+  DEFAULT_SG_ORDER,
+  DEFAULT_SG_WINDOW,
+  type DerivativeOptions,
+  estimateDerivatives,
+} from './train/data/derivatives.js';
+export { sgProblem } from './train/data/savitzkyGolay.js';
+export {
+  parseTrajectory,
+  TRAJECTORY_FORMAT,
+  type Trajectory,
+  TrajectoryError,
+} from './train/data/trajectory.js';
+export { readTrajectories, type TrajectoryFile, trajectorySource } from './train/data/trajectoryData.js';
+export { TrajectorySource } from './train/data/TrajectorySource.js';

@@ -145,6 +145,8 @@ export {
   type TrainerOptions,
 } from './train/Trainer.js';
 export { defaultTrainingBox, sampleBox, type TrainingBox } from './train/trainingBox.js';
+export { type GradientMethod, GRADIENT_METHODS } from './train/fast/exactGradient.js';
+
 export { type EvaluateOptions, type EvaluationReport, evaluateModel } from './eval/evaluateModel.js';
 export {
   energyDrift,

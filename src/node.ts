@@ -25,3 +25,6 @@ export { MODEL_LIMITS, shardPathProblem, validateMetadata } from './model/valida
 
 // Per-state solve outcome of a learned engine's q̈ (reported by `three-lnn accel`)
 export { SolveFlag, type SolveFlagValue } from './nn/solve64.js';
+
+// Trainer checkpoints (`trainer.json`, `adam.bin`) on disk
+export { readCheckpoint } from './train/checkpoint.js';

@@ -17,7 +17,7 @@ import { type MlpParams, specFromModel } from '../src/nn/mlp';
 import { registerGradients } from '../src/nn/registerGradients';
 import { gemm64, gemmTf } from '../src/train/fast/gemm';
 import { type LnnNet, lnnLossGradient } from '../src/train/fast/lnnLossGradient';
-import type { LossName } from '../src/train/options';
+import type { LossName, TrainerOptions } from '../src/train/options';
 
 const DIR = new URL('../training/tests/fixtures/parity/', import.meta.url);
 const CASES = ['dp-lnn', 'chain3-lnn-tanh', 'dp-lnn-sincos', 'relativistic-lnn'];
@@ -187,4 +187,59 @@ describe('fast LNN loss gradient (hand-derived backward)', () => {
       }
     });
   }
+});
+
+describe('Trainer with the exact gradient', () => {
+  const small: TrainerOptions = {
+    system: 'double-pendulum',
+    hidden: [16, 16],
+    batch: 32,
+    steps: 25,
+    valEvery: 25,
+    valSize: 64,
+    seed: 3,
+  };
+
+  it('follows the autodiff trainer step for step (same batches, gradients equal to float32 rounding)', async () => {
+    const { Trainer } = await import('../src/train/Trainer');
+    const before = tf.memory().numTensors;
+    const exact = await Trainer.create({ ...small, gradient: 'exact' });
+    const auto = await Trainer.create({ ...small, gradient: 'autodiff' });
+    let lossGap = 0;
+    for (let s = 0; s < 25; s++) {
+      const a = exact.step();
+      const b = auto.step();
+      expect(a.skipped || b.skipped).toBe(false);
+      lossGap = Math.max(lossGap, Math.abs(a.loss - b.loss) / b.loss);
+    }
+    const wa = exact.weights();
+    const wb = auto.weights();
+    let norm = 0;
+    let diff = 0;
+    for (let i = 0; i < wa.length; i++) {
+      norm = Math.max(norm, Math.abs(wb[i]));
+      diff = Math.max(diff, Math.abs(wa[i] - wb[i]));
+    }
+    // Adam divides by √v: tiny gradient differences move weights by up to ~lr per step; 25 steps at
+    // lr ≤ 1e-3 bound the drift far below the weights' scale.
+    expect(diff / norm).toBeLessThan(2e-3);
+    expect(lossGap).toBeLessThan(1e-3);
+    exact.dispose();
+    auto.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('is deterministic and refuses models it does not apply to', async () => {
+    const { Trainer } = await import('../src/train/Trainer');
+    const a = await Trainer.create({ ...small, steps: 5, gradient: 'exact' });
+    const b = await Trainer.create({ ...small, steps: 5, gradient: 'exact' });
+    a.run();
+    b.run();
+    expect(Buffer.from(a.weights().buffer).equals(Buffer.from(b.weights().buffer))).toBe(true);
+    a.dispose();
+    b.dispose();
+    await expect(
+      Trainer.create({ ...small, kind: 'baseline', activation: 'relu', gradient: 'exact' }),
+    ).rejects.toThrow(/gradient.*exact does not apply: it differentiates lnn models/);
+  });
 });

@@ -1,7 +1,9 @@
 import { cpus } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_SG_ORDER, DEFAULT_SG_WINDOW, sgProblem, type TrajectorySource } from '../../src/index.js';
 import { CliError, EXIT_USAGE } from '../CliError.js';
 import type { CliIO } from '../io.js';
+import { readCappedFile } from '../io.js';
 import {
   boundedInteger,
   MAX_HIDDEN_LAYERS,
@@ -10,6 +12,7 @@ import {
   MAX_SEED,
   MAX_TRAIN_BATCH,
   MAX_TRAIN_STEPS,
+  maxInputBytesOption,
   show,
 } from '../limits.js';
 import { modelPath, paramsJson, positiveNumber } from '../parse.js';
@@ -57,6 +60,8 @@ const FLAGS: Record<string, string> = {
   shiftInvariant: '--shift-invariant',
   angleEmbedding: '--angle-embedding',
   velocityEmbedding: '--velocity-embedding',
+  data: '--data',
+  system: '--system',
 };
 
 /**
@@ -77,6 +82,11 @@ const statesValue = boundedInteger(1, MAX_TRAIN_BATCH);
 /** Parsed options of `three-lnn train`. */
 interface TrainCliOptions {
   system: string;
+  data?: string[];
+  lane?: string;
+  deriv?: DerivSpec;
+  qdFrom: 'file' | 'estimate';
+  maxInputBytes: number;
   params?: Record<string, number>;
   kind?: 'lnn' | 'baseline' | 'lgn';
   hidden?: number[];
@@ -88,6 +98,7 @@ interface TrainCliOptions {
   warmup?: number;
   clip: number;
   loss: 'l1' | 'l2' | 'huber';
+  gradient: 'auto' | 'exact' | 'autodiff';
   seed: number;
   valEvery: number;
   valSize: number;
@@ -111,6 +122,8 @@ Examples:
   $ three-lnn train --system double-pendulum --params '{"l1":0.8,"l2":1.2}' --from assets/models/double-pendulum-lnn \\
       --steps 200 --lr 3e-4 --out out/dp-short-arms
   $ three-lnn train --system string --params '{"nodes":8}' --kind lgn --hidden 64,64 --out out/string
+  $ three-lnn train --data run.json --deriv sg:15,4 --qd-from estimate --hidden 128,128 --steps 2000 --out out/dp-rec
+  $ three-lnn train --data a.csv --data b.csv --system double-pendulum --lane analytic --out out/dp-rec
 
 For the shipped models (hours of training) use the JAX trainer in training/ (docs/training.md).`;
 
@@ -120,13 +133,36 @@ function hardware(): string {
   return `${c[0]?.model ?? 'unknown CPU'}, ${c.length} logical cores, Node ${process.version}`;
 }
 
-/** `three-lnn train`: train a model on the fly-generated analytic data of a system (TF.js, wasm). */
+/**
+ * `three-lnn train`: train a model on the fly-generated analytic data of a system, or on recorded motion
+ * (`--data`), on TF.js (wasm).
+ */
 export function trainCommand(io: CliIO): Command {
   return new Command('train')
     .description(
-      'train an LNN, a black-box baseline or a graph LNN on analytic data (TF.js; checkpoints, resume, fine-tune)',
+      'train an LNN, a black-box baseline or a graph LNN on analytic data or recorded motion (TF.js; checkpoints, resume, fine-tune)',
     )
-    .option('--system <id>', 'system id (three-lnn systems)', 'double-pendulum')
+    .option(
+      '--system <id>',
+      "system id (three-lnn systems; with --data, default: the file's)",
+      'double-pendulum',
+    )
+    .option(
+      '--data <file>',
+      "train on recorded motion: the app's JSON or CSV export, or a trajectory file (docs/training.md); repeat for several",
+      (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
+    )
+    .option('--lane <key>', 'with --data, app exports: the lane to read (default: the first exact one)')
+    .option(
+      '--deriv <spec>',
+      `with --data: how q̈ is estimated, sg:WINDOW,ORDER (Savitzky–Golay; default sg:${DEFAULT_SG_WINDOW},${DEFAULT_SG_ORDER}) or exact (q̈ of the system at the recorded q, q̇)`,
+      derivSpec,
+    )
+    .addOption(
+      new Option('--qd-from <source>', 'with --data: q̇ from the file (where it has one) or estimated from q')
+        .choices(['file', 'estimate'])
+        .default('file'),
+    )
     .option('--params <json>', 'system parameter overrides as JSON, e.g. \'{"l1":0.8}\'', paramsJson)
     .addOption(
       new Option('--kind <kind>', 'model kind (default lnn; lgn for string)').choices([
@@ -159,6 +195,14 @@ export function trainCommand(io: CliIO): Command {
     .option('--warmup <n>', 'linear warm-up steps (default min(200, steps/10))', stepsValue)
     .option('--clip <x>', 'global-norm gradient clipping', positiveNumber, 1)
     .addOption(new Option('--loss <name>', 'loss on q̈').choices(['l1', 'l2', 'huber']).default('l1'))
+    .addOption(
+      new Option(
+        '--gradient <method>',
+        'how the loss is differentiated: exact (hand-derived backward; lnn, softplus/tanh) or TF.js autodiff',
+      )
+        .choices(['auto', 'exact', 'autodiff'])
+        .default('auto'),
+    )
     .option(
       '--seed <n>',
       `seed of weights, batches and validation set (0 to ${show(MAX_SEED)})`,
@@ -195,18 +239,22 @@ export function trainCommand(io: CliIO): Command {
     )
     .addOption(new Option('--backend <name>', 'TF.js backend').choices(['wasm', 'cpu']).default('wasm'))
     .option('--no-progress', 'no progress bar (log lines at each validation instead)')
+    .addOption(maxInputBytesOption())
     .addHelpText('after', EXAMPLES)
-    .action(async (opts: TrainCliOptions) => {
+    .action(async (opts: TrainCliOptions, cmd: Command) => {
       const { initBackend, Trainer } = await import('../../src/learned.js');
       await initBackend({ backend: opts.backend as 'wasm' | 'cpu' });
       const command = `three-lnn ${process.argv.slice(2).join(' ')}`;
+      const recorded = opts.data
+        ? await recordedData(opts, cmd.getOptionValueSource('system') === 'cli')
+        : undefined;
       // Everything Trainer.create/resume reject happens before training starts: inconsistent options, a
       // bad --from or --resume directory — bad input, so exit status 2 like every other flag error.
       const trainer = await (opts.resume
-        ? Trainer.resume(opts.resume, { steps: opts.steps, command })
+        ? Trainer.resume(opts.resume, { steps: opts.steps, command, data: recorded?.source })
         : Trainer.create({
-            system: opts.system,
-            params: opts.params,
+            system: recorded?.system ?? opts.system,
+            data: recorded?.source,
             kind: opts.kind,
             hidden: opts.hidden,
             activation: opts.activation,
@@ -217,6 +265,7 @@ export function trainCommand(io: CliIO): Command {
             warmup: opts.warmup,
             clip: opts.clip,
             loss: opts.loss,
+            gradient: opts.gradient,
             seed: opts.seed,
             valEvery: opts.valEvery,
             valSize: opts.valSize,
@@ -237,6 +286,7 @@ export function trainCommand(io: CliIO): Command {
         io.stderr(
           `${o.kind} on ${o.system} ${JSON.stringify(o.params)}: layers ${trainer.layers.join('→')}, batch ${o.batch}, steps ${trainer.currentStep}→${o.steps}\n`,
         );
+        if (recorded) io.stderr(`data: ${recorded.source.description}\n`);
         // The starting point's validation error (for a fine-tune: the model's error on the new system).
         const initialVal = trainer.validate();
         io.stderr(`step ${trainer.currentStep} val_qdd_l1 ${initialVal.toPrecision(4)}\n`);
@@ -323,5 +373,73 @@ function runWithFlagNames(fn: () => void): void {
   } catch (err) {
     if (err instanceof Error && err.name === 'TrainerOptionError') throw new Error(withFlagNames(err));
     throw err;
+  }
+}
+
+/** A parsed `--deriv`: Savitzky–Golay with a window and an order, or the system's exact q̈. */
+type DerivSpec = { method: 'sg'; window: number; order: number } | { method: 'exact' };
+
+/** Parser for `--deriv`: `sg:WINDOW,ORDER` (an odd window from 3, an order below it) or `exact`. */
+export function derivSpec(text: string): DerivSpec {
+  if (text === 'exact') return { method: 'exact' };
+  const m = /^sg:(\d{1,4}),(\d{1,2})$/.exec(text);
+  if (!m)
+    throw new InvalidArgumentError(
+      `'${text.slice(0, 40)}' is not a derivative method; use sg:WINDOW,ORDER (e.g. sg:${DEFAULT_SG_WINDOW},${DEFAULT_SG_ORDER}) or exact.`,
+    );
+  const window = Number(m[1]);
+  const order = Number(m[2]);
+  const problem = sgProblem(window, order, 1);
+  if (problem) throw new InvalidArgumentError(`Savitzky–Golay: ${problem}.`);
+  return { method: 'sg', window, order };
+}
+
+/**
+ * Read the `--data` files, take the system from them (unless `--system` was given; the files must agree)
+ * and estimate their derivatives.
+ * @throws CliError (exit status 2) for a file that cannot be used
+ */
+async function recordedData(
+  opts: TrainCliOptions,
+  systemGiven: boolean,
+): Promise<{ system: string; source: TrajectorySource }> {
+  const { createSystem, readTrajectories, trajectorySource } = await import('../../src/index.js');
+  const files = await Promise.all(
+    (opts.data ?? []).map(async (path) => ({
+      content: await readCappedFile(path, '--data', opts.maxInputBytes),
+      name: path,
+      lane: opts.lane,
+    })),
+  );
+  try {
+    const trajs = readTrajectories(files);
+    // A resumed run keeps its checkpoint's system.
+    const resumed = opts.resume
+      ? (await import('../../src/node.js')).readCheckpoint(opts.resume).then((c) => c.state.options)
+      : undefined;
+    const ck = await resumed;
+    let id = ck ? ck.system : systemGiven ? opts.system : undefined;
+    let fileParams: Record<string, number> | null = ck ? ck.params : null;
+    for (const [i, t] of trajs.entries()) {
+      if (t.system === null) continue;
+      if (id !== undefined && t.system !== id)
+        throw new CliError(
+          `--data: ${files[i].name} recorded '${t.system}' but ${ck ? 'the checkpoint trains' : systemGiven ? '--system is' : 'another file recorded'} '${id}'; train one system at a time.`,
+          EXIT_USAGE,
+        );
+      id = t.system;
+      if (!ck) fileParams ??= t.params;
+    }
+    if (id === undefined)
+      throw new CliError('--data: the files do not name their system (CSV); add --system <id>.', EXIT_USAGE);
+    const params = ck ? ck.params : { ...(fileParams ?? {}), ...(opts.params ?? {}) };
+    if (!ck) opts.params = params;
+    const system = createSystem(id, params);
+    const deriv = opts.deriv ?? { method: 'sg' as const };
+    const source = await trajectorySource(files, system, { ...deriv, qd: opts.qdFrom });
+    return { system: id, source };
+  } catch (e) {
+    if (e instanceof CliError) throw e;
+    throw new CliError(`--data: ${(e as Error).message}`, EXIT_USAGE);
   }
 }

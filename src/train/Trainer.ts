@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { System } from '../core/types.js';
-import { createRng } from '../math/random.js';
 import { angleEmbeddingOf, velocityEmbeddingOf } from '../model/inputMap.js';
 import { loadModel } from '../model/loadModel.js';
 import type { LoadedModel, ModelMetadata } from '../model/metadata.js';
@@ -9,14 +8,25 @@ import { lgnAccelerations } from '../nn/lgn.js';
 import { lnnAccelerations } from '../nn/lnn.js';
 import type { MlpParams, NetworkSpec } from '../nn/mlp.js';
 import { registerGradients } from '../nn/registerGradients.js';
-import { createSystem } from '../systems/registry.js';
 import { Adam, clipScale, lrAt, squaredNorm } from './adam.js';
 import { concatFloat32, readCheckpoint, type TrainerState, writeCheckpoint } from './checkpoint.js';
+import { BoxSource } from './data/BoxSource.js';
+import type { DataSource } from './data/DataSource.js';
+import { TrajectorySource } from './data/TrajectorySource.js';
 import { baseOfTrained, trainedModel } from './export.js';
+import { ExactLnnGradient, exactGradientUnsupported } from './fast/exactGradient.js';
 import { freshMetadata, initWeights, mix, STREAMS, specFromMetadata, weightsOf } from './init.js';
 import { qddLoss } from './loss.js';
-import { type ResolvedOptions, resolveOptions, TrainerOptionError, type TrainerOptions } from './options.js';
-import { sampleBox } from './trainingBox.js';
+import {
+  type ResolvedOptions,
+  resolveOptions,
+  resumedSystem,
+  sameData,
+  systemRef,
+  TrainerOptionError,
+  type TrainerOptions,
+  trainingSystem,
+} from './options.js';
 
 export { type LossName, type ResolvedOptions, TrainerOptionError, type TrainerOptions } from './options.js';
 
@@ -37,11 +47,13 @@ export interface StepInfo {
 let instances = 0;
 
 /**
- * Trains an LNN, a black-box baseline or a graph LNN on fresh analytic states every step, on TF.js
+ * Trains an LNN, a black-box baseline or a graph LNN on fresh analytic states every step (or on recorded
+ * motion: `options.data`, see ./data), on TF.js
  * (exact input derivatives from src/nn under `tf.variableGrads`): L1/L2/Huber loss on q̈ (`loss.ts`),
  * Adam with linear warm-up and cosine decay and global-norm clipping (`adam.ts`), non-finite updates
  * skipped, periodic validation. Deterministic given the seed: batch k is drawn from `mix(seed, k)`, so a
- * checkpoint (`checkpoint.ts`: weights, Adam moments, step and draw counters) resumes exactly.
+ * checkpoint (`checkpoint.ts`: weights, Adam moments, step and draw counters, the data's record) resumes
+ * exactly.
  * @example
  * const trainer = await Trainer.create({ system: 'double-pendulum', steps: 50, batch: 64 });
  * trainer.run(); await trainer.save('out/dp'); trainer.dispose();
@@ -60,6 +72,9 @@ export class Trainer {
   private readonly params: MlpParams;
   private readonly vars: tf.Variable[];
   private readonly adam: Adam;
+  private readonly source: DataSource;
+  /** The hand-derived gradient, when `options.gradient` takes it (else TF.js autodiff). */
+  private readonly exact: ExactLnnGradient | null;
   private t = 0;
   private draws = 0;
   private skipped = 0;
@@ -68,12 +83,27 @@ export class Trainer {
   private readonly val: { q: tf.Tensor2D; qd: tf.Tensor2D; target: tf.Tensor2D };
   private disposed = false;
 
-  private constructor(options: ResolvedOptions, system: System, base: ModelMetadata, init: Float32Array[]) {
+  private constructor(
+    options: ResolvedOptions,
+    system: System,
+    base: ModelMetadata,
+    init: Float32Array[],
+    source: DataSource,
+  ) {
     this.options = options;
     this.system = system;
+    this.source = source;
     this.base = base;
     this.layers = base.architecture.layers;
     this.spec = specFromMetadata(base);
+    const unsupported = exactGradientUnsupported(base, tf.getBackend());
+    if (options.gradient === 'exact' && unsupported !== null) {
+      throw new TrainerOptionError(
+        'gradient',
+        `\`gradient\` exact does not apply: ${unsupported}; use auto or autodiff.`,
+      );
+    }
+    this.exact = options.gradient !== 'autodiff' && unsupported === null ? new ExactLnnGradient(base) : null;
     const id = `trainer${instances++}`;
     // Inside tidy: the initial values are freed, the variables are kept.
     this.vars = tf.tidy(() =>
@@ -93,12 +123,7 @@ export class Trainer {
       kernels: this.vars.filter((_, i) => i % 2 === 0) as unknown as tf.Tensor2D[],
       biases: this.vars.filter((_, i) => i % 2 === 1) as unknown as tf.Tensor1D[],
     };
-    const vs = sampleBox(
-      system,
-      options.box,
-      createRng(mix(options.seed, STREAMS.validation)),
-      options.valSize,
-    );
+    const vs = source.draw(mix(options.seed, STREAMS.validation), options.valSize);
     const n = system.dof;
     this.val = {
       q: tf.tensor2d(vs.q, [options.valSize, n]),
@@ -114,21 +139,31 @@ export class Trainer {
    */
   static async create(options: TrainerOptions): Promise<Trainer> {
     await registerGradients();
-    const system = createSystem(options.system, options.params ?? {});
+    const system = trainingSystem(options);
     const fromModel = options.from === undefined ? undefined : await loadModel(options.from);
-    const resolved = resolveOptions(options, system, fromModel);
+    const box =
+      options.box ?? (options.data instanceof TrajectorySource ? options.data.box(system.angles) : undefined);
+    const resolved = resolveOptions({ ...options, box }, system, fromModel);
+    const source = options.data ?? new BoxSource(system, resolved.box);
     const base = fromModel ? structuredClone(fromModel.metadata) : freshMetadata(resolved, system);
-    base.system = { id: system.id, params: { ...system.params } };
+    base.system = systemRef(system, resolved.lagrangian);
     const init = fromModel ? weightsOf(fromModel) : initWeights(base.architecture.layers, resolved.seed);
-    return new Trainer(resolved, system, base, init);
+    return new Trainer(resolved, system, base, init, source);
   }
 
   /**
    * Continue from a checkpoint directory written by {@link Trainer.saveCheckpoint}; `overrides` may raise
-   * `steps` (everything else is taken from the checkpoint, so the continuation is exact).
-   * @throws Error when the directory holds no checkpoint
+   * `steps` (everything else is taken from the checkpoint, so the continuation is exact). The system is
+   * rebuilt from the registry, else from the recorded Lagrangian text, else `overrides.system` (a `System`
+   * object with the checkpoint's id and dof). A run on recorded motion needs `overrides.data` built from
+   * the same files with the same derivative settings.
+   * @throws Error when the directory holds no checkpoint or the system cannot be rebuilt;
+   * TrainerOptionError (option `data`) when the data is missing or differs
    */
-  static async resume(dir: string, overrides: { steps?: number; command?: string } = {}): Promise<Trainer> {
+  static async resume(
+    dir: string,
+    overrides: { steps?: number; command?: string; system?: System; data?: DataSource } = {},
+  ): Promise<Trainer> {
     await registerGradients();
     const { state, moments } = await readCheckpoint(dir);
     const model = await loadModel(dir);
@@ -138,11 +173,20 @@ export class Trainer {
       // Checkpoints written before the option existed: the model itself records the embedding.
       angleEmbedding: o.angleEmbedding ?? angleEmbeddingOf(model.metadata),
       velocityEmbedding: o.velocityEmbedding ?? velocityEmbeddingOf(model.metadata),
+      gradient: o.gradient ?? 'auto',
+      lagrangian: o.lagrangian ?? null,
       steps: overrides.steps ?? o.steps,
       command: overrides.command ?? o.command,
     };
-    const system = createSystem(o.system, o.params);
-    const trainer = new Trainer(options, system, baseOfTrained(model, Boolean(o.from)), weightsOf(model));
+    const system = resumedSystem(options, model.metadata.angles, overrides.system);
+    const source = resumedSource(options, system, overrides.data);
+    const trainer = new Trainer(
+      options,
+      system,
+      baseOfTrained(model, Boolean(o.from)),
+      weightsOf(model),
+      source,
+    );
     let off = 0;
     for (const x of trainer.adam.moments) {
       const values = moments.subarray(off, off + x.size);
@@ -172,14 +216,35 @@ export class Trainer {
     return lrAt(t, this.options);
   }
 
-  /** One Adam step on a fresh batch. Non-finite loss or gradients skip the update (and are counted). */
+  /**
+   * One Adam step on the next batch: draw (batch k from `mix(seed, k)`) → loss and gradient → Adam.
+   * Non-finite loss or gradients skip the update (and are counted).
+   */
   step(): StepInfo {
     this.assertLive();
     const o = this.options;
     const n = this.system.dof;
-    const data = sampleBox(this.system, o.box, createRng(mix(o.seed, this.draws++)), o.batch);
+    const data = this.source.draw(mix(o.seed, this.draws++), o.batch);
     const lr = this.lrAt(this.t);
-    return tf.tidy(() => {
+    if (this.exact) {
+      const weights = this.vars.map((x) => x.dataSync() as Float32Array);
+      const r = this.exact.lossAndGradient(
+        weights,
+        data.q,
+        data.qd,
+        data.target,
+        o.batch,
+        o.loss,
+        o.huberDelta,
+      );
+      let sq = 0;
+      for (const g of r.grads) for (let i = 0; i < g.length; i++) sq += g[i] * g[i];
+      return this.apply(r.loss, Math.sqrt(sq), lr, () =>
+        r.grads.map((g, i) => tf.tensor(g, this.vars[i].shape)),
+      );
+    }
+    let info!: StepInfo;
+    tf.tidy(() => {
       const q = tf.tensor2d(data.q, [o.batch, n]);
       const qd = tf.tensor2d(data.qd, [o.batch, n]);
       const target = tf.tensor2d(data.target, [o.batch, n]);
@@ -191,15 +256,23 @@ export class Trainer {
       const g = this.vars.map((x) => grads[x.name] ?? tf.zerosLike(x));
       const loss = value.dataSync()[0];
       const gradNorm = Math.sqrt(squaredNorm(g).dataSync()[0]);
-      if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
-        this.skipped++;
-        return { step: this.t, loss, gradNorm, lr, skipped: true };
-      }
-      const t = ++this.t;
-      this.adam.update(this.vars, g, clipScale(gradNorm, o.clip), lr, t);
-      if (o.shiftInvariant) this.tieEdgeInputs();
-      return { step: t, loss, gradNorm, lr, skipped: false };
+      info = this.apply(loss, gradNorm, lr, () => g);
     });
+    return info;
+  }
+
+  /** The Adam update from a loss and gradient (made inside the update's tidy), or a counted skip. */
+  private apply(loss: number, gradNorm: number, lr: number, grads: () => tf.Tensor[]): StepInfo {
+    if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
+      this.skipped++;
+      return { step: this.t, loss, gradNorm, lr, skipped: true };
+    }
+    const t = ++this.t;
+    tf.tidy(() => {
+      this.adam.update(this.vars, grads(), clipScale(gradNorm, this.options.clip), lr, t);
+      if (this.options.shiftInvariant) this.tieEdgeInputs();
+    });
+    return { step: t, loss, gradNorm, lr, skipped: false };
   }
 
   /**
@@ -262,7 +335,7 @@ export class Trainer {
 
   /** The current weights as a validated v1 model with provenance and metrics. */
   toModel(): LoadedModel {
-    return trainedModel({
+    const model = trainedModel({
       options: this.options,
       base: this.base,
       weights: this.vars.map((x) => x.dataSync() as Float32Array),
@@ -271,6 +344,19 @@ export class Trainer {
       wallSeconds: this.wallSeconds,
       history: this.history,
     });
+    const record = this.options.data;
+    if (record && record.kind !== 'box') {
+      const m = model.metadata;
+      if (m.provenance) {
+        m.provenance.data = this.source.description;
+        m.provenance.dataSource = record;
+      }
+      const val = m.metrics?.validationQddL1 as { protocol?: string } | undefined;
+      if (val)
+        val.protocol =
+          'mean |qdd_pred - qdd_target| over a fixed validation set drawn from the recorded states (their estimated qdd)';
+    }
+    return model;
   }
 
   /** Write the model (model.json + weights.bin) to a directory. Node only. */
@@ -339,4 +425,31 @@ export class Trainer {
   private assertLive(): void {
     if (this.disposed) throw new Error('Trainer was disposed; create a new one.');
   }
+}
+
+/**
+ * The data source of a checkpoint: fresh states of its box, or the recorded data given (refused when it
+ * is missing or its files or derivative settings differ from the checkpoint's).
+ */
+function resumedSource(o: ResolvedOptions, system: System, given: DataSource | undefined): DataSource {
+  const record = o.data ?? { kind: 'box' };
+  if (record.kind === 'box') {
+    if (given && given.record.kind !== 'box')
+      throw new TrainerOptionError(
+        'data',
+        'the checkpoint trains on fresh analytic states; resume it without `data`, or start a new run on the recording.',
+      );
+    return new BoxSource(system, o.box);
+  }
+  if (!given)
+    throw new TrainerOptionError(
+      'data',
+      `the checkpoint trains on recorded motion (${record.files.map((f) => f.name).join(', ')}); pass the same \`data\` to resume.`,
+    );
+  if (!sameData(record, given.record))
+    throw new TrainerOptionError(
+      'data',
+      `\`data\` differs from the checkpoint's (files sha256 ${record.files.map((f) => f.sha256.slice(0, 12)).join(', ')}, derivatives ${JSON.stringify(record.derivatives)}); resume with the same files and settings.`,
+    );
+  return given;
 }

@@ -1,7 +1,11 @@
 import { nodeFs } from '../model/nodeIo.js';
 import type { ResolvedOptions } from './options.js';
 
-/** Counters and options written next to the weights (`trainer.json`), enough to resume exactly. */
+/**
+ * Counters and options written next to the weights (`trainer.json`), enough to resume exactly. The options
+ * carry the data's record (`options.data`: the box, or the recorded files' sha256 and lanes and the
+ * derivative settings) and, for a system outside the registry, its angle flags and Lagrangian text.
+ */
 export interface TrainerState {
   version: 1;
   options: ResolvedOptions;

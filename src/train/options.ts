@@ -1,4 +1,6 @@
 import type { System } from '../core/types.js';
+import { systemFromExpression } from '../lagrangian/expression.js';
+import { createRng } from '../math/random.js';
 import {
   ANGLE_EMBEDDINGS,
   type AngleEmbedding,
@@ -7,7 +9,10 @@ import {
   type VelocityEmbedding,
   velocityEmbeddingOf,
 } from '../model/inputMap.js';
-import type { Activation, LoadedModel, ModelKind } from '../model/metadata.js';
+import type { Activation, LoadedModel, ModelKind, ModelSystemRef } from '../model/metadata.js';
+import { createSystem, listSystems } from '../systems/registry.js';
+import type { DataRecord, DataSource } from './data/DataSource.js';
+import { GRADIENT_METHODS, type GradientMethod } from './fast/exactGradient.js';
 import { defaultTrainingBox, type TrainingBox } from './trainingBox.js';
 
 /** Loss on q̈. */
@@ -15,10 +20,21 @@ export type LossName = 'l1' | 'l2' | 'huber';
 
 /** Options of {@link Trainer}. Everything that decides the result is recorded in the model's provenance. */
 export interface TrainerOptions {
-  /** System id (see `three-lnn systems`). */
-  system: string;
-  /** System parameter overrides, e.g. `{ l1: 0.8 }` or `{ nodes: 8 }`. @default {} */
+  /**
+   * The system to learn: a registry id (see `three-lnn systems`) or a `System` object, e.g. a typed
+   * Lagrangian from `defineSystem` / `systemFromExpression` (its id and parameters go to the model's
+   * metadata; such a system has no default training box, so pass `box`).
+   */
+  system: string | System;
+  /** System parameter overrides, e.g. `{ l1: 0.8 }` or `{ nodes: 8 }` (applied with `withParams`). @default {} */
   params?: Record<string, number>;
+  /**
+   * The Lagrangian of a `System` object as text (the `systemFromExpression` syntax), when it has one. It is
+   * checked against the system (same q̈ at seeded states) and written to the model's metadata
+   * (`system.lagrangian`) and the checkpoint, so the model and a resumed run can rebuild the system.
+   * @default null
+   */
+  lagrangian?: string | null;
   /** @default 'lnn' ('lgn' for string) */
   kind?: ModelKind;
   /** Hidden widths. @default [128, 128] */
@@ -43,6 +59,14 @@ export interface TrainerOptions {
   loss?: LossName;
   /** δ of the Huber loss. @default 1 */
   huberDelta?: number;
+  /**
+   * How the loss is differentiated: `exact` (the hand-derived backward of `fast/lnnLossGradient.ts`: lnn
+   * models with softplus or tanh and q̇ inputs, on the wasm or cpu backend), `autodiff` (TF.js autodiff,
+   * every kind and backend) or `auto` (exact where it applies). Both give the same gradient to float32
+   * rounding; exact is several times faster.
+   * @default 'auto'
+   */
+  gradient?: GradientMethod;
   /** Seed of the initial weights, the batches and the validation set. @default 0 */
   seed?: number;
   /** Validation every this many steps. @default 100 */
@@ -74,8 +98,18 @@ export interface TrainerOptions {
    * embedding are kept.
    */
   from?: string | LoadedModel;
-  /** Training distribution. @default defaultTrainingBox(system) */
+  /**
+   * Training distribution of fresh analytic states. With `data`, it sets only the input scaling and the
+   * model's training ranges.
+   * @default defaultTrainingBox(system); with `data`, the smallest box holding the recorded states
+   */
   box?: TrainingBox;
+  /**
+   * Where the states and q̈ targets come from: recorded motion (`trajectorySource` in ./data) instead of
+   * fresh states of `box` with the system's exact q̈.
+   * @default fresh states of `box`
+   */
+  data?: DataSource;
   /** The command line, for the provenance. @default '' */
   command?: string;
   /** Hardware description for the provenance (CPU model, cores). @default 'unknown' */
@@ -83,8 +117,16 @@ export interface TrainerOptions {
 }
 
 /** {@link TrainerOptions} with every default filled in, as a checkpoint stores them. */
-export type ResolvedOptions = Required<Omit<TrainerOptions, 'from' | 'box' | 'params'>> & {
+export type ResolvedOptions = Required<
+  Omit<TrainerOptions, 'system' | 'from' | 'box' | 'params' | 'data'>
+> & {
+  /** What the states come from (checkpoints written before it existed: the box). */
+  data?: DataRecord;
+  /** The system's id. */
+  system: string;
   params: Record<string, number>;
+  /** The system's angle flags (to rebuild a system that is not in the registry). */
+  angles?: boolean[];
   box: TrainingBox;
   from: string | null;
 };
@@ -141,6 +183,8 @@ export function resolveOptions(
   const resolved: ResolvedOptions = {
     system: system.id,
     params: { ...system.params },
+    angles: [...system.angles],
+    lagrangian: options.lagrangian ?? null,
     kind,
     hidden: fromModel ? fromModel.metadata.architecture.layers.slice(1, -1) : (options.hidden ?? [128, 128]),
     activation:
@@ -156,6 +200,7 @@ export function resolveOptions(
     clip: options.clip ?? 1,
     loss: options.loss ?? 'l1',
     huberDelta: options.huberDelta ?? 1,
+    gradient: options.gradient ?? 'auto',
     shiftInvariant: options.shiftInvariant ?? false,
     angleEmbedding: resolveAngleEmbedding(options.angleEmbedding, kind, fromModel),
     velocityEmbedding: resolveVelocityEmbedding(options.velocityEmbedding, kind, fromModel, box),
@@ -165,6 +210,7 @@ export function resolveOptions(
     command: options.command ?? '',
     hardware: options.hardware ?? 'unknown',
     box,
+    data: options.data?.record ?? { kind: 'box' },
     from: fromModel ? fromModel.source : null,
   };
   for (const [k, v] of Object.entries({ steps, batch: resolved.batch, valSize: resolved.valSize })) {
@@ -175,6 +221,12 @@ export function resolveOptions(
       );
   }
   if (!(resolved.lr > 0)) throw new TrainerOptionError('lr', '`lr` must be a positive number.');
+  if (!GRADIENT_METHODS.includes(resolved.gradient)) {
+    throw new TrainerOptionError(
+      'gradient',
+      `\`gradient\` '${String(resolved.gradient)}' is unknown; use one of ${GRADIENT_METHODS.join(', ')}.`,
+    );
+  }
   if (!(resolved.clip > 0)) throw new TrainerOptionError('clip', '`clip` must be a positive number.');
   return resolved;
 }
@@ -250,4 +302,113 @@ function resolveVelocityEmbedding(
     );
   }
   return embedding;
+}
+
+/** States at which a Lagrangian text is checked against the `System` object it describes. */
+const LAGRANGIAN_CHECK_STATES = 8;
+
+/**
+ * The system {@link TrainerOptions} name: built from the registry for an id, or the given object (with
+ * `params` applied through `withParams`); `lagrangian`, when given, must describe it.
+ * @throws Error for an unknown id or parameters; TrainerOptionError (option `lagrangian`) for a text that
+ * does not parse or whose q̈ differs from the system's
+ */
+export function trainingSystem(options: Pick<TrainerOptions, 'system' | 'params' | 'lagrangian'>): System {
+  const params = options.params ?? {};
+  let system: System;
+  if (typeof options.system === 'string') system = createSystem(options.system, params);
+  else if (options.system && typeof options.system.accelerations === 'function')
+    system = Object.keys(params).length > 0 ? options.system.withParams(params) : options.system;
+  else
+    throw new TrainerOptionError(
+      'system',
+      '`system` must be a registry id (see `three-lnn systems`) or a System object (e.g. from defineSystem).',
+    );
+  if (options.lagrangian != null) checkLagrangian(options.lagrangian, system);
+  return system;
+}
+
+/**
+ * Check that `text` (the `systemFromExpression` syntax) is the Lagrangian of `system`: the same dof and
+ * the same q̈ (to 1e-9, relative to |q̈| + 1) at seeded states.
+ */
+function checkLagrangian(text: string, system: System): void {
+  let typed: System;
+  try {
+    typed = systemFromExpression(text, { params: { ...system.params }, dof: system.dof });
+  } catch (e) {
+    throw new TrainerOptionError('lagrangian', `\`lagrangian\` does not parse: ${(e as Error).message}`);
+  }
+  const n = system.dof;
+  const rng = createRng(0x1a9);
+  const q = new Float64Array(n * LAGRANGIAN_CHECK_STATES);
+  const qd = new Float64Array(n * LAGRANGIAN_CHECK_STATES);
+  for (let i = 0; i < q.length; i++) {
+    q[i] = (rng() - 0.5) * 2;
+    qd[i] = (rng() - 0.5) * 2;
+  }
+  const a = new Float64Array(q.length);
+  const b = new Float64Array(q.length);
+  try {
+    system.accelerations(q, qd, a, LAGRANGIAN_CHECK_STATES);
+    typed.accelerations(q, qd, b, LAGRANGIAN_CHECK_STATES);
+  } catch {
+    return; // a singular state: the check cannot decide, and training will report the system's own error
+  }
+  for (let i = 0; i < a.length; i++) {
+    if (!(Math.abs(a[i] - b[i]) <= 1e-9 * (Math.abs(a[i]) + 1))) {
+      throw new TrainerOptionError(
+        'lagrangian',
+        `\`lagrangian\` is not the Lagrangian of system '${system.id}' (q̈ ${b[i]} vs ${a[i]} at a test state); pass the text the system was built from.`,
+      );
+    }
+  }
+}
+
+/** The `system` entry of a trained model's metadata: id, parameters and, when known, the Lagrangian text. */
+export function systemRef(system: System, lagrangian: string | null): ModelSystemRef {
+  const ref: ModelSystemRef & { lagrangian?: string } = { id: system.id, params: { ...system.params } };
+  if (lagrangian != null) ref.lagrangian = lagrangian;
+  return ref;
+}
+
+/**
+ * The system of a checkpoint: from the registry when its id is registered, else from the recorded
+ * Lagrangian text (with the model's angle flags), else `given` (checked for id and dof).
+ * @throws Error naming what is missing
+ */
+export function resumedSystem(o: ResolvedOptions, angles: readonly boolean[], given?: System): System {
+  if (given) {
+    if (given.id !== o.system || given.dof !== (o.angles?.length ?? angles.length))
+      throw new TrainerOptionError(
+        'system',
+        `the checkpoint trains '${o.system}' (dof ${o.angles?.length ?? angles.length}), not '${given.id}' (dof ${given.dof}).`,
+      );
+    return Object.keys(o.params).length > 0 ? given.withParams(o.params) : given;
+  }
+  if (listSystems().some((s) => s.id === o.system)) return createSystem(o.system, o.params);
+  if (o.lagrangian != null)
+    return systemFromExpression(o.lagrangian, {
+      id: o.system,
+      params: o.params,
+      angles: [...(o.angles ?? angles)],
+    });
+  throw new TrainerOptionError(
+    'system',
+    `the checkpoint trains '${o.system}', which is not a registered system and has no recorded Lagrangian text; pass the System object to resume.`,
+  );
+}
+
+/**
+ * Whether two data records describe the same data: the same kind, and for recordings the same files (by
+ * sha256 and lane, in order) and derivative settings.
+ */
+export function sameData(a: DataRecord, b: DataRecord): boolean {
+  if (a.kind !== b.kind) return false;
+  if (a.kind === 'box' || b.kind === 'box') return true;
+  return (
+    a.files.length === b.files.length &&
+    a.files.every((f, i) => f.sha256 === b.files[i].sha256 && f.lane === b.files[i].lane) &&
+    JSON.stringify(a.derivatives) === JSON.stringify(b.derivatives)
+  );
 }
