@@ -1,3 +1,4 @@
+import type GUI from 'lil-gui';
 import { type DragPoint, PointerDrag } from '../plugins/three/index.js';
 import { findScene, type SceneModule, sceneModules } from '../scenes/index.js';
 import { resolveOptions, viewOf } from '../scenes/types.js';
@@ -7,17 +8,22 @@ import { Controls, type ControlsHost, writeUrl } from './Controls.js';
 import type { RunInfo } from './exportRun.js';
 import { FieldView } from './FieldView.js';
 import type { Lane } from './Lane.js';
+import { LearnPanel } from './learn/LearnPanel.js';
+import { LearnSession } from './learn/LearnSession.js';
 import { LOAD_LEVELS, LoadGovernor, type LoadLevel, PACES, type Pace } from './loadGovernor.js';
 import { LEARNED_ENGINES, loadLane } from './loadLane.js';
+import { PendulumFieldView } from './PendulumFieldView.js';
 import { Plots } from './Plots.js';
 import { RigView } from './RigView.js';
 import { laneRoutes, pinLaneRoutes } from './routes.js';
 import { Shell } from './Shell.js';
 import { Simulation } from './Simulation.js';
 import { Stage } from './Stage.js';
+import { SurfaceView } from './SurfaceView.js';
 import { sceneLanes } from './sceneLanes.js';
 import { Timeline, type TimelineHost } from './Timeline.js';
 import { type AppUrlState, type EngineRoute, formatUrlState, parseUrlState } from './urlState.js';
+import type { View3D } from './View3D.js';
 
 /**
  * The comparison app: opens a scene as lanes (one per engine) over a {@link Simulation}, and runs the
@@ -53,11 +59,16 @@ export class App implements ControlsHost, TimelineHost {
   readonly controls: Controls;
   rigView: RigView | null = null;
   fieldView: FieldView | null = null;
+  /** A 3D scene's own view (membrane surface, field of pendulums), or null. */
+  sceneView: View3D | null = null;
   /**
    * Drag and pluck (the three.js plugin's {@link PointerDrag}): a press on a bob of any lane pushes the
    * same point of every lane with the same force, set at step boundaries. Null without WebGL.
    */
   readonly drag: PointerDrag | null;
+  /** "Learn this scene": a network trained in a worker, drawn as an extra lane ({@link LearnSession}). */
+  readonly learn: LearnSession = new LearnSession(this);
+  private learnPanel: LearnPanel | null = null;
   private lastTime = 0;
   private plotClock = 0;
   private readonly hud: HTMLElement | null;
@@ -282,6 +293,29 @@ export class App implements ControlsHost, TimelineHost {
 
   // ---------------------------------------------------------------- hosts of the parts
 
+  /** The lanes drawn: the scene's, and the learned lane while one trains. */
+  get viewLanes(): readonly Lane[] {
+    return this.learn.lane ? [...this.lanes, this.learn.lane] : this.lanes;
+  }
+
+  /** The Learn folder of the controls (see {@link LearnPanel}). */
+  buildLearnFolder(gui: GUI): GUI {
+    this.learnPanel?.dispose();
+    this.learnPanel = new LearnPanel(gui, this.learn);
+    return this.learnPanel.folder;
+  }
+
+  /** The learned lane appeared or went: draw the lanes again (not while a scene opens: it draws its own). */
+  lanesChanged(): void {
+    if (this.opening || !this.module || this.fieldView || !this.rigView) return;
+    this.rigView.dispose();
+    this.rigView = null;
+    const module = this.module;
+    this.buildView(resolveOptions(module, this.url.options));
+    this.stage.frame();
+    this.renderLegend();
+  }
+
   stepOnce(): void {
     this.timeline.stepOnce();
   }
@@ -389,12 +423,14 @@ export class App implements ControlsHost, TimelineHost {
     }
     const t0 = performance.now();
     if (live) this.sim.advance(delta);
+    this.learn.tick();
     const loop = this.module?.loopAfter;
     if (loop && this.sim.t >= loop && live && !this.opening) void this.restart();
     const t1 = performance.now();
     this.lastPhysicsMs = t1 - t0;
     this.rigView?.update(this.sim.t);
     this.fieldView?.update(this.sim.t);
+    this.sceneView?.update(this.sim.t);
     const t2 = performance.now();
     this.stage.render();
     const t3 = performance.now();
@@ -419,6 +455,7 @@ export class App implements ControlsHost, TimelineHost {
   private async warmUp(): Promise<void> {
     this.rigView?.update();
     this.fieldView?.update(0);
+    this.sceneView?.update(0);
     if (!this.stage.hasRenderer) return;
     await this.stage.compile();
     this.rigView?.clearTrails();
@@ -514,13 +551,20 @@ export class App implements ControlsHost, TimelineHost {
   private buildView(options: Record<string, string | number>): void {
     const module = this.module!;
     const view = viewOf(module, options);
+    if (view.kind === 'surface' || view.kind === 'pendulums') {
+      const lanes = this.lanes;
+      this.sceneView =
+        view.kind === 'surface' ? new SurfaceView(lanes, view) : new PendulumFieldView(lanes, view);
+      this.stage.scene.add(this.sceneView.group);
+      return;
+    }
     if (view.kind === 'field') {
       const ref = this.lanes.find((l) => l.key === (module.reference ?? 'analytic')) ?? null;
       this.fieldView = new FieldView(this.lanes, view, ref);
       this.stage.scene.add(this.fieldView.group);
       return;
     }
-    this.rigView = new RigView(this.lanes, {
+    this.rigView = new RigView(this.viewLanes, {
       layout: this.url.layout ?? view.layout ?? 'side',
       spacing: view.spacing,
       pointRadius: view.pointRadius,
@@ -533,6 +577,7 @@ export class App implements ControlsHost, TimelineHost {
       offset: view.offset,
       ruler: view.ruler,
       lightFront: view.lightFront,
+      threeD: view.threeD,
     });
     this.rigView.setTrails(this.url.trails ?? (view.trailLength ?? 240) > 0);
     this.rigView.setTrailScale(this.governor.level.trailScale);
@@ -541,12 +586,17 @@ export class App implements ControlsHost, TimelineHost {
 
   private teardownScene(): void {
     this.drag?.release();
+    void this.learn.discard({ quiet: true });
+    this.learnPanel?.dispose();
+    this.learnPanel = null;
     this.sim.dispose();
     this.sim = new Simulation();
     this.rigView?.dispose();
     this.fieldView?.dispose();
+    this.sceneView?.dispose();
     this.rigView = null;
     this.fieldView = null;
+    this.sceneView = null;
     this.controls.clear();
     this.lanes = [];
   }
@@ -582,6 +632,6 @@ export class App implements ControlsHost, TimelineHost {
   }
 
   renderLegend(): void {
-    this.shell.renderLegend(this.lanes, this.backend);
+    this.shell.renderLegend(this.viewLanes, this.backend);
   }
 }

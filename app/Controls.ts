@@ -60,6 +60,8 @@ export interface ControlsHost {
   writeUrl(): void;
   /** Redraw the legend (lane statuses). */
   renderLegend(): void;
+  /** The Learn folder ("learn this scene"), when the host offers one. */
+  buildLearnFolder?(gui: GUI): GUI | null;
 }
 
 /**
@@ -93,6 +95,7 @@ export class Controls {
       parametersFolder(gui, host),
       sceneFolder(gui, host),
       viewFolder(gui, host),
+      host.buildLearnFolder?.(gui) ?? null,
     ].filter((f): f is GUI => f !== null);
   }
 

@@ -35,6 +35,11 @@ export interface RigViewOptions {
   referenceKey?: string;
   /** Scene background colour the trails fade into. @default '#0d1117' */
   background?: string;
+  /**
+   * Motion out of the x–y plane: lane extents are 3D (a pendulum's whole reach sphere), rods and bobs cast
+   * shadows, and the stage frames the lanes in perspective over a ground plane. @default false
+   */
+  threeD?: boolean;
 }
 
 /** The meshes of one lane. */
@@ -99,11 +104,22 @@ export class RigView {
       referenceKey: options.referenceKey ?? 'analytic',
       background: options.background ?? '#0d1117',
       trailPoint: options.trailPoint,
+      threeD: options.threeD ?? false,
     };
     this.trailDrawn = this.o.trailLength;
     for (const lane of lanes) this.rigs.push(this.buildRig(lane));
     if (this.o.lightFront) this.buildLightFront();
     this.applyLayout();
+  }
+
+  /** Whether the lanes are drawn in 3D (see {@link RigViewOptions.threeD}). */
+  get threeD(): boolean {
+    return this.o.threeD;
+  }
+
+  /** Whether lanes are stacked in rows (along y) rather than side by side. */
+  get stacked(): boolean {
+    return this.o.stackVertically;
   }
 
   /** Current layout. */
@@ -163,7 +179,11 @@ export class RigView {
       const b = rig.extent.clone().translate(rig.group.position);
       box.union(b);
       box.expandByPoint(
-        new THREE.Vector3(rig.group.position.x, rig.group.position.y + this.o.labelY + 0.25, 0),
+        new THREE.Vector3(
+          rig.group.position.x,
+          rig.group.position.y + this.o.labelY + 0.25,
+          this.o.threeD ? rig.group.position.z : 0,
+        ),
       );
     }
     return box;
@@ -269,9 +289,10 @@ export class RigView {
     const extent = new THREE.Box3();
     const p0 = new Float64Array(sys.pointCount * 3);
     sys.positions(lane.q0.subarray(0, sys.dof), p0);
+    const solid = this.o.threeD;
     for (let i = 0; i < sys.pointCount; i++)
-      extent.expandByPoint(new THREE.Vector3(p0[3 * i], p0[3 * i + 1], 0));
-    extent.expandByVector(new THREE.Vector3(0.3, 0.3, 0));
+      extent.expandByPoint(new THREE.Vector3(p0[3 * i], p0[3 * i + 1], solid ? p0[3 * i + 2] : 0));
+    extent.expandByVector(new THREE.Vector3(0.3, 0.3, solid ? 0.3 : 0));
 
     // Pendulums and chains (all coordinates angles, hanging from point 0): a faint circle of the
     // reachable region and a mount, which also mark the lane's place while it is unavailable.
@@ -290,9 +311,20 @@ export class RigView {
       const ringMat = new THREE.LineBasicMaterial({ color, transparent: true, opacity: 0.13 });
       const ring = new THREE.Line(new THREE.BufferGeometry().setFromPoints(pts), ringMat);
       const mountMat = new THREE.MeshStandardMaterial({ color: 0x3a4658, roughness: 0.6 });
-      const mount = new THREE.Mesh(new THREE.BoxGeometry(0.5, 0.06, 0.06), mountMat);
+      const mount = new THREE.Mesh(
+        solid ? new THREE.BoxGeometry(0.3, 0.06, 0.3) : new THREE.BoxGeometry(0.5, 0.06, 0.06),
+        mountMat,
+      );
+      mount.castShadow = solid;
+      // In 3D the reachable region is a sphere; a circle would read as an orbit, so only the mount shows.
+      ring.visible = !solid;
       group.add(ring, mount);
-      extent.union(new THREE.Box3(new THREE.Vector3(-reach, -reach, 0), new THREE.Vector3(reach, reach, 0)));
+      extent.union(
+        new THREE.Box3(
+          new THREE.Vector3(-reach, -reach, solid ? -reach : 0),
+          new THREE.Vector3(reach, solid ? 0.1 : reach, solid ? reach : 0),
+        ),
+      );
       ownMaterials.push(ringMat, mountMat);
       ownGeometries.push(ring.geometry, mount.geometry);
     }
@@ -366,6 +398,12 @@ export class RigView {
     }
     rig.bobs = new InstancedBobs(ps, { radius: this.o.pointRadius, material: rig.bobMat });
     this.group.add(rig.bobs);
+    if (this.o.threeD) {
+      rig.bobs.castShadow = true;
+      rig.rods?.traverse((o) => {
+        o.castShadow = true;
+      });
+    }
     rig.bound = handle;
     rig.system = ps;
     rig.trailFill = 0;

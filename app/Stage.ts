@@ -4,12 +4,15 @@ import { CSS2DRenderer } from 'three/examples/jsm/renderers/CSS2DRenderer.js';
 import type { SceneDefinition } from '../src/index.js';
 import type { FieldView } from './FieldView.js';
 import type { RigView } from './RigView.js';
+import type { View3D } from './View3D.js';
 
 /** What the stage draws and frames: the open scene's definition and its view. */
 export interface StageContent {
   readonly definition: SceneDefinition | null;
   readonly rigView: RigView | null;
   readonly fieldView: FieldView | null;
+  /** A 3D view of its own (a membrane's surface, a field of pendulums), or null. */
+  readonly sceneView?: View3D | null;
 }
 
 /** The row a rig view laid its lanes out in: where each lane stood, and the size of one lane. */
@@ -55,6 +58,14 @@ export class Stage {
   private legendHeight = 0;
   /** Largest pixel ratio the renderer draws at (the load governor lowers it; never above 2). */
   private pixelRatioCap = 2;
+  /** The key light (casts shadows in 3D scenes). */
+  private readonly key = new THREE.DirectionalLight(0xffffff, 2.2);
+  /** The upright grid behind flat scenes. */
+  private readonly backdrop = new THREE.GridHelper(40, 80, 0x263041, 0x182030);
+  /** Ground of 3D scenes: a plane that takes the shadows, and a grid on it. */
+  private readonly ground = new THREE.Group();
+  /** Whether the open scene is drawn in 3D (ground, shadows, framed from its camera's direction). */
+  private solid = false;
 
   constructor(
     private readonly holder: HTMLElement,
@@ -65,6 +76,8 @@ export class Stage {
       renderer.setPixelRatio(this.pixelRatioFor());
       renderer.outputColorSpace = THREE.SRGBColorSpace;
       renderer.toneMapping = THREE.ACESFilmicToneMapping;
+      renderer.shadowMap.enabled = true;
+      renderer.shadowMap.type = THREE.PCFSoftShadowMap;
       holder.prepend(renderer.domElement);
       this.renderer = renderer;
     } catch (err) {
@@ -81,13 +94,18 @@ export class Stage {
 
     this.scene.background = new THREE.Color('#0d1117');
     this.scene.add(new THREE.HemisphereLight(0xc8d8ff, 0x1a1f29, 1.6));
-    const key = new THREE.DirectionalLight(0xffffff, 2.2);
+    const key = this.key;
     key.position.set(3, 6, 8);
-    this.scene.add(key);
-    const grid = new THREE.GridHelper(40, 80, 0x263041, 0x182030);
+    key.shadow.mapSize.set(1024, 1024);
+    key.shadow.bias = -0.0004;
+    key.shadow.normalBias = 0.02;
+    key.shadow.radius = 3;
+    this.scene.add(key, key.target);
+    const grid = this.backdrop;
     grid.rotation.x = Math.PI / 2;
     grid.position.z = -1.5;
     this.scene.add(grid);
+    this.buildGround();
 
     // Mouse: left drag orbits, wheel zooms, right drag pans. Touch: one finger orbits, two fingers
     // pinch to zoom and move to pan (OrbitControls also sets `touch-action: none` on the element).
@@ -227,8 +245,15 @@ export class Stage {
    * (one row on a wide viewport, 2 × 2 on a narrow portrait one).
    */
   frame(): void {
-    const { definition, rigView, fieldView } = this.hooks.content();
+    const { definition, rigView, fieldView, sceneView } = this.hooks.content();
     if (!definition) return;
+    this.stopInertia();
+    const solidView = sceneView ?? (rigView?.threeD ? rigView : null);
+    this.setSolid(solidView !== null);
+    if (solidView) {
+      this.frame3D(definition, solidView.bounds(), rigView, sceneView ?? null);
+      return;
+    }
     const cam = definition.camera;
     const target = new THREE.Vector3(...(cam?.target ?? [0, 0, 0]));
     const pos = new THREE.Vector3(...(cam?.position ?? [0, 0, 10]));
@@ -283,6 +308,144 @@ export class Stage {
     } else {
       this.camera.lookAt(target);
     }
+  }
+
+  /**
+   * End the orbit controls' damped motion (what is left of the last drag), so a framed camera stays where
+   * it was put: one update without damping spends and clears the remaining rotation, pan and zoom.
+   */
+  private stopInertia(): void {
+    const c = this.controls;
+    if (!c?.enableDamping) return;
+    c.enableDamping = false;
+    c.update();
+    c.enableDamping = true;
+  }
+
+  /** Whether the open scene is drawn in 3D: ground plane, shadows, framed from its camera's direction. */
+  get threeD(): boolean {
+    return this.solid;
+  }
+
+  /** Whether the key light casts shadows now (3D scenes). */
+  get shadows(): boolean {
+    return this.solid && this.key.castShadow && (this.renderer?.shadowMap.enabled ?? false);
+  }
+
+  /** A ground plane that takes shadows, with a faint grid on it; shown in 3D scenes only. */
+  private buildGround(): void {
+    const plane = new THREE.Mesh(
+      new THREE.PlaneGeometry(60, 60),
+      new THREE.MeshStandardMaterial({ color: 0x161c26, roughness: 0.95, metalness: 0 }),
+    );
+    plane.rotation.x = -Math.PI / 2;
+    plane.receiveShadow = true;
+    plane.name = 'ground';
+    const grid = new THREE.GridHelper(60, 120, 0x2a3445, 0x1e2634);
+    grid.position.y = 0.002;
+    this.ground.add(plane, grid);
+    this.ground.visible = false;
+    this.scene.add(this.ground);
+  }
+
+  /** Switch between the flat front view (upright grid, no shadows) and 3D (ground, shadows). */
+  private setSolid(on: boolean): void {
+    this.solid = on;
+    this.ground.visible = on;
+    this.backdrop.visible = !on;
+    this.key.castShadow = on;
+    if (!on) this.key.position.set(3, 6, 8);
+    if (!on) this.key.target.position.set(0, 0, 0);
+  }
+
+  /**
+   * Frame 3D content: look at the centre of `box` from the scene camera's direction (position − target),
+   * far enough that the box's bounding sphere fits the viewport below the legend; put the ground just under
+   * the box and fit the key light's shadow camera around it.
+   */
+  private frame3D(
+    definition: SceneDefinition,
+    box: THREE.Box3,
+    rigView: RigView | null,
+    sceneView: View3D | null,
+  ): void {
+    const cam = definition.camera;
+    this.columns = 0;
+    this.camera.fov = cam?.fov ?? 45;
+    this.camera.updateProjectionMatrix();
+    const centre = box.getCenter(new THREE.Vector3());
+    const radius = Math.max(0.5, box.getSize(new THREE.Vector3()).length() / 2);
+    const zAxis = new THREE.Vector3(...(cam?.position ?? [0, 2, 10])).sub(
+      new THREE.Vector3(...(cam?.target ?? [0, 0, 0])),
+    );
+    if (zAxis.lengthSq() < 1e-12) zAxis.set(0, 0, 1);
+    zAxis.normalize();
+    const xAxis = new THREE.Vector3(0, 1, 0).cross(zAxis);
+    if (xAxis.lengthSq() < 1e-12) xAxis.set(1, 0, 0);
+    xAxis.normalize();
+    const yAxis = zAxis.clone().cross(xAxis);
+    const inset = this.legendInset();
+    this.legendHeight = inset;
+    const h = Math.max(1, this.holder.clientHeight);
+    const tanV = Math.tan(THREE.MathUtils.degToRad(this.camera.fov) / 2);
+    const tanH = tanV * this.camera.aspect;
+    // The legend takes the top `inset` pixels: the box must fit the rest of the height.
+    const tanVu = tanV * Math.max(0.3, (h - inset) / h);
+    // Closest distance from the centre at which every corner of the box is inside the view: a corner at
+    // (x, y, z) in the camera's axes needs d ≥ z + |x| / tan(half width) and d ≥ z + |y| / tan(half height).
+    let distance = 0;
+    const v = new THREE.Vector3();
+    for (let k = 0; k < 8; k++) {
+      v.set(k & 1 ? box.max.x : box.min.x, k & 2 ? box.max.y : box.min.y, k & 4 ? box.max.z : box.min.z);
+      v.sub(centre);
+      const z = v.dot(zAxis);
+      distance = Math.max(distance, z + Math.abs(v.dot(xAxis)) / tanH, z + Math.abs(v.dot(yAxis)) / tanVu);
+    }
+    distance *= 1.06;
+    this.camera.position.copy(centre).addScaledVector(zAxis, distance);
+    this.camera.lookAt(centre);
+    // Move the view up by half the legend's height, so the content is centred in what is left.
+    const shift = yAxis.clone().multiplyScalar((inset / h) * distance * tanV);
+    const target = centre.clone().add(shift);
+    this.camera.position.add(shift);
+    this.camera.updateMatrixWorld();
+    if (this.controls) {
+      this.controls.target.copy(target);
+      this.controls.update();
+    } else {
+      this.camera.lookAt(target);
+    }
+    // Lane labels may be as wide as the distance between neighbouring labels on screen.
+    const anchors = sceneView
+      ? sceneView.labels.map((o) => o.getWorldPosition(new THREE.Vector3()))
+      : rigView && !rigView.stacked
+        ? rigView.group.children.filter((o) => o.name.startsWith('lane:')).map((o) => o.position.clone())
+        : [];
+    let gap = Infinity;
+    for (let i = 1; i < anchors.length; i++) {
+      const a = anchors[i - 1].clone().project(this.camera);
+      const b = anchors[i].clone().project(this.camera);
+      gap = Math.min(gap, (Math.abs(a.x - b.x) / 2) * Math.max(1, this.holder.clientWidth));
+    }
+    if (Number.isFinite(gap)) {
+      this.holder.style.setProperty('--lane-label-max', `${Math.max(72, Math.floor(gap - 8))}px`);
+    } else {
+      this.holder.style.removeProperty('--lane-label-max');
+    }
+    this.ground.position.set(centre.x, box.min.y - 0.15, centre.z);
+    // Key light from above and to the front right; its shadow camera covers the content and the ground.
+    const light = this.key;
+    light.target.position.copy(centre);
+    light.position.copy(centre).add(new THREE.Vector3(0.45, 1, 0.55).setLength(radius * 3));
+    const sc = light.shadow.camera;
+    const r = radius * 1.3;
+    sc.left = -r;
+    sc.right = r;
+    sc.top = r;
+    sc.bottom = -r;
+    sc.near = radius * 0.5;
+    sc.far = radius * 6;
+    sc.updateProjectionMatrix();
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { App } from './App.js';
 import { tensorMemory } from './backend.js';
 import type { Lane } from './Lane.js';
+import type { LearnSettings, LearnState } from './learn/LearnSession.js';
 import { LOAD_LEVELS } from './loadGovernor.js';
 import type { PushRecord } from './Simulation.js';
 import type { EngineRoute } from './urlState.js';
@@ -87,6 +88,16 @@ export interface TestHook {
   /** The camera: distance to the point it orbits (zooming changes it) and its position. */
   camera(): { distance: number; position: [number, number, number] };
   /**
+   * The 3D stage: whether the scene is drawn in 3D (ground, shadows), the camera's kind, whether the key
+   * light casts shadows, and what a 3D scene view draws (instances and a vertex checksum per lane).
+   */
+  view3d(): {
+    threeD: boolean;
+    perspective: boolean;
+    shadows: boolean;
+    view: { kind: string; instances: Record<string, number>; vertexSum: Record<string, number> } | null;
+  };
+  /**
    * The responsive layout: columns of the lane grid (lanes in one row: as many as lanes; 0 without rig
    * lanes) and whether the controls drawer is open (small screens).
    */
@@ -138,6 +149,19 @@ export interface TestHook {
     trailPoints: number;
     shown: string;
   };
+  /**
+   * "Learn this scene": the run's state (status, step, loss, validation q̈ L1, swaps, box), the learned
+   * lane (null before the first checkpoint) and whether it runs the last good checkpoint.
+   */
+  learn(): LearnState & { lane: LaneSnapshot | null; settled: boolean; available: string | null };
+  /** Start learning the open scene (settings over the panel's defaults). */
+  learnStart(settings?: Partial<LearnSettings>): Promise<void>;
+  /** Stop, resume or discard the run (discard frees the worker, the lane and its engine). */
+  learnControl(action: 'stop' | 'resume' | 'discard'): Promise<void>;
+  /** The last good checkpoint's files: model.json text and weights.bin as base64; null before one. */
+  learnExport(): Promise<{ modelJson: string; weightsBase64: string } | null>;
+  /** q̈ of the learned lane's model at `batch` states (`[batch * dof]` each), as the lane computes it. */
+  learnAccel(q: number[], qd: number[], batch: number): number[] | null;
 }
 
 declare global {
@@ -219,6 +243,12 @@ export function installTestHook(app: App): TestHook {
       distance: app.stage.cameraDistance,
       position: app.stage.camera.position.toArray() as [number, number, number],
     }),
+    view3d: () => ({
+      threeD: app.stage.threeD,
+      perspective: app.stage.camera.isPerspectiveCamera === true,
+      shadows: app.stage.shadows,
+      view: app.sceneView?.probe() ?? null,
+    }),
     layout: () => ({ laneColumns: app.stage.laneColumns, drawerOpen: app.shell.drawerOpen }),
     pointOnScreen: (key, point, copy = 0) => {
       const d = app.rigView?.dragSystems().find((x) => x.lane.key === key);
@@ -269,6 +299,7 @@ export function installTestHook(app: App): TestHook {
       trailPoints: app.rigView?.trailPoints ?? 0,
       shown: document.querySelector('.viewport .hud')?.textContent ?? '',
     }),
+    ...learnHooks(app),
   };
   window.__threeLnn = hook;
   const wait = () => {
@@ -277,4 +308,38 @@ export function installTestHook(app: App): TestHook {
   };
   requestAnimationFrame(wait);
   return hook;
+}
+
+/** The "Learn this scene" part of the hook. */
+function learnHooks(
+  app: App,
+): Pick<TestHook, 'learn' | 'learnStart' | 'learnControl' | 'learnExport' | 'learnAccel'> {
+  const session = app.learn;
+  return {
+    learn: () => {
+      const lane = session.lane;
+      return {
+        ...structuredClone({ ...session.state }),
+        lane: lane ? snapshotOf(app, lane, -1) : null,
+        settled: session.settled,
+        available: session.unavailableReason(),
+      };
+    },
+    learnStart: (settings = {}) =>
+      session.start({ ...session.defaults(settings.fineTune ?? false), ...settings }),
+    learnControl: async (action) => {
+      if (action === 'stop') session.stop();
+      else if (action === 'resume') session.resume();
+      else await session.discard();
+    },
+    learnExport: async () => {
+      const files = await session.exportFiles();
+      if (!files) return null;
+      const bytes = new Uint8Array(files.weights);
+      let bin = '';
+      for (let i = 0; i < bytes.length; i++) bin += String.fromCharCode(bytes[i]);
+      return { modelJson: files.modelJson, weightsBase64: btoa(bin) };
+    },
+    learnAccel: (q, qd, batch) => session.accelerations(q, qd, batch),
+  };
 }

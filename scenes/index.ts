@@ -5,9 +5,13 @@
 import { chain } from './chain.js';
 import { chaosField } from './chaosField.js';
 import { doublePendulum } from './doublePendulum.js';
+import { drumMembrane } from './drumMembrane.js';
 import { relativisticParticle } from './relativisticParticle.js';
+import { sphericalField } from './sphericalField.js';
+import { sphericalRide } from './sphericalRide.js';
 import type { SceneModule } from './types.js';
 import { vibratingString } from './vibratingString.js';
+import { whirlingString } from './whirlingString.js';
 import { yourLagrangian } from './yourLagrangian.js';
 
 /** Every registered scene, default first. */
@@ -18,6 +22,10 @@ export const sceneModules: readonly SceneModule[] = [
   vibratingString,
   relativisticParticle,
   yourLagrangian,
+  sphericalRide,
+  whirlingString,
+  drumMembrane,
+  sphericalField,
 ];
 
 /** The scene registered under `id`, or undefined. */

@@ -59,10 +59,49 @@ export interface RigsView {
   readonly ruler?: { readonly from: number; readonly to: number; readonly step: number };
   /** A vertical marker moving at the speed of light (x = x₀ + c·t, c = 1) across every lane. @default false */
   readonly lightFront?: boolean;
+  /**
+   * Motion out of the x–y plane: the stage frames the lanes' 3D bounds from the scene camera's direction,
+   * lights them with a shadow-casting key light over a ground plane, and rods and bobs cast shadows.
+   * @default false (a flat front view)
+   */
+  readonly threeD?: boolean;
 }
 
+/**
+ * Systems whose points form a grid (the membrane): each lane drawn as one lit surface whose vertices are
+ * the system's points, updated in place every frame, lanes side by side along x.
+ */
+export interface SurfaceView {
+  readonly kind: 'surface';
+  /** Points per grid row (along x) and rows (along z); `columns * rows` must be the system's point count. */
+  readonly columns: number;
+  readonly rows: number;
+  /** Distance between lanes along x. */
+  readonly spacing: number;
+  /** Added to every lane's origin (e.g. to centre a grid that starts at the origin). @default [0, 0, 0] */
+  readonly offset?: readonly [number, number, number];
+  /** Displacements drawn this many times larger (the lane labels say so). @default 1 */
+  readonly heightScale?: number;
+}
+
+/**
+ * Many copies of a pendulum (a batch) hung from a square grid of pivots in the horizontal plane, drawn as
+ * two InstancedMeshes per lane (rods and bobs), lanes side by side along x.
+ */
+export interface PendulumsView {
+  readonly kind: 'pendulums';
+  /** Pivots per row (along x) and rows (along z); `columns * rows` must equal the lane's copies. */
+  readonly columns: number;
+  readonly rows: number;
+  /** Distance between neighbouring pivots. */
+  readonly pitch: number;
+}
+
+/** Views drawn in 3D with the stage's shadows and ground (see {@link RigsView.threeD}). */
+export type Scene3DView = SurfaceView | PendulumsView;
+
 /** How the app draws a scene. */
-export type SceneViewSpec = RigsView | FieldView;
+export type SceneViewSpec = RigsView | FieldView | SurfaceView | PendulumsView;
 
 /** The view of `module` for the given option values. */
 export function viewOf(module: SceneModule, options: SceneOptionValues): SceneViewSpec {

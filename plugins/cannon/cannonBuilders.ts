@@ -3,6 +3,7 @@ import type { System } from '../../src/index.js';
 import { buildCannonChain } from './buildCannonChain.js';
 import { buildCannonDoublePendulum } from './buildCannonDoublePendulum.js';
 import { buildCannonPendulum } from './buildCannonPendulum.js';
+import { buildCannonSphericalPendulum } from './buildCannonSphericalPendulum.js';
 import { buildCannonString } from './buildCannonString.js';
 import type { CannonBuildOptions } from './CannonBuildOptions.js';
 import type { CannonSystem } from './CannonSystem.js';
@@ -16,4 +17,5 @@ export const cannonBuilders: ReadonlyMap<string, CannonBuilder> = new Map<string
   ['double-pendulum', buildCannonDoublePendulum],
   ['chain', buildCannonChain],
   ['string', buildCannonString],
+  ['spherical-pendulum', buildCannonSphericalPendulum],
 ]);

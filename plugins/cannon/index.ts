@@ -14,6 +14,7 @@ export {
 export { buildCannonChain } from './buildCannonChain.js';
 export { buildCannonDoublePendulum } from './buildCannonDoublePendulum.js';
 export { buildCannonPendulum } from './buildCannonPendulum.js';
+export { buildCannonSphericalPendulum } from './buildCannonSphericalPendulum.js';
 export { buildCannonString } from './buildCannonString.js';
 export {
   type CannonBuildOptions,
