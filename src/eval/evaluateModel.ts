@@ -11,6 +11,8 @@ import { createRng, uniform } from '../math/random.js';
 import { loadModel } from '../model/loadModel.js';
 import { measureMassScale } from '../model/massScale.js';
 import type { LoadedModel, MassScaleSpec } from '../model/metadata.js';
+import { Membrane, membraneModeShape } from '../systems/Membrane.js';
+import { membraneModeFrequencies } from '../systems/membraneModeFrequencies.js';
 import { createSystem } from '../systems/registry.js';
 import { stringModeFrequencies } from '../systems/stringModeFrequencies.js';
 import {
@@ -174,6 +176,93 @@ async function evalString(
   return { modeFrequencies: modes.metric, energyError: energy, qddL1: qdd };
 }
 
+/**
+ * Membrane (lgn on a grid): mode frequencies on a large grid (64×64; quick 16×16) against the closed form,
+ * for j, k ∈ {1, 2, 4, …, side} — ω² = −φ·(q̈(εφ) − q̈(−εφ)) / (2ε‖φ‖²) at rest, ε = 0.01 —; energy from
+ * sampler starts on that grid; q̈ error on the training grid's box.
+ */
+async function evalMembrane(
+  model: LoadedModel,
+  backend: string,
+  o: Required<Omit<EvaluateOptions, 'backend'>>,
+) {
+  const meta = model.metadata;
+  const side = o.quick ? 16 : 64;
+  const big = new Membrane({ ...meta.system.params, nx: side, ny: side });
+  const n = big.dof;
+  const ks: number[] = [];
+  for (let j = 1; j <= side; j *= 2) ks.push(j);
+  const exact = membraneModeFrequencies(big);
+  const eps = 1e-2;
+  const count = ks.length * ks.length;
+  const q = new Float64Array(2 * count * n);
+  const phi = new Float64Array(n);
+  const norms: number[] = [];
+  let m = 0;
+  for (const k of ks) {
+    for (const j of ks) {
+      membraneModeShape(side, side, j, k, phi);
+      let nn = 0;
+      for (let i = 0; i < n; i++) {
+        q[2 * m * n + i] = eps * phi[i];
+        q[(2 * m + 1) * n + i] = -eps * phi[i];
+        nn += phi[i] * phi[i];
+      }
+      norms.push(nn);
+      m++;
+    }
+  }
+  const a = await withEngine(model, big, backend, (engine) => {
+    const out = new Float64Array(q.length);
+    accelerationsOf(engine)(q, new Float64Array(q.length), out, 2 * count);
+    return out;
+  });
+  let worst = 0;
+  let sum = 0;
+  m = 0;
+  for (const k of ks) {
+    for (const j of ks) {
+      membraneModeShape(side, side, j, k, phi);
+      let num = 0;
+      for (let i = 0; i < n; i++) num += phi[i] * (a[2 * m * n + i] - a[(2 * m + 1) * n + i]);
+      const w = Math.sqrt(Math.max(0, -num / (2 * eps * norms[m])));
+      const ref = exact[(k - 1) * side + j - 1];
+      const rel = Math.abs(w - ref) / ref;
+      worst = Math.max(worst, rel);
+      sum += rel;
+      m++;
+    }
+  }
+  const modeFrequencies: Metric = {
+    value: worst,
+    mean: sum / count,
+    modes: count,
+    grid: `${side}x${side}`,
+    protocol: `max relative error of the mode frequencies (j, k in {${ks.join(', ')}}) on a ${side}x${side} membrane: omega^2 = -phi.(qdd(eps phi) - qdd(-eps phi)) / (2 eps |phi|^2) at rest, eps = ${eps}, against the closed form`,
+  };
+  const energy = await withEngine(model, big, backend, (engine) =>
+    energyDriftFromSampler(accelerationsOf(engine), big, {
+      starts: o.quick ? 2 : 3,
+      seconds: o.quick ? 2 : 10,
+      dt: 0.05,
+      seed: o.seed,
+    }),
+  );
+  const small = createSystem('membrane', meta.system.params);
+  const ranges = meta.trainingRanges;
+  const ns = small.dof;
+  const qdd = await withEngine(model, small, backend, (engine) =>
+    qddError(accelerationsOf(engine), small, {
+      states: o.states,
+      seed: o.seed + 1,
+      qRanges: Array.from({ length: ns }, () => (ranges?.q[0] ?? [-0.1, 0.1]) as [number, number]),
+      qdRanges: Array.from({ length: ns }, () => (ranges?.qd[0] ?? [-1, 1]) as [number, number]),
+      source: `the training box per node, ${meta.system.params.nx}x${meta.system.params.ny} grid`,
+    }),
+  );
+  return { modeFrequencies, energyError: energy, qddL1: qdd };
+}
+
 /** Relativistic particle: |q̇| stays below c along roll-outs; q̈ on held-out states. */
 async function evalRelativistic(
   model: LoadedModel,
@@ -243,8 +332,9 @@ export async function evaluateModel(
   };
   let metrics: Record<string, Metric>;
   if (meta.kind === 'lgn') {
-    if (meta.system.id !== 'string') throw new Error(`eval: no protocol for an lgn on '${meta.system.id}'.`);
-    metrics = await evalString(model, backend, o);
+    if (meta.system.id === 'membrane') metrics = await evalMembrane(model, backend, o);
+    else if (meta.system.id === 'string') metrics = await evalString(model, backend, o);
+    else throw new Error(`eval: no protocol for an lgn on '${meta.system.id}'.`);
   } else if (isRel) {
     metrics = await evalRelativistic(model, backend, o);
   } else if (meta.system.id === 'double-pendulum' || meta.system.id === 'chain') {
@@ -253,7 +343,7 @@ export async function evaluateModel(
     metrics = await evalSampled(model, backend, o);
   } else {
     throw new Error(
-      `eval: no protocol for system '${meta.system.id}'; supported: double-pendulum, chain, spherical-pendulum, double-spherical-pendulum, string (lgn), relativistic-particle.`,
+      `eval: no protocol for system '${meta.system.id}'; supported: double-pendulum, chain, spherical-pendulum, double-spherical-pendulum, string and membrane (lgn), relativistic-particle.`,
     );
   }
   const massScale =
