@@ -7,13 +7,13 @@
 #   bash training/noise_table.sh                 # the documented run
 #   STEPS=200 EVAL="--quick" bash training/noise_table.sh   # a short smoke run
 #
-# Knobs (environment): STEPS (3000), BATCH (256), HIDDEN (128,128), SEED (0), EVAL (extra `eval` flags),
+# Knobs (environment): STEPS (15000), BATCH (256), HIDDEN (128,128), SEED (0), EVAL (extra `eval` flags),
 # WORK (tmp/noise-table: recordings and models), RESULT (bench/results/noise-table.json), SKIP_TRAIN (set:
 # keep the models and evaluations already in WORK, make only what is missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-STEPS=${STEPS:-3000}
+STEPS=${STEPS:-15000}
 BATCH=${BATCH:-256}
 HIDDEN=${HIDDEN:-128,128}
 SEED=${SEED:-0}
@@ -195,7 +195,7 @@ for (const row of rows) {
   });
 }
 const doc = {
-  command: 'bash training/noise_table.sh',
+  command: `${Number(steps) === 15000 ? '' : `STEPS=${steps} `}bash training/noise_table.sh`,
   network: `lnn 4-${hidden.replace(',', '-')}-1 softplus`,
   steps: Number(steps),
   batch: Number(batch),
