@@ -86,11 +86,17 @@ async function withEngine<T>(
   }
 }
 
-/** Protocols for systems with angle coordinates (double pendulum, chain). */
+/**
+ * Protocols for mechanical systems: the q̈ error over the training box, and the energy protocol — the
+ * paper's (uniform angle starts; double pendulum, chain) or, for the spherical pendulums, starts from the
+ * system's sampler (uniform angles would reach the chart's singular set cos α = 0), averaged over starts
+ * and time.
+ */
 async function evalMechanical(
   model: LoadedModel,
   backend: string,
   o: Required<Omit<EvaluateOptions, 'backend'>>,
+  energy: typeof energyDrift | typeof energyErrorFromSampler,
 ): Promise<Record<string, Metric>> {
   const meta = model.metadata;
   const system = createSystem(meta.system.id, meta.system.params);
@@ -106,41 +112,12 @@ async function evalMechanical(
         qdRanges: ranges.qd as [number, number][],
         source: 'the training box (metadata.trainingRanges)',
       }),
-      energyError: energyDrift(f, system, { starts: o.starts, seconds: o.seconds, seed: o.seed }),
+      energyError: energy(f, system, { starts: o.starts, seconds: o.seconds, seed: o.seed }),
     };
   });
 }
 
-/**
- * Spherical pendulums: q̈ error over the training box, and the energy protocol with starts from the
- * system's sampler (uniform angles would reach the chart's singular set cos α = 0), averaged over
- * starts and time.
- */
-async function evalSampled(
-  model: LoadedModel,
-  backend: string,
-  o: Required<Omit<EvaluateOptions, 'backend'>>,
-): Promise<Record<string, Metric>> {
-  const meta = model.metadata;
-  const system = createSystem(meta.system.id, meta.system.params);
-  const ranges = meta.trainingRanges;
-  if (!ranges) throw new Error('eval: the model has no trainingRanges; q̈ error needs the training box.');
-  return withEngine(model, system, backend, (engine) => {
-    const f = accelerationsOf(engine);
-    return {
-      qddL1: qddError(f, system, {
-        states: o.states,
-        seed: o.seed + 1,
-        qRanges: ranges.q as [number, number][],
-        qdRanges: ranges.qd as [number, number][],
-        source: 'the training box (metadata.trainingRanges)',
-      }),
-      energyError: energyErrorFromSampler(f, system, { starts: o.starts, seconds: o.seconds, seed: o.seed }),
-    };
-  });
-}
-
-/** Systems whose energy protocol starts from the system's sampler ({@link evalSampled}). */
+/** Systems whose energy protocol starts from the system's sampler. */
 const SAMPLED_SYSTEMS: readonly string[] = ['spherical-pendulum', 'double-spherical-pendulum'];
 
 /** String (lgn): normal modes on 100 nodes, energy over 10 s, q̈ error on the training graph. */
@@ -338,9 +315,9 @@ export async function evaluateModel(
   } else if (isRel) {
     metrics = await evalRelativistic(model, backend, o);
   } else if (meta.system.id === 'double-pendulum' || meta.system.id === 'chain') {
-    metrics = await evalMechanical(model, backend, o);
+    metrics = await evalMechanical(model, backend, o, energyDrift);
   } else if (SAMPLED_SYSTEMS.includes(meta.system.id)) {
-    metrics = await evalSampled(model, backend, o);
+    metrics = await evalMechanical(model, backend, o, energyErrorFromSampler);
   } else {
     throw new Error(
       `eval: no protocol for system '${meta.system.id}'; supported: double-pendulum, chain, spherical-pendulum, double-spherical-pendulum, string and membrane (lgn), relativistic-particle.`,
