@@ -30,6 +30,21 @@ function listModels(): ModelListing[] {
 }
 
 /**
+ * Compiles the AssemblyScript kernels under `wasm/` into `src/generated/` (scripts/build-wasm.mjs) before
+ * the dev server or a build resolves `src/`; a no-op when they are up to date.
+ */
+function trainKernels(): Plugin {
+  const script = './scripts/build-wasm.mjs';
+  return {
+    name: 'three-lnn-wasm-kernels',
+    async buildStart() {
+      const { buildWasm } = (await import(/* @vite-ignore */ script)) as { buildWasm(): Promise<number> };
+      await buildWasm();
+    },
+  };
+}
+
+/**
  * Serves `/models/index.json`, the list of shipped models, so the app learns which models exist without
  * requesting missing files (a 404 is a console error in the browser).
  */
@@ -87,7 +102,7 @@ const isolationHeaders = {
 
 export default defineConfig({
   root,
-  plugins: [modelIndex()],
+  plugins: [trainKernels(), modelIndex()],
   // `assets/` is served at the site root, so a model lives at `/models/<name>/model.json`.
   publicDir: resolve(root, 'assets'),
   // Cross-origin isolation gives pages SharedArrayBuffer, which the learned engine's worker threads

@@ -6,6 +6,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 180_000,
     pool: 'forks',
+    globalSetup: ['./test/support/wasmSetup.ts'],
     reporters: ['default', './test/support/summaryReporter.ts'],
   },
 });

@@ -15,7 +15,8 @@ import { referenceAccelerations } from '../src/model/reference';
 import { lnnAccelerations } from '../src/nn/lnn';
 import { type MlpParams, specFromModel } from '../src/nn/mlp';
 import { registerGradients } from '../src/nn/registerGradients';
-import { gemm64, gemmTf } from '../src/train/fast/gemm';
+import { referenceKernels } from '../src/train/fast/referenceKernels';
+import { SimdKernels } from '../src/train/fast/simdKernels';
 import { type LnnNet, lnnLossGradient } from '../src/train/fast/lnnLossGradient';
 import type { LossName, TrainerOptions } from '../src/train/options';
 
@@ -67,12 +68,12 @@ describe('fast LNN loss gradient (hand-derived backward)', () => {
       const w = weightsOf(model);
       const { q, qd, target } = batchFor(model, 7, 11);
       for (const loss of LOSSES) {
-        const g = lnnLossGradient(net, w, q, qd, target, 7, loss, 0.3, gemm64);
+        const g = lnnLossGradient(net, w, q, qd, target, 7, loss, 0.3, referenceKernels);
         expect(g.failed).toBe(0);
         const lossAt = (vi: number, e: number, dw: number) => {
           const ww = w.map((x) => Float64Array.from(x));
           ww[vi][e] += dw;
-          return lnnLossGradient(net, ww, q, qd, target, 7, loss, 0.3, gemm64).loss;
+          return lnnLossGradient(net, ww, q, qd, target, 7, loss, 0.3, referenceKernels).loss;
         };
         let worst = 0;
         let probes = 0;
@@ -99,13 +100,13 @@ describe('fast LNN loss gradient (hand-derived backward)', () => {
     it(`${name}: forward q̈ is the float64 reference's (loss against it vanishes)`, async () => {
       const model = await loadModel(new URL(`${name}/`, DIR).pathname);
       const { q, qd, ref, n } = batchFor(model, 9, 5);
-      const g = lnnLossGradient(netOf(model), weightsOf(model), q, qd, ref, 9, 'l2', 0, gemm64);
+      const g = lnnLossGradient(netOf(model), weightsOf(model), q, qd, ref, 9, 'l2', 0, referenceKernels);
       const scale = ref.reduce((a, v) => a + v * v, 0) / (9 * n);
       expect(g.loss / scale).toBeLessThan(1e-24);
       // and a wrong target gives a loss of its size
       const off = Float64Array.from(ref, (v) => v + 1);
       expect(
-        lnnLossGradient(netOf(model), weightsOf(model), q, qd, off, 9, 'l2', 0, gemm64).loss,
+        lnnLossGradient(netOf(model), weightsOf(model), q, qd, off, 9, 'l2', 0, referenceKernels).loss,
       ).toBeCloseTo(1, 9);
     });
 
@@ -115,9 +116,9 @@ describe('fast LNN loss gradient (hand-derived backward)', () => {
       const B = 32;
       const { q, qd, target, n } = batchFor(model, B, 3);
       const w32 = model.layers.flatMap((l) => [l.kernel, l.bias]);
-      const g64 = lnnLossGradient(net, weightsOf(model), q, qd, target, B, 'l2', 0, gemm64);
+      const g64 = lnnLossGradient(net, weightsOf(model), q, qd, target, B, 'l2', 0, referenceKernels);
       const before = tf.memory().numTensors;
-      const g32 = lnnLossGradient(net, w32, q, qd, target, B, 'l2', 0, gemmTf);
+      const g32 = lnnLossGradient(net, w32, q, qd, target, B, 'l2', 0, new SimdKernels());
       expect(tf.memory().numTensors).toBe(before);
       // TF.js autodiff through the tensor q̈ (what the trainer differentiated before).
       const vars: MlpParams = tf.tidy(() => ({
@@ -170,7 +171,7 @@ describe('fast LNN loss gradient (hand-derived backward)', () => {
       const qd = Float64Array.from(exp.qd.flat());
       const target = Float64Array.from(fx.target.flat());
       for (const loss of ['l1', 'l2'] as const) {
-        const g = lnnLossGradient(netOf(model), weightsOf(model), q, qd, target, B, loss, 0, gemm64);
+        const g = lnnLossGradient(netOf(model), weightsOf(model), q, qd, target, B, loss, 0, referenceKernels);
         const ref = fx.losses[loss];
         expect(Math.abs(g.loss - ref.loss) / ref.loss).toBeLessThan(1e-10);
         let norm = 0;

@@ -193,9 +193,10 @@ describe('angle embedding (--angle-embedding sincos)', () => {
 
   it('trains a sincos lnn: the loss falls, the artefact records the embedding and its q̈ is the reference q̈', async () => {
     const before = tf.memory().numTensors;
-    // From scratch the first ~100 steps wander (nearly singular H_vv, clipped gradients) whichever way
-    // the gradient is taken; by 200 steps the error has fallen well below its start.
-    const t = await Trainer.create({ ...small, steps: 200, angleEmbedding: 'sincos' });
+    // From scratch the first steps wander (nearly singular H_vv, clipped gradients) whichever way the
+    // gradient is taken, and where they go depends on float32 rounding; a 300-step schedule settles
+    // (658 → 21 here with either gradient), a 200-step one may still be wandering at its end.
+    const t = await Trainer.create({ ...small, steps: 300, angleEmbedding: 'sincos' });
     expect(t.options.angleEmbedding).toBe('sincos');
     expect(t.layers, 'one extra input per angle').toEqual([6, 16, 16, 1]);
     const first = t.validate();

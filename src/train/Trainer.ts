@@ -14,7 +14,8 @@ import { BoxSource } from './data/BoxSource.js';
 import type { DataSource } from './data/DataSource.js';
 import { TrajectorySource } from './data/TrajectorySource.js';
 import { baseOfTrained, trainedModel } from './export.js';
-import { ExactLnnGradient, exactGradientUnsupported } from './fast/exactGradient.js';
+import { ExactLnnGradient, exactGradientUnsupported, type GradientMethod } from './fast/exactGradient.js';
+import { loadTrainKernels } from './fast/simdKernels.js';
 import { freshMetadata, initWeights, mix, STREAMS, specFromMetadata, weightsOf } from './init.js';
 import { qddLoss } from './loss.js';
 import {
@@ -139,6 +140,7 @@ export class Trainer {
    */
   static async create(options: TrainerOptions): Promise<Trainer> {
     await registerGradients();
+    await prepareExactGradient(options.gradient);
     const system = trainingSystem(options);
     const fromModel = options.from === undefined ? undefined : await loadModel(options.from);
     const box =
@@ -166,6 +168,7 @@ export class Trainer {
   ): Promise<Trainer> {
     await registerGradients();
     const { state, moments } = await readCheckpoint(dir);
+    await prepareExactGradient(state.options.gradient);
     const model = await loadModel(dir);
     const o = state.options;
     const options: ResolvedOptions = {
@@ -452,4 +455,14 @@ function resumedSource(o: ResolvedOptions, system: System, given: DataSource | u
       `\`data\` differs from the checkpoint's (files sha256 ${record.files.map((f) => f.sha256.slice(0, 12)).join(', ')}, derivatives ${JSON.stringify(record.derivatives)}); resume with the same files and settings.`,
     );
   return given;
+}
+
+/**
+ * Compile the exact gradient's wasm kernels before a trainer that may use them is built (asynchronously:
+ * browsers refuse large synchronous compiles on the main thread). Where they cannot load, `auto` falls
+ * back to autodiff and `exact` is refused by the constructor with the reason.
+ */
+async function prepareExactGradient(method: GradientMethod | undefined): Promise<void> {
+  if (method === 'autodiff') return;
+  await loadTrainKernels().catch(() => undefined);
 }

@@ -1,8 +1,9 @@
 import { inputMapOf } from '../../model/inputMap.js';
 import type { ModelMetadata } from '../../model/metadata.js';
 import type { LossName } from '../options.js';
-import { type Gemm, gemmTf } from './gemm.js';
+import type { GradKernels } from './kernels.js';
 import { type LnnNet, type LossGradient, lnnLossGradient } from './lnnLossGradient.js';
+import { SimdKernels, trainKernelsAvailable } from './simdKernels.js';
 
 /**
  * How the trainer differentiates the q̈ loss: `exact` — the hand-derived backward of
@@ -21,6 +22,7 @@ export function exactGradientUnsupported(meta: ModelMetadata, backend: string): 
   if (act !== 'softplus' && act !== 'tanh') return `it needs σ‴ (softplus or tanh), not ${act}`;
   if ((meta.input.velocityEmbedding ?? 'identity') !== 'identity') return 'it takes q̇ inputs, not atanh(q̇)';
   if (meta.architecture.layers.length < 3) return 'it needs a hidden layer';
+  if (!trainKernelsAvailable()) return 'its kernels need WebAssembly SIMD, which this runtime lacks';
   if (backend !== 'wasm' && backend !== 'cpu')
     return `it reads every GEMM back and runs on the wasm or cpu backend (active: ${backend})`;
   return null;
@@ -35,7 +37,7 @@ export class ExactLnnGradient {
 
   constructor(
     meta: ModelMetadata,
-    private readonly gemm: Gemm = gemmTf,
+    private readonly kernels: GradKernels<unknown> = new SimdKernels() as GradKernels<unknown>,
   ) {
     this.net = {
       layers: meta.architecture.layers,
@@ -56,6 +58,6 @@ export class ExactLnnGradient {
     loss: LossName,
     huberDelta: number,
   ): LossGradient {
-    return lnnLossGradient(this.net, weights, q, qd, target, batch, loss, huberDelta, this.gemm);
+    return lnnLossGradient(this.net, weights, q, qd, target, batch, loss, huberDelta, this.kernels);
   }
 }
