@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
 
 const root = import.meta.dirname;
@@ -34,7 +35,7 @@ function listModels(): ModelListing[] {
  * the dev server or a build resolves `src/`; a no-op when they are up to date.
  */
 function trainKernels(): Plugin {
-  const script = './scripts/build-wasm.mjs';
+  const script = pathToFileURL(resolve(root, 'scripts', 'build-wasm.mjs')).href;
   return {
     name: 'three-lnn-wasm-kernels',
     async buildStart() {

@@ -65,6 +65,9 @@ class SystemSpec:
     q_range: list  # [lo, hi] per coordinate
     qd_range: list
     qd_sampling: str = "uniform"  # "uniform" or "rapidity" (q̇ = tanh(u), u uniform)
+    # Share of each batch drawn from the system's own state sampler (SAMPLERS) instead of the box: the
+    # states its motion reaches, where a box is mostly corners it never visits.
+    sampler_fraction: float = 0.0
 
     def qdd(self, q, qd):
         """True q̈ for a batch: q, qd [batch, dof] -> [batch, dof]."""
@@ -370,8 +373,28 @@ def make_system(system_id: str, overrides: dict | None = None) -> SystemSpec:
     )
 
 
+SAMPLERS = {
+    "spherical-pendulum": sample_spherical_cap,
+    "double-spherical-pendulum": sample_double_spherical,
+}
+
+
 def sample_states(spec: SystemSpec, key, batch: int):
-    """Fresh states from the training box: q, qd [batch, dof] float32."""
+    """Fresh training states, q, qd [batch, dof] float32: the first round(batch · sampler_fraction) from
+    the system's sampler (SAMPLERS), the rest uniform over the box."""
+    k = int(round(batch * spec.sampler_fraction))
+    if k > 0:
+        ks, kb = jax.random.split(key)
+        qs, qds = SAMPLERS[spec.id](spec.params, ks, k, jnp.float32)
+        if k == batch:
+            return qs.astype(jnp.float32), qds.astype(jnp.float32)
+        qb, qdb = _box_states(spec, kb, batch - k)
+        return jnp.concatenate([qs.astype(jnp.float32), qb]), jnp.concatenate([qds.astype(jnp.float32), qdb])
+    return _box_states(spec, key, batch)
+
+
+def _box_states(spec: SystemSpec, key, batch: int):
+    """Fresh states uniform over the training box: q, qd [batch, dof] float32."""
     kq, kv = jax.random.split(key)
     lo = jnp.array([r[0] for r in spec.q_range], jnp.float32)
     hi = jnp.array([r[1] for r in spec.q_range], jnp.float32)
@@ -1162,6 +1185,14 @@ def train(args):
             spec.q_range = [[float(x) for x in args.q_range.split(",")]] * spec.dof
         if args.qd_range:
             spec.qd_range = [[float(x) for x in args.qd_range.split(",")]] * spec.dof
+        if args.sampler_fraction:
+            if spec.id not in SAMPLERS:
+                raise SystemExit(
+                    f"--sampler-fraction: {spec.id} has no state sampler here (only {', '.join(SAMPLERS)})."
+                )
+            if not 0.0 <= args.sampler_fraction <= 1.0:
+                raise SystemExit(f"--sampler-fraction: a share in [0, 1], got {args.sampler_fraction}.")
+            spec.sampler_fraction = args.sampler_fraction
         hidden = [int(h) for h in args.hidden.split(",") if h]
         activation = args.activation or ("relu" if args.kind == "baseline" else "softplus")
         ms = build_model_spec(spec, args.kind, hidden, activation, args.angle_embedding, args.velocity_embedding)
@@ -1206,7 +1237,12 @@ def train(args):
                 "trainer": TRAINER_VERSION,
                 "batch": args.batch,
                 "data": {
-                    "distribution": "fresh uniform states every step"
+                    "distribution": (
+                        f"fresh states every step, {spec.sampler_fraction:g} of each batch from the system's "
+                        "sampler (states its motion reaches), the rest uniform over the box"
+                        if spec.sampler_fraction
+                        else "fresh uniform states every step"
+                    )
                     + (" (q̇ = tanh(u), u uniform)" if spec.qd_sampling == "rapidity" else ""),
                     "q": spec.q_range,
                     "qdOrRapidity": spec.qd_range,
@@ -1352,6 +1388,12 @@ def main(argv=None):
     t.add_argument("--q-range", default=None, help="training box of every q, 'lo,hi' (default: the system's)")
     t.add_argument("--qd-range", default=None,
                    help="training box of every q̇ (rapidity for relativistic-particle), 'lo,hi' (default: the system's)")
+    t.add_argument(
+        "--sampler-fraction",
+        type=float,
+        default=0.0,
+        help="share of each batch from the system's own state sampler (spherical pendulums), the rest from the box",
+    )
     t.add_argument("--periodic-q", action="store_true",
                    help="feed wrap(q) to the network (only for dynamics invariant under q → q + a)")
     t.add_argument("--angle-embedding", choices=["wrap", "sincos"], default="wrap",

@@ -228,3 +228,35 @@ def test_python_evaluator_runs_the_sampler_energy_protocol(sid):
     assert r["analyticSameIntegrator"] < 1e-8, r
     assert r["nonFinite"] > 0 or (math.isfinite(r["value"]) and r["value"] > 0), r
     assert "from the system sampler" in r["protocol"]
+
+
+@pytest.mark.parametrize("sid", ["spherical-pendulum", "double-spherical-pendulum"])
+def test_sampler_fraction_mixes_sampler_and_box_states(sid):
+    """--sampler-fraction f: the first round(f·batch) states of a batch are the system's sampler draws
+    (below its energy budget, inside the cap), the rest uniform over the box (some above the budget)."""
+    spec = T.make_system(sid)
+    spec.sampler_fraction = 0.75
+    q, qd = T.sample_states(spec, jax.random.PRNGKey(3), 400)
+    assert q.shape == (400, spec.dof) and q.dtype == jnp.float32
+    lo = np.array([r[0] for r in spec.q_range]) - 1e-6
+    hi = np.array([r[1] for r in spec.q_range]) + 1e-6
+    assert np.all((np.asarray(q) >= lo) & (np.asarray(q) <= hi))
+    e = np.asarray(spec.energy(q.astype(jnp.float64), qd.astype(jnp.float64)))
+    rest = float(spec.energy(jnp.zeros((1, spec.dof)), jnp.zeros((1, spec.dof)))[0])
+    if sid == "spherical-pendulum":
+        budget = -0.5 * spec.params["m"] * spec.params["g"] * spec.params["l"] - rest
+    else:
+        budget = T._dsph_scales(spec.params)[2]
+    above = e - rest
+    assert np.all(above[:300] <= budget * (1 + 1e-4) + 1e-5)
+    assert np.mean(above[300:] > budget) > 0.2
+    # the share 0 is the plain box stream
+    spec.sampler_fraction = 0.0
+    qb, _ = T.sample_states(spec, jax.random.PRNGKey(3), 400)
+    qb2, _ = T._box_states(spec, jax.random.PRNGKey(3), 400)
+    assert np.array_equal(np.asarray(qb), np.asarray(qb2))
+
+
+def test_sampler_fraction_is_refused_for_a_system_without_a_sampler():
+    with pytest.raises(SystemExit, match="no state sampler"):
+        T.main(["train", "--system", "double-pendulum", "--sampler-fraction", "0.5", "--steps", "1"])
