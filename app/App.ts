@@ -23,7 +23,7 @@ import { SurfaceView } from './SurfaceView.js';
 import { sceneLanes } from './sceneLanes.js';
 import { Timeline, type TimelineHost } from './Timeline.js';
 import { type AppUrlState, type EngineRoute, formatUrlState, parseUrlState } from './urlState.js';
-import type { View3D } from './View3D.js';
+import { type StateEdit, type View3D, ViewDrag } from './View3D.js';
 
 /**
  * The comparison app: opens a scene as lanes (one per engine) over a {@link Simulation}, and runs the
@@ -66,6 +66,12 @@ export class App implements ControlsHost, TimelineHost {
    * same point of every lane with the same force, set at step boundaries. Null without WebGL.
    */
   readonly drag: PointerDrag | null;
+  /**
+   * Drag in a 3D scene's own view ({@link ViewDrag}): a press on a body (a membrane's surface, a pendulum
+   * of the field) grabs it and edits the same state of every lane at each step; logged with the pushes.
+   * Null without WebGL.
+   */
+  readonly viewDrag: ViewDrag | null;
   /** "Learn this scene": a network trained in a worker, drawn as an extra lane ({@link LearnSession}). */
   readonly learn: LearnSession = new LearnSession(this);
   private learnPanel: LearnPanel | null = null;
@@ -102,6 +108,36 @@ export class App implements ControlsHost, TimelineHost {
     this.timeline = new Timeline(el.timeline, this);
     this.hud = el.viewport.querySelector('.hud');
     this.drag = this.createDrag();
+    this.viewDrag = this.createViewDrag();
+  }
+
+  /** The drag over a 3D scene's own view: state edits of every running lane, logged as pushes. */
+  private createViewDrag(): ViewDrag | null {
+    const el = this.stage.pointerElement;
+    if (!el) return null;
+    const app = this;
+    const host = {
+      get world() {
+        return app.sim.world;
+      },
+      get view() {
+        return app.sceneView;
+      },
+      get lanes() {
+        return app.lanes;
+      },
+      record: (lane: Lane, edit: StateEdit, step: number) => {
+        app.sim.recordPush({
+          step,
+          lane: lane.key,
+          kind: edit.kind,
+          point: edit.point,
+          copy: edit.copy,
+          value: [...edit.value],
+        });
+      },
+    };
+    return new ViewDrag(host, this.stage.camera, el, this.stage.orbit);
   }
 
   /**
@@ -268,6 +304,7 @@ export class App implements ControlsHost, TimelineHost {
   async restart(): Promise<void> {
     await this.settled();
     this.drag?.release();
+    this.viewDrag?.release();
     this.timeline.reset();
     const rebuild = this.sim.rebuild();
     this.opening = rebuild;
@@ -417,9 +454,10 @@ export class App implements ControlsHost, TimelineHost {
     const tm = this.timings;
     const live = !this.timeline.replaying;
     // No pushes into a replay (scrubbing back): the recording is not the live run.
-    if (this.drag) {
-      this.drag.enabled = live && !this.opening;
-      if (!live) this.drag.release();
+    for (const drag of [this.drag, this.viewDrag]) {
+      if (!drag) continue;
+      drag.enabled = live && !this.opening;
+      if (!live) drag.release();
     }
     const t0 = performance.now();
     if (live) this.sim.advance(delta);
@@ -586,6 +624,7 @@ export class App implements ControlsHost, TimelineHost {
 
   private teardownScene(): void {
     this.drag?.release();
+    this.viewDrag?.release();
     void this.learn.discard({ quiet: true });
     this.learnPanel?.dispose();
     this.learnPanel = null;

@@ -1,9 +1,11 @@
 import * as THREE from 'three';
 import { CSS2DObject } from 'three/examples/jsm/renderers/CSS2DRenderer.js';
 import type { PendulumsView } from '../scenes/types.js';
+import { SPHERICAL_MIN_COS } from '../src/index.js';
+import { tiltSwingAngles } from '../src/systems/SphericalPendulum.js';
 import type { Lane } from './Lane.js';
 import { escapeHtml } from './RigView.js';
-import type { View3D } from './View3D.js';
+import type { StateEdit, View3D, ViewGrab } from './View3D.js';
 
 interface Field {
   lane: Lane;
@@ -32,7 +34,11 @@ const colour = new THREE.Color();
  * drawn as two InstancedMeshes per lane — one of rods, one of bobs — whose instance matrices are rewritten
  * every frame from the system's points (pivot first, the bob last). A bob's colour is the azimuth of its
  * rod about the vertical, so copies that swing in step share a colour and drift apart in hue. Lanes stand
- * side by side along x.
+ * side by side along x. A press on a bob of a spherical pendulum grabs that copy (the InstancedMesh's
+ * instanceId); while held, its rod points at the pointer on the sphere of the rod's length about its pivot,
+ * at rest (a `state` edit of that copy in every lane), kept within the learned model's chart domain: the
+ * cap within 60° of the downward vertical (cos θ ≥ SPHERICAL_MIN_COS, so cos α ≥ ½; released at rest
+ * there, the pendulum never leaves it).
  */
 export class PendulumFieldView implements View3D {
   readonly group = new THREE.Group();
@@ -141,6 +147,83 @@ export class PendulumFieldView implements View3D {
 
   reset(): void {}
 
+  pick(raycaster: THREE.Raycaster): ViewGrab | null {
+    const meshes: THREE.Object3D[] = [];
+    for (const f of this.fields) {
+      if (!f.bobs.visible || !f.lane.handle || !draggable(f.lane.system)) continue;
+      // Instances move every frame: bound where they are drawn now.
+      f.bobs.computeBoundingSphere();
+      meshes.push(f.bobs);
+    }
+    const hit = raycaster.intersectObjects(meshes, false)[0];
+    const field = hit && this.fields.find((f) => f.bobs === hit.object);
+    if (!field || hit.instanceId === undefined) return null;
+    const point = field.lane.system.pointCount - 1;
+    return { lane: field.lane, copy: hit.instanceId, point, position: hit.point.clone() };
+  }
+
+  /**
+   * The grabbed copy's rod toward the pointer: where the ray meets the sphere of the rod's length about
+   * the pivot (of the two crossings, the one nearer the bob now; a ray that misses: its closest point),
+   * clamped to the cap cos θ ≥ {@link SPHERICAL_MIN_COS}; at rest.
+   */
+  edit(grab: ViewGrab, ray: THREE.Ray): StateEdit | null {
+    const f = this.fields.find((x) => x.lane === grab.lane);
+    if (!f || !draggable(f.lane.system)) return null;
+    const sys = f.lane.system;
+    const b = grab.copy;
+    const p = new Float64Array(sys.pointCount * 3);
+    sys.positions(f.lane.q.subarray(b * sys.dof, (b + 1) * sys.dof), p);
+    const pivot = f.group.localToWorld(
+      new THREE.Vector3(f.pivots[3 * b] + p[0], p[1], f.pivots[3 * b + 2] + p[2]),
+    );
+    const last = 3 * (sys.pointCount - 1);
+    const bob = f.group.localToWorld(
+      new THREE.Vector3(f.pivots[3 * b] + p[last], p[last + 1], f.pivots[3 * b + 2] + p[last + 2]),
+    );
+    const l = Math.hypot(p[last] - p[0], p[last + 1] - p[1], p[last + 2] - p[2]);
+    const to = ray.origin.clone().sub(pivot);
+    const bq = to.dot(ray.direction);
+    const disc = bq * bq - (to.lengthSq() - l * l);
+    const target = new THREE.Vector3();
+    if (disc >= 0) {
+      const near = ray.at(-bq - Math.sqrt(disc), new THREE.Vector3());
+      const far = ray.at(-bq + Math.sqrt(disc), new THREE.Vector3());
+      target.copy(near.distanceToSquared(bob) <= far.distanceToSquared(bob) ? near : far);
+    } else {
+      ray.closestPointToPoint(pivot, target);
+    }
+    const d = target.sub(pivot);
+    if (!(d.lengthSq() > 0)) return null;
+    d.normalize();
+    // The cap: cos θ = −d_y ≥ SPHERICAL_MIN_COS.
+    if (-d.y < SPHERICAL_MIN_COS) {
+      const side = new THREE.Vector3(d.x, 0, d.z);
+      if (side.lengthSq() < 1e-12) side.set(1, 0, 0);
+      side.setLength(Math.sqrt(1 - SPHERICAL_MIN_COS ** 2));
+      d.set(side.x, -SPHERICAL_MIN_COS, side.z);
+    }
+    const angles = new Float64Array(2);
+    tiltSwingAngles(d.x, d.y, d.z, angles);
+    return { kind: 'state', point: grab.point, copy: b, value: [angles[0], angles[1], 0, 0] };
+  }
+
+  pointOf(laneKey: string, point: number, copy: number): THREE.Vector3 | null {
+    const f = this.fields.find((x) => x.lane.key === laneKey);
+    const sys = f?.lane.system;
+    if (!f || !sys || !f.bobs.visible || !(copy >= 0 && copy < f.lane.batch)) return null;
+    if (!(point >= 0 && point < sys.pointCount)) return null;
+    const p = new Float64Array(sys.pointCount * 3);
+    sys.positions(f.lane.qRender.subarray(copy * sys.dof, (copy + 1) * sys.dof), p);
+    return f.group.localToWorld(
+      new THREE.Vector3(
+        f.pivots[3 * copy] + p[3 * point],
+        p[3 * point + 1],
+        f.pivots[3 * copy + 2] + p[3 * point + 2],
+      ),
+    );
+  }
+
   dispose(): void {
     for (const f of this.fields) {
       f.rods.dispose();
@@ -219,6 +302,11 @@ export class PendulumFieldView implements View3D {
       f.lastLabel = html;
     }
   }
+}
+
+/** Whether a press may drag a copy of the system (a spherical pendulum: the rod follows the pointer). */
+function draggable(sys: Lane['system']): boolean {
+  return sys.id === 'spherical-pendulum' && sys.dof === 2 && sys.pointCount === 2;
 }
 
 /** Length of the pendulum at rest: the sum of its segments' lengths at q = 0. */

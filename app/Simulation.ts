@@ -34,16 +34,19 @@ export interface SimulationSettings {
 
 /**
  * One external push on one lane, as applied at a step boundary: a force held over the coming step
- * (`force`, N, on point `point` of copy `copy`), an impulse (`impulse`, N·s) or a damping change
- * (`damping`, C). `step` is the World's step count before the step (integrator steps: `dt / substeps`).
+ * (`force`, N, on point `point` of copy `copy`), an impulse (`impulse`, N·s), a damping change
+ * (`damping`, C), or a state edit of a 3D view's drag (`state`: copy `copy` set to `value` = [q, q̇];
+ * `poke`: a grid system's node at point `point` pressed to height `value[0]` with a Gaussian bump of
+ * width `value[1]` nodes around it; see `applyStateEdit` in View3D.ts). `step` is the World's step count
+ * before the step (integrator steps: `dt / substeps`).
  */
 export interface PushRecord {
   step: number;
   lane: string;
-  kind: 'force' | 'impulse' | 'damping';
+  kind: 'force' | 'impulse' | 'damping' | 'state' | 'poke';
   point: number;
   copy: number;
-  /** `[Fx, Fy, Fz]`, `[Jx, Jy, Jz]`, or `[C]`. */
+  /** `[Fx, Fy, Fz]`, `[Jx, Jy, Jz]`, `[C]`, `[...q, ...q̇]` of one copy, or `[height, width]`. */
   value: number[];
 }
 
@@ -301,12 +304,14 @@ export class Simulation {
     this.applyDamping();
   }
 
-  /** Note a push (the pointer drag's force or impulse on a lane) in the run's log. */
+  /** Note a push (the pointer drag's force or impulse, a 3D view's state edit) in the run's log. */
   recordPush(record: PushRecord): void {
     // Bounded: a long drag logs a record per lane per step; past the cap records are counted, not kept.
     if (this.pushes.length < MAX_PUSH_RECORDS) this.pushes.push(record);
     else this.pushesDropped++;
-    this.markForced();
+    // A state edit reaches every lane, whether its engine takes forces or not: no lane is marked.
+    if (record.kind === 'state' || record.kind === 'poke') this.forced = true;
+    else this.markForced();
   }
 
   /** The run is forced from now on: lanes whose engine takes no forces say so. */

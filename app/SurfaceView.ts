@@ -3,7 +3,7 @@ import { CSS2DObject } from 'three/examples/jsm/renderers/CSS2DRenderer.js';
 import type { SurfaceView as SurfaceViewSpec } from '../scenes/types.js';
 import type { Lane } from './Lane.js';
 import { escapeHtml } from './RigView.js';
-import type { View3D } from './View3D.js';
+import { gridOf, nodeOfPoint, type StateEdit, type View3D, type ViewGrab } from './View3D.js';
 
 /** Colours of the height ramp: troughs, rest, crests (the lane's colour, darkened, sits at rest). */
 const TROUGH = new THREE.Color('#1d4ed8');
@@ -28,10 +28,16 @@ interface Sheet {
   depth: number;
 }
 
+/** Width σ of a poke's Gaussian bump, as a share of the grid's side (in nodes; at least one node). */
+const POKE_WIDTH = 1 / 8;
+
 /**
  * A grid system (the membrane) drawn as a lit, shadow-casting surface per lane: one `BufferGeometry` whose
  * vertices are the system's points (`positions(q)`, boundary included), rewritten in place every frame
  * (`needsUpdate`, normals recomputed), coloured by height, inside a rim; lanes side by side along x.
+ * A press on a surface grabs the node nearest the hit; dragging up or down pokes it (a `poke` state
+ * edit: that node of every lane at the pointer's height, a smooth bump around it), with the height
+ * clamped to the learned lanes' training box (or, with none, to the height the view is framed for).
  */
 export class SurfaceView implements View3D {
   readonly group = new THREE.Group();
@@ -145,6 +151,72 @@ export class SurfaceView implements View3D {
   }
 
   reset(): void {}
+
+  pick(raycaster: THREE.Raycaster): ViewGrab | null {
+    const meshes: THREE.Object3D[] = [];
+    for (const s of this.sheets) {
+      if (!s.mesh.visible || !s.lane.handle || !gridOf(s.lane.system)) continue;
+      // The vertices move every frame: bound what is drawn now.
+      s.mesh.geometry.computeBoundingSphere();
+      meshes.push(s.mesh);
+    }
+    const hit = raycaster.intersectObjects(meshes, false)[0];
+    const sheet = hit && this.sheets.find((s) => s.mesh === hit.object);
+    if (!sheet) return null;
+    const grid = gridOf(sheet.lane.system)!;
+    const local = sheet.group.worldToLocal(hit.point.clone());
+    const h = sheet.width / (grid.nx + 1);
+    const i = Math.min(grid.nx, Math.max(1, Math.round(local.x / h)));
+    const j = Math.min(grid.ny, Math.max(1, Math.round(local.z / h)));
+    return { lane: sheet.lane, copy: 0, point: j * (grid.nx + 2) + i, position: hit.point.clone() };
+  }
+
+  /**
+   * A poke of the grabbed node to the pointer's height: the ray meets the vertical plane through the
+   * node that faces the camera (a camera looking straight down: the plane facing it).
+   */
+  edit(grab: ViewGrab, ray: THREE.Ray): StateEdit | null {
+    const sheet = this.sheets.find((s) => s.lane === grab.lane);
+    const grid = sheet && gridOf(sheet.lane.system);
+    if (!sheet || !grid || nodeOfPoint(grid, grab.point) < 0) return null;
+    const h = sheet.width / (grid.nx + 1);
+    const at = new THREE.Vector3(
+      (grab.point % (grid.nx + 2)) * h,
+      0,
+      Math.floor(grab.point / (grid.nx + 2)) * h,
+    );
+    sheet.group.localToWorld(at);
+    const normal = new THREE.Vector3(ray.direction.x, 0, ray.direction.z);
+    if (normal.lengthSq() < 1e-6) normal.copy(ray.direction);
+    const hit = ray.intersectPlane(
+      new THREE.Plane().setFromNormalAndCoplanarPoint(normal.normalize(), at),
+      at,
+    );
+    if (!hit) return null;
+    const limit = this.pokeLimit(sheet);
+    const height = Math.max(-limit, Math.min(limit, (hit.y - sheet.group.position.y) / this.heightScale));
+    const width = Math.max(1, POKE_WIDTH * Math.min(grid.nx, grid.ny));
+    return { kind: 'poke', point: grab.point, copy: 0, value: [height, width] };
+  }
+
+  pointOf(laneKey: string, point: number, _copy: number): THREE.Vector3 | null {
+    const sheet = this.sheets.find((s) => s.lane.key === laneKey);
+    if (!sheet?.mesh.visible || !(point >= 0 && point < sheet.lane.system.pointCount)) return null;
+    const pos = sheet.mesh.geometry.getAttribute('position') as THREE.BufferAttribute;
+    return sheet.group.localToWorld(new THREE.Vector3().fromBufferAttribute(pos, point));
+  }
+
+  /**
+   * Largest |height| a poke sets: the narrowest q bound of the lanes' training ranges (the learned
+   * membrane's box), or, with no learned lane, the height this view is framed for.
+   */
+  private pokeLimit(sheet: Sheet): number {
+    let limit = Infinity;
+    for (const s of this.sheets) {
+      for (const [lo, hi] of s.lane.ranges?.q ?? []) limit = Math.min(limit, Math.abs(lo), Math.abs(hi));
+    }
+    return Number.isFinite(limit) && limit > 0 ? limit : sheet.reach / this.heightScale;
+  }
 
   dispose(): void {
     for (const s of this.sheets) {

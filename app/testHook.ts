@@ -1,3 +1,4 @@
+import { Vector3 } from 'three';
 import type { App } from './App.js';
 import { tensorMemory } from './backend.js';
 import type { Lane } from './Lane.js';
@@ -5,6 +6,7 @@ import type { LearnSettings, LearnState } from './learn/LearnSession.js';
 import { LOAD_LEVELS } from './loadGovernor.js';
 import type { PushRecord } from './Simulation.js';
 import type { EngineRoute } from './urlState.js';
+import { applyStateEdit } from './View3D.js';
 
 /** Snapshot of one lane for the test hook and the console. */
 export interface LaneSnapshot {
@@ -104,19 +106,39 @@ export interface TestHook {
   layout(): { laneColumns: number; drawerOpen: boolean };
   /**
    * Where point `point` of copy `copy` of a drawn lane is on the page now (client px, the rendered,
-   * interpolated state), and its world position; null when the lane is not drawn.
+   * interpolated state), and its world position; null when the lane is not drawn. Rig lanes and the
+   * bodies of a 3D scene's own view (a membrane's grid points, rim included; a field's pendulums) alike.
    */
   pointOnScreen(
     laneKey: string,
     point: number,
     copy?: number,
   ): { x: number; y: number; world: [number, number, number] } | null;
-  /** The pointer drag: what is held now (lane key, copy, point), and its spring. */
+  /** Where a world point is on the page now (client px), as {@link TestHook.pointOnScreen} projects. */
+  screenOf(world: [number, number, number]): { x: number; y: number } | null;
+  /**
+   * The pointer drag: what is held now (lane key, copy, point; by the rig drag or a 3D view's drag), its
+   * spring, and the state edit a 3D view's drag applies at each step while held.
+   */
   drag(): {
     held: { lane: string; copy: number; point: number } | null;
     stiffness: number;
     enabled: boolean;
+    edit: { kind: string; point: number; copy: number; value: number[] } | null;
   } | null;
+  /**
+   * Replay the run from its log: restart from the initial state and take as many steps as the run took,
+   * applying every logged push (forces, impulses, damping, state edits) before the step it was logged at.
+   * Returns every lane's full state before and after, and the push counts; the same run gives bitwise
+   * the same states.
+   */
+  replay(): Promise<{
+    steps: number;
+    before: { key: string; q: number[]; qd: number[] }[];
+    after: { key: string; q: number[]; qd: number[] }[];
+    pushes: number;
+    replayedPushes: number;
+  }>;
   /** Every push of the run so far (drags, plucks, damping), per lane and step. */
   pushes(): PushRecord[];
   /**
@@ -252,26 +274,40 @@ export function installTestHook(app: App): TestHook {
     layout: () => ({ laneColumns: app.stage.laneColumns, drawerOpen: app.shell.drawerOpen }),
     pointOnScreen: (key, point, copy = 0) => {
       const d = app.rigView?.dragSystems().find((x) => x.lane.key === key);
+      const p = d ? d.system.position(copy, point) : (app.sceneView?.pointOf?.(key, point, copy) ?? null);
+      const world = p?.toArray() as [number, number, number] | undefined;
+      const at = world ? hook.screenOf(world) : null;
+      return at && world ? { ...at, world } : null;
+    },
+    screenOf: (world) => {
       const el = app.stage.pointerElement;
-      if (!d || !el) return null;
-      const p = d.system.position(copy, point);
-      const world = p.toArray() as [number, number, number];
+      if (!el) return null;
+      const p = new Vector3(...world);
       app.stage.camera.updateMatrixWorld();
       p.project(app.stage.camera);
       const r = el.getBoundingClientRect();
-      return { x: r.left + ((p.x + 1) / 2) * r.width, y: r.top + ((1 - p.y) / 2) * r.height, world };
+      return { x: r.left + ((p.x + 1) / 2) * r.width, y: r.top + ((1 - p.y) / 2) * r.height };
     },
     drag: () => {
       const drag = app.drag;
       if (!drag) return null;
       const g = drag.grabbed;
       const lane = g ? app.rigView?.dragSystems().find((d) => d.system === g.system)?.lane : undefined;
+      const v = app.viewDrag?.grabbed ?? null;
+      const edit = app.viewDrag?.currentEdit ?? null;
       return {
-        held: g && lane ? { lane: lane.key, copy: g.copy, point: g.point } : null,
+        held:
+          g && lane
+            ? { lane: lane.key, copy: g.copy, point: g.point }
+            : v
+              ? { lane: v.lane.key, copy: v.copy, point: v.point }
+              : null,
         stiffness: drag.stiffness,
         enabled: drag.enabled,
+        edit: edit ? { ...edit, value: [...edit.value] } : null,
       };
     },
+    replay: () => replayRun(app),
     pushes: () => app.sim.pushes.map((p) => ({ ...p, value: [...p.value] })),
     forces: () => ({
       forced: app.sim.forced,
@@ -308,6 +344,58 @@ export function installTestHook(app: App): TestHook {
   };
   requestAnimationFrame(wait);
   return hook;
+}
+
+/** Every lane's full state (float64 as numbers). */
+function statesOf(app: App): { key: string; q: number[]; qd: number[] }[] {
+  return app.lanes.map((l) => ({ key: l.key, q: Array.from(l.q), qd: Array.from(l.qd) }));
+}
+
+/** See {@link TestHook.replay}. */
+async function replayRun(app: App): Promise<Awaited<ReturnType<TestHook['replay']>>> {
+  await app.settled();
+  const log = app.sim.pushes.map((p) => ({ ...p, value: [...p.value] }));
+  const steps = app.sim.world.stepCount;
+  const before = statesOf(app);
+  await app.restart();
+  const sim = app.sim;
+  const runner = sim.runner;
+  if (!runner) throw new Error('replay: the run did not restart');
+  sim.paused = true;
+  const world = sim.world;
+  const byStep = new Map<number, PushRecord[]>();
+  for (const p of log) byStep.set(p.step, [...(byStep.get(p.step) ?? []), p]);
+  const handleOf = (key: string) => app.lanes.find((l) => l.key === key)?.handle ?? null;
+  // Forces are held over a step: set where logged, cleared at the first step without one (as the drag does).
+  let held: PushRecord[] = [];
+  const onPreStep = () => {
+    const now = byStep.get(world.stepCount) ?? [];
+    const forces = now.filter((p) => p.kind === 'force');
+    for (const p of held) {
+      if (!forces.some((f) => f.lane === p.lane && f.point === p.point && f.copy === p.copy))
+        handleOf(p.lane)?.forces.setPointForce(p.point, null, p.copy);
+    }
+    held = forces;
+    for (const p of now) {
+      const h = handleOf(p.lane);
+      if (!h) continue;
+      if (p.kind === 'force') h.forces.setPointForce(p.point, [p.value[0], p.value[1], p.value[2]], p.copy);
+      else if (p.kind === 'impulse')
+        h.forces.applyPointImpulse(p.point, [p.value[0], p.value[1], p.value[2]], p.copy, world.time);
+      else if (p.kind === 'damping') h.forces.setDamping(p.value[0]);
+      else applyStateEdit(h, { kind: p.kind, point: p.point, copy: p.copy, value: p.value });
+      if (p.kind !== 'damping' || p.step > 0) sim.recordPush({ ...p, value: [...p.value] });
+    }
+  };
+  world.on('preStep', onPreStep);
+  try {
+    runner.advance(steps);
+  } finally {
+    world.off('preStep', onPreStep);
+    for (const p of held) handleOf(p.lane)?.forces.setPointForce(p.point, null, p.copy);
+  }
+  await app.runFrames(1, 0);
+  return { steps, before, after: statesOf(app), pushes: log.length, replayedPushes: sim.pushes.length };
 }
 
 /** The "Learn this scene" part of the hook. */
