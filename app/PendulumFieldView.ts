@@ -1,8 +1,7 @@
 import * as THREE from 'three';
 import { CSS2DObject } from 'three/examples/jsm/renderers/CSS2DRenderer.js';
 import type { PendulumsView } from '../scenes/types.js';
-import { SPHERICAL_MIN_COS } from '../src/index.js';
-import { tiltSwingAngles } from '../src/systems/SphericalPendulum.js';
+import { SPHERICAL_MIN_COS, tiltSwingAngles } from '../src/index.js';
 import type { Lane } from './Lane.js';
 import { escapeHtml } from './RigView.js';
 import type { StateEdit, View3D, ViewGrab } from './View3D.js';

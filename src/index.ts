@@ -52,6 +52,7 @@ export {
   SPHERICAL_MIN_COS,
   SphericalPendulum,
   type SphericalPendulumParams,
+  tiltSwingAngles,
 } from './systems/SphericalPendulum.js';
 export { MAX_STRING_NODES, type StringParams, StringSystem } from './systems/StringSystem.js';
 export { String3D, type String3DParams } from './systems/String3D.js';
