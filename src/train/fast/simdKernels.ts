@@ -161,7 +161,13 @@ export class SimdKernels implements GradKernels<Slab> {
   private backendMatMul(a: Slab, m: number, k: number, b: Slab, n: number, out: Slab): void {
     tf.tidy(() => {
       const c = tf.matMul(tf.tensor2d(this.view(a), [m, k]), tf.tensor2d(this.view(b), [k, n]));
-      this.view(out).set(c.dataSync() as Float32Array);
+      const backend = tf.backend() as unknown as { typedArrayFromHeap?(t: tf.TensorInfo): Float32Array };
+      // On wasm the product is read straight from the backend's heap (no intermediate copy).
+      this.view(out).set(
+        tf.getBackend() === 'wasm' && backend.typedArrayFromHeap
+          ? backend.typedArrayFromHeap(c)
+          : (c.dataSync() as Float32Array),
+      );
     });
   }
 
