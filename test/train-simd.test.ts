@@ -270,6 +270,25 @@ describe('exact loss gradient on the SIMD kernels', () => {
     });
   }
 
+  it('on the cpu backend (GEMMs read back by dataSync) the gradient equals the wasm one to float32 rounding', async () => {
+    const { net, weights } = randomNet([24, 20], 'softplus', 6, 'wrap');
+    const onWasm = gradient(new SimdKernels(), net, weights, 40, 2);
+    await initBackend({ backend: 'cpu' });
+    try {
+      expect(tf.getBackend()).toBe('cpu');
+      const onCpu = gradient(new SimdKernels(), net, weights, 40, 2);
+      let norm = 0;
+      for (const g of onWasm.grads) for (const v of g) norm = Math.max(norm, Math.abs(v));
+      // The backends' GEMMs sum in different orders: equal to float32 rounding, not bitwise.
+      onWasm.grads.forEach((g, i) => {
+        for (let e = 0; e < g.length; e++)
+          expect(Math.abs(onCpu.grads[i][e] - g[e]) / norm).toBeLessThan(1e-5);
+      });
+    } finally {
+      await initBackend({ backend: 'wasm' });
+    }
+  });
+
   it('one arena grows to the largest batch and is reused: results are bitwise those of fresh kernels', () => {
     const { net, weights } = randomNet([24, 20], 'softplus', 8, 'sincos');
     const shared = new SimdKernels();
