@@ -148,6 +148,11 @@ const ndc = new THREE.Vector2();
  * state edit (see {@link View3D.edit}), set at every step boundary (the world's `preStep`) in every lane
  * alike and logged, so a run stays a function of its steps and replays from its log. Release leaves
  * the body at rest where it was put (no flick: the edit holds q̇ at 0 in the edited region).
+ *
+ * Cursor: `grabbing` while a body is held; with a mouse and no button down, `grab` while the pointer is
+ * over a body of the view and the default otherwise. The hover test is one raycast per animation frame
+ * at most (the latest pointer position; pointer moves between frames only note it), and the cursor
+ * follows the pointer, not bodies that move under a still pointer.
  */
 export class ViewDrag {
   /** While false, presses are ignored (a held body is kept until released). */
@@ -156,6 +161,12 @@ export class ViewDrag {
   private held: { grab: ViewGrab; pointerId: number; edit: StateEdit | null; world: World } | null = null;
   private hooked: World | null = null;
   private controlsWereEnabled = true;
+  /** Client coordinates of the latest hover move not yet tested (null: none pending). */
+  private hoverAt: { x: number; y: number } | null = null;
+  /** The pending animation frame of the hover test (0: none). */
+  private hoverFrame = 0;
+  /** Whether the last hover test hit a body (the cursor is `grab`). */
+  private hovering = false;
 
   constructor(
     private readonly host: ViewDragHost,
@@ -169,6 +180,7 @@ export class ViewDrag {
     domElement.addEventListener('pointerup', this.onUp, { capture: true });
     domElement.addEventListener('pointercancel', this.onUp, { capture: true });
     domElement.addEventListener('lostpointercapture', this.onUp);
+    domElement.addEventListener('pointerleave', this.onLeave);
   }
 
   /** The body held now, or null. */
@@ -199,12 +211,14 @@ export class ViewDrag {
   /** Remove the listeners and let go. Idempotent. */
   dispose(): void {
     this.release();
+    this.onLeave();
     const el = this.domElement;
     el.removeEventListener('pointerdown', this.onDown, { capture: true });
     el.removeEventListener('pointermove', this.onMove, { capture: true });
     el.removeEventListener('pointerup', this.onUp, { capture: true });
     el.removeEventListener('pointercancel', this.onUp, { capture: true });
     el.removeEventListener('lostpointercapture', this.onUp);
+    el.removeEventListener('pointerleave', this.onLeave);
   }
 
   private readonly onDown = (e: PointerEvent): void => {
@@ -212,7 +226,11 @@ export class ViewDrag {
     if (!this.enabled || this.held || !view?.pick || (e.pointerType === 'mouse' && e.button !== 0)) return;
     this.setRay(e.clientX, e.clientY);
     const grab = view.pick(this.raycaster);
-    if (!grab) return;
+    if (!grab) {
+      // Empty space after all (the body moved since the hover test): the orbit takes the press.
+      this.setHovering(false);
+      return;
+    }
     e.preventDefault();
     e.stopImmediatePropagation();
     const world = this.host.world;
@@ -223,6 +241,7 @@ export class ViewDrag {
       this.controlsWereEnabled = this.controls.enabled;
       this.controls.enabled = false;
     }
+    this.hovering = false;
     this.domElement.style.cursor = 'grabbing';
     try {
       this.domElement.setPointerCapture(e.pointerId);
@@ -234,7 +253,11 @@ export class ViewDrag {
 
   private readonly onMove = (e: PointerEvent): void => {
     const h = this.held;
-    if (!h || e.pointerId !== h.pointerId) return;
+    if (!h) {
+      this.hover(e);
+      return;
+    }
+    if (e.pointerId !== h.pointerId) return;
     e.stopImmediatePropagation();
     const view = this.host.view;
     if (!view?.edit) return;
@@ -246,7 +269,50 @@ export class ViewDrag {
     const h = this.held;
     if (!h || e.pointerId !== h.pointerId) return;
     this.release();
+    // Still over the body after letting go: `grab` again (tested at the next frame).
+    if (e.type === 'pointerup') this.hover(e);
   };
+
+  /** Note a hover move; the raycast waits for the next animation frame (one per frame at most). */
+  private hover(e: PointerEvent): void {
+    if (e.pointerType !== 'mouse' || e.buttons !== 0 || !this.enabled || !this.host.view?.pick) {
+      this.hoverAt = null;
+      // A button down (orbiting) keeps the cursor the orbit gave it.
+      if (e.buttons === 0) this.setHovering(false);
+      return;
+    }
+    this.hoverAt = { x: e.clientX, y: e.clientY };
+    // Other listeners on the element (the rig drag's hover) may reset the cursor on every move.
+    if (this.hovering) this.domElement.style.cursor = 'grab';
+    if (this.hoverFrame === 0) this.hoverFrame = requestAnimationFrame(this.onHoverFrame);
+  }
+
+  private readonly onHoverFrame = (): void => {
+    this.hoverFrame = 0;
+    const at = this.hoverAt;
+    this.hoverAt = null;
+    if (!at || this.held) return;
+    const view = this.host.view;
+    if (!this.enabled || !view?.pick) {
+      this.setHovering(false);
+      return;
+    }
+    this.setRay(at.x, at.y);
+    this.setHovering(view.pick(this.raycaster) !== null);
+  };
+
+  private readonly onLeave = (): void => {
+    if (this.hoverFrame !== 0) cancelAnimationFrame(this.hoverFrame);
+    this.hoverFrame = 0;
+    this.hoverAt = null;
+    if (!this.held) this.setHovering(false);
+  };
+
+  private setHovering(on: boolean): void {
+    if (on) this.domElement.style.cursor = 'grab';
+    else if (this.hovering) this.domElement.style.cursor = '';
+    this.hovering = on;
+  }
 
   private readonly onPreStep = (): void => {
     const h = this.held;

@@ -14,7 +14,10 @@ export interface RunInfo {
   url: string;
   /** The route of each learned lane (by lane key) the run took. */
   routes: Readonly<Record<string, EngineRoute>>;
-  /** Whether anything pushed the run (a drag, a pluck, damping): its `url` then replays only the unforced part. */
+  /**
+   * Whether anything pushed or edited the run (a drag, a pluck, damping, a 3D view's `state` or `poke`
+   * edit): its `url` then replays only the unforced part.
+   */
   forced: boolean;
   /** Rayleigh damping C at the end of the run (0: none). */
   damping: number;
@@ -28,9 +31,16 @@ export interface RunInfo {
  * The recorded run as JSON: the link that replays it (`url`), per lane its engine, system and route
  * (learned lanes; null otherwise), and for each sample the time, the first recorded state (`q`, `qd`:
  * `[T][dof]`), the relative energy ledger (E − E₀ − W)/E₀ (`drift`), the work of external forces
- * (`work`) and the divergence from the reference lane. A pushed run is marked `forced` and lists its
- * `pushes` (per lane and step: the force, impulse or damping applied); the `url` carries damping but
- * not the pushes. Numbers are float64 as recorded (JSON round-trips them exactly).
+ * (`work`) and the divergence from the reference lane. A pushed or edited run is marked `forced` and
+ * lists its `pushes`: one `PushRecord` `{ step, lane, kind, point, copy, value }` per lane and step, where
+ * `kind` is `force` (`value` [Fx, Fy, Fz] N on drawn point `point` of copy `copy`, held over the step),
+ * `impulse` ([Jx, Jy, Jz] N·s on that point), `damping` ([C]; `point`, `copy` −1), `state` (copy `copy`
+ * set to `value` = [q, q̇], `[2 dof]`; `point` the grabbed point) or `poke` (grid point `point`, rim
+ * included, of copy 0 pressed to height `value[0]` with a Gaussian bump of `value[1]` nodes; see
+ * `applyStateEdit`). Replaying the log on the same start (each record before step `step`: forces set,
+ * impulses applied, damping set, edits applied with `applyStateEdit`) gives the run bit for bit. The
+ * `url` carries damping but not the pushes. Numbers are float64 as recorded (JSON round-trips them
+ * exactly).
  */
 export function runToJson(rec: Recorder, lanes: readonly Lane[], info: RunInfo): string {
   const n = rec.length;

@@ -65,6 +65,34 @@ describe('dragging bodies in the 3D scenes (headless Chromium)', () => {
     return running;
   }
 
+  /** The cursor the page shows at (x, y): the computed `cursor` of the element there. */
+  const cursorAt = (x: number, y: number) =>
+    p.page.evaluate(
+      ([cx, cy]) => {
+        const el = document.elementFromPoint(cx, cy);
+        return el ? getComputedStyle(el).cursor : 'none';
+      },
+      [x, y] as const,
+    );
+
+  /**
+   * Hover with the mouse (no button down): `grab` over the body at `at`, not over empty space (the lower
+   * left corner of the view). The view tests hover once per animation frame: two frames pass first.
+   */
+  async function expectHoverCursor(id: string, at: { x: number; y: number }): Promise<void> {
+    const box = (await p.page.locator('.viewport').boundingBox())!;
+    const hoverAt = async (x: number, y: number) => {
+      await p.page.mouse.move(x, y);
+      await p.page.evaluate(
+        () => new Promise<void>((done) => requestAnimationFrame(() => requestAnimationFrame(() => done()))),
+      );
+      return cursorAt(x, y);
+    };
+    const empty = await hoverAt(box.x + box.width * 0.06, box.y + box.height * 0.9);
+    expect(empty, `${id}: no grab cursor over empty space`).not.toMatch(/grab/);
+    expect(await hoverAt(at.x, at.y), `${id}: the grab cursor over a body`).toBe('grab');
+  }
+
   function expectCameraStill(cam0: Cam, cam1: Cam, what: string): void {
     for (let i = 0; i < 3; i++)
       expect(cam1.position[i], `${what}: no orbit during the drag`).toBeCloseTo(cam0.position[i], 6);
@@ -141,8 +169,10 @@ describe('dragging bodies in the 3D scenes (headless Chromium)', () => {
     const at = (await hook.screen('analytic', point))!;
     expect(at, 'the exact surface is drawn').not.toBeNull();
     const cam0 = await hook.camera();
+    await expectHoverCursor('drum-membrane', at);
     await p.page.mouse.move(at.x, at.y);
     await p.page.mouse.down();
+    expect(await cursorAt(at.x, at.y), 'the grabbing cursor while held').toBe('grabbing');
     const held = (await hook.drag())!;
     expect(held.held, 'the node under the pointer is grabbed').toEqual({ lane: 'analytic', copy: 0, point });
     expect(held.edit?.kind, 'the press holds the node where it was hit').toBe('poke');
@@ -183,6 +213,7 @@ describe('dragging bodies in the 3D scenes (headless Chromium)', () => {
     expect(png.length, 'screenshot PNG size (a blank view compresses to a few KB)').toBeGreaterThan(30_000);
     await p.page.mouse.up();
     expect((await hook.drag())?.held, 'released').toBeNull();
+    expect(await cursorAt(at.x, at.y - 500), 'no grabbing cursor after release').not.toBe('grabbing');
     await hook.frames(30);
     for (const l of await hook.lanes()) expect(l.finite, `lane ${l.key} finite`).toBe(true);
     const pushes = await hook.pushes();
@@ -215,8 +246,10 @@ describe('dragging bodies in the 3D scenes (headless Chromium)', () => {
     const at = (await hook.screen('analytic', 1, copy))!;
     expect(at, 'the pendulum is drawn').not.toBeNull();
     const cam0 = await hook.camera();
+    await expectHoverCursor('spherical-field', at);
     await p.page.mouse.move(at.x, at.y);
     await p.page.mouse.down();
+    expect(await cursorAt(at.x, at.y), 'the grabbing cursor while held').toBe('grabbing');
     expect((await hook.drag())?.held, 'the pendulum under the pointer is grabbed').toEqual({
       lane: 'analytic',
       copy,
@@ -293,8 +326,10 @@ describe('dragging bodies in the 3D scenes (headless Chromium)', () => {
       if (id === 'spherical-ride') expect(taking, 'the cannon-es lane takes the push').toContain('cannon');
       const at = (await hook.screen('analytic', point))!;
       const cam0 = await hook.camera();
+      await expectHoverCursor(id, at);
       await p.page.mouse.move(at.x, at.y);
       await p.page.mouse.down();
+      expect(await cursorAt(at.x, at.y), `${id}: the grabbing cursor while held`).toBe('grabbing');
       expect((await hook.drag())?.held, `${id}: grabbed`).toEqual({ lane: 'analytic', copy: 0, point });
       for (let k = 1; k <= 4; k++) {
         await p.page.mouse.move(at.x + 15 * k, at.y - 10 * k);
