@@ -406,6 +406,10 @@ describe('trajectory files', () => {
     expect(Array.from(a.qd?.subarray(2, 4) ?? [])).toEqual(r.qd[1]);
     expect(parseTrajectory(text, { lane: 'lnn' }).q[0]).toBe(other[0][0]);
     expect(() => parseTrajectory(text, { lane: 'cannon' })).toThrow(/no lane 'cannon'; lanes: lnn, analytic/);
+    // a pushed, damped or edited run is not free motion
+    const forced = JSON.stringify({ ...JSON.parse(text), forced: true });
+    expect(() => parseTrajectory(forced)).toThrow(/forced: true.*not the system's free motion/);
+    expect(parseTrajectory(JSON.stringify({ ...JSON.parse(text), forced: false })).lane).toBe('analytic');
   });
 
   it("reads the app's CSV export and the plain JSON and CSV formats alike", () => {

@@ -117,6 +117,10 @@ function appJson(o: Record<string, unknown>, name: string, lane: string | undefi
     throw new TrajectoryError(
       `${name}: an app export needs 1 to ${MAX_TRAJECTORY_LANES} lanes; export the run again.`,
     );
+  if (o.forced === true)
+    throw new TrajectoryError(
+      `${name}: the run was pushed, damped or edited (forced: true), so it is not the system's free motion; export a run without pushes to train on it.`,
+    );
   const lanes = o.lanes as Record<string, unknown>[];
   const keys = lanes.map((l) => String(l?.key));
   const recorded = (l: Record<string, unknown>) => Array.isArray(l?.q) && (l.q as unknown[]).length > 0;
