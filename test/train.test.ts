@@ -186,6 +186,32 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
   });
 }
 
+describe('three-lnn train --params', () => {
+  it('trains on the system with the given parameters, from scratch and from a shipped model', async () => {
+    const out = join(dir, 'cli-params');
+    const args = ['--steps', '2', '--batch', '16', '--val-every', '2', '--val-size', '32', '--no-progress'];
+    const ok = await cli([
+      'train',
+      ...['--system', 'double-pendulum', '--params', '{"l1":0.8,"l2":1.2}', '--hidden', '8,8', ...args],
+      ...['--out', out],
+    ]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stderr).toContain('"l1":0.8,"l2":1.2');
+    const m = await loadModel(out);
+    expect(m.metadata.system?.params).toMatchObject({ l1: 0.8, l2: 1.2, m1: 1 });
+    // a fine-tune starts from the shipped model's error on the changed system, not its own
+    const tuned = await cli([
+      'train',
+      ...['--system', 'double-pendulum', '--params', '{"l1":0.8,"l2":1.2}'],
+      ...['--from', join(import.meta.dirname, '..', 'assets', 'models', 'double-pendulum-lnn'), ...args],
+      ...['--out', join(dir, 'cli-params-from')],
+    ]);
+    expect(tuned.code, tuned.stderr).toBe(0);
+    const first = Number(/step 0 val_qdd_l1 ([\d.e+-]+)/.exec(tuned.stderr)?.[1]);
+    expect(first, 'the shipped model on other arms is far off').toBeGreaterThan(1);
+  });
+});
+
 describe('angle embedding (--angle-embedding sincos)', () => {
   const sys = createSystem('double-pendulum');
   const box = defaultTrainingBox(sys);

@@ -254,6 +254,7 @@ export function trainCommand(io: CliIO): Command {
         ? Trainer.resume(opts.resume, { steps: opts.steps, command, data: recorded?.source })
         : Trainer.create({
             system: recorded?.system ?? opts.system,
+            params: opts.params,
             data: recorded?.source,
             kind: opts.kind,
             hidden: opts.hidden,
