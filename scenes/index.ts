@@ -5,6 +5,7 @@
 import { chain } from './chain.js';
 import { chaosField } from './chaosField.js';
 import { doublePendulum } from './doublePendulum.js';
+import { doubleSphericalRide } from './doubleSphericalRide.js';
 import { drumMembrane } from './drumMembrane.js';
 import { relativisticParticle } from './relativisticParticle.js';
 import { sphericalField } from './sphericalField.js';
@@ -23,6 +24,7 @@ export const sceneModules: readonly SceneModule[] = [
   relativisticParticle,
   yourLagrangian,
   sphericalRide,
+  doubleSphericalRide,
   whirlingString,
   drumMembrane,
   sphericalField,

@@ -5,12 +5,19 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import '../plugins/cannon/index';
 import '../src/engines/learned';
+import {
+  DOUBLE_SPHERICAL_START,
+  doubleSphericalRide,
+  doubleSphericalRideScene,
+} from '../scenes/doubleSphericalRide';
 import { AMPLITUDE, drumMembrane, drumMembraneScene, drumStart, MEMBRANE_LGN } from '../scenes/drumMembrane';
 import { findScene } from '../scenes/index';
 import { sphericalField, sphericalFieldScene } from '../scenes/sphericalField';
 import { SPHERICAL_LNN, sphericalRide, sphericalRideScene } from '../scenes/sphericalRide';
 import { resolveOptions, viewOf } from '../scenes/types';
 import { whirlingString, whirlingStringScene, whirlStart } from '../scenes/whirlingString';
+import { AnalyticEngine } from '../src/engines/AnalyticEngine';
+import { createIntegrator } from '../src/integrators/registry';
 import { runScene, type SceneDefinition, type SceneRun } from '../src/scene/index';
 import { membraneModeFrequency, membraneModeShape } from '../src/systems/Membrane';
 import { createSystem } from '../src/systems/registry';
@@ -41,7 +48,7 @@ function recording(def: SceneDefinition, recorders: SceneDefinition['recorders']
 }
 
 describe('the 3D scenes in the gallery', () => {
-  const modules = [sphericalRide, whirlingString, drumMembrane, sphericalField];
+  const modules = [sphericalRide, doubleSphericalRide, whirlingString, drumMembrane, sphericalField];
 
   it('are registered, build with their defaults and ask for a 3D view', () => {
     for (const m of modules) {
@@ -148,6 +155,142 @@ describe('spherical-ride', () => {
     expect(gap, 'learned lane: bob distance from the exact one per axis').toBeLessThan(2e-2);
   });
 });
+
+/**
+ * Largest Lyapunov exponent (s⁻¹) of the double spherical pendulum from (q0, q̇0): RK4 at the scene's dt
+ * on the closed form, a companion state 1e-8 away renormalised every second (Benettin's method), the
+ * distance taken in (q, q̇).
+ */
+function lyapunov(q0: readonly number[], qd0: readonly number[], seconds: number): number {
+  const engine = new AnalyticEngine(createSystem('double-spherical-pendulum'));
+  const rk4 = createIntegrator('rk4');
+  const d0 = 1e-8;
+  const q = Float64Array.from([...q0, ...q0]);
+  const qd = Float64Array.from([...qd0, ...qd0]);
+  q[7] += d0;
+  let sum = 0;
+  for (let s = 0; s < seconds; s++) {
+    for (let k = 0; k < 120; k++) engine.step(q, qd, 2, 1 / 120, rk4);
+    let d = 0;
+    for (let i = 0; i < 4; i++) d += (q[4 + i] - q[i]) ** 2 + (qd[4 + i] - qd[i]) ** 2;
+    d = Math.sqrt(d);
+    sum += Math.log(d / d0);
+    for (let i = 0; i < 4; i++) {
+      q[4 + i] = q[i] + ((q[4 + i] - q[i]) * d0) / d;
+      qd[4 + i] = qd[i] + ((qd[4 + i] - qd[i]) * d0) / d;
+    }
+  }
+  return sum / seconds;
+}
+
+describe('double-spherical-ride', () => {
+  const sys = createSystem('double-spherical-pendulum');
+  const { q0, qd0 } = DOUBLE_SPHERICAL_START;
+  /** Energy above rest that the sampler draws at most: D = ½ g min((m1+m2) l1, m2 l2). */
+  const D = 0.5 * 9.8 * Math.min(2, 1);
+  const eRest = sys.energy([0, 0, 0, 0], [0, 0, 0, 0]);
+
+  it("starts inside the sampler's box, out of the x–y plane", () => {
+    const above = sys.energy(q0, qd0) - eRest;
+    console.log(
+      `double spherical ride start: E − E_rest = ${above.toFixed(3)} J = ${(above / D).toFixed(3)} D`,
+    );
+    expect(
+      above / D,
+      'energy above rest, share of the sampler bound D (≤ 1 keeps every rod in the cap)',
+    ).toBeLessThan(1);
+    for (const i of [0, 2]) {
+      expect(Math.cos(q0[i]), `cos α${i / 2 + 1} ≥ ½`).toBeGreaterThanOrEqual(0.5);
+      // cos of the rod's angle from the downward vertical: −u_y = cos α cos β.
+      expect(
+        Math.cos(q0[i]) * Math.cos(q0[i + 1]),
+        `rod ${i / 2 + 1} within 60° of the vertical`,
+      ).toBeGreaterThan(0.5);
+    }
+    const pts = new Float64Array(9);
+    sys.positions(q0, pts);
+    expect(Math.abs(pts[8]), 'the lower bob starts off the x–y plane (z)').toBeGreaterThan(0.4);
+  });
+
+  it('is chaotic: its Lyapunov exponent is positive, a quasi-periodic start at the same energy scale has none', () => {
+    const chaotic = lyapunov(q0, qd0, 600);
+    // A start of the same kind (0.99 D) on a torus: its estimate decays towards 0 like log(t) / t.
+    const regular = lyapunov([0.3, 0.35, -0.25, 0.75], [0, 0, 0, 0], 600);
+    console.log(
+      `double spherical ride: Lyapunov exponent over 600 s ${chaotic.toFixed(3)} s⁻¹ (quasi-periodic start: ${regular.toFixed(3)} s⁻¹)`,
+    );
+    expect(chaotic, 'largest Lyapunov exponent of the scene start (s⁻¹)').toBeGreaterThan(0.07);
+    expect(regular, 'the quasi-periodic start (s⁻¹)').toBeLessThan(0.03);
+  });
+
+  it('runs headless: exact lanes agree, then chaos grows their round-off; cannon-es follows, then separates; energies bounded', async () => {
+    const run = await runScene(doubleSphericalRideScene({ duration: 60 }));
+    expect(run.failures).toEqual([]);
+    const { analytic } = run.recordings;
+    const scale = sys.energyScale;
+    const e0 = analytic.energy![0][0]!;
+    const report: Record<string, { drift: number; gap: number[] }> = {};
+    let cosMin = 1;
+    let qMax = 0;
+    for (const [key, rec] of Object.entries(run.recordings)) {
+      let drift = 0;
+      const gap: number[] = [];
+      rec.t.forEach((_, k) => {
+        const q = rec.q![k][0];
+        const p = rec.positions![k][0];
+        expect([...q, ...rec.qd![k][0], ...p].every(Number.isFinite), `${key}: finite at frame ${k}`).toBe(
+          true,
+        );
+        drift = Math.max(drift, Math.abs(rec.energy![k][0]! - e0) / scale);
+        cosMin = Math.min(cosMin, Math.cos(q[0]), Math.cos(q[2]));
+        qMax = Math.max(qMax, ...q.map(Math.abs));
+        let g = 0;
+        for (let i = 3; i < 9; i++) g = Math.max(g, Math.abs(p[i] - analytic.positions![k][0][i]));
+        gap.push(g);
+      });
+      report[key] = { drift, gap };
+    }
+    // Recorded every 12 steps (0.1 s): frame 10 k is t = k s.
+    const at = (key: string, t: number) => Math.max(...report[key].gap.slice(0, 10 * t + 1));
+    console.log(
+      `double spherical ride, 60 s: energy drift / scale: closed form ${report.analytic.drift.toExponential(2)}, Euler–Lagrange ${report.lagrangian.drift.toExponential(2)}, cannon-es ${report.cannon.drift.toExponential(2)}; min cos α ${cosMin.toFixed(3)}, max |q_i| ${qMax.toFixed(3)} rad`,
+    );
+    console.log(
+      `  bob gap to the closed form by 5 / 20 / 60 s: Euler–Lagrange ${[5, 20, 60].map((t) => at('lagrangian', t).toExponential(1)).join(' / ')}, cannon-es ${[5, 20, 60].map((t) => at('cannon', t).toExponential(1)).join(' / ')} (l = 1)`,
+    );
+    expect(report.analytic.drift, 'closed-form energy drift over 60 s (RK4, dt = 1/120)').toBeLessThan(
+      BOUNDS.exactDrift,
+    );
+    expect(report.lagrangian.drift, 'Euler–Lagrange energy drift over 60 s').toBeLessThan(BOUNDS.exactDrift);
+    expect(report.cannon.drift, 'cannon-es energy drift over 60 s').toBeLessThan(BOUNDS.cannonDrift);
+    expect(cosMin, 'every rod stays in the cap cos α ≥ ½').toBeGreaterThanOrEqual(0.5);
+    expect(qMax, 'every angle stays in the learned model’s training box |q_i| ≤ π/3').toBeLessThanOrEqual(
+      Math.PI / 3,
+    );
+    expect(at('lagrangian', 5), 'closed form vs Euler–Lagrange over 5 s').toBeLessThan(1e-13);
+    expect(
+      at('lagrangian', 60) / at('lagrangian', 5),
+      'their round-off difference grows (chaos)',
+    ).toBeGreaterThan(1e3);
+    expect(at('cannon', 5), 'cannon-es follows the exact bobs for 5 s').toBeLessThan(BOUNDS.cannonGap5);
+    expect(at('cannon', 60), 'then separates').toBeGreaterThan(BOUNDS.cannonSeparated);
+  });
+});
+
+/**
+ * Bounds of the double-spherical-ride checks, from the figures the tests print (measured: closed-form drift
+ * 3.1e-7 over 60 s; cannon-es drift 8.4e-4, bob gap 2.8e-3 by 5 s and 0.49 by 60 s).
+ */
+const BOUNDS = {
+  /** RK4 at dt = 1/120: |ΔE| / energyScale over 60 s. */
+  exactDrift: 1e-6,
+  /** cannon-es at 1/600-s steps, an oscillating first-order error (test/cannon-double-spherical.test.ts). */
+  cannonDrift: 1.5e-3,
+  /** cannon-es bob distance per axis from the closed form over the first 5 s (l = 1). */
+  cannonGap5: 5e-3,
+  /** By 60 s chaos has grown cannon-es's difference to a visible share of a rod. */
+  cannonSeparated: 0.1,
+};
 
 describe('whirling-string', () => {
   it('whirls: every node circles at radius A|φ_k(i)| and angle ω_k t (closed form and Euler–Lagrange)', async () => {
@@ -328,6 +471,7 @@ describe('spherical-field', () => {
 describe('three-lnn scene on the 3D scene files', () => {
   it.each([
     ['sphericalRide.ts', sphericalRideScene],
+    ['doubleSphericalRide.ts', doubleSphericalRideScene],
     ['whirlingString.ts', whirlingStringScene],
     ['drumMembrane.ts', drumMembraneScene],
     ['sphericalField.ts', sphericalFieldScene],
@@ -341,5 +485,17 @@ describe('three-lnn scene on the 3D scene files', () => {
     const fromCli = JSON.parse(readFileSync(out, 'utf8')) as SceneRun;
     expect(fromCli.failures, 'no failures').toEqual([]);
     expect(fromCli, 'CLI run equals the in-process run').toEqual(JSON.parse(JSON.stringify(inProcess)));
+    const targets = (build().recorders ?? []).map((r) => r.target);
+    expect(Object.keys(fromCli.recordings).sort(), 'every recorded lane ran').toEqual(
+      [...new Set(targets)].sort(),
+    );
+    for (const [key, rec] of Object.entries(fromCli.recordings)) {
+      // JSON writes a non-finite number as null: every recorded q must come back a finite number.
+      const qs = (rec.q ?? []).flat(2);
+      expect(
+        qs.every((x) => Number.isFinite(x)),
+        `${file}/${key}: every recorded q finite`,
+      ).toBe(true);
+    }
   });
 });

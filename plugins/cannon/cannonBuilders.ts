@@ -2,6 +2,7 @@ import type { World } from 'cannon-es';
 import type { System } from '../../src/index.js';
 import { buildCannonChain } from './buildCannonChain.js';
 import { buildCannonDoublePendulum } from './buildCannonDoublePendulum.js';
+import { buildCannonDoubleSphericalPendulum } from './buildCannonDoubleSphericalPendulum.js';
 import { buildCannonPendulum } from './buildCannonPendulum.js';
 import { buildCannonSphericalPendulum } from './buildCannonSphericalPendulum.js';
 import { buildCannonString } from './buildCannonString.js';
@@ -18,4 +19,5 @@ export const cannonBuilders: ReadonlyMap<string, CannonBuilder> = new Map<string
   ['chain', buildCannonChain],
   ['string', buildCannonString],
   ['spherical-pendulum', buildCannonSphericalPendulum],
+  ['double-spherical-pendulum', buildCannonDoubleSphericalPendulum],
 ]);

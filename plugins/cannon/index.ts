@@ -13,6 +13,7 @@ export {
 } from './attachLagrangian.js';
 export { buildCannonChain } from './buildCannonChain.js';
 export { buildCannonDoublePendulum } from './buildCannonDoublePendulum.js';
+export { buildCannonDoubleSphericalPendulum } from './buildCannonDoubleSphericalPendulum.js';
 export { buildCannonPendulum } from './buildCannonPendulum.js';
 export { buildCannonSphericalPendulum } from './buildCannonSphericalPendulum.js';
 export { buildCannonString } from './buildCannonString.js';

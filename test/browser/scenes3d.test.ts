@@ -22,6 +22,7 @@ function screenshotDir(): string {
 /** The 3D scenes and their options in this test (the field smaller than the gallery's for software GL). */
 const SCENES: [string, Record<string, string | number>][] = [
   ['spherical-ride', {}],
+  ['double-spherical-ride', {}],
   ['whirling-string', {}],
   ['drum-membrane', {}],
   ['spherical-field', {}],
@@ -168,10 +169,47 @@ describe('3D scenes in headless Chromium', () => {
       return p.page.evaluate(() => window.__threeLnn.memory());
     };
     const first = await open('drum-membrane');
-    for (const id of ['spherical-ride', 'spherical-field', 'whirling-string']) await open(id);
+    for (const id of ['spherical-ride', 'double-spherical-ride', 'spherical-field', 'whirling-string'])
+      await open(id);
     const again = await open('drum-membrane');
     expect(again.geometries, 'geometries after a round of 3D scenes').toBe(first.geometries);
     expect(again.textures, 'textures after a round of 3D scenes').toBe(first.textures);
+  });
+
+  it('double-spherical-ride: every lane draws two rods, pivot to upper bob to lower bob, on screen', async () => {
+    await p.page.evaluate(() => window.__threeLnn.openScene('double-spherical-ride'));
+    await p.page.evaluate(() => window.__threeLnn.frames(30));
+    const lanes = await p.page.evaluate(() => window.__threeLnn.lanes());
+    const running = lanes.filter((l) => l.status === 'running').map((l) => l.key);
+    expect(running, 'the exact, Euler–Lagrange and cannon-es lanes run').toEqual([
+      'analytic',
+      'lagrangian',
+      'cannon',
+    ]);
+    for (const l of lanes) expect(l.finite, `${l.key}: finite after 0.5 s`).toBe(true);
+    const box = (await p.page.locator('.viewport').boundingBox())!;
+    for (const key of running) {
+      const pts = await p.page.evaluate(
+        (k) => [0, 1, 2].map((i) => window.__threeLnn.pointOnScreen(k, i)),
+        key,
+      );
+      for (const [i, pt] of pts.entries()) {
+        expect(pt, `${key}: point ${i} is drawn`).not.toBeNull();
+        expect(pt!.x, `${key}: point ${i} inside the view (x)`).toBeGreaterThan(box.x);
+        expect(pt!.x, `${key}: point ${i} inside the view (x)`).toBeLessThan(box.x + box.width);
+        expect(pt!.y, `${key}: point ${i} inside the view (y)`).toBeGreaterThan(box.y);
+        expect(pt!.y, `${key}: point ${i} inside the view (y)`).toBeLessThan(box.y + box.height);
+      }
+      const [pivot, b1, b2] = pts.map((pt) => pt!);
+      const dist = (a: number[], b: number[]) => Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
+      expect(dist(pivot.world, b1.world), `${key}: upper rod length (world)`).toBeCloseTo(1, 2);
+      expect(dist(b1.world, b2.world), `${key}: lower rod length (world)`).toBeCloseTo(1, 2);
+      expect(b2.y, `${key}: the lower bob hangs below the upper one on screen`).toBeGreaterThan(b1.y);
+      expect(Math.hypot(b1.x - pivot.x, b1.y - pivot.y), `${key}: upper rod spans pixels`).toBeGreaterThan(
+        20,
+      );
+      expect(Math.hypot(b2.x - b1.x, b2.y - b1.y), `${key}: lower rod spans pixels`).toBeGreaterThan(20);
+    }
   });
 
   it('spherical-ride: dragging a bob with the perspective camera pushes it (the orbit stays still meanwhile)', async () => {
