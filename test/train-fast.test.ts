@@ -15,9 +15,9 @@ import { referenceAccelerations } from '../src/model/reference';
 import { lnnAccelerations } from '../src/nn/lnn';
 import { type MlpParams, specFromModel } from '../src/nn/mlp';
 import { registerGradients } from '../src/nn/registerGradients';
+import { type LnnNet, lnnLossGradient } from '../src/train/fast/lnnLossGradient';
 import { referenceKernels } from '../src/train/fast/referenceKernels';
 import { SimdKernels } from '../src/train/fast/simdKernels';
-import { type LnnNet, lnnLossGradient } from '../src/train/fast/lnnLossGradient';
 import type { LossName, TrainerOptions } from '../src/train/options';
 
 const DIR = new URL('../training/tests/fixtures/parity/', import.meta.url);
@@ -171,7 +171,17 @@ describe('fast LNN loss gradient (hand-derived backward)', () => {
       const qd = Float64Array.from(exp.qd.flat());
       const target = Float64Array.from(fx.target.flat());
       for (const loss of ['l1', 'l2'] as const) {
-        const g = lnnLossGradient(netOf(model), weightsOf(model), q, qd, target, B, loss, 0, referenceKernels);
+        const g = lnnLossGradient(
+          netOf(model),
+          weightsOf(model),
+          q,
+          qd,
+          target,
+          B,
+          loss,
+          0,
+          referenceKernels,
+        );
         const ref = fx.losses[loss];
         expect(Math.abs(g.loss - ref.loss) / ref.loss).toBeLessThan(1e-10);
         let norm = 0;
