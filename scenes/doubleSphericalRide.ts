@@ -1,5 +1,5 @@
 import type { SceneDefinition } from '../src/index.js';
-import { engineColors, engineLabels } from './palette.js';
+import { rideLanes } from './sphericalRide.js';
 import type { SceneModule } from './types.js';
 
 /**
@@ -57,21 +57,7 @@ export function doubleSphericalRideScene(options: DoubleSphericalRideOptions = {
       'every 13–23 s (cannon-es within about a minute), while every lane keeps its energy bounded.',
     dt: 1 / 120,
     duration: options.duration ?? 60,
-    systems: engines.map(({ id, model }) => ({
-      id,
-      system: 'double-spherical-pendulum',
-      engine: id,
-      ...(model ? { model } : {}),
-      integrator: 'rk4' as const,
-      q0,
-      qd0,
-      view: { color: engineColors[id], label: engineLabels[id], trail: 360 },
-    })),
-    recorders: engines.map(({ id }) => ({
-      target: id,
-      every: 12,
-      quantities: ['q', 'qd', 'energy', 'positions'] as const,
-    })),
+    ...rideLanes('double-spherical-pendulum', engines, q0, qd0),
     // From the front and above the pivots, so the lower bobs' paths read as curves over the ground.
     camera: { position: [0, 3.2, 8], target: [0, -1.2, 0], fov: 45 },
   };

@@ -36,6 +36,35 @@ export function sphericalStart(
 }
 
 /**
+ * The lanes of a pendulum ride: one per engine from the same start (RK4, the engine's colour and label, a
+ * 360-point trail), each recorded every 12 steps (q, q̇, energy, positions).
+ */
+export function rideLanes(
+  system: string,
+  engines: readonly { id: string; model?: string }[],
+  q0: readonly number[],
+  qd0: readonly number[],
+): Pick<SceneDefinition, 'systems' | 'recorders'> {
+  return {
+    systems: engines.map(({ id, model }) => ({
+      id,
+      system,
+      engine: id,
+      ...(model ? { model } : {}),
+      integrator: 'rk4' as const,
+      q0: [...q0],
+      qd0: [...qd0],
+      view: { color: engineColors[id], label: engineLabels[id], trail: 360 },
+    })),
+    recorders: engines.map(({ id }) => ({
+      target: id,
+      every: 12,
+      quantities: ['q', 'qd', 'energy', 'positions'] as const,
+    })),
+  };
+}
+
+/**
  * A spherical pendulum on a precessing conical orbit under the closed-form equations, the generic exact
  * Euler–Lagrange solver (jets on the system's own L), cannon-es (a sphere on a distance constraint to a
  * fixed pivot: a ball-and-socket rod) and the spherical-pendulum LNN (`learned: false` leaves it out).
@@ -54,21 +83,7 @@ export function sphericalRideScene(options: SphericalRideOptions = {}): SceneDef
       'A spherical pendulum on a precessing conical orbit under exact, cannon-es and learned engines.',
     dt: 1 / 120,
     duration: options.duration ?? 20,
-    systems: engines.map(({ id, model }) => ({
-      id,
-      system: 'spherical-pendulum',
-      engine: id,
-      ...(model ? { model } : {}),
-      integrator: 'rk4' as const,
-      q0,
-      qd0,
-      view: { color: engineColors[id], label: engineLabels[id], trail: 360 },
-    })),
-    recorders: engines.map(({ id }) => ({
-      target: id,
-      every: 12,
-      quantities: ['q', 'qd', 'energy', 'positions'] as const,
-    })),
+    ...rideLanes('spherical-pendulum', engines, q0, qd0),
     // Seen from the front, a little above the pivots, so the orbits read as ellipses on the ground.
     camera: { position: [0, 2.4, 7.5], target: [0, -0.7, 0], fov: 45 },
   };
