@@ -183,7 +183,7 @@ export class Timeline {
   exportText(kind: 'csv' | 'json'): string {
     const { sim, lanes } = this.host;
     return kind === 'csv'
-      ? runToCsv(sim.recorder, lanes)
+      ? runToCsv(sim.recorder, lanes, this.host.runInfo())
       : runToJson(sim.recorder, lanes, this.host.runInfo());
   }
 

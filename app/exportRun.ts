@@ -84,9 +84,14 @@ export function runToJson(rec: Recorder, lanes: readonly Lane[], info: RunInfo):
   return JSON.stringify(out);
 }
 
-/** The recorded run as CSV: `t`, then per lane `<key>.q<i>`, `<key>.qd<i>`, `<key>.drift`, `<key>.divergence`. */
-export function runToCsv(rec: Recorder, lanes: readonly Lane[]): string {
-  const head = ['t'];
+/**
+ * The recorded run as CSV: `t`, `forced` (1 on every row of a run that was pushed, damped or edited, as
+ * {@link RunInfo.forced}; 0 otherwise), then per lane `<key>.q<i>`, `<key>.qd<i>`, `<key>.drift`,
+ * `<key>.divergence`.
+ */
+export function runToCsv(rec: Recorder, lanes: readonly Lane[], info: Pick<RunInfo, 'forced'>): string {
+  const head = ['t', 'forced'];
+  const forced = info.forced ? '1' : '0';
   for (let l = 0; l < lanes.length; l++) {
     const tr = rec.tracks[l];
     const key = lanes[l].key;
@@ -97,7 +102,7 @@ export function runToCsv(rec: Recorder, lanes: readonly Lane[]): string {
   }
   const rows = [head.join(',')];
   for (let s = 0; s < rec.length; s++) {
-    const row: string[] = [String(rec.t[s])];
+    const row: string[] = [String(rec.t[s]), forced];
     for (let l = 0; l < lanes.length; l++) {
       const tr = rec.tracks[l];
       if (!tr) continue;

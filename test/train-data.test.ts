@@ -364,16 +364,22 @@ function appRunJson(
   });
 }
 
-/** The app's CSV export (`runToCsv`): t, then per lane `<key>.q<i>`, `<key>.qd<i>`, drift, divergence. */
-function appRunCsv(lanes: { key: string; q: number[][]; qd: number[][] }[], t: number[]): string {
-  const head = ['t'];
+/** The app's CSV export (`runToCsv`): t, forced, then per lane `<key>.q<i>`, `<key>.qd<i>`, drift, divergence. */
+function appRunCsv(
+  lanes: { key: string; q: number[][]; qd: number[][] }[],
+  t: number[],
+  forced = false,
+): string {
+  const head = ['t', 'forced'];
   for (const l of lanes) {
     const n = l.q[0].length;
     for (let i = 0; i < n; i++) head.push(`${l.key}.q${i}`);
     for (let i = 0; i < n; i++) head.push(`${l.key}.qd${i}`);
     head.push(`${l.key}.drift`, `${l.key}.divergence`);
   }
-  const rows = t.map((ts, s) => [ts, ...lanes.flatMap((l) => [...l.q[s], ...l.qd[s], 0, ''])].join(','));
+  const rows = t.map((ts, s) =>
+    [ts, forced ? 1 : 0, ...lanes.flatMap((l) => [...l.q[s], ...l.qd[s], 0, ''])].join(','),
+  );
   return `${[head.join(','), ...rows].join('\n')}\n`;
 }
 
@@ -416,6 +422,11 @@ describe('trajectory files', () => {
     const csv = parseTrajectory(appRunCsv([{ key: 'analytic', q: r.q, qd: r.qd }], r.t));
     expect(csv.layout).toBe('app-csv');
     expect(csv.system, 'a CSV names no system').toBeNull();
+    expect(Array.from(csv.q.subarray(0, 2)), 'the forced column is not a coordinate').toEqual(r.q[0]);
+    // a pushed, damped or edited run is marked forced on every row and refused like the JSON export
+    expect(() => parseTrajectory(appRunCsv([{ key: 'analytic', q: r.q, qd: r.qd }], r.t, true))).toThrow(
+      /row 2 is marked forced.*not the system's free motion/,
+    );
     const plain = parseTrajectory(
       JSON.stringify({
         format: 'three-lnn/trajectory',

@@ -379,6 +379,14 @@ SAMPLERS = {
 }
 
 
+def check_sampler_fraction(spec: SystemSpec, fraction: float) -> None:
+    """Refuse a --sampler-fraction the system cannot honour (no sampler here, or not a share)."""
+    if spec.id not in SAMPLERS:
+        raise SystemExit(f"--sampler-fraction: {spec.id} has no state sampler here (only {', '.join(SAMPLERS)}).")
+    if not 0.0 <= fraction <= 1.0:
+        raise SystemExit(f"--sampler-fraction: a share in [0, 1], got {fraction}.")
+
+
 def sample_states(spec: SystemSpec, key, batch: int):
     """Fresh training states, q, qd [batch, dof] float32: the first round(batch · sampler_fraction) from
     the system's sampler (SAMPLERS), the rest uniform over the box."""
@@ -1036,7 +1044,10 @@ def export_model(blob, out_dir, metrics=None):
     prov = dict(blob["provenance"])
     # The format's provenance fields `data` and `hardware` are strings; details go alongside.
     if isinstance(prov.get("data"), dict):
-        d = prov["data"]
+        d = dict(prov["data"])
+        for c in prov.get("scheduleChanges", []):
+            if "samplerFractionTo" in c:
+                d["distribution"] += f"; from step {c['atStep']}, {c['samplerFractionTo']:g} of each batch from the sampler"
         prov["dataDetails"] = d
         prov["data"] = f"{d['distribution']}; q box {d['q']}, q̇ (or rapidity) box {d['qdOrRapidity']}; {d['targets']}"
     if isinstance(prov.get("hardware"), dict):
@@ -1070,7 +1081,8 @@ def export_model(blob, out_dir, metrics=None):
         ckpt = words[words.index("--ckpt") + 1] if "--ckpt" in words else "<ckpt>"
         rest = [
             f"python training/lnn_train.py train --ckpt {shlex.quote(ckpt)} --decay-steps {c['decayStepsTo']} "
-            f"--steps {changes[i + 1]['atStep'] if i + 1 < len(changes) else prov['steps']}"
+            + (f"--sampler-fraction {c['samplerFractionTo']:g} " if "samplerFractionTo" in c else "")
+            + f"--steps {changes[i + 1]['atStep'] if i + 1 < len(changes) else prov['steps']}"
             for i, c in enumerate(changes)
         ]
         prov["reproduce"] = " && ".join([first, *rest])
@@ -1166,13 +1178,20 @@ def train(args):
         ms = ModelSpec(**blob["model"])
         cfg = blob["cfg"]
         print(f"resuming from {ckpt_dir} at step {int(blob['state']['t'])}", flush=True)
+        # A change of the schedule (e.g. to finish the cosine decay within a time budget) or of the batch mix
+        # (e.g. to spend the rest of a run where the motion goes) on resume is recorded, one entry per
+        # resume, so that the run stays reproducible.
+        change = {"atStep": int(blob["state"]["t"]), "decayStepsFrom": cfg["decay_steps"], "decayStepsTo": cfg["decay_steps"]}
         if args.decay_steps is not None and args.decay_steps != cfg["decay_steps"]:
-            # A schedule change on resume (e.g. to finish the cosine decay within a time budget) is
-            # recorded, so that the run stays reproducible.
-            blob["provenance"].setdefault("scheduleChanges", []).append(
-                {"atStep": int(blob["state"]["t"]), "decayStepsFrom": cfg["decay_steps"], "decayStepsTo": args.decay_steps}
-            )
-            cfg["decay_steps"] = args.decay_steps
+            change["decayStepsTo"] = cfg["decay_steps"] = args.decay_steps
+        if args.sampler_fraction is not None and args.sampler_fraction != spec.sampler_fraction:
+            check_sampler_fraction(spec, args.sampler_fraction)
+            change["samplerFractionFrom"], change["samplerFractionTo"] = spec.sampler_fraction, args.sampler_fraction
+            spec.sampler_fraction = blob["system"]["sampler_fraction"] = args.sampler_fraction
+            # The validation set follows the new mix: the best checkpoint is chosen afresh from here on.
+            blob["best_val"], blob["best_params"], blob["best_step"] = float("inf"), None, None
+        if change["decayStepsTo"] != change["decayStepsFrom"] or "samplerFractionTo" in change:
+            blob["provenance"].setdefault("scheduleChanges", []).append(change)
     else:
         spec = make_system(args.system, parse_params(args.param))
         if args.periodic_q:
@@ -1186,12 +1205,7 @@ def train(args):
         if args.qd_range:
             spec.qd_range = [[float(x) for x in args.qd_range.split(",")]] * spec.dof
         if args.sampler_fraction:
-            if spec.id not in SAMPLERS:
-                raise SystemExit(
-                    f"--sampler-fraction: {spec.id} has no state sampler here (only {', '.join(SAMPLERS)})."
-                )
-            if not 0.0 <= args.sampler_fraction <= 1.0:
-                raise SystemExit(f"--sampler-fraction: a share in [0, 1], got {args.sampler_fraction}.")
+            check_sampler_fraction(spec, args.sampler_fraction)
             spec.sampler_fraction = args.sampler_fraction
         hidden = [int(h) for h in args.hidden.split(",") if h]
         activation = args.activation or ("relu" if args.kind == "baseline" else "softplus")
@@ -1218,7 +1232,7 @@ def train(args):
             "max_restarts": args.max_restarts,
         }
         key = jax.random.PRNGKey(args.seed)
-        cmd = "python training/lnn_train.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+        cmd = "python training/lnn_train.py " + " ".join(shlex.quote(a) for a in args.argv)
         blob = {
             "system": asdict(spec),
             "model": asdict(ms),
@@ -1391,8 +1405,9 @@ def main(argv=None):
     t.add_argument(
         "--sampler-fraction",
         type=float,
-        default=0.0,
-        help="share of each batch from the system's own state sampler (spherical pendulums), the rest from the box",
+        default=None,
+        help="share of each batch from the system's own state sampler (spherical pendulums), the rest from the box "
+        "(default 0); on resume: change it (recorded)",
     )
     t.add_argument("--periodic-q", action="store_true",
                    help="feed wrap(q) to the network (only for dynamics invariant under q → q + a)")
@@ -1433,6 +1448,8 @@ def main(argv=None):
     e.add_argument("--ckpt", required=True)
     e.add_argument("--out", required=True)
     args = ap.parse_args(argv)
+    # The command recorded in a model's provenance: the arguments this run was given.
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     if args.cmd == "train":
         if args.devices != "all" and not args.devices.isdigit():
             raise SystemExit(f"--devices: a device count or 'all', got {args.devices!r}")

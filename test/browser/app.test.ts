@@ -188,8 +188,14 @@ describe('the comparison app in headless Chromium', () => {
       jsonText: window.__threeLnn.exportText('json'),
     }));
     const rows = csv.trim().split('\n');
-    expect(rows[0].split(',').slice(0, 3), 'CSV header').toEqual(['t', 'analytic.q0', 'analytic.q1']);
+    expect(rows[0].split(',').slice(0, 4), 'CSV header').toEqual([
+      't',
+      'forced',
+      'analytic.q0',
+      'analytic.q1',
+    ]);
     expect(rows.length - 1, 'one CSV row per recorded sample').toBe(n);
+    expect(rows[1].split(',')[1], 'an unpushed run is marked free').toBe('0');
     const json = JSON.parse(jsonText);
     expect(json.format).toBe('three-lnn/app-run');
     expect(json.t.length, 'JSON samples').toBe(n);

@@ -191,6 +191,10 @@ describe('dragging bobs with the pointer (the three.js plugin’s PointerDrag) i
     const json = JSON.parse(await page.evaluate(() => window.__threeLnn.exportText('json')));
     expect(json.forced).toBe(true);
     expect(json.pushes.length).toBe(pushes.length);
+    // The CSV export marks every row forced.
+    const csvRows = (await page.evaluate(() => window.__threeLnn.exportText('csv'))).trim().split('\n');
+    expect(csvRows[0].split(',')[1]).toBe('forced');
+    expect(new Set(csvRows.slice(1).map((r) => r.split(',')[1]))).toEqual(new Set(['1']));
     expect(p.errors, p.errors.join('\n')).toEqual([]);
     await p.close();
   });

@@ -4,8 +4,10 @@ Lagrangian by finite differences, the energy against the Legendre transform, the
 TypeScript sampler's bounds, and the claim the training box rests on (trajectories from the sampler stay
 in it)."""
 
+import json
 import math
 import os
+import shlex
 import sys
 
 import jax
@@ -260,3 +262,33 @@ def test_sampler_fraction_mixes_sampler_and_box_states(sid):
 def test_sampler_fraction_is_refused_for_a_system_without_a_sampler():
     with pytest.raises(SystemExit, match="no state sampler"):
         T.main(["train", "--system", "double-pendulum", "--sampler-fraction", "0.5", "--steps", "1"])
+
+
+def test_sampler_fraction_change_on_resume_is_recorded_and_reproduced(tmp_path):
+    """Resuming with another --sampler-fraction switches the batch mix from that step, records it beside the
+    schedule changes, restarts the best-checkpoint choice (the validation set follows the mix), and the
+    exported `reproduce` line, run as written, gives bitwise the same weights."""
+    base = ["--system", "spherical-pendulum", "--kind", "lnn", "--hidden", "8,8", "--batch", "32",
+            "--val-every", "5", "--val-size", "64", "--seed", "2", "--decay-steps", "30", "--warmup", "2"]
+    ckpt = str(tmp_path / "run")
+    T.main(["train", *base, "--sampler-fraction", "0.5", "--ckpt", ckpt, "--steps", "10"])
+    T.main(["train", "--ckpt", ckpt, "--sampler-fraction", "1", "--steps", "20"])
+    blob = T.load_ckpt(ckpt)
+    assert blob["system"]["sampler_fraction"] == 1.0
+    change = blob["provenance"]["scheduleChanges"][0]
+    assert change["atStep"] == 10 and change["samplerFractionFrom"] == 0.5 and change["samplerFractionTo"] == 1.0
+    assert blob["best_step"] > 10, "the best checkpoint is chosen on the new mix's validation set"
+    out = tmp_path / "model"
+    T.export_model(blob, str(out))
+    prov = json.loads((out / "model.json").read_text())["userDefinedMetadata"]["threeLnn"]["provenance"]
+    assert "from step 10, 1 of each batch from the sampler" in prov["data"]
+    parts = prov["reproduce"].split(" && ")
+    assert len(parts) == 2 and "--sampler-fraction 1 " in parts[1]
+    again = str(tmp_path / "again")
+    for part in parts:
+        argv = shlex.split(part.replace(ckpt, again))[2:]
+        T.main(argv)
+    twin = T.load_ckpt(again)
+    for (w1, b1), (w2, b2) in zip(blob["best_params"], twin["best_params"]):
+        np.testing.assert_array_equal(np.asarray(w1), np.asarray(w2))
+        np.testing.assert_array_equal(np.asarray(b1), np.asarray(b2))

@@ -215,6 +215,8 @@ function parseCsv(text: string, name: string, lane: string | undefined): Traject
   const n = qCols.length;
   if (n > MAX_TRAJECTORY_DOF)
     throw new TrajectoryError(`${name}: ${n} coordinates is over the limit of ${MAX_TRAJECTORY_DOF}.`);
+  // The app's export marks a pushed, damped or edited run in a `forced` column (0 or 1 on every row).
+  const forcedCol = layout === 'app-csv' ? head.indexOf('forced') : -1;
   const T = lines.length - 1;
   const t = new Float64Array(T);
   const q = new Float64Array(T * n);
@@ -236,6 +238,10 @@ function parseCsv(text: string, name: string, lane: string | undefined): Traject
       return v;
     };
     t[s] = cell(0, false);
+    if (forcedCol >= 0 && cells[forcedCol].trim() !== '0')
+      throw new TrajectoryError(
+        `${name}: row ${s + 2} is marked forced (the run was pushed, damped or edited), so it is not the system's free motion; export a run without pushes to train on it.`,
+      );
     for (let i = 0; i < n; i++) {
       q[s * n + i] = cell(qCols[i], true);
       if (qd && qdCols) qd[s * n + i] = cell(qdCols[i], true);
