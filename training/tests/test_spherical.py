@@ -272,18 +272,21 @@ def test_sampler_fraction_change_on_resume_is_recorded_and_reproduced(tmp_path):
             "--val-every", "5", "--val-size", "64", "--seed", "2", "--decay-steps", "30", "--warmup", "2"]
     ckpt = str(tmp_path / "run")
     T.main(["train", *base, "--sampler-fraction", "0.5", "--ckpt", ckpt, "--steps", "10"])
-    T.main(["train", "--ckpt", ckpt, "--sampler-fraction", "1", "--steps", "20"])
+    T.main(["train", "--ckpt", ckpt, "--sampler-fraction", "1", "--decay-steps", "40", "--steps", "20"])
     blob = T.load_ckpt(ckpt)
-    assert blob["system"]["sampler_fraction"] == 1.0
-    change = blob["provenance"]["scheduleChanges"][0]
+    assert blob["system"]["sampler_fraction"] == 1.0 and blob["cfg"]["decay_steps"] == 40
+    changes = blob["provenance"]["scheduleChanges"]
+    assert len(changes) == 1, "one entry per resume, both changes in it"
+    change = changes[0]
     assert change["atStep"] == 10 and change["samplerFractionFrom"] == 0.5 and change["samplerFractionTo"] == 1.0
+    assert change["decayStepsFrom"] == 30 and change["decayStepsTo"] == 40
     assert blob["best_step"] > 10, "the best checkpoint is chosen on the new mix's validation set"
     out = tmp_path / "model"
     T.export_model(blob, str(out))
     prov = json.loads((out / "model.json").read_text())["userDefinedMetadata"]["threeLnn"]["provenance"]
     assert "from step 10, 1 of each batch from the sampler" in prov["data"]
     parts = prov["reproduce"].split(" && ")
-    assert len(parts) == 2 and "--sampler-fraction 1 " in parts[1]
+    assert len(parts) == 2 and "--decay-steps 40 --sampler-fraction 1 " in parts[1]
     again = str(tmp_path / "again")
     for part in parts:
         argv = shlex.split(part.replace(ckpt, again))[2:]
