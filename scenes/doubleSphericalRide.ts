@@ -2,11 +2,7 @@ import type { SceneDefinition } from '../src/index.js';
 import { rideLanes } from './sphericalRide.js';
 import type { SceneModule } from './types.js';
 
-/**
- * Where the scene looks for a learned double-spherical-pendulum Lagrangian (`learned: true`). No model
- * ships there yet: one trained with `training/lnn_train.py --system double-spherical-pendulum` and
- * exported to this folder is picked up.
- */
+/** Where the double spherical pendulum's learned Lagrangian ships. */
 export const DOUBLE_SPHERICAL_LNN = 'assets/models/double-spherical-lnn';
 
 /**
@@ -27,7 +23,7 @@ export const DOUBLE_SPHERICAL_START: { readonly q0: readonly number[]; readonly 
 
 /** Options of {@link doubleSphericalRideScene}. */
 export interface DoubleSphericalRideOptions {
-  /** Also run a learned LNN from {@link DOUBLE_SPHERICAL_LNN} (none ships yet). @default false */
+  /** Also run the learned LNN (`assets/models/double-spherical-lnn`). @default true */
   learned?: boolean;
   /** Length of the run in seconds (the lanes part within it). @default 60 */
   duration?: number;
@@ -36,8 +32,8 @@ export interface DoubleSphericalRideOptions {
 /**
  * A double spherical pendulum from {@link DOUBLE_SPHERICAL_START} under the closed-form q̈, the generic
  * exact Euler–Lagrange solver (jets on the system's own L) and cannon-es (two spheres on distance
- * constraints, pivot–bob1 and bob1–bob2: two ball-and-socket rods); `learned: true` adds an LNN from
- * {@link DOUBLE_SPHERICAL_LNN}.
+ * constraints, pivot–bob1 and bob1–bob2: two ball-and-socket rods) and the double-spherical-pendulum LNN
+ * (`learned: false` leaves it out).
  * @example const run = await runScene(doubleSphericalRideScene({ duration: 5 }));
  */
 export function doubleSphericalRideScene(options: DoubleSphericalRideOptions = {}): SceneDefinition {
@@ -47,7 +43,7 @@ export function doubleSphericalRideScene(options: DoubleSphericalRideOptions = {
     { id: 'analytic' },
     { id: 'lagrangian' },
     { id: 'cannon' },
-    ...(options.learned === true ? [{ id: 'lnn', model: DOUBLE_SPHERICAL_LNN }] : []),
+    ...(options.learned === false ? [] : [{ id: 'lnn', model: DOUBLE_SPHERICAL_LNN }]),
   ];
   return {
     name: 'double-spherical-ride',
@@ -67,8 +63,9 @@ export const doubleSphericalRide: SceneModule = {
   id: 'double-spherical-ride',
   title: 'Double spherical pendulum (3D)',
   summary:
-    'A chaotic double spherical pendulum, in 3D: closed form vs the generic Euler–Lagrange solver vs two cannon-es ball-and-socket rods. The lanes agree at first, then chaos pulls them apart; every lane keeps its energy bounded.',
-  build: () => doubleSphericalRideScene(),
+    'A chaotic double spherical pendulum, in 3D: closed form vs the generic Euler–Lagrange solver vs two cannon-es ball-and-socket rods vs the learned Lagrangian (assets/models/double-spherical-lnn). The lanes agree at first, then chaos pulls them apart; every lane keeps its energy bounded.',
+  options: [{ name: 'learned', label: 'Learned lane', default: 'on', choices: { on: 'On', off: 'Off' } }],
+  build: (o) => doubleSphericalRideScene({ learned: o.learned !== 'off' }),
   view: {
     kind: 'rigs',
     layout: 'side',

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import '../plugins/cannon/index';
 import '../src/engines/learned';
 import {
+  DOUBLE_SPHERICAL_LNN,
   DOUBLE_SPHERICAL_START,
   doubleSphericalRide,
   doubleSphericalRideScene,
@@ -63,11 +64,12 @@ describe('the 3D scenes in the gallery', () => {
     }
   });
 
-  it('run the shipped learned models: ride and drum by default, the field on its option', () => {
+  it('run the shipped learned models: the rides and the drum by default, the field on its option', () => {
     for (const [m, path, engine, options] of [
       [sphericalRide, SPHERICAL_LNN, 'lnn', {}],
       [drumMembrane, MEMBRANE_LGN, 'lgn', {}],
       [sphericalField, SPHERICAL_LNN, 'lnn', { learned: 'on' }],
+      [doubleSphericalRide, DOUBLE_SPHERICAL_LNN, 'lnn', {}],
     ] as const) {
       expect(existsSync(join(ROOT, path, 'model.json')), `${path} ships`).toBe(true);
       const lanes = m.build(resolveOptions(m, options)).systems;
@@ -224,7 +226,7 @@ describe('double-spherical-ride', () => {
   });
 
   it('runs headless: exact lanes agree, then chaos grows their round-off; cannon-es follows, then separates; energies bounded', async () => {
-    const run = await runScene(doubleSphericalRideScene({ duration: 60 }));
+    const run = await runScene(doubleSphericalRideScene({ duration: 60, learned: false }));
     expect(run.failures).toEqual([]);
     const { analytic } = run.recordings;
     const scale = sys.energyScale;
@@ -275,6 +277,35 @@ describe('double-spherical-ride', () => {
     expect(at('cannon', 5), 'cannon-es follows the exact bobs for 5 s').toBeLessThan(BOUNDS.cannonGap5);
     expect(at('cannon', 60), 'then separates').toBeGreaterThan(BOUNDS.cannonSeparated);
   });
+
+  it('the learned lane (double-spherical-lnn) follows the exact bobs at first and keeps its energy in the cap', async () => {
+    const run = await runScene(doubleSphericalRideScene({ duration: 20 }));
+    expect(run.failures).toEqual([]);
+    const { analytic, lnn } = run.recordings;
+    expect(lnn, 'the scene runs a learned lane by default').toBeDefined();
+    const e0 = analytic.energy![0][0]!;
+    let drift = 0;
+    let cosMin = 1;
+    const gap: number[] = [];
+    lnn.t.forEach((_, k) => {
+      const q = lnn.q![k][0];
+      drift = Math.max(drift, Math.abs(lnn.energy![k][0]! - e0) / sys.energyScale);
+      cosMin = Math.min(cosMin, Math.cos(q[0]), Math.cos(q[2]));
+      let g = 0;
+      for (let i = 3; i < 9; i++)
+        g = Math.max(g, Math.abs(lnn.positions![k][0][i] - analytic.positions![k][0][i]));
+      gap.push(g);
+    });
+    const by = (t: number) => Math.max(...gap.slice(0, 10 * t + 1));
+    console.log(
+      `double spherical ride, learned lane over 20 s: energy drift / scale ${drift.toExponential(2)}, min cos α ${cosMin.toFixed(3)}, bob gap to the closed form by 1 / 2 / 5 s ${[1, 2, 5].map((t) => by(t).toExponential(1)).join(' / ')} (l = 1)`,
+    );
+    expect(drift, 'learned lane: true energy drift over 20 s').toBeLessThan(BOUNDS.learnedDrift);
+    expect(cosMin, 'the learned lane stays in the training cap').toBeGreaterThan(0.45);
+    expect(by(1), 'the learned bobs follow the exact ones for the first second').toBeLessThan(
+      BOUNDS.learnedGap1,
+    );
+  });
 });
 
 /**
@@ -290,6 +321,10 @@ const BOUNDS = {
   cannonGap5: 5e-3,
   /** By 60 s chaos has grown cannon-es's difference to a visible share of a rod. */
   cannonSeparated: 0.1,
+  /** The learned lane's true energy over 20 s, share of the energy scale. */
+  learnedDrift: 0.03,
+  /** The learned lane's bob distance per axis from the closed form over the first second (l = 1). */
+  learnedGap1: 0.08,
 };
 
 describe('whirling-string', () => {

@@ -21,6 +21,7 @@ export const SHIPPED_MODELS = [
   'chain3-lnn',
   'spherical-lnn',
   'spherical-baseline',
+  'double-spherical-lnn',
   'membrane-lgn',
 ] as const;
 

@@ -181,10 +181,11 @@ describe('3D scenes in headless Chromium', () => {
     await p.page.evaluate(() => window.__threeLnn.frames(30));
     const lanes = await p.page.evaluate(() => window.__threeLnn.lanes());
     const running = lanes.filter((l) => l.status === 'running').map((l) => l.key);
-    expect(running, 'the exact, Euler–Lagrange and cannon-es lanes run').toEqual([
+    expect(running, 'the exact, Euler–Lagrange, cannon-es and learned lanes run').toEqual([
       'analytic',
       'lagrangian',
       'cannon',
+      'lnn',
     ]);
     for (const l of lanes) expect(l.finite, `${l.key}: finite after 0.5 s`).toBe(true);
     const box = (await p.page.locator('.viewport').boundingBox())!;
