@@ -2,7 +2,7 @@
 # Reproduces the shipped models from scratch, one after another on ONE core (the `provenance.reproduce`
 # commands of assets/models/*/model.json with fresh checkpoint directories). Training time on the
 # machine of docs/results.md: about 5.1 hours in total (the double-pendulum LNN alone ~95 minutes; the
-# spherical-pendulum LNN ~20 minutes, its baseline ~2).
+# spherical-pendulum LNN ~20 minutes, its baseline ~2, the double-spherical-pendulum LNN ~38).
 # Usage: training/train_shipped.sh [python] [core]   (defaults: .venv/bin/python, core 1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
