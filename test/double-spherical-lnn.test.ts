@@ -7,15 +7,14 @@
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-import type { AccelerationFn, Engine, System } from '../src/core/types';
 import '../src/engines/learned';
 import { createEngine } from '../src/engines/registry';
 import { EVAL_MASS_SCALE_STATES } from '../src/eval/evaluateModel';
 import { rollout } from '../src/eval/protocols';
-import { createRng } from '../src/math/random';
 import { loadModel } from '../src/model/loadModel';
 import { measureMassScale } from '../src/model/massScale';
 import { createSystem } from '../src/systems/registry';
+import { accelerationsOf, sampledStates } from './support/samplerStates';
 
 const dir = join(resolve(import.meta.dirname, '..', 'assets', 'models'), 'double-spherical-lnn');
 
@@ -27,22 +26,6 @@ const SPREAD_BOUND = 0.6;
 const QDD_REL_BOUND = 0.035;
 const QDD_WORST_BOUND = 0.3;
 const ENERGY_BOUND = 0.04;
-
-const of =
-  (e: Engine): AccelerationFn =>
-  (q, qd, qdd, b) =>
-    e.accelerations(q, qd, qdd, b);
-
-/** `count` states from the system's sampler with seed `seed`: `[count * dof]` each. */
-function sampled(system: System, count: number, seed: number) {
-  const n = system.dof;
-  const rng = createRng(seed);
-  const q = new Float64Array(count * n);
-  const qd = new Float64Array(count * n);
-  for (let b = 0; b < count; b++)
-    system.sample(rng, q.subarray(b * n, (b + 1) * n), qd.subarray(b * n, (b + 1) * n));
-  return { q, qd };
-}
 
 describe('shipped double-spherical-lnn against the exact double spherical pendulum', () => {
   it('records massScale (eval --write), equal to measureMassScale over the same states', async () => {
@@ -70,7 +53,7 @@ describe('shipped double-spherical-lnn against the exact double spherical pendul
     const engine = await createEngine('lnn', system, { model, route: 'js' });
     const count = 2048;
     const n = system.dof;
-    const { q, qd } = sampled(system, count, 20_261_206);
+    const { q, qd } = sampledStates(system, count, 20_261_206);
     const a = new Float64Array(count * n);
     const t = new Float64Array(count * n);
     engine.accelerations(q, qd, a, count);
@@ -103,14 +86,14 @@ describe('shipped double-spherical-lnn against the exact double spherical pendul
     const engine = await createEngine('lnn', system, { model, route: 'js' });
     const n = system.dof;
     const starts = 8;
-    const { q, qd } = sampled(system, starts, 77);
+    const { q, qd } = sampledStates(system, starts, 77);
     const energy = (b: number) =>
       system.energy(q.subarray(b * n, (b + 1) * n), qd.subarray(b * n, (b + 1) * n));
     const e0 = Array.from({ length: starts }, (_, b) => energy(b));
     let worst = 0;
     let minCos = 1;
     for (let s = 0; s < 2000; s++) {
-      rollout(of(engine), q, qd, n, starts, 0.005, 1);
+      rollout(accelerationsOf(engine), q, qd, n, starts, 0.005, 1);
       for (let b = 0; b < starts; b++) {
         const e = Math.abs(energy(b) - e0[b]) / system.energyScale;
         worst = Number.isFinite(e) ? Math.max(worst, e) : Number.POSITIVE_INFINITY;

@@ -7,15 +7,15 @@
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-import type { AccelerationFn, Engine, System } from '../src/core/types';
+import type { AccelerationFn, System } from '../src/core/types';
 import '../src/engines/learned';
 import { createEngine } from '../src/engines/registry';
 import { EVAL_MASS_SCALE_STATES } from '../src/eval/evaluateModel';
 import { energyErrorFromSampler, rollout } from '../src/eval/protocols';
-import { createRng } from '../src/math/random';
 import { loadModel } from '../src/model/loadModel';
 import { measureMassScale } from '../src/model/massScale';
 import { createSystem } from '../src/systems/registry';
+import { accelerationsOf, sampledStates } from './support/samplerStates';
 
 const models = resolve(import.meta.dirname, '..', 'assets', 'models');
 
@@ -34,22 +34,6 @@ const exact =
   (q, qd, qdd, b) =>
     s.accelerations(q, qd, qdd, b);
 
-const of =
-  (e: Engine): AccelerationFn =>
-  (q, qd, qdd, b) =>
-    e.accelerations(q, qd, qdd, b);
-
-/** `count` states from the system's sampler with seed `seed`: `[count * dof]` each. */
-function sampled(system: System, count: number, seed: number) {
-  const n = system.dof;
-  const rng = createRng(seed);
-  const q = new Float64Array(count * n);
-  const qd = new Float64Array(count * n);
-  for (let b = 0; b < count; b++)
-    system.sample(rng, q.subarray(b * n, (b + 1) * n), qd.subarray(b * n, (b + 1) * n));
-  return { q, qd };
-}
-
 /** Largest |E(t) − E(0)| / energyScale over a roll-out of `seconds` (RK4, `dt`), recorded every step. */
 function maxEnergyError(
   f: AccelerationFn,
@@ -60,7 +44,7 @@ function maxEnergyError(
   dt: number,
 ) {
   const n = system.dof;
-  const { q, qd } = sampled(system, starts, seed);
+  const { q, qd } = sampledStates(system, starts, seed);
   const energy = (b: number) =>
     system.energy(q.subarray(b * n, (b + 1) * n), qd.subarray(b * n, (b + 1) * n));
   const e0 = Array.from({ length: starts }, (_, b) => energy(b));
@@ -116,7 +100,7 @@ describe('shipped spherical-lnn against the exact spherical pendulum', () => {
     const system = createSystem('spherical-pendulum', model.metadata.system.params);
     const engine = await createEngine('lnn', system, { model, route: 'js' });
     const count = 2048;
-    const { q, qd } = sampled(system, count, 20_261_206);
+    const { q, qd } = sampledStates(system, count, 20_261_206);
     const a = new Float64Array(count * 2);
     const t = new Float64Array(count * 2);
     engine.accelerations(q, qd, a, count);
@@ -146,11 +130,11 @@ describe('shipped spherical-lnn against the exact spherical pendulum', () => {
     const system = createSystem('spherical-pendulum');
     const lnnModel = await loadModel(join(models, 'spherical-lnn'));
     const lnn = await createEngine('lnn', system, { model: lnnModel, route: 'js' });
-    const l = maxEnergyError(of(lnn), system, 8, 77, 10, 0.005);
+    const l = maxEnergyError(accelerationsOf(lnn), system, 8, 77, 10, 0.005);
     lnn.dispose();
     const baseModel = await loadModel(join(models, 'spherical-baseline'));
     const base = await createEngine('baseline', system, { model: baseModel, route: 'js' });
-    const b = maxEnergyError(of(base), system, 8, 77, 10, 0.005);
+    const b = maxEnergyError(accelerationsOf(base), system, 8, 77, 10, 0.005);
     base.dispose();
     console.log(
       `max |E(t)-E(0)|/mgl over 10 s: lnn ${l.worst.toPrecision(3)} (min cos α ${l.minCos.toFixed(3)}), baseline ${b.worst.toPrecision(3)}`,
